@@ -1,0 +1,67 @@
+# The verbs of this repo. Every target installs what it needs on a fresh machine.
+#   make setup      .venv/ with every Python package (editable), node_modules, Go modules
+#   make generate   regenerate every SDK from openapi.yaml
+#   make serve      run the mock server on http://localhost:8080
+#   make test       every test suite (what CI runs)
+
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+PYTEST := $(VENV)/bin/pytest
+STAMP := $(VENV)/.installed
+PYTHON ?= python3
+
+.PHONY: setup generate check serve test test-spec test-mock test-schemathesis test-generator \
+        test-python test-typescript test-go conformance bench lint clean
+
+setup: $(STAMP)
+
+$(STAMP): requirements-dev.txt generator/pyproject.toml conformance-tests/pyproject.toml python-sdk/pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r requirements-dev.txt
+	$(PY) -m pip install -q -e ./generator -e ./conformance-tests -e ./python-sdk
+	touch $@
+
+generate: setup
+	$(VENV)/bin/sdkgen generate-all --spec openapi.yaml
+
+check: setup
+	$(VENV)/bin/sdkgen check --spec openapi.yaml
+
+serve: setup
+	$(VENV)/bin/promptrails-mock --host 127.0.0.1 --port 8080
+
+test: setup test-spec test-mock test-schemathesis test-generator test-python test-typescript test-go conformance
+
+test-spec: setup
+	$(PYTEST) -q conformance-tests/tests/test_openapi_document.py
+
+test-mock: setup
+	$(PYTEST) -q -n 2 conformance-tests/tests --ignore=conformance-tests/tests/test_openapi_document.py
+
+test-schemathesis: setup
+	bash conformance-tests/scripts/schemathesis.sh
+
+test-generator: setup
+	$(PYTEST) -q -n 2 generator/tests
+	$(VENV)/bin/sdkgen check --spec openapi.yaml
+
+test-python: setup
+	$(PYTEST) -q -n 2 python-sdk/tests
+	cd python-sdk && ../$(VENV)/bin/mypy --strict src/promptrails
+
+test-typescript:
+	cd typescript-sdk && npm ci --no-audit --no-fund && npm test
+
+test-go:
+	cd go-sdk && go vet ./... && test -z "$$(gofmt -l .)" && go test ./...
+
+conformance: setup
+	$(PYTEST) -q conformance-tests/harness
+
+bench: setup
+	$(PY) bench/run.py
+
+clean:
+	rm -rf $(VENV) typescript-sdk/node_modules reports
