@@ -1,0 +1,123 @@
+"""sdkgen: generate client SDKs from an OpenAPI 3.1 document.
+
+  sdkgen generate --spec openapi.yaml --lang python --out python-sdk
+  sdkgen generate-all --spec openapi.yaml          # every language, to its usual folder
+  sdkgen check --spec openapi.yaml                 # fail if committed SDKs differ from a fresh generation
+  sdkgen lint --spec openapi.yaml                  # print the spec's problems
+  sdkgen ir --spec openapi.yaml                    # print the IR as JSON (what templates see)
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from pathlib import Path
+
+from .builder import build_ir
+from .emit import add_header, diff_output, write_output
+from .ir import IR
+from .spec import SpecError, load_spec
+from .targets import LANGS, RenderContext, generator_sha256, get_target
+
+__all__ = ["main", "generate"]
+
+
+def _report(ir: IR, strict: bool) -> bool:
+    for d in ir.diagnostics:
+        print(f"sdkgen: {d}", file=sys.stderr)
+    if ir.errors and strict:
+        print(f"sdkgen: {len(ir.errors)} error(s) in the spec; --strict refuses to generate", file=sys.stderr)
+        return False
+    return True
+
+
+def generate(ir: IR, spec_path: Path, lang: str, out: Path) -> list[str]:
+    """Render one language into `out`; returns the generated paths."""
+    target = get_target(lang)
+    ctx = RenderContext(spec_path=spec_path, spec_name=spec_path.name)
+    files = {rel: add_header(rel, text, ctx.spec_name) for rel, text in target.render(ir, ctx).items()}
+    removed = write_output(out, files, spec_sha256=ir.spec_sha256, generator_sha256=generator_sha256(target), lang=lang)
+    for rel in removed:
+        print(f"sdkgen: removed {out / rel} (no longer generated)", file=sys.stderr)
+    return sorted(files)
+
+
+def _langs(arg: list[str] | None) -> list[str]:
+    return list(arg) if arg else list(LANGS)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="sdkgen", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def common(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--spec", required=True, type=Path, help="the OpenAPI 3.x document (YAML or JSON)")
+        p.add_argument("--strict", action="store_true", help="refuse to generate when the spec has errors")
+
+    g = sub.add_parser("generate", help="generate one language's SDK into a folder")
+    common(g)
+    g.add_argument("--lang", required=True, choices=LANGS)
+    g.add_argument("--out", required=True, type=Path, help="output folder; files the generator did not write are kept")
+
+    ga = sub.add_parser("generate-all", help="generate every language into its usual folder under --root")
+    common(ga)
+    ga.add_argument("--root", type=Path, default=Path("."), help="repo root (default: .)")
+    ga.add_argument("--lang", action="append", choices=LANGS, help="only these languages (repeatable)")
+
+    c = sub.add_parser("check", help="fail, listing files, when committed SDKs differ from a fresh generation")
+    common(c)
+    c.add_argument("--root", type=Path, default=Path("."), help="repo root (default: .)")
+    c.add_argument("--lang", action="append", choices=LANGS, help="only these languages (repeatable)")
+
+    lint = sub.add_parser("lint", help="print the spec's problems; exit 1 on errors")
+    common(lint)
+    irp = sub.add_parser("ir", help="print the IR as JSON")
+    common(irp)
+
+    args = parser.parse_args(argv)
+    try:
+        spec = load_spec(args.spec)
+    except (OSError, SpecError) as exc:
+        print(f"sdkgen: {exc}", file=sys.stderr)
+        return 2
+    ir = build_ir(spec)
+
+    if args.command == "ir":
+        print(ir.model_dump_json(indent=2))
+        return 0
+    if args.command == "lint":
+        _report(ir, strict=False)
+        print(f"sdkgen: {len(ir.errors)} error(s), {len(ir.diagnostics) - len(ir.errors)} warning(s)", file=sys.stderr)
+        return 1 if ir.errors else 0
+    if not _report(ir, args.strict):
+        return 1
+    if args.command == "generate":
+        files = generate(ir, args.spec, args.lang, args.out)
+        print(f"sdkgen: {args.lang}: {len(files)} files in {args.out}")
+        return 0
+    if args.command == "generate-all":
+        for lang in _langs(args.lang):
+            out = args.root / get_target(lang).default_out
+            files = generate(ir, args.spec, lang, out)
+            print(f"sdkgen: {lang}: {len(files)} files in {out}")
+        return 0
+    # check
+    failed = False
+    for lang in _langs(args.lang):
+        committed = args.root / get_target(lang).default_out
+        with tempfile.TemporaryDirectory(prefix=f"sdkgen-check-{lang}-") as tmp:
+            generate(ir, args.spec, lang, Path(tmp))
+            problems = diff_output(committed, Path(tmp))
+        if problems:
+            failed = True
+            print(f"sdkgen check: {lang}: {committed} differs from a fresh generation (run `make generate`):")
+            for line in problems:
+                print(f"  {line}")
+        else:
+            print(f"sdkgen check: {lang}: {committed} is up to date")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
