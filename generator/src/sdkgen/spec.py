@@ -68,7 +68,10 @@ def load_spec(path: str | Path) -> Spec:
         raise SpecError(f"{path}: not an OpenAPI 3.x document (missing or wrong `openapi` field)")
     spec = Spec(path=path, raw=raw, sha256=hashlib.sha256(text).hexdigest())
     validator_cls = OpenAPIV31SpecValidator if str(raw["openapi"]).startswith("3.1") else OpenAPIV30SpecValidator
-    for err in validator_cls(raw).iter_errors():
-        where = pointer(*getattr(err, "path", ()) or ())
-        spec.diagnostics.append(Diagnostic(severity="error", message=f"spec validation: {err.message}", location=where))
+    try:
+        for err in validator_cls(raw).iter_errors():
+            where = pointer(*getattr(err, "path", ()) or ())
+            spec.diagnostics.append(Diagnostic(severity="error", message=f"spec validation: {err.message}", location=where))
+    except Exception as exc:  # the validator stops at the first unresolvable $ref; the builder reports each one
+        spec.diagnostics.append(Diagnostic(severity="error", message=f"spec validation stopped: {str(exc)[:200]}", location="#/"))
     return spec
