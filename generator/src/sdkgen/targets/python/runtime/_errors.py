@@ -1,0 +1,241 @@
+"""The errors every SDK call can raise.
+
+The hierarchy (RUNTIME.md "Errors"):
+
+    PromptRailsError                      base of everything the SDK raises
+    ├── APIError                          the server or the network failed the request
+    │   ├── APIConnectionError            no HTTP answer (refused, reset, DNS, TLS)
+    │   │   └── APITimeoutError           connect/read timeout, or a stream idle timeout
+    │   ├── APIStatusError                an HTTP answer with status >= 400
+    │   │   ├── BadRequestError           400
+    │   │   ├── AuthenticationError       401
+    │   │   ├── PaymentRequiredError      402
+    │   │   ├── PermissionDeniedError     403
+    │   │   ├── NotFoundError             404
+    │   │   ├── ConflictError             409
+    │   │   ├── UnprocessableEntityError  422
+    │   │   ├── RateLimitError            429
+    │   │   └── InternalServerError       >= 500
+    │   └── StreamError                   the stream broke its contract: malformed JSON in a
+    │                                     known event, an event over the size cap, or no
+    │                                     terminal event even after resuming
+    └── InvalidArgumentError              a bad argument, raised before any request is sent
+                                          (also a ValueError)
+
+`PromptRailsError` is the name for openapi.yaml; every generated SDK re-exports
+this base under its own client name as well (`<Name>Error`). No error message,
+`str()` or `repr()` ever contains the API key: requests kept on errors have
+their auth header redacted.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import httpx
+
+__all__ = [
+    "PromptRailsError",
+    "APIError",
+    "APIConnectionError",
+    "APITimeoutError",
+    "APIStatusError",
+    "BadRequestError",
+    "AuthenticationError",
+    "PaymentRequiredError",
+    "PermissionDeniedError",
+    "NotFoundError",
+    "ConflictError",
+    "UnprocessableEntityError",
+    "RateLimitError",
+    "InternalServerError",
+    "StreamError",
+    "InvalidArgumentError",
+    "status_error",
+    "error_kind",
+]
+
+
+class PromptRailsError(Exception):
+    """Base of everything the SDK raises."""
+
+    message: str
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.message!r})"
+
+
+class APIError(PromptRailsError):
+    """The server or the network failed the request."""
+
+    request: httpx.Request | None
+
+    def __init__(self, message: str, *, request: httpx.Request | None = None) -> None:
+        super().__init__(message)
+        self.request = request
+
+
+class APIConnectionError(APIError):
+    """No HTTP answer: refused, reset, closed early, DNS or TLS failure."""
+
+    def __init__(self, message: str = "Connection error.", *, request: httpx.Request | None = None) -> None:
+        super().__init__(message, request=request)
+
+
+class APITimeoutError(APIConnectionError):
+    """A connect or read timeout, or a stream that stayed silent too long."""
+
+    def __init__(self, message: str = "Request timed out.", *, request: httpx.Request | None = None) -> None:
+        super().__init__(message, request=request)
+
+
+class APIStatusError(APIError):
+    """An HTTP answer with a status >= 400; carries what the error body said."""
+
+    response: httpx.Response
+    status_code: int
+    code: str | None
+    details: dict[str, Any]
+    request_id: str | None
+    body: object
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        response: httpx.Response,
+        code: str | None,
+        details: dict[str, Any],
+        body: object,
+    ) -> None:
+        self.status_code = response.status_code
+        self.code = code
+        self.details = details
+        self.body = body
+        self.request_id = response.headers.get("x-request-id")
+        self.response = response
+        text = f"{self.status_code} {code or 'error'}: {message}"
+        if self.request_id:
+            text += f" (request_id: {self.request_id})"
+        super().__init__(text, request=response.request)
+        # `message` is the server's own sentence; str(err) is the full line.
+        self.message = message
+
+
+class BadRequestError(APIStatusError):
+    """400: the request is malformed."""
+
+
+class AuthenticationError(APIStatusError):
+    """401: the API key is missing or unknown."""
+
+
+class PaymentRequiredError(APIStatusError):
+    """402: a quota is exceeded."""
+
+
+class PermissionDeniedError(APIStatusError):
+    """403: the key may not do this."""
+
+
+class NotFoundError(APIStatusError):
+    """404: the resource does not exist."""
+
+
+class ConflictError(APIStatusError):
+    """409: the request conflicts with an earlier one."""
+
+
+class UnprocessableEntityError(APIStatusError):
+    """422: well-formed but cannot be carried out."""
+
+
+class RateLimitError(APIStatusError):
+    """429: too many requests."""
+
+
+class InternalServerError(APIStatusError):
+    """>= 500: the server failed."""
+
+
+class StreamError(APIError):
+    """The stream broke its contract.
+
+    `data` is the raw data of the offending frame, if there was one; `event` is the
+    typed error event when a helper that aggregates a stream met an error event.
+    """
+
+    data: str | None
+    event: object | None
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        data: str | None = None,
+        event: object | None = None,
+        request: httpx.Request | None = None,
+    ) -> None:
+        super().__init__(message, request=request)
+        self.data = data
+        self.event = event
+
+
+class InvalidArgumentError(PromptRailsError, ValueError):
+    """A bad argument, raised before any request is sent."""
+
+
+_BY_STATUS: dict[int, type[APIStatusError]] = {
+    400: BadRequestError,
+    401: AuthenticationError,
+    402: PaymentRequiredError,
+    403: PermissionDeniedError,
+    404: NotFoundError,
+    409: ConflictError,
+    422: UnprocessableEntityError,
+    429: RateLimitError,
+}
+
+
+def status_error(response: httpx.Response) -> APIStatusError:
+    """The typed error for an error response (its body must have been read)."""
+    body: object = None
+    code: str | None = None
+    message = response.reason_phrase or "HTTP error"
+    details: dict[str, Any] = {}
+    try:
+        body = response.json()
+    except (json.JSONDecodeError, UnicodeDecodeError, ValueError):
+        body = response.text or None
+    if isinstance(body, dict):
+        err = body.get("error")
+        if isinstance(err, dict):
+            if isinstance(err.get("code"), str):
+                code = err["code"]
+            if isinstance(err.get("message"), str):
+                message = err["message"]
+            if isinstance(err.get("details"), dict):
+                details = err["details"]
+    status = response.status_code
+    cls = _BY_STATUS.get(status, InternalServerError if status >= 500 else APIStatusError)
+    return cls(message, response=response, code=code, details=details, body=body)
+
+
+def error_kind(err: BaseException) -> str:
+    """The conformance error kind of an error (RUNTIME.md "Conformance error kinds")."""
+    if isinstance(err, InvalidArgumentError):
+        return "invalid_argument"
+    if isinstance(err, APITimeoutError):
+        return "timeout"
+    if isinstance(err, APIConnectionError):
+        return "connection"
+    if isinstance(err, APIStatusError):
+        return f"status:{err.status_code}"
+    if isinstance(err, StreamError):
+        return "stream"
+    return "unknown"

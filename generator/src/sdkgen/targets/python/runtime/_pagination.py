@@ -1,0 +1,102 @@
+"""Pages of a paginated list (`?page=` from 1, `meta.total_pages`).
+
+A page holds `.data` and `.meta`, and iterating it walks every item of every
+page from this one on, fetching the next pages as needed:
+
+    for session in client.chat.list_sessions():      # every session
+        ...
+    page = client.chat.list_sessions(limit=50)
+    while True:
+        handle(page.data)
+        if not page.has_next_page():
+            break
+        page = page.get_next_page()
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from typing import Any, Generic, TypeVar
+
+__all__ = ["SyncPage", "AsyncPage"]
+
+ItemT = TypeVar("ItemT")
+MetaT = TypeVar("MetaT")
+
+
+def _next_page_number(meta: Any, items: int) -> int | None:
+    page = getattr(meta, "page", None)
+    total_pages = getattr(meta, "total_pages", None)
+    if not isinstance(page, int) or items == 0:
+        return None
+    if isinstance(total_pages, int) and page >= total_pages:
+        return None
+    return page + 1
+
+
+class SyncPage(Generic[ItemT, MetaT]):
+    def __init__(self, data: list[ItemT], meta: MetaT, fetch: Callable[[int], SyncPage[ItemT, MetaT]]) -> None:
+        self.data = data
+        self.meta = meta
+        self._fetch = fetch
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(data=<{len(self.data)} items>, meta={self.meta!r})"
+
+    def has_next_page(self) -> bool:
+        return _next_page_number(self.meta, len(self.data)) is not None
+
+    def get_next_page(self) -> SyncPage[ItemT, MetaT]:
+        number = _next_page_number(self.meta, len(self.data))
+        if number is None:
+            raise StopIteration("no next page")
+        return self._fetch(number)
+
+    def iter_pages(self) -> Iterator[SyncPage[ItemT, MetaT]]:
+        page = self
+        while True:
+            yield page
+            if not page.has_next_page():
+                return
+            page = page.get_next_page()
+
+    def __iter__(self) -> Iterator[ItemT]:
+        for page in self.iter_pages():
+            yield from page.data
+
+
+class AsyncPage(Generic[ItemT, MetaT]):
+    def __init__(
+        self, data: list[ItemT], meta: MetaT, fetch: Callable[[int], Awaitable[AsyncPage[ItemT, MetaT]]]
+    ) -> None:
+        self.data = data
+        self.meta = meta
+        self._fetch = fetch
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(data=<{len(self.data)} items>, meta={self.meta!r})"
+
+    def has_next_page(self) -> bool:
+        return _next_page_number(self.meta, len(self.data)) is not None
+
+    async def get_next_page(self) -> AsyncPage[ItemT, MetaT]:
+        number = _next_page_number(self.meta, len(self.data))
+        if number is None:
+            raise StopAsyncIteration("no next page")
+        return await self._fetch(number)
+
+    async def iter_pages(self) -> AsyncIterator[AsyncPage[ItemT, MetaT]]:
+        page = self
+        while True:
+            yield page
+            if not page.has_next_page():
+                return
+            page = await page.get_next_page()
+
+    def __aiter__(self) -> AsyncIterator[ItemT]:
+        return self._items()
+
+    async def _items(self) -> AsyncIterator[ItemT]:
+        async for page in self.iter_pages():
+            for item in page.data:
+                yield item
