@@ -1,0 +1,560 @@
+package promptrails
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	mathrand "math/rand"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Defaults of the runtime policy.
+const (
+	DefaultMaxRetries     = 2
+	DefaultTimeout        = 60 * time.Second
+	DefaultConnectTimeout = 5 * time.Second
+	maxErrorBody          = 1 << 20
+)
+
+// Option configures a Client.
+type Option func(*config)
+
+// RequestOption configures one call.
+type RequestOption func(*requestConfig)
+
+// WithBaseURL sets the API's base URL (default: the {PREFIX}_BASE_URL
+// environment variable, else the spec's default).
+func WithBaseURL(baseURL string) Option {
+	return func(c *config) { c.baseURL = baseURL }
+}
+
+// WithHTTPClient sets the *http.Client every request goes through.
+func WithHTTPClient(client *http.Client) Option {
+	return func(c *config) { c.httpClient = client }
+}
+
+// WithMaxRetries sets how many times a failed request is retried (default 2).
+func WithMaxRetries(n int) Option {
+	return func(c *config) { c.maxRetries = n }
+}
+
+// WithTimeout sets the read timeout of one attempt of a request, and the
+// longest silence allowed between two chunks of a stream (default 60s).
+func WithTimeout(d time.Duration) Option {
+	return func(c *config) { c.timeout = d }
+}
+
+// WithHeader adds a header sent with every request.
+func WithHeader(key, value string) Option {
+	return func(c *config) { c.headers.Set(key, value) }
+}
+
+// WithIdempotencyKey sets the Idempotency-Key of a call (default: a random
+// UUID per call), sent unchanged on every retry of the call.
+func WithIdempotencyKey(key string) RequestOption {
+	return func(r *requestConfig) { r.idempotencyKey = key }
+}
+
+// WithRequestMaxRetries overrides the client's retry count for one call.
+func WithRequestMaxRetries(n int) RequestOption {
+	return func(r *requestConfig) { r.maxRetries = &n }
+}
+
+// WithRequestTimeout overrides the client's timeout for one call.
+func WithRequestTimeout(d time.Duration) RequestOption {
+	return func(r *requestConfig) { r.timeout = &d }
+}
+
+// WithRequestHeader adds a header to one call.
+func WithRequestHeader(key, value string) RequestOption {
+	return func(r *requestConfig) { r.headers = append(r.headers, [2]string{key, value}) }
+}
+
+// secret holds the API key; every way of printing it prints a placeholder.
+type secret string
+
+func (s secret) String() string   { return "[REDACTED]" }
+func (s secret) GoString() string { return `"[REDACTED]"` }
+
+// Format prints the placeholder for every verb.
+func (s secret) Format(f fmt.State, verb rune) { io.WriteString(f, "[REDACTED]") }
+
+// settings are what the generated client knows about the API.
+type settings struct {
+	envPrefix      string
+	defaultBaseURL string
+	authHeader     string
+	userAgent      string
+}
+
+// timer is what the runtime needs of a *time.Timer (for the stream idle timeout).
+type timer interface {
+	Reset(d time.Duration) bool
+	Stop() bool
+}
+
+type config struct {
+	apiKey     secret
+	baseURL    string
+	httpClient *http.Client
+	maxRetries int
+	timeout    time.Duration
+	headers    http.Header
+	// sleep waits d or until ctx is done; replaced by tests.
+	sleep func(ctx context.Context, d time.Duration) error
+	// afterFunc starts the stream idle timer; replaced by tests.
+	afterFunc func(d time.Duration, f func()) timer
+	// jitter returns a factor in [0.75, 1.0]; replaced by tests.
+	jitter func() float64
+}
+
+// String prints the configuration without the API key.
+func (c *config) String() string {
+	return fmt.Sprintf("{baseURL:%s maxRetries:%d timeout:%s apiKey:%s}", c.baseURL, c.maxRetries, c.timeout, c.apiKey)
+}
+
+// GoString prints the configuration without the API key.
+func (c *config) GoString() string { return c.String() }
+
+// core executes requests: auth, headers, retries, error decoding.
+type core struct {
+	cfg      config
+	settings settings
+}
+
+var defaultHTTPClient = &http.Client{
+	Transport: &http.Transport{
+		Proxy:                 http.ProxyFromEnvironment,
+		DialContext:           (&net.Dialer{Timeout: DefaultConnectTimeout, KeepAlive: 30 * time.Second}).DialContext,
+		TLSHandshakeTimeout:   DefaultConnectTimeout,
+		MaxIdleConns:          100,
+		IdleConnTimeout:       90 * time.Second,
+		ExpectContinueTimeout: time.Second,
+		ForceAttemptHTTP2:     true,
+	},
+}
+
+func newCore(s settings, apiKey string, opts []Option) *core {
+	cfg := config{
+		maxRetries: DefaultMaxRetries,
+		timeout:    DefaultTimeout,
+		headers:    http.Header{},
+		sleep:      sleepContext,
+		afterFunc:  func(d time.Duration, f func()) timer { return time.AfterFunc(d, f) },
+		jitter:     defaultJitter,
+	}
+	for _, opt := range opts {
+		opt(&cfg)
+	}
+	if apiKey == "" {
+		apiKey = os.Getenv(s.envPrefix + "_API_KEY")
+	}
+	cfg.apiKey = secret(apiKey)
+	if cfg.baseURL == "" {
+		cfg.baseURL = os.Getenv(s.envPrefix + "_BASE_URL")
+	}
+	if cfg.baseURL == "" {
+		cfg.baseURL = s.defaultBaseURL
+	}
+	cfg.baseURL = strings.TrimRight(cfg.baseURL, "/")
+	if cfg.httpClient == nil {
+		cfg.httpClient = defaultHTTPClient
+	}
+	if cfg.maxRetries < 0 {
+		cfg.maxRetries = 0
+	}
+	return &core{cfg: cfg, settings: s}
+}
+
+func sleepContext(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+func defaultJitter() float64 {
+	return 0.75 + 0.25*mathrand.Float64()
+}
+
+type requestConfig struct {
+	idempotencyKey string
+	maxRetries     *int
+	timeout        *time.Duration
+	headers        [][2]string
+}
+
+// request is one call, as the generated methods describe it.
+type request struct {
+	method     string
+	path       string // already expanded and escaped
+	query      url.Values
+	headers    [][2]string
+	body       any // marshalled to JSON when not nil
+	idempotent bool
+	stream     bool
+	opts       []RequestOption
+	// lastEventIDHeader names the header carrying Last-Event-ID when the
+	// request can resume a stream.
+	lastEventIDHeader string
+}
+
+// prepared is a request ready to send, possibly several times.
+type prepared struct {
+	method     string
+	url        string
+	body       []byte
+	header     http.Header
+	maxRetries int
+	timeout    time.Duration
+}
+
+func (c *core) prepare(r *request) (*prepared, error) {
+	if c.cfg.apiKey == "" && c.settings.authHeader != "" {
+		return nil, invalidArgument("apiKey", "no API key: pass one to NewClient or set %s_API_KEY", c.settings.envPrefix)
+	}
+	var rc requestConfig
+	for _, opt := range r.opts {
+		opt(&rc)
+	}
+	p := &prepared{method: r.method, maxRetries: c.cfg.maxRetries, timeout: c.cfg.timeout, header: http.Header{}}
+	if rc.maxRetries != nil {
+		p.maxRetries = max(*rc.maxRetries, 0)
+	}
+	if rc.timeout != nil {
+		p.timeout = *rc.timeout
+	}
+	p.url = c.cfg.baseURL + r.path
+	if len(r.query) > 0 {
+		p.url += "?" + r.query.Encode()
+	}
+	if r.body != nil {
+		b, err := json.Marshal(r.body)
+		if err != nil {
+			return nil, invalidArgument("params", "cannot encode the request body: %v", err)
+		}
+		p.body = b
+		p.header.Set("Content-Type", "application/json")
+	}
+	if r.stream {
+		p.header.Set("Accept", "text/event-stream")
+		p.header.Set("Cache-Control", "no-cache")
+	} else {
+		p.header.Set("Accept", "application/json")
+	}
+	p.header.Set("User-Agent", c.settings.userAgent)
+	for k, vs := range c.cfg.headers {
+		p.header[k] = append([]string(nil), vs...)
+	}
+	for _, h := range r.headers {
+		p.header.Set(h[0], h[1])
+	}
+	for _, h := range rc.headers {
+		p.header.Set(h[0], h[1])
+	}
+	if r.idempotent {
+		key := rc.idempotencyKey
+		if key == "" {
+			key = p.header.Get("Idempotency-Key")
+		}
+		if key == "" {
+			key = newUUID()
+		}
+		p.header.Set("Idempotency-Key", key)
+	}
+	if c.settings.authHeader != "" {
+		p.header.Set(c.settings.authHeader, string(c.cfg.apiKey))
+	}
+	return p, nil
+}
+
+// attempt is one HTTP exchange; cancel releases its context (for a stream,
+// once the stream is closed).
+type attempt struct {
+	resp *http.Response
+	// body is the whole body of a non-stream response (already read and closed).
+	body   []byte
+	cancel context.CancelFunc
+	// timedOut reports whether this attempt's own timeout fired.
+	timedOut func() bool
+}
+
+// send performs one attempt. For a stream the timeout covers the wait for the
+// response headers only; the stream applies its own idle timeout afterwards.
+func (c *core) send(ctx context.Context, p *prepared, stream bool) (*attempt, error) {
+	actx, cancel := context.WithCancel(ctx)
+	var fired bool
+	var mu sync.Mutex
+	var t timer
+	if p.timeout > 0 {
+		t = c.cfg.afterFunc(p.timeout, func() {
+			mu.Lock()
+			fired = true
+			mu.Unlock()
+			cancel()
+		})
+	}
+	timedOut := func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return fired
+	}
+	var body io.Reader
+	if p.body != nil {
+		body = bytes.NewReader(p.body)
+	}
+	req, err := http.NewRequestWithContext(actx, p.method, p.url, body)
+	if err != nil {
+		cancel()
+		return nil, invalidArgument("baseURL", "cannot build the request: %v", err)
+	}
+	req.Header = p.header.Clone()
+	resp, err := c.cfg.httpClient.Do(req)
+	if err != nil {
+		if t != nil {
+			t.Stop()
+		}
+		cancel()
+		return nil, c.transportError(ctx, err, timedOut())
+	}
+	if stream && t != nil {
+		t.Stop()
+	}
+	release := func() {
+		if t != nil {
+			t.Stop()
+		}
+		cancel()
+	}
+	return &attempt{resp: resp, cancel: release, timedOut: timedOut}, nil
+}
+
+// transportError classifies a failure to get (or read) an answer.
+func (c *core) transportError(ctx context.Context, err error, timedOut bool) error {
+	if ctx.Err() != nil {
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			return &APITimeoutError{&APIConnectionError{Message: "request timed out (context deadline)", Err: ctx.Err()}}
+		}
+		return ctx.Err()
+	}
+	var ne net.Error
+	if timedOut || (errors.As(err, &ne) && ne.Timeout()) {
+		return &APITimeoutError{&APIConnectionError{Message: "request timed out", Err: stripURL(err)}}
+	}
+	return &APIConnectionError{Message: "connection error", Err: stripURL(err)}
+}
+
+// stripURL drops the *url.Error wrapper (its message repeats the URL) but keeps its cause.
+func stripURL(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
+}
+
+// retryable reports whether an attempt's outcome may be retried.
+func retryable(resp *http.Response, err error) bool {
+	if resp != nil {
+		switch resp.Header.Get("X-Should-Retry") {
+		case "true":
+			return true
+		case "false":
+			return false
+		}
+		s := resp.StatusCode
+		return s == 408 || s == 409 || s == 429 || s >= 500
+	}
+	var conn *APIConnectionError
+	return errors.As(err, &conn)
+}
+
+// retryDelay is the wait before retry n (0-based): the server's retry-after-ms
+// or Retry-After when it gives a value in [0, 60] seconds, else
+// min(0.5 * 2**n, 8) seconds times a jitter factor in [0.75, 1.0].
+func (c *core) retryDelay(n int, resp *http.Response) time.Duration {
+	if resp != nil {
+		if d, ok := retryAfter(resp.Header, time.Now()); ok {
+			return d
+		}
+	}
+	secs := math.Min(0.5*math.Pow(2, float64(n)), 8.0) * c.cfg.jitter()
+	return time.Duration(secs * float64(time.Second))
+}
+
+func retryAfter(h http.Header, now time.Time) (time.Duration, bool) {
+	const limit = 60 * time.Second
+	if v := strings.TrimSpace(h.Get("Retry-After-Ms")); v != "" {
+		if ms, err := strconv.ParseFloat(v, 64); err == nil && !math.IsNaN(ms) {
+			d := time.Duration(ms * float64(time.Millisecond))
+			if d >= 0 && d <= limit {
+				return d, true
+			}
+		}
+	}
+	if v := strings.TrimSpace(h.Get("Retry-After")); v != "" {
+		if secs, err := strconv.ParseFloat(v, 64); err == nil && !math.IsNaN(secs) {
+			d := time.Duration(secs * float64(time.Second))
+			if d >= 0 && d <= limit {
+				return d, true
+			}
+		} else if t, err := http.ParseTime(v); err == nil {
+			d := t.Sub(now)
+			if d < 0 {
+				d = 0
+			}
+			if d <= limit {
+				return d, true
+			}
+		}
+	}
+	return 0, false
+}
+
+// do sends a request with retries and returns a 2xx response, or a typed error.
+// The caller closes the attempt (its body and context).
+func (c *core) do(ctx context.Context, r *request) (*attempt, error) {
+	p, err := c.prepare(r)
+	if err != nil {
+		return nil, err
+	}
+	return c.doPrepared(ctx, p, r.stream)
+}
+
+func (c *core) doPrepared(ctx context.Context, p *prepared, stream bool) (*attempt, error) {
+	for n := 0; ; n++ {
+		a, err := c.send(ctx, p, stream)
+		var resp *http.Response
+		if err == nil {
+			resp = a.resp
+			if resp.StatusCode < 400 && stream {
+				return a, nil
+			}
+			limit := int64(math.MaxInt64)
+			if resp.StatusCode >= 400 {
+				limit = maxErrorBody
+			}
+			body, rerr := io.ReadAll(io.LimitReader(resp.Body, limit))
+			resp.Body.Close()
+			a.cancel()
+			switch {
+			case rerr != nil:
+				err = c.transportError(ctx, rerr, a.timedOut())
+				resp = nil
+			case resp.StatusCode < 400:
+				a.body = body
+				return a, nil
+			default:
+				resp.Body = io.NopCloser(bytes.NewReader(body))
+				redactRequest(resp, c.settings.authHeader)
+				err = newStatusError(resp, body)
+			}
+		}
+		if ctx.Err() != nil || n >= p.maxRetries || !retryable(resp, err) {
+			return nil, err
+		}
+		if serr := c.cfg.sleep(ctx, c.retryDelay(n, resp)); serr != nil {
+			return nil, c.transportError(ctx, serr, false)
+		}
+	}
+}
+
+// redactRequest replaces the request an error response points to with a copy
+// whose auth header is redacted.
+func redactRequest(resp *http.Response, authHeader string) {
+	if resp.Request == nil {
+		return
+	}
+	req := resp.Request.Clone(context.Background())
+	if authHeader != "" && req.Header.Get(authHeader) != "" {
+		req.Header.Set(authHeader, "[REDACTED]")
+	}
+	resp.Request = req
+}
+
+// decodeJSON decodes a 2xx response body into v.
+func decodeJSON(a *attempt, v any) error {
+	if err := json.Unmarshal(a.body, v); err != nil {
+		return &APIError{Message: fmt.Sprintf("cannot decode the %d response: %v", a.resp.StatusCode, err)}
+	}
+	return nil
+}
+
+// getJSON sends a request and decodes its {"data": ...} envelope into out.
+func getJSON[T any](ctx context.Context, c *core, r *request, out *T) error {
+	a, err := c.do(ctx, r)
+	if err != nil {
+		return err
+	}
+	var env envelope[T]
+	if err := decodeJSON(a, &env); err != nil {
+		return err
+	}
+	*out = env.Data
+	return nil
+}
+
+// retryableError reports whether a failed attempt may be retried.
+func retryableError(err error) bool { return retryable(statusResponse(err), err) }
+
+// call sends a request whose answer has no body the SDK returns.
+func (c *core) call(ctx context.Context, r *request) error {
+	_, err := c.do(ctx, r)
+	return err
+}
+
+// envelope is the {"data": ...} wrapper of single objects.
+type envelope[T any] struct {
+	Data T `json:"data"`
+}
+
+// buildPath fills the {name} placeholders of a path template with the values
+// of kv (name, value, name, value...), escaped; an empty value is an
+// *InvalidArgumentError.
+func buildPath(template string, kv ...string) (string, error) {
+	for i := 0; i+1 < len(kv); i += 2 {
+		v, err := pathParam(kv[i], kv[i+1])
+		if err != nil {
+			return "", err
+		}
+		template = strings.Replace(template, "{"+kv[i]+"}", v, 1)
+	}
+	return template, nil
+}
+
+// pathParam checks that a path parameter is not empty and escapes it.
+func pathParam(name, value string) (string, error) {
+	if value == "" {
+		return "", invalidArgument(name, "%s must not be empty", name)
+	}
+	return url.PathEscape(value), nil
+}
+
+func newUUID() string {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic(err) // crypto/rand never fails on supported platforms
+	}
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+}

@@ -1,0 +1,151 @@
+package promptrails
+
+import (
+	"encoding/json"
+	"fmt"
+	"reflect"
+	"sort"
+	"strconv"
+)
+
+// String returns a pointer to v, for optional string parameters.
+func String(v string) *string { return &v }
+
+// Int returns a pointer to v, for optional integer parameters.
+func Int(v int64) *int64 { return &v }
+
+// Float returns a pointer to v, for optional number parameters.
+func Float(v float64) *float64 { return &v }
+
+// Bool returns a pointer to v, for optional boolean parameters.
+func Bool(v bool) *bool { return &v }
+
+// Ptr returns a pointer to v.
+func Ptr[T any](v T) *T { return &v }
+
+// Nullable is an optional request field that may also be sent as JSON null:
+// its zero value is left out of the request, NewNullable(v) sends v and
+// Null[T]() sends null (to clear a value).
+type Nullable[T any] struct {
+	value T
+	set   bool
+	null  bool
+}
+
+// NewNullable returns a Nullable that sends v.
+func NewNullable[T any](v T) Nullable[T] { return Nullable[T]{value: v, set: true} }
+
+// Null returns a Nullable that sends JSON null.
+func Null[T any]() Nullable[T] { return Nullable[T]{set: true, null: true} }
+
+// IsZero reports whether the field is left out (for the omitzero JSON option).
+func (n Nullable[T]) IsZero() bool { return !n.set }
+
+// IsNull reports whether the field is sent as null.
+func (n Nullable[T]) IsNull() bool { return n.set && n.null }
+
+// Get returns the value, and whether there is one (set and not null).
+func (n Nullable[T]) Get() (T, bool) { return n.value, n.set && !n.null }
+
+// MarshalJSON encodes the value, or null.
+func (n Nullable[T]) MarshalJSON() ([]byte, error) {
+	if !n.set || n.null {
+		return []byte("null"), nil
+	}
+	return json.Marshal(n.value)
+}
+
+// UnmarshalJSON decodes a value or null.
+func (n *Nullable[T]) UnmarshalJSON(data []byte) error {
+	if string(data) == "null" {
+		*n = Null[T]()
+		return nil
+	}
+	var v T
+	if err := json.Unmarshal(data, &v); err != nil {
+		return err
+	}
+	*n = NewNullable(v)
+	return nil
+}
+
+// String prints the value, "null" or "<unset>".
+func (n Nullable[T]) String() string {
+	switch {
+	case !n.set:
+		return "<unset>"
+	case n.null:
+		return "null"
+	}
+	return fmt.Sprint(n.value)
+}
+
+// paramString formats a query or header parameter value.
+func paramString(v any) string {
+	rv := reflect.ValueOf(v)
+	switch rv.Kind() {
+	case reflect.String:
+		return rv.String()
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return strconv.FormatInt(rv.Int(), 10)
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return strconv.FormatUint(rv.Uint(), 10)
+	case reflect.Float32, reflect.Float64:
+		return strconv.FormatFloat(rv.Float(), 'f', -1, 64)
+	case reflect.Bool:
+		return strconv.FormatBool(rv.Bool())
+	}
+	return fmt.Sprint(v)
+}
+
+// unmarshalExtra decodes the properties of a JSON object not named in known.
+func unmarshalExtra[V any](data []byte, known ...string) (map[string]V, error) {
+	var all map[string]json.RawMessage
+	if err := json.Unmarshal(data, &all); err != nil {
+		return nil, err
+	}
+	for _, k := range known {
+		delete(all, k)
+	}
+	if len(all) == 0 {
+		return nil, nil
+	}
+	out := make(map[string]V, len(all))
+	for k, raw := range all {
+		var v V
+		if err := json.Unmarshal(raw, &v); err != nil {
+			return nil, fmt.Errorf("property %q: %w", k, err)
+		}
+		out[k] = v
+	}
+	return out, nil
+}
+
+// marshalWithExtra encodes known (a struct without the extra map) plus the
+// extra properties that do not shadow a known one.
+func marshalWithExtra[V any](known any, extra map[string]V) ([]byte, error) {
+	b, err := json.Marshal(known)
+	if err != nil || len(extra) == 0 {
+		return b, err
+	}
+	var all map[string]json.RawMessage
+	if err := json.Unmarshal(b, &all); err != nil {
+		return nil, err
+	}
+	keys := make([]string, 0, len(extra))
+	for k := range extra {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		if _, ok := all[k]; ok {
+			continue
+		}
+		raw, err := json.Marshal(extra[k])
+		if err != nil {
+			return nil, err
+		}
+		all[k] = raw
+	}
+	return json.Marshal(all)
+}
