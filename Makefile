@@ -51,8 +51,9 @@ test-python: setup
 	$(PYTEST) -q -n 2 python-sdk/tests
 	cd python-sdk && ../$(VENV)/bin/mypy --strict src/promptrails
 
-test-typescript:
-	cd typescript-sdk && npm ci --no-audit --no-fund && npm test
+test-typescript: setup
+	cd typescript-sdk && npm ci --no-audit --no-fund && \
+	  PROMPTRAILS_MOCK_CMD="$(CURDIR)/$(VENV)/bin/promptrails-mock --port 0 --db :memory:" npm test
 
 test-go:
 	cd go-sdk && go vet ./... && test -z "$$(gofmt -l .)" && go test ./...

@@ -1,0 +1,145 @@
+/**
+ * The SDK's error hierarchy (generator/RUNTIME.md, "Errors").
+ *
+ * ```
+ * PromptRailsError                      base of everything the SDK throws (exported under the
+ * │                                     SDK's own name; `SDKError` here in the runtime)
+ * ├── APIError                          the server or the network failed the request
+ * │   ├── APIConnectionError            no HTTP answer (refused, reset, DNS, TLS)
+ * │   │   └── APITimeoutError           request timeout, or a stream idle timeout
+ * │   ├── APIStatusError                an HTTP answer with status >= 400
+ * │   │   ├── BadRequestError           400
+ * │   │   ├── AuthenticationError       401
+ * │   │   ├── PaymentRequiredError      402
+ * │   │   ├── PermissionDeniedError     403
+ * │   │   ├── NotFoundError             404
+ * │   │   ├── ConflictError             409
+ * │   │   ├── UnprocessableEntityError  422
+ * │   │   ├── RateLimitError            429
+ * │   │   └── InternalServerError       >= 500
+ * │   └── StreamError                   the stream broke its contract: malformed JSON in a
+ * │                                     known event, an event over the size cap, no terminal
+ * │                                     event even after resuming, or (from the aggregating
+ * │                                     helpers) a run that ended with a failure event
+ * └── InvalidArgumentError              a bad argument, thrown before any request is sent
+ * ```
+ *
+ * Cancelling a call through its `AbortSignal` rejects with the signal's reason (an
+ * `AbortError` DOMException by default), exactly as `fetch` does.
+ */
+
+export class SDKError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    Object.defineProperty(this, 'name', { value: new.target.name, enumerable: false, configurable: true });
+  }
+}
+
+export class InvalidArgumentError extends SDKError {}
+
+export class APIError extends SDKError {}
+
+export class APIConnectionError extends APIError {
+  constructor(message = 'Connection error.', options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+export class APITimeoutError extends APIConnectionError {
+  constructor(message = 'Request timed out.', options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+export interface APIStatusErrorInit {
+  status: number;
+  code?: string | undefined;
+  message?: string | undefined;
+  details?: Record<string, unknown> | undefined;
+  requestId?: string | undefined;
+  headers: Headers;
+  response?: Response | undefined;
+  body?: unknown;
+}
+
+export class APIStatusError extends APIError {
+  /** The HTTP status code. */
+  readonly status: number;
+  /** The API's error code (`error.code` in the body), e.g. `not_found`. */
+  readonly code: string | undefined;
+  /** The API's error message (`error.message`), without the status prefix. */
+  readonly errorMessage: string | undefined;
+  /** `error.details`, when the API sent any. */
+  readonly details: Record<string, unknown> | undefined;
+  /** The `X-Request-ID` response header. */
+  readonly requestId: string | undefined;
+  /** The response headers. */
+  readonly headers: Headers;
+  /** The raw response (its body was already read into `body`). */
+  readonly response: Response | undefined;
+  /** The decoded response body (JSON when it parsed, else the text). */
+  readonly body: unknown;
+
+  constructor(init: APIStatusErrorInit) {
+    super(APIStatusError.formatMessage(init));
+    this.status = init.status;
+    this.code = init.code;
+    this.errorMessage = init.message;
+    this.details = init.details;
+    this.requestId = init.requestId;
+    this.headers = init.headers;
+    this.response = init.response;
+    this.body = init.body;
+  }
+
+  /** Same as `status` (RUNTIME.md calls it `status_code`). */
+  get statusCode(): number {
+    return this.status;
+  }
+
+  static formatMessage(init: Pick<APIStatusErrorInit, 'status' | 'code' | 'message' | 'requestId'>): string {
+    let text = String(init.status);
+    if (init.code) text += ` ${init.code}`;
+    text += init.message ? `: ${init.message}` : ': (no error message)';
+    if (init.requestId) text += ` (request_id: ${init.requestId})`;
+    return text;
+  }
+
+  /** The subclass of APIStatusError for a status code. */
+  static generate(init: APIStatusErrorInit): APIStatusError {
+    const s = init.status;
+    if (s === 400) return new BadRequestError(init);
+    if (s === 401) return new AuthenticationError(init);
+    if (s === 402) return new PaymentRequiredError(init);
+    if (s === 403) return new PermissionDeniedError(init);
+    if (s === 404) return new NotFoundError(init);
+    if (s === 409) return new ConflictError(init);
+    if (s === 422) return new UnprocessableEntityError(init);
+    if (s === 429) return new RateLimitError(init);
+    if (s >= 500) return new InternalServerError(init);
+    return new APIStatusError(init);
+  }
+}
+
+export class BadRequestError extends APIStatusError {}
+export class AuthenticationError extends APIStatusError {}
+export class PaymentRequiredError extends APIStatusError {}
+export class PermissionDeniedError extends APIStatusError {}
+export class NotFoundError extends APIStatusError {}
+export class ConflictError extends APIStatusError {}
+export class UnprocessableEntityError extends APIStatusError {}
+export class RateLimitError extends APIStatusError {}
+export class InternalServerError extends APIStatusError {}
+
+export class StreamError extends APIError {
+  /** The raw `data` of the offending frame, when one frame was at fault. */
+  readonly data: string | undefined;
+  /** The failure event (e.g. an `error` event) that ended the run, for the aggregating helpers. */
+  readonly event: unknown;
+
+  constructor(message: string, options?: { data?: string | undefined; event?: unknown; cause?: unknown }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.data = options?.data;
+    this.event = options?.event;
+  }
+}

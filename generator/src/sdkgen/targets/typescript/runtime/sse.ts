@@ -1,0 +1,147 @@
+/**
+ * A small push-style Server-Sent Events decoder (DESIGN.md §4), built on
+ * eventsource-parser's `createParser` and fixing, in front of it, what it does not do:
+ *
+ * - "The stream must be decoded as UTF-8", with "one leading BOM stripped": bytes go
+ *   through one streaming `TextDecoder` (`stream: true`), so a code point or the BOM split
+ *   across chunks decodes correctly; the decoder strips exactly one leading BOM.
+ * - "Lines must be separated by a U+000D CARRIAGE RETURN U+000A LINE FEED (CRLF) character
+ *   pair, a single U+000A LINE FEED (LF) character, or a single U+000D CARRIAGE RETURN (CR)
+ *   character": every line end is normalised to LF here before the parser sees it, remembering
+ *   a CR that ended a chunk so a CRLF split across two chunks is one line end (the parser
+ *   itself holds a trailing CR back until more input arrives, which would delay the last
+ *   event of a CR-only stream forever).
+ * - "If the field value does not contain U+0000 NULL, then set the last event ID buffer";
+ *   "retry: if the field value consists of only ASCII digits"; unknown fields ignored;
+ *   comments (`:`) ignored; one leading space of a value stripped; `data` lines joined
+ *   with LF; "if the data buffer is an empty string, set the data buffer and the event type
+ *   buffer to the empty string and return" (no dispatch without data): eventsource-parser.
+ * - "Once the end of the file is reached, any pending data must be discarded": `end()`
+ *   flushes the decoder and drops an incomplete event; it never dispatches it.
+ * - A cap on the size of one event (`maxEventSize`, counted in UTF-16 code units of the
+ *   event's lines, default 16 MiB) throws `StreamError` instead of growing without bound.
+ */
+import { createParser, type EventSourceParser } from 'eventsource-parser';
+import { StreamError } from './errors.js';
+
+export interface ServerSentEvent {
+  /** The event name; `message` when the frame had no `event:` line. */
+  event: string;
+  /** The `data` lines, joined with `\n`. */
+  data: string;
+  /** The frame's own `id:` value, when it had one. */
+  id: string | undefined;
+}
+
+export const DEFAULT_MAX_EVENT_SIZE = 16 * 1024 * 1024;
+
+export class SSEDecoder {
+  readonly maxEventSize: number;
+  private readonly parser: EventSourceParser;
+  private decoder = new TextDecoder('utf-8');
+  private pending: ServerSentEvent[] = [];
+  private lastWasCR = false;
+  private atLineStart = true;
+  private inComment = false;
+  private eventSize = 0;
+  private lastId: string | undefined;
+  private retryMs: number | undefined;
+
+  constructor(options: { maxEventSize?: number | undefined } = {}) {
+    this.maxEventSize = options.maxEventSize ?? DEFAULT_MAX_EVENT_SIZE;
+    this.parser = createParser({
+      onEvent: (message) => {
+        if (message.id !== undefined) this.lastId = message.id;
+        this.pending.push({ event: message.event ?? 'message', data: message.data, id: message.id });
+      },
+      onRetry: (ms) => {
+        this.retryMs = ms;
+      },
+      // Invalid `retry` values and unknown fields are ignored, as the spec says.
+      onError: () => undefined,
+    });
+  }
+
+  /** The last `id` seen on a dispatched event (the spec's "last event ID buffer"). */
+  get lastEventId(): string | undefined {
+    return this.lastId;
+  }
+
+  /** The last valid `retry:` value, in milliseconds. */
+  get retry(): number | undefined {
+    return this.retryMs;
+  }
+
+  /** Feed raw bytes (or already-decoded text); returns the events completed by this chunk. */
+  feed(chunk: Uint8Array | string): ServerSentEvent[] {
+    const text = typeof chunk === 'string' ? chunk : this.decoder.decode(chunk, { stream: true });
+    this.push(text);
+    return this.take();
+  }
+
+  /** End of stream: flush the decoder; an incomplete event is dropped, never dispatched. */
+  end(): ServerSentEvent[] {
+    const rest = this.decoder.decode();
+    if (rest) this.push(rest);
+    const events = this.take();
+    this.reset();
+    return events;
+  }
+
+  /** Forget everything buffered (a new connection starts from a clean state). */
+  reset(): void {
+    this.parser.reset();
+    this.decoder = new TextDecoder('utf-8');
+    this.pending = [];
+    this.lastWasCR = false;
+    this.atLineStart = true;
+    this.inComment = false;
+    this.eventSize = 0;
+  }
+
+  private take(): ServerSentEvent[] {
+    const events = this.pending;
+    this.pending = [];
+    return events;
+  }
+
+  private push(text: string): void {
+    if (text.length === 0) return;
+    // A CR that ended the previous chunk already counted as a line end: an LF right
+    // after it belongs to the same CRLF pair.
+    if (this.lastWasCR && text.charCodeAt(0) === 10) text = text.slice(1);
+    this.lastWasCR = text.length > 0 && text.charCodeAt(text.length - 1) === 13;
+    const normalised = text.indexOf('\r') === -1 ? text : text.replace(/\r\n?/g, '\n');
+    this.checkSize(normalised);
+    this.parser.feed(normalised);
+  }
+
+  /**
+   * Count the size of the event being built (comment lines excluded, so keep-alive
+   * comments never add up); a blank line (dispatch) restarts the count.
+   */
+  private checkSize(text: string): void {
+    let start = 0;
+    for (;;) {
+      const lf = text.indexOf('\n', start);
+      const end = lf === -1 ? text.length : lf;
+      if (this.atLineStart && end > start) this.inComment = text.charCodeAt(start) === 58;
+      if (lf !== -1 && end === start && this.atLineStart) {
+        this.eventSize = 0; // a blank line: the event (if any) is dispatched
+      } else if (!this.inComment) {
+        this.eventSize += end - start + (lf === -1 ? 0 : 1);
+      }
+      if (this.eventSize > this.maxEventSize) {
+        this.reset();
+        throw new StreamError(`an event exceeded the maximum size of ${this.maxEventSize} characters`);
+      }
+      if (lf === -1) {
+        if (end > start) this.atLineStart = false;
+        return;
+      }
+      this.atLineStart = true;
+      this.inComment = false;
+      start = lf + 1;
+    }
+  }
+}
