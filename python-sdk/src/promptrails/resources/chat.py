@@ -247,8 +247,7 @@ class Chat:
             timeout=timeout,
             max_retries=max_retries,
         )
-        response = self._client.send(request, options)
-        response.close()
+        self._client.send(request, options)
 
     def list_messages(
         self,
@@ -427,8 +426,7 @@ class Chat:
             timeout=timeout,
             max_retries=max_retries,
         )
-        response = self._client.send(request, options)
-        response.close()
+        self._client.send(request, options)
 
     def submit_feedback(
         self,
@@ -677,8 +675,7 @@ class AsyncChat:
             timeout=timeout,
             max_retries=max_retries,
         )
-        response = await self._client.send(request, options)
-        response.close()
+        await self._client.send(request, options)
 
     async def list_messages(
         self,
@@ -857,8 +854,7 @@ class AsyncChat:
             timeout=timeout,
             max_retries=max_retries,
         )
-        response = await self._client.send(request, options)
-        response.close()
+        await self._client.send(request, options)
 
     async def submit_feedback(
         self,
