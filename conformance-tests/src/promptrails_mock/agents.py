@@ -1,0 +1,228 @@
+"""Deterministic scripted agents. Pure: no I/O, no clock, no randomness.
+
+Given the conversation history and the new user message, an agent returns a
+:class:`Script`: the frames to emit (each with the pause before it), and the
+outcome, either a :class:`Reply` (becomes the ``done`` frame and the stored
+assistant message) or a :class:`Failure` (becomes the ``error`` frame).
+
+Agents (the ids sessions are created with):
+
+``echo``
+    Replies ``You said: <input>``: a ``"You said: "`` delta, then the input two
+    words per delta.
+``thinker``
+    ``thinking``, ``tool_start``/``tool_end`` of a ``search`` tool, and a second
+    round with a ``calculator`` tool when the input contains ``?`` (or message
+    metadata ``{"tool_rounds": 2}``), then the reply two words per delta. Stores
+    ``tool_calls`` and ``tool_results`` on the assistant message.
+``storyteller``
+    A fixed story about the input, one word per delta (more than 50 deltas).
+``faulty``
+    Two content deltas, then an ``error`` frame; the run fails.
+``slow``
+    Same reply as ``echo``, but pauses ``slow_delay`` (1 s by default) before
+    every frame after ``execution``.
+
+Pauses: every agent pauses before each frame; ``delay_ms`` (a number >= 0) in the
+message metadata, or else in the session metadata, sets that pause for any agent.
+Tokens are whitespace-separated words: prompt = history + input, completion = reply.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Mapping, Sequence
+
+__all__ = [
+    "BUILTIN_AGENTS",
+    "AgentSettings",
+    "AgentInput",
+    "HistoryItem",
+    "Step",
+    "Reply",
+    "Failure",
+    "Script",
+    "script_for",
+    "count_tokens",
+    "split_words",
+    "STORY",
+]
+
+BUILTIN_AGENTS: tuple[str, ...] = ("echo", "thinker", "storyteller", "faulty", "slow")
+
+STORY = (
+    "Once upon a time, in a quiet valley, there lived a curious robot named Pip. "
+    "Every morning Pip climbed the old hill to count the clouds, and every evening "
+    "it wrote their shapes into a small blue notebook. One day a cloud looked exactly "
+    "like a question mark. Pip asked the wind what it meant, and the wind only laughed. "
+    "So Pip kept counting and kept writing, and in time it learned that some questions "
+    "are meant to be carried, not answered. The end."
+)
+
+FAULTY_ERROR = "Tool 'lookup_order' timed out."
+FAULTY_CODE = "agent_failed"
+
+_PROMPT_PRICE = 0.000001
+_COMPLETION_PRICE = 0.000002
+
+
+@dataclass(frozen=True)
+class AgentSettings:
+    """Pauses, in seconds. ``frame_delay`` for every agent, ``slow_delay`` for ``slow``."""
+
+    frame_delay: float = 0.005
+    slow_delay: float = 1.0
+    max_delay: float = 60.0
+
+
+@dataclass(frozen=True)
+class HistoryItem:
+    role: str
+    content: str
+
+
+@dataclass(frozen=True)
+class AgentInput:
+    """What an agent sees: the new message, the history before it, and metadata."""
+
+    content: str
+    history: Sequence[HistoryItem] = ()
+    metadata: Mapping[str, Any] = field(default_factory=dict)
+    session_metadata: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Step:
+    """One frame to emit after pausing ``delay`` seconds."""
+
+    delay: float
+    event: str
+    data: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Reply:
+    output: str
+    model: str
+    prompt_tokens: int
+    completion_tokens: int
+    cost: float
+    tool_calls: list[dict[str, Any]] | None = None
+    tool_results: list[dict[str, Any]] | None = None
+
+    @property
+    def token_usage(self) -> dict[str, int]:
+        return {
+            "prompt_tokens": self.prompt_tokens,
+            "completion_tokens": self.completion_tokens,
+            "total_tokens": self.prompt_tokens + self.completion_tokens,
+        }
+
+
+@dataclass(frozen=True)
+class Failure:
+    message: str
+    code: str
+
+
+@dataclass(frozen=True)
+class Script:
+    agent: str
+    steps: tuple[Step, ...]
+    final_delay: float
+    outcome: Reply | Failure
+
+
+def count_tokens(text: str) -> int:
+    """Whitespace-separated words: the mock's deterministic token count."""
+    return len(text.split())
+
+
+def split_words(text: str, per_chunk: int) -> list[str]:
+    """Split ``text`` into chunks of ``per_chunk`` words whose concatenation is exactly ``text``."""
+    pieces = re.findall(r"\s*\S+", text)
+    if not pieces:
+        return [text] if text else []
+    pieces[-1] += text[len("".join(pieces)) :]
+    return ["".join(pieces[i : i + per_chunk]) for i in range(0, len(pieces), per_chunk)]
+
+
+def _clip(text: str, limit: int = 40) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _delay(agent: str, given: AgentInput, settings: AgentSettings) -> float:
+    for source in (given.metadata, given.session_metadata):
+        value = source.get("delay_ms") if isinstance(source, Mapping) else None
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0:
+            return min(float(value) / 1000.0, settings.max_delay)
+    return settings.slow_delay if agent == "slow" else settings.frame_delay
+
+
+def _reply(agent: str, given: AgentInput, output: str, **tools: Any) -> Reply:
+    prompt = sum(count_tokens(item.content) for item in given.history) + count_tokens(given.content)
+    completion = count_tokens(output)
+    cost = round(prompt * _PROMPT_PRICE + completion * _COMPLETION_PRICE, 8)
+    return Reply(output, f"mock-{agent}-1", prompt, completion, cost, **tools)
+
+
+def _content(deltas: Sequence[str], delay: float) -> list[Step]:
+    return [Step(delay, "content", {"content": d}) for d in deltas]
+
+
+def _echo(agent: str, given: AgentInput, delay: float) -> Script:
+    deltas = ["You said: ", *split_words(given.content, 2)]
+    return Script(agent, tuple(_content(deltas, delay)), delay, _reply(agent, given, "".join(deltas)))
+
+
+def _thinker(given: AgentInput, delay: float) -> Script:
+    topic = _clip(given.content)
+    rounds = given.metadata.get("tool_rounds") if isinstance(given.metadata, Mapping) else None
+    second = "?" in given.content or (isinstance(rounds, int) and not isinstance(rounds, bool) and rounds >= 2)
+    search_summary = f'3 results for "{topic}"'
+    steps = [
+        Step(delay, "thinking", {"content": "Let me search for that."}),
+        Step(delay, "tool_start", {"id": "call_1", "name": "search"}),
+        Step(delay, "tool_end", {"id": "call_1", "name": "search", "summary": search_summary}),
+    ]
+    calls: list[dict[str, Any]] = [{"id": "call_1", "name": "search", "arguments": {"query": given.content}}]
+    results: list[dict[str, Any]] = [{"id": "call_1", "name": "search", "summary": search_summary}]
+    output = f'I searched for "{topic}" and found 3 results.'
+    if second:
+        steps += [
+            Step(delay, "thinking", {"content": "The results mention numbers; let me check them."}),
+            Step(delay, "tool_start", {"id": "call_2", "name": "calculator"}),
+            Step(delay, "tool_end", {"id": "call_2", "name": "calculator", "summary": "2 + 2 = 4"}),
+        ]
+        calls.append({"id": "call_2", "name": "calculator", "arguments": {"expression": "2 + 2"}})
+        results.append({"id": "call_2", "name": "calculator", "summary": "2 + 2 = 4"})
+        output += " The numbers check out."
+    steps += _content(split_words(output, 2), delay)
+    reply = _reply("thinker", given, output, tool_calls=calls, tool_results=results)
+    return Script("thinker", tuple(steps), delay, reply)
+
+
+def _storyteller(given: AgentInput, delay: float) -> Script:
+    output = f"A story about {_clip(given.content)}: {STORY}"
+    return Script("storyteller", tuple(_content(split_words(output, 1), delay)), delay, _reply("storyteller", given, output))
+
+
+def _faulty(given: AgentInput, delay: float) -> Script:
+    steps = _content(["Let me check ", "that for you..."], delay)
+    return Script("faulty", tuple(steps), delay, Failure(FAULTY_ERROR, FAULTY_CODE))
+
+
+def script_for(agent: str, given: AgentInput, settings: AgentSettings = AgentSettings()) -> Script:
+    """The script of built-in ``agent`` for ``given``. Raises KeyError for an unknown agent."""
+    if agent not in BUILTIN_AGENTS:
+        raise KeyError(agent)
+    delay = _delay(agent, given, settings)
+    if agent in ("echo", "slow"):
+        return _echo(agent, given, delay)
+    if agent == "thinker":
+        return _thinker(given, delay)
+    if agent == "storyteller":
+        return _storyteller(given, delay)
+    return _faulty(given, delay)

@@ -1,0 +1,170 @@
+"""``promptrails-mock``: run the mock server.
+
+Prints ``promptrails-mock listening on http://HOST:PORT`` once it accepts
+connections (with the real port when ``--port 0`` asked for a free one), then
+one ``promptrails-mock api key: KEY`` line per usable API key.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import socket
+import sys
+from pathlib import Path
+from typing import Sequence
+
+import uvicorn
+
+from promptrails_mock import __version__
+from promptrails_mock.agents import AgentSettings
+from promptrails_mock.app import DEFAULT_API_KEY, MAX_BODY_BYTES, Settings, create_app
+
+__all__ = ["main", "find_spec", "build_parser"]
+
+SPEC_ENV = "PROMPTRAILS_MOCK_SPEC"
+LISTENING_PREFIX = "promptrails-mock listening on "
+API_KEY_PREFIX = "promptrails-mock api key: "
+
+
+def find_spec(explicit: str | None = None) -> Path:
+    """``--spec``, else ``$PROMPTRAILS_MOCK_SPEC``, else the first openapi.yaml above this package (or the cwd)."""
+    if explicit:
+        return Path(explicit)
+    env = os.environ.get(SPEC_ENV)
+    if env:
+        return Path(env)
+    for start in (Path(__file__).resolve().parent, Path.cwd().resolve()):
+        for directory in (start, *start.parents):
+            candidate = directory / "openapi.yaml"
+            if candidate.is_file():
+                return candidate
+    raise FileNotFoundError(f"cannot find openapi.yaml: pass --spec or set {SPEC_ENV}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="promptrails-mock",
+        description="Stateful mock of the PromptRails chat API, validated against openapi.yaml.",
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="interface to listen on (default: 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8080, help="port to listen on; 0 picks a free one (default: 8080)")
+    parser.add_argument(
+        "--db",
+        default="promptrails-mock.db",
+        help="SQLite database file, or :memory: (default: promptrails-mock.db)",
+    )
+    parser.add_argument(
+        "--api-key",
+        action="append",
+        dest="api_keys",
+        metavar="KEY",
+        help=f"an accepted API key, each with its own workspace; repeatable (default: {DEFAULT_API_KEY})",
+    )
+    parser.add_argument("--spec", help=f"path to openapi.yaml (default: ${SPEC_ENV}, else the repository's)")
+    parser.add_argument(
+        "--strict",
+        action="store_true",
+        help="answer 500 instead of any response that violates openapi.yaml (violations are always logged)",
+    )
+    parser.add_argument(
+        "--frame-delay-ms",
+        type=float,
+        default=5.0,
+        help="pause before each frame of every agent, in ms (default: 5)",
+    )
+    parser.add_argument(
+        "--slow-delay-ms",
+        type=float,
+        default=1000.0,
+        help="pause before each frame of the 'slow' agent, in ms (default: 1000)",
+    )
+    parser.add_argument(
+        "--max-body-bytes",
+        type=int,
+        default=MAX_BODY_BYTES,
+        help=f"largest accepted request body; larger ones get 413 (default: {MAX_BODY_BYTES})",
+    )
+    parser.add_argument(
+        "--log-level",
+        default="info",
+        choices=["critical", "error", "warning", "info", "debug"],
+        help="log level (default: info)",
+    )
+    parser.add_argument("--version", action="version", version=f"promptrails-mock {__version__}")
+    return parser
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(128)
+    sock.setblocking(False)
+    return sock
+
+
+class _Server(uvicorn.Server):
+    """Announces the listening URL and keys once uvicorn accepts connections."""
+
+    def __init__(self, config: uvicorn.Config, announcement: list[str]) -> None:
+        super().__init__(config)
+        self._announcement = announcement
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets=sockets)
+        if self.started:
+            print("\n".join(self._announcement), flush=True)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=args.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    try:
+        spec = find_spec(args.spec)
+    except FileNotFoundError as exc:
+        print(f"promptrails-mock: {exc}", file=sys.stderr)
+        return 2
+    if not spec.is_file():
+        print(f"promptrails-mock: {spec} is not a file", file=sys.stderr)
+        return 2
+    keys = tuple(dict.fromkeys(args.api_keys or [DEFAULT_API_KEY]))
+    settings = Settings(
+        spec_path=spec,
+        db_path=args.db,
+        api_keys=keys,
+        strict=args.strict,
+        max_body_bytes=args.max_body_bytes,
+        agents=AgentSettings(frame_delay=args.frame_delay_ms / 1000.0, slow_delay=args.slow_delay_ms / 1000.0),
+    )
+    app = create_app(settings)
+    try:
+        sock = _bind(args.host, args.port)
+    except OSError as exc:
+        print(f"promptrails-mock: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
+        return 2
+    port = sock.getsockname()[1]
+    host = f"[{args.host}]" if ":" in args.host else args.host
+    announcement = [f"{LISTENING_PREFIX}http://{host}:{port}", *(f"{API_KEY_PREFIX}{key}" for key in keys)]
+    config = uvicorn.Config(
+        app,
+        http="h11",
+        ws="none",
+        lifespan="on",
+        log_level=args.log_level,
+        log_config=None,  # uvicorn logs go through the root logger to stderr; stdout stays for the announcement
+        access_log=args.log_level in ("info", "debug"),
+        timeout_graceful_shutdown=3,
+    )
+    _Server(config, announcement).run(sockets=[sock])
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,423 @@
+"""The fault-control API under ``/__mock/`` and the fault book it programs.
+
+A fault matches the next ``count`` API requests whose method and path match
+(path globs: ``*`` one segment or part of it, ``**`` anything, ``?`` one
+character), and does one of:
+
+* ``status``: answer ``status`` (default 503) with ``headers`` and ``body``
+  (default: the error envelope) without running the handler;
+* ``reset``: reset the TCP connection, ``when`` ``before`` running the handler
+  or ``after`` it (its effects committed, its answer never sent);
+* ``cut_stream``: send the response head and ``after_frames`` frames of an
+  event stream, then drop the connection (the run goes on in the background);
+* ``delay``: wait ``seconds`` before handling; ``between_frames`` seconds
+  before each frame of an event stream.
+
+The control API itself (no API key, outside the contract) is documented in
+conformance-tests/README.md and wrapped by :mod:`promptrails_mock.testing`.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import logging
+import re
+from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from promptrails_mock.agents import BUILTIN_AGENTS
+from promptrails_mock.errors import ApiError
+from promptrails_mock.ids import ksuid, utc_now
+
+if TYPE_CHECKING:
+    from promptrails_mock.app import MockState
+
+__all__ = [
+    "Fault",
+    "FaultBook",
+    "RequestLog",
+    "ViolationLog",
+    "parse_fault",
+    "glob_to_regex",
+    "control_routes",
+]
+
+logger = logging.getLogger("promptrails_mock.violations")
+
+ACTIONS = ("status", "reset", "cut_stream", "delay")
+_FAULT_KEYS = {
+    "status": {"status", "headers", "body"},
+    "reset": {"when"},
+    "cut_stream": {"after_frames"},
+    "delay": {"seconds", "between_frames"},
+}
+_COMMON_KEYS = {"action", "method", "path", "count"}
+
+
+def glob_to_regex(pattern: str) -> re.Pattern[str]:
+    """``*`` matches within one path segment, ``**`` across segments, ``?`` one non-``/`` character."""
+    out = []
+    i = 0
+    while i < len(pattern):
+        if pattern.startswith("**", i):
+            out.append(".*")
+            i += 2
+        elif pattern[i] == "*":
+            out.append("[^/]*")
+            i += 1
+        elif pattern[i] == "?":
+            out.append("[^/]")
+            i += 1
+        else:
+            out.append(re.escape(pattern[i]))
+            i += 1
+    return re.compile("".join(out) + r"\Z")
+
+
+@dataclass
+class Fault:
+    id: str
+    action: str
+    method: str
+    path: str
+    count: int
+    remaining: int
+    created_at: str
+    status: int | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    body: Any = None
+    when: str | None = None
+    after_frames: int | None = None
+    seconds: float | None = None
+    between_frames: float | None = None
+    hits: int = 0
+
+    def matches(self, method: str, path: str) -> bool:
+        if self.method != "*" and self.method != method.upper():
+            return False
+        return glob_to_regex(self.path).match(path) is not None
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        keep = _COMMON_KEYS | _FAULT_KEYS[self.action] | {"id", "remaining", "created_at", "hits"}
+        return {k: v for k, v in data.items() if k in keep}
+
+
+def _number(spec: Mapping[str, Any], name: str, default: float, *, maximum: float) -> float:
+    value = spec.get(name, default)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= maximum:
+        raise ValueError(f"{name} must be a number from 0 to {maximum:g}")
+    return float(value)
+
+
+def _integer(spec: Mapping[str, Any], name: str, default: int, *, minimum: int, maximum: int) -> int:
+    value = spec.get(name, default)
+    if isinstance(value, bool) or not isinstance(value, int) or not minimum <= value <= maximum:
+        raise ValueError(f"{name} must be an integer from {minimum} to {maximum}")
+    return value
+
+
+def parse_fault(spec: Any) -> Fault:
+    """Build a fault from its JSON spec; ValueError explains what is wrong."""
+    if not isinstance(spec, Mapping):
+        raise ValueError("a fault is a JSON object")
+    action = spec.get("action")
+    if action not in ACTIONS:
+        raise ValueError(f"action must be one of {', '.join(ACTIONS)}")
+    unknown = set(spec) - _COMMON_KEYS - _FAULT_KEYS[action]
+    if unknown:
+        raise ValueError(f"unknown fields for action {action!r}: {', '.join(sorted(unknown))}")
+    method = spec.get("method", "*")
+    if not isinstance(method, str) or not method:
+        raise ValueError("method must be an HTTP method or '*'")
+    path = spec.get("path", "**")
+    if not isinstance(path, str) or not (path.startswith("/") or path.startswith("*")):
+        raise ValueError("path must be a path or glob starting with '/' (or '**' for any)")
+    count = _integer(spec, "count", 1, minimum=1, maximum=1_000_000)
+    fault = Fault(ksuid(), action, method.upper(), path, count, count, utc_now())
+    if action == "status":
+        fault.status = _integer(spec, "status", 503, minimum=100, maximum=599)
+        headers = spec.get("headers", {})
+        if not isinstance(headers, Mapping) or not all(isinstance(k, str) for k in headers):
+            raise ValueError("headers must be an object of header names to values")
+        for name, value in headers.items():
+            if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+                raise ValueError(f"header {name!r} must be a string or a number")
+            text = str(value)
+            if "\n" in text or "\r" in text or "\n" in name or ":" in name:
+                raise ValueError(f"header {name!r} is not a valid header")
+            fault.headers[name] = text
+        fault.body = spec.get("body")
+    elif action == "reset":
+        when = spec.get("when", "before")
+        if when not in ("before", "after"):
+            raise ValueError("when must be 'before' or 'after'")
+        fault.when = when
+    elif action == "cut_stream":
+        fault.after_frames = _integer(spec, "after_frames", 1, minimum=0, maximum=1_000_000)
+    else:
+        fault.seconds = _number(spec, "seconds", 1.0, maximum=300)
+        if "between_frames" in spec:
+            fault.between_frames = _number(spec, "between_frames", 0.0, maximum=60)
+    return fault
+
+
+class FaultBook:
+    """The programmed faults, matched in the order they were added."""
+
+    def __init__(self) -> None:
+        self._faults: list[Fault] = []
+
+    def add(self, fault: Fault) -> Fault:
+        self._faults.append(fault)
+        return fault
+
+    def match(self, method: str, path: str) -> Fault | None:
+        """The first fault matching ``method path``, counted as used (removed when used up)."""
+        for fault in self._faults:
+            if fault.matches(method, path):
+                fault.remaining -= 1
+                fault.hits += 1
+                if fault.remaining <= 0:
+                    self._faults.remove(fault)
+                return fault
+        return None
+
+    def list(self) -> list[dict[str, Any]]:
+        return [f.to_json() for f in self._faults]
+
+    def clear(self) -> int:
+        count = len(self._faults)
+        self._faults.clear()
+        return count
+
+
+class RequestLog:
+    """Every API request received (not the control API's), oldest first."""
+
+    def __init__(self, limit: int = 10_000) -> None:
+        self._entries: list[dict[str, Any]] = []
+        self._ids = itertools.count(1)
+        self._limit = limit
+
+    def record(
+        self,
+        request_id: str,
+        method: str,
+        path: str,
+        query_string: str,
+        headers: Sequence[tuple[str, str]],
+    ) -> dict[str, Any]:
+        from urllib.parse import parse_qsl
+
+        merged: dict[str, str] = {}
+        for name, value in headers:
+            name = name.lower()
+            merged[name] = f"{merged[name]}, {value}" if name in merged else value
+        entry: dict[str, Any] = {
+            "seq": next(self._ids),
+            "request_id": request_id,
+            "time": utc_now(),
+            "method": method.upper(),
+            "path": path,
+            "query": dict(parse_qsl(query_string, keep_blank_values=True)),
+            "query_string": query_string,
+            "headers": merged,
+            "body": None,
+            "status": None,
+            "outcome": None,
+            "handler_status": None,
+            "fault_id": None,
+        }
+        self._entries.append(entry)
+        if len(self._entries) > self._limit:
+            del self._entries[: len(self._entries) - self._limit]
+        return entry
+
+    def list(self, method: str | None = None, path: str | None = None) -> list[dict[str, Any]]:
+        pattern = glob_to_regex(path) if path else None
+        return [
+            dict(e)
+            for e in self._entries
+            if (method is None or e["method"] == method.upper()) and (pattern is None or pattern.match(e["path"]))
+        ]
+
+    def clear(self) -> int:
+        count = len(self._entries)
+        self._entries.clear()
+        return count
+
+
+class ViolationLog:
+    """Responses the mock sent that break the contract. Loud: logged at ERROR and counted."""
+
+    def __init__(self) -> None:
+        self._entries: list[dict[str, Any]] = []
+        self.total = 0
+
+    def add(self, request_id: str, method: str, path: str, status: int | None, errors: Sequence[str]) -> None:
+        self.total += 1
+        entry = {
+            "request_id": request_id,
+            "time": utc_now(),
+            "method": method,
+            "path": path,
+            "status": status,
+            "errors": list(errors),
+        }
+        self._entries.append(entry)
+        logger.error("CONTRACT VIOLATION %s %s -> %s: %s", method, path, status, "; ".join(errors))
+
+    def list(self) -> list[dict[str, Any]]:
+        return [dict(e) for e in self._entries]
+
+    def clear(self) -> int:
+        count = len(self._entries)
+        self._entries.clear()
+        return count
+
+
+# -- the control API ----------------------------------------------------------------------
+
+
+def _json(status: int, payload: Any) -> Response:
+    body = json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    return Response(body, status_code=status, media_type="application/json")
+
+
+async def _body(request: Request) -> dict[str, Any]:
+    raw = await request.body()
+    if not raw.strip():
+        return {}
+    try:
+        data = json.loads(raw)
+    except ValueError as exc:
+        raise ApiError(400, "invalid_json", f"The request body is not valid JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise ApiError(400, "validation_error", "The request body must be a JSON object.", {"field": "body"})
+    return data
+
+
+def _string(data: Mapping[str, Any], name: str, *, required: bool, maximum: int = 255) -> str | None:
+    value = data.get(name)
+    if value is None:
+        if required:
+            raise ApiError(400, "validation_error", f"{name}: is required", {"field": name})
+        return None
+    if not isinstance(value, str) or not value or len(value) > maximum:
+        raise ApiError(
+            400, "validation_error", f"{name}: must be a string of 1 to {maximum} characters", {"field": name}
+        )
+    return value
+
+
+def control_routes(state: MockState) -> list[Route]:
+    """The ``/__mock/`` routes, bound to ``state``."""
+
+    async def health(request: Request) -> Response:
+        return _json(200, {"data": {"status": "ok", "running_executions": state.executions.running}})
+
+    async def faults(request: Request) -> Response:
+        if request.method == "POST":
+            try:
+                fault = parse_fault(await _body(request))
+            except ValueError as exc:
+                raise ApiError(400, "invalid_fault", str(exc)) from None
+            state.faults.add(fault)
+            return _json(201, {"data": fault.to_json()})
+        if request.method == "DELETE":
+            return _json(200, {"data": {"cleared": state.faults.clear()}})
+        return _json(200, {"data": state.faults.list()})
+
+    async def requests(request: Request) -> Response:
+        if request.method == "DELETE":
+            return _json(200, {"data": {"cleared": state.requests.clear()}})
+        method = request.query_params.get("method") or None
+        path = request.query_params.get("path") or None
+        return _json(200, {"data": state.requests.list(method, path)})
+
+    async def violations(request: Request) -> Response:
+        if request.method == "DELETE":
+            return _json(200, {"data": {"cleared": state.violations.clear()}})
+        return _json(200, {"data": state.violations.list(), "meta": {"total": state.violations.total}})
+
+    async def workspaces(request: Request) -> Response:
+        data = await _body(request)
+        api_key = _string(data, "api_key", required=False) or f"pr-test-{ksuid()}"
+        if state.storage.workspace_for_key(api_key) is not None:
+            raise ApiError(409, "conflict", "A workspace with this API key exists already.", {"field": "api_key"})
+        workspace = state.storage.ensure_workspace(api_key, configured=False)
+        return _json(201, {"data": {"api_key": api_key, "workspace_id": workspace["id"]}})
+
+    async def agents(request: Request) -> Response:
+        if request.method == "GET":
+            return _json(200, {"data": {"builtin": list(BUILTIN_AGENTS), "aliases": state.storage.list_aliases()}})
+        data = await _body(request)
+        agent_id = _string(data, "id", required=True, maximum=64)
+        like = _string(data, "like", required=False, maximum=64) or "echo"
+        assert agent_id is not None
+        if agent_id in BUILTIN_AGENTS:
+            raise ApiError(409, "conflict", f"'{agent_id}' is a built-in agent.", {"field": "id"})
+        if like not in BUILTIN_AGENTS:
+            raise ApiError(
+                422,
+                "unknown_agent",
+                f"Unknown agent '{like}'; like must be one of {', '.join(BUILTIN_AGENTS)}.",
+                {"field": "like"},
+            )
+        state.storage.set_alias(agent_id, like)
+        return _json(201, {"data": {"id": agent_id, "like": like}})
+
+    async def sessions(request: Request) -> Response:
+        data = await _body(request)
+        api_key = _string(data, "api_key", required=False, maximum=1000) or state.settings.api_keys[0]
+        workspace = state.storage.workspace_for_key(api_key)
+        if workspace is None:
+            raise ApiError(404, "not_found", "No workspace has this API key.", {"field": "api_key"})
+        session_id = _string(data, "id", required=False, maximum=64) or ksuid()
+        if "/" in session_id:
+            raise ApiError(400, "validation_error", "id: must not contain '/'", {"field": "id"})
+        agent_id = _string(data, "agent_id", required=False, maximum=64) or "echo"
+        if state.executions.resolve_agent(agent_id) is None:
+            raise ApiError(422, "unknown_agent", f"Unknown agent_id '{agent_id}'.", {"field": "agent_id"})
+        title = data.get("title")
+        if title is not None and not isinstance(title, str):
+            raise ApiError(400, "validation_error", "title: must be a string or null", {"field": "title"})
+        metadata = data.get("metadata", {})
+        if not isinstance(metadata, dict):
+            raise ApiError(400, "validation_error", "metadata: must be an object", {"field": "metadata"})
+        if state.storage.session_exists(workspace["id"], session_id):
+            raise ApiError(409, "conflict", f"Session '{session_id}' exists already.", {"field": "id"})
+        now = utc_now()
+        session = {
+            "id": session_id,
+            "workspace_id": workspace["id"],
+            "agent_id": agent_id,
+            "user_id": None,
+            "title": title,
+            "metadata": metadata,
+            "created_at": now,
+            "updated_at": now,
+        }
+        created = state.storage.create_session(session)
+        return _json(201, {"data": {k: v for k, v in created.items() if not k.startswith("_")}})
+
+    async def reset(request: Request) -> Response:
+        state.reset()
+        return _json(200, {"data": {"reset": True, "api_keys": list(state.settings.api_keys)}})
+
+    return [
+        Route("/__mock/health", health, methods=["GET"]),
+        Route("/__mock/faults", faults, methods=["GET", "POST", "DELETE"]),
+        Route("/__mock/requests", requests, methods=["GET", "DELETE"]),
+        Route("/__mock/violations", violations, methods=["GET", "DELETE"]),
+        Route("/__mock/workspaces", workspaces, methods=["POST"]),
+        Route("/__mock/agents", agents, methods=["GET", "POST"]),
+        Route("/__mock/sessions", sessions, methods=["POST"]),
+        Route("/__mock/reset", reset, methods=["POST"]),
+    ]

@@ -1,0 +1,416 @@
+"""The wire: what happens to every HTTP exchange around the Starlette app.
+
+:class:`WireMiddleware` must be the outermost ASGI layer (it needs the server's
+own ``send`` to reach the connection). For every request it:
+
+1. gives it an ``X-Request-ID`` (added to every response, errors and streams too);
+2. for API requests (anything outside ``/__mock/``): logs it in the request log,
+   refuses bodies over the size limit with 413 without reading them, applies the
+   first matching programmed fault, and validates the response the app produces
+   against openapi.yaml (JSON bodies whole, event streams frame by frame). A
+   violation is logged, counted, and in strict mode answered as a 500 (or, once
+   a stream has started, by dropping the connection).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import socket
+import struct
+from typing import TYPE_CHECKING, Any
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from promptrails_mock.errors import error_body
+from promptrails_mock.faults import Fault
+from promptrails_mock.ids import ksuid
+from promptrails_mock.validation import Contract, StreamChecker
+
+if TYPE_CHECKING:
+    from promptrails_mock.app import MockState
+
+__all__ = ["WireMiddleware", "abort_connection", "REQUEST_ID_KEY"]
+
+logger = logging.getLogger("promptrails_mock.wire")
+
+REQUEST_ID_KEY = "promptrails_mock.request_id"
+
+
+async def abort_connection(send: Send) -> None:
+    """Reset the client's TCP connection (RST, via SO_LINGER 0) without an HTTP answer.
+
+    ``send`` must be the server's own callable: uvicorn's is a bound method of the
+    request cycle, which holds the asyncio transport.
+    """
+    owner = getattr(send, "__self__", None)
+    transport = getattr(owner, "transport", None)
+    if transport is None:
+        raise RuntimeError("cannot reach the connection to reset it: run the mock under uvicorn (h11)")
+    sock = transport.get_extra_info("socket")
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    transport.abort()
+    # Let the server see the connection is gone before the app returns, so it does not try to answer.
+    for _ in range(10):
+        if getattr(owner, "disconnected", True):
+            break
+        await asyncio.sleep(0)
+
+
+def _with_request_id(send: Send, request_id: str) -> Send:
+    async def wrapped(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            headers = [h for h in message.get("headers", []) if h[0].lower() != b"x-request-id"]
+            headers.append((b"x-request-id", request_id.encode("latin-1")))
+            message = {**message, "headers": headers}
+        await send(message)
+
+    return wrapped
+
+
+def _header(headers: list[tuple[bytes, bytes]], name: bytes) -> bytes | None:
+    for key, value in headers:
+        if key.lower() == name:
+            return value
+    return None
+
+
+class WireMiddleware:
+    def __init__(self, app: ASGIApp, state: MockState) -> None:
+        self.app = app
+        self.state = state
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = f"req_{ksuid()}"
+        scope[REQUEST_ID_KEY] = request_id
+        path: str = scope["path"]
+        if path == "/__mock" or path.startswith("/__mock/"):
+            try:
+                await self.app(scope, receive, _with_request_id(send, request_id))
+            except Exception:
+                logger.exception("control request %s %s failed", scope["method"], path)
+            return
+        await _Exchange(self.app, self.state, scope, receive, send, request_id).run()
+
+
+class _Exchange:
+    """One API request and its response, with faults applied and the response validated."""
+
+    def __init__(
+        self, app: ASGIApp, state: MockState, scope: Scope, receive: Receive, send: Send, request_id: str
+    ) -> None:
+        self.app = app
+        self.state = state
+        self.scope = scope
+        self.receive = receive
+        self.raw_send = send
+        self.request_id = request_id
+        self.method: str = scope["method"]
+        self.path: str = scope["path"]
+        query_string = scope.get("query_string", b"").decode("latin-1")
+        self.headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]]
+        self.entry = state.requests.record(request_id, self.method, self.path, query_string, self.headers)
+        self.wire_request = Contract.request(self.method, self.path, query_string, self.headers, None)
+        self.in_contract = state.contract.find_operation(self.method, self.path) is not None
+        self.started = False
+        self.dead = False
+
+    # -- the exchange ---------------------------------------------------------------
+
+    async def run(self) -> None:
+        try:
+            await self._run()
+        except Exception:
+            logger.exception("request %s %s failed", self.method, self.path)
+            if self.dead:
+                return
+            if not self.started:
+                body = error_body("internal_error", "The mock server failed to handle this request.")
+                await self._send_generated(500, body)
+            else:
+                await self._abort("reset")
+
+    async def _run(self) -> None:
+        limit = self.state.settings.max_body_bytes
+        length = _header(self.scope["headers"], b"content-length")
+        if length is not None and length.isdigit() and int(length) > limit:
+            await self._too_large(limit)
+            return
+        fault = self.state.faults.match(self.method, self.path)
+        if fault is not None:
+            self.entry["fault_id"] = fault.id
+        if fault is not None and fault.action == "reset" and fault.when == "before":
+            await self._abort("reset")
+            return
+        body, complete = await self._read_body(limit)
+        if not complete:
+            if body is None:  # the client went away
+                self.entry["status"] = "client_disconnected"
+                return
+            await self._too_large(limit)
+            return
+        self.entry["body"] = body.decode("utf-8", "replace") if body else None
+        self.wire_request.body = body or None
+        if fault is not None and fault.action == "status":
+            await self._send_fault_status(fault)
+            return
+        if fault is not None and fault.action == "delay" and fault.seconds:
+            await asyncio.sleep(fault.seconds)
+        tap = _Tap(self, fault)
+        try:
+            await self.app(self.scope, self._replay(body), tap.send)
+        except Exception:
+            if not tap.finished and not self.started and not self.dead:
+                raise
+            logger.exception("request %s %s failed after its response started", self.method, self.path)
+        await tap.app_returned()
+
+    async def _read_body(self, limit: int) -> tuple[bytes | None, bool]:
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await self.receive()
+            if message["type"] == "http.disconnect":
+                return None, False
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > limit:
+                return b"", False
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                return b"".join(chunks), True
+
+    def _replay(self, body: bytes) -> Receive:
+        delivered = False
+
+        async def receive() -> Message:
+            nonlocal delivered
+            if not delivered:
+                delivered = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await self.receive()
+
+        return receive
+
+    # -- answers the middleware makes itself ----------------------------------------
+
+    async def _too_large(self, limit: int) -> None:
+        body = error_body(
+            "payload_too_large",
+            f"The request body is larger than {limit} bytes.",
+            {"max_bytes": limit},
+        )
+        await self._send_generated(413, body)
+
+    async def _send_fault_status(self, fault: Fault) -> None:
+        assert fault.status is not None
+        body: Any = fault.body
+        if body is None:
+            from promptrails_mock.errors import default_code
+
+            body = error_body(
+                default_code(fault.status),
+                f"Injected fault: {fault.status}.",
+                {"fault_id": fault.id},
+            )
+        payload = body.encode("utf-8") if isinstance(body, str) else _dumps(body)
+        media = "text/plain; charset=utf-8" if isinstance(body, str) else "application/json"
+        headers = [(b"content-type", media.encode()), (b"content-length", str(len(payload)).encode())]
+        headers += [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in fault.headers.items()]
+        # Programmed answers are deliberate: they are not validated against the contract.
+        await self._send_raw(fault.status, headers, payload)
+
+    async def _send_generated(self, status: int, body: dict[str, Any]) -> None:
+        payload = _dumps(body)
+        headers = [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())]
+        self._validate_buffered(status, headers, payload)
+        await self._send_raw(status, headers, payload)
+
+    async def _send_raw(self, status: int, headers: list[tuple[bytes, bytes]], payload: bytes) -> None:
+        headers = [h for h in headers if h[0] != b"x-request-id"]
+        headers.append((b"x-request-id", self.request_id.encode("latin-1")))
+        self.started = True
+        await self.raw_send({"type": "http.response.start", "status": status, "headers": headers})
+        await self.raw_send({"type": "http.response.body", "body": payload, "more_body": False})
+        self.entry["status"] = status
+        self.entry["outcome"] = "answered"
+
+    async def _abort(self, outcome: str) -> None:
+        if self.dead:
+            return
+        self.dead = True
+        self.entry["outcome"] = outcome
+        if outcome == "reset":
+            self.entry["status"] = "reset"
+        await abort_connection(self.raw_send)
+
+    # -- validation -----------------------------------------------------------------
+
+    def _str_headers(self, headers: list[tuple[bytes, bytes]]) -> list[tuple[str, str]]:
+        return [(k.decode("latin-1"), v.decode("latin-1")) for k, v in headers]
+
+    def _validate_buffered(self, status: int, headers: list[tuple[bytes, bytes]], payload: bytes) -> list[str]:
+        if not self.in_contract:
+            return []
+        with_id = [*headers, (b"x-request-id", self.request_id.encode("latin-1"))]
+        errors = self.state.contract.response_errors(
+            self.wire_request, status, self._str_headers(with_id), payload, streaming=False
+        )
+        if errors:
+            self.violation(status, errors)
+        return errors
+
+    def violation(self, status: int | None, errors: list[str]) -> None:
+        self.state.violations.add(self.request_id, self.method, self.path, status, errors)
+
+
+class _Tap:
+    """The ``send`` the app gets: validates, applies response-side faults, then really sends."""
+
+    def __init__(self, exchange: _Exchange, fault: Fault | None) -> None:
+        self.x = exchange
+        self.fault = fault
+        self.status: int | None = None
+        self.headers: list[tuple[bytes, bytes]] = []
+        self.streaming = False
+        self.chunks: list[bytes] = []
+        self.checker: StreamChecker | None = None
+        self.frames_sent = 0
+        self.finished = False
+
+    @property
+    def _action(self) -> str | None:
+        return None if self.fault is None else self.fault.action
+
+    async def send(self, message: Message) -> None:
+        x = self.x
+        if x.dead or self.finished:
+            return
+        if message["type"] == "http.response.start":
+            self.status = int(message["status"])
+            self.headers = [h for h in message.get("headers", []) if h[0].lower() != b"x-request-id"]
+            self.headers.append((b"x-request-id", x.request_id.encode("latin-1")))
+            content_type = (_header(self.headers, b"content-type") or b"").lower()
+            self.streaming = content_type.startswith(b"text/event-stream")
+            if self.streaming:
+                await self._start_stream()
+            return
+        if message["type"] != "http.response.body":
+            return
+        body = bytes(message.get("body", b""))
+        more = bool(message.get("more_body", False))
+        if self.streaming:
+            await self._stream_body(body, more)
+        else:
+            self.chunks.append(body)
+            if not more:
+                await self._finish_buffered()
+
+    # -- buffered (JSON and empty) responses ----------------------------------------
+
+    async def _finish_buffered(self) -> None:
+        x = self.x
+        self.finished = True
+        assert self.status is not None
+        payload = b"".join(self.chunks)
+        x.entry["handler_status"] = self.status
+        errors = x._validate_buffered(self.status, [h for h in self.headers if h[0] != b"x-request-id"], payload)
+        status, headers = self.status, self.headers
+        if errors and x.state.settings.strict:
+            status, payload = 500, _dumps(
+                error_body(
+                    "response_validation_failed",
+                    "The mock produced a response that violates openapi.yaml.",
+                    {"errors": errors, "original_status": self.status},
+                )
+            )
+            headers = [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())]
+        if self._action == "reset":
+            await x._abort("reset")
+            return
+        if self._action == "cut_stream":
+            x.started = True
+            await x.raw_send({"type": "http.response.start", "status": status, "headers": headers})
+            x.entry["status"] = status
+            await x._abort("cut")
+            return
+        await x._send_raw(status, headers, payload)
+
+    # -- event streams --------------------------------------------------------------
+
+    async def _start_stream(self) -> None:
+        x = self.x
+        assert self.status is not None
+        x.entry["handler_status"] = self.status
+        errors: list[str] = []
+        if x.in_contract:
+            errors = x.state.contract.response_errors(
+                x.wire_request, self.status, x._str_headers(self.headers), None, streaming=True
+            )
+            if errors:
+                x.violation(self.status, errors)
+        if self._action == "reset":
+            await x._abort("reset")
+            return
+        if errors and x.state.settings.strict:
+            payload = _dumps(
+                error_body(
+                    "response_validation_failed",
+                    "The mock produced a response that violates openapi.yaml.",
+                    {"errors": errors, "original_status": self.status},
+                )
+            )
+            self.finished = True
+            await x._send_raw(
+                500,
+                [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())],
+                payload,
+            )
+            return
+        self.checker = StreamChecker(x.state.contract)
+        x.started = True
+        await x.raw_send({"type": "http.response.start", "status": self.status, "headers": self.headers})
+        x.entry["status"] = self.status
+        x.entry["outcome"] = "answered"
+        if self._action == "cut_stream" and self.fault is not None and self.fault.after_frames == 0:
+            await x._abort("cut")
+
+    async def _stream_body(self, body: bytes, more: bool) -> None:
+        x = self.x
+        assert self.checker is not None
+        for frame in self.checker.feed(body):
+            if frame.errors and x.in_contract:
+                x.violation(self.status, [f"frame {frame.id!r} ({frame.event}): {e}" for e in frame.errors])
+                if x.state.settings.strict:
+                    await x._abort("reset")
+                    return
+            if self._action == "delay" and self.fault is not None and self.fault.between_frames:
+                await asyncio.sleep(self.fault.between_frames)
+            await x.raw_send({"type": "http.response.body", "body": frame.raw, "more_body": True})
+            self.frames_sent += 1
+            if self._action == "cut_stream" and self.fault is not None and self.frames_sent >= (self.fault.after_frames or 0):
+                await x._abort("cut")
+                return
+        if not more:
+            self.finished = True
+            errors = self.checker.finish()
+            if errors and x.in_contract:
+                x.violation(self.status, errors)
+            await x.raw_send({"type": "http.response.body", "body": b"", "more_body": False})
+
+    async def app_returned(self) -> None:
+        """The app returned; anything it left unsent is not our problem, but a missing answer is."""
+        x = self.x
+        if self.status is None and not x.dead and not x.started:
+            await x._send_generated(500, error_body("internal_error", "The handler returned no response."))
+
+
+def _dumps(value: Any) -> bytes:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8")

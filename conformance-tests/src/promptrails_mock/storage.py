@@ -1,0 +1,655 @@
+"""Every SQL statement of the mock lives here: the SQLite schema and its transactions.
+
+One connection, used only from the server's event-loop thread, in WAL mode for
+file databases (``:memory:`` works too). Each public method that writes runs in
+exactly one ``BEGIN IMMEDIATE`` transaction, so a failure anywhere leaves
+nothing half-written: a session and its idempotency record, a reply's assistant
+message and its ``done`` frame, always land together or not at all.
+
+Methods return plain dicts in the API's wire shape; keys starting with ``_`` are
+internal (row keys, error codes) and are stripped by :func:`public`.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, Iterator, Mapping, Sequence
+
+from promptrails_mock.ids import ksuid, utc_now
+
+__all__ = ["Storage", "IdempotencyScope", "IdempotencyRecord", "Frame", "public"]
+
+_SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS workspaces (
+    id          TEXT PRIMARY KEY,
+    api_key     TEXT NOT NULL UNIQUE,
+    configured  INTEGER NOT NULL DEFAULT 0,
+    created_at  TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS agent_aliases (
+    id          TEXT PRIMARY KEY,
+    like_agent  TEXT NOT NULL,
+    created_at  TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS sessions (
+    pk            INTEGER PRIMARY KEY AUTOINCREMENT,
+    id            TEXT NOT NULL,
+    workspace_id  TEXT NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
+    agent_id      TEXT NOT NULL,
+    user_id       TEXT,
+    title         TEXT,
+    metadata      TEXT NOT NULL,
+    created_at    TEXT NOT NULL,
+    updated_at    TEXT NOT NULL,
+    UNIQUE (workspace_id, id)
+);
+CREATE TABLE IF NOT EXISTS messages (
+    pk                 INTEGER PRIMARY KEY AUTOINCREMENT,
+    id                 TEXT NOT NULL UNIQUE,
+    session_pk         INTEGER NOT NULL REFERENCES sessions(pk) ON DELETE CASCADE,
+    session_id         TEXT NOT NULL,
+    role               TEXT NOT NULL CHECK (role IN ('user', 'assistant')),
+    content            TEXT NOT NULL,
+    metadata           TEXT NOT NULL,
+    tool_calls         TEXT,
+    tool_results       TEXT,
+    model              TEXT,
+    cost               REAL,
+    token_count        INTEGER NOT NULL,
+    prompt_tokens      INTEGER,
+    completion_tokens  INTEGER,
+    created_at         TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS messages_by_session ON messages (session_pk, pk);
+CREATE TABLE IF NOT EXISTS executions (
+    id                    TEXT PRIMARY KEY,
+    workspace_id          TEXT NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
+    session_pk            INTEGER REFERENCES sessions(pk) ON DELETE SET NULL,
+    session_id            TEXT,
+    agent_id              TEXT NOT NULL,
+    status                TEXT NOT NULL CHECK (status IN ('running', 'completed', 'failed')),
+    input                 TEXT NOT NULL,
+    input_metadata        TEXT NOT NULL,
+    output                TEXT,
+    error                 TEXT,
+    error_code            TEXT,
+    token_usage           TEXT,
+    user_message_id       TEXT NOT NULL,
+    assistant_message_id  TEXT,
+    last_event_id         INTEGER NOT NULL,
+    created_at            TEXT NOT NULL,
+    completed_at          TEXT
+);
+CREATE TABLE IF NOT EXISTS frames (
+    execution_id  TEXT NOT NULL REFERENCES executions(id) ON DELETE CASCADE,
+    seq           INTEGER NOT NULL,
+    event         TEXT NOT NULL,
+    data          TEXT NOT NULL,
+    created_at    TEXT NOT NULL,
+    PRIMARY KEY (execution_id, seq)
+);
+CREATE TABLE IF NOT EXISTS idempotency (
+    workspace_id  TEXT NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
+    method        TEXT NOT NULL,
+    path          TEXT NOT NULL,
+    key           TEXT NOT NULL,
+    request_hash  TEXT NOT NULL,
+    status        INTEGER,
+    body          TEXT,
+    execution_id  TEXT,
+    created_at    TEXT NOT NULL,
+    PRIMARY KEY (workspace_id, method, path, key)
+);
+CREATE TABLE IF NOT EXISTS feedback (
+    session_pk    INTEGER NOT NULL REFERENCES sessions(pk) ON DELETE CASCADE,
+    execution_id  TEXT NOT NULL,
+    value         INTEGER NOT NULL,
+    comment       TEXT,
+    created_at    TEXT NOT NULL,
+    updated_at    TEXT NOT NULL,
+    PRIMARY KEY (session_pk, execution_id)
+);
+"""
+
+TERMINAL_EVENTS = frozenset({"done", "error"})
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def _loads(text: str | None) -> Any:
+    return None if text is None else json.loads(text)
+
+
+def public(record: Mapping[str, Any]) -> dict[str, Any]:
+    """The record without its internal (``_``-prefixed) keys."""
+    return {k: v for k, v in record.items() if not k.startswith("_")}
+
+
+@dataclass(frozen=True)
+class IdempotencyScope:
+    """What an ``Idempotency-Key`` is scoped to: the workspace, the method, the path and the key."""
+
+    workspace_id: str
+    method: str
+    path: str
+    key: str
+
+
+@dataclass(frozen=True)
+class IdempotencyRecord:
+    """The first result of an idempotent request: a stored response, or the execution it started."""
+
+    scope: IdempotencyScope
+    request_hash: str
+    status: int | None
+    body: str | None
+    execution_id: str | None
+
+
+@dataclass(frozen=True)
+class Frame:
+    """One stored frame of an execution's event stream."""
+
+    seq: int
+    event: str
+    data: dict[str, Any]
+
+    @property
+    def terminal(self) -> bool:
+        return self.event in TERMINAL_EVENTS
+
+    def to_sse(self) -> bytes:
+        return f"id: {self.seq}\nevent: {self.event}\ndata: {_dumps(self.data)}\n\n".encode("utf-8")
+
+
+class Storage:
+    """The mock's database. Not thread-safe: use it from one thread (the event loop)."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self._conn.row_factory = sqlite3.Row
+        self._conn.execute("PRAGMA foreign_keys = ON")
+        self._conn.execute("PRAGMA busy_timeout = 5000")
+        if path != ":memory:" and not path.startswith("file::memory:"):
+            self._conn.execute("PRAGMA journal_mode = WAL")
+            self._conn.execute("PRAGMA synchronous = NORMAL")
+        self._create_schema()
+
+    # -- plumbing -------------------------------------------------------------------
+
+    def _create_schema(self) -> None:
+        version = self._conn.execute("PRAGMA user_version").fetchone()[0]
+        if version not in (0, _SCHEMA_VERSION):
+            raise RuntimeError(
+                f"{self.path}: database schema version {version} is not supported "
+                f"(expected {_SCHEMA_VERSION}); delete the file or pass another --db"
+            )
+        with self._tx() as conn:
+            for statement in _SCHEMA.split(";"):
+                if statement.strip():
+                    conn.execute(statement)
+            conn.execute(f"PRAGMA user_version = {_SCHEMA_VERSION}")
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        self._conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self._conn
+        except BaseException:
+            self._conn.execute("ROLLBACK")
+            raise
+        else:
+            self._conn.execute("COMMIT")
+
+    def _one(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Row | None:
+        return self._conn.execute(sql, params).fetchone()
+
+    def close(self) -> None:
+        self._conn.close()
+
+    def journal_mode(self) -> str:
+        return str(self._one("PRAGMA journal_mode")[0])  # type: ignore[index]
+
+    # -- workspaces -----------------------------------------------------------------
+
+    def ensure_workspace(self, api_key: str, *, configured: bool) -> dict[str, Any]:
+        """The workspace of ``api_key``, created if missing; ``configured`` keys survive resets."""
+        with self._tx() as conn:
+            row = conn.execute("SELECT * FROM workspaces WHERE api_key = ?", (api_key,)).fetchone()
+            if row is None:
+                conn.execute(
+                    "INSERT INTO workspaces (id, api_key, configured, created_at) VALUES (?, ?, ?, ?)",
+                    (ksuid(), api_key, int(configured), utc_now()),
+                )
+            elif configured and not row["configured"]:
+                conn.execute("UPDATE workspaces SET configured = 1 WHERE api_key = ?", (api_key,))
+            row = conn.execute("SELECT * FROM workspaces WHERE api_key = ?", (api_key,)).fetchone()
+        return dict(row)
+
+    def workspace_for_key(self, api_key: str) -> dict[str, Any] | None:
+        row = self._one("SELECT * FROM workspaces WHERE api_key = ?", (api_key,))
+        return None if row is None else dict(row)
+
+    def configured_keys(self) -> list[str]:
+        rows = self._conn.execute("SELECT api_key FROM workspaces WHERE configured = 1 ORDER BY created_at, api_key")
+        return [r["api_key"] for r in rows]
+
+    # -- agent aliases --------------------------------------------------------------
+
+    def set_alias(self, agent_id: str, like: str) -> None:
+        with self._tx() as conn:
+            conn.execute(
+                "INSERT INTO agent_aliases (id, like_agent, created_at) VALUES (?, ?, ?) "
+                "ON CONFLICT (id) DO UPDATE SET like_agent = excluded.like_agent",
+                (agent_id, like, utc_now()),
+            )
+
+    def get_alias(self, agent_id: str) -> str | None:
+        row = self._one("SELECT like_agent FROM agent_aliases WHERE id = ?", (agent_id,))
+        return None if row is None else str(row["like_agent"])
+
+    def list_aliases(self) -> dict[str, str]:
+        rows = self._conn.execute("SELECT id, like_agent FROM agent_aliases ORDER BY id")
+        return {r["id"]: r["like_agent"] for r in rows}
+
+    # -- sessions -------------------------------------------------------------------
+
+    @staticmethod
+    def _session(row: sqlite3.Row) -> dict[str, Any]:
+        return {
+            "_pk": row["pk"],
+            "id": row["id"],
+            "workspace_id": row["workspace_id"],
+            "agent_id": row["agent_id"],
+            "user_id": row["user_id"],
+            "title": row["title"],
+            "metadata": _loads(row["metadata"]),
+            "created_at": row["created_at"],
+            "updated_at": row["updated_at"],
+        }
+
+    def session_exists(self, workspace_id: str, session_id: str) -> bool:
+        return self._one("SELECT 1 FROM sessions WHERE workspace_id = ? AND id = ?", (workspace_id, session_id)) is not None
+
+    def create_session(
+        self,
+        session: Mapping[str, Any],
+        *,
+        idempotency: tuple[IdempotencyScope, str, int, str] | None = None,
+    ) -> dict[str, Any]:
+        """Insert ``session`` (wire shape), with its idempotency record in the same transaction."""
+        with self._tx() as conn:
+            cur = conn.execute(
+                "INSERT INTO sessions (id, workspace_id, agent_id, user_id, title, metadata, created_at, updated_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    session["id"],
+                    session["workspace_id"],
+                    session["agent_id"],
+                    session["user_id"],
+                    session["title"],
+                    _dumps(session["metadata"]),
+                    session["created_at"],
+                    session["updated_at"],
+                ),
+            )
+            if idempotency is not None:
+                self._insert_idempotency(conn, *idempotency)
+            row = conn.execute("SELECT * FROM sessions WHERE pk = ?", (cur.lastrowid,)).fetchone()
+        return self._session(row)
+
+    def get_session(self, workspace_id: str, session_id: str) -> dict[str, Any] | None:
+        row = self._one("SELECT * FROM sessions WHERE workspace_id = ? AND id = ?", (workspace_id, session_id))
+        return None if row is None else self._session(row)
+
+    def list_sessions(self, workspace_id: str, offset: int, limit: int) -> tuple[list[dict[str, Any]], int]:
+        """One page of the workspace's sessions, newest first, and how many there are."""
+        total = self._one("SELECT COUNT(*) FROM sessions WHERE workspace_id = ?", (workspace_id,))[0]  # type: ignore[index]
+        rows = self._conn.execute(
+            "SELECT * FROM sessions WHERE workspace_id = ? ORDER BY pk DESC LIMIT ? OFFSET ?",
+            (workspace_id, limit, offset),
+        )
+        return [self._session(r) for r in rows], int(total)
+
+    def update_session(self, workspace_id: str, session_id: str, changes: Mapping[str, Any]) -> dict[str, Any] | None:
+        """Apply ``changes`` (``title`` and/or ``metadata``); None when the session does not exist."""
+        with self._tx() as conn:
+            row = conn.execute(
+                "SELECT * FROM sessions WHERE workspace_id = ? AND id = ?", (workspace_id, session_id)
+            ).fetchone()
+            if row is None:
+                return None
+            title = changes["title"] if "title" in changes else row["title"]
+            metadata = _dumps(changes["metadata"]) if "metadata" in changes else row["metadata"]
+            conn.execute(
+                "UPDATE sessions SET title = ?, metadata = ?, updated_at = ? WHERE pk = ?",
+                (title, metadata, utc_now(), row["pk"]),
+            )
+            row = conn.execute("SELECT * FROM sessions WHERE pk = ?", (row["pk"],)).fetchone()
+        return self._session(row)
+
+    def delete_session(self, workspace_id: str, session_id: str) -> bool:
+        """Delete the session, its messages and feedback; its executions stay, detached. False if missing."""
+        with self._tx() as conn:
+            row = conn.execute(
+                "SELECT pk FROM sessions WHERE workspace_id = ? AND id = ?", (workspace_id, session_id)
+            ).fetchone()
+            if row is None:
+                return False
+            conn.execute("UPDATE executions SET session_pk = NULL, session_id = NULL WHERE session_pk = ?", (row["pk"],))
+            conn.execute("DELETE FROM feedback WHERE session_pk = ?", (row["pk"],))
+            conn.execute("DELETE FROM messages WHERE session_pk = ?", (row["pk"],))
+            conn.execute("DELETE FROM sessions WHERE pk = ?", (row["pk"],))
+        return True
+
+    # -- messages -------------------------------------------------------------------
+
+    @staticmethod
+    def _message(row: sqlite3.Row) -> dict[str, Any]:
+        return {
+            "_pk": row["pk"],
+            "id": row["id"],
+            "session_id": row["session_id"],
+            "role": row["role"],
+            "content": row["content"],
+            "metadata": _loads(row["metadata"]),
+            "tool_calls": _loads(row["tool_calls"]),
+            "tool_results": _loads(row["tool_results"]),
+            "model": row["model"],
+            "cost": row["cost"],
+            "token_count": row["token_count"],
+            "prompt_tokens": row["prompt_tokens"],
+            "completion_tokens": row["completion_tokens"],
+            "created_at": row["created_at"],
+        }
+
+    @staticmethod
+    def _insert_message(conn: sqlite3.Connection, session_pk: int, session_id: str, message: Mapping[str, Any]) -> int:
+        cur = conn.execute(
+            "INSERT INTO messages (id, session_pk, session_id, role, content, metadata, tool_calls, tool_results, "
+            "model, cost, token_count, prompt_tokens, completion_tokens, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                message["id"],
+                session_pk,
+                session_id,
+                message["role"],
+                message["content"],
+                _dumps(message.get("metadata") or {}),
+                None if message.get("tool_calls") is None else _dumps(message["tool_calls"]),
+                None if message.get("tool_results") is None else _dumps(message["tool_results"]),
+                message.get("model"),
+                message.get("cost"),
+                message["token_count"],
+                message.get("prompt_tokens"),
+                message.get("completion_tokens"),
+                message["created_at"],
+            ),
+        )
+        return int(cur.lastrowid or 0)
+
+    def list_messages(self, session_pk: int, offset: int, limit: int) -> tuple[list[dict[str, Any]], int]:
+        """One page of a session's messages, oldest first, and how many there are."""
+        total = self._one("SELECT COUNT(*) FROM messages WHERE session_pk = ?", (session_pk,))[0]  # type: ignore[index]
+        rows = self._conn.execute(
+            "SELECT * FROM messages WHERE session_pk = ? ORDER BY pk ASC LIMIT ? OFFSET ?",
+            (session_pk, limit, offset),
+        )
+        return [self._message(r) for r in rows], int(total)
+
+    def history_before(self, session_pk: int, message_pk: int) -> list[dict[str, Any]]:
+        """Every message of the session stored before ``message_pk``, oldest first."""
+        rows = self._conn.execute(
+            "SELECT * FROM messages WHERE session_pk = ? AND pk < ? ORDER BY pk ASC", (session_pk, message_pk)
+        )
+        return [self._message(r) for r in rows]
+
+    def get_message(self, message_id: str) -> dict[str, Any] | None:
+        row = self._one("SELECT * FROM messages WHERE id = ?", (message_id,))
+        return None if row is None else self._message(row)
+
+    def delete_message(self, session_pk: int, message_id: str) -> bool:
+        with self._tx() as conn:
+            cur = conn.execute("DELETE FROM messages WHERE session_pk = ? AND id = ?", (session_pk, message_id))
+        return cur.rowcount > 0
+
+    # -- executions and their frames ------------------------------------------------
+
+    @staticmethod
+    def _execution(row: sqlite3.Row) -> dict[str, Any]:
+        return {
+            "id": row["id"],
+            "workspace_id": row["workspace_id"],
+            "session_id": row["session_id"],
+            "agent_id": row["agent_id"],
+            "status": row["status"],
+            "input": row["input"],
+            "output": row["output"],
+            "error": row["error"],
+            "token_usage": _loads(row["token_usage"]),
+            "user_message_id": row["user_message_id"],
+            "assistant_message_id": row["assistant_message_id"],
+            "last_event_id": str(row["last_event_id"]),
+            "created_at": row["created_at"],
+            "completed_at": row["completed_at"],
+            "_session_pk": row["session_pk"],
+            "_error_code": row["error_code"],
+            "_input_metadata": _loads(row["input_metadata"]),
+        }
+
+    def create_execution(
+        self,
+        execution: Mapping[str, Any],
+        first_frame: Frame,
+        *,
+        idempotency: tuple[IdempotencyScope, str] | None = None,
+    ) -> None:
+        """Insert a running execution with its first frame (and the idempotency record naming it)."""
+        with self._tx() as conn:
+            conn.execute(
+                "INSERT INTO executions (id, workspace_id, session_pk, session_id, agent_id, status, input, "
+                "input_metadata, user_message_id, last_event_id, created_at) "
+                "VALUES (?, ?, ?, ?, ?, 'running', ?, ?, ?, ?, ?)",
+                (
+                    execution["id"],
+                    execution["workspace_id"],
+                    execution["_session_pk"],
+                    execution["session_id"],
+                    execution["agent_id"],
+                    execution["input"],
+                    _dumps(execution.get("_input_metadata") or {}),
+                    execution["user_message_id"],
+                    first_frame.seq,
+                    execution["created_at"],
+                ),
+            )
+            self._insert_frame(conn, execution["id"], first_frame)
+            if idempotency is not None:
+                scope, request_hash = idempotency
+                conn.execute(
+                    "INSERT INTO idempotency (workspace_id, method, path, key, request_hash, execution_id, created_at) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (scope.workspace_id, scope.method, scope.path, scope.key, request_hash, execution["id"], utc_now()),
+                )
+
+    @staticmethod
+    def _insert_frame(conn: sqlite3.Connection, execution_id: str, frame: Frame) -> None:
+        conn.execute(
+            "INSERT INTO frames (execution_id, seq, event, data, created_at) VALUES (?, ?, ?, ?, ?)",
+            (execution_id, frame.seq, frame.event, _dumps(frame.data), utc_now()),
+        )
+        conn.execute("UPDATE executions SET last_event_id = ? WHERE id = ?", (frame.seq, execution_id))
+
+    def store_user_message(self, execution_id: str, message: Mapping[str, Any]) -> int | None:
+        """Store the run's user message in its session; None (nothing stored) if the session is gone."""
+        with self._tx() as conn:
+            row = conn.execute(
+                "SELECT s.pk, s.id FROM executions e JOIN sessions s ON s.pk = e.session_pk WHERE e.id = ?",
+                (execution_id,),
+            ).fetchone()
+            if row is None:
+                return None
+            pk = self._insert_message(conn, row["pk"], row["id"], message)
+            conn.execute("UPDATE sessions SET updated_at = ? WHERE pk = ?", (message["created_at"], row["pk"]))
+        return pk
+
+    def append_frame(self, execution_id: str, frame: Frame) -> bool:
+        """Store a non-terminal frame; False if the execution no longer exists (a reset)."""
+        with self._tx() as conn:
+            if conn.execute("SELECT 1 FROM executions WHERE id = ?", (execution_id,)).fetchone() is None:
+                return False
+            self._insert_frame(conn, execution_id, frame)
+        return True
+
+    def complete_execution(
+        self,
+        execution_id: str,
+        assistant_message: Mapping[str, Any],
+        done_frame: Frame,
+        token_usage: Mapping[str, int],
+    ) -> bool:
+        """Store the reply, the ``done`` frame and the completed status together.
+
+        Returns False, storing nothing, when the execution's session is gone.
+        """
+        with self._tx() as conn:
+            row = conn.execute(
+                "SELECT s.pk, s.id FROM executions e JOIN sessions s ON s.pk = e.session_pk WHERE e.id = ?",
+                (execution_id,),
+            ).fetchone()
+            if row is None:
+                return False
+            self._insert_message(conn, row["pk"], row["id"], assistant_message)
+            self._insert_frame(conn, execution_id, done_frame)
+            conn.execute(
+                "UPDATE executions SET status = 'completed', output = ?, token_usage = ?, assistant_message_id = ?, "
+                "completed_at = ? WHERE id = ?",
+                (
+                    assistant_message["content"],
+                    _dumps(dict(token_usage)),
+                    assistant_message["id"],
+                    assistant_message["created_at"],
+                    execution_id,
+                ),
+            )
+            conn.execute("UPDATE sessions SET updated_at = ? WHERE pk = ?", (assistant_message["created_at"], row["pk"]))
+        return True
+
+    def fail_execution(self, execution_id: str, error_frame: Frame, code: str) -> bool:
+        """Store the ``error`` frame and the failed status together; False if the execution is gone."""
+        with self._tx() as conn:
+            if conn.execute("SELECT 1 FROM executions WHERE id = ?", (execution_id,)).fetchone() is None:
+                return False
+            self._insert_frame(conn, execution_id, error_frame)
+            conn.execute(
+                "UPDATE executions SET status = 'failed', error = ?, error_code = ?, completed_at = ? WHERE id = ?",
+                (error_frame.data["message"], code, utc_now(), execution_id),
+            )
+        return True
+
+    def get_execution(self, execution_id: str, workspace_id: str | None = None) -> dict[str, Any] | None:
+        if workspace_id is None:
+            row = self._one("SELECT * FROM executions WHERE id = ?", (execution_id,))
+        else:
+            row = self._one("SELECT * FROM executions WHERE id = ? AND workspace_id = ?", (execution_id, workspace_id))
+        return None if row is None else self._execution(row)
+
+    def frames_after(self, execution_id: str, after: int) -> list[Frame]:
+        rows = self._conn.execute(
+            "SELECT seq, event, data FROM frames WHERE execution_id = ? AND seq > ? ORDER BY seq", (execution_id, after)
+        )
+        return [Frame(r["seq"], r["event"], json.loads(r["data"])) for r in rows]
+
+    def fail_unfinished_executions(self, message: str, code: str) -> int:
+        """Mark every ``running`` execution failed with a final ``error`` frame (used at start-up)."""
+        with self._tx() as conn:
+            rows = conn.execute("SELECT id, last_event_id FROM executions WHERE status = 'running'").fetchall()
+            for row in rows:
+                frame = Frame(row["last_event_id"] + 1, "error", {"message": message, "code": code})
+                self._insert_frame(conn, row["id"], frame)
+                conn.execute(
+                    "UPDATE executions SET status = 'failed', error = ?, error_code = ?, completed_at = ? WHERE id = ?",
+                    (message, code, utc_now(), row["id"]),
+                )
+        return len(rows)
+
+    # -- idempotency ----------------------------------------------------------------
+
+    @staticmethod
+    def _insert_idempotency(
+        conn: sqlite3.Connection, scope: IdempotencyScope, request_hash: str, status: int, body: str
+    ) -> None:
+        conn.execute(
+            "INSERT INTO idempotency (workspace_id, method, path, key, request_hash, status, body, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (scope.workspace_id, scope.method, scope.path, scope.key, request_hash, status, body, utc_now()),
+        )
+
+    def get_idempotency(self, scope: IdempotencyScope) -> IdempotencyRecord | None:
+        row = self._one(
+            "SELECT * FROM idempotency WHERE workspace_id = ? AND method = ? AND path = ? AND key = ?",
+            (scope.workspace_id, scope.method, scope.path, scope.key),
+        )
+        if row is None:
+            return None
+        return IdempotencyRecord(scope, row["request_hash"], row["status"], row["body"], row["execution_id"])
+
+    def save_idempotent_response(self, scope: IdempotencyScope, request_hash: str, status: int, body: str) -> None:
+        """Record (or complete) the response an idempotent request answered."""
+        with self._tx() as conn:
+            cur = conn.execute(
+                "UPDATE idempotency SET status = ?, body = ? "
+                "WHERE workspace_id = ? AND method = ? AND path = ? AND key = ? AND request_hash = ?",
+                (status, body, scope.workspace_id, scope.method, scope.path, scope.key, request_hash),
+            )
+            if cur.rowcount == 0:
+                self._insert_idempotency(conn, scope, request_hash, status, body)
+
+    # -- feedback -------------------------------------------------------------------
+
+    def upsert_feedback(
+        self,
+        session_pk: int,
+        execution_id: str,
+        value: int,
+        comment: str | None,
+        *,
+        idempotency: tuple[IdempotencyScope, str, int, str] | None = None,
+    ) -> None:
+        """Store a rating (a later one replaces an earlier one), with its idempotency record."""
+        now = utc_now()
+        with self._tx() as conn:
+            conn.execute(
+                "INSERT INTO feedback (session_pk, execution_id, value, comment, created_at, updated_at) "
+                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (session_pk, execution_id) "
+                "DO UPDATE SET value = excluded.value, comment = excluded.comment, updated_at = excluded.updated_at",
+                (session_pk, execution_id, value, comment, now, now),
+            )
+            if idempotency is not None:
+                self._insert_idempotency(conn, *idempotency)
+
+    def get_feedback(self, session_pk: int, execution_id: str) -> dict[str, Any] | None:
+        row = self._one("SELECT * FROM feedback WHERE session_pk = ? AND execution_id = ?", (session_pk, execution_id))
+        return None if row is None else dict(row)
+
+    # -- control --------------------------------------------------------------------
+
+    def reset(self) -> None:
+        """Delete everything except the configured workspaces (which are emptied)."""
+        with self._tx() as conn:
+            for table in ("feedback", "idempotency", "frames", "executions", "messages", "sessions", "agent_aliases"):
+                conn.execute(f"DELETE FROM {table}")
+            conn.execute("DELETE FROM workspaces WHERE configured = 0")
+
+    def counts(self) -> dict[str, int]:
+        """Row counts per table (for tests and diagnostics)."""
+        tables = ("workspaces", "sessions", "messages", "executions", "frames", "idempotency", "feedback")
+        return {t: int(self._one(f"SELECT COUNT(*) FROM {t}")[0]) for t in tables}  # type: ignore[index]
