@@ -24,4 +24,4 @@ def test_scenario(
     skip = skips.get((scenario.name, language))
     if skip is not None:
         pytest.skip(skip.reason)
-    run_scenario(scenario, drivers[language], lambda: MockControl(mock_server.base_url, control_http))
+    run_scenario(scenario, drivers[language], lambda: MockControl(mock_server, control_http))

@@ -1,0 +1,223 @@
+"""Conformance driver for the Python SDK (`promptrails`, the reference client).
+
+Reads one JSON request per line on stdin, calls the SDK, writes one JSON answer
+per line on stdout (protocol: conformance-tests/CONFORMANCE.md). No assertions:
+it only maps language-neutral operations to SDK calls and normalizes outcomes
+to the wire form.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import enum
+import json
+import sys
+import traceback
+from typing import Any, Callable
+
+import promptrails
+from promptrails import (
+    APIConnectionError,
+    APIStatusError,
+    APITimeoutError,
+    InvalidArgumentError,
+    PromptRails,
+    PromptRailsError,
+    StreamError,
+    UnknownEvent,
+)
+
+
+class DriverProblem(Exception):
+    """The request cannot be mapped to an SDK call (a driver or harness bug, not an SDK outcome)."""
+
+
+def wire(value: Any) -> Any:
+    """A returned SDK value in wire form (what the API's JSON would be)."""
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    to_dict = getattr(value, "to_dict", None)
+    if callable(to_dict):
+        return wire(to_dict())
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: wire(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, enum.Enum):
+        return wire(value.value)
+    if isinstance(value, (datetime.datetime, datetime.date)):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {str(k): wire(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [wire(v) for v in value]
+    raise DriverProblem(f"cannot put a {type(value).__name__} in wire form")
+
+
+def wire_event(event: Any) -> dict[str, Any]:
+    if isinstance(event, UnknownEvent):
+        return {"type": event.event, "id": event.event_id, "data": event.data, "unknown": True}
+    name = getattr(type(event), "event", None)
+    if not isinstance(name, str):
+        raise DriverProblem(f"an event of type {type(event).__name__} has no event name")
+    data = {
+        f.name: wire(getattr(event, f.name))
+        for f in dataclasses.fields(event)
+        if f.name != "event_id" and not (f.name == "code" and getattr(event, f.name) is None and name == "error")
+    }
+    return {"type": name, "id": event.event_id, "data": data}
+
+
+def wire_error(exc: BaseException) -> dict[str, Any]:
+    base: dict[str, Any] = {"class": type(exc).__name__, "display": str(exc)}
+    if isinstance(exc, InvalidArgumentError):
+        return {**base, "kind": "invalid_argument", "message": str(exc)}
+    if isinstance(exc, APITimeoutError):
+        return {**base, "kind": "timeout", "message": str(exc)}
+    if isinstance(exc, APIStatusError):
+        return {
+            **base,
+            "kind": f"status:{exc.status_code}",
+            "status_code": exc.status_code,
+            "code": exc.code,
+            "message": exc.message,
+            "request_id": exc.request_id,
+            "details": wire(exc.details),
+        }
+    if isinstance(exc, StreamError):
+        return {**base, "kind": "stream", "message": str(exc)}
+    if isinstance(exc, APIConnectionError):
+        return {**base, "kind": "connection", "message": str(exc)}
+    if isinstance(exc, PromptRailsError):
+        return {**base, "kind": "unclassified", "message": str(exc)}
+    return {**base, "kind": "foreign", "message": f"{type(exc).__module__}.{type(exc).__name__}: {exc}"}
+
+
+class Driver:
+    def __init__(self) -> None:
+        self.client: PromptRails | None = None
+
+    def configure(self, settings: dict[str, Any]) -> dict[str, Any]:
+        if self.client is not None:
+            self.client.close()
+        kwargs: dict[str, Any] = {"api_key": settings["api_key"], "base_url": settings["base_url"]}
+        if "max_retries" in settings:
+            kwargs["max_retries"] = settings["max_retries"]
+        if "timeout" in settings:
+            kwargs["timeout"] = float(settings["timeout"])
+        self.client = PromptRails(**kwargs)
+        return {"ok": True, "result": {"sdk": "promptrails", "version": promptrails.__version__}}
+
+    def _operation(self, op: str, args: dict[str, Any], options: dict[str, Any]) -> tuple[str, Callable[[], Any]]:
+        """('result' | 'stream' | 'all', a thunk making the SDK call)."""
+        client = self.client
+        if client is None:
+            raise DriverProblem("call before configure")
+        a = dict(args)
+        opts: dict[str, Any] = {}
+        if "max_retries" in options:
+            opts["max_retries"] = options["max_retries"]
+        if "timeout" in options:
+            opts["timeout"] = float(options["timeout"])
+        key = {"idempotency_key": options["idempotency_key"]} if "idempotency_key" in options else {}
+        chat, executions = client.chat, client.executions
+
+        def pop(name: str) -> Any:
+            if name not in a:
+                raise DriverProblem(f"{op}: missing argument {name}")
+            return a.pop(name)
+
+        if op == "chat.list_sessions":
+            return "result", lambda: chat.list_sessions(**a, **opts)
+        if op == "chat.list_sessions.all":
+            return "all", lambda: chat.list_sessions(**a, **opts)
+        if op == "chat.create_session":
+            return "result", lambda: chat.create_session(**a, **key, **opts)
+        if op == "chat.get_session":
+            sid = pop("session_id")
+            return "result", lambda: chat.get_session(sid, **opts)
+        if op == "chat.update_session":
+            sid = pop("session_id")
+            return "result", lambda: chat.update_session(sid, **a, **opts)
+        if op == "chat.delete_session":
+            sid = pop("session_id")
+            return "result", lambda: chat.delete_session(sid, **opts)
+        if op == "chat.list_messages":
+            sid = pop("session_id")
+            return "result", lambda: chat.list_messages(sid, **a, **opts)
+        if op == "chat.list_messages.all":
+            sid = pop("session_id")
+            return "all", lambda: chat.list_messages(sid, **a, **opts)
+        if op == "chat.send_message":
+            sid = pop("session_id")
+            return "result", lambda: chat.send_message(sid, **a, **key, **opts)
+        if op == "chat.send_message_stream":
+            sid = pop("session_id")
+            return "stream", lambda: chat.send_message_stream(sid, **a, **key, **opts)
+        if op == "chat.delete_message":
+            sid, mid = pop("session_id"), pop("message_id")
+            return "result", lambda: chat.delete_message(sid, mid, **opts)
+        if op == "chat.submit_feedback":
+            sid = pop("session_id")
+            return "result", lambda: chat.submit_feedback(sid, **a, **key, **opts)
+        if op == "executions.get":
+            eid = pop("execution_id")
+            return "result", lambda: executions.get(eid, **opts)
+        if op == "executions.stream":
+            eid = pop("execution_id")
+            return "stream", lambda: executions.stream(eid, **a, **opts)
+        raise DriverProblem(f"unknown operation {op!r}")
+
+    def call(self, op: str, args: dict[str, Any], options: dict[str, Any]) -> dict[str, Any]:
+        shape, thunk = self._operation(op, args, options)
+        if shape == "stream":
+            events: list[dict[str, Any]] = []
+            try:
+                with thunk() as stream:
+                    for event in stream:
+                        events.append(wire_event(event))
+            except DriverProblem:
+                raise
+            except Exception as exc:  # noqa: BLE001 - every SDK outcome is reported
+                return {"ok": False, "events": events, "error": wire_error(exc)}
+            return {"ok": True, "events": events}
+        try:
+            value = thunk()
+            if shape == "all":
+                result = [wire(item) for item in value]
+            elif value is not None and hasattr(value, "data") and hasattr(value, "meta") and op.startswith("chat.list_"):
+                result = {"data": [wire(item) for item in value.data], "meta": wire(value.meta)}
+            else:
+                result = wire(value)
+        except DriverProblem:
+            raise
+        except Exception as exc:  # noqa: BLE001 - every SDK outcome is reported
+            return {"ok": False, "error": wire_error(exc)}
+        return {"ok": True, "result": result}
+
+
+def main() -> int:
+    driver = Driver()
+    for line in sys.stdin:
+        if not line.strip():
+            continue
+        seq = None
+        try:
+            request = json.loads(line)
+            seq = request.get("seq")
+            cmd = request.get("cmd")
+            if cmd == "configure":
+                answer = driver.configure(request["client"])
+            elif cmd == "call":
+                answer = driver.call(request["op"], request.get("args") or {}, request.get("options") or {})
+            else:
+                raise DriverProblem(f"unknown command {cmd!r}")
+        except Exception as exc:  # noqa: BLE001 - reported to the harness as a driver failure
+            traceback.print_exc(file=sys.stderr)
+            answer = {"ok": False, "error": {"kind": "driver", "message": f"{type(exc).__name__}: {exc}"}}
+        sys.stdout.write(json.dumps({"seq": seq, **answer}, ensure_ascii=False, default=str) + "\n")
+        sys.stdout.flush()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
