@@ -1,0 +1,120 @@
+/** The SSE rules of DESIGN.md §4, one test per rule, against the SDK's decoder. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { SSEDecoder, StreamError, type ServerSentEvent } from '../src/index.js';
+
+const enc = new TextEncoder();
+
+function decode(chunks: (string | Uint8Array)[], options: { maxEventSize?: number } = {}): ServerSentEvent[] {
+  const d = new SSEDecoder(options);
+  const events: ServerSentEvent[] = [];
+  for (const c of chunks) events.push(...d.feed(typeof c === 'string' ? enc.encode(c) : c));
+  events.push(...d.end());
+  return events;
+}
+
+test('rule: a leading UTF-8 BOM is stripped', () => {
+  const events = decode([new Uint8Array([0xef, 0xbb, 0xbf, ...enc.encode('data: x\n\n')])]);
+  assert.deepEqual(events, [{ event: 'message', data: 'x', id: undefined }]);
+});
+
+test('rule: a BOM split across chunks is stripped', () => {
+  const events = decode([new Uint8Array([0xef]), new Uint8Array([0xbb, 0xbf]), 'event: a\ndata: x\n\n']);
+  assert.deepEqual(events, [{ event: 'a', data: 'x', id: undefined }]);
+});
+
+test('rule: only one BOM is stripped (a second one is part of the field name)', () => {
+  const events = decode([new Uint8Array([0xef, 0xbb, 0xbf, 0xef, 0xbb, 0xbf, ...enc.encode('data: x\n\ndata: y\n\n')])]);
+  assert.deepEqual(events.map((e) => e.data), ['y']);
+});
+
+test('rule: CRLF line ends', () => {
+  assert.deepEqual(decode(['event: a\r\ndata: 1\r\n\r\n']), [{ event: 'a', data: '1', id: undefined }]);
+});
+
+test('rule: CR-only line ends, the last event dispatched without waiting for more input', () => {
+  const d = new SSEDecoder();
+  assert.deepEqual(d.feed(enc.encode('event: a\rdata: 1\r\r')), [{ event: 'a', data: '1', id: undefined }]);
+});
+
+test('rule: a CRLF split across chunks is one line end', () => {
+  const events = decode(['data: 1\r', '\ndata: 2\r', '\n\r', '\n']);
+  assert.deepEqual(events.map((e) => e.data), ['1\n2']);
+});
+
+test('rule: mixed line ends in one stream', () => {
+  assert.deepEqual(decode(['data: a\ndata: b\r\ndata: c\r\r\n']).map((e) => e.data), ['a\nb\nc']);
+});
+
+test('rule: UTF-8 split across chunks decodes whole', () => {
+  const bytes = enc.encode('data: héllo €\n\n');
+  const events = decode([...bytes].map((b) => new Uint8Array([b])));
+  assert.deepEqual(events.map((e) => e.data), ['héllo €']);
+});
+
+test('rule: lines starting with a colon are comments', () => {
+  assert.deepEqual(decode([': keep-alive\ndata: x\n:another\n\n']).map((e) => e.data), ['x']);
+});
+
+test('rule: one leading space of a value is stripped, not more', () => {
+  assert.deepEqual(decode(['data:  two\n\ndata:none\n\n']).map((e) => e.data), [' two', 'none']);
+});
+
+test('rule: a field with no colon has an empty value', () => {
+  assert.deepEqual(decode(['data\ndata\n\n']).map((e) => e.data), ['\n']);
+});
+
+test('rule: multi-line data is joined with LF', () => {
+  assert.deepEqual(decode(['data: a\ndata: b\ndata: c\n\n']).map((e) => e.data), ['a\nb\nc']);
+});
+
+test('rule: an id containing NUL is ignored', () => {
+  const events = decode(['id: 1\ndata: a\n\nid: 2\0x\ndata: b\n\n']);
+  assert.deepEqual(events.map((e) => e.id), ['1', undefined]);
+});
+
+test('rule: retry is used only when all ASCII digits', () => {
+  const d = new SSEDecoder();
+  d.feed(enc.encode('retry: 1500\n\n'));
+  assert.equal(d.retry, 1500);
+  d.feed(enc.encode('retry: 15x\n\nretry: -1\n\nretry: 1.5\n\n'));
+  assert.equal(d.retry, 1500);
+});
+
+test('rule: unknown fields are ignored', () => {
+  assert.deepEqual(decode(['foo: bar\ndata: x\nData: y\n\n']), [{ event: 'message', data: 'x', id: undefined }]);
+});
+
+test('rule: a blank line dispatches only when data was seen', () => {
+  assert.deepEqual(decode(['event: a\n\nid: 3\n\n\n\ndata: x\n\n']).map((e) => [e.event, e.data]), [['message', 'x']]);
+});
+
+test('rule: an incomplete event at EOF is dropped', () => {
+  assert.deepEqual(decode(['data: a\n\ndata: b\n']).map((e) => e.data), ['a']);
+  assert.deepEqual(decode(['data: a\n\ndata: b']).map((e) => e.data), ['a']);
+});
+
+test('rule: the event name defaults to "message" and is reset after each event', () => {
+  assert.deepEqual(decode(['event: a\ndata: 1\n\ndata: 2\n\n']).map((e) => e.event), ['a', 'message']);
+});
+
+test('rule: an event over the size cap throws StreamError', () => {
+  assert.throws(() => decode(['data: ' + 'x'.repeat(100) + '\n\n'], { maxEventSize: 50 }), StreamError);
+  // Across chunks, with no line end yet.
+  const d = new SSEDecoder({ maxEventSize: 50 });
+  d.feed(enc.encode('data: ' + 'x'.repeat(30)));
+  assert.throws(() => d.feed(enc.encode('x'.repeat(30))), /maximum size of 50/);
+});
+
+test('rule: the size cap counts one event, not the whole stream, and skips comments', () => {
+  const chunks = Array.from({ length: 20 }, (_, i) => `: ping ${'p'.repeat(40)}\ndata: ${i}${'x'.repeat(20)}\n\n`);
+  assert.equal(decode(chunks, { maxEventSize: 50 }).length, 20);
+});
+
+test('rule: events split at every byte decode the same as whole', () => {
+  const text = 'id: 7\r\nevent: content\r\ndata: {"content":"ü"}\r\n\r\n';
+  const whole = decode([text]);
+  const bytes = enc.encode(text);
+  assert.deepEqual(decode([...bytes].map((b) => new Uint8Array([b]))), whole);
+  assert.deepEqual(whole, [{ event: 'content', data: '{"content":"ü"}', id: '7' }]);
+});
