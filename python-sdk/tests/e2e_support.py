@@ -1,0 +1,14 @@
+"""Shared pieces of the end-to-end tests: the mock server and clients pointed at it."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+SEED = Path("/work/shared/seeds/003_bba9387d52ddace4.txt")
+README = Path(__file__).resolve().parent.parent / "README.md"
+
+
+def python_blocks(text: str) -> list[str]:
+    """The ```python code blocks of a Markdown document, in order."""
+    return [m.group(1) for m in re.finditer(r"```python\n(.*?)```", text, flags=re.DOTALL)]
