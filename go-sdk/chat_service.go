@@ -87,7 +87,7 @@ func (s *ChatService) ListSessions(ctx context.Context, params *ListSessionsPara
 		r.query.Set("limit", paramString(*params.Limit))
 	}
 	page := &Page[ChatSession]{}
-	if err := getJSON(ctx, s.core, r, page); err != nil {
+	if err := getBody(ctx, s.core, r, page); err != nil {
 		return nil, err
 	}
 	page.next = func(ctx context.Context, number int64) (*Page[ChatSession], error) {
@@ -201,7 +201,7 @@ func (s *ChatService) ListMessages(ctx context.Context, sessionID string, params
 		r.query.Set("limit", paramString(*params.Limit))
 	}
 	page := &Page[ChatMessage]{}
-	if err := getJSON(ctx, s.core, r, page); err != nil {
+	if err := getBody(ctx, s.core, r, page); err != nil {
 		return nil, err
 	}
 	page.next = func(ctx context.Context, number int64) (*Page[ChatMessage], error) {

@@ -106,7 +106,8 @@ type timer interface {
 }
 
 type config struct {
-	apiKey     secret
+	// apiKey is behind a function so that no fmt verb can reach the string.
+	apiKey     func() secret
 	baseURL    string
 	httpClient *http.Client
 	maxRetries int
@@ -121,12 +122,19 @@ type config struct {
 }
 
 // String prints the configuration without the API key.
-func (c *config) String() string {
-	return fmt.Sprintf("{baseURL:%s maxRetries:%d timeout:%s apiKey:%s}", c.baseURL, c.maxRetries, c.timeout, c.apiKey)
+func (c config) String() string {
+	return fmt.Sprintf("{baseURL:%s maxRetries:%d timeout:%s apiKey:%s}", c.baseURL, c.maxRetries, c.timeout, secret(""))
 }
 
 // GoString prints the configuration without the API key.
-func (c *config) GoString() string { return c.String() }
+func (c config) GoString() string { return c.String() }
+
+// Format prints the configuration without the API key, whatever the verb
+// (fmt cannot call the methods of secret through an unexported field).
+func (c config) Format(f fmt.State, verb rune) { io.WriteString(f, c.String()) }
+
+// Format prints the core without the API key, whatever the verb.
+func (c core) Format(f fmt.State, verb rune) { io.WriteString(f, "core"+c.cfg.String()) }
 
 // core executes requests: auth, headers, retries, error decoding.
 type core struct {
@@ -161,7 +169,8 @@ func newCore(s settings, apiKey string, opts []Option) *core {
 	if apiKey == "" {
 		apiKey = os.Getenv(s.envPrefix + "_API_KEY")
 	}
-	cfg.apiKey = secret(apiKey)
+	key := secret(apiKey)
+	cfg.apiKey = func() secret { return key }
 	if cfg.baseURL == "" {
 		cfg.baseURL = os.Getenv(s.envPrefix + "_BASE_URL")
 	}
@@ -229,7 +238,7 @@ type prepared struct {
 }
 
 func (c *core) prepare(r *request) (*prepared, error) {
-	if c.cfg.apiKey == "" && c.settings.authHeader != "" {
+	if c.cfg.apiKey() == "" && c.settings.authHeader != "" {
 		return nil, invalidArgument("apiKey", "no API key: pass one to NewClient or set %s_API_KEY", c.settings.envPrefix)
 	}
 	var rc requestConfig
@@ -282,7 +291,7 @@ func (c *core) prepare(r *request) (*prepared, error) {
 		p.header.Set("Idempotency-Key", key)
 	}
 	if c.settings.authHeader != "" {
-		p.header.Set(c.settings.authHeader, string(c.cfg.apiKey))
+		p.header.Set(c.settings.authHeader, string(c.cfg.apiKey()))
 	}
 	return p, nil
 }
@@ -515,6 +524,15 @@ func getJSON[T any](ctx context.Context, c *core, r *request, out *T) error {
 
 // retryableError reports whether a failed attempt may be retried.
 func retryableError(err error) bool { return retryable(statusResponse(err), err) }
+
+// getBody sends a request and decodes its whole body into out (a page).
+func getBody[T any](ctx context.Context, c *core, r *request, out *T) error {
+	a, err := c.do(ctx, r)
+	if err != nil {
+		return err
+	}
+	return decodeJSON(a, out)
+}
 
 // call sends a request whose answer has no body the SDK returns.
 func (c *core) call(ctx context.Context, r *request) error {

@@ -1,0 +1,218 @@
+package sse
+
+import (
+	"bytes"
+	"errors"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+func feedAll(t *testing.T, p *Parser, chunks ...string) []Event {
+	t.Helper()
+	var out []Event
+	for _, c := range chunks {
+		evs, err := p.Feed([]byte(c))
+		if err != nil {
+			t.Fatalf("Feed(%q): %v", c, err)
+		}
+		out = append(out, evs...)
+	}
+	return out
+}
+
+func expect(t *testing.T, got []Event, want ...Event) {
+	t.Helper()
+	if len(got) == 0 && len(want) == 0 {
+		return
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("events:\n got  %#v\n want %#v", got, want)
+	}
+}
+
+func TestLF(t *testing.T) {
+	expect(t, feedAll(t, New(0), "event: content\ndata: {\"a\":1}\nid: 7\n\n"),
+		Event{Type: "content", Data: `{"a":1}`, ID: "7"})
+}
+
+func TestCRLF(t *testing.T) {
+	expect(t, feedAll(t, New(0), "event: a\r\ndata: x\r\n\r\n"), Event{Type: "a", Data: "x"})
+}
+
+func TestCR(t *testing.T) {
+	expect(t, feedAll(t, New(0), "event: a\rdata: x\r\r"), Event{Type: "a", Data: "x"})
+}
+
+func TestCRLFSplitAcrossChunks(t *testing.T) {
+	// The CR ends one chunk and its LF starts the next: one line end, not two
+	// (two would dispatch early, a blank line in between).
+	expect(t, feedAll(t, New(0), "data: a\r", "\ndata: b\r", "\n\r", "\n"), Event{Type: "message", Data: "a\nb"})
+}
+
+func TestMultiLineData(t *testing.T) {
+	expect(t, feedAll(t, New(0), "data: one\ndata:two\ndata:  three\n\n"),
+		Event{Type: "message", Data: "one\ntwo\n three"})
+}
+
+func TestComments(t *testing.T) {
+	expect(t, feedAll(t, New(0), ": keep-alive\n:\ndata: x\n: between\n\n: alone\n\n"), Event{Type: "message", Data: "x"})
+}
+
+func TestBOM(t *testing.T) {
+	expect(t, feedAll(t, New(0), "\xEF\xBB\xBFdata: x\n\n"), Event{Type: "message", Data: "x"})
+}
+
+func TestBOMSplitAcrossChunks(t *testing.T) {
+	expect(t, feedAll(t, New(0), "\xEF", "\xBB", "\xBFdata: x\n\n"), Event{Type: "message", Data: "x"})
+}
+
+func TestOnlyOneBOMStripped(t *testing.T) {
+	// A second BOM is part of the first field name, which is then unknown.
+	expect(t, feedAll(t, New(0), "\xEF\xBB\xBF\xEF\xBB\xBFdata: x\n\ndata: y\n\n"), Event{Type: "message", Data: "y"})
+}
+
+func TestUTF8SplitAcrossChunks(t *testing.T) {
+	s := "data: h\u00e9llo \U0001F600\n\n"
+	b := []byte(s)
+	var chunks []string
+	for i := range b {
+		chunks = append(chunks, string(b[i:i+1]))
+	}
+	expect(t, feedAll(t, New(0), chunks...), Event{Type: "message", Data: "h\u00e9llo \U0001F600"})
+}
+
+func TestInvalidUTF8Replaced(t *testing.T) {
+	expect(t, feedAll(t, New(0), "data: a\xffb\n\n"), Event{Type: "message", Data: "a\uFFFDb"})
+}
+
+func TestIDWithNULIgnored(t *testing.T) {
+	expect(t, feedAll(t, New(0), "id: 1\ndata: a\n\nid: 2\x003\ndata: b\n\n"),
+		Event{Type: "message", Data: "a", ID: "1"}, Event{Type: "message", Data: "b", ID: "1"})
+}
+
+func TestIDPersistsAcrossEvents(t *testing.T) {
+	p := New(0)
+	expect(t, feedAll(t, p, "id: 5\ndata: a\n\ndata: b\n\nid\ndata: c\n\n"),
+		Event{Type: "message", Data: "a", ID: "5"}, Event{Type: "message", Data: "b", ID: "5"},
+		Event{Type: "message", Data: "c", ID: ""})
+}
+
+func TestRetryNonDigitsIgnored(t *testing.T) {
+	p := New(0)
+	feedAll(t, p, "retry: 1500\n\n")
+	if ms, ok := p.Retry(); !ok || ms != 1500 {
+		t.Fatalf("retry = %d, %v", ms, ok)
+	}
+	feedAll(t, p, "retry: 2s\n\nretry: -1\n\nretry: 1.5\n\nretry:\n\nretry:  7\n\n")
+	if ms, _ := p.Retry(); ms != 1500 {
+		t.Fatalf("non-digit retry values changed the retry to %d", ms)
+	}
+}
+
+func TestUnknownFieldsIgnored(t *testing.T) {
+	expect(t, feedAll(t, New(0), "foo: bar\ndata: x\nDATA: y\nEvent: z\n\n"), Event{Type: "message", Data: "x"})
+}
+
+func TestFieldWithoutColon(t *testing.T) {
+	// "data" alone is a data field with an empty value.
+	expect(t, feedAll(t, New(0), "data\ndata\n\n"), Event{Type: "message", Data: "\n"})
+}
+
+func TestOneLeadingSpaceStripped(t *testing.T) {
+	expect(t, feedAll(t, New(0), "data:  two spaces\n\ndata:none\n\n"),
+		Event{Type: "message", Data: " two spaces"}, Event{Type: "message", Data: "none"})
+}
+
+func TestEmptyData(t *testing.T) {
+	// A data field with an empty value is data: the event dispatches with "".
+	expect(t, feedAll(t, New(0), "event: ping\ndata:\n\n"), Event{Type: "ping", Data: ""})
+}
+
+func TestBlankLineWithoutDataDispatchesNothing(t *testing.T) {
+	// ... and resets the event type.
+	expect(t, feedAll(t, New(0), "event: a\n\n\n\ndata: x\n\n"), Event{Type: "message", Data: "x"})
+}
+
+func TestIncompleteEventAtEOFDropped(t *testing.T) {
+	p := New(0)
+	expect(t, feedAll(t, p, "data: whole\n\ndata: half\n"), Event{Type: "message", Data: "whole"})
+	p.End()
+	expect(t, feedAll(t, p, "\n"))
+}
+
+func TestOversizedEvent(t *testing.T) {
+	p := New(64)
+	_, err := p.Feed([]byte("data: " + strings.Repeat("x", 40) + "\n"))
+	if err != nil {
+		t.Fatalf("under the cap: %v", err)
+	}
+	_, err = p.Feed([]byte("data: " + strings.Repeat("y", 40) + "\n"))
+	var tooLarge *EventTooLargeError
+	if !errors.As(err, &tooLarge) || tooLarge.Limit != 64 {
+		t.Fatalf("err = %v, want *EventTooLargeError", err)
+	}
+	if _, err := p.Feed([]byte("\n")); err == nil {
+		t.Fatal("the parser must stay failed until Reset")
+	}
+	p.Reset()
+	expect(t, feedAll(t, p, "data: ok\n\n"), Event{Type: "message", Data: "ok"})
+}
+
+func TestOversizedLineWithoutNewline(t *testing.T) {
+	_, err := New(16).Feed(bytes.Repeat([]byte("z"), 17))
+	var tooLarge *EventTooLargeError
+	if !errors.As(err, &tooLarge) {
+		t.Fatalf("err = %v, want *EventTooLargeError", err)
+	}
+}
+
+func TestReset(t *testing.T) {
+	p := New(0)
+	feedAll(t, p, "id: 3\nevent: a\ndata: half")
+	p.Reset()
+	expect(t, feedAll(t, p, "\xEF\xBB\xBFdata: x\n\n"), Event{Type: "message", Data: "x"})
+}
+
+// parseChunked feeds input split at the given cut points, then ends it.
+func parseChunked(input []byte, cuts []int) ([]Event, error) {
+	p := New(1 << 10)
+	var out []Event
+	prev := 0
+	for _, c := range append(cuts, len(input)) {
+		if c < prev || c > len(input) {
+			continue
+		}
+		evs, err := p.Feed(input[prev:c])
+		out = append(out, evs...)
+		if err != nil {
+			return out, err
+		}
+		prev = c
+	}
+	p.End()
+	return out, nil
+}
+
+func FuzzParser(f *testing.F) {
+	f.Add([]byte("event: a\r\ndata: x\r\n\r\nid: 1\rdata: y\r\r"), []byte{3, 9, 17})
+	f.Add([]byte("\xEF\xBB\xBFdata: \xc3\xa9\n\n: c\nretry: 10\n\n"), []byte{1, 2, 10})
+	f.Add([]byte("data\ndata:\n\nid: a\x00b\ndata: z\n\n"), []byte{0, 5})
+	f.Fuzz(func(t *testing.T, input []byte, cutBytes []byte) {
+		whole, wholeErr := parseChunked(input, nil)
+		var cuts []int
+		pos := 0
+		for _, b := range cutBytes {
+			pos += int(b % 16)
+			cuts = append(cuts, pos)
+		}
+		chunked, chunkedErr := parseChunked(input, cuts)
+		if (wholeErr == nil) != (chunkedErr == nil) {
+			// The cap may trip at a different point, but only if it trips at all.
+			t.Fatalf("errors differ: whole %v, chunked %v", wholeErr, chunkedErr)
+		}
+		if wholeErr == nil && !reflect.DeepEqual(whole, chunked) {
+			t.Fatalf("chunking changed the events:\n whole   %#v\n chunked %#v", whole, chunked)
+		}
+	})
+}
