@@ -1,0 +1,280 @@
+/** Streams: typed events, closing, errors on open, resume after a cut, idle timeout. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  APIConnectionError,
+  APITimeoutError,
+  AuthenticationError,
+  NotFoundError,
+  StreamError,
+  type ChatStreamFrame,
+} from '../src/index.js';
+import { RUN, apiError, fakeFetch, frame, networkError, sse, testClient, type Handler } from './helpers.js';
+
+function setup(...handlers: Handler[]) {
+  const f = fakeFetch(...handlers);
+  const { client, sleeps } = testClient(f.fetch);
+  return { client, sleeps, calls: f.calls };
+}
+
+async function collect(stream: AsyncIterable<ChatStreamFrame>): Promise<ChatStreamFrame[]> {
+  const events: ChatStreamFrame[] = [];
+  for await (const e of stream) events.push(e);
+  return events;
+}
+
+test('stream: typed events in order, usable without await as in the seed', async () => {
+  const { client, calls } = setup(sse({ chunks: RUN }));
+  let text = '';
+  const types: string[] = [];
+  for await (const event of client.chat.sendMessageStream('ses_1', { content: 'Hello!' })) {
+    types.push(event.type);
+    if (event.type === 'content') text += event.content;
+    if (event.type === 'done') break;
+  }
+  assert.equal(text, 'Hello');
+  assert.deepEqual(types, ['execution', 'thinking', 'tool_start', 'tool_end', 'content', 'content', 'done']);
+  assert.equal(calls[0]!.method, 'POST');
+  assert.equal(calls[0]!.url.pathname, '/api/v1/chat/sessions/ses_1/messages/stream');
+  assert.equal(calls[0]!.headers['accept'], 'text/event-stream');
+  assert.deepEqual(calls[0]!.body, { content: 'Hello!' });
+  assert.match(calls[0]!.headers['idempotency-key']!, /^[0-9a-f-]{36}$/);
+});
+
+test('stream: event fields are camelCase, with eventId; extra usage counters kept', async () => {
+  const { client } = setup(sse({ chunks: RUN }));
+  const events = await client.chat.sendMessageStream('ses_1', { content: 'x' }).toArray();
+  assert.deepEqual(events[0], { type: 'execution', executionId: 'ex_1', userMessageId: 'msg_u', eventId: '1' });
+  assert.deepEqual(events[3], { type: 'tool_end', id: 'call_1', name: 'search', summary: '3 results', eventId: '4' });
+  assert.deepEqual(events[6], {
+    type: 'done',
+    output: 'Hello',
+    tokenUsage: { promptTokens: 3, completionTokens: 2, totalTokens: 5, cached_tokens: 1 },
+    time: 0.5,
+    eventId: '7',
+  });
+});
+
+test('stream: nothing is sent until iteration starts', async () => {
+  const { client, calls } = setup(sse({ chunks: RUN }));
+  const stream = client.chat.sendMessageStream('ses_1', { content: 'x' });
+  await Promise.resolve();
+  assert.equal(calls.length, 0);
+  await stream.toArray();
+  assert.equal(calls.length, 1);
+});
+
+test('stream: finalResult() returns the done event (output and usage)', async () => {
+  const { client } = setup(sse({ chunks: RUN }));
+  const done = await client.chat.sendMessageStream('ses_1', { content: 'x' }).finalResult();
+  assert.equal(done.type, 'done');
+  assert.equal(done.output, 'Hello');
+  assert.equal(done.tokenUsage.totalTokens, 5);
+});
+
+test('stream: an error event is delivered as a value and ends the stream; finalResult() throws StreamError', async () => {
+  const chunks = [RUN[0]!, frame(2, 'error', { message: 'The agent failed.', code: 'agent_error' }), frame(3, 'content', { content: 'never' })];
+  const a = setup(sse({ chunks }));
+  const events = await collect(a.client.chat.sendMessageStream('ses_1', { content: 'x' }));
+  assert.deepEqual(events.map((e) => e.type), ['execution', 'error']);
+  assert.deepEqual(events[1], { type: 'error', message: 'The agent failed.', code: 'agent_error', eventId: '2' });
+  const b = setup(sse({ chunks }));
+  const err = await b.client.chat.sendMessageStream('ses_1', { content: 'x' }).finalResult().catch((e: unknown) => e);
+  assert.ok(err instanceof StreamError);
+  assert.match(err.message, /The agent failed/);
+  assert.equal((err.event as { type: string }).type, 'error');
+});
+
+test('stream: an unknown event name arrives as { type: "unknown" }', async () => {
+  const { client } = setup(sse({ chunks: [RUN[0]!, frame(2, 'citation', '{"source": "x"}'), 'data: no name\n\n', ...RUN.slice(6)] }));
+  const events = await collect(client.chat.sendMessageStream('ses_1', { content: 'x' }));
+  assert.deepEqual(events[1], { type: 'unknown', event: 'citation', data: '{"source": "x"}', eventId: '2' });
+  assert.deepEqual(events[2], { type: 'unknown', event: 'message', data: 'no name', eventId: undefined });
+  assert.equal(events[3]!.type, 'done');
+});
+
+test('stream: malformed JSON in a known event raises StreamError carrying the data', async () => {
+  const { client } = setup(sse({ chunks: [RUN[0]!, frame(2, 'content', '{"content": nope')] }));
+  const err = await collect(client.chat.sendMessageStream('ses_1', { content: 'x' })).catch((e: unknown) => e);
+  assert.ok(err instanceof StreamError);
+  assert.equal(err.data, '{"content": nope');
+});
+
+test('stream: a known event whose data does not match its schema raises StreamError', async () => {
+  const { client } = setup(sse({ chunks: [RUN[0]!, frame(2, 'content', { content: 42 })] }));
+  await assert.rejects(collect(client.chat.sendMessageStream('ses_1', { content: 'x' })), /content.*expected string/);
+});
+
+test('stream: break closes the connection (the response body is cancelled)', async () => {
+  const cancelled = { value: false };
+  const { client } = setup(sse({ chunks: RUN.slice(0, 3), then: 'hang', cancelled }));
+  for await (const event of client.chat.sendMessageStream('ses_1', { content: 'x' })) {
+    if (event.type === 'thinking') break;
+  }
+  assert.equal(cancelled.value, true);
+});
+
+test('stream: aborting the signal rejects with its reason and closes the connection', async () => {
+  const cancelled = { value: false };
+  const { client, calls } = setup(sse({ chunks: RUN.slice(0, 2), then: 'hang', cancelled }));
+  const controller = new AbortController();
+  const seen: string[] = [];
+  const err = await (async () => {
+    for await (const event of client.chat.sendMessageStream('ses_1', { content: 'x' }, { signal: controller.signal })) {
+      seen.push(event.type);
+      if (event.type === 'thinking') controller.abort(new Error('stop'));
+    }
+  })().catch((e: unknown) => e);
+  assert.match(String(err), /stop/);
+  assert.deepEqual(seen, ['execution', 'thinking']);
+  assert.equal(cancelled.value, true);
+  assert.equal(calls.length, 1);
+});
+
+test('stream: abort() on the stream closes it too', async () => {
+  const cancelled = { value: false };
+  const { client } = setup(sse({ chunks: RUN.slice(0, 2), then: 'hang', cancelled }));
+  const stream = client.chat.sendMessageStream('ses_1', { content: 'x' });
+  const err = await (async () => {
+    for await (const event of stream) if (event.type === 'thinking') stream.abort(new Error('closed by caller'));
+  })().catch((e: unknown) => e);
+  assert.match(String(err), /closed by caller/);
+  assert.equal(cancelled.value, true);
+});
+
+test('stream: a stream can be iterated only once', async () => {
+  const { client } = setup(sse({ chunks: RUN }));
+  const stream = client.chat.sendMessageStream('ses_1', { content: 'x' });
+  await stream.toArray();
+  assert.throws(() => stream[Symbol.asyncIterator](), /only once/);
+});
+
+test('stream: an HTTP error on open is the typed status error', async () => {
+  const a = setup(apiError(404, 'not_found', 'Chat session not found.'));
+  await assert.rejects(collect(a.client.chat.sendMessageStream('nope', { content: 'x' })), NotFoundError);
+  const b = setup(apiError(401, 'unauthorized', 'Bad key.'));
+  await assert.rejects(b.client.executions.stream('ex_1').finalResult(), AuthenticationError);
+});
+
+test('stream: opening is retried with the same Idempotency-Key', async () => {
+  const { client, calls, sleeps } = setup(apiError(503, 'x', 'x'), networkError(), sse({ chunks: RUN }));
+  const events = await collect(client.chat.sendMessageStream('ses_1', { content: 'x' }));
+  assert.equal(events.length, 7);
+  assert.equal(calls.length, 3);
+  assert.equal(new Set(calls.map((c) => c.headers['idempotency-key'])).size, 1);
+  assert.deepEqual(sleeps, [500, 1000]);
+});
+
+test('resume: a cut after 3 frames resumes from the executions stream with Last-Event-ID, no loss, no duplicates', async () => {
+  // The resumed stream replays frame 3 again: it must be skipped.
+  const { client, calls, sleeps } = setup(sse({ chunks: RUN.slice(0, 3), then: 'error' }), sse({ chunks: RUN.slice(2) }));
+  const events = await collect(client.chat.sendMessageStream('ses_1', { content: 'x' }));
+  assert.deepEqual(events.map((e) => e.eventId), ['1', '2', '3', '4', '5', '6', '7']);
+  assert.equal(calls.length, 2);
+  assert.equal(calls[1]!.method, 'GET');
+  assert.equal(calls[1]!.url.pathname, '/api/v1/executions/ex_1/stream');
+  assert.equal(calls[1]!.headers['last-event-id'], '3');
+  assert.equal(calls[1]!.headers['idempotency-key'], undefined);
+  assert.deepEqual(sleeps, [500]);
+});
+
+test('resume: a clean end without a terminal event resumes too', async () => {
+  const { client, calls } = setup(sse({ chunks: RUN.slice(0, 4) }), sse({ chunks: RUN.slice(4) }));
+  const events = await collect(client.chat.sendMessageStream('ses_1', { content: 'x' }));
+  assert.equal(events.length, 7);
+  assert.equal(calls[1]!.headers['last-event-id'], '4');
+});
+
+test('resume: the attempt count resets whenever a frame arrives', async () => {
+  const { client, calls } = setup(
+    sse({ chunks: RUN.slice(0, 2), then: 'error' }),
+    networkError(),
+    sse({ chunks: RUN.slice(2, 4), then: 'error' }),
+    networkError(),
+    sse({ chunks: RUN.slice(4, 5), then: 'error' }),
+    apiError(503, 'x', 'x'),
+    sse({ chunks: RUN.slice(5) }),
+  );
+  const events = await collect(client.chat.sendMessageStream('ses_1', { content: 'x' }));
+  assert.equal(events.length, 7);
+  assert.equal(calls.length, 7);
+  assert.deepEqual(calls.slice(1).map((c) => c.headers['last-event-id']), ['2', '2', '4', '4', '5', '5']);
+});
+
+test('resume: when reconnects run out, APIConnectionError', async () => {
+  const { client, calls } = setup(sse({ chunks: RUN.slice(0, 2), then: 'error' }), networkError());
+  const seen: string[] = [];
+  const err = await (async () => {
+    for await (const e of client.chat.sendMessageStream('ses_1', { content: 'x' })) seen.push(e.type);
+  })().catch((e: unknown) => e);
+  assert.ok(err instanceof APIConnectionError);
+  assert.deepEqual(seen, ['execution', 'thinking']);
+  assert.equal(calls.length, 3);
+});
+
+test('resume: a server that keeps closing cleanly without a terminal event ends in StreamError', async () => {
+  const { client, calls } = setup(sse({ chunks: RUN.slice(0, 2) }), sse({ chunks: [] }));
+  await assert.rejects(collect(client.chat.sendMessageStream('ses_1', { content: 'x' })), /without a terminal event/);
+  assert.equal(calls.length, 3);
+});
+
+test('resume: a non-retryable status on resume is raised as is', async () => {
+  const { client } = setup(sse({ chunks: RUN.slice(0, 2), then: 'error' }), apiError(404, 'not_found', 'gone'));
+  await assert.rejects(collect(client.chat.sendMessageStream('ses_1', { content: 'x' })), NotFoundError);
+});
+
+test('resume: a drop before any event re-sends the request with the same Idempotency-Key', async () => {
+  const { client, calls } = setup(sse({ chunks: [], then: 'error' }), sse({ chunks: RUN }));
+  const events = await collect(client.chat.sendMessageStream('ses_1', { content: 'x' }));
+  assert.equal(events.length, 7);
+  assert.equal(calls[1]!.method, 'POST');
+  assert.equal(calls[0]!.headers['idempotency-key'], calls[1]!.headers['idempotency-key']);
+});
+
+test('resume: without an execution event there is nothing to resume from: the error is raised', async () => {
+  const { client, calls } = setup(sse({ chunks: [frame(1, 'content', { content: 'a' })], then: 'error' }), sse({ chunks: RUN }));
+  await assert.rejects(collect(client.chat.sendMessageStream('ses_1', { content: 'x' })), APIConnectionError);
+  assert.equal(calls.length, 1);
+});
+
+test('idle timeout: a silent stream times out and resumes; out of attempts it is APITimeoutError', async (t) => {
+  t.mock.timers.enable({ apis: ['setTimeout'] });
+  const { client, calls } = setup(sse({ chunks: RUN.slice(0, 2), then: 'hang' }), sse({ chunks: RUN.slice(2) }));
+  const stream = client.chat.sendMessageStream('ses_1', { content: 'x' }, { timeout: 1000 });
+  const it = stream[Symbol.asyncIterator]();
+  assert.equal((await it.next()).value?.type, 'execution');
+  assert.equal((await it.next()).value?.type, 'thinking');
+  const pending = it.next();
+  await new Promise((resolve) => setImmediate(resolve));
+  t.mock.timers.tick(1000);
+  assert.equal((await pending).value?.type, 'tool_start');
+  assert.equal(calls[1]!.headers['last-event-id'], '2');
+
+  const b = setup(sse({ chunks: RUN.slice(0, 1), then: 'hang' }));
+  const it2 = b.client.chat.sendMessageStream('ses_1', { content: 'x' }, { timeout: 1000, maxRetries: 1 })[Symbol.asyncIterator]();
+  await it2.next();
+  const failing = it2.next();
+  for (let i = 0; i < 2; i++) {
+    await new Promise((resolve) => setImmediate(resolve));
+    t.mock.timers.tick(1000);
+  }
+  await assert.rejects(failing, APITimeoutError);
+  assert.equal(b.calls.length, 2);
+});
+
+test('executions.stream: sends Last-Event-ID when given and subscribes to the run', async () => {
+  const { client, calls } = setup(sse({ chunks: RUN.slice(4) }));
+  const events = await collect(client.executions.stream('ex_1', { lastEventId: '4' }));
+  assert.deepEqual(events.map((e) => e.eventId), ['5', '6', '7']);
+  assert.equal(calls[0]!.url.pathname, '/api/v1/executions/ex_1/stream');
+  assert.equal(calls[0]!.headers['last-event-id'], '4');
+  assert.equal(calls[0]!.method, 'GET');
+});
+
+test('stream: CRLF and byte-split frames from the network still dispatch', async () => {
+  const bytes = new TextEncoder().encode(RUN.join('').replace(/\n/g, '\r\n'));
+  const chunks = Array.from({ length: Math.ceil(bytes.length / 7) }, (_, i) => bytes.slice(i * 7, i * 7 + 7));
+  const { client } = setup(sse({ chunks }));
+  const events = await collect(client.chat.sendMessageStream('ses_1', { content: 'x' }));
+  assert.equal(events.length, 7);
+});
