@@ -298,7 +298,8 @@ export class APIClient {
     }
   }
 
-  #statusError(response: Response, text: string): APIStatusError {
+  #statusError(response: Response, raw: string): APIStatusError {
+    const text = this.#redact(raw);
     let body: unknown = text;
     try {
       body = text ? JSON.parse(text) : undefined;
