@@ -1,0 +1,415 @@
+package promptrails
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+)
+
+const execFrame = `{"execution_id":"e1","user_message_id":"m1"}`
+const doneFrame = `{"output":"Hi!","token_usage":{"prompt_tokens":1,"completion_tokens":2,"total_tokens":3},"time":0.1}`
+
+// collect reads a stream to its end.
+func collect(t *testing.T, s *Stream) ([]Event, error) {
+	t.Helper()
+	defer s.Close()
+	var out []Event
+	for s.Next() {
+		out = append(out, s.Event())
+	}
+	return out, s.Err()
+}
+
+func eventIDs(events []Event) string {
+	var ids []string
+	for _, e := range events {
+		switch e := e.(type) {
+		case *ExecutionEvent:
+			ids = append(ids, e.EventID)
+		case *ContentEvent:
+			ids = append(ids, e.EventID)
+		case *DoneEvent:
+			ids = append(ids, e.EventID)
+		case *ErrorEvent:
+			ids = append(ids, e.EventID)
+		case *UnknownEvent:
+			ids = append(ids, e.EventID)
+		default:
+			ids = append(ids, "?")
+		}
+	}
+	return strings.Join(ids, ",")
+}
+
+func TestStreamTypedEvents(t *testing.T) {
+	client, ts, _ := newTestClient(t, func(w http.ResponseWriter, r *http.Request) {
+		sseFrames(w,
+			": comment\r\n",
+			"id: 1\r\nevent: execution\r\ndata: "+execFrame+"\r\n\r\n",
+			frame("2", "thinking", `{"content":"hmm"}`),
+			frame("3", "tool_start", `{"id":"t1","name":"lookup"}`),
+			frame("4", "tool_end", `{"id":"t1","name":"lookup","summary":"ok"}`),
+			frame("5", "brand_new", `{"x":1}`),
+			"id: 6\nevent: content\ndata: {\"content\":\ndata: \"Hi!\"}\n\n",
+			frame("7", "done", doneFrame),
+			frame("8", "content", `{"content":"after the end"}`))
+	})
+	stream, err := client.Chat.SendMessageStream(context.Background(), "s1", &SendMessageParams{Content: "Hello!"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	events, err := collect(t, stream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := eventIDs(events); got != "1,?,?,?,5,6,7" {
+		t.Fatalf("ids %s", got)
+	}
+	if e := events[0].(*ExecutionEvent); e.ExecutionID != "e1" || e.UserMessageID != "m1" {
+		t.Fatalf("%+v", e)
+	}
+	if e := events[2].(*ToolStartEvent); e.ID != "t1" || e.Name != "lookup" || e.EventType() != "tool_start" {
+		t.Fatalf("%+v", e)
+	}
+	if e := events[4].(*UnknownEvent); e.Name != "brand_new" || e.Data != `{"x":1}` {
+		t.Fatalf("%+v", e)
+	}
+	if e := events[5].(*ContentEvent); e.Content != "Hi!" {
+		t.Fatalf("multi-line data: %+v", e)
+	}
+	if e := events[6].(*DoneEvent); e.Output != "Hi!" || e.TokenUsage.TotalTokens != 3 || e.Time != 0.1 {
+		t.Fatalf("%+v", e)
+	}
+	r := ts.requests()[0]
+	if r.Header.Get("Accept") != "text/event-stream" || r.Header.Get("Idempotency-Key") == "" || r.Body != `{"content":"Hello!"}` {
+		t.Fatalf("request %+v", r)
+	}
+}
+
+func TestStreamErrorEventEndsNormally(t *testing.T) {
+	client, _, _ := newTestClient(t, func(w http.ResponseWriter, r *http.Request) {
+		sseFrames(w, frame("1", "execution", execFrame), frame("2", "error", `{"message":"tool failed","code":"agent_failed"}`))
+	})
+	stream, _ := client.Chat.SendMessageStream(context.Background(), "s1", &SendMessageParams{Content: "x"})
+	events, err := collect(t, stream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, ok := events[1].(*ErrorEvent)
+	if !ok || e.Message != "tool failed" || e.Code == nil || *e.Code != "agent_failed" {
+		t.Fatalf("%#v", events[1])
+	}
+}
+
+func TestStreamMalformedKnownEvent(t *testing.T) {
+	for name, data := range map[string]string{"bad json": `{"content":`, "missing field": `{"text":"x"}`, "wrong type": `{"content":5}`} {
+		t.Run(name, func(t *testing.T) {
+			client, _, _ := newTestClient(t, func(w http.ResponseWriter, r *http.Request) {
+				sseFrames(w, frame("1", "execution", execFrame), frame("2", "content", data), frame("3", "done", doneFrame))
+			})
+			stream, _ := client.Chat.SendMessageStream(context.Background(), "s1", &SendMessageParams{Content: "x"})
+			events, err := collect(t, stream)
+			var se *StreamError
+			var api *APIError
+			if len(events) != 1 || !errors.As(err, &se) || se.Data != data || !errors.As(err, &api) {
+				t.Fatalf("events %d, err %#v", len(events), err)
+			}
+		})
+	}
+}
+
+func TestStreamOversizedEvent(t *testing.T) {
+	client, _, _ := newTestClient(t, func(w http.ResponseWriter, r *http.Request) {
+		sseFrames(w, frame("1", "execution", execFrame))
+		big := strings.Repeat("x", 1<<20)
+		for i := 0; i < 17; i++ {
+			io.WriteString(w, "data: "+big+"\n")
+		}
+	})
+	stream, _ := client.Chat.SendMessageStream(context.Background(), "s1", &SendMessageParams{Content: "x"})
+	_, err := collect(t, stream)
+	var se *StreamError
+	if !errors.As(err, &se) || !strings.Contains(err.Error(), "size cap") {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestStreamOpenErrorsAreTyped(t *testing.T) {
+	client, ts, _ := newTestClient(t, func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, 404, "not_found", "Chat session not found.")
+	})
+	stream, err := client.Chat.SendMessageStream(context.Background(), "nope", &SendMessageParams{Content: "x"})
+	var nf *NotFoundError
+	if !errors.As(err, &nf) || nf.Code != "not_found" {
+		t.Fatalf("err = %v", err)
+	}
+	// Code that ignores the error (as the docs' snippet does) still works.
+	defer stream.Close()
+	if stream.Next() || !errors.As(stream.Err(), &nf) {
+		t.Fatalf("stream after a failed open: %v", stream.Err())
+	}
+	if n := len(ts.requests()); n != 1 {
+		t.Fatalf("%d attempts", n)
+	}
+}
+
+func TestStreamOpenIsRetriedWithTheSameKey(t *testing.T) {
+	calls := 0
+	client, ts, clock := newTestClient(t, func(w http.ResponseWriter, r *http.Request) {
+		calls++
+		if calls == 1 {
+			w.Header().Set("Retry-After", "1")
+			writeError(w, 429, "rate_limited", "slow")
+			return
+		}
+		sseFrames(w, frame("1", "execution", execFrame), frame("2", "done", doneFrame))
+	})
+	stream, err := client.Chat.SendMessageStream(context.Background(), "s1", &SendMessageParams{Content: "x"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	events, err := collect(t, stream)
+	if err != nil || len(events) != 2 {
+		t.Fatalf("%d events, %v", len(events), err)
+	}
+	reqs := ts.requests()
+	if reqs[0].Header.Get("Idempotency-Key") != reqs[1].Header.Get("Idempotency-Key") || len(clock.slept()) != 1 {
+		t.Fatal("the retried open must reuse the key")
+	}
+}
+
+// resumeServer serves a stream POST that is cut after `cut` frames, and the
+// executions stream honouring Last-Event-ID.
+func resumeServer(frames []string, cuts map[int]int) (http.HandlerFunc, *[]string) {
+	var mu sync.Mutex
+	var lastIDs []string
+	conn := 0
+	return func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		n := conn
+		conn++
+		mu.Unlock()
+		start := 0
+		if r.Method == "GET" {
+			if r.URL.Path != "/api/v1/executions/e1/stream" {
+				http.NotFound(w, r)
+				return
+			}
+			mu.Lock()
+			lastIDs = append(lastIDs, r.Header.Get("Last-Event-ID"))
+			mu.Unlock()
+			var last int
+			for i := range frames {
+				if r.Header.Get("Last-Event-ID") == strings.Fields(frames[i])[1] {
+					last = i + 1
+				}
+			}
+			start = last
+			// A sloppy server replays one frame already delivered.
+			if start > 0 {
+				start--
+			}
+		}
+		end := len(frames)
+		if c, ok := cuts[n]; ok {
+			end = min(start+c, len(frames))
+		}
+		sseFrames(w, frames[start:end]...)
+	}, &lastIDs
+}
+
+var fiveFrames = []string{
+	frame("1", "execution", execFrame), frame("2", "content", `{"content":"a"}`),
+	frame("3", "content", `{"content":"b"}`), frame("4", "content", `{"content":"c"}`), frame("5", "done", doneFrame),
+}
+
+func TestStreamResumesAfterCut(t *testing.T) {
+	handler, lastIDs := resumeServer(fiveFrames, map[int]int{0: 2, 1: 2})
+	client, ts, clock := newTestClient(t, handler)
+	stream, _ := client.Chat.SendMessageStream(context.Background(), "s1", &SendMessageParams{Content: "x"})
+	events, err := collect(t, stream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := eventIDs(events); got != "1,2,3,4,5" {
+		t.Fatalf("ids %s", got)
+	}
+	if strings.Join(*lastIDs, ",") != "2,3" {
+		t.Fatalf("Last-Event-ID sent %v", *lastIDs)
+	}
+	reqs := ts.requests()
+	if len(reqs) != 3 || reqs[0].Method != "POST" || reqs[1].Method != "GET" || reqs[1].Header.Get("Idempotency-Key") != "" {
+		t.Fatalf("requests %+v", reqs)
+	}
+	if len(clock.slept()) != 2 {
+		t.Fatalf("resume backoff %v", clock.slept())
+	}
+}
+
+func TestStreamCutBeforeFirstEventResendsTheSameRequest(t *testing.T) {
+	handler, _ := resumeServer(fiveFrames, map[int]int{0: 0})
+	client, ts, _ := newTestClient(t, handler)
+	stream, _ := client.Chat.SendMessageStream(context.Background(), "s1", &SendMessageParams{Content: "x"})
+	events, err := collect(t, stream)
+	if err != nil || eventIDs(events) != "1,2,3,4,5" {
+		t.Fatalf("%s, %v", eventIDs(events), err)
+	}
+	reqs := ts.requests()
+	if len(reqs) != 2 || reqs[1].Method != "POST" || reqs[0].Header.Get("Idempotency-Key") != reqs[1].Header.Get("Idempotency-Key") {
+		t.Fatalf("requests %+v", reqs)
+	}
+}
+
+func TestStreamGivesUpWhenResumesKeepEndingEarly(t *testing.T) {
+	handler, _ := resumeServer(fiveFrames, map[int]int{0: 2, 1: 1, 2: 1, 3: 1})
+	client, _, clock := newTestClient(t, handler, WithMaxRetries(2))
+	stream, _ := client.Chat.SendMessageStream(context.Background(), "s1", &SendMessageParams{Content: "x"})
+	events, err := collect(t, stream)
+	var se *StreamError
+	if !errors.As(err, &se) || !strings.Contains(err.Error(), "without a terminal event") {
+		t.Fatalf("err = %v", err)
+	}
+	// Each resume replays one already-delivered frame and nothing new.
+	if eventIDs(events) != "1,2" || len(clock.slept()) != 2 {
+		t.Fatalf("events %s, sleeps %v", eventIDs(events), clock.slept())
+	}
+}
+
+func TestStreamResumeFailsWithTypedError(t *testing.T) {
+	calls := 0
+	client, _, _ := newTestClient(t, func(w http.ResponseWriter, r *http.Request) {
+		calls++
+		if r.Method == "POST" {
+			sseFrames(w, frame("1", "execution", execFrame))
+			return
+		}
+		writeError(w, 404, "not_found", "Execution not found.")
+	})
+	stream, _ := client.Chat.SendMessageStream(context.Background(), "s1", &SendMessageParams{Content: "x"})
+	_, err := collect(t, stream)
+	var nf *NotFoundError
+	if !errors.As(err, &nf) || calls != 2 {
+		t.Fatalf("err = %v after %d calls", err, calls)
+	}
+}
+
+func TestStreamIdleTimeoutResumes(t *testing.T) {
+	stall := make(chan struct{})
+	defer close(stall)
+	client, _, clock := newTestClient(t, func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == "POST" {
+			sseFrames(w, fiveFrames[0], fiveFrames[1])
+			select {
+			case <-stall:
+			case <-r.Context().Done():
+			}
+			return
+		}
+		if r.Header.Get("Last-Event-ID") != "2" {
+			http.Error(w, "bad Last-Event-ID", 400)
+			return
+		}
+		sseFrames(w, fiveFrames[2:]...)
+	})
+	stream, _ := client.Chat.SendMessageStream(context.Background(), "s1", &SendMessageParams{Content: "x"})
+	defer stream.Close()
+	var ids []string
+	for stream.Next() {
+		ids = append(ids, eventIDs([]Event{stream.Event()}))
+		if len(ids) == 2 {
+			clock.lastTimer().fire() // the server stays silent longer than the idle timeout
+		}
+	}
+	if err := stream.Err(); err != nil || strings.Join(ids, ",") != "1,2,3,4,5" {
+		t.Fatalf("ids %v, err %v", ids, err)
+	}
+}
+
+func TestStreamIdleTimeoutErrorWhenRetriesRunOut(t *testing.T) {
+	stall := make(chan struct{})
+	defer close(stall)
+	client, _, clock := newTestClient(t, func(w http.ResponseWriter, r *http.Request) {
+		sseFrames(w, fiveFrames[0])
+		select {
+		case <-stall:
+		case <-r.Context().Done():
+		}
+	}, WithMaxRetries(0))
+	stream, _ := client.Chat.SendMessageStream(context.Background(), "s1", &SendMessageParams{Content: "x"})
+	defer stream.Close()
+	if !stream.Next() {
+		t.Fatal(stream.Err())
+	}
+	clock.lastTimer().fire()
+	var timeout *APITimeoutError
+	if stream.Next() || !errors.As(stream.Err(), &timeout) {
+		t.Fatalf("err = %v", stream.Err())
+	}
+}
+
+func TestExecutionsStreamResumesItself(t *testing.T) {
+	var lastIDs []string
+	calls := 0
+	client, _, _ := newTestClient(t, func(w http.ResponseWriter, r *http.Request) {
+		calls++
+		lastIDs = append(lastIDs, r.Header.Get("Last-Event-ID"))
+		if calls == 1 {
+			sseFrames(w, fiveFrames[3])
+			return
+		}
+		sseFrames(w, fiveFrames[4])
+	})
+	stream, err := client.Executions.Stream(context.Background(), "e1", &StreamExecutionParams{LastEventID: "3"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	events, err := collect(t, stream)
+	if err != nil || eventIDs(events) != "4,5" || strings.Join(lastIDs, ",") != "3,4" {
+		t.Fatalf("events %s, Last-Event-IDs %v, err %v", eventIDs(events), lastIDs, err)
+	}
+}
+
+func TestStreamCloseStopsIteration(t *testing.T) {
+	stall := make(chan struct{})
+	defer close(stall)
+	client, _, _ := newTestClient(t, func(w http.ResponseWriter, r *http.Request) {
+		sseFrames(w, fiveFrames[0])
+		select {
+		case <-stall:
+		case <-r.Context().Done():
+		}
+	})
+	stream, _ := client.Chat.SendMessageStream(context.Background(), "s1", &SendMessageParams{Content: "x"})
+	if !stream.Next() {
+		t.Fatal(stream.Err())
+	}
+	stream.Close()
+	if stream.Next() || stream.Err() != nil {
+		t.Fatalf("after Close: %v", stream.Err())
+	}
+	stream.Close()
+}
+
+func TestStreamContextCancelled(t *testing.T) {
+	stall := make(chan struct{})
+	defer close(stall)
+	client, _, _ := newTestClient(t, func(w http.ResponseWriter, r *http.Request) {
+		sseFrames(w, fiveFrames[0])
+		select {
+		case <-stall:
+		case <-r.Context().Done():
+		}
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	stream, _ := client.Chat.SendMessageStream(ctx, "s1", &SendMessageParams{Content: "x"})
+	defer stream.Close()
+	stream.Next()
+	cancel()
+	if stream.Next() || !errors.Is(stream.Err(), context.Canceled) {
+		t.Fatalf("err = %v", stream.Err())
+	}
+}
