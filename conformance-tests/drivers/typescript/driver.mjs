@@ -1,0 +1,205 @@
+// Conformance driver for the TypeScript SDK (@promptrails/sdk, the built typescript-sdk/dist).
+//
+// Reads one JSON request per line on stdin, calls the SDK, writes one JSON answer per line
+// on stdout (protocol: conformance-tests/CONFORMANCE.md). No assertions: it only maps
+// language-neutral operations to SDK calls and puts outcomes in wire form, using the SDK's
+// own model shape tables (`Model.toWire`) for that.
+
+import { readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const sdkDir = resolve(here, '../../../typescript-sdk');
+const pkg = JSON.parse(readFileSync(resolve(sdkDir, 'package.json'), 'utf8'));
+const entry = pkg.exports?.['.']?.import?.default ?? pkg.exports?.['.']?.import ?? pkg.module ?? pkg.main;
+const sdk = await import(pathToFileURL(resolve(sdkDir, entry)).href);
+
+const {
+  PromptRails,
+  APIStatusError,
+  APITimeoutError,
+  APIConnectionError,
+  StreamError,
+  InvalidArgumentError,
+  PromptRailsError,
+} = sdk;
+
+class DriverProblem extends Error {}
+
+// The wire shape of each operation's result, and of each event's data.
+const RESULT_MODEL = {
+  'chat.create_session': 'ChatSession',
+  'chat.get_session': 'ChatSession',
+  'chat.update_session': 'ChatSession',
+  'chat.list_sessions': 'ChatSession',
+  'chat.list_sessions.all': 'ChatSession',
+  'chat.list_messages': 'ChatMessage',
+  'chat.list_messages.all': 'ChatMessage',
+  'chat.send_message': 'ChatReply',
+  'chat.submit_feedback': 'Feedback',
+  'executions.get': 'Execution',
+};
+const EVENT_MODEL = {
+  execution: 'ExecutionEventData',
+  thinking: 'ThinkingEventData',
+  tool_start: 'ToolStartEventData',
+  tool_end: 'ToolEndEventData',
+  content: 'ContentEventData',
+  done: 'DoneEventData',
+  error: 'ErrorEventData',
+};
+
+function shape(name) {
+  const model = sdk[name];
+  if (!model || typeof model.toWire !== 'function') throw new DriverProblem(`the SDK exports no shape ${name}`);
+  return model;
+}
+
+const toWire = (name, value) => (value === undefined || value === null ? value ?? null : shape(name).toWire(value));
+
+function wireEvent(event) {
+  if (event.type === 'unknown') {
+    return { type: event.event, id: event.eventId ?? null, data: event.data, unknown: true };
+  }
+  const model = EVENT_MODEL[event.type];
+  if (!model) throw new DriverProblem(`an event of type ${event.type} has no data shape`);
+  const { type, eventId, ...fields } = event;
+  return { type, id: eventId ?? null, data: toWire(model, fields) };
+}
+
+function wireError(err) {
+  const base = { class: err?.constructor?.name ?? typeof err, display: String(err?.message ?? err) };
+  if (err instanceof InvalidArgumentError) return { ...base, kind: 'invalid_argument', message: err.message };
+  if (err instanceof APITimeoutError) return { ...base, kind: 'timeout', message: err.message };
+  if (err instanceof APIStatusError) {
+    return {
+      ...base,
+      kind: `status:${err.status}`,
+      status_code: err.status,
+      code: err.code ?? null,
+      message: err.errorMessage ?? null,
+      request_id: err.requestId ?? null,
+      details: err.details ?? null,
+    };
+  }
+  if (err instanceof StreamError) return { ...base, kind: 'stream', message: err.message };
+  if (err instanceof APIConnectionError) return { ...base, kind: 'connection', message: err.message };
+  if (err instanceof PromptRailsError) return { ...base, kind: 'unclassified', message: err.message };
+  return { ...base, kind: 'foreign', message: `${base.class}: ${base.display}` };
+}
+
+let client = null;
+
+function configure(settings) {
+  const options = { apiKey: settings.api_key, baseUrl: settings.base_url };
+  if ('max_retries' in settings) options.maxRetries = settings.max_retries;
+  if ('timeout' in settings) options.timeout = Math.round(settings.timeout * 1000);
+  client = new PromptRails(options);
+  return { ok: true, result: { sdk: pkg.name, version: pkg.version } };
+}
+
+// Wire-form arguments to the SDK's camelCase params, keeping only those given.
+function params(args, mapping) {
+  const out = {};
+  for (const [wire, name] of Object.entries(mapping)) if (wire in args) out[name] = args[wire];
+  return out;
+}
+
+function operation(op, args, options) {
+  if (client === null) throw new DriverProblem('call before configure');
+  const opts = {};
+  if ('max_retries' in options) opts.maxRetries = options.max_retries;
+  if ('timeout' in options) opts.timeout = Math.round(options.timeout * 1000);
+  if ('idempotency_key' in options) opts.idempotencyKey = options.idempotency_key;
+  const { chat, executions } = client;
+  const page = { page: 'page', limit: 'limit' };
+  switch (op) {
+    case 'chat.list_sessions':
+      return ['page', () => chat.listSessions(params(args, page), opts)];
+    case 'chat.list_sessions.all':
+      return ['all', () => chat.listSessions(params(args, page), opts)];
+    case 'chat.create_session':
+      return ['result', () => chat.createSession(params(args, { agent_id: 'agentId', title: 'title', metadata: 'metadata' }), opts)];
+    case 'chat.get_session':
+      return ['result', () => chat.getSession(args.session_id, opts)];
+    case 'chat.update_session':
+      return ['result', () => chat.updateSession(args.session_id, params(args, { title: 'title', metadata: 'metadata' }), opts)];
+    case 'chat.delete_session':
+      return ['result', () => chat.deleteSession(args.session_id, opts)];
+    case 'chat.list_messages':
+      return ['page', () => chat.listMessages(args.session_id, params(args, page), opts)];
+    case 'chat.list_messages.all':
+      return ['all', () => chat.listMessages(args.session_id, params(args, page), opts)];
+    case 'chat.send_message':
+      return ['result', () => chat.sendMessage(args.session_id, params(args, { content: 'content', metadata: 'metadata' }), opts)];
+    case 'chat.send_message_stream':
+      return ['stream', () => chat.sendMessageStream(args.session_id, params(args, { content: 'content', metadata: 'metadata' }), opts)];
+    case 'chat.delete_message':
+      return ['result', () => chat.deleteMessage(args.session_id, args.message_id, opts)];
+    case 'chat.submit_feedback':
+      return [
+        'result',
+        () => chat.submitFeedback(args.session_id, params(args, { execution_id: 'executionId', value: 'value', comment: 'comment' }), opts),
+      ];
+    case 'executions.get':
+      return ['result', () => executions.get(args.execution_id, opts)];
+    case 'executions.stream':
+      return ['stream', () => executions.stream(args.execution_id, params(args, { last_event_id: 'lastEventId' }), opts)];
+    default:
+      throw new DriverProblem(`unknown operation ${op}`);
+  }
+}
+
+async function call(op, args, options) {
+  const [kind, thunk] = operation(op, args, options);
+  const model = RESULT_MODEL[op];
+  if (kind === 'stream') {
+    const events = [];
+    try {
+      const stream = thunk();
+      for await (const event of stream) events.push(wireEvent(event));
+    } catch (err) {
+      if (err instanceof DriverProblem) throw err;
+      return { ok: false, events, error: wireError(err) };
+    }
+    return { ok: true, events };
+  }
+  try {
+    let result;
+    if (kind === 'all') {
+      result = [];
+      for await (const item of thunk()) result.push(toWire(model, item));
+    } else if (kind === 'page') {
+      const page = await thunk();
+      result = { data: page.data.map((item) => toWire(model, item)), meta: toWire('PaginationMeta', page.meta) };
+    } else {
+      const value = await thunk();
+      result = model ? toWire(model, value) : value ?? null;
+    }
+    return { ok: true, result };
+  } catch (err) {
+    if (err instanceof DriverProblem) throw err;
+    return { ok: false, error: wireError(err) };
+  }
+}
+
+// One request at a time, in order: a queue of lines, each answered before the next starts.
+const lines = createInterface({ input: process.stdin, crlfDelay: Infinity });
+for await (const line of lines) {
+  if (!line.trim()) continue;
+  let seq = null;
+  let answer;
+  try {
+    const request = JSON.parse(line);
+    seq = request.seq ?? null;
+    if (request.cmd === 'configure') answer = configure(request.client);
+    else if (request.cmd === 'call') answer = await call(request.op, request.args ?? {}, request.options ?? {});
+    else throw new DriverProblem(`unknown command ${request.cmd}`);
+  } catch (err) {
+    process.stderr.write(`${err?.stack ?? err}\n`);
+    answer = { ok: false, error: { kind: 'driver', message: `${err?.constructor?.name}: ${err?.message ?? err}` } };
+  }
+  process.stdout.write(JSON.stringify({ seq, ...answer }) + '\n');
+}
