@@ -55,8 +55,10 @@ test-typescript: setup
 	cd typescript-sdk && npm ci --no-audit --no-fund && \
 	  PROMPTRAILS_MOCK_CMD="$(CURDIR)/$(VENV)/bin/promptrails-mock --port 0 --db :memory:" npm test
 
-test-go:
-	cd go-sdk && go vet ./... && test -z "$$(gofmt -l .)" && go test ./...
+test-go: setup
+	cd go-sdk && go vet ./... && test -z "$$(gofmt -l .)" \
+		&& PROMPTRAILS_MOCK_CMD=../$(VENV)/bin/promptrails-mock go test -count=1 ./... \
+		&& go test ./internal/sse -run '^$$' -fuzz=FuzzParser -fuzztime=10s
 
 conformance: setup
 	$(PYTEST) -q conformance-tests/harness

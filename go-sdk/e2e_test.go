@@ -1,0 +1,433 @@
+package promptrails
+
+// End-to-end tests against the mock server (conformance-tests/). They run when
+// PROMPTRAILS_MOCK_CMD names the server's command (`make test-go` sets it to
+// ../.venv/bin/promptrails-mock); when it is set and the server does not start,
+// every test fails.
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+)
+
+var (
+	mockURL      string
+	mockStartErr error
+)
+
+func TestMain(m *testing.M) {
+	var stop func()
+	if cmd := strings.Fields(os.Getenv("PROMPTRAILS_MOCK_CMD")); len(cmd) > 0 {
+		stop, mockURL, mockStartErr = startMock(cmd)
+	}
+	code := m.Run()
+	if stop != nil {
+		stop()
+	}
+	os.Exit(code)
+}
+
+func startMock(cmd []string) (func(), string, error) {
+	args := append(cmd[1:], "--port", "0", "--db", ":memory:", "--strict", "--frame-delay-ms", "1", "--log-level", "warning")
+	proc := exec.Command(cmd[0], args...)
+	stdout, err := proc.StdoutPipe()
+	if err != nil {
+		return nil, "", err
+	}
+	var stderr bytes.Buffer
+	proc.Stderr = &stderr
+	if err := proc.Start(); err != nil {
+		return nil, "", fmt.Errorf("starting %v: %w", cmd, err)
+	}
+	stop := func() {
+		proc.Process.Kill()
+		proc.Wait()
+	}
+	found := make(chan string, 1)
+	go func() {
+		scanner := bufio.NewScanner(stdout)
+		for scanner.Scan() {
+			if rest, ok := strings.CutPrefix(scanner.Text(), "promptrails-mock listening on "); ok {
+				found <- strings.TrimSpace(rest)
+				break
+			}
+		}
+		close(found)
+		io.Copy(io.Discard, stdout)
+	}()
+	select {
+	case url, ok := <-found:
+		if ok {
+			return stop, url, nil
+		}
+	case <-time.After(60 * time.Second):
+	}
+	stop()
+	return nil, "", fmt.Errorf("the mock server %v did not start: %s", cmd, stderr.String())
+}
+
+// requireMock returns the mock's URL, failing when it should be there but is not.
+func requireMock(t *testing.T) string {
+	t.Helper()
+	if mockStartErr != nil {
+		t.Fatal(mockStartErr)
+	}
+	if mockURL == "" {
+		t.Skip("PROMPTRAILS_MOCK_CMD is not set: end-to-end test not run (make test-go sets it)")
+	}
+	t.Cleanup(func() {
+		control(t, "DELETE", "/__mock/faults", nil)
+		if v := control(t, "GET", "/__mock/violations", nil); string(v) != "[]" {
+			t.Errorf("the mock saw contract violations: %s", v)
+		}
+	})
+	return mockURL
+}
+
+// control calls the mock's control API and returns the `data` of its answer.
+func control(t *testing.T, method, path string, body any) json.RawMessage {
+	t.Helper()
+	var r io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		r = bytes.NewReader(b)
+	}
+	req, _ := http.NewRequest(method, mockURL+path, r)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode >= 300 {
+		t.Fatalf("%s %s: %d %s", method, path, resp.StatusCode, raw)
+	}
+	var env struct {
+		Data json.RawMessage `json:"data"`
+	}
+	json.Unmarshal(raw, &env)
+	return env.Data
+}
+
+// mockClient returns a client on a fresh workspace of the mock, with a fake clock.
+func mockClient(t *testing.T, opts ...Option) (*Client, string, *fakeClock) {
+	url := requireMock(t)
+	var ws struct {
+		APIKey string `json:"api_key"`
+	}
+	json.Unmarshal(control(t, "POST", "/__mock/workspaces", map[string]any{}), &ws)
+	clock := &fakeClock{}
+	all := append([]Option{WithBaseURL(url), clock.option()}, opts...)
+	return NewClient(ws.APIKey, all...), ws.APIKey, clock
+}
+
+type logged struct {
+	Method  string            `json:"method"`
+	Path    string            `json:"path"`
+	Headers map[string]string `json:"headers"`
+	Status  *int              `json:"status"`
+}
+
+// mockRequests lists the requests of one workspace (API key) the mock received.
+func mockRequests(t *testing.T, key, method, path string) []logged {
+	var all, out []logged
+	json.Unmarshal(control(t, "GET", "/__mock/requests?method="+method+"&path="+path, nil), &all)
+	for _, r := range all {
+		if r.Headers["x-api-key"] == key {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+func TestE2ESessionsAndMessages(t *testing.T) {
+	client, _, _ := mockClient(t)
+	ctx := context.Background()
+	session, err := client.Chat.CreateSession(ctx, &CreateSessionParams{
+		AgentID: "echo", Title: NewNullable("Support Conversation"),
+		Metadata: map[string]any{"channel": "web", "user_id": "external-user-123"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if session.Title == nil || *session.Title != "Support Conversation" || session.Metadata["channel"] != "web" {
+		t.Fatalf("%+v", session)
+	}
+	got, err := client.Chat.GetSession(ctx, session.ID)
+	if err != nil || got.ID != session.ID || got.AgentID != "echo" {
+		t.Fatalf("%+v, %v", got, err)
+	}
+	updated, err := client.Chat.UpdateSession(ctx, session.ID, &UpdateSessionParams{Title: Null[string]()})
+	if err != nil || updated.Title != nil || updated.Metadata["channel"] != "web" {
+		t.Fatalf("%+v, %v", updated, err)
+	}
+	reply, err := client.Chat.SendMessage(ctx, session.ID, &SendMessageParams{Content: "Hi, I need help with my account."})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if reply.Content != "You said: Hi, I need help with my account." || reply.Role != MessageRoleAssistant ||
+		reply.ExecutionID == "" || reply.UserMessage.Content != "Hi, I need help with my account." {
+		t.Fatalf("%+v", reply)
+	}
+	fb, err := client.Chat.SubmitFeedback(ctx, session.ID, &SubmitFeedbackParams{ExecutionID: reply.ExecutionID, Value: 1})
+	if err != nil || !fb.Submitted {
+		t.Fatalf("%+v, %v", fb, err)
+	}
+	exec, err := client.Executions.Get(ctx, reply.ExecutionID)
+	if err != nil || exec.Status != ExecutionStatusCompleted || exec.Output == nil || *exec.Output != reply.Content {
+		t.Fatalf("%+v, %v", exec, err)
+	}
+	for i := 0; i < 2; i++ {
+		if _, err := client.Chat.SendMessage(ctx, session.ID, &SendMessageParams{Content: fmt.Sprint("more ", i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var contents []string
+	for m, err := range client.Chat.ListMessagesAutoPaging(ctx, session.ID, &ListMessagesParams{Limit: Int(2)}).All() {
+		if err != nil {
+			t.Fatal(err)
+		}
+		contents = append(contents, m.Content)
+	}
+	if len(contents) != 6 || contents[0] != "Hi, I need help with my account." || contents[5] != "You said: more 1" {
+		t.Fatalf("messages %q", contents)
+	}
+	page, err := client.Chat.ListSessions(ctx, &ListSessionsParams{Page: Int(1), Limit: Int(20)})
+	if err != nil || len(page.Data) != 1 || page.Meta.Total != 1 {
+		t.Fatalf("%+v, %v", page, err)
+	}
+	if err := client.Chat.DeleteMessage(ctx, session.ID, reply.UserMessage.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := client.Chat.DeleteSession(ctx, session.ID); err != nil {
+		t.Fatal(err)
+	}
+	_, err = client.Chat.GetSession(ctx, session.ID)
+	var nf *NotFoundError
+	if !errors.As(err, &nf) || nf.Code != "not_found" || nf.RequestID == "" {
+		t.Fatalf("after delete: %v", err)
+	}
+}
+
+func TestE2EErrors(t *testing.T) {
+	client, _, _ := mockClient(t)
+	ctx := context.Background()
+	_, err := client.Chat.CreateSession(ctx, &CreateSessionParams{AgentID: "nope"})
+	var unp *UnprocessableEntityError
+	if !errors.As(err, &unp) || unp.Code != "unknown_agent" {
+		t.Fatalf("unknown agent: %v", err)
+	}
+	_, err = client.Chat.ListSessions(ctx, &ListSessionsParams{Limit: Int(1000)})
+	var bad *BadRequestError
+	if !errors.As(err, &bad) {
+		t.Fatalf("limit 1000: %v", err)
+	}
+	_, err = NewClient("wrong-key", WithBaseURL(mockURL)).Chat.ListSessions(ctx, nil)
+	var auth *AuthenticationError
+	if !errors.As(err, &auth) || strings.Contains(err.Error(), "wrong-key") {
+		t.Fatalf("bad key: %v", err)
+	}
+	stream, err := client.Chat.SendMessageStream(ctx, "missing-session", &SendMessageParams{Content: "x"})
+	var nf *NotFoundError
+	if !errors.As(err, &nf) || stream.Next() || !errors.As(stream.Err(), &nf) {
+		t.Fatalf("stream on a missing session: %v", err)
+	}
+}
+
+func newSession(t *testing.T, client *Client, agent string) string {
+	t.Helper()
+	s, err := client.Chat.CreateSession(context.Background(), &CreateSessionParams{AgentID: agent})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s.ID
+}
+
+// readStream collects a stream's events, checking ids never repeat and the
+// content deltas add up to the done event's output.
+func readStream(t *testing.T, stream *Stream) []Event {
+	t.Helper()
+	defer stream.Close()
+	var events []Event
+	seen := map[string]bool{}
+	var text strings.Builder
+	for stream.Next() {
+		e := stream.Event()
+		events = append(events, e)
+		id := eventIDs([]Event{e})
+		if id != "?" {
+			if seen[id] {
+				t.Fatalf("frame %s delivered twice", id)
+			}
+			seen[id] = true
+		}
+		switch e := e.(type) {
+		case *ContentEvent:
+			text.WriteString(e.Content)
+		case *DoneEvent:
+			if e.Output != text.String() {
+				t.Fatalf("output %q, deltas %q", e.Output, text.String())
+			}
+		}
+	}
+	if err := stream.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return events
+}
+
+func TestE2EStreams(t *testing.T) {
+	client, _, _ := mockClient(t)
+	ctx := context.Background()
+	for _, agent := range []string{"echo", "thinker", "storyteller"} {
+		stream, err := client.Chat.SendMessageStream(ctx, newSession(t, client, agent), &SendMessageParams{Content: "Hello!"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		events := readStream(t, stream)
+		first, ok := events[0].(*ExecutionEvent)
+		if !ok {
+			t.Fatalf("%s: first event %T", agent, events[0])
+		}
+		if _, ok := events[len(events)-1].(*DoneEvent); !ok {
+			t.Fatalf("%s: last event %T", agent, events[len(events)-1])
+		}
+		if agent == "thinker" {
+			kinds := map[string]bool{}
+			for _, e := range events {
+				kinds[e.EventType()] = true
+			}
+			if !kinds["thinking"] || !kinds["tool_start"] || !kinds["tool_end"] {
+				t.Fatalf("thinker events %v", kinds)
+			}
+		}
+		// The executions stream replays what came after a Last-Event-ID.
+		replay, err := client.Executions.Stream(ctx, first.ExecutionID, &StreamExecutionParams{LastEventID: first.EventID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := len(readStream(t, replay)); n != len(events)-1 {
+			t.Fatalf("%s: replay after the first frame gave %d events, want %d", agent, n, len(events)-1)
+		}
+	}
+	stream, _ := client.Chat.SendMessageStream(ctx, newSession(t, client, "faulty"), &SendMessageParams{Content: "Hello!"})
+	events := readStream(t, stream)
+	if e, ok := events[len(events)-1].(*ErrorEvent); !ok || e.Message == "" {
+		t.Fatalf("faulty: last event %#v", events[len(events)-1])
+	}
+}
+
+func TestE2ERateLimitedWithRetryAfter(t *testing.T) {
+	client, key, clock := mockClient(t)
+	session := newSession(t, client, "echo")
+	control(t, "POST", "/__mock/faults", map[string]any{
+		"method": "POST", "path": "/api/v1/chat/sessions/*/messages", "count": 1,
+		"action": "status", "status": 429, "headers": map[string]any{"Retry-After": "3"},
+	})
+	reply, err := client.Chat.SendMessage(context.Background(), session, &SendMessageParams{Content: "hi"})
+	if err != nil || reply.Content != "You said: hi" {
+		t.Fatalf("%v", err)
+	}
+	if got := clock.slept(); len(got) != 1 || got[0] != 3*time.Second {
+		t.Fatalf("slept %v, want the Retry-After of 3s", got)
+	}
+	reqs := mockRequests(t, key, "POST", "/api/v1/chat/sessions/*/messages")
+	if len(reqs) != 2 || reqs[0].Headers["idempotency-key"] == "" || reqs[0].Headers["idempotency-key"] != reqs[1].Headers["idempotency-key"] {
+		t.Fatalf("attempts %+v", reqs)
+	}
+}
+
+func TestE2EServiceUnavailableTwiceThenSuccess(t *testing.T) {
+	client, key, clock := mockClient(t)
+	session := newSession(t, client, "echo")
+	control(t, "POST", "/__mock/faults", map[string]any{
+		"method": "GET", "path": "/api/v1/chat/sessions/*", "count": 2, "action": "status", "status": 503,
+	})
+	if _, err := client.Chat.GetSession(context.Background(), session); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(mockRequests(t, key, "GET", "/api/v1/chat/sessions/*")); n != 3 || len(clock.slept()) != 2 {
+		t.Fatalf("%d attempts, slept %v", n, clock.slept())
+	}
+	// With one retry the same fault is an *InternalServerError.
+	control(t, "POST", "/__mock/faults", map[string]any{
+		"method": "GET", "path": "/api/v1/chat/sessions/*", "count": 2, "action": "status", "status": 503,
+	})
+	_, err := client.Chat.GetSession(context.Background(), session, WithRequestMaxRetries(1))
+	var ise *InternalServerError
+	if !errors.As(err, &ise) || ise.StatusCode != 503 {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestE2EResetAfterProcessingDoesNotDuplicate(t *testing.T) {
+	client, key, _ := mockClient(t)
+	session := newSession(t, client, "echo")
+	control(t, "POST", "/__mock/faults", map[string]any{
+		"method": "POST", "path": "/api/v1/chat/sessions/*/messages", "count": 1, "action": "reset", "when": "after",
+	})
+	reply, err := client.Chat.SendMessage(context.Background(), session, &SendMessageParams{Content: "only once"})
+	if err != nil || reply.Content != "You said: only once" {
+		t.Fatalf("%v", err)
+	}
+	page, err := client.Chat.ListMessages(context.Background(), session, nil)
+	if err != nil || len(page.Data) != 2 {
+		t.Fatalf("%d messages after a reset and a retry (want 2), %v", len(page.Data), err)
+	}
+	reqs := mockRequests(t, key, "POST", "/api/v1/chat/sessions/*/messages")
+	if len(reqs) != 2 || reqs[0].Headers["idempotency-key"] != reqs[1].Headers["idempotency-key"] {
+		t.Fatalf("attempts %+v", reqs)
+	}
+}
+
+func TestE2EStreamCutIsResumed(t *testing.T) {
+	for _, k := range []int{0, 1, 3} {
+		t.Run(fmt.Sprint("after ", k), func(t *testing.T) {
+			client, key, _ := mockClient(t)
+			session := newSession(t, client, "storyteller")
+			control(t, "POST", "/__mock/faults", map[string]any{
+				"method": "POST", "path": "/api/v1/chat/sessions/*/messages/stream", "count": 1,
+				"action": "cut_stream", "after_frames": k,
+			})
+			stream, err := client.Chat.SendMessageStream(context.Background(), session, &SendMessageParams{Content: "Tell me a story"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			events := readStream(t, stream)
+			if _, ok := events[len(events)-1].(*DoneEvent); !ok {
+				t.Fatalf("last event %T", events[len(events)-1])
+			}
+			for i, e := range events {
+				if want := fmt.Sprint(i + 1); eventIDs([]Event{e}) != want {
+					t.Fatalf("event %d has id %s: frames lost or reordered", i, eventIDs([]Event{e}))
+				}
+			}
+			posts := mockRequests(t, key, "POST", "/api/v1/chat/sessions/*/messages/stream")
+			gets := mockRequests(t, key, "GET", "/api/v1/executions/*/stream")
+			if k == 0 {
+				// Nothing reached the caller: the same request is sent again, same key.
+				if len(posts) != 2 || posts[0].Headers["idempotency-key"] != posts[1].Headers["idempotency-key"] || len(gets) != 0 {
+					t.Fatalf("posts %+v gets %+v", posts, gets)
+				}
+			} else if len(posts) != 1 || len(gets) != 1 || gets[0].Headers["last-event-id"] != fmt.Sprint(k) {
+				t.Fatalf("posts %+v gets %+v", posts, gets)
+			}
+			msgs, _ := client.Chat.ListMessages(context.Background(), session, nil)
+			if len(msgs.Data) != 2 {
+				t.Fatalf("%d messages stored", len(msgs.Data))
+			}
+		})
+	}
+}
