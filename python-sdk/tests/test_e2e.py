@@ -24,7 +24,7 @@ from promptrails import (
     UnprocessableEntityError,
 )
 
-testing = pytest.importorskip("promptrails_mock.testing", reason="the mock server package is not installed")
+from promptrails_mock import testing  # noqa: E402  (make setup installs conformance-tests)
 
 
 @pytest.fixture(scope="module")

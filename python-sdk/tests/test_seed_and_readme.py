@@ -12,7 +12,7 @@ import pytest
 from e2e_support import README, SEED, python_blocks
 from promptrails import PromptRails
 
-testing = pytest.importorskip("promptrails_mock.testing", reason="the mock server package is not installed")
+from promptrails_mock import testing  # noqa: E402  (make setup installs conformance-tests)
 
 
 @pytest.fixture(scope="module")

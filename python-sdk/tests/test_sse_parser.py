@@ -141,3 +141,10 @@ def test_reset_forgets_partial_state() -> None:
     p.feed(b"id: 9\ndata: part")
     p.reset()
     assert [(e.data, e.id) for e in p.feed(b"data: new\n\n")] == [("new", "")]
+
+
+def test_own_id_flag() -> None:
+    p = SSEParser()
+    a, b = p.feed(b"id: 5\ndata: a\n\ndata: b\n\n")
+    assert (a.id, a.own_id) == ("5", True)
+    assert (b.id, b.own_id) == ("5", False)

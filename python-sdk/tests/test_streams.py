@@ -268,3 +268,15 @@ def test_executions_stream_resumes_itself(client: PromptRails, mock: respx.MockR
     assert [e.event_id for e in events] == ["5", "6", "7"]
     assert "last-event-id" in route.calls[0].request.headers
     assert route.calls[1].request.headers["last-event-id"] == "6"
+
+
+def test_frames_without_own_id_are_not_taken_for_replays(client: PromptRails, mock: respx.MockRouter) -> None:
+    # An id persists across frames (WHATWG): frames without an `id:` line share the last one,
+    # and must not be dropped as "already delivered".
+    body = b'id: 1\nevent: execution\ndata: {"execution_id":"e1","user_message_id":"m1"}\n\n'
+    body += b'event: content\ndata: {"content":"a"}\n\nevent: content\ndata: {"content":"b"}\n\n'
+    body += b'event: done\ndata: {"output":"ab","token_usage":{"prompt_tokens":1,"completion_tokens":1,"total_tokens":2},"time":0}\n\n'
+    mock.post(STREAM).mock(return_value=sse(body))
+    events = list(client.chat.send_message_stream("s1", content="Hi"))
+    assert [e.event_id for e in events] == ["1", "1", "1", "1"]
+    assert "".join(e.content for e in events if isinstance(e, ContentEvent)) == "ab"

@@ -30,7 +30,7 @@ from ._errors import APIConnectionError, APIError, APIStatusError, StreamError
 from ._http import AsyncHTTPClient, SyncHTTPClient
 from ._retry import should_retry
 from ._types import RequestOptions
-from .sse import DEFAULT_MAX_EVENT_SIZE, ServerSentEvent, SSEParser
+from .sse import DEFAULT_MAX_EVENT_SIZE, Frame, ServerSentEvent, SSEParser
 
 __all__ = [
     "UnknownEvent",
@@ -153,14 +153,16 @@ class _State:
         self.count = 0
         self.done = False
 
-    def accept(self, event: object) -> bool:
-        """Whether to deliver `event` (False: a replayed frame already delivered)."""
-        event_id = getattr(event, "event_id", None)
-        if event_id is not None:
-            if event_id in self.delivered:
+    def accept(self, frame: Frame, event: object) -> bool:
+        """Whether to deliver `event` (False: a replayed frame already delivered).
+        Only a frame that carries its own `id:` line is compared (an id persists
+        across frames without one)."""
+        if frame.own_id and frame.id:
+            if frame.id in self.delivered:
                 return False
-            self.delivered.add(event_id)
-            self.last_id = event_id
+            self.delivered.add(frame.id)
+        if frame.id:
+            self.last_id = frame.id
         if self.count == 0 and self.spec.resume is not None:
             for name in self.spec.resume.params:
                 value = getattr(event, name, None)
@@ -271,10 +273,10 @@ class Stream(Generic[EventT, ResultT]):
 
     final = until_done
 
-    def _read(self, response: httpx.Response, parser: SSEParser) -> Iterator[EventT | UnknownEvent]:
+    def _read(self, response: httpx.Response, parser: SSEParser) -> Iterator[tuple[Frame, EventT | UnknownEvent]]:
         for chunk in response.iter_bytes():
-            for sse in parser.feed(chunk):
-                yield self._spec.decode(sse)
+            for frame in parser.feed(chunk):
+                yield frame, self._spec.decode(frame)
 
     def _events(self) -> Generator[EventT | UnknownEvent, None, None]:
         state = self._state
@@ -286,8 +288,8 @@ class Stream(Generic[EventT, ResultT]):
             parser = SSEParser(max_event_size=self._spec.max_event_size)
             exc: BaseException | None = None
             try:
-                for event in self._read(response, parser):
-                    if not state.accept(event):
+                for frame, event in self._read(response, parser):
+                    if not state.accept(frame, event):
                         continue
                     failures = 0
                     yield event
@@ -420,9 +422,9 @@ class AsyncStream(Generic[EventT, ResultT]):
             exc: BaseException | None = None
             try:
                 async for chunk in response.aiter_bytes():
-                    for sse in parser.feed(chunk):
-                        event = self._spec.decode(sse)
-                        if not state.accept(event):
+                    for frame in parser.feed(chunk):
+                        event = self._spec.decode(frame)
+                        if not state.accept(frame, event):
                             continue
                         failures = 0
                         yield event

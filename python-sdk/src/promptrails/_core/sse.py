@@ -22,13 +22,22 @@ from httpx_sse import ServerSentEvent
 
 from ._errors import StreamError
 
-__all__ = ["SSEParser", "ServerSentEvent", "DEFAULT_MAX_EVENT_SIZE"]
+__all__ = ["SSEParser", "ServerSentEvent", "Frame", "DEFAULT_MAX_EVENT_SIZE"]
 
 DEFAULT_MAX_EVENT_SIZE = 16 * 1024 * 1024  # bytes per event (RUNTIME.md)
 
 _BOM = b"\xef\xbb\xbf"
 _CR = 0x0D
 _LF = 0x0A
+
+
+class Frame(ServerSentEvent):
+    """A dispatched event. `id` is the last event ID (it persists across events, as the
+    spec says); `own_id` tells whether this event's own lines set it."""
+
+    def __init__(self, event: str, data: str, id: str, retry: int | None, own_id: bool) -> None:
+        super().__init__(event=event, data=data, id=id, retry=retry)
+        self.own_id = own_id
 
 
 class SSEParser:
@@ -46,6 +55,7 @@ class SSEParser:
         self._event = ""
         self._data: list[str] = []
         self._data_size = 0
+        self._own_id = False
         self._last_id = ""
         self._retry: int | None = None
 
@@ -53,8 +63,8 @@ class SSEParser:
     def last_event_id(self) -> str:
         return self._last_id
 
-    def feed(self, chunk: bytes) -> list[ServerSentEvent]:
-        events: list[ServerSentEvent] = []
+    def feed(self, chunk: bytes) -> list[Frame]:
+        events: list[Frame] = []
         if not chunk:
             return events
         buf = self._buf
@@ -103,13 +113,14 @@ class SSEParser:
         self._event = ""
         self._data = []
         self._data_size = 0
+        self._own_id = False
 
     def _overflow(self) -> None:
         size = len(self._buf) + self._data_size
         self.close()
         raise StreamError(f"a server-sent event exceeded the size cap of {self.max_event_size} bytes (at least {size})")
 
-    def _line(self, raw: bytes) -> ServerSentEvent | None:
+    def _line(self, raw: bytes) -> Frame | None:
         line = raw.decode("utf-8", errors="replace")
         if not line:
             # "If the line is empty (a blank line): Dispatch the event."
@@ -131,6 +142,7 @@ class SSEParser:
             # to the field value. Otherwise, ignore the field."
             if "\0" not in value:
                 self._last_id = value
+                self._own_id = True
         elif name == "retry":
             # "If the field value consists of only ASCII digits, then interpret the field value
             # as an integer in base ten [...] Otherwise, ignore the field."
@@ -139,16 +151,11 @@ class SSEParser:
         # "Otherwise: The field is ignored."
         return None
 
-    def _dispatch(self) -> ServerSentEvent | None:
-        data, event = self._data, self._event
-        self._data, self._event, self._data_size = [], "", 0
+    def _dispatch(self) -> Frame | None:
+        data, event, own_id = self._data, self._event, self._own_id
+        self._data, self._event, self._data_size, self._own_id = [], "", 0, False
         # "If the data buffer is an empty string, set the data buffer and the event type
         # buffer to the empty string and return." (no data line was seen)
         if not data:
             return None
-        return ServerSentEvent(
-            event=event or "message",
-            data="\n".join(data),
-            id=self._last_id,
-            retry=self._retry,
-        )
+        return Frame(event or "message", "\n".join(data), self._last_id, self._retry, own_id)

@@ -86,21 +86,21 @@ class Chat:
         """
         check_arg("page", page, "integer", nullable=False, choices=())
         check_arg("limit", limit, "integer", nullable=False, choices=())
-        request = _list_sessions._get_kwargs(
+        _request = _list_sessions._get_kwargs(
             **given(
                 page=page,
                 limit=limit,
             ),
         )
-        options = RequestOptions(
+        _options = RequestOptions(
             extra_headers=extra_headers,
             timeout=timeout,
             max_retries=max_retries,
         )
-        response = self._client.send(request, options)
-        envelope = parse(response, ChatSessionList.from_dict)
+        _response = self._client.send(_request, _options)
+        _envelope = parse(_response, ChatSessionList.from_dict)
 
-        def fetch(page: int) -> SyncPage[ChatSession, PaginationMeta]:
+        def _fetch(page: int) -> SyncPage[ChatSession, PaginationMeta]:
             return self.list_sessions(
                 page=page,
                 limit=limit,
@@ -109,7 +109,7 @@ class Chat:
                 max_retries=max_retries,
             )
 
-        return SyncPage(list(envelope.data), envelope.meta, fetch)
+        return SyncPage(list(_envelope.data), _envelope.meta, _fetch)
 
     def create_session(
         self,
@@ -134,7 +134,7 @@ class Chat:
         check_arg("agent_id", agent_id, "string", nullable=False, choices=())
         check_arg("title", title, "string", nullable=True, choices=())
         check_arg("metadata", metadata, "map", nullable=False, choices=())
-        body = build_body(
+        _body = build_body(
             CreateSessionRequest,
             {
                 "agent_id": agent_id,
@@ -142,17 +142,17 @@ class Chat:
                 "metadata": metadata,
             },
         )
-        request = _create_session._get_kwargs(
-            body=body,
+        _request = _create_session._get_kwargs(
+            body=_body,
         )
-        options = RequestOptions(
+        _options = RequestOptions(
             extra_headers=extra_headers,
             timeout=timeout,
             max_retries=max_retries,
             idempotency_key=idempotency_key,
         )
-        response = self._client.send(request, options, idempotent=True)
-        return parse(response, ChatSessionResponse.from_dict).data
+        _response = self._client.send(_request, _options, idempotent=True)
+        return parse(_response, ChatSessionResponse.from_dict).data
 
     def get_session(
         self,
@@ -170,16 +170,16 @@ class Chat:
             session_id: The session's id.
         """
         check_path("session_id", session_id)
-        request = _get_session._get_kwargs(
+        _request = _get_session._get_kwargs(
             session_id,
         )
-        options = RequestOptions(
+        _options = RequestOptions(
             extra_headers=extra_headers,
             timeout=timeout,
             max_retries=max_retries,
         )
-        response = self._client.send(request, options)
-        return parse(response, ChatSessionResponse.from_dict).data
+        _response = self._client.send(_request, _options)
+        return parse(_response, ChatSessionResponse.from_dict).data
 
     def update_session(
         self,
@@ -204,24 +204,24 @@ class Chat:
         check_path("session_id", session_id)
         check_arg("title", title, "string", nullable=True, choices=())
         check_arg("metadata", metadata, "map", nullable=False, choices=())
-        body = build_body(
+        _body = build_body(
             UpdateSessionRequest,
             {
                 "title": title,
                 "metadata": metadata,
             },
         )
-        request = _update_session._get_kwargs(
+        _request = _update_session._get_kwargs(
             session_id,
-            body=body,
+            body=_body,
         )
-        options = RequestOptions(
+        _options = RequestOptions(
             extra_headers=extra_headers,
             timeout=timeout,
             max_retries=max_retries,
         )
-        response = self._client.send(request, options)
-        return parse(response, ChatSessionResponse.from_dict).data
+        _response = self._client.send(_request, _options)
+        return parse(_response, ChatSessionResponse.from_dict).data
 
     def delete_session(
         self,
@@ -239,15 +239,15 @@ class Chat:
             session_id: The session's id.
         """
         check_path("session_id", session_id)
-        request = _delete_session._get_kwargs(
+        _request = _delete_session._get_kwargs(
             session_id,
         )
-        options = RequestOptions(
+        _options = RequestOptions(
             extra_headers=extra_headers,
             timeout=timeout,
             max_retries=max_retries,
         )
-        self._client.send(request, options)
+        self._client.send(_request, _options)
 
     def list_messages(
         self,
@@ -271,22 +271,22 @@ class Chat:
         check_path("session_id", session_id)
         check_arg("page", page, "integer", nullable=False, choices=())
         check_arg("limit", limit, "integer", nullable=False, choices=())
-        request = _list_messages._get_kwargs(
+        _request = _list_messages._get_kwargs(
             session_id,
             **given(
                 page=page,
                 limit=limit,
             ),
         )
-        options = RequestOptions(
+        _options = RequestOptions(
             extra_headers=extra_headers,
             timeout=timeout,
             max_retries=max_retries,
         )
-        response = self._client.send(request, options)
-        envelope = parse(response, ChatMessageList.from_dict)
+        _response = self._client.send(_request, _options)
+        _envelope = parse(_response, ChatMessageList.from_dict)
 
-        def fetch(page: int) -> SyncPage[ChatMessage, PaginationMeta]:
+        def _fetch(page: int) -> SyncPage[ChatMessage, PaginationMeta]:
             return self.list_messages(
                 session_id,
                 page=page,
@@ -296,7 +296,7 @@ class Chat:
                 max_retries=max_retries,
             )
 
-        return SyncPage(list(envelope.data), envelope.meta, fetch)
+        return SyncPage(list(_envelope.data), _envelope.meta, _fetch)
 
     def send_message(
         self,
@@ -324,25 +324,25 @@ class Chat:
         check_path("session_id", session_id)
         check_arg("content", content, "string", nullable=False, choices=())
         check_arg("metadata", metadata, "map", nullable=False, choices=())
-        body = build_body(
+        _body = build_body(
             SendMessageRequest,
             {
                 "content": content,
                 "metadata": metadata,
             },
         )
-        request = _send_message._get_kwargs(
+        _request = _send_message._get_kwargs(
             session_id,
-            body=body,
+            body=_body,
         )
-        options = RequestOptions(
+        _options = RequestOptions(
             extra_headers=extra_headers,
             timeout=timeout,
             max_retries=max_retries,
             idempotency_key=idempotency_key,
         )
-        response = self._client.send(request, options, idempotent=True)
-        return parse(response, ChatReplyResponse.from_dict).data
+        _response = self._client.send(_request, _options, idempotent=True)
+        return parse(_response, ChatReplyResponse.from_dict).data
 
     def send_message_stream(
         self,
@@ -372,18 +372,18 @@ class Chat:
         check_path("session_id", session_id)
         check_arg("content", content, "string", nullable=False, choices=())
         check_arg("metadata", metadata, "map", nullable=False, choices=())
-        body = build_body(
+        _body = build_body(
             SendMessageRequest,
             {
                 "content": content,
                 "metadata": metadata,
             },
         )
-        request = _send_message_stream._get_kwargs(
+        _request = _send_message_stream._get_kwargs(
             session_id,
-            body=body,
+            body=_body,
         )
-        options = RequestOptions(
+        _options = RequestOptions(
             extra_headers=extra_headers,
             timeout=timeout,
             max_retries=max_retries,
@@ -392,8 +392,8 @@ class Chat:
         return Stream(
             self._client,
             CHAT_STREAM_FRAME_SPEC,
-            request,
-            options,
+            _request,
+            _options,
             idempotent=True,
             seed={},
         )
@@ -417,16 +417,16 @@ class Chat:
         """
         check_path("session_id", session_id)
         check_path("message_id", message_id)
-        request = _delete_message._get_kwargs(
+        _request = _delete_message._get_kwargs(
             session_id,
             message_id,
         )
-        options = RequestOptions(
+        _options = RequestOptions(
             extra_headers=extra_headers,
             timeout=timeout,
             max_retries=max_retries,
         )
-        self._client.send(request, options)
+        self._client.send(_request, _options)
 
     def submit_feedback(
         self,
@@ -464,7 +464,7 @@ class Chat:
             ),
         )
         check_arg("comment", comment, "string", nullable=True, choices=())
-        body = build_body(
+        _body = build_body(
             SubmitFeedbackRequest,
             {
                 "execution_id": execution_id,
@@ -472,18 +472,18 @@ class Chat:
                 "comment": comment,
             },
         )
-        request = _submit_feedback._get_kwargs(
+        _request = _submit_feedback._get_kwargs(
             session_id,
-            body=body,
+            body=_body,
         )
-        options = RequestOptions(
+        _options = RequestOptions(
             extra_headers=extra_headers,
             timeout=timeout,
             max_retries=max_retries,
             idempotency_key=idempotency_key,
         )
-        response = self._client.send(request, options, idempotent=True)
-        return parse(response, FeedbackResponse.from_dict).data
+        _response = self._client.send(_request, _options, idempotent=True)
+        return parse(_response, FeedbackResponse.from_dict).data
 
 
 class AsyncChat:
@@ -514,21 +514,21 @@ class AsyncChat:
         """
         check_arg("page", page, "integer", nullable=False, choices=())
         check_arg("limit", limit, "integer", nullable=False, choices=())
-        request = _list_sessions._get_kwargs(
+        _request = _list_sessions._get_kwargs(
             **given(
                 page=page,
                 limit=limit,
             ),
         )
-        options = RequestOptions(
+        _options = RequestOptions(
             extra_headers=extra_headers,
             timeout=timeout,
             max_retries=max_retries,
         )
-        response = await self._client.send(request, options)
-        envelope = parse(response, ChatSessionList.from_dict)
+        _response = await self._client.send(_request, _options)
+        _envelope = parse(_response, ChatSessionList.from_dict)
 
-        async def fetch(page: int) -> AsyncPage[ChatSession, PaginationMeta]:
+        async def _fetch(page: int) -> AsyncPage[ChatSession, PaginationMeta]:
             return await self.list_sessions(
                 page=page,
                 limit=limit,
@@ -537,7 +537,7 @@ class AsyncChat:
                 max_retries=max_retries,
             )
 
-        return AsyncPage(list(envelope.data), envelope.meta, fetch)
+        return AsyncPage(list(_envelope.data), _envelope.meta, _fetch)
 
     async def create_session(
         self,
@@ -562,7 +562,7 @@ class AsyncChat:
         check_arg("agent_id", agent_id, "string", nullable=False, choices=())
         check_arg("title", title, "string", nullable=True, choices=())
         check_arg("metadata", metadata, "map", nullable=False, choices=())
-        body = build_body(
+        _body = build_body(
             CreateSessionRequest,
             {
                 "agent_id": agent_id,
@@ -570,17 +570,17 @@ class AsyncChat:
                 "metadata": metadata,
             },
         )
-        request = _create_session._get_kwargs(
-            body=body,
+        _request = _create_session._get_kwargs(
+            body=_body,
         )
-        options = RequestOptions(
+        _options = RequestOptions(
             extra_headers=extra_headers,
             timeout=timeout,
             max_retries=max_retries,
             idempotency_key=idempotency_key,
         )
-        response = await self._client.send(request, options, idempotent=True)
-        return parse(response, ChatSessionResponse.from_dict).data
+        _response = await self._client.send(_request, _options, idempotent=True)
+        return parse(_response, ChatSessionResponse.from_dict).data
 
     async def get_session(
         self,
@@ -598,16 +598,16 @@ class AsyncChat:
             session_id: The session's id.
         """
         check_path("session_id", session_id)
-        request = _get_session._get_kwargs(
+        _request = _get_session._get_kwargs(
             session_id,
         )
-        options = RequestOptions(
+        _options = RequestOptions(
             extra_headers=extra_headers,
             timeout=timeout,
             max_retries=max_retries,
         )
-        response = await self._client.send(request, options)
-        return parse(response, ChatSessionResponse.from_dict).data
+        _response = await self._client.send(_request, _options)
+        return parse(_response, ChatSessionResponse.from_dict).data
 
     async def update_session(
         self,
@@ -632,24 +632,24 @@ class AsyncChat:
         check_path("session_id", session_id)
         check_arg("title", title, "string", nullable=True, choices=())
         check_arg("metadata", metadata, "map", nullable=False, choices=())
-        body = build_body(
+        _body = build_body(
             UpdateSessionRequest,
             {
                 "title": title,
                 "metadata": metadata,
             },
         )
-        request = _update_session._get_kwargs(
+        _request = _update_session._get_kwargs(
             session_id,
-            body=body,
+            body=_body,
         )
-        options = RequestOptions(
+        _options = RequestOptions(
             extra_headers=extra_headers,
             timeout=timeout,
             max_retries=max_retries,
         )
-        response = await self._client.send(request, options)
-        return parse(response, ChatSessionResponse.from_dict).data
+        _response = await self._client.send(_request, _options)
+        return parse(_response, ChatSessionResponse.from_dict).data
 
     async def delete_session(
         self,
@@ -667,15 +667,15 @@ class AsyncChat:
             session_id: The session's id.
         """
         check_path("session_id", session_id)
-        request = _delete_session._get_kwargs(
+        _request = _delete_session._get_kwargs(
             session_id,
         )
-        options = RequestOptions(
+        _options = RequestOptions(
             extra_headers=extra_headers,
             timeout=timeout,
             max_retries=max_retries,
         )
-        await self._client.send(request, options)
+        await self._client.send(_request, _options)
 
     async def list_messages(
         self,
@@ -699,22 +699,22 @@ class AsyncChat:
         check_path("session_id", session_id)
         check_arg("page", page, "integer", nullable=False, choices=())
         check_arg("limit", limit, "integer", nullable=False, choices=())
-        request = _list_messages._get_kwargs(
+        _request = _list_messages._get_kwargs(
             session_id,
             **given(
                 page=page,
                 limit=limit,
             ),
         )
-        options = RequestOptions(
+        _options = RequestOptions(
             extra_headers=extra_headers,
             timeout=timeout,
             max_retries=max_retries,
         )
-        response = await self._client.send(request, options)
-        envelope = parse(response, ChatMessageList.from_dict)
+        _response = await self._client.send(_request, _options)
+        _envelope = parse(_response, ChatMessageList.from_dict)
 
-        async def fetch(page: int) -> AsyncPage[ChatMessage, PaginationMeta]:
+        async def _fetch(page: int) -> AsyncPage[ChatMessage, PaginationMeta]:
             return await self.list_messages(
                 session_id,
                 page=page,
@@ -724,7 +724,7 @@ class AsyncChat:
                 max_retries=max_retries,
             )
 
-        return AsyncPage(list(envelope.data), envelope.meta, fetch)
+        return AsyncPage(list(_envelope.data), _envelope.meta, _fetch)
 
     async def send_message(
         self,
@@ -752,25 +752,25 @@ class AsyncChat:
         check_path("session_id", session_id)
         check_arg("content", content, "string", nullable=False, choices=())
         check_arg("metadata", metadata, "map", nullable=False, choices=())
-        body = build_body(
+        _body = build_body(
             SendMessageRequest,
             {
                 "content": content,
                 "metadata": metadata,
             },
         )
-        request = _send_message._get_kwargs(
+        _request = _send_message._get_kwargs(
             session_id,
-            body=body,
+            body=_body,
         )
-        options = RequestOptions(
+        _options = RequestOptions(
             extra_headers=extra_headers,
             timeout=timeout,
             max_retries=max_retries,
             idempotency_key=idempotency_key,
         )
-        response = await self._client.send(request, options, idempotent=True)
-        return parse(response, ChatReplyResponse.from_dict).data
+        _response = await self._client.send(_request, _options, idempotent=True)
+        return parse(_response, ChatReplyResponse.from_dict).data
 
     async def send_message_stream(
         self,
@@ -800,18 +800,18 @@ class AsyncChat:
         check_path("session_id", session_id)
         check_arg("content", content, "string", nullable=False, choices=())
         check_arg("metadata", metadata, "map", nullable=False, choices=())
-        body = build_body(
+        _body = build_body(
             SendMessageRequest,
             {
                 "content": content,
                 "metadata": metadata,
             },
         )
-        request = _send_message_stream._get_kwargs(
+        _request = _send_message_stream._get_kwargs(
             session_id,
-            body=body,
+            body=_body,
         )
-        options = RequestOptions(
+        _options = RequestOptions(
             extra_headers=extra_headers,
             timeout=timeout,
             max_retries=max_retries,
@@ -820,8 +820,8 @@ class AsyncChat:
         return await AsyncStream(
             self._client,
             CHAT_STREAM_FRAME_SPEC,
-            request,
-            options,
+            _request,
+            _options,
             idempotent=True,
             seed={},
         )._open()
@@ -845,16 +845,16 @@ class AsyncChat:
         """
         check_path("session_id", session_id)
         check_path("message_id", message_id)
-        request = _delete_message._get_kwargs(
+        _request = _delete_message._get_kwargs(
             session_id,
             message_id,
         )
-        options = RequestOptions(
+        _options = RequestOptions(
             extra_headers=extra_headers,
             timeout=timeout,
             max_retries=max_retries,
         )
-        await self._client.send(request, options)
+        await self._client.send(_request, _options)
 
     async def submit_feedback(
         self,
@@ -892,7 +892,7 @@ class AsyncChat:
             ),
         )
         check_arg("comment", comment, "string", nullable=True, choices=())
-        body = build_body(
+        _body = build_body(
             SubmitFeedbackRequest,
             {
                 "execution_id": execution_id,
@@ -900,15 +900,15 @@ class AsyncChat:
                 "comment": comment,
             },
         )
-        request = _submit_feedback._get_kwargs(
+        _request = _submit_feedback._get_kwargs(
             session_id,
-            body=body,
+            body=_body,
         )
-        options = RequestOptions(
+        _options = RequestOptions(
             extra_headers=extra_headers,
             timeout=timeout,
             max_retries=max_retries,
             idempotency_key=idempotency_key,
         )
-        response = await self._client.send(request, options, idempotent=True)
-        return parse(response, FeedbackResponse.from_dict).data
+        _response = await self._client.send(_request, _options, idempotent=True)
+        return parse(_response, FeedbackResponse.from_dict).data

@@ -63,16 +63,16 @@ class Executions:
             execution_id: The execution's id.
         """
         check_path("execution_id", execution_id)
-        request = _get_execution._get_kwargs(
+        _request = _get_execution._get_kwargs(
             execution_id,
         )
-        options = RequestOptions(
+        _options = RequestOptions(
             extra_headers=extra_headers,
             timeout=timeout,
             max_retries=max_retries,
         )
-        response = self._client.send(request, options)
-        return parse(response, ExecutionResponse.from_dict).data
+        _response = self._client.send(_request, _options)
+        return parse(_response, ExecutionResponse.from_dict).data
 
     def stream(
         self,
@@ -95,11 +95,11 @@ class Executions:
         """
         check_path("execution_id", execution_id)
         check_arg("last_event_id", last_event_id, "string", nullable=True)
-        request = _stream_execution._get_kwargs(
+        _request = _stream_execution._get_kwargs(
             execution_id,
             **({"last_event_id": last_event_id} if last_event_id is not None else {}),
         )
-        options = RequestOptions(
+        _options = RequestOptions(
             extra_headers=extra_headers,
             timeout=timeout,
             max_retries=max_retries,
@@ -107,8 +107,8 @@ class Executions:
         return Stream(
             self._client,
             CHAT_STREAM_FRAME_SPEC,
-            request,
-            options,
+            _request,
+            _options,
             idempotent=False,
             seed={
                 "execution_id": execution_id,
@@ -142,16 +142,16 @@ class AsyncExecutions:
             execution_id: The execution's id.
         """
         check_path("execution_id", execution_id)
-        request = _get_execution._get_kwargs(
+        _request = _get_execution._get_kwargs(
             execution_id,
         )
-        options = RequestOptions(
+        _options = RequestOptions(
             extra_headers=extra_headers,
             timeout=timeout,
             max_retries=max_retries,
         )
-        response = await self._client.send(request, options)
-        return parse(response, ExecutionResponse.from_dict).data
+        _response = await self._client.send(_request, _options)
+        return parse(_response, ExecutionResponse.from_dict).data
 
     async def stream(
         self,
@@ -174,11 +174,11 @@ class AsyncExecutions:
         """
         check_path("execution_id", execution_id)
         check_arg("last_event_id", last_event_id, "string", nullable=True)
-        request = _stream_execution._get_kwargs(
+        _request = _stream_execution._get_kwargs(
             execution_id,
             **({"last_event_id": last_event_id} if last_event_id is not None else {}),
         )
-        options = RequestOptions(
+        _options = RequestOptions(
             extra_headers=extra_headers,
             timeout=timeout,
             max_retries=max_retries,
@@ -186,8 +186,8 @@ class AsyncExecutions:
         return await AsyncStream(
             self._client,
             CHAT_STREAM_FRAME_SPEC,
-            request,
-            options,
+            _request,
+            _options,
             idempotent=False,
             seed={
                 "execution_id": execution_id,
