@@ -42,10 +42,10 @@ export async function compileSnippets(
   }
   const params = Object.entries(fixtures).map(([k, type]) => `${k}: ${type}`).join(', ');
   const source = [
-    "import type { PromptRails } from '../src/index.js';",
+    ...(imports.some((l) => /\bPromptRails\b/.test(l)) ? [] : ["import type { PromptRails } from '../src/index.js';"]),
     ...imports,
     '',
-    `export async function run({ ${Object.keys(fixtures).join(', ')} }: { ${params} }): Promise<void> {`,
+    `export async function run(${params ? `{ ${Object.keys(fixtures).join(', ')} }: { ${params} }` : '_: Record<string, never>'}): Promise<void> {`,
     ...body.map((l) => (l ? `  ${l}` : l)),
     '}',
     '',
