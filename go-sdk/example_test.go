@@ -1,0 +1,175 @@
+package promptrails_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/promptrails/go-sdk"
+)
+
+// exampleServer plays the API for the examples (they print what they do).
+func exampleServer() *httptest.Server {
+	session := map[string]any{"id": "sess_1", "workspace_id": "ws_1", "agent_id": "your-agent-id", "user_id": nil,
+		"title": "Support Conversation", "metadata": map[string]any{"channel": "web"},
+		"created_at": "2026-11-21T10:00:00Z", "updated_at": "2026-11-21T10:00:00Z"}
+	message := func(id, role, content string) map[string]any {
+		return map[string]any{"id": id, "session_id": "sess_1", "role": role, "content": content,
+			"metadata": map[string]any{}, "token_count": 4, "created_at": "2026-11-21T10:01:00Z"}
+	}
+	write := func(w http.ResponseWriter, status int, v any) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(status)
+		json.NewEncoder(w).Encode(v)
+	}
+	return httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case r.Method == "POST" && r.URL.Path == "/api/v1/chat/sessions":
+			write(w, 201, map[string]any{"data": session})
+		case r.Method == "POST" && strings.HasSuffix(r.URL.Path, "/messages/stream"):
+			w.Header().Set("Content-Type", "text/event-stream")
+			io.WriteString(w, "id: 1\nevent: execution\ndata: {\"execution_id\":\"exec_1\",\"user_message_id\":\"msg_1\"}\n\n"+
+				"id: 2\nevent: content\ndata: {\"content\":\"You said: \"}\n\n"+
+				"id: 3\nevent: content\ndata: {\"content\":\"Hello!\"}\n\n"+
+				"id: 4\nevent: done\ndata: {\"output\":\"You said: Hello!\",\"token_usage\":{\"prompt_tokens\":2,\"completion_tokens\":4,\"total_tokens\":6},\"time\":0.01}\n\n")
+		case r.Method == "POST" && strings.HasSuffix(r.URL.Path, "/messages"):
+			reply := message("msg_2", "assistant", "You said: Hi, I need help with my account.")
+			reply["execution_id"] = "exec_1"
+			reply["user_message"] = message("msg_1", "user", "Hi, I need help with my account.")
+			write(w, 200, map[string]any{"data": reply})
+		case r.Method == "GET" && strings.HasSuffix(r.URL.Path, "/messages"):
+			write(w, 200, map[string]any{"data": []any{message("msg_1", "user", "Hi"), message("msg_2", "assistant", "You said: Hi")},
+				"meta": map[string]any{"total": 2, "page": 1, "limit": 20, "total_pages": 1}})
+		default:
+			w.Header().Set("X-Request-ID", "req_42")
+			write(w, 404, map[string]any{"error": map[string]any{"code": "not_found", "message": "Chat session not found.", "details": map[string]any{}}})
+		}
+	}))
+}
+
+func Example() {
+	server := exampleServer()
+	defer server.Close()
+	os.Setenv("PROMPTRAILS_BASE_URL", server.URL)
+	defer os.Unsetenv("PROMPTRAILS_BASE_URL")
+
+	client := promptrails.NewClient("your-api-key")
+	ctx := context.Background()
+
+	session, err := client.Chat.CreateSession(ctx, &promptrails.CreateSessionParams{
+		AgentID:  "your-agent-id",
+		Title:    promptrails.NewNullable("Support Conversation"),
+		Metadata: map[string]any{"channel": "web", "user_id": "external-user-123"},
+	})
+	if err != nil {
+		panic(err)
+	}
+	reply, err := client.Chat.SendMessage(ctx, session.ID, &promptrails.SendMessageParams{
+		Content: "Hi, I need help with my account.",
+	})
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(reply.Content)
+	// Output: You said: Hi, I need help with my account.
+}
+
+func ExampleChatService_SendMessageStream() {
+	server := exampleServer()
+	defer server.Close()
+	client := promptrails.NewClient("your-api-key", promptrails.WithBaseURL(server.URL))
+	ctx := context.Background()
+	sessionID := "sess_1"
+
+	stream, err := client.Chat.SendMessageStream(ctx, sessionID, &promptrails.SendMessageParams{
+		Content: "Hello!",
+	})
+	if err != nil {
+		panic(err)
+	}
+	defer stream.Close()
+	for stream.Next() {
+		switch e := stream.Event().(type) {
+		case *promptrails.ContentEvent:
+			fmt.Print(e.Content)
+		case *promptrails.DoneEvent:
+			fmt.Printf("\n[%d tokens]\n", e.TokenUsage.TotalTokens)
+		case *promptrails.ErrorEvent:
+			fmt.Println("run failed:", e.Message)
+		}
+	}
+	if err := stream.Err(); err != nil {
+		panic(err)
+	}
+	// Output:
+	// You said: Hello!
+	// [6 tokens]
+}
+
+func ExampleChatService_ListMessagesAutoPaging() {
+	server := exampleServer()
+	defer server.Close()
+	client := promptrails.NewClient("your-api-key", promptrails.WithBaseURL(server.URL))
+	ctx := context.Background()
+
+	for message, err := range client.Chat.ListMessagesAutoPaging(ctx, "sess_1", nil).All() {
+		if err != nil {
+			panic(err)
+		}
+		fmt.Printf("[%s]: %s\n", message.Role, message.Content)
+	}
+	// Output:
+	// [user]: Hi
+	// [assistant]: You said: Hi
+}
+
+func ExampleNotFoundError() {
+	server := exampleServer()
+	defer server.Close()
+	client := promptrails.NewClient("your-api-key", promptrails.WithBaseURL(server.URL))
+	ctx := context.Background()
+
+	_, err := client.Chat.GetSession(ctx, "no-such-session")
+	var notFound *promptrails.NotFoundError
+	if errors.As(err, &notFound) {
+		fmt.Println("not found:", notFound.Message)
+	}
+	var statusErr *promptrails.APIStatusError
+	if errors.As(err, &statusErr) {
+		fmt.Println(statusErr.StatusCode, statusErr.Code, statusErr.RequestID)
+	}
+	fmt.Println(err)
+	// Output:
+	// not found: Chat session not found.
+	// 404 not_found req_42
+	// 404 not_found: Chat session not found. (request_id: req_42)
+}
+
+// TestReadmeExamplesAreTested checks that every Go block of README.md is part
+// of an Example above, so the README shows only code that compiles and runs.
+func TestReadmeExamplesAreTested(t *testing.T) {
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	source, _ := os.ReadFile("example_test.go")
+	squash := func(s string) string { return strings.Join(strings.Fields(s), " ") }
+	haystack := squash(string(source))
+	blocks := regexp.MustCompile("(?s)```go\n(.*?)```").FindAllStringSubmatch(string(readme), -1)
+	if len(blocks) < 4 {
+		t.Fatalf("README.md has %d Go blocks", len(blocks))
+	}
+	for _, b := range blocks {
+		if !strings.Contains(haystack, squash(b[1])) {
+			t.Errorf("README block is not in example_test.go:\n%s", b[1])
+		}
+	}
+}
