@@ -58,7 +58,17 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from ...ir import IR, EventStream, Field, Model, Names, Operation, Parameter, Resource, TypeRef
+from ...ir import (
+    IR,
+    EventStream,
+    Field,
+    Model,
+    Names,
+    Operation,
+    Parameter,
+    Resource,
+    TypeRef,
+)
 from ...render import make_env
 from .. import RenderContext
 
@@ -72,11 +82,7 @@ RUNTIME_MODULE = "github.com/promptrails/go-sdk"
 
 # Exported names the runtime defines in the root package: no generated type may take them.
 RUNTIME_NAMES = frozenset(
-    """Error APIError APIConnectionError APITimeoutError APIStatusError BadRequestError
-    AuthenticationError PaymentRequiredError PermissionDeniedError NotFoundError ConflictError
-    UnprocessableEntityError RateLimitError InternalServerError StreamError InvalidArgumentError
-    Event UnknownEvent Stream Page PageInfo Pager Nullable Option RequestOption Client
-    String Int Float Bool Ptr NewNullable Null NewClient""".split()
+    ["Error", "APIError", "APIConnectionError", "APITimeoutError", "APIStatusError", "BadRequestError", "AuthenticationError", "PaymentRequiredError", "PermissionDeniedError", "NotFoundError", "ConflictError", "UnprocessableEntityError", "RateLimitError", "InternalServerError", "StreamError", "InvalidArgumentError", "Event", "UnknownEvent", "Stream", "Page", "PageInfo", "Pager", "Nullable", "Option", "RequestOption", "Client", "String", "Int", "Float", "Bool", "Ptr", "NewNullable", "Null", "NewClient"]
 )
 SCALARS = {"string": "string", "integer": "int64", "number": "float64", "boolean": "bool", "any": "any"}
 
@@ -320,7 +326,7 @@ def gofmt(path: str, text: str) -> str:
     exe = shutil.which("gofmt")
     if exe is None:
         raise RuntimeError("go: gofmt is not on PATH; install Go to generate the Go SDK")
-    proc = subprocess.run([exe], input=text.encode(), capture_output=True)
+    proc = subprocess.run([exe], input=text.encode(), capture_output=True, check=False)
     if proc.returncode != 0:
         numbered = "\n".join(f"{i + 1:4} {line}" for i, line in enumerate(text.splitlines()))
         raise RuntimeError(f"go: gofmt rejected {path}:\n{proc.stderr.decode()}\n{numbered}")
@@ -364,7 +370,7 @@ class GoTarget:
                 continue
             text = src.read_text()
             if "/" not in rel:
-                text = re.sub(rf"^package {RUNTIME_PACKAGE}$", f"package {ir.sdk.go_package}", text, count=1, flags=re.M)
+                text = re.sub(rf"^package {RUNTIME_PACKAGE}$", f"package {ir.sdk.go_package}", text, count=1, flags=re.MULTILINE)
             text = text.replace(f'"{RUNTIME_MODULE}/', f'"{ir.sdk.go_module}/')
             if rel in files:
                 raise ValueError(f"go: runtime file {rel} collides with a generated file")
