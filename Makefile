@@ -61,7 +61,7 @@ test-go: setup
 		&& go test ./internal/sse -run '^$$' -fuzz=FuzzParser -fuzztime=10s
 
 conformance: setup
-	$(PYTEST) -q conformance-tests/harness
+	$(PYTEST) -q -rfEs conformance-tests/harness
 
 bench: setup
 	$(PY) bench/run.py
