@@ -11,7 +11,7 @@ character), and does one of:
 * ``cut_stream``: send the response head and ``after_frames`` frames of an
   event stream, then drop the connection (the run goes on in the background);
 * ``delay``: wait ``seconds`` before handling; ``between_frames`` seconds
-  before each frame of an event stream.
+  between two frames of an event stream.
 
 The control API itself (no API key, outside the contract) is documented in
 conformance-tests/README.md and wrapped by :mod:`promptrails_mock.testing`.

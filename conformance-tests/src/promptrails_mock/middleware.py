@@ -39,8 +39,13 @@ logger = logging.getLogger("promptrails_mock.wire")
 REQUEST_ID_KEY = "promptrails_mock.request_id"
 
 
-async def abort_connection(send: Send) -> None:
-    """Reset the client's TCP connection (RST, via SO_LINGER 0) without an HTTP answer.
+async def abort_connection(send: Send, *, reset: bool = True) -> None:
+    """Drop the client's TCP connection without finishing the HTTP answer.
+
+    ``reset=True`` resets it (RST, via SO_LINGER 0: the client sees "connection
+    reset by peer", and loses whatever it had not read yet); ``reset=False``
+    closes it after flushing what was written (FIN: the client reads the data
+    sent so far, then sees the body end too early).
 
     ``send`` must be the server's own callable: uvicorn's is a bound method of the
     request cycle, which holds the asyncio transport.
@@ -48,12 +53,15 @@ async def abort_connection(send: Send) -> None:
     owner = getattr(send, "__self__", None)
     transport = getattr(owner, "transport", None)
     if transport is None:
-        raise RuntimeError("cannot reach the connection to reset it: run the mock under uvicorn (h11)")
-    sock = transport.get_extra_info("socket")
-    if sock is not None:
-        with contextlib.suppress(OSError):
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-    transport.abort()
+        raise RuntimeError("cannot reach the connection to drop it: run the mock under uvicorn (h11)")
+    if reset:
+        sock = transport.get_extra_info("socket")
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        transport.abort()
+    else:
+        transport.close()
     # Let the server see the connection is gone before the app returns, so it does not try to answer.
     for _ in range(10):
         if getattr(owner, "disconnected", True):
@@ -249,7 +257,7 @@ class _Exchange:
         self.entry["outcome"] = outcome
         if outcome == "reset":
             self.entry["status"] = "reset"
-        await abort_connection(self.raw_send)
+        await abort_connection(self.raw_send, reset=outcome == "reset")
 
     # -- validation -----------------------------------------------------------------
 
@@ -391,7 +399,7 @@ class _Tap:
                 if x.state.settings.strict:
                     await x._abort("reset")
                     return
-            if self._action == "delay" and self.fault is not None and self.fault.between_frames:
+            if self._action == "delay" and self.fault is not None and self.fault.between_frames and self.frames_sent:
                 await asyncio.sleep(self.fault.between_frames)
             await x.raw_send({"type": "http.response.body", "body": frame.raw, "more_body": True})
             self.frames_sent += 1

@@ -179,6 +179,10 @@ class MockServer:
             raise MockServerError(f"{method} {path} -> {response.status_code}: {response.text}")
         return response.json()["data"]
 
+    def health(self) -> dict[str, Any]:
+        """``{"status": "ok", "running_executions": N}``."""
+        return dict(self._control("GET", "/__mock/health"))
+
     def new_workspace(self) -> str:
         """A fresh API key with its own empty workspace."""
         return str(self._control("POST", "/__mock/workspaces", json={})["api_key"])

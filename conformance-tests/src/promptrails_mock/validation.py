@@ -110,22 +110,38 @@ def _describe(error: Any) -> tuple[list[str], str]:
         known = set((getattr(error, "schema", None) or {}).get("properties", {}) or {})
         extra = sorted(name for name in instance if name not in known)
         return [_json_pointer([*base, name]) for name in extra] or [_json_pointer(base)], "is not an allowed field"
-    messages = {
-        "maximum": f"must be at most {value}",
-        "minimum": f"must be at least {value}",
-        "exclusiveMaximum": f"must be less than {value}",
-        "exclusiveMinimum": f"must be greater than {value}",
-        "maxLength": f"must be at most {value} characters long",
-        "minLength": "must not be empty" if value == 1 else f"must be at least {value} characters long",
-        "maxItems": f"must have at most {value} items",
-        "minItems": f"must have at least {value} items",
-        "maxProperties": f"must have at most {value} properties",
-        "minProperties": f"must have at least {value} {'property' if value == 1 else 'properties'}",
-        "type": f"must be of type {_type_name(value)}",
-        "enum": f"must be one of {', '.join(json.dumps(v) for v in (value or []))}",
-        "const": f"must be {json.dumps(value)}",
-    }
-    return [_json_pointer(base)], messages.get(str(validator), getattr(error, "message", str(error)))
+    return [_json_pointer(base)], _message(str(validator), value) or getattr(error, "message", str(error))
+
+
+def _message(validator: str, value: Any) -> str | None:
+    """A short, field-free message for the common JSON Schema keywords."""
+    if validator == "maximum":
+        return f"must be at most {value}"
+    if validator == "minimum":
+        return f"must be at least {value}"
+    if validator == "exclusiveMaximum":
+        return f"must be less than {value}"
+    if validator == "exclusiveMinimum":
+        return f"must be greater than {value}"
+    if validator == "maxLength":
+        return f"must be at most {value} characters long"
+    if validator == "minLength":
+        return "must not be empty" if value == 1 else f"must be at least {value} characters long"
+    if validator == "maxItems":
+        return f"must have at most {value} items"
+    if validator == "minItems":
+        return f"must have at least {value} items"
+    if validator == "maxProperties":
+        return f"must have at most {value} properties"
+    if validator == "minProperties":
+        return f"must have at least {value} {'property' if value == 1 else 'properties'}"
+    if validator == "type":
+        return f"must be of type {_type_name(value)}"
+    if validator == "enum" and isinstance(value, list):
+        return f"must be one of {', '.join(json.dumps(v) for v in value)}"
+    if validator == "const":
+        return f"must be {json.dumps(value)}"
+    return None
 
 
 def _schema_errors(exc: BaseException) -> list[Any]:

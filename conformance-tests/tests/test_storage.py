@@ -1,0 +1,164 @@
+"""Storage: WAL on files, one transaction per write, nothing half-written, resets, restart recovery."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from promptrails_mock.ids import BASE62, ksuid, utc_now
+from promptrails_mock.storage import Frame, IdempotencyScope, Storage
+
+
+def _session(workspace_id: str, session_id: str | None = None) -> dict[str, object]:
+    now = utc_now()
+    return {
+        "id": session_id or ksuid(),
+        "workspace_id": workspace_id,
+        "agent_id": "echo",
+        "user_id": None,
+        "title": None,
+        "metadata": {},
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+def _execution(session: dict[str, object]) -> dict[str, object]:
+    return {
+        "id": ksuid(),
+        "workspace_id": session["workspace_id"],
+        "_session_pk": session["_pk"],
+        "session_id": session["id"],
+        "agent_id": "echo",
+        "input": "Hello!",
+        "_input_metadata": {},
+        "user_message_id": ksuid(),
+        "created_at": utc_now(),
+    }
+
+
+@pytest.fixture
+def store() -> Storage:
+    return Storage(":memory:")
+
+
+def test_ksuids() -> None:
+    ids = {ksuid() for _ in range(200)}
+    assert len(ids) == 200
+    assert all(len(i) == 27 and set(i) <= set(BASE62) for i in ids)
+
+
+def test_file_databases_use_wal(tmp_path: Path) -> None:
+    store = Storage(str(tmp_path / "mock.db"))
+    assert store.journal_mode() == "wal"
+    store.close()
+
+
+def test_data_survives_a_reopen(tmp_path: Path) -> None:
+    path = str(tmp_path / "mock.db")
+    store = Storage(path)
+    ws = store.ensure_workspace("k", configured=True)
+    store.create_session(_session(ws["id"], "kept"))
+    store.close()
+    again = Storage(path)
+    assert again.get_session(ws["id"], "kept") is not None
+    again.close()
+
+
+def test_a_failed_write_leaves_nothing_behind(store: Storage) -> None:
+    ws = store.ensure_workspace("k", configured=True)
+    scope = IdempotencyScope(ws["id"], "POST", "/api/v1/chat/sessions", "key-1")
+    store.create_session(_session(ws["id"]), idempotency=(scope, "h", 201, "{}"))
+    with pytest.raises(sqlite3.IntegrityError):
+        # The same idempotency scope again: the session insert must be rolled back with it.
+        store.create_session(_session(ws["id"], "second"), idempotency=(scope, "h", 201, "{}"))
+    assert store.get_session(ws["id"], "second") is None
+    assert store.counts()["sessions"] == 1
+
+
+def test_reply_and_done_frame_are_stored_together(store: Storage) -> None:
+    ws = store.ensure_workspace("k", configured=True)
+    session = store.create_session(_session(ws["id"]))
+    execution = _execution(session)
+    store.create_execution(execution, Frame(1, "execution", {"execution_id": execution["id"], "user_message_id": "u"}))
+    assistant = {"id": ksuid(), "role": "assistant", "content": "hi", "token_count": 1, "created_at": utc_now()}
+    usage = {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}
+    with pytest.raises(sqlite3.IntegrityError):
+        # Frame 1 exists already: the whole completion must roll back, assistant message included.
+        store.complete_execution(str(execution["id"]), assistant, Frame(1, "done", {}), usage)
+    assert store.get_message(str(assistant["id"])) is None
+    assert store.get_execution(str(execution["id"]))["status"] == "running"
+    assert store.complete_execution(str(execution["id"]), assistant, Frame(2, "done", {"output": "hi"}), usage)
+    stored = store.get_execution(str(execution["id"]))
+    assert stored["status"] == "completed" and stored["assistant_message_id"] == assistant["id"]
+    assert stored["last_event_id"] == "2"
+
+
+def test_sessions_are_scoped_by_workspace_and_listed_newest_first(store: Storage) -> None:
+    a = store.ensure_workspace("a", configured=True)
+    b = store.ensure_workspace("b", configured=False)
+    store.create_session(_session(a["id"], "same-id"))
+    store.create_session(_session(b["id"], "same-id"))
+    store.create_session(_session(a["id"], "newer"))
+    rows, total = store.list_sessions(a["id"], 0, 10)
+    assert total == 2 and [r["id"] for r in rows] == ["newer", "same-id"]
+    assert store.get_session(b["id"], "newer") is None
+
+
+def test_deleting_a_session_deletes_its_messages_and_detaches_executions(store: Storage) -> None:
+    ws = store.ensure_workspace("k", configured=True)
+    session = store.create_session(_session(ws["id"]))
+    execution = _execution(session)
+    store.create_execution(execution, Frame(1, "execution", {}))
+    store.store_user_message(str(execution["id"]), {"id": ksuid(), "role": "user", "content": "x", "token_count": 1, "created_at": utc_now()})
+    assert store.delete_session(ws["id"], str(session["id"]))
+    assert store.counts()["messages"] == 0
+    assert store.get_execution(str(execution["id"]))["session_id"] is None
+    assert not store.delete_session(ws["id"], str(session["id"]))
+
+
+def test_reset_keeps_only_configured_workspaces(store: Storage) -> None:
+    kept = store.ensure_workspace("configured", configured=True)
+    store.ensure_workspace("temporary", configured=False)
+    store.create_session(_session(kept["id"]))
+    store.set_alias("your-agent-id", "echo")
+    store.reset()
+    assert store.workspace_for_key("configured") == kept
+    assert store.workspace_for_key("temporary") is None
+    assert store.counts()["sessions"] == 0
+    assert store.list_aliases() == {}
+
+
+def test_unfinished_executions_fail_on_restart(store: Storage) -> None:
+    ws = store.ensure_workspace("k", configured=True)
+    session = store.create_session(_session(ws["id"]))
+    execution = _execution(session)
+    store.create_execution(execution, Frame(1, "execution", {}))
+    store.append_frame(str(execution["id"]), Frame(2, "content", {"content": "par"}))
+    assert store.fail_unfinished_executions("restarted", "server_restarted") == 1
+    frames = store.frames_after(str(execution["id"]), 0)
+    assert [(f.seq, f.event) for f in frames] == [(1, "execution"), (2, "content"), (3, "error")]
+    stored = store.get_execution(str(execution["id"]))
+    assert stored["status"] == "failed" and stored["error"] == "restarted"
+
+
+def test_idempotent_response_is_completed_in_place(store: Storage) -> None:
+    ws = store.ensure_workspace("k", configured=True)
+    session = store.create_session(_session(ws["id"]))
+    execution = _execution(session)
+    scope = IdempotencyScope(ws["id"], "POST", "/p", "key")
+    store.create_execution(execution, Frame(1, "execution", {}), idempotency=(scope, "hash"))
+    record = store.get_idempotency(scope)
+    assert record is not None and record.execution_id == execution["id"] and record.status is None
+    store.save_idempotent_response(scope, "hash", 200, '{"data":{}}')
+    record = store.get_idempotency(scope)
+    assert record is not None and (record.status, record.body, record.execution_id) == (200, '{"data":{}}', execution["id"])
+    assert store.counts()["idempotency"] == 1
+
+
+def test_sse_encoding() -> None:
+    frame = Frame(7, "content", {"content": "two\nlines é"})
+    assert frame.to_sse() == 'id: 7\nevent: content\ndata: {"content":"two\\nlines é"}\n\n'.encode()
+    assert not frame.terminal and Frame(8, "done", {}).terminal and Frame(8, "error", {}).terminal
