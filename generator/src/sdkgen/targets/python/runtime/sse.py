@@ -17,6 +17,8 @@ CRLF or a UTF-8 sequence split across two chunks is handled.
 
 from __future__ import annotations
 
+import re
+
 from httpx_sse import ServerSentEvent
 
 from ._errors import StreamError
@@ -28,6 +30,8 @@ DEFAULT_MAX_EVENT_SIZE = 16 * 1024 * 1024  # bytes per event (RUNTIME.md)
 _BOM = b"\xef\xbb\xbf"
 _CR = 0x0D
 _LF = 0x0A
+_CR_BYTE = b"\r"
+_EOL = re.compile(rb"\r\n?|\n")
 
 
 class Frame(ServerSentEvent):
@@ -76,30 +80,35 @@ class SSEParser:
                 del buf[: len(_BOM)]
             self._started = True
         start = 0
-        n = len(buf)
-        if self._skip_lf and n:
+        if self._skip_lf and buf:
             if buf[0] == _LF:
                 start = 1
             self._skip_lf = False
-        i = start
-        while i < n:
-            b = buf[i]
-            if b == _CR or b == _LF:
-                # "Lines must be separated by either a U+000D CARRIAGE RETURN U+000A LINE FEED
-                # (CRLF) character pair, a single U+000A LINE FEED (LF) character, or a single
-                # U+000D CARRIAGE RETURN (CR) character."
-                line = bytes(buf[start:i])
-                if b == _CR:
-                    if i + 1 < n:
-                        if buf[i + 1] == _LF:
-                            i += 1
-                    else:
-                        self._skip_lf = True  # the LF of this CRLF may open the next chunk
-                event = self._line(line)
-                if event is not None:
-                    events.append(event)
-                start = i + 1
-            i += 1
+        # "Lines must be separated by either a U+000D CARRIAGE RETURN U+000A LINE FEED
+        # (CRLF) character pair, a single U+000A LINE FEED (LF) character, or a single
+        # U+000D CARRIAGE RETURN (CR) character." Searching with a compiled pattern keeps the
+        # scan in C; CR and LF never occur inside a multi-byte UTF-8 sequence, so splitting
+        # bytes before decoding is safe.
+        # Lines are cut from an immutable snapshot (the size cap clears the bytearray, which
+        # must not be exported to a running scan). LF-only streams, the common case, are
+        # split in one C call; a CR anywhere falls back to the CRLF/CR/LF pattern.
+        data = bytes(buf)
+        n = len(data)
+        if _CR_BYTE not in data:
+            lines = data[start:].split(b"\n")
+            start = n - len(lines.pop())  # the unterminated tail stays buffered
+        else:
+            lines = []
+            for match in _EOL.finditer(data, start):
+                lines.append(data[start : match.start()])
+                start = match.end()
+            if start == n and n and data[n - 1] == _CR:
+                self._skip_lf = True  # the LF of this CRLF may open the next chunk
+        line = self._line
+        for raw in lines:
+            event = line(raw)
+            if event is not None:
+                events.append(event)
         del buf[:start]
         if len(buf) + self._data_size > self.max_event_size:
             self._overflow()
@@ -120,14 +129,13 @@ class SSEParser:
         raise StreamError(f"a server-sent event exceeded the size cap of {self.max_event_size} bytes (at least {size})")
 
     def _line(self, raw: bytes) -> Frame | None:
-        line = raw.decode("utf-8", errors="replace")
-        if not line:
+        if not raw:
             # "If the line is empty (a blank line): Dispatch the event."
             return self._dispatch()
-        if line.startswith(":"):
+        if raw[0] == 0x3A:
             return None  # "If the line starts with a U+003A COLON character (:): Ignore the line."
-        name, sep, value = line.partition(":")
-        if sep and value.startswith(" "):
+        name, sep, value = raw.decode("utf-8", errors="replace").partition(":")
+        if sep and value[:1] == " ":
             value = value[1:]  # "If value starts with a U+0020 SPACE character, remove it from value."
         if name == "event":
             self._event = value
