@@ -58,7 +58,7 @@ test-typescript: setup
 test-go: setup
 	cd go-sdk && go vet ./... && test -z "$$(gofmt -l .)" \
 		&& PROMPTRAILS_MOCK_CMD=../$(VENV)/bin/promptrails-mock go test -count=1 ./... \
-		&& go test ./internal/sse -run '^$$' -fuzz=FuzzParser -fuzztime=10s
+		&& go test ./internal/sse -run '^$$' -fuzz=FuzzParser -fuzztime=10s -fuzzminimizetime=100x
 
 conformance: setup
 	$(PYTEST) -q -rfEs conformance-tests/harness
