@@ -7,7 +7,8 @@ The rules, after MongoDB's unified test format:
   the API may grow). A key expected as ``null`` must be present and null.
 * A list matches when it has the same length and every item matches in order.
 * Scalars match by equality; ``1`` and ``1.0`` are equal, ``True`` and ``1``
-  are not.
+  are not; two RFC 3339 timestamps are equal when they name the same instant
+  (``...00Z`` and ``...00+00:00``).
 * A mapping whose only key starts with ``$$`` is an operator:
 
   ``{$$type: string}``         the JSON type (string, integer, number, boolean,
@@ -29,6 +30,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import datetime
 from typing import Any
 
 __all__ = ["match", "OPERATORS", "json_type"]
@@ -117,6 +119,9 @@ def _match(expected: Any, actual: Any, path: str) -> list[str]:
         for index, (sub, item) in enumerate(zip(expected, actual)):
             problems += _match(sub, item, f"{path}[{index}]")
         return problems
+    if isinstance(expected, str) and isinstance(actual, str) and expected != actual:
+        if _same_instant(expected, actual):
+            return []
     if isinstance(expected, bool) or isinstance(actual, bool):
         same = type(expected) is type(actual) and expected == actual
     elif isinstance(expected, (int, float)) and isinstance(actual, (int, float)):
@@ -124,6 +129,18 @@ def _match(expected: Any, actual: Any, path: str) -> list[str]:
     else:
         same = type(expected) is type(actual) and expected == actual
     return [] if same else [f"{path}: expected {_short(expected)}, got {_short(actual)}"]
+
+
+def _same_instant(a: str, b: str) -> bool:
+    """Two RFC 3339 timestamps naming the same instant (``Z`` and ``+00:00`` alike)."""
+    if not (_TIMESTAMP.match(a) and _TIMESTAMP.match(b)):
+        return False
+    try:
+        first = datetime.fromisoformat(a.replace("z", "Z").replace("Z", "+00:00"))
+        second = datetime.fromisoformat(b.replace("z", "Z").replace("Z", "+00:00"))
+    except ValueError:
+        return False
+    return first == second
 
 
 def _operator(expected: dict[str, Any], actual: Any, path: str) -> list[str]:

@@ -61,6 +61,12 @@ class MockControl:
         response.raise_for_status()
         return int(response.json()["meta"]["total"])
 
+    def raw_get(self, path: str) -> Any:
+        """The JSON body of a plain GET of an API path with the workspace key: the wire truth."""
+        response = self._http.get(self._server.url(path), headers={"X-API-Key": self.api_key})
+        response.raise_for_status()
+        return response.json()
+
     def finish(self) -> None:
         """Leave no fault behind for the next scenario."""
         self._server.clear_faults()

@@ -256,6 +256,11 @@ def _run(scenario: Scenario, driver: Driver, control: MockControl) -> None:
         if op == "mock.clear_faults":
             control.clear_faults()
             continue
+        if op == "mock.raw_get":
+            body = control.raw_get(args["path"])
+            if "saveAs" in step:
+                saved[step["saveAs"]] = body
+            continue
         try:
             answer = driver.request({"cmd": "call", "op": op, "args": args, "options": options})
         except DriverError as exc:

@@ -27,6 +27,7 @@ from refs import ReferenceError_, references_in, resolve
         ({"$$notContains": "secret"}, "no key here"),
         ({"$$eq": {"$$type": "x"}}, {"$$type": "x"}),
         (1, 1.0),
+        ("2026-11-21T10:00:00.5Z", "2026-11-21T10:00:00.500000+00:00"),
     ],
 )
 def test_matches(expected: object, actual: object) -> None:
@@ -48,6 +49,7 @@ def test_matches(expected: object, actual: object) -> None:
         ("1", 1, "expected \"1\", got 1"),
         ({"$$length": 1}, [], "length 1"),
         ({"a": {"$$unsetOrMatches": 1}}, {"a": 2}, "expected 1, got 2"),
+        ("2026-11-21T10:00:00Z", "2026-11-21T10:00:01Z", "expected"),
     ],
 )
 def test_mismatches(expected: object, actual: object, fragment: str) -> None:

@@ -108,11 +108,23 @@ def test_replay_a_finished_execution(client: httpx.Client, make_session: Callabl
     assert client.get(url, headers={"Last-Event-ID": "0"}).text == original
 
 
-def test_bad_last_event_id_is_400(client: httpx.Client, make_session: Callable[..., dict[str, Any]]) -> None:
+@pytest.mark.parametrize("value", ["abc", "-1", "", "٣"])
+def test_a_last_event_id_that_names_no_frame_replays_everything(
+    client: httpx.Client, make_session: Callable[..., dict[str, Any]], value: str
+) -> None:
+    session = make_session("echo")
+    original = stream(client, session["id"], "x").text
+    execution_id = parse_sse(original)[0]["data"]["execution_id"]
+    response = client.get(f"{API}/executions/{execution_id}/stream", headers={"Last-Event-ID": value.encode()})
+    assert response.status_code == 200
+    assert response.text == original
+
+
+def test_too_long_last_event_id_is_400(client: httpx.Client, make_session: Callable[..., dict[str, Any]]) -> None:
     session = make_session("echo")
     execution_id = parse_sse(stream(client, session["id"], "x").text)[0]["data"]["execution_id"]
     error = assert_error(
-        client.get(f"{API}/executions/{execution_id}/stream", headers={"Last-Event-ID": "abc"}), 400, "validation_error"
+        client.get(f"{API}/executions/{execution_id}/stream", headers={"Last-Event-ID": "1" * 65}), 400, "validation_error"
     )
     assert error["details"]["field"] == "Last-Event-ID"
 
