@@ -74,6 +74,7 @@ def test_contract_builds_without_diagnostics(ir: IR) -> None:
 def test_sdk_info_comes_from_x_sdk(ir: IR) -> None:
     assert ir.sdk.name.pascal == "PromptRails"
     assert ir.sdk.env_prefix == "PROMPTRAILS"
+    assert ir.sdk.slug == "promptrails"
     assert ir.sdk.auth_header == "X-API-Key"
     assert ir.sdk.default_base_url == "https://api.promptrails.ai"
     assert (ir.sdk.python_package, ir.sdk.npm_package, ir.sdk.go_module) == (

@@ -6,6 +6,7 @@ Problems are collected as `Diagnostic`s with the spec location; a bad piece
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from . import naming
@@ -530,6 +531,7 @@ class _Builder:
             title=title,
             api_version=str(info.get("version", "0")),
             version=str(x.get("version", "0.1.0")),
+            slug=str(x.get("slug") or re.sub(r"[^a-z0-9]", "", name.lower()) or "sdk"),
             description=" ".join(str(info.get("summary") or info.get("description", "")).split()),
             env_prefix=str(x.get("env_prefix") or naming.constant(name)),
             default_base_url=str(base).rstrip("/"),

@@ -256,6 +256,7 @@ class SdkInfo(_Frozen):
     title: str
     api_version: str
     version: str  # the SDKs' version
+    slug: str  # "promptrails": the User-Agent prefix ({slug}-{lang}/{version}) in every language
     description: str = ""
     env_prefix: str  # PROMPTRAILS -> PROMPTRAILS_API_KEY, PROMPTRAILS_BASE_URL
     default_base_url: str
