@@ -23,7 +23,7 @@ export class PromptRails extends APIClient {
       envPrefix: 'PROMPTRAILS',
       defaultBaseUrl: 'https://api.promptrails.ai',
       authHeader: 'X-API-Key',
-      userAgent: '@promptrails/sdk/0.4.0 (typescript)',
+      userAgent: 'promptrails-typescript/0.4.0',
     });
     this.chat = new Chat(this);
     this.executions = new Executions(this);

@@ -80,7 +80,7 @@ test('chat.createSession: POST with snake_case body, returns a camelCase session
   assert.deepEqual(session.metadata, SESSION.metadata);
   assert.match(calls[0]!.headers['idempotency-key']!, /^[0-9a-f-]{36}$/);
   assert.equal(calls[0]!.headers['x-api-key'], API_KEY);
-  assert.equal(calls[0]!.headers['user-agent'], '@promptrails/sdk/0.4.0 (typescript)');
+  assert.equal(calls[0]!.headers['user-agent'], 'promptrails-typescript/0.4.0');
   assert.equal(calls[0]!.headers['content-type'], 'application/json');
 });
 

@@ -61,7 +61,7 @@ test('golden notebook SDK: compiles strictly and calls the API through a fake fe
   const note = await client.notes.createNote({ title: 'T', tags: ['a'], priority: sdk.Priority.High });
   assert.deepEqual(note.attachments, [{ name: 'f', sizeBytes: 3 }]);
   assert.equal(f.calls[0]!.headers['x-notebook-token'], 'nb-key');
-  assert.equal(f.calls[0]!.headers['user-agent'], '@notebook/sdk/0.0.1 (typescript)');
+  assert.equal(f.calls[0]!.headers['user-agent'], 'notebook-typescript/0.0.1');
   assert.ok(f.calls[0]!.headers['idempotency-key']);
   const titles: string[] = [];
   for await (const n of client.notes.listNotes({ tag: 'a' })) titles.push(n.title);

@@ -18,6 +18,7 @@ __all__ = ["PromptRails", "AsyncPromptRails"]
 IDENTITY = SdkIdentity(
     name="PromptRails",
     package="promptrails",
+    slug="promptrails",
     version=__version__,
     env_prefix="PROMPTRAILS",
     default_base_url="https://api.promptrails.ai",

@@ -20,7 +20,7 @@ export class Notebook extends APIClient {
       envPrefix: 'NOTEBOOK',
       defaultBaseUrl: 'https://api.notebook.test',
       authHeader: 'X-Notebook-Token',
-      userAgent: '@notebook/sdk/0.0.1 (typescript)',
+      userAgent: 'notebook-typescript/0.0.1',
     });
     this.notes = new Notes(this);
   }

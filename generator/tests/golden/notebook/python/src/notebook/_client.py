@@ -18,6 +18,7 @@ __all__ = ["Notebook", "AsyncNotebook"]
 IDENTITY = SdkIdentity(
     name="Notebook",
     package="notebook",
+    slug="notebook",
     version=__version__,
     env_prefix="NOTEBOOK",
     default_base_url="https://api.notebook.test",

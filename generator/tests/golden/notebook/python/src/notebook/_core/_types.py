@@ -57,6 +57,7 @@ class SdkIdentity:
 
     name: str  # "PromptRails"
     package: str  # "promptrails"
+    slug: str  # "promptrails": User-Agent {slug}-python/{version}, as every SDK spells it
     version: str
     env_prefix: str  # "PROMPTRAILS"
     default_base_url: str
@@ -65,4 +66,4 @@ class SdkIdentity:
 
     @property
     def user_agent(self) -> str:
-        return f"{self.package}-python/{self.version}"
+        return f"{self.slug}-python/{self.version}"
