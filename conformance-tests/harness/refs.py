@@ -10,7 +10,8 @@ to it:
   in the path ``/api/v1/chat/sessions/${session.id}/messages``.
 
 Path segments are mapping keys or list indexes. ``$$`` starts a matcher
-operator, never a reference. ``$workspace.api_key`` is predefined.
+operator, never a reference. ``$workspace.api_key`` and ``$driver.language``
+(python, typescript, go) are predefined.
 """
 
 from __future__ import annotations

@@ -227,7 +227,10 @@ def run_scenario(scenario: Scenario, driver: Driver, control_factory: Any) -> No
 
 def _run(scenario: Scenario, driver: Driver, control: MockControl) -> None:
     doc = scenario.data
-    saved: dict[str, Any] = {"workspace": {"api_key": control.api_key, "id": control.workspace_id}}
+    saved: dict[str, Any] = {
+        "workspace": {"api_key": control.api_key, "id": control.workspace_id},
+        "driver": {"language": driver.language},
+    }
     setup = doc.get("setup") or {}
     for agent in setup.get("agents", []):
         control.add_agent(agent["id"], agent["like"])

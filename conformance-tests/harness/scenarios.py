@@ -102,7 +102,7 @@ def semantic_problems(document: Any) -> list[str]:
     major = int(str(document["schemaVersion"]).split(".")[0])
     if major != SUPPORTED_MAJOR:
         problems.append(f"schemaVersion {document['schemaVersion']}: the harness runs {SUPPORTED_MAJOR}.x")
-    saved = {"workspace"}
+    saved = {"workspace", "driver"}
     for key in ("client", "setup", "faults"):
         for name in references_in(document.get(key)) - saved:
             problems.append(f"{key}: refers to ${name}, which no step saved before")
