@@ -152,3 +152,9 @@ def test_another_workspace_sees_nothing(srv: MockServer, client: httpx.Client, m
         assert_error(other.get(f"{API}/executions/{reply['execution_id']}/stream"), 404, "not_found")
     assert client.get(base).status_code == 200
     assert client.get(f"{base}/messages").json()["meta"]["total"] == 2
+
+
+@pytest.mark.parametrize("session_id", ["%09", "%20", "a%20b", "%C3%A9", "x" * 64])
+def test_odd_but_valid_session_ids_are_looked_up(client: httpx.Client, session_id: str) -> None:
+    """Any 1-64 character id is valid per the contract: unknown ones are 404, never 400."""
+    assert_error(client.get(f"{API}/chat/sessions/{session_id}"), 404, "not_found")

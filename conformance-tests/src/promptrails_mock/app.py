@@ -182,6 +182,7 @@ class Api:
             request.scope.get("query_string", b"").decode("latin-1"),
             [(k.decode("latin-1"), v.decode("latin-1")) for k, v in request.scope["headers"]],
             raw or None,
+            {k: str(v) for k, v in request.path_params.items()},
         )
         checked = self.state.contract.check_request(wire)
         return Call(request, workspace, checked.parameters, checked.body)

@@ -190,11 +190,15 @@ class Contract:
         query_string: str,
         headers: Sequence[tuple[str, str]],
         body: bytes | None,
+        path_params: Mapping[str, str] | None = None,
     ) -> WireRequest:
+        """A request for openapi-core. ``path_params``, when given, are the router's decoded values:
+        openapi-core's own path parsing drops some characters (a lone tab becomes '')."""
         header_map = Headers(list(headers))
         query = ImmutableMultiDict(parse_qsl(query_string, keep_blank_values=True))
         content_type = (header_map.get("content-type") or "").lower()
-        return WireRequest(method.lower(), path, body, content_type, RequestParameters(query=query, header=header_map))
+        parameters = RequestParameters(query=query, header=header_map, path=dict(path_params or {}))
+        return WireRequest(method.lower(), path, body, content_type, parameters)
 
     def find_operation(self, method: str, path: str) -> dict[str, Any] | None:
         """The operation object serving ``method path``, or None when the contract has none.
