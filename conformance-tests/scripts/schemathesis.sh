@@ -60,12 +60,30 @@ if [ -z "$URL" ]; then
 fi
 echo "schemathesis.sh: mock server at $URL"
 
+# Fixtures the configuration points some operations at: a session of the key's workspace, and one run of it.
+read -r PROMPTRAILS_ST_SESSION_ID PROMPTRAILS_ST_EXECUTION_ID < <("$PY" - "$URL" "$API_KEY" <<'PYEOF'
+import sys
+import httpx
+url, key = sys.argv[1], sys.argv[2]
+session = httpx.post(f"{url}/__mock/sessions", json={"api_key": key, "id": "schemathesis-session", "agent_id": "echo"})
+session.raise_for_status()
+reply = httpx.post(
+    f"{url}/api/v1/chat/sessions/schemathesis-session/messages", json={"content": "Hello!"}, headers={"X-API-Key": key}
+)
+reply.raise_for_status()
+print("schemathesis-session", reply.json()["data"]["execution_id"])
+PYEOF
+)
+export PROMPTRAILS_ST_SESSION_ID PROMPTRAILS_ST_EXECUTION_ID
+
 SEED_ARGS=()
 if [ -n "${SEED:-}" ]; then
     SEED_ARGS=(--seed "$SEED")
 fi
 
 status=0
+# From a scratch directory: schemathesis keeps a crash cache (.schemathesis/) in its working directory.
+cd "$REPORT_DIR"
 SCHEMATHESIS_HOOKS="$HERE/schemathesis_hooks.py" "$SCHEMATHESIS" \
     --config-file "$HERE/schemathesis.toml" \
     run "$REPO/openapi.yaml" \

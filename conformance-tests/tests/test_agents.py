@@ -105,6 +105,8 @@ def test_delay_ms_from_message_metadata_then_session_metadata() -> None:
     assert {s.delay for s in from_message.steps} == {0.25}
     assert {s.delay for s in from_session.steps} == {0.04}
     assert {s.delay for s in ignored.steps} == {1.0}
+    capped = script_for("echo", AgentInput("x", metadata={"delay_ms": 10**9}), SETTINGS)
+    assert {s.delay for s in capped.steps} == {10.0}
 
 
 def test_prompt_tokens_count_the_history() -> None:

@@ -23,8 +23,9 @@ Agents (the ids sessions are created with):
     Same reply as ``echo``, but pauses ``slow_delay`` (1 s by default) before
     every frame after ``execution``.
 
-Pauses: every agent pauses before each frame; ``delay_ms`` (a number >= 0) in the
-message metadata, or else in the session metadata, sets that pause for any agent.
+Pauses: every agent pauses before each frame; ``delay_ms`` (a number >= 0, at most
+10000) in the message metadata, or else in the session metadata, sets that pause
+for any agent.
 Tokens are whitespace-separated words: prompt = history + input, completion = reply.
 """
 
@@ -73,7 +74,7 @@ class AgentSettings:
 
     frame_delay: float = 0.005
     slow_delay: float = 1.0
-    max_delay: float = 60.0
+    max_delay: float = 10.0
 
 
 @dataclass(frozen=True)
