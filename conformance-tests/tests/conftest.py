@@ -6,7 +6,8 @@ violating openapi.yaml, and by clearing the faults it programmed.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import httpx
 import pytest

@@ -99,7 +99,9 @@ def test_slow_replies_like_echo_with_long_pauses() -> None:
 
 
 def test_delay_ms_from_message_metadata_then_session_metadata() -> None:
-    from_message = script_for("slow", AgentInput("x", metadata={"delay_ms": 250}, session_metadata={"delay_ms": 9}), SETTINGS)
+    from_message = script_for(
+        "slow", AgentInput("x", metadata={"delay_ms": 250}, session_metadata={"delay_ms": 9}), SETTINGS
+    )
     from_session = script_for("echo", AgentInput("x", session_metadata={"delay_ms": 40}), SETTINGS)
     ignored = script_for("slow", AgentInput("x", metadata={"delay_ms": "soon"}), SETTINGS)
     assert {s.delay for s in from_message.steps} == {0.25}

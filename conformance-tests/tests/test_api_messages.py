@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import httpx
 import pytest
@@ -59,7 +60,9 @@ def test_send_returns_the_assistant_reply(client: httpx.Client, make_session: Ca
     assert execution["token_usage"] == {"prompt_tokens": 1, "completion_tokens": 3, "total_tokens": 4}
 
 
-def test_history_is_oldest_first_and_paginated(client: httpx.Client, make_session: Callable[..., dict[str, Any]]) -> None:
+def test_history_is_oldest_first_and_paginated(
+    client: httpx.Client, make_session: Callable[..., dict[str, Any]]
+) -> None:
     session = make_session("echo")
     for text in ("one", "two", "three"):
         assert send(client, session["id"], text).status_code == 200
@@ -88,7 +91,9 @@ def test_prompt_tokens_include_the_history(client: httpx.Client, make_session: C
     assert second["prompt_tokens"] == 7 and second["completion_tokens"] == 3
 
 
-def test_message_metadata_is_stored_on_the_user_message(client: httpx.Client, make_session: Callable[..., dict[str, Any]]) -> None:
+def test_message_metadata_is_stored_on_the_user_message(
+    client: httpx.Client, make_session: Callable[..., dict[str, Any]]
+) -> None:
     session = make_session("echo")
     reply = send(client, session["id"], "hi", metadata={"source": "test"}).json()["data"]
     assert reply["user_message"]["metadata"] == {"source": "test"}
@@ -96,7 +101,9 @@ def test_message_metadata_is_stored_on_the_user_message(client: httpx.Client, ma
     assert stored["metadata"] == {"source": "test"}
 
 
-def test_thinker_stores_tool_calls_and_results(client: httpx.Client, make_session: Callable[..., dict[str, Any]]) -> None:
+def test_thinker_stores_tool_calls_and_results(
+    client: httpx.Client, make_session: Callable[..., dict[str, Any]]
+) -> None:
     session = make_session("thinker")
     reply = send(client, session["id"], "What is 2 plus 2?").json()["data"]
     assert reply["content"] == 'I searched for "What is 2 plus 2?" and found 3 results. The numbers check out.'
@@ -126,7 +133,9 @@ def test_slow_agent_replies_like_echo(client: httpx.Client, make_session: Callab
     assert reply["model"] == "mock-slow-1"
 
 
-def test_faulty_agent_answers_502_and_stores_no_reply(client: httpx.Client, make_session: Callable[..., dict[str, Any]]) -> None:
+def test_faulty_agent_answers_502_and_stores_no_reply(
+    client: httpx.Client, make_session: Callable[..., dict[str, Any]]
+) -> None:
     session = make_session("faulty")
     error = assert_error(send(client, session["id"], "Where is my order?"), 502, "agent_failed")
     assert error["message"] == "Tool 'lookup_order' timed out."
@@ -182,7 +191,9 @@ def test_feedback_errors(client: httpx.Client, make_session: Callable[..., dict[
         client.post(url, json={"execution_id": reply["execution_id"], "value": 1}), 422, "execution_not_in_session"
     )
     assert foreign["details"]["field"] == "execution_id"
-    bad_value = assert_error(client.post(url, json={"execution_id": reply["execution_id"], "value": 2}), 400, "validation_error")
+    bad_value = assert_error(
+        client.post(url, json={"execution_id": reply["execution_id"], "value": 2}), 400, "validation_error"
+    )
     assert bad_value["details"]["field"] == "value"
     assert_error(
         client.post(f"{API}/chat/sessions/nope/feedback", json={"execution_id": reply["execution_id"], "value": 1}),

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import httpx
 import pytest
@@ -54,7 +55,9 @@ def test_get_missing_session_is_404(client: httpx.Client) -> None:
     assert error["details"] == {"resource": "chat_session", "id": "nope"}
 
 
-def test_list_sessions_newest_first_with_pages(client: httpx.Client, make_session: Callable[..., dict[str, Any]]) -> None:
+def test_list_sessions_newest_first_with_pages(
+    client: httpx.Client, make_session: Callable[..., dict[str, Any]]
+) -> None:
     ids = [make_session(title=f"s{i}")["id"] for i in range(5)]
     first = client.get(f"{API}/chat/sessions", params={"limit": 2})
     assert first.status_code == 200
@@ -132,7 +135,9 @@ def test_missing_or_unknown_api_key_is_401(srv: MockServer, headers: dict[str, s
             assert error["message"] == "Missing or invalid API key."
 
 
-def test_another_workspace_sees_nothing(srv: MockServer, client: httpx.Client, make_session: Callable[..., dict[str, Any]]) -> None:
+def test_another_workspace_sees_nothing(
+    srv: MockServer, client: httpx.Client, make_session: Callable[..., dict[str, Any]]
+) -> None:
     session = make_session()
     reply = client.post(f"{API}/chat/sessions/{session['id']}/messages", json={"content": "secret"}).json()["data"]
     with httpx.Client(base_url=srv.base_url, headers={"X-API-Key": srv.new_workspace()}) as other:

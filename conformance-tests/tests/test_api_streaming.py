@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import httpx
 import pytest
@@ -75,7 +76,9 @@ def test_storyteller_streams_many_deltas(client: httpx.Client, make_session: Cal
     assert "".join(deltas) == frames[-1]["data"]["output"]
 
 
-def test_faulty_stream_ends_with_an_error_frame(client: httpx.Client, make_session: Callable[..., dict[str, Any]]) -> None:
+def test_faulty_stream_ends_with_an_error_frame(
+    client: httpx.Client, make_session: Callable[..., dict[str, Any]]
+) -> None:
     session = make_session("faulty")
     frames = parse_sse(stream(client, session["id"], "Where is my order?").text)
     assert [f["event"] for f in frames] == ["execution", "content", "content", "error"]
@@ -124,7 +127,9 @@ def test_too_long_last_event_id_is_400(client: httpx.Client, make_session: Calla
     session = make_session("echo")
     execution_id = parse_sse(stream(client, session["id"], "x").text)[0]["data"]["execution_id"]
     error = assert_error(
-        client.get(f"{API}/executions/{execution_id}/stream", headers={"Last-Event-ID": "1" * 65}), 400, "validation_error"
+        client.get(f"{API}/executions/{execution_id}/stream", headers={"Last-Event-ID": "1" * 65}),
+        400,
+        "validation_error",
     )
     assert error["details"]["field"] == "Last-Event-ID"
 
@@ -133,7 +138,9 @@ def test_stream_missing_execution_is_404(client: httpx.Client) -> None:
     assert_error(client.get(f"{API}/executions/nope/stream"), 404, "not_found")
 
 
-def test_subscriber_follows_a_live_run_to_its_end(client: httpx.Client, make_session: Callable[..., dict[str, Any]]) -> None:
+def test_subscriber_follows_a_live_run_to_its_end(
+    client: httpx.Client, make_session: Callable[..., dict[str, Any]]
+) -> None:
     session = make_session("slow")
     with client.stream(
         "POST",
@@ -150,7 +157,9 @@ def test_subscriber_follows_a_live_run_to_its_end(client: httpx.Client, make_ses
     assert followed == first + rest
 
 
-def test_client_disconnect_does_not_stop_the_run(client: httpx.Client, make_session: Callable[..., dict[str, Any]]) -> None:
+def test_client_disconnect_does_not_stop_the_run(
+    client: httpx.Client, make_session: Callable[..., dict[str, Any]]
+) -> None:
     session = make_session("slow")
     with client.stream(
         "POST",

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import socket
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import httpx
 import pytest
@@ -15,14 +16,20 @@ MIB = 1024 * 1024
 
 
 def test_bad_json_is_400_invalid_json(client: httpx.Client) -> None:
-    response = client.post(f"{API}/chat/sessions", content=b'{"agent_id": "echo"', headers={"Content-Type": "application/json"})
+    response = client.post(
+        f"{API}/chat/sessions", content=b'{"agent_id": "echo"', headers={"Content-Type": "application/json"}
+    )
     error = assert_error(response, 400, "invalid_json")
     assert error["details"]["location"] == "body"
 
 
 @pytest.mark.parametrize("raw", [b"\xff\xfe{}", b'{"agent_id": NaN}', b"[1, 2"])
 def test_not_quite_json_is_400_invalid_json(client: httpx.Client, raw: bytes) -> None:
-    assert_error(client.post(f"{API}/chat/sessions", content=raw, headers={"Content-Type": "application/json"}), 400, "invalid_json")
+    assert_error(
+        client.post(f"{API}/chat/sessions", content=raw, headers={"Content-Type": "application/json"}),
+        400,
+        "invalid_json",
+    )
 
 
 @pytest.mark.parametrize(
@@ -56,7 +63,9 @@ def test_schema_violations_name_the_field(client: httpx.Client, body: Any, field
         ({"content": "hi", "metadata": "nope"}, "metadata"),
     ],
 )
-def test_send_validation(client: httpx.Client, make_session: Callable[..., dict[str, Any]], body: Any, field: str) -> None:
+def test_send_validation(
+    client: httpx.Client, make_session: Callable[..., dict[str, Any]], body: Any, field: str
+) -> None:
     session = make_session("echo")
     for suffix in ("", "/stream"):
         error = assert_error(
@@ -81,7 +90,9 @@ def test_missing_body_is_400(client: httpx.Client) -> None:
 
 
 def test_wrong_content_type_is_415(client: httpx.Client) -> None:
-    response = client.post(f"{API}/chat/sessions", content=b'{"agent_id":"echo"}', headers={"Content-Type": "text/plain"})
+    response = client.post(
+        f"{API}/chat/sessions", content=b'{"agent_id":"echo"}', headers={"Content-Type": "text/plain"}
+    )
     assert_error(response, 415, "unsupported_media_type")
 
 
@@ -102,7 +113,9 @@ def test_bad_pagination(client: httpx.Client, params: dict[str, Any], field: str
 
 def test_bad_pagination_of_messages(client: httpx.Client, make_session: Callable[..., dict[str, Any]]) -> None:
     session = make_session("echo")
-    assert_error(client.get(f"{API}/chat/sessions/{session['id']}/messages", params={"limit": 101}), 400, "validation_error")
+    assert_error(
+        client.get(f"{API}/chat/sessions/{session['id']}/messages", params={"limit": 101}), 400, "validation_error"
+    )
 
 
 def test_bad_headers_are_400(client: httpx.Client) -> None:
@@ -114,7 +127,9 @@ def test_bad_headers_are_400(client: httpx.Client) -> None:
     assert error["details"] == {
         "field": "Idempotency-Key",
         "location": "header",
-        "errors": [{"field": "Idempotency-Key", "location": "header", "message": "must be at most 255 characters long"}],
+        "errors": [
+            {"field": "Idempotency-Key", "location": "header", "message": "must be at most 255 characters long"}
+        ],
     }
 
 

@@ -18,7 +18,13 @@ from promptrails_mock.testing import DEFAULT_API_KEY, MockServer, MockServerErro
 
 def test_defaults() -> None:
     args = build_parser().parse_args([])
-    assert (args.host, args.port, args.db, args.api_keys, args.strict) == ("127.0.0.1", 8080, "promptrails-mock.db", None, False)
+    assert (args.host, args.port, args.db, args.api_keys, args.strict) == (
+        "127.0.0.1",
+        8080,
+        "promptrails-mock.db",
+        None,
+        False,
+    )
 
 
 def test_find_spec(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

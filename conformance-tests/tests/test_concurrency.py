@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Callable
+from typing import Any
 
 import httpx
 
@@ -40,7 +41,7 @@ def test_concurrent_sends_never_interleave(client: httpx.Client, make_session: C
     assert all(r.status_code == 200 for r in replies)
     history = client.get(url).json()["data"]
     assert len(history) == 10
-    for user, assistant in zip(history[::2], history[1::2]):
+    for user, assistant in zip(history[::2], history[1::2], strict=True):
         assert user["role"] == "user" and assistant["role"] == "assistant"
         assert assistant["content"] == f"You said: {user['content']}"
     # Each run saw every earlier exchange: prompt tokens grow by 2 + 4 words per earlier exchange.
@@ -57,6 +58,6 @@ def test_sessions_run_side_by_side(client: httpx.Client, make_session: Callable[
 
     with ThreadPoolExecutor(4) as pool:
         results = list(pool.map(stream, sessions))
-    for session, frames in zip(sessions, results):
+    for session, frames in zip(sessions, results, strict=True):
         assert frames[-1]["event"] == "done"
         assert frames[-1]["data"]["output"].startswith(f"A story about {session['id']}:")

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import httpx
 import pytest
@@ -35,14 +36,18 @@ def test_workspace_with_a_chosen_key(srv: MockServer) -> None:
         assert_error(control.post("/__mock/workspaces", json={"api_key": "chosen-key-for-test"}), 409, "conflict")
 
 
-def test_seed_walkthrough_with_an_aliased_agent_and_a_chosen_session_id(srv: MockServer, client: httpx.Client, api_key: str) -> None:
+def test_seed_walkthrough_with_an_aliased_agent_and_a_chosen_session_id(
+    srv: MockServer, client: httpx.Client, api_key: str
+) -> None:
     assert srv.alias_agent("your-agent-id", like="echo") == {"id": "your-agent-id", "like": "echo"}
     session = client.post(
         f"{API}/chat/sessions",
         json={"agent_id": "your-agent-id", "title": "Support Conversation", "metadata": {"channel": "web"}},
     ).json()["data"]
     assert session["agent_id"] == "your-agent-id"
-    reply = client.post(f"{API}/chat/sessions/{session['id']}/messages", json={"content": "Hi, I need help with my account."})
+    reply = client.post(
+        f"{API}/chat/sessions/{session['id']}/messages", json={"content": "Hi, I need help with my account."}
+    )
     assert reply.json()["data"]["content"] == "You said: Hi, I need help with my account."
     preset = srv.create_session_with_id("session-id", api_key=api_key, agent_id="your-agent-id", title="Preset")
     assert (preset["id"], preset["agent_id"], preset["title"]) == ("session-id", "your-agent-id", "Preset")
@@ -90,7 +95,9 @@ def test_an_alias_behaves_like_its_agent(srv: MockServer, client: httpx.Client) 
     assert frames[-1]["data"]["output"] == 'I searched for "x" and found 3 results.'
 
 
-def test_request_log(srv: MockServer, client: httpx.Client, api_key: str, make_session: Callable[..., dict[str, Any]]) -> None:
+def test_request_log(
+    srv: MockServer, client: httpx.Client, api_key: str, make_session: Callable[..., dict[str, Any]]
+) -> None:
     srv.clear_requests()
     assert srv.requests() == []
     session = make_session("echo")

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import socket
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import httpx
 import pytest
@@ -19,7 +20,9 @@ def messages(client: httpx.Client, session_id: str) -> list[dict[str, Any]]:
 
 
 def test_status_fault_with_retry_after(srv: MockServer, client: httpx.Client) -> None:
-    fault = srv.add_fault(method="GET", path=f"{API}/chat/sessions", action="status", status=503, headers={"Retry-After": "1"})
+    fault = srv.add_fault(
+        method="GET", path=f"{API}/chat/sessions", action="status", status=503, headers={"Retry-After": "1"}
+    )
     assert (fault["count"], fault["remaining"], fault["action"], fault["status"]) == (1, 1, "status", 503)
     failed = client.get(f"{API}/chat/sessions")
     error = assert_error(failed, 503, "service_unavailable")
@@ -76,7 +79,9 @@ def test_faults_apply_in_order_and_clear(srv: MockServer, client: httpx.Client) 
     assert client.get(f"{API}/chat/sessions").status_code == 200
 
 
-def test_reset_before_runs_nothing(srv: MockServer, client: httpx.Client, make_session: Callable[..., dict[str, Any]]) -> None:
+def test_reset_before_runs_nothing(
+    srv: MockServer, client: httpx.Client, make_session: Callable[..., dict[str, Any]]
+) -> None:
     session = make_session("echo")
     srv.add_fault(method="POST", path=SEND, action="reset", when="before")
     with pytest.raises(httpx.TransportError):
@@ -132,16 +137,18 @@ def test_cut_stream_then_resume_with_last_event_id(
     session = make_session("slow", metadata={"delay_ms": 40})
     srv.add_fault(method="POST", path=f"{SEND}/stream", action="cut_stream", after_frames=2)
     received: list[dict[str, Any]] = []
-    with pytest.raises(httpx.RemoteProtocolError):
-        with client.stream(
+    with (
+        pytest.raises(httpx.RemoteProtocolError),
+        client.stream(
             "POST", f"{API}/chat/sessions/{session['id']}/messages/stream", json={"content": "one two three four"}
-        ) as response:
-            reader = FrameReader(response)
-            while True:
-                frames = reader.read(1)
-                if not frames:
-                    break
-                received.extend(frames)
+        ) as response,
+    ):
+        reader = FrameReader(response)
+        while True:
+            frames = reader.read(1)
+            if not frames:
+                break
+            received.extend(frames)
     assert [f["id"] for f in received] == ["1", "2"]
     execution_id = received[0]["data"]["execution_id"]
     resumed = client.get(f"{API}/executions/{execution_id}/stream", headers={"Last-Event-ID": "2"})
@@ -157,26 +164,30 @@ def test_cut_stream_then_resume_with_last_event_id(
     assert (log["status"], log["outcome"]) == (200, "cut")
 
 
-def test_cut_stream_after_zero_frames(srv: MockServer, client: httpx.Client, make_session: Callable[..., dict[str, Any]]) -> None:
+def test_cut_stream_after_zero_frames(
+    srv: MockServer, client: httpx.Client, make_session: Callable[..., dict[str, Any]]
+) -> None:
     session = make_session("echo")
     srv.add_fault(method="POST", path=f"{SEND}/stream", action="cut_stream", after_frames=0)
-    with pytest.raises(httpx.RemoteProtocolError):
-        with client.stream("POST", f"{API}/chat/sessions/{session['id']}/messages/stream", json={"content": "x"}) as r:
-            assert r.status_code == 200
-            r.read()
+    url = f"{API}/chat/sessions/{session['id']}/messages/stream"
+    with pytest.raises(httpx.RemoteProtocolError), client.stream("POST", url, json={"content": "x"}) as r:
+        assert r.status_code == 200
+        r.read()
     wait_until(lambda: len(messages(client, session["id"])) == 2)
 
 
-def test_cut_stream_on_the_execution_stream(srv: MockServer, client: httpx.Client, make_session: Callable[..., dict[str, Any]]) -> None:
+def test_cut_stream_on_the_execution_stream(
+    srv: MockServer, client: httpx.Client, make_session: Callable[..., dict[str, Any]]
+) -> None:
     session = make_session("storyteller")
     frames = parse_sse(client.post(f"{API}/chat/sessions/{session['id']}/messages/stream", json={"content": "x"}).text)
     execution_id = frames[0]["data"]["execution_id"]
     srv.add_fault(method="GET", path=f"{API}/executions/*/stream", action="cut_stream", after_frames=5)
     got = ""
-    with pytest.raises(httpx.RemoteProtocolError):
-        with client.stream("GET", f"{API}/executions/{execution_id}/stream") as response:
-            for text in response.iter_text():
-                got += text
+    url = f"{API}/executions/{execution_id}/stream"
+    with pytest.raises(httpx.RemoteProtocolError), client.stream("GET", url) as response:
+        for text in response.iter_text():
+            got += text
     assert parse_sse(got) == frames[:5]
 
 
@@ -187,7 +198,9 @@ def test_delay_trips_a_short_timeout(srv: MockServer, client: httpx.Client) -> N
     assert client.get(f"{API}/chat/sessions").status_code == 200, "only the next request was delayed"
 
 
-def test_short_delays_still_answer(srv: MockServer, client: httpx.Client, make_session: Callable[..., dict[str, Any]]) -> None:
+def test_short_delays_still_answer(
+    srv: MockServer, client: httpx.Client, make_session: Callable[..., dict[str, Any]]
+) -> None:
     session = make_session("echo")
     srv.add_fault(method="POST", path=f"{SEND}/stream", action="delay", seconds=0.01, between_frames=0.01)
     frames = parse_sse(client.post(f"{API}/chat/sessions/{session['id']}/messages/stream", json={"content": "x"}).text)
@@ -200,28 +213,34 @@ def test_delay_between_frames_trips_an_idle_timeout(
     session = make_session("echo")
     srv.add_fault(method="POST", path=f"{SEND}/stream", action="delay", seconds=0, between_frames=3)
     first: list[dict[str, Any]] = []
-    with pytest.raises(httpx.ReadTimeout):
-        with client.stream(
+    with (
+        pytest.raises(httpx.ReadTimeout),
+        client.stream(
             "POST", f"{API}/chat/sessions/{session['id']}/messages/stream", json={"content": "x"}, timeout=0.3
-        ) as response:
-            reader = FrameReader(response)
-            first.extend(reader.read(1))
-            reader.read(1)
+        ) as response,
+    ):
+        reader = FrameReader(response)
+        first.extend(reader.read(1))
+        reader.read(1)
     assert [f["event"] for f in first] == ["execution"]
 
 
-def test_slow_agent_trips_a_short_idle_timeout(client: httpx.Client, make_session: Callable[..., dict[str, Any]]) -> None:
+def test_slow_agent_trips_a_short_idle_timeout(
+    client: httpx.Client, make_session: Callable[..., dict[str, Any]]
+) -> None:
     session = make_session("slow")
-    with pytest.raises(httpx.ReadTimeout):
-        with client.stream(
+    with (
+        pytest.raises(httpx.ReadTimeout),
+        client.stream(
             "POST",
             f"{API}/chat/sessions/{session['id']}/messages/stream",
             json={"content": "x", "metadata": {"delay_ms": 800}},
             timeout=0.2,
-        ) as response:
-            reader = FrameReader(response)
-            assert reader.read(1)[0]["event"] == "execution"
-            reader.read(1)
+        ) as response,
+    ):
+        reader = FrameReader(response)
+        assert reader.read(1)[0]["event"] == "execution"
+        reader.read(1)
 
 
 @pytest.mark.parametrize(

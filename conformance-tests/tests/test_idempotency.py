@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Callable
+from typing import Any
 
 import httpx
 
@@ -30,13 +31,17 @@ def test_same_key_other_body_is_409(client: httpx.Client) -> None:
     headers = {"Idempotency-Key": "create-2"}
     assert client.post(f"{API}/chat/sessions", json={"agent_id": "echo"}, headers=headers).status_code == 201
     error = assert_error(
-        client.post(f"{API}/chat/sessions", json={"agent_id": "thinker"}, headers=headers), 409, "idempotency_key_reused"
+        client.post(f"{API}/chat/sessions", json={"agent_id": "thinker"}, headers=headers),
+        409,
+        "idempotency_key_reused",
     )
     assert error["details"] == {"idempotency_key": "create-2"}
     assert client.get(f"{API}/chat/sessions").json()["meta"]["total"] == 1
 
 
-def test_send_message_repeat_stores_nothing_twice(client: httpx.Client, make_session: Callable[..., dict[str, Any]]) -> None:
+def test_send_message_repeat_stores_nothing_twice(
+    client: httpx.Client, make_session: Callable[..., dict[str, Any]]
+) -> None:
     session = make_session("echo")
     url = f"{API}/chat/sessions/{session['id']}/messages"
     headers = {"Idempotency-Key": "send-1"}
@@ -61,7 +66,9 @@ def test_failed_send_repeat_replays_the_502(client: httpx.Client, make_session: 
     assert count_messages(client, session["id"]) == 1
 
 
-def test_key_is_scoped_to_the_path_and_workspace(srv: MockServer, client: httpx.Client, make_session: Callable[..., dict[str, Any]]) -> None:
+def test_key_is_scoped_to_the_path_and_workspace(
+    srv: MockServer, client: httpx.Client, make_session: Callable[..., dict[str, Any]]
+) -> None:
     one, two = make_session("echo"), make_session("echo")
     headers = {"Idempotency-Key": "shared"}
     a = client.post(f"{API}/chat/sessions/{one['id']}/messages", json={"content": "x"}, headers=headers)
@@ -73,7 +80,9 @@ def test_key_is_scoped_to_the_path_and_workspace(srv: MockServer, client: httpx.
         assert created.status_code == 201
 
 
-def test_streaming_repeat_replays_the_first_run(client: httpx.Client, make_session: Callable[..., dict[str, Any]]) -> None:
+def test_streaming_repeat_replays_the_first_run(
+    client: httpx.Client, make_session: Callable[..., dict[str, Any]]
+) -> None:
     session = make_session("echo")
     url = f"{API}/chat/sessions/{session['id']}/messages/stream"
     headers = {"Idempotency-Key": "stream-1"}
@@ -86,7 +95,9 @@ def test_streaming_repeat_replays_the_first_run(client: httpx.Client, make_sessi
     assert_error(client.post(url, json={"content": "Other"}, headers=headers), 409, "idempotency_key_reused")
 
 
-def test_streaming_repeat_during_the_run_follows_it_live(client: httpx.Client, make_session: Callable[..., dict[str, Any]]) -> None:
+def test_streaming_repeat_during_the_run_follows_it_live(
+    client: httpx.Client, make_session: Callable[..., dict[str, Any]]
+) -> None:
     session = make_session("slow")
     url = f"{API}/chat/sessions/{session['id']}/messages/stream"
     headers = {"Idempotency-Key": "stream-live"}

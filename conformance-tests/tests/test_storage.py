@@ -112,7 +112,9 @@ def test_deleting_a_session_deletes_its_messages_and_detaches_executions(store: 
     session = store.create_session(_session(ws["id"]))
     execution = _execution(session)
     store.create_execution(execution, Frame(1, "execution", {}))
-    store.store_user_message(str(execution["id"]), {"id": ksuid(), "role": "user", "content": "x", "token_count": 1, "created_at": utc_now()})
+    store.store_user_message(
+        str(execution["id"]), {"id": ksuid(), "role": "user", "content": "x", "token_count": 1, "created_at": utc_now()}
+    )
     assert store.delete_session(ws["id"], str(session["id"]))
     assert store.counts()["messages"] == 0
     assert store.get_execution(str(execution["id"]))["session_id"] is None
@@ -154,7 +156,11 @@ def test_idempotent_response_is_completed_in_place(store: Storage) -> None:
     assert record is not None and record.execution_id == execution["id"] and record.status is None
     store.save_idempotent_response(scope, "hash", 200, '{"data":{}}')
     record = store.get_idempotency(scope)
-    assert record is not None and (record.status, record.body, record.execution_id) == (200, '{"data":{}}', execution["id"])
+    assert record is not None and (record.status, record.body, record.execution_id) == (
+        200,
+        '{"data":{}}',
+        execution["id"],
+    )
     assert store.counts()["idempotency"] == 1
 
 

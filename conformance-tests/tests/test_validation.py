@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-from typing import Any, AsyncIterator
+from collections.abc import AsyncIterator
+from typing import Any
 
 import httpx
 import pytest
@@ -34,7 +35,9 @@ def contract() -> Contract:
 GOOD_LIST = {"data": [], "meta": {"total": 0, "page": 1, "limit": 20, "total_pages": 0}}
 
 
-def request(contract: Contract, method: str, path: str, query: str = "", body: Any = None, headers: dict[str, str] | None = None) -> Any:
+def request(
+    contract: Contract, method: str, path: str, query: str = "", body: Any = None, headers: dict[str, str] | None = None
+) -> Any:
     raw = None if body is None else json.dumps(body).encode()
     all_headers = {"X-API-Key": "k", **({"Content-Type": "application/json"} if raw else {}), **(headers or {})}
     return contract.request(method, path, query, list(all_headers.items()), raw)
@@ -53,7 +56,9 @@ def test_a_body_without_content_type_is_read_as_json(contract: Contract) -> None
 
 
 def test_nested_fields_are_named_with_dots(contract: Contract) -> None:
-    wire = request(contract, "POST", "/api/v1/chat/sessions", body={"agent_id": "echo", "metadata": {"a": 1}, "title": ["x"]})
+    wire = request(
+        contract, "POST", "/api/v1/chat/sessions", body={"agent_id": "echo", "metadata": {"a": 1}, "title": ["x"]}
+    )
     with pytest.raises(ApiError) as caught:
         contract.check_request(wire)
     assert caught.value.details["field"] == "title"
@@ -69,7 +74,9 @@ def test_response_errors(contract: Contract) -> None:
     broken = {"data": [], "meta": {"total": -1, "page": 1, "limit": 20}}
     errors = contract.response_errors(wire, 200, ok_headers, json.dumps(broken).encode(), streaming=False)
     assert any("total_pages" in e for e in errors) and any("meta.total" in e for e in errors)
-    wrong_type = contract.response_errors(wire, 200, [("Content-Type", "text/plain"), ("X-Request-ID", "r")], b"hi", streaming=False)
+    wrong_type = contract.response_errors(
+        wire, 200, [("Content-Type", "text/plain"), ("X-Request-ID", "r")], b"hi", streaming=False
+    )
     assert wrong_type
 
 
@@ -94,18 +101,34 @@ def sse(*frames: tuple[int, str, dict[str, Any]]) -> bytes:
 
 def test_stream_checker(contract: Contract) -> None:
     checker = StreamChecker(contract)
-    frames = checker.feed(sse((1, "execution", {"execution_id": "e", "user_message_id": "u"}), (2, "content", {"content": "a"})))
+    frames = checker.feed(
+        sse((1, "execution", {"execution_id": "e", "user_message_id": "u"}), (2, "content", {"content": "a"}))
+    )
     assert [f.errors for f in frames] == [[], []]
     assert checker.feed(b"id: 3\nevent: content\n") == []  # incomplete: buffered
     assert checker.feed(b'data: {"content": "b"}\n\n')[0].errors == []
     skipped = checker.feed(sse((5, "content", {"content": "c"})))
     assert skipped[0].errors == ["frame id 5 does not follow 3"]
     assert checker.finish() == ["stream ends without a terminal frame"]
-    done = checker.feed(sse((6, "done", {"output": "abc", "token_usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}, "time": 0.1})))
+    done = checker.feed(
+        sse(
+            (
+                6,
+                "done",
+                {
+                    "output": "abc",
+                    "token_usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
+                    "time": 0.1,
+                },
+            )
+        )
+    )
     assert done[0].errors == []
     late = checker.feed(sse((7, "content", {"content": "late"})))
     assert "follows the terminal frame" in late[0].errors[0]
-    assert checker.feed(b"id: x\nevent: content\ndata: nope\n\n")[0].errors[:1] == ["frame data is not JSON: Expecting value: line 1 column 1 (char 0)"]
+    assert checker.feed(b"id: x\nevent: content\ndata: nope\n\n")[0].errors[:1] == [
+        "frame data is not JSON: Expecting value: line 1 column 1 (char 0)"
+    ]
 
 
 def test_globs() -> None:

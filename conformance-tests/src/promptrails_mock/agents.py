@@ -32,22 +32,23 @@ Tokens are whitespace-separated words: prompt = history + input, completion = re
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 __all__ = [
     "BUILTIN_AGENTS",
-    "AgentSettings",
-    "AgentInput",
-    "HistoryItem",
-    "Step",
-    "Reply",
-    "Failure",
-    "Script",
-    "script_for",
-    "count_tokens",
-    "split_words",
     "STORY",
+    "AgentInput",
+    "AgentSettings",
+    "Failure",
+    "HistoryItem",
+    "Reply",
+    "Script",
+    "Step",
+    "count_tokens",
+    "script_for",
+    "split_words",
 ]
 
 BUILTIN_AGENTS: tuple[str, ...] = ("echo", "thinker", "storyteller", "faulty", "slow")
@@ -207,7 +208,9 @@ def _thinker(given: AgentInput, delay: float) -> Script:
 
 def _storyteller(given: AgentInput, delay: float) -> Script:
     output = f"A story about {_clip(given.content)}: {STORY}"
-    return Script("storyteller", tuple(_content(split_words(output, 1), delay)), delay, _reply("storyteller", given, output))
+    return Script(
+        "storyteller", tuple(_content(split_words(output, 1), delay)), delay, _reply("storyteller", given, output)
+    )
 
 
 def _faulty(given: AgentInput, delay: float) -> Script:

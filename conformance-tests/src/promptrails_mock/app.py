@@ -16,10 +16,11 @@ import hashlib
 import json
 import logging
 import math
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, AsyncIterator, Awaitable, Callable
+from typing import Any
 
 from openapi_core.datatypes import Parameters
 from starlette.applications import Starlette
@@ -39,7 +40,7 @@ from promptrails_mock.middleware import WireMiddleware
 from promptrails_mock.storage import IdempotencyRecord, IdempotencyScope, Storage, public
 from promptrails_mock.validation import Contract
 
-__all__ = ["Settings", "MockState", "create_app", "DEFAULT_API_KEY", "MAX_BODY_BYTES"]
+__all__ = ["DEFAULT_API_KEY", "MAX_BODY_BYTES", "MockState", "Settings", "create_app"]
 
 logger = logging.getLogger("promptrails_mock.app")
 
@@ -222,25 +223,35 @@ class Api:
                 result = await run(ticket)
             except ApiError as error:
                 if not ticket.response_saved:
-                    self.storage.save_idempotent_response(scope, request_hash, error.status, _dumps(error.body()).decode())
+                    self.storage.save_idempotent_response(
+                        scope, request_hash, error.status, _dumps(error.body()).decode()
+                    )
                 raise
             if isinstance(result, JsonResult) and not ticket.response_saved:
-                self.storage.save_idempotent_response(scope, request_hash, result.status, _dumps(result.payload).decode())
+                self.storage.save_idempotent_response(
+                    scope, request_hash, result.status, _dumps(result.payload).decode()
+                )
             return self._respond(result)
 
     async def _replay(self, record: IdempotencyRecord, *, streaming: bool) -> Response:
         replayed = {"Idempotent-Replayed": "true"}
         if record.status is not None and record.body is not None:
-            return Response(record.body.encode("utf-8"), status_code=record.status, media_type="application/json", headers=replayed)
+            return Response(
+                record.body.encode("utf-8"), status_code=record.status, media_type="application/json", headers=replayed
+            )
         assert record.execution_id is not None
         if streaming:
             return self.stream(record.execution_id, 0, headers=replayed)
         try:
             result = await self.reply_for(record.execution_id)
         except ApiError as error:
-            self.storage.save_idempotent_response(record.scope, record.request_hash, error.status, _dumps(error.body()).decode())
+            self.storage.save_idempotent_response(
+                record.scope, record.request_hash, error.status, _dumps(error.body()).decode()
+            )
             raise
-        self.storage.save_idempotent_response(record.scope, record.request_hash, result.status, _dumps(result.payload).decode())
+        self.storage.save_idempotent_response(
+            record.scope, record.request_hash, result.status, _dumps(result.payload).decode()
+        )
         result.headers.update(replayed)
         return self._respond(result)
 
@@ -448,7 +459,9 @@ class Api:
         return self.stream(execution["id"], after)
 
 
-def _error_response(status: int, code: str, message: str, details: dict[str, Any] | None = None, headers: dict[str, str] | None = None) -> Response:
+def _error_response(
+    status: int, code: str, message: str, details: dict[str, Any] | None = None, headers: dict[str, str] | None = None
+) -> Response:
     return json_response(status, error_body(code, message, details), headers)
 
 
@@ -500,6 +513,4 @@ def create_app(settings: Settings) -> ASGIApp:
         lifespan=lifespan,
     )
     app.router.redirect_slashes = False
-    wrapped = WireMiddleware(app, state)
-    wrapped.state = state  # type: ignore[attr-defined]
-    return wrapped
+    return WireMiddleware(app, state)

@@ -12,8 +12,8 @@ import logging
 import os
 import socket
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import uvicorn
 
@@ -21,7 +21,7 @@ from promptrails_mock import __version__
 from promptrails_mock.agents import AgentSettings
 from promptrails_mock.app import DEFAULT_API_KEY, MAX_BODY_BYTES, Settings, create_app
 
-__all__ = ["main", "find_spec", "build_parser"]
+__all__ = ["build_parser", "find_spec", "main"]
 
 SPEC_ENV = "PROMPTRAILS_MOCK_SPEC"
 LISTENING_PREFIX = "promptrails-mock listening on "

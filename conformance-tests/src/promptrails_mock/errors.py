@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
-__all__ = ["ApiError", "error_body", "default_code"]
+__all__ = ["ApiError", "default_code", "error_body"]
 
 _DEFAULT_CODES = {
     400: "bad_request",

@@ -21,7 +21,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from typing import Any, AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping
+from typing import Any
 
 from promptrails_mock.agents import (
     BUILTIN_AGENTS,
@@ -183,7 +184,9 @@ class ExecutionManager:
         if agent is None:
             self._fail(run, f"Unknown agent '{session['agent_id']}'.", "unknown_agent")
             return
-        history = [HistoryItem(m["role"], m["content"]) for m in self._storage.history_before(session["_pk"], message_pk)]
+        history = [
+            HistoryItem(m["role"], m["content"]) for m in self._storage.history_before(session["_pk"], message_pk)
+        ]
         given = AgentInput(content, history, metadata, session.get("metadata") or {})
         script = script_for(agent, given, self.settings)
         for step in script.steps:

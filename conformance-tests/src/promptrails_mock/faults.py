@@ -23,8 +23,9 @@ import itertools
 import json
 import logging
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING, Any, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -42,9 +43,9 @@ __all__ = [
     "FaultBook",
     "RequestLog",
     "ViolationLog",
-    "parse_fault",
-    "glob_to_regex",
     "control_routes",
+    "glob_to_regex",
+    "parse_fault",
 ]
 
 logger = logging.getLogger("promptrails_mock.violations")
@@ -136,7 +137,7 @@ def parse_fault(spec: Any) -> Fault:
     if not isinstance(method, str) or not method:
         raise ValueError("method must be an HTTP method or '*'")
     path = spec.get("path", "**")
-    if not isinstance(path, str) or not (path.startswith("/") or path.startswith("*")):
+    if not isinstance(path, str) or not path.startswith(("/", "*")):
         raise ValueError("path must be a path or glob starting with '/' (or '**' for any)")
     count = _integer(spec, "count", 1, minimum=1, maximum=1_000_000)
     fault = Fault(ksuid(), action, method.upper(), path, count, count, utc_now())

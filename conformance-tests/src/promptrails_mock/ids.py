@@ -6,7 +6,7 @@ import os
 import time
 from datetime import datetime, timezone
 
-__all__ = ["ksuid", "utc_now", "BASE62"]
+__all__ = ["BASE62", "ksuid", "utc_now"]
 
 BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 _KSUID_EPOCH = 1_400_000_000

@@ -32,7 +32,7 @@ from promptrails_mock.validation import Contract, StreamChecker
 if TYPE_CHECKING:
     from promptrails_mock.app import MockState
 
-__all__ = ["WireMiddleware", "abort_connection", "REQUEST_ID_KEY"]
+__all__ = ["REQUEST_ID_KEY", "WireMiddleware", "abort_connection"]
 
 logger = logging.getLogger("promptrails_mock.wire")
 
@@ -157,11 +157,11 @@ class _Exchange:
         if fault is not None and fault.action == "reset" and fault.when == "before":
             await self._abort("reset")
             return
-        body, complete = await self._read_body(limit)
-        if not complete:
-            if body is None:  # the client went away
-                self.entry["status"] = "client_disconnected"
-                return
+        body, outcome = await self._read_body(limit)
+        if outcome == "client_disconnected":
+            self.entry["outcome"] = outcome
+            return
+        if outcome == "too_large":
             await self._too_large(limit)
             return
         self.entry["body"] = body.decode("utf-8", "replace") if body else None
@@ -180,20 +180,21 @@ class _Exchange:
             logger.exception("request %s %s failed after its response started", self.method, self.path)
         await tap.app_returned()
 
-    async def _read_body(self, limit: int) -> tuple[bytes | None, bool]:
+    async def _read_body(self, limit: int) -> tuple[bytes, str]:
+        """The whole body and ``complete``; or ``too_large`` (reading stopped) or ``client_disconnected``."""
         chunks: list[bytes] = []
         size = 0
         while True:
             message = await self.receive()
             if message["type"] == "http.disconnect":
-                return None, False
+                return b"", "client_disconnected"
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > limit:
-                return b"", False
+                return b"", "too_large"
             chunks.append(chunk)
             if not message.get("more_body", False):
-                return b"".join(chunks), True
+                return b"".join(chunks), "complete"
 
     def _replay(self, body: bytes) -> Receive:
         delivered = False
@@ -332,12 +333,15 @@ class _Tap:
         errors = x._validate_buffered(self.status, [h for h in self.headers if h[0] != b"x-request-id"], payload)
         status, headers = self.status, self.headers
         if errors and x.state.settings.strict:
-            status, payload = 500, _dumps(
-                error_body(
-                    "response_validation_failed",
-                    "The mock produced a response that violates openapi.yaml.",
-                    {"errors": errors, "original_status": self.status},
-                )
+            status, payload = (
+                500,
+                _dumps(
+                    error_body(
+                        "response_validation_failed",
+                        "The mock produced a response that violates openapi.yaml.",
+                        {"errors": errors, "original_status": self.status},
+                    )
+                ),
             )
             headers = [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())]
         if self._action == "reset":
@@ -403,7 +407,11 @@ class _Tap:
                 await asyncio.sleep(self.fault.between_frames)
             await x.raw_send({"type": "http.response.body", "body": frame.raw, "more_body": True})
             self.frames_sent += 1
-            if self._action == "cut_stream" and self.fault is not None and self.frames_sent >= (self.fault.after_frames or 0):
+            if (
+                self._action == "cut_stream"
+                and self.fault is not None
+                and self.frames_sent >= (self.fault.after_frames or 0)
+            ):
                 await x._abort("cut")
                 return
         if not more:

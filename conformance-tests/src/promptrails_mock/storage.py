@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Iterator, Mapping, Sequence
+from typing import Any
 
 from promptrails_mock.ids import ksuid, utc_now
 
-__all__ = ["Storage", "IdempotencyScope", "IdempotencyRecord", "Frame", "public"]
+__all__ = ["Frame", "IdempotencyRecord", "IdempotencyScope", "Storage", "public"]
 
 _SCHEMA_VERSION = 1
 
@@ -166,7 +167,7 @@ class Frame:
         return self.event in TERMINAL_EVENTS
 
     def to_sse(self) -> bytes:
-        return f"id: {self.seq}\nevent: {self.event}\ndata: {_dumps(self.data)}\n\n".encode("utf-8")
+        return f"id: {self.seq}\nevent: {self.event}\ndata: {_dumps(self.data)}\n\n".encode()
 
 
 class Storage:
@@ -210,7 +211,8 @@ class Storage:
             self._conn.execute("COMMIT")
 
     def _one(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Row | None:
-        return self._conn.execute(sql, params).fetchone()
+        row: sqlite3.Row | None = self._conn.execute(sql, params).fetchone()
+        return row
 
     def close(self) -> None:
         self._conn.close()
@@ -277,7 +279,10 @@ class Storage:
         }
 
     def session_exists(self, workspace_id: str, session_id: str) -> bool:
-        return self._one("SELECT 1 FROM sessions WHERE workspace_id = ? AND id = ?", (workspace_id, session_id)) is not None
+        return (
+            self._one("SELECT 1 FROM sessions WHERE workspace_id = ? AND id = ?", (workspace_id, session_id))
+            is not None
+        )
 
     def create_session(
         self,
@@ -344,7 +349,9 @@ class Storage:
             ).fetchone()
             if row is None:
                 return False
-            conn.execute("UPDATE executions SET session_pk = NULL, session_id = NULL WHERE session_pk = ?", (row["pk"],))
+            conn.execute(
+                "UPDATE executions SET session_pk = NULL, session_id = NULL WHERE session_pk = ?", (row["pk"],)
+            )
             conn.execute("DELETE FROM feedback WHERE session_pk = ?", (row["pk"],))
             conn.execute("DELETE FROM messages WHERE session_pk = ?", (row["pk"],))
             conn.execute("DELETE FROM sessions WHERE pk = ?", (row["pk"],))
@@ -540,7 +547,9 @@ class Storage:
                     execution_id,
                 ),
             )
-            conn.execute("UPDATE sessions SET updated_at = ? WHERE pk = ?", (assistant_message["created_at"], row["pk"]))
+            conn.execute(
+                "UPDATE sessions SET updated_at = ? WHERE pk = ?", (assistant_message["created_at"], row["pk"])
+            )
         return True
 
     def fail_execution(self, execution_id: str, error_frame: Frame, code: str) -> bool:

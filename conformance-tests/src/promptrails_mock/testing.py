@@ -24,13 +24,14 @@ import os
 import subprocess
 import sys
 import threading
+from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Sequence
+from typing import Any
 
 import httpx
 
-__all__ = ["MockServer", "MockServerError", "DEFAULT_API_KEY"]
+__all__ = ["DEFAULT_API_KEY", "MockServer", "MockServerError"]
 
 DEFAULT_API_KEY = "promptrails-dev-key"
 _LISTENING_PREFIX = "promptrails-mock listening on "

@@ -17,9 +17,10 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any
 from urllib.parse import parse_qsl
 
 import yaml
@@ -39,7 +40,7 @@ from werkzeug.datastructures import Headers, ImmutableMultiDict
 
 from promptrails_mock.errors import ApiError
 
-__all__ = ["Contract", "WireRequest", "WireResponse", "Checked", "StreamChecker", "SseFrame", "parse_sse_block"]
+__all__ = ["Checked", "Contract", "SseFrame", "StreamChecker", "WireRequest", "WireResponse", "parse_sse_block"]
 
 # openapi-core matches the request URL against the document's servers; this one is declared there.
 _HOST_URL = "http://localhost:8080"
@@ -110,7 +111,7 @@ def _describe(error: Any) -> tuple[list[str], str]:
         known = set((getattr(error, "schema", None) or {}).get("properties", {}) or {})
         extra = sorted(name for name in instance if name not in known)
         return [_json_pointer([*base, name]) for name in extra] or [_json_pointer(base)], "is not an allowed field"
-    return [_json_pointer(base)], _message(str(validator), value) or getattr(error, "message", str(error))
+    return [_json_pointer(base)], _message(str(validator), value) or str(getattr(error, "message", error))
 
 
 def _message(validator: str, value: Any) -> str | None:
@@ -162,7 +163,10 @@ def _strict_json(body: bytes) -> Any:
 
 def _load_yaml(path: Path) -> dict[str, Any]:
     with path.open("r", encoding="utf-8") as fh:
-        return yaml.safe_load(fh)
+        document = yaml.safe_load(fh)
+    if not isinstance(document, dict):
+        raise ValueError(f"{path}: not an OpenAPI document")
+    return document
 
 
 class Contract:
@@ -208,7 +212,7 @@ class Contract:
         for pattern in self._patterns:
             item = self.document["paths"][pattern]
             if method.lower() in item and _path_matches(pattern, path):
-                return item[method.lower()]
+                return dict(item[method.lower()])
         return None
 
     # -- requests -------------------------------------------------------------------
@@ -337,7 +341,10 @@ class Contract:
         try:
             self._frame_validator.validate(dict(frame))
         except InvalidSchemaValue as exc:
-            return [f"{_json_pointer(getattr(e, 'absolute_path', [])) or 'frame'}: {e.message}" for e in exc.schema_errors]
+            return [
+                f"{_json_pointer(getattr(e, 'absolute_path', [])) or 'frame'}: {getattr(e, 'message', e)}"
+                for e in exc.schema_errors
+            ]
         except Exception as exc:  # a schema that cannot be evaluated is a violation too
             return [f"frame: {exc}"]
         return []
@@ -348,7 +355,7 @@ def _path_matches(pattern: str, path: str) -> bool:
     path_parts = path.strip("/").split("/")
     if len(pattern_parts) != len(path_parts):
         return False
-    for expected, actual in zip(pattern_parts, path_parts):
+    for expected, actual in zip(pattern_parts, path_parts, strict=True):
         if expected.startswith("{") and expected.endswith("}"):
             if not actual:
                 return False
