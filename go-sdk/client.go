@@ -11,7 +11,7 @@ var apiSettings = settings{
 	envPrefix:      "PROMPTRAILS",
 	defaultBaseURL: "https://api.promptrails.ai",
 	authHeader:     "X-API-Key",
-	userAgent:      "promptrails-go/0.4.0 (go)",
+	userAgent:      "promptrails-go/0.4.0",
 }
 
 // Client is the PromptRails Chat API client. It is safe for concurrent use.

@@ -28,8 +28,9 @@ func TestNewClientReadsEnvironment(t *testing.T) {
 	if got.Get("X-API-Key") != "env-key" {
 		t.Fatalf("X-API-Key = %q, want the env key", got.Get("X-API-Key"))
 	}
-	if ua := got.Get("User-Agent"); !strings.HasPrefix(ua, "promptrails-go/"+Version) {
-		t.Fatalf("User-Agent = %q", ua)
+	// RUNTIME.md: {slug}-{lang}/{version}, nothing after it.
+	if ua := got.Get("User-Agent"); ua != "promptrails-go/"+Version {
+		t.Fatalf("User-Agent = %q, want %q", ua, "promptrails-go/"+Version)
 	}
 }
 

@@ -38,19 +38,19 @@ type ChatMessage struct {
 	// Custom metadata attached to the message.
 	Metadata map[string]any `json:"metadata"`
 	// The tool calls the agent made while producing this message.
-	ToolCalls []ToolCall `json:"tool_calls,omitempty"`
+	ToolCalls []ToolCall `json:"tool_calls"`
 	// The results of those tool calls, in the same order.
-	ToolResults []ToolResult `json:"tool_results,omitempty"`
+	ToolResults []ToolResult `json:"tool_results"`
 	// The model that produced an assistant message.
-	Model *string `json:"model,omitempty"`
+	Model *string `json:"model"`
 	// What producing the message cost, in US dollars.
-	Cost *float64 `json:"cost,omitempty"`
+	Cost *float64 `json:"cost"`
 	// The number of tokens of this message.
 	TokenCount int64 `json:"token_count"`
 	// Prompt tokens spent producing an assistant message.
-	PromptTokens *int64 `json:"prompt_tokens,omitempty"`
+	PromptTokens *int64 `json:"prompt_tokens"`
 	// Completion tokens spent producing an assistant message.
-	CompletionTokens *int64 `json:"completion_tokens,omitempty"`
+	CompletionTokens *int64 `json:"completion_tokens"`
 	// When the message was stored.
 	CreatedAt time.Time `json:"created_at"`
 }
@@ -69,19 +69,19 @@ type ChatReply struct {
 	// Custom metadata attached to the message.
 	Metadata map[string]any `json:"metadata"`
 	// The tool calls the agent made while producing this message.
-	ToolCalls []ToolCall `json:"tool_calls,omitempty"`
+	ToolCalls []ToolCall `json:"tool_calls"`
 	// The results of those tool calls, in the same order.
-	ToolResults []ToolResult `json:"tool_results,omitempty"`
+	ToolResults []ToolResult `json:"tool_results"`
 	// The model that produced an assistant message.
-	Model *string `json:"model,omitempty"`
+	Model *string `json:"model"`
 	// What producing the message cost, in US dollars.
-	Cost *float64 `json:"cost,omitempty"`
+	Cost *float64 `json:"cost"`
 	// The number of tokens of this message.
 	TokenCount int64 `json:"token_count"`
 	// Prompt tokens spent producing an assistant message.
-	PromptTokens *int64 `json:"prompt_tokens,omitempty"`
+	PromptTokens *int64 `json:"prompt_tokens"`
 	// Completion tokens spent producing an assistant message.
-	CompletionTokens *int64 `json:"completion_tokens,omitempty"`
+	CompletionTokens *int64 `json:"completion_tokens"`
 	// When the message was stored.
 	CreatedAt time.Time `json:"created_at"`
 	// The execution that produced the reply.

@@ -26,7 +26,12 @@ Templates read only IR fields and these filters (besides render.py's `wrap`, `li
     comment(text, indent="")    prose as `//` comment lines (wrapped at 80 columns)
     gotype(typeref)             the Go type of a TypeRef (a pointer when nullable)
     field_type(field)           a model/event field's type: pointer when optional or nullable
-    field_tag(field)            its json tag (`omitempty` when optional)
+    field_tag(field, keep_null=True)
+                                its json tag: `omitempty` when optional, except when nullable
+                                (nil encodes as null, keeping the server's explicit nulls);
+                                keep_null=False (models a request can carry): `omitempty`
+                                whenever optional
+    request_models(ir)          schema names of the models reachable from operation inputs
     param_type(field)           a body field in a Params struct: T, *T, or Nullable[T]
                                 when optional and nullable (left out / value / null)
     param_tag(field)            its json tag (`omitzero` when optional)
@@ -129,8 +134,14 @@ def field_type(f: Field) -> str:
     return ("*" + _base(f.type)) if _pointerable(f.type) else _base(f.type)
 
 
-def field_tag(f: Field) -> str:
-    return f'`json:"{f.wire_name}{"" if f.required else ",omitempty"}"`'
+def field_tag(f: Field, keep_null: bool = True) -> str:
+    # A response value re-encodes to what the server sent: an optional nullable
+    # field encodes nil as `null` (the server's explicit null is kept, as the
+    # Python and TypeScript SDKs do), an optional non-nullable one is left out.
+    # keep_null is False for models a request can carry, where nil must keep
+    # meaning "left out" (null would be a value the caller did not give).
+    omit = not f.required and not (keep_null and f.type.nullable)
+    return f'`json:"{f.wire_name}{",omitempty" if omit else ""}"`'
 
 
 def param_type(f: Field) -> str:
@@ -164,20 +175,17 @@ def _refs(t: TypeRef | None) -> list[str]:
     return out + _refs(t.items) + _refs(t.values)
 
 
-def _reachable(ir: IR) -> set[str]:
+def _input_refs(op: Operation) -> list[str]:
     roots: list[str] = []
-    for op in ir.operations:
-        if op.result.kind in ("model", "page"):
-            roots += _refs(op.result.type)
-        if op.body:
-            for f in op.body.fields:
-                roots += _refs(f.type)
-        for p in op.path_params + op.query_params + op.header_params:
-            roots += _refs(p.type)
-    for stream in ir.streams.values():
-        for ev in stream.events:
-            for f in ev.fields:
-                roots += _refs(f.type)
+    if op.body:
+        for f in op.body.fields:
+            roots += _refs(f.type)
+    for p in op.path_params + op.query_params + op.header_params:
+        roots += _refs(p.type)
+    return roots
+
+
+def _closure(ir: IR, roots: list[str]) -> set[str]:
     seen: set[str] = set()
     while roots:
         name = roots.pop()
@@ -192,9 +200,27 @@ def _reachable(ir: IR) -> set[str]:
     return seen
 
 
+def _reachable(ir: IR) -> set[str]:
+    roots: list[str] = []
+    for op in ir.operations:
+        if op.result.kind in ("model", "page"):
+            roots += _refs(op.result.type)
+        roots += _input_refs(op)
+    for stream in ir.streams.values():
+        for ev in stream.events:
+            for f in ev.fields:
+                roots += _refs(f.type)
+    return _closure(ir, roots)
+
+
 def emitted_models(ir: IR) -> list[Model]:
     reach = _reachable(ir)
     return [m for name, m in ir.models.items() if name in reach]
+
+
+def request_models(ir: IR) -> set[str]:
+    """The schema names of the models reachable from an operation's inputs."""
+    return _closure(ir, [name for op in ir.operations for name in _input_refs(op)])
 
 
 def emitted_enums(ir: IR) -> list[Any]:
@@ -345,6 +371,7 @@ class GoTarget:
         env = make_env(TEMPLATES, {
             "gostr": gostr, "comment": comment, "gotype": gotype, "field_type": field_type,
             "field_tag": field_tag, "param_type": param_type, "param_tag": param_tag,
+            "request_models": request_models,
             "input_type": input_type, "input_is_ptr": input_is_ptr, "emitted_models": emitted_models,
             "emitted_enums": emitted_enums, "params_structs": params_structs, "has_params": has_params,
             "params_required": params_required, "result_type": result_type, "path_args": path_args,

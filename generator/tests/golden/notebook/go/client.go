@@ -11,7 +11,7 @@ var apiSettings = settings{
 	envPrefix:      "NOTEBOOK",
 	defaultBaseURL: "https://api.notebook.test",
 	authHeader:     "X-Notebook-Token",
-	userAgent:      "notebook-go/0.0.1 (go)",
+	userAgent:      "notebook-go/0.0.1",
 }
 
 // Client is the Notebook API client. It is safe for concurrent use.

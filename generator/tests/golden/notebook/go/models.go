@@ -30,7 +30,7 @@ type Note struct {
 	// The title.
 	Title string `json:"title"`
 	// The text.
-	Body *string `json:"body,omitempty"`
+	Body *string `json:"body"`
 	// Tags.
 	Tags []string `json:"tags"`
 	// How urgent a note is.
