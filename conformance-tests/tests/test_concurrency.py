@@ -61,3 +61,26 @@ def test_sessions_run_side_by_side(client: httpx.Client, make_session: Callable[
     for session, frames in zip(sessions, results, strict=True):
         assert frames[-1]["event"] == "done"
         assert frames[-1]["data"]["output"].startswith(f"A story about {session['id']}:")
+
+
+def test_deleting_a_session_fails_its_running_and_queued_runs(
+    client: httpx.Client, make_session: Callable[..., dict[str, Any]]
+) -> None:
+    session = make_session("slow", metadata={"delay_ms": 100})
+    url = f"{API}/chat/sessions/{session['id']}/messages/stream"
+    with client.stream("POST", url, json={"content": "running"}) as running:
+        first = FrameReader(running)
+        assert first.read(1)[0]["event"] == "execution"
+        with client.stream("POST", url, json={"content": "queued"}) as queued:
+            second = FrameReader(queued)
+            assert second.read(1)[0]["event"] == "execution"  # accepted, waiting for the first run
+            assert client.delete(f"{API}/chat/sessions/{session['id']}").status_code == 204
+            queued_frames = second.read()
+        running_frames = first.read()
+    assert running_frames[-1]["event"] == "error"
+    assert running_frames[-1]["data"]["code"] == "session_deleted"
+    assert [f["event"] for f in queued_frames] == ["error"]
+    assert queued_frames[0]["data"] == {
+        "message": "The chat session was deleted before the run started.",
+        "code": "session_deleted",
+    }

@@ -132,3 +132,11 @@ def test_violations_endpoint_shape(srv: MockServer) -> None:
     with httpx.Client(base_url=srv.base_url) as control:
         body = control.get("/__mock/violations").json()
     assert body["data"] == [] and isinstance(body["meta"]["total"], int)
+
+
+def test_request_log_keeps_the_first_64_kib_of_a_body(srv: MockServer, client: httpx.Client) -> None:
+    big = {"agent_id": "echo", "title": "t" * 100_000}
+    assert_error(client.post(f"{API}/chat/sessions", json=big), 400, "validation_error")
+    entry = srv.requests(method="POST", path=f"{API}/chat/sessions")[-1]
+    assert entry["body_truncated"] is True and len(entry["body"]) == 64 * 1024
+    assert entry["body"].startswith('{"agent_id":"echo"')

@@ -199,7 +199,13 @@ class FaultBook:
 
 
 class RequestLog:
-    """Every API request received (not the control API's), oldest first."""
+    """Every API request received (not the control API's), oldest first.
+
+    Keeps the last ``limit`` requests; a body is kept up to ``BODY_LIMIT`` characters
+    (``body_truncated`` says when it was cut).
+    """
+
+    BODY_LIMIT = 64 * 1024
 
     def __init__(self, limit: int = 10_000) -> None:
         self._entries: list[dict[str, Any]] = []
@@ -230,6 +236,7 @@ class RequestLog:
             "query_string": query_string,
             "headers": merged,
             "body": None,
+            "body_truncated": False,
             "status": None,
             "outcome": None,
             "handler_status": None,
@@ -239,6 +246,13 @@ class RequestLog:
         if len(self._entries) > self._limit:
             del self._entries[: len(self._entries) - self._limit]
         return entry
+
+    def set_body(self, entry: dict[str, Any], body: bytes) -> None:
+        text = body.decode("utf-8", "replace") if body else None
+        if text is not None and len(text) > self.BODY_LIMIT:
+            entry["body"], entry["body_truncated"] = text[: self.BODY_LIMIT], True
+        else:
+            entry["body"] = text
 
     def list(self, method: str | None = None, path: str | None = None) -> list[dict[str, Any]]:
         pattern = glob_to_regex(path) if path else None

@@ -164,7 +164,7 @@ class _Exchange:
         if outcome == "too_large":
             await self._too_large(limit)
             return
-        self.entry["body"] = body.decode("utf-8", "replace") if body else None
+        self.state.requests.set_body(self.entry, body)
         self.wire_request.body = body or None
         if fault is not None and fault.action == "status":
             await self._send_fault_status(fault)
