@@ -111,6 +111,52 @@ def test_delay_ms_from_message_metadata_then_session_metadata() -> None:
     assert {s.delay for s in capped.steps} == {10.0}
 
 
+def test_extra_token_usage_from_message_metadata_then_session_metadata() -> None:
+    from_message = script_for(
+        "thinker",
+        AgentInput(
+            "x",
+            metadata={"extra_token_usage": {"cached_tokens": 2, "reasoning_tokens": 0}},
+            session_metadata={"extra_token_usage": {"cached_tokens": 9}},
+        ),
+        SETTINGS,
+    ).outcome
+    from_session = script_for(
+        "storyteller", AgentInput("x", session_metadata={"extra_token_usage": {"cached_tokens": 9}}), SETTINGS
+    ).outcome
+    assert isinstance(from_message, Reply) and isinstance(from_session, Reply)
+    assert list(from_message.token_usage.items()) == [
+        ("prompt_tokens", 1),
+        ("completion_tokens", 8),
+        ("total_tokens", 9),
+        ("cached_tokens", 2),
+        ("reasoning_tokens", 0),
+    ]
+    assert from_session.token_usage["cached_tokens"] == 9
+    plain = script_for("echo", AgentInput("x"), SETTINGS).outcome
+    assert isinstance(plain, Reply) and set(plain.token_usage) == {"prompt_tokens", "completion_tokens", "total_tokens"}
+
+
+def test_extra_token_usage_keeps_only_new_non_negative_integer_counters() -> None:
+    metadata = {
+        "extra_token_usage": {
+            "total_tokens": 100,
+            "prompt_tokens": 7,
+            "negative": -1,
+            "fraction": 1.5,
+            "flag": True,
+            "text": "3",
+            "": 4,
+            "kept": 3,
+        }
+    }
+    reply = script_for("echo", AgentInput("Hello!", metadata=metadata), SETTINGS).outcome
+    assert isinstance(reply, Reply)
+    assert reply.token_usage == {"prompt_tokens": 1, "completion_tokens": 3, "total_tokens": 4, "kept": 3}
+    not_an_object = script_for("echo", AgentInput("x", metadata={"extra_token_usage": [1]}), SETTINGS).outcome
+    assert isinstance(not_an_object, Reply) and "kept" not in not_an_object.token_usage
+
+
 def test_prompt_tokens_count_the_history() -> None:
     history = [HistoryItem("user", "one two"), HistoryItem("assistant", "You said: one two")]
     reply = script_for("echo", AgentInput("three", history), SETTINGS).outcome

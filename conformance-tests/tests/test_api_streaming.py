@@ -47,6 +47,26 @@ def test_wire_format_of_the_echo_stream(client: httpx.Client, make_session: Call
     assert client.get(f"{API}/executions/{execution_id}").json()["data"]["last_event_id"] == "4"
 
 
+def test_extra_token_usage_counters_reach_the_done_frame_and_the_execution(
+    client: httpx.Client, make_session: Callable[..., dict[str, Any]]
+) -> None:
+    session = make_session("echo", metadata={"extra_token_usage": {"reasoning_tokens": 7}})
+    extra = {"cached_tokens": 2, "audio_tokens": 0}
+    frames = parse_sse(stream(client, session["id"], "Hello!", metadata={"extra_token_usage": extra}).text)
+    usage = {"prompt_tokens": 1, "completion_tokens": 3, "total_tokens": 4, **extra}
+    assert frames[-1]["event"] == "done" and frames[-1]["data"]["token_usage"] == usage
+    execution = client.get(f"{API}/executions/{frames[0]['data']['execution_id']}").json()["data"]
+    assert execution["token_usage"] == usage
+    reply = client.post(f"{API}/chat/sessions/{session['id']}/messages", json={"content": "again"}).json()["data"]
+    execution = client.get(f"{API}/executions/{reply['execution_id']}").json()["data"]
+    assert execution["token_usage"] == {
+        "prompt_tokens": 1 + 3 + 1,
+        "completion_tokens": 3,
+        "total_tokens": 8,
+        "reasoning_tokens": 7,
+    }, "the session's metadata when the message has none"
+
+
 def test_thinker_stream(client: httpx.Client, make_session: Callable[..., dict[str, Any]]) -> None:
     session = make_session("thinker")
     frames = parse_sse(stream(client, session["id"], "What is 2 plus 2?").text)

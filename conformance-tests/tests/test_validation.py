@@ -170,8 +170,12 @@ async def _off_contract(request: Request) -> Response:
     return Response("anything goes", media_type="text/plain")
 
 
-def _exchange(strict: bool, method: str, path: str, **kwargs: Any) -> tuple[httpx.Response, MockState]:
+def _exchange(
+    strict: bool, method: str, path: str, faults: tuple[dict[str, Any], ...] = (), **kwargs: Any
+) -> tuple[httpx.Response, MockState]:
     state = MockState(Settings(spec_path=SPEC_PATH, strict=strict))
+    for fault in faults:
+        state.faults.add(parse_fault(fault))
     app = Starlette(
         routes=[
             Route("/api/v1/chat/sessions", _bad_list, methods=["GET"]),
@@ -223,3 +227,30 @@ def test_routes_outside_the_contract_are_not_validated() -> None:
     assert response.status_code == 200 and response.text == "anything goes"
     assert state.violations.list() == []
     assert state.requests.list(path="/elsewhere")[0]["status"] == 200
+
+
+def test_frames_around_injected_ones_are_still_validated_and_injected_ones_never() -> None:
+    injected = "id: x\nevent: citation\ndata: {not json\n\n"
+    fault = {"action": "inject_frames", "path": "/api/v1/executions/*/stream", "after_frames": 1, "frames": [injected]}
+    response, state = _exchange(False, "GET", "/api/v1/executions/e/stream", faults=(fault,))
+    assert response.status_code == 200
+    assert response.text == (
+        sse((1, "execution", {"execution_id": "e", "user_message_id": "u"})).decode()
+        + injected
+        + sse((2, "mystery", {"x": 1})).decode()
+    )
+    errors = [e for v in state.violations.list() for e in v["errors"]]
+    assert any("mystery" in e for e in errors), "the real frame after the injected one is checked"
+    assert "stream ends without a terminal frame" in errors
+    assert not any("citation" in e or "frame id" in e or "not JSON" in e or "does not follow" in e for e in errors), (
+        errors
+    )
+
+
+def test_reformatted_frames_are_validated_as_the_app_wrote_them() -> None:
+    fault = {"action": "reformat_stream", "line_endings": "cr", "chunk_bytes": 3}
+    response, state = _exchange(False, "GET", "/api/v1/executions/e/stream", faults=(fault,))
+    assert "\n" not in response.text and response.text.count("\r\r") == 2
+    errors = [e for v in state.violations.list() for e in v["errors"]]
+    assert any("mystery" in e for e in errors) and "stream ends without a terminal frame" in errors
+    assert not any("inside a frame" in e or "unexpected field" in e for e in errors), errors

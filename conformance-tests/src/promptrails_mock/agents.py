@@ -27,6 +27,11 @@ Pauses: every agent pauses before each frame; ``delay_ms`` (a number >= 0, at mo
 10000) in the message metadata, or else in the session metadata, sets that pause
 for any agent.
 Tokens are whitespace-separated words: prompt = history + input, completion = reply.
+Extra counters: ``extra_token_usage`` (an object of counter names to integers >= 0)
+in the message metadata, or else in the session metadata, adds those counters to
+the run's ``token_usage`` (TokenUsage allows more integer counters) for any agent
+that completes; entries naming a standard counter or not holding an integer >= 0
+are ignored.
 """
 
 from __future__ import annotations
@@ -67,6 +72,7 @@ FAULTY_CODE = "agent_failed"
 
 _PROMPT_PRICE = 0.000001
 _COMPLETION_PRICE = 0.000002
+_STANDARD_COUNTERS = frozenset({"prompt_tokens", "completion_tokens", "total_tokens"})
 
 
 @dataclass(frozen=True)
@@ -112,13 +118,16 @@ class Reply:
     cost: float
     tool_calls: list[dict[str, Any]] | None = None
     tool_results: list[dict[str, Any]] | None = None
+    extra_usage: tuple[tuple[str, int], ...] = ()
 
     @property
     def token_usage(self) -> dict[str, int]:
+        """The standard counters, then the extra ones (``extra_token_usage``) in the order given."""
         return {
             "prompt_tokens": self.prompt_tokens,
             "completion_tokens": self.completion_tokens,
             "total_tokens": self.prompt_tokens + self.completion_tokens,
+            **dict(self.extra_usage),
         }
 
 
@@ -163,11 +172,29 @@ def _delay(agent: str, given: AgentInput, settings: AgentSettings) -> float:
     return settings.slow_delay if agent == "slow" else settings.frame_delay
 
 
+def _extra_usage(given: AgentInput) -> tuple[tuple[str, int], ...]:
+    """``extra_token_usage`` from the message metadata, or else the session's: valid entries only."""
+    for source in (given.metadata, given.session_metadata):
+        value = source.get("extra_token_usage") if isinstance(source, Mapping) else None
+        if isinstance(value, Mapping):
+            return tuple(
+                (name, count)
+                for name, count in value.items()
+                if isinstance(name, str)
+                and name
+                and name not in _STANDARD_COUNTERS
+                and isinstance(count, int)
+                and not isinstance(count, bool)
+                and count >= 0
+            )
+    return ()
+
+
 def _reply(agent: str, given: AgentInput, output: str, **tools: Any) -> Reply:
     prompt = sum(count_tokens(item.content) for item in given.history) + count_tokens(given.content)
     completion = count_tokens(output)
     cost = round(prompt * _PROMPT_PRICE + completion * _COMPLETION_PRICE, 8)
-    return Reply(output, f"mock-{agent}-1", prompt, completion, cost, **tools)
+    return Reply(output, f"mock-{agent}-1", prompt, completion, cost, extra_usage=_extra_usage(given), **tools)
 
 
 def _content(deltas: Sequence[str], delay: float) -> list[Step]:

@@ -11,7 +11,13 @@ character), and does one of:
 * ``cut_stream``: send the response head and ``after_frames`` frames of an
   event stream, then drop the connection (the run goes on in the background);
 * ``delay``: wait ``seconds`` before handling; ``between_frames`` seconds
-  between two frames of an event stream.
+  between two frames of an event stream;
+* ``inject_frames``: write ``frames`` (raw Server-Sent Events text, outside the
+  contract, never validated) into an event stream right after its
+  ``after_frames``-th real frame (at its end if it has fewer);
+* ``reformat_stream``: send an event stream's frames with other
+  ``line_endings`` (``crlf``, ``cr``) and/or in writes of at most
+  ``chunk_bytes`` bytes (each write its own HTTP chunk).
 
 The control API itself (no API key, outside the contract) is documented in
 conformance-tests/README.md and wrapped by :mod:`promptrails_mock.testing`.
@@ -50,14 +56,20 @@ __all__ = [
 
 logger = logging.getLogger("promptrails_mock.violations")
 
-ACTIONS = ("status", "reset", "cut_stream", "delay")
+ACTIONS = ("status", "reset", "cut_stream", "delay", "inject_frames", "reformat_stream")
 _FAULT_KEYS = {
     "status": {"status", "headers", "body"},
     "reset": {"when"},
     "cut_stream": {"after_frames"},
     "delay": {"seconds", "between_frames"},
+    "inject_frames": {"after_frames", "frames"},
+    "reformat_stream": {"line_endings", "chunk_bytes"},
 }
 _COMMON_KEYS = {"action", "method", "path", "count"}
+
+MAX_INJECTED_FRAMES = 100
+MAX_INJECTED_BYTES = 1024 * 1024
+LINE_ENDINGS = {"lf": b"\n", "crlf": b"\r\n", "cr": b"\r"}
 
 
 def glob_to_regex(pattern: str) -> re.Pattern[str]:
@@ -96,6 +108,9 @@ class Fault:
     after_frames: int | None = None
     seconds: float | None = None
     between_frames: float | None = None
+    frames: list[str] | None = None
+    line_endings: str | None = None
+    chunk_bytes: int | None = None
     hits: int = 0
 
     def matches(self, method: str, path: str) -> bool:
@@ -121,6 +136,21 @@ def _integer(spec: Mapping[str, Any], name: str, default: int, *, minimum: int, 
     if isinstance(value, bool) or not isinstance(value, int) or not minimum <= value <= maximum:
         raise ValueError(f"{name} must be an integer from {minimum} to {maximum}")
     return value
+
+
+def _frames(value: Any) -> list[str]:
+    """The ``frames`` of an ``inject_frames`` fault: 1 to 100 non-empty strings, at most 1 MiB of UTF-8 in all."""
+    if not isinstance(value, list) or not 1 <= len(value) <= MAX_INJECTED_FRAMES:
+        raise ValueError(f"frames must be a list of 1 to {MAX_INJECTED_FRAMES} strings (raw event-stream text)")
+    if not all(isinstance(frame, str) and frame for frame in value):
+        raise ValueError("every frame must be a non-empty string (raw event-stream text)")
+    try:
+        size = sum(len(frame.encode("utf-8")) for frame in value)
+    except UnicodeEncodeError:
+        raise ValueError("frames must be valid Unicode text (no lone surrogates)") from None
+    if size > MAX_INJECTED_BYTES:
+        raise ValueError(f"frames must hold at most {MAX_INJECTED_BYTES} bytes of UTF-8 in all")
+    return list(value)
 
 
 def parse_fault(spec: Any) -> Fault:
@@ -161,6 +191,16 @@ def parse_fault(spec: Any) -> Fault:
         fault.when = when
     elif action == "cut_stream":
         fault.after_frames = _integer(spec, "after_frames", 1, minimum=0, maximum=1_000_000)
+    elif action == "inject_frames":
+        fault.after_frames = _integer(spec, "after_frames", 1, minimum=0, maximum=1_000_000)
+        fault.frames = _frames(spec.get("frames"))
+    elif action == "reformat_stream":
+        line_endings = spec.get("line_endings", "crlf")
+        if line_endings not in LINE_ENDINGS:
+            raise ValueError(f"line_endings must be one of {', '.join(LINE_ENDINGS)}")
+        fault.line_endings = line_endings
+        if spec.get("chunk_bytes") is not None:
+            fault.chunk_bytes = _integer(spec, "chunk_bytes", 1, minimum=1, maximum=1_000_000)
     else:
         fault.seconds = _number(spec, "seconds", 1.0, maximum=300)
         if "between_frames" in spec:

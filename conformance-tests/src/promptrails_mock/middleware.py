@@ -10,6 +10,13 @@ own ``send`` to reach the connection). For every request it:
    against openapi.yaml (JSON bodies whole, event streams frame by frame). A
    violation is logged, counted, and in strict mode answered as a 500 (or, once
    a stream has started, by dropping the connection).
+
+Stream faults act on the wire, after validation: the frames the app produced are
+checked as the app wrote them, then ``reformat_stream`` changes their line endings
+and splits them into smaller writes; ``inject_frames`` writes its raw frames
+between them without showing them to the checker (they are deliberately outside
+the contract, so they are never counted as violations, and the checks of the
+real frames around them, ids consecutive included, are unaffected).
 """
 
 from __future__ import annotations
@@ -25,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from promptrails_mock.errors import error_body
-from promptrails_mock.faults import Fault
+from promptrails_mock.faults import LINE_ENDINGS, Fault
 from promptrails_mock.ids import ksuid
 from promptrails_mock.validation import Contract, StreamChecker
 
@@ -292,6 +299,7 @@ class _Tap:
         self.chunks: list[bytes] = []
         self.checker: StreamChecker | None = None
         self.frames_sent = 0
+        self.injected = False
         self.finished = False
 
     @property
@@ -393,6 +401,8 @@ class _Tap:
         x.entry["outcome"] = "answered"
         if self._action == "cut_stream" and self.fault is not None and self.fault.after_frames == 0:
             await x._abort("cut")
+        elif self._action == "inject_frames" and self.fault is not None and self.fault.after_frames == 0:
+            await self._inject()
 
     async def _stream_body(self, body: bytes, more: bool) -> None:
         x = self.x
@@ -405,7 +415,7 @@ class _Tap:
                     return
             if self._action == "delay" and self.fault is not None and self.fault.between_frames and self.frames_sent:
                 await asyncio.sleep(self.fault.between_frames)
-            await x.raw_send({"type": "http.response.body", "body": frame.raw, "more_body": True})
+            await self._write(frame.raw)
             self.frames_sent += 1
             if (
                 self._action == "cut_stream"
@@ -414,12 +424,39 @@ class _Tap:
             ):
                 await x._abort("cut")
                 return
+            if (
+                self._action == "inject_frames"
+                and self.fault is not None
+                and self.frames_sent >= (self.fault.after_frames or 0)
+            ):
+                await self._inject()
         if not more:
             self.finished = True
             errors = self.checker.finish()
             if errors and x.in_contract:
                 x.violation(self.status, errors)
+            if self._action == "inject_frames":
+                await self._inject()  # the stream had fewer real frames than after_frames
             await x.raw_send({"type": "http.response.body", "body": b"", "more_body": False})
+
+    async def _write(self, raw: bytes) -> None:
+        """Send one real frame, as ``reformat_stream`` says (the app writes LF line ends; JSON data has none)."""
+        fault = self.fault
+        if self._action != "reformat_stream" or fault is None:
+            await self.x.raw_send({"type": "http.response.body", "body": raw, "more_body": True})
+            return
+        raw = raw.replace(b"\n", LINE_ENDINGS[fault.line_endings or "lf"])
+        size = fault.chunk_bytes or len(raw)
+        for start in range(0, len(raw), size):
+            await self.x.raw_send({"type": "http.response.body", "body": raw[start : start + size], "more_body": True})
+
+    async def _inject(self) -> None:
+        """Write the ``inject_frames`` fault's frames, verbatim, one write each, once per response."""
+        if self.injected or self.fault is None or self.x.dead:
+            return
+        self.injected = True
+        for frame in self.fault.frames or []:
+            await self.x.raw_send({"type": "http.response.body", "body": frame.encode("utf-8"), "more_body": True})
 
     async def app_returned(self) -> None:
         """The app returned; anything it left unsent is not our problem, but a missing answer is."""
