@@ -178,6 +178,11 @@ func wireError(err error) map[string]any {
 		out["details"] = details
 	case errors.As(err, &stream):
 		out["kind"], out["message"] = "stream", stream.Error()
+		// The offending frame's raw data; Go cannot tell an empty one from none.
+		out["data"] = nil
+		if stream.Data != "" {
+			out["data"] = stream.Data
+		}
 	case errors.As(err, &connection):
 		out["kind"], out["message"] = "connection", connection.Error()
 	case errors.As(err, &base):

@@ -84,7 +84,7 @@ def wire_error(exc: BaseException) -> dict[str, Any]:
             "details": wire(exc.details),
         }
     if isinstance(exc, StreamError):
-        return {**base, "kind": "stream", "message": str(exc)}
+        return {**base, "kind": "stream", "message": str(exc), "data": exc.data}
     if isinstance(exc, APIConnectionError):
         return {**base, "kind": "connection", "message": str(exc)}
     if isinstance(exc, PromptRailsError):

@@ -84,7 +84,7 @@ function wireError(err) {
       details: err.details ?? null,
     };
   }
-  if (err instanceof StreamError) return { ...base, kind: 'stream', message: err.message };
+  if (err instanceof StreamError) return { ...base, kind: 'stream', message: err.message, data: err.data ?? null };
   if (err instanceof APIConnectionError) return { ...base, kind: 'connection', message: err.message };
   if (err instanceof PromptRailsError) return { ...base, kind: 'unclassified', message: err.message };
   return { ...base, kind: 'foreign', message: `${base.class}: ${base.display}` };
