@@ -278,5 +278,27 @@ def test_frames_without_own_id_are_not_taken_for_replays(client: PromptRails, mo
     body += b'event: done\ndata: {"output":"ab","token_usage":{"prompt_tokens":1,"completion_tokens":1,"total_tokens":2},"time":0}\n\n'
     mock.post(STREAM).mock(return_value=sse(body))
     events = list(client.chat.send_message_stream("s1", content="Hi"))
-    assert [e.event_id for e in events] == ["1", "1", "1", "1"]
+    # An event's id is its frame's own `id:` line (None without one), as in every SDK.
+    assert [e.event_id for e in events] == ["1", None, None, None]
     assert "".join(e.content for e in events if isinstance(e, ContentEvent)) == "ab"
+
+
+def test_frame_without_id_keeps_last_event_id_for_resume(client: PromptRails, mock: respx.MockRouter) -> None:
+    body = frames(*RUN[:2]) + b'event: citation\ndata: {"x":1}\n\n'
+    mock.post(STREAM).mock(return_value=sse(BrokenStream([body], httpx.RemoteProtocolError("peer closed"))))
+    resume = mock.get(RESUME).mock(return_value=sse(frames(*RUN[2:])))
+    events = list(client.chat.send_message_stream("s1", content="Hi"))
+    assert [e.event_id for e in events] == ["1", "2", None, "3", "4", "5", "6", "7"]
+    assert events[2] == UnknownEvent(event="citation", data='{"x":1}', event_id=None)
+    assert resume.calls[0].request.headers["last-event-id"] == "2"
+
+
+def test_resume_parameters_come_from_the_first_event_that_has_them(client: PromptRails, mock: respx.MockRouter) -> None:
+    # An unknown event before `execution` carries no execution id: the stream must still
+    # learn it from `execution` and resume after a drop.
+    body = b'id: 0\nevent: hello\ndata: {}\n\n' + frames(*RUN[:3])
+    mock.post(STREAM).mock(return_value=sse(BrokenStream([body], httpx.RemoteProtocolError("peer closed"))))
+    resume = mock.get(RESUME).mock(return_value=sse(frames(*RUN[3:])))
+    events = list(client.chat.send_message_stream("s1", content="Hi"))
+    assert [e.event_id for e in events] == ["0", "1", "2", "3", "4", "5", "6", "7"]
+    assert resume.calls[0].request.headers["last-event-id"] == "3"

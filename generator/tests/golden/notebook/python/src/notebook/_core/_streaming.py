@@ -62,7 +62,7 @@ class UnknownEvent:
 
 @dataclass(frozen=True)
 class ResumeSpec:
-    """How to reconnect: `params` are read from the first event's fields (or given by the
+    """How to reconnect: `params` are read from the first event that has them (or given by the
     call that opened the stream); `build(params, last_event_id)` returns the request."""
 
     params: tuple[str, ...]
@@ -96,7 +96,9 @@ class StreamSpec(Generic[EventT, ResultT]):
 
     def decode(self, sse: ServerSentEvent) -> EventT | UnknownEvent:
         name = sse.event or "message"
-        event_id = sse.id or None
+        # An event's id is its frame's own `id:` line; a frame without one has none, even
+        # though the connection's last event ID (used for `Last-Event-ID`) carries over.
+        event_id = (sse.id or None) if getattr(sse, "own_id", True) else None
         decoder = self.decoders.get(name)
         if decoder is None:
             return UnknownEvent(event=name, data=sse.data or "", event_id=event_id)
@@ -163,7 +165,9 @@ class _State:
             self.delivered.add(frame.id)
         if frame.id:
             self.last_id = frame.id
-        if self.count == 0 and self.spec.resume is not None:
+        if self.spec.resume is not None and len(self.params) < len(self.spec.resume.params):
+            # The resume parameters come from the first event that carries them (normally
+            # the first event; an unknown event before it carries nothing).
             for name in self.spec.resume.params:
                 value = getattr(event, name, None)
                 if name not in self.params and isinstance(value, str) and value:
