@@ -278,3 +278,66 @@ test('stream: CRLF and byte-split frames from the network still dispatch', async
   const events = await collect(client.chat.sendMessageStream('ses_1', { content: 'x' }));
   assert.equal(events.length, 7);
 });
+
+test('resume: the execution id comes from the first event that carries it, not from the first event', async () => {
+  // Before `execution`: an unknown event without an id, then a known event lacking the resume fields.
+  const first = [
+    'event: citation\ndata: {"x":1}\n\n',
+    frame(1, 'thinking', { content: 'Hmm.' }),
+    frame(2, 'execution', { execution_id: 'ex_9', user_message_id: 'msg_u' }),
+    frame(3, 'content', { content: 'a' }),
+  ];
+  const done = frame(5, 'done', { output: 'ab', token_usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 }, time: 0.1 });
+  const { client, calls } = setup(
+    sse({ chunks: first, then: 'error' }),
+    sse({ chunks: [frame(3, 'content', { content: 'a' }), frame(4, 'content', { content: 'b' }), done] }),
+  );
+  const events = await collect(client.chat.sendMessageStream('ses_1', { content: 'x' }));
+  assert.deepEqual(events.map((e) => e.type), ['unknown', 'thinking', 'execution', 'content', 'content', 'done']);
+  assert.deepEqual(events.map((e) => e.eventId), [undefined, '1', '2', '3', '4', '5']);
+  assert.equal(calls.length, 2);
+  assert.equal(calls[1]!.method, 'GET');
+  assert.equal(calls[1]!.url.pathname, '/api/v1/executions/ex_9/stream');
+  assert.equal(calls[1]!.headers['last-event-id'], '3');
+});
+
+test('resume: a cut before any event carrying the execution id still raises (nothing to resume from)', async () => {
+  const { client, calls } = setup(
+    sse({ chunks: ['event: citation\ndata: {}\n\n', frame(1, 'thinking', { content: 'Hmm.' })], then: 'error' }),
+    sse({ chunks: RUN }),
+  );
+  await assert.rejects(collect(client.chat.sendMessageStream('ses_1', { content: 'x' })), APIConnectionError);
+  assert.equal(calls.length, 1);
+});
+
+test('resume: a frame without an id has eventId undefined, is never skipped as a repeat, and Last-Event-ID keeps the last id seen', async () => {
+  const citation = frame(null, 'citation', '{"x":1}');
+  const done = frame(4, 'done', { output: 'abc', token_usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 }, time: 0.1 });
+  const { client, calls } = setup(
+    // The id-less frame follows frame 2: it must not inherit id 2 (and be skipped as its repeat).
+    sse({ chunks: [RUN[0]!, frame(2, 'content', { content: 'a' }), citation], then: 'error' }),
+    // On resume: frame 2 is replayed (skipped); the id-less frames, even identical ones, are delivered.
+    sse({ chunks: [frame(2, 'content', { content: 'a' }), citation, citation, frame(3, 'content', { content: 'b' }), frame(null, 'content', { content: 'c' })], then: 'error' }),
+    sse({ chunks: [done] }),
+  );
+  const events = await collect(client.chat.sendMessageStream('ses_1', { content: 'x' }));
+  assert.deepEqual(
+    events.map((e) => [e.type, e.eventId]),
+    [
+      ['execution', '1'],
+      ['content', '2'],
+      ['unknown', undefined],
+      ['unknown', undefined],
+      ['unknown', undefined],
+      ['content', '3'],
+      ['content', undefined],
+      ['done', '4'],
+    ],
+  );
+  assert.deepEqual(events[2], { type: 'unknown', event: 'citation', data: '{"x":1}', eventId: undefined });
+  assert.equal(calls.length, 3);
+  assert.deepEqual(calls.slice(1).map((c) => [c.url.pathname, c.headers['last-event-id']]), [
+    ['/api/v1/executions/ex_1/stream', '2'],
+    ['/api/v1/executions/ex_1/stream', '3'],
+  ]);
+});

@@ -216,9 +216,9 @@ export class Chat {
     };
     return this.#client.stream(request, options, {
       ...E.ChatStreamFrameSpec,
-      resume: (first) =>
-        first.type === 'execution'
-          ? { method: 'get', path: `/api/v1/executions/${pathParam('executionId', first.executionId)}/stream` }
+      resume: (event) =>
+        event.type === 'execution'
+          ? { method: 'get', path: `/api/v1/executions/${pathParam('executionId', event.executionId)}/stream` }
           : undefined,
       lastEventIdHeader: 'Last-Event-ID',
     });

@@ -19,7 +19,7 @@ Templates read only IR fields and these filters (besides render.py's common ones
     ts_str(value)             a single-quoted TypeScript string literal
     ts_doc(text, indent)      a JSDoc block (or nothing for empty text), indented
     ts_path(op, prefix)       the request path as a TS template literal, path params checked and encoded
-                              (read from `prefix + name`, e.g. `first.` for a resume route)
+                              (read from `prefix + name`, e.g. `event.` for a resume route)
     ts_key(name)              a property key, quoted only when it is not an identifier
     public_models(ir)         the models the SDK exposes (envelopes and event frames left out)
     unique_params(resource)   the resource's operations, one per distinct params type
@@ -27,7 +27,9 @@ Templates read only IR fields and these filters (besides render.py's common ones
     params_required(op)       whether that params object is required
     resume_of(op)             for a streaming operation: its resume route (RUNTIME.md: the streaming
                               operation with a last_event_id header whose path params are fields of
-                              the stream's first event), as {op, first, bindings, header}, or None
+                              the event union's first member, e.g. `execution`), as
+                              {op, first, bindings, header}, or None. The runtime asks each
+                              delivered event in turn and resumes from the first of that type.
     utils_imports(resource)   the runtime helpers (core/utils.ts) the resource's methods use
     success_event(stream)     the stream's first terminal event (the run succeeded); None if none
     failure_events(stream)    the other terminal events (the run failed)

@@ -29,8 +29,13 @@ export interface StreamSpec<E> {
   isTerminal: (event: E) => boolean;
   /** A terminal event that reports a failed run (the aggregating helpers throw on it). */
   isFailure: (event: E) => boolean;
-  /** From the first event, the request that resumes this run, when the API has one. */
-  resume?: ((first: E) => RequestSpec | undefined) | undefined;
+  /**
+   * The request that resumes this run, when the API has one and `event` carries its
+   * parameters (e.g. the execution id of an `execution` event); undefined otherwise. Asked of
+   * each delivered event until one answers, so events before it (unknown ones included) do
+   * not make the stream unresumable.
+   */
+  resume?: ((event: E) => RequestSpec | undefined) | undefined;
   /** The header carrying the last event id on resume (e.g. `Last-Event-ID`). */
   lastEventIdHeader?: string | undefined;
   /** The largest event accepted, in characters (default 16 MiB). */
@@ -133,10 +138,10 @@ export class Stream<E, F = E> implements AsyncIterable<E> {
                 lastId = id;
               }
               failures = 0;
-              if (!anyDelivered) {
-                anyDelivered = true;
-                resumeRequest = spec.resume?.(event);
-              }
+              anyDelivered = true;
+              // The resume parameters come from the first event that carries them, which need
+              // not be the first event of the stream.
+              resumeRequest ??= spec.resume?.(event);
               yield event;
               if (spec.isTerminal(event)) return;
             }
