@@ -7,7 +7,7 @@ type ExecutionEvent struct {
 	ExecutionID string `json:"execution_id"`
 	// The stored user message.
 	UserMessageID string `json:"user_message_id"`
-	// EventID is the frame's id ("" if it has none).
+	// EventID is the frame's own id ("" if it had no id line).
 	EventID string `json:"-"`
 }
 
@@ -20,7 +20,7 @@ func (*ExecutionEvent) isEvent()          {}
 type ThinkingEvent struct {
 	// The reasoning text.
 	Content string `json:"content"`
-	// EventID is the frame's id ("" if it has none).
+	// EventID is the frame's own id ("" if it had no id line).
 	EventID string `json:"-"`
 }
 
@@ -34,7 +34,7 @@ type ToolStartEvent struct {
 	ID string `json:"id"`
 	// The tool's name.
 	Name string `json:"name"`
-	// EventID is the frame's id ("" if it has none).
+	// EventID is the frame's own id ("" if it had no id line).
 	EventID string `json:"-"`
 }
 
@@ -50,7 +50,7 @@ type ToolEndEvent struct {
 	Name string `json:"name"`
 	// A short display string of the result.
 	Summary string `json:"summary"`
-	// EventID is the frame's id ("" if it has none).
+	// EventID is the frame's own id ("" if it had no id line).
 	EventID string `json:"-"`
 }
 
@@ -62,7 +62,7 @@ func (*ToolEndEvent) isEvent()          {}
 type ContentEvent struct {
 	// The text delta.
 	Content string `json:"content"`
-	// EventID is the frame's id ("" if it has none).
+	// EventID is the frame's own id ("" if it had no id line).
 	EventID string `json:"-"`
 }
 
@@ -79,7 +79,7 @@ type DoneEvent struct {
 	TokenUsage TokenUsage `json:"token_usage"`
 	// How long the run took, in seconds.
 	Time float64 `json:"time"`
-	// EventID is the frame's id ("" if it has none).
+	// EventID is the frame's own id ("" if it had no id line).
 	EventID string `json:"-"`
 }
 
@@ -94,7 +94,7 @@ type ErrorEvent struct {
 	Message string `json:"message"`
 	// A machine-readable error code, when there is one.
 	Code *string `json:"code,omitempty"`
-	// EventID is the frame's id ("" if it has none).
+	// EventID is the frame's own id ("" if it had no id line).
 	EventID string `json:"-"`
 }
 
@@ -107,27 +107,83 @@ func decodeChatStreamFrame(name, data, id string) (Event, error) {
 	switch name {
 	case "execution":
 		e := &ExecutionEvent{EventID: id}
-		return e, decodeEventData(data, e, "execution_id", "user_message_id")
+		return e, decodeEventData(data, e, chatStreamFrameShapes, "ExecutionEvent")
 	case "thinking":
 		e := &ThinkingEvent{EventID: id}
-		return e, decodeEventData(data, e, "content")
+		return e, decodeEventData(data, e, chatStreamFrameShapes, "ThinkingEvent")
 	case "tool_start":
 		e := &ToolStartEvent{EventID: id}
-		return e, decodeEventData(data, e, "id", "name")
+		return e, decodeEventData(data, e, chatStreamFrameShapes, "ToolStartEvent")
 	case "tool_end":
 		e := &ToolEndEvent{EventID: id}
-		return e, decodeEventData(data, e, "id", "name", "summary")
+		return e, decodeEventData(data, e, chatStreamFrameShapes, "ToolEndEvent")
 	case "content":
 		e := &ContentEvent{EventID: id}
-		return e, decodeEventData(data, e, "content")
+		return e, decodeEventData(data, e, chatStreamFrameShapes, "ContentEvent")
 	case "done":
 		e := &DoneEvent{EventID: id}
-		return e, decodeEventData(data, e, "output", "token_usage", "time")
+		return e, decodeEventData(data, e, chatStreamFrameShapes, "DoneEvent")
 	case "error":
 		e := &ErrorEvent{EventID: id}
-		return e, decodeEventData(data, e, "message")
+		return e, decodeEventData(data, e, chatStreamFrameShapes, "ErrorEvent")
 	}
 	return &UnknownEvent{Name: name, Data: data, EventID: id}, nil
+}
+
+// chatStreamFrameShapes is what decoding a ChatStreamFrame event checks beyond
+// encoding/json: the shapes of each event's data and of the models nested in
+// it (required fields, no null where the spec allows none).
+var chatStreamFrameShapes = shapeTable{
+	"ExecutionEvent": {
+		fields: []fieldShape{
+			{wire: "execution_id", required: true},
+			{wire: "user_message_id", required: true},
+		},
+	},
+	"ThinkingEvent": {
+		fields: []fieldShape{
+			{wire: "content", required: true},
+		},
+	},
+	"ToolStartEvent": {
+		fields: []fieldShape{
+			{wire: "id", required: true},
+			{wire: "name", required: true},
+		},
+	},
+	"ToolEndEvent": {
+		fields: []fieldShape{
+			{wire: "id", required: true},
+			{wire: "name", required: true},
+			{wire: "summary", required: true},
+		},
+	},
+	"ContentEvent": {
+		fields: []fieldShape{
+			{wire: "content", required: true},
+		},
+	},
+	"DoneEvent": {
+		fields: []fieldShape{
+			{wire: "output", required: true},
+			{wire: "token_usage", required: true, value: valueShape{model: "TokenUsage"}},
+			{wire: "time", required: true},
+		},
+	},
+	"ErrorEvent": {
+		fields: []fieldShape{
+			{wire: "message", required: true},
+			{wire: "code"},
+		},
+	},
+	"TokenUsage": {
+		fields: []fieldShape{
+			{wire: "prompt_tokens", required: true},
+			{wire: "completion_tokens", required: true},
+			{wire: "total_tokens", required: true},
+		},
+		extra: &valueShape{},
+	},
 }
 
 // chatStreamFrameSpec describes the ChatStreamFrame stream to the runtime.
@@ -137,13 +193,17 @@ var chatStreamFrameSpec = &streamSpec{
 		"done":  true,
 		"error": true,
 	},
-	// Resumes with streamExecution (GET /api/v1/executions/{execution_id}/stream).
-	resumeFrom: func(first Event) *request {
-		e, ok := first.(*ExecutionEvent)
-		if !ok {
+	// Resumes with streamExecution (GET /api/v1/executions/{execution_id}/stream),
+	// its parameters taken from the first event that carries them.
+	resumeFrom: func(ev Event) *request {
+		var path string
+		var err error
+		switch e := ev.(type) {
+		case *ExecutionEvent:
+			path, err = buildPath("/api/v1/executions/{execution_id}/stream", "execution_id", e.ExecutionID)
+		default:
 			return nil
 		}
-		path, err := buildPath("/api/v1/executions/{execution_id}/stream", "execution_id", e.ExecutionID)
 		if err != nil {
 			return nil
 		}

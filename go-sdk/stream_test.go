@@ -3,6 +3,7 @@ package promptrails
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -411,5 +412,202 @@ func TestStreamContextCancelled(t *testing.T) {
 	cancel()
 	if stream.Next() || !errors.Is(stream.Err(), context.Canceled) {
 		t.Fatalf("err = %v", stream.Err())
+	}
+}
+
+func TestStreamFrameWithoutOwnIDIsDelivered(t *testing.T) {
+	// A frame with no id line has no id of its own: it is delivered (with
+	// EventID ""), never skipped as a repeat of the id an earlier frame left
+	// in the parser's last event ID.
+	client, _, _ := newTestClient(t, func(w http.ResponseWriter, r *http.Request) {
+		sseFrames(w,
+			frame("1", "execution", execFrame),
+			frame("2", "content", `{"content":"a"}`),
+			": keep-alive\n\n",
+			"event: citation\n: a comment\ndata: {\"x\":1}\n\n",
+			"event: content\ndata: {\"content\":\"b\"}\n\n",
+			frame("3", "done", doneFrame))
+	})
+	stream, _ := client.Chat.SendMessageStream(context.Background(), "s1", &SendMessageParams{Content: "x"})
+	events, err := collect(t, stream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := eventIDs(events); got != "1,2,,,3" {
+		t.Fatalf("ids %q", got)
+	}
+	if e := events[2].(*UnknownEvent); e.Name != "citation" || e.Data != `{"x":1}` || e.EventID != "" {
+		t.Fatalf("%+v", e)
+	}
+	if e := events[3].(*ContentEvent); e.Content != "b" || e.EventID != "" {
+		t.Fatalf("%+v", e)
+	}
+}
+
+func TestStreamResumeAfterFramesWithoutOwnID(t *testing.T) {
+	// Frames without an id are not de-duplicated and do not move Last-Event-ID:
+	// the resume asks for what follows the last frame that had an id.
+	var lastIDs []string
+	client, _, _ := newTestClient(t, func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == "POST" {
+			sseFrames(w, frame("1", "execution", execFrame), frame("2", "content", `{"content":"a"}`),
+				"event: content\ndata: {\"content\":\"b\"}\n\n")
+			return
+		}
+		lastIDs = append(lastIDs, r.Header.Get("Last-Event-ID"))
+		sseFrames(w, frame("2", "content", `{"content":"a"}`), "event: citation\ndata: {}\n\n", frame("3", "done", doneFrame))
+	})
+	stream, _ := client.Chat.SendMessageStream(context.Background(), "s1", &SendMessageParams{Content: "x"})
+	events, err := collect(t, stream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := eventIDs(events); got != "1,2,,,3" || strings.Join(lastIDs, ",") != "2" {
+		t.Fatalf("ids %q, Last-Event-IDs %v", got, lastIDs)
+	}
+}
+
+func TestStreamKnownEventNestedFieldMissing(t *testing.T) {
+	// token_usage lacks its required total_tokens: a StreamError carrying the
+	// raw data, not a DoneEvent with a made-up 0.
+	for name, data := range map[string]string{
+		"missing nested field": `{"output":"Hi!","token_usage":{"prompt_tokens":1,"completion_tokens":2},"time":0.1}`,
+		"null nested field":    `{"output":"Hi!","token_usage":{"prompt_tokens":1,"completion_tokens":2,"total_tokens":null},"time":0.1}`,
+		"null nested model":    `{"output":"Hi!","token_usage":null,"time":0.1}`,
+		"nested not an object": `{"output":"Hi!","token_usage":[1,2,3],"time":0.1}`,
+		"null top-level field": `{"output":null,"token_usage":{"prompt_tokens":1,"completion_tokens":2,"total_tokens":3},"time":0.1}`,
+		"not an object":        `[{"output":"Hi!"}]`,
+		"null":                 `null`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			client, ts, _ := newTestClient(t, func(w http.ResponseWriter, r *http.Request) {
+				sseFrames(w, frame("1", "execution", execFrame), frame("2", "done", data))
+			})
+			stream, _ := client.Chat.SendMessageStream(context.Background(), "s1", &SendMessageParams{Content: "x"})
+			events, err := collect(t, stream)
+			var se *StreamError
+			if len(events) != 1 || !errors.As(err, &se) || se.Data != data {
+				t.Fatalf("events %d, err %#v", len(events), err)
+			}
+			if n := len(ts.requests()); n != 1 {
+				t.Fatalf("%d requests: a malformed event is not resumed", n)
+			}
+		})
+	}
+	// Extra counters, and a null where the spec allows it, are fine.
+	client, _, _ := newTestClient(t, func(w http.ResponseWriter, r *http.Request) {
+		sseFrames(w, frame("1", "execution", execFrame),
+			frame("2", "done", `{"output":"Hi!","token_usage":{"prompt_tokens":1,"completion_tokens":2,"total_tokens":3,"cached_tokens":2},"time":0.1}`))
+	})
+	stream, _ := client.Chat.SendMessageStream(context.Background(), "s1", &SendMessageParams{Content: "x"})
+	events, err := collect(t, stream)
+	if err != nil || len(events) != 2 {
+		t.Fatalf("events %d, err %v", len(events), err)
+	}
+	if u := events[1].(*DoneEvent).TokenUsage; u.TotalTokens != 3 || u.Extra["cached_tokens"] != 2 {
+		t.Fatalf("%+v", u)
+	}
+}
+
+func TestResponsesAreNotCheckedLikeEvents(t *testing.T) {
+	// Ordinary responses stay lenient: a token_usage lacking a counter decodes
+	// (with a zero), as before; only events are checked against the spec.
+	client, _, _ := newTestClient(t, func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, 200, map[string]any{"data": map[string]any{
+			"id": "e1", "session_id": "s1", "status": "completed", "output": "Hi!",
+			"token_usage": map[string]any{"prompt_tokens": 1}, "user_message_id": "m1",
+			"assistant_message_id": nil, "last_event_id": "4", "created_at": "2026-11-21T10:00:00Z", "completed_at": nil,
+		}})
+	})
+	ex, err := client.Executions.Get(context.Background(), "e1")
+	if err != nil || ex.TokenUsage == nil || ex.TokenUsage.PromptTokens != 1 || ex.TokenUsage.TotalTokens != 0 {
+		t.Fatalf("%+v, %v", ex, err)
+	}
+}
+
+func TestStreamResumesFromTheFirstEventCarryingTheExecutionID(t *testing.T) {
+	// An unknown event (with or without an id) arrives before execution: the
+	// resume parameters come from the first event that carries them.
+	for name, first := range map[string]string{
+		"with id":    frame("0", "hello", `{"execution_id":"not-this-one"}`),
+		"without id": "event: hello\ndata: {}\n\n",
+	} {
+		t.Run(name, func(t *testing.T) {
+			var lastIDs []string
+			client, ts, _ := newTestClient(t, func(w http.ResponseWriter, r *http.Request) {
+				if r.Method == "POST" {
+					sseFrames(w, first, fiveFrames[0], fiveFrames[1])
+					return
+				}
+				if r.URL.Path != "/api/v1/executions/e1/stream" {
+					http.NotFound(w, r)
+					return
+				}
+				lastIDs = append(lastIDs, r.Header.Get("Last-Event-ID"))
+				sseFrames(w, fiveFrames[2:]...)
+			})
+			stream, _ := client.Chat.SendMessageStream(context.Background(), "s1", &SendMessageParams{Content: "x"})
+			events, err := collect(t, stream)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(events) != 6 || events[0].EventType() != "hello" || eventIDs(events[1:]) != "1,2,3,4,5" {
+				t.Fatalf("events %s", eventIDs(events))
+			}
+			if reqs := ts.requests(); len(reqs) != 2 || strings.Join(lastIDs, ",") != "2" {
+				t.Fatalf("%d requests, Last-Event-IDs %v", len(reqs), lastIDs)
+			}
+		})
+	}
+}
+
+func TestEventShapesAreCheckedRecursively(t *testing.T) {
+	// A hand-written table with what the spec of this SDK does not have: arrays
+	// and maps of models, a recursive model, nullable values, typed extras.
+	shapes := shapeTable{
+		"NodeEvent": {fields: []fieldShape{
+			{wire: "root", required: true, value: valueShape{model: "Node"}},
+			{wire: "parent", value: valueShape{nullable: true, model: "Node"}},
+			{wire: "by_name", value: valueShape{values: &valueShape{model: "Node"}}},
+		}},
+		"Node": {
+			fields: []fieldShape{
+				{wire: "name", required: true},
+				{wire: "note", value: valueShape{nullable: true}},
+				{wire: "children", required: true, value: valueShape{items: &valueShape{model: "Node"}}},
+			},
+			extra: &valueShape{},
+		},
+	}
+	type node struct {
+		Name     string  `json:"name"`
+		Children []*node `json:"children"`
+	}
+	var v struct {
+		Root node `json:"root"`
+	}
+	for _, c := range []struct{ data, want string }{
+		{`{"root":{"name":"a","children":[]}}`, ""},
+		{`{"root":{"name":"a","note":null,"children":[{"name":"b","children":[]}],"size":1},"parent":null,"by_name":{"x":{"name":"x","children":[]}}}`, ""},
+		{`{"root":{"name":"a","children":[{"name":"b","children":[{"name":"c"}]}]}}`, `missing required field "root.children[0].children[0].children"`},
+		{`{"root":{"name":"a","children":[{"children":[]}]}}`, `missing required field "root.children[0].name"`},
+		{`{"root":{"name":"a","children":[null]}}`, `field "root.children[0]" must not be null`},
+		{`{"root":{"name":"a","children":null}}`, `field "root.children" must not be null`},
+		{`{"root":{"name":"a","children":{}}}`, `field "root.children" is an object, not an array`},
+		{`{"root":{"name":"a","children":[],"size":null}}`, `field "root.size" must not be null`},
+		{`{"root":{"name":"a","children":[]},"parent":{"name":"p"}}`, `missing required field "parent.children"`},
+		{`{"root":{"name":"a","children":[]},"by_name":{"x":{"children":[]}}}`, `missing required field "by_name.x.name"`},
+		{`{"root":{"name":"a","children":[]},"by_name":[]}`, `field "by_name" is an array, not an object`},
+		{`{"root":"a"}`, `field "root" is a string, not an object`},
+		{`{}`, `missing required field "root"`},
+		{`[]`, `the data is an array, not an object`},
+		{`null`, `the data is null, not an object`},
+		{" \n 7", `the data is a number, not an object`},
+		{`{"root":`, `unexpected end of JSON input`},
+	} {
+		err := decodeEventData(c.data, &v, shapes, "NodeEvent")
+		if (c.want == "" && err != nil) || (c.want != "" && fmt.Sprint(err) != c.want) {
+			t.Errorf("%s: err = %v, want %q", c.data, err, c.want)
+		}
 	}
 }

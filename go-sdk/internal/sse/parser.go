@@ -26,9 +26,14 @@ type Event struct {
 	Type string
 	// Data is the `data` lines of the event joined with "\n".
 	Data string
-	// ID is the last event ID buffer when the event was dispatched: the last
-	// `id` field seen in this stream (it persists across events), "" if none.
+	// ID is the event's own id: the value of the last valid `id` field of this
+	// event's block, "" if it has none. It does not persist across events, so
+	// a frame without an `id` line is never mistaken for the one before it.
 	ID string
+	// LastEventID is the last event ID buffer when the event was dispatched
+	// (the MessageEvent's lastEventId): the last valid `id` field seen in this
+	// stream, which persists across events, "" if none.
+	LastEventID string
 }
 
 // EventTooLargeError is returned by Feed when one event outgrows the cap.
@@ -54,6 +59,7 @@ type Parser struct {
 	dataSeen  bool   // a data field was seen since the last dispatch
 	data      []byte
 	eventType string
+	ownID     string // the last valid `id` field since the last dispatch
 	lastID    string
 	retry     int
 	retrySet  bool
@@ -206,6 +212,7 @@ func (p *Parser) processLine(raw []byte) (Event, bool) {
 		// event ID buffer to the field value. Otherwise, ignore the field."
 		if indexByte(value, 0) < 0 {
 			p.lastID = value
+			p.ownID = value
 		}
 	case "retry":
 		// "If the field value consists of only ASCII digits, then interpret the
@@ -226,6 +233,7 @@ func (p *Parser) dispatch() (Event, bool) {
 	// was seen: `data:` with an empty value still dispatches, with Data "".)
 	if !p.dataSeen {
 		p.eventType = ""
+		p.ownID = ""
 		return Event{}, false
 	}
 	// "If the data buffer's last character is a U+000A LINE FEED (LF)
@@ -241,10 +249,11 @@ func (p *Parser) dispatch() (Event, bool) {
 	if typ == "" {
 		typ = "message"
 	}
-	ev := Event{Type: typ, Data: string(data), ID: p.lastID}
+	ev := Event{Type: typ, Data: string(data), ID: p.ownID, LastEventID: p.lastID}
 	p.data = p.data[:0]
 	p.dataSeen = false
 	p.eventType = ""
+	p.ownID = ""
 	return ev, true
 }
 

@@ -33,7 +33,7 @@ func expect(t *testing.T, got []Event, want ...Event) {
 
 func TestLF(t *testing.T) {
 	expect(t, feedAll(t, New(0), "event: content\ndata: {\"a\":1}\nid: 7\n\n"),
-		Event{Type: "content", Data: `{"a":1}`, ID: "7"})
+		Event{Type: "content", Data: `{"a":1}`, ID: "7", LastEventID: "7"})
 }
 
 func TestCRLF(t *testing.T) {
@@ -88,14 +88,34 @@ func TestInvalidUTF8Replaced(t *testing.T) {
 
 func TestIDWithNULIgnored(t *testing.T) {
 	expect(t, feedAll(t, New(0), "id: 1\ndata: a\n\nid: 2\x003\ndata: b\n\n"),
-		Event{Type: "message", Data: "a", ID: "1"}, Event{Type: "message", Data: "b", ID: "1"})
+		Event{Type: "message", Data: "a", ID: "1", LastEventID: "1"},
+		Event{Type: "message", Data: "b", ID: "", LastEventID: "1"})
 }
 
-func TestIDPersistsAcrossEvents(t *testing.T) {
+func TestLastEventIDPersistsAcrossEvents(t *testing.T) {
 	p := New(0)
 	expect(t, feedAll(t, p, "id: 5\ndata: a\n\ndata: b\n\nid\ndata: c\n\n"),
-		Event{Type: "message", Data: "a", ID: "5"}, Event{Type: "message", Data: "b", ID: "5"},
-		Event{Type: "message", Data: "c", ID: ""})
+		Event{Type: "message", Data: "a", ID: "5", LastEventID: "5"}, Event{Type: "message", Data: "b", ID: "", LastEventID: "5"},
+		Event{Type: "message", Data: "c", ID: "", LastEventID: ""})
+}
+
+func TestIDIsTheEventsOwn(t *testing.T) {
+	// ID is only ever the event's own id line: a frame without one has ID ""
+	// (not the id an earlier frame left behind), while LastEventID carries over.
+	// An id in a block that dispatches nothing (no data) moves LastEventID only.
+	p := New(0)
+	expect(t, feedAll(t, p, "id: 1\ndata: a\n\nevent: x\ndata: b\n\nid: 2\n\ndata: c\n\nid: 3\nid: 4\ndata: d\n\n"),
+		Event{Type: "message", Data: "a", ID: "1", LastEventID: "1"},
+		Event{Type: "x", Data: "b", ID: "", LastEventID: "1"},
+		Event{Type: "message", Data: "c", ID: "", LastEventID: "2"},
+		Event{Type: "message", Data: "d", ID: "4", LastEventID: "4"})
+	if got := p.LastEventID(); got != "4" {
+		t.Fatalf("LastEventID() = %q", got)
+	}
+	// A frame's id may come after its data, and split across chunks.
+	expect(t, feedAll(t, New(0), "data: e\ni", "d: 9\n", "\ndata: f\n\n"),
+		Event{Type: "message", Data: "e", ID: "9", LastEventID: "9"},
+		Event{Type: "message", Data: "f", ID: "", LastEventID: "9"})
 }
 
 func TestRetryNonDigitsIgnored(t *testing.T) {
@@ -172,10 +192,14 @@ func TestReset(t *testing.T) {
 	feedAll(t, p, "id: 3\nevent: a\ndata: half")
 	p.Reset()
 	expect(t, feedAll(t, p, "\xEF\xBB\xBFdata: x\n\n"), Event{Type: "message", Data: "x"})
+	if p.LastEventID() != "" {
+		t.Fatalf("LastEventID() = %q after Reset", p.LastEventID())
+	}
 }
 
-// parseChunked feeds input split at the given cut points, then ends it.
-func parseChunked(input []byte, cuts []int) ([]Event, error) {
+// parseChunked feeds input split at the given cut points, then ends it; it
+// returns the events and the parser's last event ID before the end.
+func parseChunked(input []byte, cuts []int) ([]Event, string, error) {
 	p := New(1 << 10)
 	var out []Event
 	prev := 0
@@ -186,33 +210,45 @@ func parseChunked(input []byte, cuts []int) ([]Event, error) {
 		evs, err := p.Feed(input[prev:c])
 		out = append(out, evs...)
 		if err != nil {
-			return out, err
+			return out, "", err
 		}
 		prev = c
 	}
+	last := p.LastEventID()
 	p.End()
-	return out, nil
+	return out, last, nil
 }
 
 func FuzzParser(f *testing.F) {
 	f.Add([]byte("event: a\r\ndata: x\r\n\r\nid: 1\rdata: y\r\r"), []byte{3, 9, 17})
 	f.Add([]byte("\xEF\xBB\xBFdata: \xc3\xa9\n\n: c\nretry: 10\n\n"), []byte{1, 2, 10})
 	f.Add([]byte("data\ndata:\n\nid: a\x00b\ndata: z\n\n"), []byte{0, 5})
+	f.Add([]byte("id: 1\ndata: a\n\ndata: b\n\nid: 2\n\nid\ndata: c\r\n\r\n"), []byte{4, 11, 2})
 	f.Fuzz(func(t *testing.T, input []byte, cutBytes []byte) {
-		whole, wholeErr := parseChunked(input, nil)
+		whole, wholeLast, wholeErr := parseChunked(input, nil)
 		var cuts []int
 		pos := 0
 		for _, b := range cutBytes {
 			pos += int(b % 16)
 			cuts = append(cuts, pos)
 		}
-		chunked, chunkedErr := parseChunked(input, cuts)
+		chunked, chunkedLast, chunkedErr := parseChunked(input, cuts)
 		if (wholeErr == nil) != (chunkedErr == nil) {
 			// The cap may trip at a different point, but only if it trips at all.
 			t.Fatalf("errors differ: whole %v, chunked %v", wholeErr, chunkedErr)
 		}
-		if wholeErr == nil && !reflect.DeepEqual(whole, chunked) {
-			t.Fatalf("chunking changed the events:\n whole   %#v\n chunked %#v", whole, chunked)
+		if wholeErr != nil {
+			return
+		}
+		if !reflect.DeepEqual(whole, chunked) || wholeLast != chunkedLast {
+			t.Fatalf("chunking changed the events:\n whole   %#v (last id %q)\n chunked %#v (last id %q)", whole, wholeLast, chunked, chunkedLast)
+		}
+		// An event's own id is its block's last id line, which also set the last
+		// event ID: a non-empty own id is the last event ID at dispatch.
+		for _, ev := range whole {
+			if ev.ID != "" && ev.ID != ev.LastEventID {
+				t.Fatalf("own id %q is not the last event ID %q at dispatch: %#v", ev.ID, ev.LastEventID, ev)
+			}
 		}
 	})
 }

@@ -48,10 +48,18 @@ Templates read only IR fields and these filters (besides render.py's `wrap`, `li
     result_type(operation)      the Go type a method returns besides error ("" for none)
     path_args(operation)        `"session_id", sessionID` for buildPath
     arg_name(parameter)         the Go argument name of a path parameter
-    resume_route(stream, ir)    {operation, event, fields: [(param, field)]} or None: the streaming
-                                operation whose path params are fields of the stream's first event
-                                and which takes a Last-Event-ID header (RUNTIME.md, Streams)
-    required_wire(fields)       the wire names of the required fields
+    resume_route(stream, ir)    {operation, header, carriers: [{event, fields: [(param, field)]}]} or
+                                None: the streaming operation whose path params are fields of the
+                                stream's first event and which takes a Last-Event-ID header
+                                (RUNTIME.md, Streams); carriers are the events holding every one of
+                                those fields (the first event first): the stream takes the resume
+                                parameters from the first event it receives that is one of them
+    event_shapes(stream, ir)    [{key, fields: [{wire, required, shape}], extra}]: the runtime's
+                                shapeTable for the stream, what event decoding checks beyond
+                                encoding/json (required fields, no null where not nullable), for
+                                each event's data (key: the event type's name) and each model
+                                reachable from it (key: the model's name); shape/extra are the
+                                inside of a valueShape literal ("" / None: nothing to check)
 """
 
 from __future__ import annotations
@@ -285,31 +293,78 @@ def path_args(op: Operation) -> str:
     return ", ".join(f"{gostr(p.wire_name)}, {arg_name(p)}" for p in op.path_params)
 
 
-def required_wire(fields: list[Field]) -> list[str]:
-    return [f.wire_name for f in fields if f.required]
+NO_CHECK = "nullable: true"  # a valueShape that accepts anything encoding/json accepts
+
+
+def _value_shape(ir: IR, t: TypeRef | None) -> str:
+    """The fields of the runtime's valueShape literal for a value of type `t`
+    ("" for the zero shape: a non-null scalar; NO_CHECK: anything goes)."""
+    if t is None or t.kind == "any":
+        return NO_CHECK
+    parts = ["nullable: true"] if t.nullable else []
+    if t.kind == "model" and t.ref in ir.models:
+        parts.append(f"model: {gostr(Names.of(t.ref).go)}")
+    elif t.kind in ("array", "map"):
+        inner = _value_shape(ir, t.items if t.kind == "array" else t.values)
+        if inner != NO_CHECK:
+            parts.append(f"{'items' if t.kind == 'array' else 'values'}: &valueShape{{{inner}}}")
+    return ", ".join(parts)
+
+
+def _object_shape(ir: IR, key: str, fields: list[Field], extra: TypeRef | None) -> dict[str, Any]:
+    extra_shape = _value_shape(ir, extra) if extra is not None else NO_CHECK
+    return {
+        "key": key,
+        "fields": [{"wire": f.wire_name, "required": f.required, "shape": _value_shape(ir, f.type)} for f in fields],
+        "extra": None if extra_shape == NO_CHECK else extra_shape,
+    }
+
+
+def event_shapes(stream: EventStream, ir: IR) -> list[dict[str, Any]]:
+    out = []
+    roots: list[str] = []
+    for ev in stream.events:
+        data = ir.models.get(ev.data_schema)
+        extra = data.additional_properties if data else None
+        out.append(_object_shape(ir, ev.name.go, ev.fields, extra))
+        for f in ev.fields:
+            roots += _refs(f.type)
+        roots += _refs(extra)
+    nested = _closure(ir, roots)
+    for name, m in ir.models.items():
+        if name in nested:
+            out.append(_object_shape(ir, Names.of(name).go, m.fields, m.additional_properties))
+    return out
 
 
 def resume_route(stream: EventStream, ir: IR) -> dict[str, Any] | None:
     if not stream.events:
         return None
-    first = stream.events[0]
-    by_wire = {f.wire_name: f for f in first.fields}
+
+    def carried(event: Any, op: Operation) -> list[tuple[Parameter, Field]] | None:
+        by_wire = {f.wire_name: f for f in event.fields}
+        pairs = []
+        for p in op.path_params:
+            f = by_wire.get(p.wire_name)
+            if f is None or f.type.kind != "string" or not f.required or f.type.nullable:
+                return None
+            pairs.append((p, f))
+        return pairs
+
     for op in ir.operations:
         if op.result.kind != "stream" or op.result.stream != stream.schema_name:
             continue
         if not any(p.role == "last_event_id" for p in op.header_params):
             continue
-        if not op.path_params:
+        if not op.path_params or carried(stream.events[0], op) is None:
             continue
-        pairs = []
-        for p in op.path_params:
-            f = by_wire.get(p.wire_name)
-            if f is None or f.type.kind != "string" or not f.required or f.type.nullable:
-                break
-            pairs.append((p, f))
-        else:
-            header = next(p for p in op.header_params if p.role == "last_event_id")
-            return {"operation": op, "event": first, "fields": pairs, "header": header}
+        carriers = []
+        for ev in stream.events:
+            pairs = carried(ev, op)
+            if pairs is not None:
+                carriers.append({"event": ev, "fields": pairs})
+        header = next(p for p in op.header_params if p.role == "last_event_id")
+        return {"operation": op, "header": header, "carriers": carriers}
     return None
 
 
@@ -338,6 +393,7 @@ def _check_names(ir: IR) -> None:
                     raise ValueError(f"go: event {ev.event!r} has a field named {f.name.go!r}, "
                                      "which the Go event types use for the frame id / event name")
         claim(stream.name.go + "Spec", f"stream {stream.schema_name!r}")
+        claim(stream.name.go + "Shapes", f"the shapes of stream {stream.schema_name!r}")
     for r in ir.resources:
         claim(r.name.go + "Service", f"resource {r.tag!r}")
         for params, op in params_structs(r):
@@ -375,7 +431,7 @@ class GoTarget:
             "input_type": input_type, "input_is_ptr": input_is_ptr, "emitted_models": emitted_models,
             "emitted_enums": emitted_enums, "params_structs": params_structs, "has_params": has_params,
             "params_required": params_required, "result_type": result_type, "path_args": path_args,
-            "arg_name": arg_name, "resume_route": resume_route, "required_wire": required_wire,
+            "arg_name": arg_name, "resume_route": resume_route, "event_shapes": event_shapes,
         })
         files: dict[str, str] = {}
 

@@ -5,7 +5,7 @@ package notebook
 type StartedEvent struct {
 	// The note.
 	NoteID string `json:"note_id"`
-	// EventID is the frame's id ("" if it has none).
+	// EventID is the frame's own id ("" if it had no id line).
 	EventID string `json:"-"`
 }
 
@@ -17,7 +17,7 @@ func (*StartedEvent) isEvent()          {}
 type DeltaEvent struct {
 	// The text delta.
 	Text string `json:"text"`
-	// EventID is the frame's id ("" if it has none).
+	// EventID is the frame's own id ("" if it had no id line).
 	EventID string `json:"-"`
 }
 
@@ -34,7 +34,7 @@ type CitationEvent struct {
 	Quote string `json:"quote"`
 	// Relevance from 0 to 1.
 	Score float64 `json:"score"`
-	// EventID is the frame's id ("" if it has none).
+	// EventID is the frame's own id ("" if it had no id line).
 	EventID string `json:"-"`
 }
 
@@ -49,7 +49,7 @@ type FinishedEvent struct {
 	Summary string `json:"summary"`
 	// Accounting.
 	Usage Usage `json:"usage"`
-	// EventID is the frame's id ("" if it has none).
+	// EventID is the frame's own id ("" if it had no id line).
 	EventID string `json:"-"`
 }
 
@@ -62,7 +62,7 @@ func (*FinishedEvent) isEvent()          {}
 type FailedEvent struct {
 	// The error.
 	Message string `json:"message"`
-	// EventID is the frame's id ("" if it has none).
+	// EventID is the frame's own id ("" if it had no id line).
 	EventID string `json:"-"`
 }
 
@@ -75,21 +75,60 @@ func decodeSummaryFrame(name, data, id string) (Event, error) {
 	switch name {
 	case "started":
 		e := &StartedEvent{EventID: id}
-		return e, decodeEventData(data, e, "note_id")
+		return e, decodeEventData(data, e, summaryFrameShapes, "StartedEvent")
 	case "delta":
 		e := &DeltaEvent{EventID: id}
-		return e, decodeEventData(data, e, "text")
+		return e, decodeEventData(data, e, summaryFrameShapes, "DeltaEvent")
 	case "citation":
 		e := &CitationEvent{EventID: id}
-		return e, decodeEventData(data, e, "source", "quote", "score")
+		return e, decodeEventData(data, e, summaryFrameShapes, "CitationEvent")
 	case "finished":
 		e := &FinishedEvent{EventID: id}
-		return e, decodeEventData(data, e, "summary", "usage")
+		return e, decodeEventData(data, e, summaryFrameShapes, "FinishedEvent")
 	case "failed":
 		e := &FailedEvent{EventID: id}
-		return e, decodeEventData(data, e, "message")
+		return e, decodeEventData(data, e, summaryFrameShapes, "FailedEvent")
 	}
 	return &UnknownEvent{Name: name, Data: data, EventID: id}, nil
+}
+
+// summaryFrameShapes is what decoding a SummaryFrame event checks beyond
+// encoding/json: the shapes of each event's data and of the models nested in
+// it (required fields, no null where the spec allows none).
+var summaryFrameShapes = shapeTable{
+	"StartedEvent": {
+		fields: []fieldShape{
+			{wire: "note_id", required: true},
+		},
+	},
+	"DeltaEvent": {
+		fields: []fieldShape{
+			{wire: "text", required: true},
+		},
+	},
+	"CitationEvent": {
+		fields: []fieldShape{
+			{wire: "source", required: true},
+			{wire: "quote", required: true},
+			{wire: "score", required: true},
+		},
+	},
+	"FinishedEvent": {
+		fields: []fieldShape{
+			{wire: "summary", required: true},
+			{wire: "usage", required: true, value: valueShape{model: "Usage"}},
+		},
+	},
+	"FailedEvent": {
+		fields: []fieldShape{
+			{wire: "message", required: true},
+		},
+	},
+	"Usage": {
+		fields: []fieldShape{
+			{wire: "words", required: true},
+		},
+	},
 }
 
 // summaryFrameSpec describes the SummaryFrame stream to the runtime.

@@ -2,12 +2,15 @@
 package notebook
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
+	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -33,7 +36,7 @@ type UnknownEvent struct {
 	Name string
 	// Data is the event's raw data.
 	Data string
-	// EventID is the frame's id ("" if it has none).
+	// EventID is the frame's own id ("" if it had no id line).
 	EventID string
 }
 
@@ -47,24 +50,152 @@ type streamSpec struct {
 	decode func(name, data, id string) (Event, error)
 	// terminal lists the events that end the stream.
 	terminal map[string]bool
-	// resumeFrom returns the request that resumes the run the first event
-	// belongs to (its Last-Event-ID header set by the stream), or nil.
-	resumeFrom func(first Event) *request
+	// resumeFrom returns the request that resumes the run an event belongs to
+	// (its Last-Event-ID header set by the stream), or nil when the event does
+	// not carry the resume parameters. The stream asks each event until one does.
+	resumeFrom func(ev Event) *request
 }
 
-// decodeEventData decodes an event's JSON data into v, after checking it is an
-// object holding every required field.
-func decodeEventData(data string, v any, required ...string) error {
-	var fields map[string]json.RawMessage
-	if err := json.Unmarshal([]byte(data), &fields); err != nil {
+// shapeTable holds what event decoding checks of JSON data beyond what
+// encoding/json checks (which leaves a missing field, or a null, as a zero
+// value): the shape of each event's data (keyed by the event type's name) and
+// of each model nested in it (keyed by the model's name). The generator writes
+// one per stream from the spec; ordinary responses are not checked.
+type shapeTable map[string]*objectShape
+
+// objectShape is the shape of a JSON object with named fields.
+type objectShape struct {
+	fields []fieldShape
+	// extra is the shape of the values of the properties fields does not name
+	// (additionalProperties), nil when they are not checked.
+	extra *valueShape
+}
+
+// fieldShape is one named field of an objectShape.
+type fieldShape struct {
+	wire     string
+	required bool
+	value    valueShape
+}
+
+// valueShape is the shape of one JSON value. The zero value is a non-null
+// value of a type encoding/json checks by itself (a scalar).
+type valueShape struct {
+	nullable bool
+	model    string      // an object of the shape of that name in the table
+	items    *valueShape // an array of items of this shape
+	values   *valueShape // an object (a map) of values of this shape
+}
+
+// decodeEventData decodes an event's JSON data into v, after checking it
+// against the shape of that name in shapes: an object holding every required
+// field, no null where the spec does not allow one, the same recursively
+// through nested models, arrays and maps.
+func decodeEventData(data string, v any, shapes shapeTable, name string) error {
+	if err := shapes.checkObject("", name, json.RawMessage(data)); err != nil {
 		return err
 	}
-	for _, name := range required {
-		if _, ok := fields[name]; !ok {
-			return fmt.Errorf("missing required field %q", name)
+	return json.Unmarshal([]byte(data), v)
+}
+
+func (t shapeTable) checkObject(path, name string, raw json.RawMessage) error {
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &fields); err != nil || fields == nil {
+		if !json.Valid(raw) {
+			return err // only the data as a whole can be invalid JSON
+		}
+		return shapeMismatch(path, "an object", raw)
+	}
+	shape := t[name]
+	if shape == nil {
+		return nil
+	}
+	for _, f := range shape.fields {
+		value, ok := fields[f.wire]
+		if !ok {
+			if f.required {
+				return fmt.Errorf("missing required field %q", joinPath(path, f.wire))
+			}
+			continue
+		}
+		if err := t.checkValue(joinPath(path, f.wire), f.value, value); err != nil {
+			return err
 		}
 	}
-	return json.Unmarshal([]byte(data), v)
+	if shape.extra != nil {
+		for _, key := range slices.Sorted(maps.Keys(fields)) {
+			if !slices.ContainsFunc(shape.fields, func(f fieldShape) bool { return f.wire == key }) {
+				if err := t.checkValue(joinPath(path, key), *shape.extra, fields[key]); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
+}
+
+func (t shapeTable) checkValue(path string, shape valueShape, raw json.RawMessage) error {
+	if string(raw) == "null" {
+		if shape.nullable {
+			return nil
+		}
+		return fmt.Errorf("field %q must not be null", path)
+	}
+	switch {
+	case shape.model != "":
+		return t.checkObject(path, shape.model, raw)
+	case shape.items != nil:
+		var items []json.RawMessage
+		if err := json.Unmarshal(raw, &items); err != nil {
+			return shapeMismatch(path, "an array", raw)
+		}
+		for i, item := range items {
+			if err := t.checkValue(fmt.Sprintf("%s[%d]", path, i), *shape.items, item); err != nil {
+				return err
+			}
+		}
+	case shape.values != nil:
+		var values map[string]json.RawMessage
+		if err := json.Unmarshal(raw, &values); err != nil {
+			return shapeMismatch(path, "an object", raw)
+		}
+		for _, key := range slices.Sorted(maps.Keys(values)) {
+			if err := t.checkValue(joinPath(path, key), *shape.values, values[key]); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func joinPath(path, key string) string {
+	if path == "" {
+		return key
+	}
+	return path + "." + key
+}
+
+// shapeMismatch reports a valid JSON value that is not what the shape wants.
+func shapeMismatch(path, want string, raw json.RawMessage) error {
+	var got string
+	switch bytes.TrimLeft(raw, " \t\r\n")[0] {
+	case '{':
+		got = "an object"
+	case '[':
+		got = "an array"
+	case '"':
+		got = "a string"
+	case 't', 'f':
+		got = "a boolean"
+	case 'n':
+		got = "null"
+	default:
+		got = "a number"
+	}
+	if path == "" {
+		return fmt.Errorf("the data is %s, not %s", got, want)
+	}
+	return fmt.Errorf("field %q is %s, not %s", path, got, want)
 }
 
 // Stream is a stream of events. Call Next until it returns false, read each
@@ -185,6 +316,9 @@ func (s *Stream) Next() bool {
 		for len(s.queue) > 0 {
 			frame := s.queue[0]
 			s.queue = s.queue[1:]
+			// frame.ID is the frame's own id ("" without an id line): only a
+			// frame with one can be recognised as a replay of a delivered frame,
+			// and only its id moves the Last-Event-ID of a resume.
 			if frame.ID != "" {
 				if _, dup := s.delivered[frame.ID]; dup {
 					continue
@@ -198,12 +332,13 @@ func (s *Stream) Next() bool {
 				s.delivered[frame.ID] = struct{}{}
 				s.lastID = frame.ID
 			}
-			if !s.started {
-				s.started = true
-				if s.resume == nil && s.spec.resumeFrom != nil {
-					if r := s.spec.resumeFrom(ev); r != nil {
-						s.resume, s.lastHeader = r, r.lastEventIDHeader
-					}
+			s.started = true
+			if s.resume == nil && s.spec.resumeFrom != nil {
+				// The resume parameters come from the first event that carries
+				// them, not necessarily the first event (an unknown one may come
+				// before).
+				if r := s.spec.resumeFrom(ev); r != nil {
+					s.resume, s.lastHeader = r, r.lastEventIDHeader
 				}
 			}
 			s.failures = 0
