@@ -2,10 +2,14 @@ package promptrails
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net/http"
+	"reflect"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -609,5 +613,147 @@ func TestEventShapesAreCheckedRecursively(t *testing.T) {
 		if (c.want == "" && err != nil) || (c.want != "" && fmt.Sprint(err) != c.want) {
 			t.Errorf("%s: err = %v, want %q", c.data, err, c.want)
 		}
+	}
+}
+
+// nodeShapes is a shape table with what the spec of this SDK does not have:
+// arrays and maps of models, a recursive model, nullable values, typed extras.
+var nodeShapes = shapeTable{
+	"NodeEvent": {fields: []fieldShape{
+		{wire: "root", required: true, value: valueShape{model: "Node"}},
+		{wire: "parent", value: valueShape{nullable: true, model: "Node"}},
+		{wire: "by_name", value: valueShape{values: &valueShape{model: "Node"}}},
+		{wire: "tags", value: valueShape{items: &valueShape{nullable: true}}},
+	}},
+	"Node": {
+		fields: []fieldShape{
+			{wire: "name", required: true},
+			{wire: "note", value: valueShape{nullable: true}},
+			{wire: "children", required: true, value: valueShape{items: &valueShape{model: "Node"}}},
+		},
+		extra: &valueShape{},
+	},
+}
+
+// decodeTwice is what decodeEventData did before it had scan: the generic
+// check, then the decode.
+func decodeTwice(data string, v any, shapes shapeTable, name string) error {
+	if err := shapes.checkObject("", name, json.RawMessage(data)); err != nil {
+		return err
+	}
+	return json.Unmarshal([]byte(data), v)
+}
+
+// FuzzEventShapeScan checks that scan never passes data the generic check
+// rejects (unless encoding/json rejects it too), and that decodeEventData
+// gives the same result as checking with checkObject and then decoding.
+func FuzzEventShapeScan(f *testing.F) {
+	for _, seed := range []string{
+		`{"root":{"name":"a","children":[]}}`,
+		`{"root":{"name":"a","note":null,"children":[{"name":"b","children":[]}],"size":1},"parent":null,"by_name":{"x":{"name":"x","children":[]}},"tags":["a",null]}`,
+		`{"root":{"name":"a","children":[{"name":"b","children":[{"name":"c"}]}]}}`,
+		`{"root":{"name":"a","children":[null]}}`,
+		`{"root":{"name":"a","children":{}}}`,
+		`{"root":{"name":"a","children":[],"size":null}}`,
+		`{"root":{"name":"a","children":[]},"by_name":{"x":{"children":[]}}}`,
+		`{"root":"a"}`, `{}`, `[]`, `null`, " \n 7", `{"root":`,
+		`{"root":{"name":"a","children":[]},"root":null}`,
+		`{"root":null,"root":{"name":"a","children":[]}}`,
+		`{"r\u006fot":{"name":"a","children":[]}}`,
+		`{"Root":{"name":"a","children":[]}}`,
+		"{\"root\":{\"name\":\"a\",\"children\":[],\"\xff\":null}}",
+		`{"root":{"name":"a\"}","children":[{"name":"]","children":[[]]}]}} `,
+		`{"root":{"name":"a","children":[]}}x`,
+		`{"content": "word2 "}`, `{"content":null}`, `{"content":5}`, `{"text":"x"}`,
+		`{"output":"Hi!","token_usage":{"prompt_tokens":1,"completion_tokens":2,"total_tokens":3,"cached_tokens":null},"time":0.1}`,
+		`{"output":"Hi!","token_usage":{"prompt_tokens":1,"completion_tokens":2,"total_tokens":3},"time":1e400}`,
+		`{"message":"m","code":null}`,
+	} {
+		f.Add(seed)
+	}
+	type node struct {
+		Name     string  `json:"name"`
+		Children []*node `json:"children"`
+	}
+	type nodeEvent struct {
+		Root   node             `json:"root"`
+		Parent *node            `json:"parent"`
+		ByName map[string]*node `json:"by_name"`
+		Tags   []*string        `json:"tags"`
+	}
+	f.Fuzz(func(t *testing.T, data string) {
+		for _, c := range []struct {
+			shapes shapeTable
+			name   string
+			v      func() any
+		}{
+			{nodeShapes, "NodeEvent", func() any { return &nodeEvent{} }},
+			{chatStreamFrameShapes, "ContentEvent", func() any { return &ContentEvent{} }},
+			{chatStreamFrameShapes, "DoneEvent", func() any { return &DoneEvent{} }},
+			{chatStreamFrameShapes, "ErrorEvent", func() any { return &ErrorEvent{} }},
+		} {
+			if c.shapes.scan(data, c.name) && json.Valid([]byte(data)) {
+				if err := c.shapes.checkObject("", c.name, json.RawMessage(data)); err != nil {
+					t.Fatalf("%s: scan passed %q, checkObject says %v", c.name, data, err)
+				}
+			}
+			v1, v2 := c.v(), c.v()
+			err1 := decodeEventData(data, v1, c.shapes, c.name)
+			err2 := decodeTwice(data, v2, c.shapes, c.name)
+			if fmt.Sprint(err1) != fmt.Sprint(err2) {
+				t.Fatalf("%s %q: decodeEventData says %v, check then decode says %v", c.name, data, err1, err2)
+			}
+			if err1 == nil && !reflect.DeepEqual(v1, v2) {
+				t.Fatalf("%s %q: decoded %#v, want %#v", c.name, data, v1, v2)
+			}
+		}
+	})
+}
+
+func TestEventShapeScanDoesNotAllocate(t *testing.T) {
+	done := `{"output": "...", "token_usage": {"prompt_tokens": 1, "completion_tokens": 3, "total_tokens": 4, "cached": 1}, "time": 1.0}`
+	allocs := testing.AllocsPerRun(100, func() {
+		if !chatStreamFrameShapes.scan(`{"content": "word2 "}`, "ContentEvent") || !chatStreamFrameShapes.scan(done, "DoneEvent") {
+			t.Fatal("scan rejected valid events")
+		}
+	})
+	if allocs != 0 {
+		t.Fatalf("%v allocations", allocs)
+	}
+}
+
+func TestIDSetIsASetOfStrings(t *testing.T) {
+	// The run of consecutive numbers must not change what the set holds: the
+	// same answers as a map of the strings, for numeric ids in and out of
+	// order, with gaps, leading zeros, signs, and at the edge of 19 digits.
+	ids := []string{"0", "1", "2", "3", "01", "001", "5", "4", "6", "+7", "7", "-1", "a", "", "10", "9", "8",
+		"9999999999999999998", "9999999999999999999", "10000000000000000000", "18446744073709551616", "1e3", " 11", "11"}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for round := 0; round < 2000; round++ {
+		var set idSet
+		want := map[string]bool{}
+		n := rng.IntN(40)
+		for i := 0; i < n; i++ {
+			var id string
+			if rng.IntN(3) == 0 {
+				id = ids[rng.IntN(len(ids))]
+			} else {
+				id = strconv.Itoa(rng.IntN(30))
+			}
+			if got := set.has(id); got != want[id] {
+				t.Fatalf("round %d: has(%q) = %v, want %v", round, id, got, want[id])
+			}
+			if !want[id] {
+				set.add(id)
+				want[id] = true
+			}
+		}
+	}
+	var run idSet
+	for i := 1; i <= 20000; i++ {
+		run.add(strconv.Itoa(i))
+	}
+	if run.others != nil || !run.has("1") || !run.has("20000") || run.has("0") || run.has("20001") || run.has("01") {
+		t.Fatalf("%+v", run)
 	}
 }

@@ -52,11 +52,13 @@ var bom = []byte{0xEF, 0xBB, 0xBF}
 type Parser struct {
 	max int
 
-	line      []byte // the unfinished line
-	bomDone   bool   // the leading BOM (if any) was handled
-	bomBuf    []byte // the first bytes, held until we know whether they are a BOM
-	skipLF    bool   // the previous chunk ended with CR: a leading LF belongs to it
-	dataSeen  bool   // a data field was seen since the last dispatch
+	line      []byte  // the unfinished line
+	events    []Event // what Feed returns, reused by the next Feed
+	typeCache string  // the last event type set: repeated types share one string
+	bomDone   bool    // the leading BOM (if any) was handled
+	bomBuf    []byte  // the first bytes, held until we know whether they are a BOM
+	skipLF    bool    // the previous chunk ended with CR: a leading LF belongs to it
+	dataSeen  bool    // a data field was seen since the last dispatch
 	data      []byte
 	eventType string
 	ownID     string // the last valid `id` field since the last dispatch
@@ -75,10 +77,11 @@ func New(maxEventSize int) *Parser {
 	return &Parser{max: maxEventSize}
 }
 
-// Reset forgets everything (buffers, last event id, retry, a previous error),
-// ready for a new stream.
+// Reset forgets everything (buffered bytes, last event id, retry, a previous
+// error), ready for a new stream. It keeps the slice the last Feed returned
+// intact.
 func (p *Parser) Reset() {
-	*p = Parser{max: p.max}
+	*p = Parser{max: p.max, line: p.line[:0], data: p.data[:0], events: p.events[:0], typeCache: p.typeCache}
 }
 
 // LastEventID is the last event ID buffer: the value of the last valid `id` field.
@@ -88,8 +91,13 @@ func (p *Parser) LastEventID() string { return p.lastID }
 func (p *Parser) Retry() (ms int, ok bool) { return p.retry, p.retrySet }
 
 // Feed parses the next chunk and returns the events it completed, in order.
-// After an error (only *EventTooLargeError) the parser stays failed until Reset.
+// The returned slice is the parser's own, valid until the next call of Feed:
+// copy the events (not their strings, which are never reused) to keep them
+// longer. After an error (only *EventTooLargeError) the parser stays failed
+// until Reset.
 func (p *Parser) Feed(chunk []byte) ([]Event, error) {
+	clear(p.events) // the previous events' strings are the caller's now
+	p.events = p.events[:0]
 	if p.failed != nil {
 		return nil, p.failed
 	}
@@ -107,7 +115,6 @@ func (p *Parser) Feed(chunk []byte) ([]Event, error) {
 		p.bomBuf = nil
 		p.bomDone = true
 	}
-	var events []Event
 	for len(chunk) > 0 {
 		if p.skipLF {
 			p.skipLF = false
@@ -119,17 +126,22 @@ func (p *Parser) Feed(chunk []byte) ([]Event, error) {
 		// "Lines must be separated by either a U+000D CARRIAGE RETURN U+000A LINE
 		// FEED (CRLF) character pair, a single U+000A LINE FEED (LF) character, or
 		// a single U+000D CARRIAGE RETURN (CR) character."
-		i := bytes.IndexAny(chunk, "\r\n")
+		i := lineEnd(chunk)
 		if i < 0 {
 			p.line = append(p.line, chunk...)
-			if err := p.checkSize(); err != nil {
-				return events, err
+			if err := p.checkSize(0); err != nil {
+				return p.events, err
 			}
 			break
 		}
-		p.line = append(p.line, chunk[:i]...)
-		if err := p.checkSize(); err != nil {
-			return events, err
+		// The line is chunk[:i], after what p.line holds of it from earlier chunks.
+		line := chunk[:i]
+		if len(p.line) > 0 {
+			p.line = append(p.line, line...)
+			line = p.line
+		}
+		if err := p.checkSize(len(line) - len(p.line)); err != nil {
+			return p.events, err
 		}
 		if chunk[i] == '\r' {
 			if i+1 < len(chunk) {
@@ -142,16 +154,26 @@ func (p *Parser) Feed(chunk []byte) ([]Event, error) {
 			}
 		}
 		chunk = chunk[i+1:]
-		line := p.line
+		p.processLine(line) // copies what it keeps of line
 		p.line = p.line[:0]
-		if ev, ok := p.processLine(line); ok {
-			events = append(events, ev)
-		}
-		if err := p.checkSize(); err != nil {
-			return events, err
+		if err := p.checkSize(0); err != nil {
+			return p.events, err
 		}
 	}
-	return events, nil
+	return p.events, nil
+}
+
+// lineEnd returns the index of the first CR or LF in b, -1 if none.
+func lineEnd(b []byte) int {
+	// Two vectorised searches beat one byte-by-byte search for either byte.
+	i := bytes.IndexByte(b, '\n')
+	if i < 0 {
+		return bytes.IndexByte(b, '\r')
+	}
+	if j := bytes.IndexByte(b[:i], '\r'); j >= 0 {
+		return j
+	}
+	return i
 }
 
 // End tells the parser the stream ended. "Once the end of the file is reached,
@@ -162,31 +184,34 @@ func (p *Parser) End() {
 	p.Reset()
 }
 
-func (p *Parser) checkSize() error {
-	if len(p.line)+len(p.data)+len(p.eventType)+len(p.bomBuf) > p.max {
+// checkSize fails the parser when the event outgrows the cap: its unfinished
+// line (p.line, plus pending bytes of it not copied there), data and type.
+func (p *Parser) checkSize(pending int) error {
+	if len(p.line)+pending+len(p.data)+len(p.eventType)+len(p.bomBuf) > p.max {
 		p.failed = &EventTooLargeError{Limit: p.max}
 		return p.failed
 	}
 	return nil
 }
 
-func (p *Parser) processLine(raw []byte) (Event, bool) {
+func (p *Parser) processLine(raw []byte) {
 	// "If the line is empty (a blank line): Dispatch the event."
 	if len(raw) == 0 {
-		return p.dispatch()
+		p.dispatch()
+		return
 	}
 	// "If the line starts with a U+003A COLON character (:): Ignore the line."
 	if raw[0] == ':' {
-		return Event{}, false
+		return
 	}
 	line := validUTF8(raw)
-	var field, value string
+	var field, value []byte
 	// "If the line contains a U+003A COLON character (:): Collect the characters
 	// on the line before the first U+003A COLON character (:), and let field be
 	// that string. Collect the characters on the line after the first U+003A
 	// COLON character (:), and let value be that string. If value starts with a
 	// U+0020 SPACE character, remove it from value."
-	if i := indexByte(line, ':'); i >= 0 {
+	if i := bytes.IndexByte(line, ':'); i >= 0 {
 		field, value = line[:i], line[i+1:]
 		if len(value) > 0 && value[0] == ' ' {
 			value = value[1:]
@@ -197,10 +222,13 @@ func (p *Parser) processLine(raw []byte) (Event, bool) {
 		// and the empty string as the field value."
 		field = line
 	}
-	switch field {
+	switch string(field) {
 	case "event":
 		// "Set the event type buffer to field value."
-		p.eventType = value
+		if string(value) != p.typeCache {
+			p.typeCache = string(value)
+		}
+		p.eventType = p.typeCache
 	case "data":
 		// "Append the field value to the data buffer, then append a single U+000A
 		// LINE FEED (LF) character to the data buffer."
@@ -210,9 +238,9 @@ func (p *Parser) processLine(raw []byte) (Event, bool) {
 	case "id":
 		// "If the field value does not contain U+0000 NULL, then set the last
 		// event ID buffer to the field value. Otherwise, ignore the field."
-		if indexByte(value, 0) < 0 {
-			p.lastID = value
-			p.ownID = value
+		if bytes.IndexByte(value, 0) < 0 {
+			p.lastID = string(value)
+			p.ownID = p.lastID
 		}
 	case "retry":
 		// "If the field value consists of only ASCII digits, then interpret the
@@ -224,17 +252,16 @@ func (p *Parser) processLine(raw []byte) (Event, bool) {
 	default:
 		// "Otherwise: The field is ignored."
 	}
-	return Event{}, false
 }
 
-func (p *Parser) dispatch() (Event, bool) {
+func (p *Parser) dispatch() {
 	// "If the data buffer is an empty string, set the data buffer and the event
 	// type buffer to the empty string and return." (Empty means no data field
 	// was seen: `data:` with an empty value still dispatches, with Data "".)
 	if !p.dataSeen {
 		p.eventType = ""
 		p.ownID = ""
-		return Event{}, false
+		return
 	}
 	// "If the data buffer's last character is a U+000A LINE FEED (LF)
 	// character, then remove the last character from the data buffer."
@@ -249,25 +276,15 @@ func (p *Parser) dispatch() (Event, bool) {
 	if typ == "" {
 		typ = "message"
 	}
-	ev := Event{Type: typ, Data: string(data), ID: p.ownID, LastEventID: p.lastID}
+	p.events = append(p.events, Event{Type: typ, Data: string(data), ID: p.ownID, LastEventID: p.lastID})
 	p.data = p.data[:0]
 	p.dataSeen = false
 	p.eventType = ""
 	p.ownID = ""
-	return ev, true
 }
 
-func indexByte(s string, c byte) int {
-	for i := 0; i < len(s); i++ {
-		if s[i] == c {
-			return i
-		}
-	}
-	return -1
-}
-
-func asciiDigits(s string) (int, bool) {
-	if s == "" {
+func asciiDigits(s []byte) (int, bool) {
+	if len(s) == 0 {
 		return 0, false
 	}
 	n := 0
@@ -284,11 +301,12 @@ func asciiDigits(s string) (int, bool) {
 }
 
 // validUTF8 decodes a complete line as UTF-8, replacing each invalid byte with
-// U+FFFD. Lines are only split at CR and LF, which never occur inside a
-// multi-byte sequence, so a character split across chunks is whole here.
-func validUTF8(b []byte) string {
+// U+FFFD (b itself when it is valid). Lines are only split at CR and LF, which
+// never occur inside a multi-byte sequence, so a character split across chunks
+// is whole here.
+func validUTF8(b []byte) []byte {
 	if utf8.Valid(b) {
-		return string(b)
+		return b
 	}
 	var out []byte
 	for len(b) > 0 {
@@ -300,5 +318,5 @@ func validUTF8(b []byte) string {
 		}
 		b = b[size:]
 	}
-	return string(out)
+	return out
 }

@@ -219,6 +219,81 @@ func parseChunked(input []byte, cuts []int) ([]Event, string, error) {
 	return out, last, nil
 }
 
+// referenceParse is the standard's algorithm written as plainly as possible,
+// over the whole input at once, to check the Parser against: decode UTF-8
+// (one leading BOM stripped, each invalid byte a U+FFFD), split into lines at
+// CRLF, LF or CR (an unfinished last line is dropped), and process each line.
+func referenceParse(input []byte) (events []Event, lastID string) {
+	text := string(input)
+	text = strings.TrimPrefix(text, "\uFEFF")
+	var decoded strings.Builder
+	for _, r := range text {
+		decoded.WriteRune(r)
+	}
+	text = decoded.String()
+	var data, eventType, ownID string
+	dataSeen := false
+	for {
+		i := strings.IndexAny(text, "\r\n")
+		if i < 0 {
+			return events, lastID
+		}
+		line := text[:i]
+		if strings.HasPrefix(text[i:], "\r\n") {
+			i++
+		}
+		text = text[i+1:]
+		switch {
+		case line == "":
+			if dataSeen {
+				typ := eventType
+				if typ == "" {
+					typ = "message"
+				}
+				events = append(events, Event{Type: typ, Data: strings.TrimSuffix(data, "\n"), ID: ownID, LastEventID: lastID})
+			}
+			data, eventType, ownID, dataSeen = "", "", "", false
+		case line[0] == ':':
+		default:
+			field, value, _ := strings.Cut(line, ":")
+			value = strings.TrimPrefix(value, " ")
+			switch field {
+			case "event":
+				eventType = value
+			case "data":
+				data += value + "\n"
+				dataSeen = true
+			case "id":
+				if !strings.Contains(value, "\x00") {
+					lastID, ownID = value, value
+				}
+			}
+		}
+	}
+}
+
+func TestFeedReusesItsSlice(t *testing.T) {
+	// The slice Feed returns is the parser's, valid until the next Feed: a
+	// chunk completing as many events as the one before allocates nothing.
+	p := New(0)
+	chunk := []byte("id: 1\nevent: content\ndata: {\"content\": \"a\"}\n\n")
+	first, _ := p.Feed(chunk)
+	kept := first[0]
+	allocs := testing.AllocsPerRun(100, func() {
+		if evs, err := p.Feed(chunk); err != nil || len(evs) != 1 {
+			t.Fatalf("%v %v", evs, err)
+		}
+	})
+	// The event's Data and ID are the only allocations: the type, repeated,
+	// is shared.
+	if allocs > 2 {
+		t.Fatalf("%v allocations per chunk of one event", allocs)
+	}
+	if kept != (Event{Type: "content", Data: `{"content": "a"}`, ID: "1", LastEventID: "1"}) {
+		t.Fatalf("an event copied from an earlier Feed changed: %#v", kept)
+	}
+}
+
 func FuzzParser(f *testing.F) {
 	f.Add([]byte("event: a\r\ndata: x\r\n\r\nid: 1\rdata: y\r\r"), []byte{3, 9, 17})
 	f.Add([]byte("\xEF\xBB\xBFdata: \xc3\xa9\n\n: c\nretry: 10\n\n"), []byte{1, 2, 10})
@@ -242,6 +317,9 @@ func FuzzParser(f *testing.F) {
 		}
 		if !reflect.DeepEqual(whole, chunked) || wholeLast != chunkedLast {
 			t.Fatalf("chunking changed the events:\n whole   %#v (last id %q)\n chunked %#v (last id %q)", whole, wholeLast, chunked, chunkedLast)
+		}
+		if want, wantLast := referenceParse(input); !(len(want) == 0 && len(whole) == 0) && !reflect.DeepEqual(whole, want) || wholeLast != wantLast {
+			t.Fatalf("the parser differs from the reference:\n parser    %#v (last id %q)\n reference %#v (last id %q)", whole, wholeLast, want, wantLast)
 		}
 		// An event's own id is its block's last id line, which also set the last
 		// event ID: a non-empty own id is the last event ID at dispatch.

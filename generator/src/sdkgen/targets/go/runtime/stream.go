@@ -12,6 +12,7 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
+	"unicode/utf8"
 
 	"github.com/promptrails/go-sdk/internal/sse"
 )
@@ -90,11 +91,241 @@ type valueShape struct {
 // against the shape of that name in shapes: an object holding every required
 // field, no null where the spec does not allow one, the same recursively
 // through nested models, arrays and maps.
+//
+// The check is done by scan, which walks the data once without allocating
+// and answers only whether it certainly passes; anything else (a mismatch, or
+// something scan does not handle itself, such as an escaped key) goes to
+// checkObject, which decodes the data generically and says what is wrong. A
+// decode error after scan passed also asks checkObject first, so the error
+// reported is always checkObject's when it has one, then encoding/json's.
 func decodeEventData(data string, v any, shapes shapeTable, name string) error {
-	if err := shapes.checkObject("", name, json.RawMessage(data)); err != nil {
-		return err
+	passed := shapes.scan(data, name)
+	if !passed {
+		if err := shapes.checkObject("", name, json.RawMessage(data)); err != nil {
+			return err
+		}
 	}
-	return json.Unmarshal([]byte(data), v)
+	err := json.Unmarshal([]byte(data), v)
+	if err != nil && passed {
+		if cerr := shapes.checkObject("", name, json.RawMessage(data)); cerr != nil {
+			return cerr
+		}
+	}
+	return err
+}
+
+// scan reports whether data certainly passes checkObject("", name, data)
+// (or is not valid JSON, which json.Unmarshal then reports): it is the same
+// check, made in one pass over the bytes, without decoding anything. It
+// gives up (false) on what it does not need to handle quickly: a key with an
+// escape or invalid UTF-8 (whose decoded form it would have to work out), more
+// than 64 fields in one shape, nesting deeper than maxScanDepth.
+func (t shapeTable) scan(data, name string) bool {
+	sc := shapeScanner{t: t, s: data}
+	i := sc.space(0)
+	if i >= len(data) || data[i] != '{' {
+		return false
+	}
+	i, ok := sc.model(i, name, 0)
+	return ok && sc.space(i) == len(data)
+}
+
+// maxScanDepth bounds the nesting shapeScanner follows (encoding/json's own
+// limit is 10000).
+const maxScanDepth = 1000
+
+type shapeScanner struct {
+	t shapeTable
+	s string
+}
+
+func (sc *shapeScanner) space(i int) int {
+	for i < len(sc.s) {
+		switch sc.s[i] {
+		case ' ', '\t', '\n', '\r':
+			i++
+		default:
+			return i
+		}
+	}
+	return i
+}
+
+// object checks the object at s[i] ('{'), each of whose properties fields
+// names having that field's shape and the others the shape extra (nil: not
+// checked), and returns the index after it. Every occurrence of a repeated
+// key is checked (checkObject sees the last one).
+func (sc *shapeScanner) object(i int, fields []fieldShape, extra *valueShape, depth int) (int, bool) {
+	if depth > maxScanDepth || len(fields) > 64 {
+		return 0, false
+	}
+	s := sc.s
+	var seen uint64
+	i = sc.space(i + 1)
+	if i < len(s) && s[i] == '}' {
+		i++
+	} else {
+		for {
+			if i >= len(s) || s[i] != '"' {
+				return 0, false
+			}
+			start := i + 1
+			end := start
+			ascii := true
+			for end < len(s) && s[end] != '"' {
+				if s[end] == '\\' {
+					return 0, false
+				}
+				if s[end] >= utf8.RuneSelf {
+					ascii = false
+				}
+				end++
+			}
+			if end >= len(s) || (!ascii && !utf8.ValidString(s[start:end])) {
+				return 0, false
+			}
+			key := s[start:end]
+			i = sc.space(end + 1)
+			if i >= len(s) || s[i] != ':' {
+				return 0, false
+			}
+			i = sc.space(i + 1)
+			value := extra
+			for j := range fields {
+				if fields[j].wire == key {
+					seen |= 1 << j
+					value = &fields[j].value
+					break
+				}
+			}
+			var ok bool
+			if value == nil {
+				i, ok = sc.skip(i)
+			} else {
+				i, ok = sc.value(i, value, depth)
+			}
+			if !ok {
+				return 0, false
+			}
+			i = sc.space(i)
+			if i < len(s) && s[i] == ',' {
+				i = sc.space(i + 1)
+				continue
+			}
+			if i < len(s) && s[i] == '}' {
+				i++
+				break
+			}
+			return 0, false
+		}
+	}
+	for j := range fields {
+		if fields[j].required && seen&(1<<j) == 0 {
+			return 0, false
+		}
+	}
+	return i, true
+}
+
+// model checks the object at s[i] ('{') against the shape of that name.
+func (sc *shapeScanner) model(i int, name string, depth int) (int, bool) {
+	if shape := sc.t[name]; shape != nil {
+		return sc.object(i, shape.fields, shape.extra, depth)
+	}
+	return sc.object(i, nil, nil, depth)
+}
+
+// value checks the value at s[i] against shape and returns the index after it.
+func (sc *shapeScanner) value(i int, shape *valueShape, depth int) (int, bool) {
+	s := sc.s
+	if i >= len(s) {
+		return 0, false
+	}
+	if s[i] == 'n' { // null, in valid JSON
+		if !shape.nullable {
+			return 0, false
+		}
+		return sc.skip(i)
+	}
+	switch {
+	case shape.model != "":
+		if s[i] != '{' {
+			return 0, false
+		}
+		return sc.model(i, shape.model, depth+1)
+	case shape.items != nil:
+		if s[i] != '[' {
+			return 0, false
+		}
+		i = sc.space(i + 1)
+		if i < len(s) && s[i] == ']' {
+			return i + 1, true
+		}
+		for {
+			var ok bool
+			if i, ok = sc.value(i, shape.items, depth+1); !ok {
+				return 0, false
+			}
+			i = sc.space(i)
+			if i < len(s) && s[i] == ',' {
+				i = sc.space(i + 1)
+				continue
+			}
+			if i < len(s) && s[i] == ']' {
+				return i + 1, true
+			}
+			return 0, false
+		}
+	case shape.values != nil:
+		if s[i] != '{' {
+			return 0, false
+		}
+		return sc.object(i, nil, shape.values, depth+1)
+	}
+	return sc.skip(i)
+}
+
+// skip returns the index after the value at s[i]. It only finds the value's
+// end, lax about the rest: json.Unmarshal checks the syntax.
+func (sc *shapeScanner) skip(i int) (int, bool) {
+	s := sc.s
+	depth := 0
+	for i < len(s) {
+		switch c := s[i]; {
+		case c == '"':
+			j := i + 1
+			for j < len(s) && s[j] != '"' {
+				if s[j] == '\\' {
+					j++
+				}
+				j++
+			}
+			if j >= len(s) {
+				return 0, false
+			}
+			i = j + 1
+			if depth == 0 {
+				return i, true
+			}
+		case c == '{' || c == '[':
+			depth++
+			i++
+		case c == '}' || c == ']':
+			if depth == 0 {
+				return i, true
+			}
+			depth--
+			i++
+			if depth == 0 {
+				return i, true
+			}
+		case depth == 0 && (c == ',' || c == ' ' || c == '\t' || c == '\n' || c == '\r'):
+			return i, true
+		default:
+			i++
+		}
+	}
+	return i, depth == 0
 }
 
 func (t shapeTable) checkObject(path, name string, raw json.RawMessage) error {
@@ -225,10 +456,10 @@ type Stream struct {
 	conn      *streamConn
 	parser    *sse.Parser
 	buf       []byte
-	queue     []sse.Event
+	queue     []sse.Event // the parser's slice: read before the next Feed
 	parseErr  error
 	connErr   error // why the connection ended; io.EOF when it closed cleanly
-	delivered map[string]struct{}
+	delivered idSet
 	lastID    string
 	started   bool
 	failures  int
@@ -250,7 +481,7 @@ type streamConn struct {
 // newStream opens a stream; on failure it returns the error and a Stream
 // whose Next returns false and whose Err returns the same error.
 func newStream(ctx context.Context, c *core, spec *streamSpec, r *request, lastEventIDHeader string) (*Stream, error) {
-	s := &Stream{ctx: ctx, core: c, spec: spec, parser: sse.New(0), buf: make([]byte, 32*1024), delivered: map[string]struct{}{}}
+	s := &Stream{ctx: ctx, core: c, spec: spec, parser: sse.New(0), buf: make([]byte, 32*1024)}
 	p, err := c.prepare(r)
 	if err != nil {
 		s.err = err
@@ -318,17 +549,15 @@ func (s *Stream) Next() bool {
 			// frame.ID is the frame's own id ("" without an id line): only a
 			// frame with one can be recognised as a replay of a delivered frame,
 			// and only its id moves the Last-Event-ID of a resume.
-			if frame.ID != "" {
-				if _, dup := s.delivered[frame.ID]; dup {
-					continue
-				}
+			if frame.ID != "" && s.delivered.has(frame.ID) {
+				continue
 			}
 			ev, err := s.spec.decode(frame.Type, frame.Data, frame.ID)
 			if err != nil {
 				return s.fail(&StreamError{Message: fmt.Sprintf("malformed %q event: %v", frame.Type, err), Data: frame.Data})
 			}
 			if frame.ID != "" {
-				s.delivered[frame.ID] = struct{}{}
+				s.delivered.add(frame.ID)
 				s.lastID = frame.ID
 			}
 			s.started = true
@@ -377,8 +606,10 @@ func (s *Stream) read() {
 		if conn.idle != nil {
 			conn.idle.Reset(s.opening.timeout)
 		}
+		// The queue is empty (Next reads only then): it can be the parser's
+		// own slice, valid until the next Feed.
 		frames, perr := s.parser.Feed(s.buf[:n])
-		s.queue = append(s.queue, frames...)
+		s.queue = frames
 		if perr != nil {
 			s.parseErr = perr
 			return
@@ -442,6 +673,64 @@ func (s *Stream) reconnect() error {
 		s.attach(a)
 		return nil
 	}
+}
+
+// idSet is the set of the ids of the frames delivered, which a resumed
+// connection may replay. Servers commonly number frames 1, 2, 3...: a run of
+// consecutive integers is kept as its bounds, any other id in a map, so a
+// stream of such ids costs no memory per frame. Membership is exactly that of
+// a set of the id strings: only canonical decimals (no sign, no leading zero)
+// enter the run, and two of them are equal strings exactly when they are
+// equal numbers.
+type idSet struct {
+	lo, hi uint64 // the run lo..hi, when inRun
+	inRun  bool
+	others map[string]struct{}
+}
+
+// runNumber returns the id as a number when it can be in the run.
+func runNumber(id string) (uint64, bool) {
+	if id == "" || len(id) > 19 || (id[0] == '0' && len(id) > 1) {
+		return 0, false // with 19 digits at most, n+1 cannot overflow
+	}
+	var n uint64
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + uint64(c-'0')
+	}
+	return n, true
+}
+
+func (d *idSet) has(id string) bool {
+	if n, ok := runNumber(id); ok && d.inRun && d.lo <= n && n <= d.hi {
+		return true
+	}
+	_, ok := d.others[id]
+	return ok
+}
+
+// add adds an id that is not in the set.
+func (d *idSet) add(id string) {
+	if n, ok := runNumber(id); ok {
+		switch {
+		case !d.inRun:
+			d.lo, d.hi, d.inRun = n, n, true
+			return
+		case n == d.hi+1:
+			d.hi = n
+			return
+		case n+1 == d.lo:
+			d.lo = n
+			return
+		}
+	}
+	if d.others == nil {
+		d.others = map[string]struct{}{}
+	}
+	d.others[id] = struct{}{}
 }
 
 func giveUp(cause error) error {
