@@ -4,7 +4,7 @@
  * frame's `eventId`; an event name this SDK does not know arrives as `UnknownEvent`.
  */
 import type { UnknownEvent } from './core/events.js';
-import { decodeEvent } from './core/events.js';
+import { eventDecoder } from './core/events.js';
 import type { ModelShape } from './core/schema.js';
 import type { Stream, StreamSpec } from './core/streaming.js';
 import * as M from './models.js';
@@ -111,10 +111,11 @@ const CHAT_STREAM_FRAME_EVENTS: Readonly<Record<string, ModelShape<unknown>>> = 
   done: M.DoneEventData,
   error: M.ErrorEventData,
 };
+const decodeChatStreamFrame = eventDecoder(CHAT_STREAM_FRAME_EVENTS);
 
 /** How the runtime types, ends and judges a `ChatStreamFrame` stream. */
 export const ChatStreamFrameSpec: StreamSpec<ChatStreamFrame> = {
-  decode: (frame) => decodeEvent(CHAT_STREAM_FRAME_EVENTS, frame) as ChatStreamFrame,
+  decode: (frame) => decodeChatStreamFrame(frame) as ChatStreamFrame,
   eventId: (event) => event.eventId,
   isTerminal: (event) => event.type === 'done' || event.type === 'error',
   isFailure: (event) => event.type === 'error',

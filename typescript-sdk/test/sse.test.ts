@@ -118,3 +118,27 @@ test('rule: events split at every byte decode the same as whole', () => {
   assert.deepEqual(decode([...bytes].map((b) => new Uint8Array([b]))), whole);
   assert.deepEqual(whole, [{ event: 'content', data: '{"content":"ü"}', id: '7' }]);
 });
+
+test('rule: the size cap gives the same result however the stream is cut', () => {
+  // Comments, blank lines and events of 49, 50 and 51 characters (the cap is 50).
+  const text = ': ping\n\n' + 'data: ' + 'x'.repeat(42) + '\n\n:' + 'c'.repeat(60) + '\ndata: ' + 'y'.repeat(43) + '\n\n\ndata: ' + 'z'.repeat(44) + '\n\n';
+  const outcome = (chunks: string[]) => {
+    const events: string[] = [];
+    try {
+      decode(chunks, { maxEventSize: 50 }).forEach((e) => events.push(e.data));
+      return events;
+    } catch (err) {
+      assert.ok(err instanceof StreamError);
+      return [...events, 'too big'];
+    }
+  };
+  assert.deepEqual(outcome([text]), ['too big']);
+  assert.deepEqual(outcome([text.slice(0, text.lastIndexOf('data'))]), ['x'.repeat(42), 'y'.repeat(43)]);
+  for (let cut = 1; cut < text.length; cut++) {
+    assert.deepEqual(outcome([text.slice(0, cut), text.slice(cut)]), ['too big'], `cut at ${cut}`);
+    for (const size of [3, 17]) {
+      const chunks = Array.from({ length: Math.ceil(text.length / size) }, (_, i) => text.slice(i * size, i * size + size));
+      assert.deepEqual(outcome(chunks), ['too big']);
+    }
+  }
+});

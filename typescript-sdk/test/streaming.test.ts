@@ -341,3 +341,41 @@ test('resume: a frame without an id has eventId undefined, is never skipped as a
     ['/api/v1/executions/ex_1/stream', '3'],
   ]);
 });
+
+test('stream: several frames in one chunk: a malformed one raises StreamError after the events before it', async () => {
+  const chunk = RUN[0]! + frame(2, 'content', { content: 'a' }) + frame(3, 'content', { content: 7 }) + frame(4, 'content', { content: 'b' });
+  const { client } = setup(sse({ chunks: [chunk] }));
+  const seen: (string | undefined)[] = [];
+  const err = await (async () => {
+    for await (const e of client.chat.sendMessageStream('ses_1', { content: 'x' })) seen.push(e.eventId);
+  })().catch((e: unknown) => e);
+  assert.ok(err instanceof StreamError);
+  assert.match(err.message, /ContentEventData\.content: expected string, got a number/);
+  assert.deepEqual(seen, ['1', '2']);
+});
+
+test('stream: a terminal event in the middle of a chunk ends the stream there', async () => {
+  const chunk = RUN.slice(0, 2).join('') + RUN[6]! + frame(8, 'content', { content: 'late' });
+  const { client } = setup(sse({ chunks: [chunk] }));
+  const events = await collect(client.chat.sendMessageStream('ses_1', { content: 'x' }));
+  assert.deepEqual(events.map((e) => e.type), ['execution', 'thinking', 'done']);
+});
+
+test('stream: next() calls made without waiting are answered in order', async () => {
+  const { client } = setup(sse({ chunks: [RUN.slice(0, 3).join(''), ...RUN.slice(3)] }));
+  const it = client.chat.sendMessageStream('ses_1', { content: 'x' })[Symbol.asyncIterator]();
+  const results = await Promise.all(Array.from({ length: 9 }, () => it.next()));
+  assert.deepEqual(results.map((r) => (r.done ? 'end' : r.value.eventId)), ['1', '2', '3', '4', '5', '6', '7', 'end', 'end']);
+});
+
+test('resume: ids that are not increasing integers are de-duplicated exactly', async () => {
+  // Out of order, a gap, leading zeros ('007' is not '7'), and non-numeric ids.
+  const ids = ['1', '5', '3', '007', 'a'];
+  const first = ids.map((id, i) => (i === 0 ? RUN[0]!.replace('id: 1', `id: ${id}`) : `id: ${id}\nevent: content\ndata: {"content":"${id}"}\n\n`));
+  const replay = ['3', '7', '007', 'a', '4', '2'].map((id) => `id: ${id}\nevent: content\ndata: {"content":"${id}"}\n\n`);
+  const done = frame(9, 'done', { output: 'x', token_usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 }, time: 0.1 });
+  const { client, calls } = setup(sse({ chunks: [first.join('')], then: 'error' }), sse({ chunks: [replay.join('') + done] }));
+  const events = await collect(client.chat.sendMessageStream('ses_1', { content: 'x' }));
+  assert.deepEqual(events.map((e) => e.eventId), ['1', '5', '3', '007', 'a', '7', '4', '2', '9']);
+  assert.equal(calls[1]!.headers['last-event-id'], 'a');
+});

@@ -4,7 +4,7 @@
  * frame's `eventId`; an event name this SDK does not know arrives as `UnknownEvent`.
  */
 import type { UnknownEvent } from './core/events.js';
-import { decodeEvent } from './core/events.js';
+import { eventDecoder } from './core/events.js';
 import type { ModelShape } from './core/schema.js';
 import type { Stream, StreamSpec } from './core/streaming.js';
 import * as M from './models.js';
@@ -78,10 +78,11 @@ const SUMMARY_FRAME_EVENTS: Readonly<Record<string, ModelShape<unknown>>> = {
   finished: M.FinishedData,
   failed: M.FailedData,
 };
+const decodeSummaryFrame = eventDecoder(SUMMARY_FRAME_EVENTS);
 
 /** How the runtime types, ends and judges a `SummaryFrame` stream. */
 export const SummaryFrameSpec: StreamSpec<SummaryFrame> = {
-  decode: (frame) => decodeEvent(SUMMARY_FRAME_EVENTS, frame) as SummaryFrame,
+  decode: (frame) => decodeSummaryFrame(frame) as SummaryFrame,
   eventId: (event) => event.eventId,
   isTerminal: (event) => event.type === 'finished' || event.type === 'failed',
   isFailure: (event) => event.type === 'failed',

@@ -120,9 +120,29 @@ export class SSEDecoder {
   /**
    * Count the size of the event being built (comment lines excluded, so keep-alive
    * comments never add up); a blank line (dispatch) restarts the count.
+   *
+   * When the event so far plus the whole chunk is within the cap, no event can reach it in
+   * this chunk (comments only lower the counts), so only the event still being built at its
+   * end needs counting: the lines after the chunk's last blank line, found by one native
+   * scan. Otherwise (an event larger than a chunk, or one near the cap) every line counts.
    */
   private checkSize(text: string): void {
     let start = 0;
+    if (this.eventSize + text.length <= this.maxEventSize) {
+      const pair = text.lastIndexOf('\n\n');
+      const blank = pair !== -1 ? pair + 1 : this.atLineStart && text.charCodeAt(0) === 10 ? 0 : -1;
+      if (blank !== -1) {
+        this.eventSize = 0;
+        this.atLineStart = true;
+        this.inComment = false;
+        start = blank + 1;
+      }
+    }
+    this.countLines(text, start);
+  }
+
+  /** `checkSize` one line at a time, from `start`. */
+  private countLines(text: string, start: number): void {
     for (;;) {
       const lf = text.indexOf('\n', start);
       const end = lf === -1 ? text.length : lf;

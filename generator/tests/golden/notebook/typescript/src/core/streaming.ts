@@ -71,7 +71,7 @@ export class Stream<E, F = E> implements AsyncIterable<E> {
   [Symbol.asyncIterator](): AsyncIterator<E> {
     if (this.#started) throw new Error('a stream can be iterated only once');
     this.#started = true;
-    return this.#iterate();
+    return new Events(this.#iterate());
   }
 
   /** Close the stream (and its connection). */
@@ -104,11 +104,18 @@ export class Stream<E, F = E> implements AsyncIterable<E> {
     return events;
   }
 
-  async *#iterate(): AsyncGenerator<E, void, undefined> {
+  /**
+   * The connection loop. It yields the events of each chunk as one batch (`Events` hands
+   * them out one by one), so the generator is resumed once per chunk, not once per event;
+   * the events of a batch are decoded up to and including a terminal one, and a frame that
+   * fails to decode ends the batch before it and throws when the caller asks past it, so
+   * every event and error reaches the caller in the order of the frames.
+   */
+  async *#iterate(): AsyncGenerator<E[], void, undefined> {
     const init = this.#init;
     const spec = init.spec;
     const user = anySignal([init.options.signal, this.controller.signal]);
-    const delivered = new Set<string>();
+    const delivered = new DeliveredIds();
     let lastId: string | undefined;
     let resumeRequest: RequestSpec | undefined;
     let anyDelivered = false;
@@ -129,22 +136,34 @@ export class Stream<E, F = E> implements AsyncIterable<E> {
           for (;;) {
             const { done, value } = await readWithin(reader, signal, conn, init.idleTimeout);
             const frames = done ? decoder.end() : decoder.feed(value);
-            for (const frame of frames) {
-              const event = spec.decode(frame);
-              const id = spec.eventId(event);
-              if (id !== undefined) {
-                if (delivered.has(id)) continue;
-                delivered.add(id);
-                lastId = id;
+            const batch: E[] = [];
+            let terminal = false;
+            try {
+              for (const frame of frames) {
+                const event = spec.decode(frame);
+                const id = spec.eventId(event);
+                if (id !== undefined) {
+                  if (!delivered.add(id)) continue;
+                  lastId = id;
+                }
+                failures = 0;
+                anyDelivered = true;
+                // The resume parameters come from the first event that carries them, which need
+                // not be the first event of the stream.
+                resumeRequest ??= spec.resume?.(event);
+                batch.push(event);
+                if (spec.isTerminal(event)) {
+                  terminal = true;
+                  break;
+                }
               }
-              failures = 0;
-              anyDelivered = true;
-              // The resume parameters come from the first event that carries them, which need
-              // not be the first event of the stream.
-              resumeRequest ??= spec.resume?.(event);
-              yield event;
-              if (spec.isTerminal(event)) return;
+            } catch (err) {
+              // The events before the failing frame are delivered first.
+              if (batch.length > 0) yield batch;
+              throw err;
             }
+            if (batch.length > 0) yield batch;
+            if (terminal) return;
             if (done) break;
           }
           error = new StreamError('the stream ended without a terminal event');
@@ -182,6 +201,135 @@ export class Stream<E, F = E> implements AsyncIterable<E> {
     const headers = { ...resume.headers, ...(header && lastId !== undefined ? { [header]: lastId } : {}) };
     return init.client.openStream({ ...resume, headers }, options, false);
   }
+}
+
+/**
+ * The async iterator of a `Stream`: hands out the events of each batch the connection loop
+ * yields, one per `next()`, from an already-settled promise; the loop is resumed only when
+ * a batch is used up. Calls made while a batch is being fetched wait their turn, in order.
+ * `return()` (a `break`) and `throw()` go to the loop as on the generator itself.
+ */
+class Events<E> implements AsyncIterator<E> {
+  readonly #source: AsyncGenerator<E[], void, undefined>;
+  #batch: E[] = [];
+  #next = 0;
+  #pulling: Promise<IteratorResult<E, undefined>> | undefined;
+
+  constructor(source: AsyncGenerator<E[], void, undefined>) {
+    this.#source = source;
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  next(): Promise<IteratorResult<E, undefined>> {
+    if (this.#pulling !== undefined) {
+      const after = (): Promise<IteratorResult<E, undefined>> => this.next();
+      return this.#pulling.then(after, after);
+    }
+    if (this.#next < this.#batch.length) {
+      const value = this.#batch[this.#next++]!;
+      return Promise.resolve({ value, done: false });
+    }
+    this.#batch = [];
+    this.#next = 0;
+    const pulling = this.#pull();
+    this.#pulling = pulling;
+    const settled = () => {
+      if (this.#pulling === pulling) this.#pulling = undefined;
+    };
+    pulling.then(settled, settled);
+    return pulling;
+  }
+
+  async #pull(): Promise<IteratorResult<E, undefined>> {
+    const result = await this.#source.next();
+    if (result.done) return { value: undefined, done: true };
+    this.#batch = result.value;
+    this.#next = 1;
+    return { value: result.value[0]!, done: false };
+  }
+
+  async return(): Promise<IteratorResult<E, undefined>> {
+    this.#batch = [];
+    this.#next = 0;
+    await this.#source.return(undefined);
+    return { value: undefined, done: true };
+  }
+
+  async throw(err?: unknown): Promise<IteratorResult<E, undefined>> {
+    this.#batch = [];
+    this.#next = 0;
+    const result = await this.#source.throw(err);
+    if (result.done) return { value: undefined, done: true };
+    this.#batch = result.value;
+    this.#next = 1;
+    return { value: result.value[0]!, done: false };
+  }
+}
+
+/**
+ * The ids of the frames delivered so far, to skip a frame replayed on resume (RUNTIME.md:
+ * every frame reaches the caller exactly once). Exact, not approximate: an id that is a
+ * decimal integer in canonical form (no sign, no leading zero, at most 15 digits, so it
+ * maps to one number and back) is kept in runs of consecutive numbers, so the usual
+ * increasing ids `1, 2, 3, ...` take two numbers in all, and a membership test is a
+ * comparison (a binary search when ids went back); any other id, and a number arriving
+ * below the highest one (out of order), is kept in a `Set` of strings (which no canonical
+ * id in a run can equal).
+ */
+export class DeliveredIds {
+  /** Sorted, disjoint runs of consecutive numbers: `[lo0, hi0, lo1, hi1, ...]`. */
+  readonly #runs: number[] = [];
+  readonly #other = new Set<string>();
+
+  /** Record `id`; false when it was already delivered. */
+  add(id: string): boolean {
+    const n = canonicalNumber(id);
+    const runs = this.#runs;
+    const last = runs.length - 1;
+    if (n >= 0) {
+      if (last < 0 || n > runs[last]! + 1) {
+        runs.push(n, n);
+        return true;
+      }
+      if (n === runs[last]! + 1) {
+        runs[last] = n;
+        return true;
+      }
+      if (inRuns(runs, n)) return false;
+    }
+    if (this.#other.has(id)) return false;
+    this.#other.add(id);
+    return true;
+  }
+}
+
+/** `id` as a number when it is a canonical decimal integer (`0`, `7`, `120`), else -1. */
+function canonicalNumber(id: string): number {
+  const len = id.length;
+  if (len === 0 || len > 15 || (len > 1 && id.charCodeAt(0) === 48)) return -1;
+  let n = 0;
+  for (let i = 0; i < len; i++) {
+    const d = id.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return -1;
+    n = n * 10 + d;
+  }
+  return n;
+}
+
+/** Whether `n` lies in one of the sorted runs (binary search). */
+function inRuns(runs: readonly number[], n: number): boolean {
+  let lo = 0;
+  let hi = runs.length / 2 - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    if (n < runs[2 * mid]!) hi = mid - 1;
+    else if (n > runs[2 * mid + 1]!) lo = mid + 1;
+    else return true;
+  }
+  return false;
 }
 
 /** One read, bounded by the idle timeout and cancellable by `signal`. */
