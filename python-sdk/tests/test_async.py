@@ -12,6 +12,7 @@ from conftest import EXECUTION, KEY, MESSAGE, REPLY, RUN, SESSION, SSE_HEADERS, 
 from promptrails import (
     APIConnectionError,
     AsyncPage,
+    AsyncPager,
     AsyncPromptRails,
     AsyncStream,
     ContentEvent,
@@ -72,6 +73,30 @@ async def test_async_for_over_every_page(aclient: AsyncPromptRails, mock: respx.
     assert first.has_next_page()
     assert (await first.get_next_page()).meta.page == 2
     assert [p.meta.page async for p in first.iter_pages()] == [1, 2, 3]
+
+
+async def test_async_for_without_await_walks_every_page(aclient: AsyncPromptRails, mock: respx.MockRouter) -> None:
+    # As with the sync client, a list call can be iterated directly: `async for s in client.chat.list_sessions()`.
+    def answer(request: httpx.Request) -> httpx.Response:
+        n = int(request.url.params.get("page", "1"))
+        return httpx.Response(200, json={"data": [{**SESSION, "id": f"s{n}"}], "meta": meta(page=n, total_pages=3, total=3, limit=1)})
+
+    route = mock.get("/api/v1/chat/sessions").mock(side_effect=answer)
+    pager = aclient.chat.list_sessions(limit=1)
+    assert isinstance(pager, AsyncPager)
+    assert route.call_count == 0, "nothing is sent until the pager is awaited or iterated"
+    assert [s.id async for s in pager] == ["s1", "s2", "s3"]
+    assert route.call_count == 3
+    assert [s.id async for s in aclient.chat.list_sessions(limit=1)] == ["s1", "s2", "s3"]
+
+
+async def test_async_list_arguments_are_checked_before_sending(aclient: AsyncPromptRails, mock: respx.MockRouter) -> None:
+    route = mock.get("/api/v1/chat/sessions/s1/messages")
+    with pytest.raises(InvalidArgumentError):
+        await aclient.chat.list_messages("s1", limit="ten")  # type: ignore[arg-type]
+    with pytest.raises(InvalidArgumentError):
+        [m async for m in aclient.chat.list_messages("")]
+    assert route.call_count == 0
 
 
 async def test_errors_and_retries(aclient: AsyncPromptRails, mock: respx.MockRouter, sleeps: Sleeps) -> None:

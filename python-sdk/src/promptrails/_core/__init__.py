@@ -13,7 +13,7 @@ from ._args import build_body, check_arg, check_path, given, unset_to_none
 from ._errors import *  # noqa: F403
 from ._errors import __all__ as _errors_all
 from ._http import AsyncHTTPClient, SyncHTTPClient
-from ._pagination import AsyncPage, SyncPage
+from ._pagination import AsyncPage, AsyncPager, SyncPage
 from ._streaming import AsyncStream, ResumeSpec, Stream, StreamResult, StreamSpec, UnknownEvent
 from ._types import NOT_GIVEN, NotGiven, RequestOptions, SdkIdentity, TimeoutTypes
 from .sse import ServerSentEvent, SSEParser
@@ -28,6 +28,7 @@ __all__ = [
     "AsyncHTTPClient",
     "SyncHTTPClient",
     "AsyncPage",
+    "AsyncPager",
     "SyncPage",
     "AsyncStream",
     "ResumeSpec",

@@ -12,14 +12,21 @@ page from this one on, fetching the next pages as needed:
         if not page.has_next_page():
             break
         page = page.get_next_page()
+
+An async list call returns an `AsyncPager`: `await` it for the first page, or
+`async for` over it directly for every item of every page:
+
+    page = await client.chat.list_sessions(limit=50)  # an AsyncPage
+    async for session in client.chat.list_sessions():  # every session
+        ...
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterator
 from typing import Any, Generic, TypeVar
 
-__all__ = ["SyncPage", "AsyncPage"]
+__all__ = ["SyncPage", "AsyncPage", "AsyncPager"]
 
 ItemT = TypeVar("ItemT")
 MetaT = TypeVar("MetaT")
@@ -101,3 +108,22 @@ class AsyncPage(Generic[ItemT, MetaT]):
         async for page in self.iter_pages():
             for item in page.data:
                 yield item
+
+
+class AsyncPager(Generic[ItemT, MetaT]):
+    """What an async list call returns, before any request is sent: awaiting it fetches
+    the first page; iterating it with `async for` walks every item of every page."""
+
+    def __init__(self, first_page: Callable[[], Awaitable[AsyncPage[ItemT, MetaT]]]) -> None:
+        self._first_page = first_page
+
+    def __await__(self) -> Generator[Any, None, AsyncPage[ItemT, MetaT]]:
+        return self._first_page().__await__()
+
+    def __aiter__(self) -> AsyncIterator[ItemT]:
+        return self._items()
+
+    async def _items(self) -> AsyncIterator[ItemT]:
+        page = await self._first_page()
+        async for item in page:
+            yield item

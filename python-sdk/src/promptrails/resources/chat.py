@@ -16,6 +16,7 @@ from .._core import (  # noqa: F401
     NOT_GIVEN,
     AsyncHTTPClient,
     AsyncPage,
+    AsyncPager,
     AsyncStream,
     NotGiven,
     RequestOptions,
@@ -84,6 +85,7 @@ class Chat:
             page: The page to return, counted from 1.
             limit: How many items a page holds, from 1 to 100.
         """
+
         check_arg("page", page, "integer", nullable=False, choices=())
         check_arg("limit", limit, "integer", nullable=False, choices=())
         _request = _list_sessions._get_kwargs(
@@ -131,6 +133,7 @@ class Chat:
             title: A display title.
             metadata: Custom metadata for tracking and filtering.
         """
+
         check_arg("agent_id", agent_id, "string", nullable=False, choices=())
         check_arg("title", title, "string", nullable=True, choices=())
         check_arg("metadata", metadata, "map", nullable=False, choices=())
@@ -169,6 +172,7 @@ class Chat:
         Args:
             session_id: The session's id.
         """
+
         check_path("session_id", session_id)
         _request = _get_session._get_kwargs(
             session_id,
@@ -201,6 +205,7 @@ class Chat:
             title: The new title; null clears it.
             metadata: The new metadata, replacing the old.
         """
+
         check_path("session_id", session_id)
         check_arg("title", title, "string", nullable=True, choices=())
         check_arg("metadata", metadata, "map", nullable=False, choices=())
@@ -238,6 +243,7 @@ class Chat:
         Args:
             session_id: The session's id.
         """
+
         check_path("session_id", session_id)
         _request = _delete_session._get_kwargs(
             session_id,
@@ -268,6 +274,7 @@ class Chat:
             page: The page to return, counted from 1.
             limit: How many items a page holds, from 1 to 100.
         """
+
         check_path("session_id", session_id)
         check_arg("page", page, "integer", nullable=False, choices=())
         check_arg("limit", limit, "integer", nullable=False, choices=())
@@ -321,6 +328,7 @@ class Chat:
             content: The message's text.
             metadata: Custom metadata stored with the user message.
         """
+
         check_path("session_id", session_id)
         check_arg("content", content, "string", nullable=False, choices=())
         check_arg("metadata", metadata, "map", nullable=False, choices=())
@@ -369,6 +377,7 @@ class Chat:
             content: The message's text.
             metadata: Custom metadata stored with the user message.
         """
+
         check_path("session_id", session_id)
         check_arg("content", content, "string", nullable=False, choices=())
         check_arg("metadata", metadata, "map", nullable=False, choices=())
@@ -415,6 +424,7 @@ class Chat:
             session_id: The session's id.
             message_id: The message's id.
         """
+
         check_path("session_id", session_id)
         check_path("message_id", message_id)
         _request = _delete_message._get_kwargs(
@@ -451,6 +461,7 @@ class Chat:
             value: 1 for thumbs up, -1 for thumbs down.
             comment: An optional free-text comment.
         """
+
         check_path("session_id", session_id)
         check_arg("execution_id", execution_id, "string", nullable=False, choices=())
         check_arg(
@@ -495,7 +506,7 @@ class AsyncChat:
     def __init__(self, client: AsyncHTTPClient) -> None:
         self._client = client
 
-    async def list_sessions(
+    def list_sessions(
         self,
         *,
         page: int | NotGiven = NOT_GIVEN,
@@ -503,7 +514,7 @@ class AsyncChat:
         extra_headers: Mapping[str, str] | None = None,
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
-    ) -> AsyncPage[ChatSession, PaginationMeta]:
+    ) -> AsyncPager[ChatSession, PaginationMeta]:
         """List chat sessions
 
         Lists the workspace's chat sessions, newest first, one page at a time.
@@ -512,6 +523,27 @@ class AsyncChat:
             page: The page to return, counted from 1.
             limit: How many items a page holds, from 1 to 100.
         """
+
+        return AsyncPager(
+            lambda: self._list_sessions_page(
+                page=page,
+                limit=limit,
+                extra_headers=extra_headers,
+                timeout=timeout,
+                max_retries=max_retries,
+            )
+        )
+
+    async def _list_sessions_page(
+        self,
+        *,
+        page: int | NotGiven = NOT_GIVEN,
+        limit: int | NotGiven = NOT_GIVEN,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
+    ) -> AsyncPage[ChatSession, PaginationMeta]:
+        """One page of `list_sessions`."""
         check_arg("page", page, "integer", nullable=False, choices=())
         check_arg("limit", limit, "integer", nullable=False, choices=())
         _request = _list_sessions._get_kwargs(
@@ -529,7 +561,7 @@ class AsyncChat:
         _envelope = parse(_response, ChatSessionList.from_dict)
 
         async def _fetch(page: int) -> AsyncPage[ChatSession, PaginationMeta]:
-            return await self.list_sessions(
+            return await self._list_sessions_page(
                 page=page,
                 limit=limit,
                 extra_headers=extra_headers,
@@ -559,6 +591,7 @@ class AsyncChat:
             title: A display title.
             metadata: Custom metadata for tracking and filtering.
         """
+
         check_arg("agent_id", agent_id, "string", nullable=False, choices=())
         check_arg("title", title, "string", nullable=True, choices=())
         check_arg("metadata", metadata, "map", nullable=False, choices=())
@@ -597,6 +630,7 @@ class AsyncChat:
         Args:
             session_id: The session's id.
         """
+
         check_path("session_id", session_id)
         _request = _get_session._get_kwargs(
             session_id,
@@ -629,6 +663,7 @@ class AsyncChat:
             title: The new title; null clears it.
             metadata: The new metadata, replacing the old.
         """
+
         check_path("session_id", session_id)
         check_arg("title", title, "string", nullable=True, choices=())
         check_arg("metadata", metadata, "map", nullable=False, choices=())
@@ -666,6 +701,7 @@ class AsyncChat:
         Args:
             session_id: The session's id.
         """
+
         check_path("session_id", session_id)
         _request = _delete_session._get_kwargs(
             session_id,
@@ -677,7 +713,7 @@ class AsyncChat:
         )
         await self._client.send(_request, _options)
 
-    async def list_messages(
+    def list_messages(
         self,
         session_id: str,
         *,
@@ -686,7 +722,7 @@ class AsyncChat:
         extra_headers: Mapping[str, str] | None = None,
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
-    ) -> AsyncPage[ChatMessage, PaginationMeta]:
+    ) -> AsyncPager[ChatMessage, PaginationMeta]:
         """List a session's messages
 
         Lists the messages of a session, oldest first, one page at a time.
@@ -696,6 +732,29 @@ class AsyncChat:
             page: The page to return, counted from 1.
             limit: How many items a page holds, from 1 to 100.
         """
+
+        return AsyncPager(
+            lambda: self._list_messages_page(
+                session_id,
+                page=page,
+                limit=limit,
+                extra_headers=extra_headers,
+                timeout=timeout,
+                max_retries=max_retries,
+            )
+        )
+
+    async def _list_messages_page(
+        self,
+        session_id: str,
+        *,
+        page: int | NotGiven = NOT_GIVEN,
+        limit: int | NotGiven = NOT_GIVEN,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
+    ) -> AsyncPage[ChatMessage, PaginationMeta]:
+        """One page of `list_messages`."""
         check_path("session_id", session_id)
         check_arg("page", page, "integer", nullable=False, choices=())
         check_arg("limit", limit, "integer", nullable=False, choices=())
@@ -715,7 +774,7 @@ class AsyncChat:
         _envelope = parse(_response, ChatMessageList.from_dict)
 
         async def _fetch(page: int) -> AsyncPage[ChatMessage, PaginationMeta]:
-            return await self.list_messages(
+            return await self._list_messages_page(
                 session_id,
                 page=page,
                 limit=limit,
@@ -749,6 +808,7 @@ class AsyncChat:
             content: The message's text.
             metadata: Custom metadata stored with the user message.
         """
+
         check_path("session_id", session_id)
         check_arg("content", content, "string", nullable=False, choices=())
         check_arg("metadata", metadata, "map", nullable=False, choices=())
@@ -797,6 +857,7 @@ class AsyncChat:
             content: The message's text.
             metadata: Custom metadata stored with the user message.
         """
+
         check_path("session_id", session_id)
         check_arg("content", content, "string", nullable=False, choices=())
         check_arg("metadata", metadata, "map", nullable=False, choices=())
@@ -843,6 +904,7 @@ class AsyncChat:
             session_id: The session's id.
             message_id: The message's id.
         """
+
         check_path("session_id", session_id)
         check_path("message_id", message_id)
         _request = _delete_message._get_kwargs(
@@ -879,6 +941,7 @@ class AsyncChat:
             value: 1 for thumbs up, -1 for thumbs down.
             comment: An optional free-text comment.
         """
+
         check_path("session_id", session_id)
         check_arg("execution_id", execution_id, "string", nullable=False, choices=())
         check_arg(

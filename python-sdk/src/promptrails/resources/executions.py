@@ -16,6 +16,7 @@ from .._core import (  # noqa: F401
     NOT_GIVEN,
     AsyncHTTPClient,
     AsyncPage,
+    AsyncPager,
     AsyncStream,
     NotGiven,
     RequestOptions,
@@ -62,6 +63,7 @@ class Executions:
         Args:
             execution_id: The execution's id.
         """
+
         check_path("execution_id", execution_id)
         _request = _get_execution._get_kwargs(
             execution_id,
@@ -93,6 +95,7 @@ class Executions:
             execution_id: The execution's id.
             last_event_id: The `id` of the last frame the client received; only later frames are sent.
         """
+
         check_path("execution_id", execution_id)
         check_arg("last_event_id", last_event_id, "string", nullable=True)
         _request = _stream_execution._get_kwargs(
@@ -141,6 +144,7 @@ class AsyncExecutions:
         Args:
             execution_id: The execution's id.
         """
+
         check_path("execution_id", execution_id)
         _request = _get_execution._get_kwargs(
             execution_id,
@@ -172,6 +176,7 @@ class AsyncExecutions:
             execution_id: The execution's id.
             last_event_id: The `id` of the last frame the client received; only later frames are sent.
         """
+
         check_path("execution_id", execution_id)
         check_arg("last_event_id", last_event_id, "string", nullable=True)
         _request = _stream_execution._get_kwargs(

@@ -16,6 +16,7 @@ from .._core import (  # noqa: F401
     NOT_GIVEN,
     AsyncHTTPClient,
     AsyncPage,
+    AsyncPager,
     AsyncStream,
     NotGiven,
     RequestOptions,
@@ -75,6 +76,7 @@ class Notes:
             limit: Page size.
             tag: Only notes with this tag.
         """
+
         check_arg("page", page, "integer", nullable=False, choices=())
         check_arg("limit", limit, "integer", nullable=False, choices=())
         check_arg("tag", tag, "string", nullable=False, choices=())
@@ -127,6 +129,7 @@ class Notes:
             tags: Tags.
             priority: How urgent a note is.
         """
+
         check_arg("title", title, "string", nullable=False, choices=())
         check_arg("body", body, "string", nullable=True, choices=())
         check_arg("tags", tags, "array", nullable=False, choices=())
@@ -167,6 +170,7 @@ class Notes:
         Args:
             note_id: The note's id.
         """
+
         check_path("note_id", note_id)
         _request = _get_note._get_kwargs(
             note_id,
@@ -194,6 +198,7 @@ class Notes:
         Args:
             note_id: The note's id.
         """
+
         check_path("note_id", note_id)
         _request = _delete_note._get_kwargs(
             note_id,
@@ -223,6 +228,7 @@ class Notes:
             note_id: The note's id.
             reason: A reason.
         """
+
         check_path("note_id", note_id)
         check_arg("reason", reason, "string", nullable=False, choices=())
         _body = build_body(
@@ -262,6 +268,7 @@ class Notes:
             note_id: The note's id.
             max_words: Longest summary.
         """
+
         check_path("note_id", note_id)
         check_arg("max_words", max_words, "integer", nullable=False, choices=())
         _body = build_body(
@@ -299,7 +306,7 @@ class AsyncNotes:
     def __init__(self, client: AsyncHTTPClient) -> None:
         self._client = client
 
-    async def list_notes(
+    def list_notes(
         self,
         *,
         page: int | NotGiven = NOT_GIVEN,
@@ -308,7 +315,7 @@ class AsyncNotes:
         extra_headers: Mapping[str, str] | None = None,
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
-    ) -> AsyncPage[Note, PageMeta]:
+    ) -> AsyncPager[Note, PageMeta]:
         """List notes
 
         Lists notes, oldest first.
@@ -318,6 +325,29 @@ class AsyncNotes:
             limit: Page size.
             tag: Only notes with this tag.
         """
+
+        return AsyncPager(
+            lambda: self._list_notes_page(
+                page=page,
+                limit=limit,
+                tag=tag,
+                extra_headers=extra_headers,
+                timeout=timeout,
+                max_retries=max_retries,
+            )
+        )
+
+    async def _list_notes_page(
+        self,
+        *,
+        page: int | NotGiven = NOT_GIVEN,
+        limit: int | NotGiven = NOT_GIVEN,
+        tag: str | NotGiven = NOT_GIVEN,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
+    ) -> AsyncPage[Note, PageMeta]:
+        """One page of `list_notes`."""
         check_arg("page", page, "integer", nullable=False, choices=())
         check_arg("limit", limit, "integer", nullable=False, choices=())
         check_arg("tag", tag, "string", nullable=False, choices=())
@@ -337,7 +367,7 @@ class AsyncNotes:
         _envelope = parse(_response, NoteList.from_dict)
 
         async def _fetch(page: int) -> AsyncPage[Note, PageMeta]:
-            return await self.list_notes(
+            return await self._list_notes_page(
                 page=page,
                 limit=limit,
                 tag=tag,
@@ -370,6 +400,7 @@ class AsyncNotes:
             tags: Tags.
             priority: How urgent a note is.
         """
+
         check_arg("title", title, "string", nullable=False, choices=())
         check_arg("body", body, "string", nullable=True, choices=())
         check_arg("tags", tags, "array", nullable=False, choices=())
@@ -410,6 +441,7 @@ class AsyncNotes:
         Args:
             note_id: The note's id.
         """
+
         check_path("note_id", note_id)
         _request = _get_note._get_kwargs(
             note_id,
@@ -437,6 +469,7 @@ class AsyncNotes:
         Args:
             note_id: The note's id.
         """
+
         check_path("note_id", note_id)
         _request = _delete_note._get_kwargs(
             note_id,
@@ -466,6 +499,7 @@ class AsyncNotes:
             note_id: The note's id.
             reason: A reason.
         """
+
         check_path("note_id", note_id)
         check_arg("reason", reason, "string", nullable=False, choices=())
         _body = build_body(
@@ -505,6 +539,7 @@ class AsyncNotes:
             note_id: The note's id.
             max_words: Longest summary.
         """
+
         check_path("note_id", note_id)
         check_arg("max_words", max_words, "integer", nullable=False, choices=())
         _body = build_body(
