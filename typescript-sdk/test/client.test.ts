@@ -21,6 +21,7 @@ import {
   InvalidArgumentError,
   Page,
 } from '../src/index.js';
+import type { SubmitFeedbackParams } from '../src/index.js';
 import { API_KEY, apiError, fakeFetch, json, networkError, testClient, type Handler } from './helpers.js';
 
 const SESSION = {
@@ -164,6 +165,9 @@ test('chat.deleteMessage: DELETE of one message', async () => {
 
 test('chat.submitFeedback: POST {execution_id, value}', async () => {
   const { client, calls } = setup(json(200, { data: { submitted: true } }));
+  // @ts-expect-error a rating is 1 or -1 (the schema's enum), so tsc --strict rejects 2
+  const notARating: SubmitFeedbackParams = { executionId: 'ex_1', value: 2 };
+  assert.equal(notARating.value, 2);
   const result = await client.chat.submitFeedback('ses_1', { executionId: 'ex_1', value: -1 });
   assert.deepEqual(calls[0]!.body, { execution_id: 'ex_1', value: -1 });
   assert.deepEqual(result, { submitted: true });

@@ -54,7 +54,7 @@ export interface SubmitFeedbackParams {
   /** The execution whose reply is rated. */
   executionId: string;
   /** 1 for thumbs up, -1 for thumbs down. */
-  value: number;
+  value: 1 | -1;
   /** An optional free-text comment. */
   comment?: string | null;
 }

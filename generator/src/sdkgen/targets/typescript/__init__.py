@@ -15,6 +15,8 @@ Templates read only IR fields and these filters (besides render.py's common ones
 
     ts_type(typeref)          the TypeScript type of a TypeRef (models/enums by their pascal name,
                               prefixed `M.` when `qualified=True`)
+    ts_field_type(field)      ts_type of a body field or parameter, narrowed to a union of literals
+                              when the schema lists its values (`1 | -1`)
     ts_shape(typeref)         the runtime shape expression of a TypeRef (`t.string`, `t.model(() => X)`)
     ts_str(value)             a single-quoted TypeScript string literal
     ts_doc(text, indent)      a JSDoc block (or nothing for empty text), indented
@@ -45,7 +47,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from ...ir import IR, EventStream, EventType, Model, Operation, Resource, TypeRef
+from ...ir import IR, EventStream, EventType, Field, Model, Operation, Parameter, Resource, TypeRef
 from ...render import make_env
 from .. import RenderContext
 
@@ -132,6 +134,13 @@ class _Filters:
         else:
             base = "unknown"
         return f"{base} | null" if tref.nullable and base != "unknown" else base
+
+    def ts_field_type(self, field: Field | Parameter) -> str:
+        values = field.constraints.get("enum")
+        if not values:
+            return self.ts_type(field.type, qualified=True)
+        base = " | ".join(_ts_str(v) if isinstance(v, str) else json.dumps(v) for v in values if v is not None)
+        return f"{base} | null" if field.type.nullable else base
 
     def ts_shape(self, tref: TypeRef, qualified: bool = False) -> str:
         q = "M." if qualified else ""
@@ -251,6 +260,7 @@ class TypeScriptTarget:
             TEMPLATES,
             {
                 "ts_type": f.ts_type,
+                "ts_field_type": f.ts_field_type,
                 "ts_shape": f.ts_shape,
                 "ts_str": _ts_str,
                 "ts_doc": _ts_doc,
