@@ -276,6 +276,16 @@ class Api:
             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no", **(headers or {})},
         )
 
+    def start_run(self, call: Call, ticket: Ticket | None) -> str:
+        """Store the user message of a send (streaming or not) and start its execution."""
+        return self.state.executions.start(
+            workspace_id=call.workspace_id,
+            session=self.session_or_404(call),
+            content=call.body["content"],
+            metadata=call.body.get("metadata"),
+            idempotency=ticket.with_execution() if ticket else None,
+        )
+
     async def reply_for(self, execution_id: str) -> JsonResult:
         """Wait for the execution; its ChatReply (200), or 502 ``agent_failed``."""
         execution = await self.state.executions.wait(execution_id)
@@ -368,14 +378,7 @@ class Api:
             return json_response(200, {"data": [public(r) for r in rows], "meta": _meta(page, limit, total)})
 
         async def run(ticket: Ticket | None) -> JsonResult:
-            session = self.session_or_404(call)
-            execution_id = self.state.executions.start(
-                workspace_id=call.workspace_id,
-                session=session,
-                content=call.body["content"],
-                metadata=call.body.get("metadata"),
-                idempotency=ticket.with_execution() if ticket else None,
-            )
+            execution_id = self.start_run(call, ticket)
             return await self.reply_for(execution_id)
 
         return await self.idempotent(call, run)
@@ -384,14 +387,7 @@ class Api:
         call = await self.begin(request)
 
         async def run(ticket: Ticket | None) -> Response:
-            session = self.session_or_404(call)
-            execution_id = self.state.executions.start(
-                workspace_id=call.workspace_id,
-                session=session,
-                content=call.body["content"],
-                metadata=call.body.get("metadata"),
-                idempotency=ticket.with_execution() if ticket else None,
-            )
+            execution_id = self.start_run(call, ticket)
             return self.stream(execution_id, 0)
 
         return await self.idempotent(call, run, streaming=True)
