@@ -31,7 +31,7 @@ from .ir import (
 )
 from .spec import Spec, load_spec, pointer
 
-__all__ = ["build_ir", "build_ir_from_path", "SKIP_IR_KEYS"]
+__all__ = ["build_ir", "build_ir_from_path"]
 
 HTTP_METHODS = ("get", "post", "put", "patch", "delete")
 SCHEMA_REF = "#/components/schemas/"
@@ -39,8 +39,16 @@ CONSTRAINT_KEYS = (
     "minLength", "maxLength", "pattern", "minimum", "maximum", "exclusiveMinimum",
     "exclusiveMaximum", "minItems", "maxItems", "minProperties", "maxProperties", "enum",
 )
-# Keys of the IR that depend on nothing but the spec: kept for documentation.
-SKIP_IR_KEYS = ("diagnostics",)
+
+
+def _constraints(schema: Any) -> dict[str, Any]:
+    """The validation keywords of a schema (minLength, maximum, enum...)."""
+    return {k: schema[k] for k in CONSTRAINT_KEYS if isinstance(schema, dict) and k in schema}
+
+
+def _prose(text: Any) -> str:
+    """A spec description on one line: runs of white space folded to one space."""
+    return " ".join(str(text or "").split())
 
 
 class _Skip(Exception):
@@ -168,7 +176,7 @@ class _Builder:
 
     def _field(self, owner: str, prop: str, pschema: dict[str, Any], required: bool, loc: str) -> Field:
         tref = self.type_of(pschema, loc, owner + naming.pascal(prop))
-        constraints = {k: pschema[k] for k in CONSTRAINT_KEYS if isinstance(pschema, dict) and k in pschema}
+        constraints = _constraints(pschema)
         description = pschema.get("description", "") if isinstance(pschema, dict) else ""
         if not description and isinstance(pschema, dict) and "$ref" in pschema:
             target = self.spec.schemas.get(pschema["$ref"][len(SCHEMA_REF):], {})
@@ -178,7 +186,7 @@ class _Builder:
             wire_name=prop,
             type=tref,
             required=required,
-            description=" ".join(description.split()),
+            description=_prose(description),
             default=pschema.get("default") if isinstance(pschema, dict) else None,
             has_default=isinstance(pschema, dict) and "default" in pschema,
             constraints=constraints,
@@ -229,7 +237,7 @@ class _Builder:
             model = Model(
                 schema_name=name,
                 name=Names.of(name),
-                description=" ".join(str(schema.get("description", "")).split()),
+                description=_prose(schema.get("description", "")),
                 fields=fields,
                 bases=bases,
                 additional_properties=additional,
@@ -298,7 +306,7 @@ class _Builder:
                         data_schema=data_name,
                         fields=data_model.fields,
                         terminal=ev in terminal,
-                        description=" ".join(str(frame.get("description", "")).split()),
+                        description=_prose(frame.get("description", "")),
                     )
                 )
             except _Skip as skip:
@@ -314,7 +322,7 @@ class _Builder:
         stream = EventStream(
             schema_name=name,
             name=Names.of(name),
-            description=" ".join(str(schema.get("description", "")).split()),
+            description=_prose(schema.get("description", "")),
             discriminator=prop,
             events=[e for e in events if e.event not in reserved],
         )
@@ -347,11 +355,11 @@ class _Builder:
             location=where,
             required=bool(p.get("required", where == "path")),
             type=self.type_of(schema, f"{loc}/schema", naming.pascal(wire)),
-            description=" ".join(str(p.get("description", "")).split()),
+            description=_prose(p.get("description", "")),
             default=schema.get("default") if isinstance(schema, dict) else None,
             has_default=isinstance(schema, dict) and "default" in schema,
             role=role,  # type: ignore[arg-type]
-            constraints={k: schema[k] for k in CONSTRAINT_KEYS if isinstance(schema, dict) and k in schema},
+            constraints=_constraints(schema),
         )
 
     def result(self, op: dict[str, Any], loc: str, paginated: bool) -> tuple[Result, list[int]]:
@@ -364,7 +372,7 @@ class _Builder:
         rloc = f"{loc}/responses/{code}"
         resp = self.spec.deref(responses[code])
         content = (resp or {}).get("content") or {}
-        description = " ".join(str(resp.get("description", "")).split())
+        description = _prose(resp.get("description", ""))
         if not content:
             return Result(kind="none", status=int(code), description=description), errors
         if "text/event-stream" in content:
@@ -445,7 +453,7 @@ class _Builder:
             model = self.model_of(body_name, self._schema(body_name, loc), pointer("components", "schemas", body_name))
             self.mark(body_name, is_request_body=True)
             body = Body(schema_name=body_name, required=bool(rb.get("required", False)),
-                        description=" ".join(str(rb.get("description", "")).split()), fields=model.fields)
+                        description=_prose(rb.get("description", "")), fields=model.fields)
         pagination = None
         if pagination_raw:
             pagination = Pagination(style="page", page_param=pagination_raw.get("page_param", "page"),
@@ -465,7 +473,7 @@ class _Builder:
             tag=tags[0] if tags else "default",
             http_method=method,  # type: ignore[arg-type]
             path=path,
-            summary=" ".join(str(op.get("summary", "")).split()),
+            summary=_prose(op.get("summary", "")),
             description=str(op.get("description", "")).strip(),
             deprecated=bool(op.get("deprecated", False)),
             path_params=path_ps,
@@ -505,7 +513,7 @@ class _Builder:
                     continue
                 ops.append(op)
         return [
-            Resource(tag=tag, name=Names.of(tag), description=" ".join(str(tag_docs.get(tag, "")).split()), operations=ops)
+            Resource(tag=tag, name=Names.of(tag), description=_prose(tag_docs.get(tag, "")), operations=ops)
             for tag, ops in by_tag.items()
             if ops
         ]
@@ -532,7 +540,7 @@ class _Builder:
             api_version=str(info.get("version", "0")),
             version=str(x.get("version", "0.1.0")),
             slug=str(x.get("slug") or re.sub(r"[^a-z0-9]", "", name.lower()) or "sdk"),
-            description=" ".join(str(info.get("summary") or info.get("description", "")).split()),
+            description=_prose(info.get("summary") or info.get("description", "")),
             env_prefix=str(x.get("env_prefix") or naming.constant(name)),
             default_base_url=str(base).rstrip("/"),
             auth_header=auth,
