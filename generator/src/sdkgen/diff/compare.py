@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel
 
@@ -163,7 +163,7 @@ class Ctx:
         subject: str,
         message: str,
         location: str,
-        side: str,
+        side: Literal["old", "new"],
         impacts: dict[str, Impact],
         wire: tuple[Severity, str],
     ) -> None:
@@ -1562,6 +1562,7 @@ def _default_rule(ctx: Ctx, scope: Scope, a: Any, b: Any) -> None:
             ("internal", "a response value"),
         )
         return
+    wire: tuple[Severity, str]
     if not a.has_default:
         msg, wire = f"{scope.subject} now defaults to {b.default!r}", ("compatible", "documents what the server does")
     elif not b.has_default:
@@ -1585,7 +1586,7 @@ def _default_rule(ctx: Ctx, scope: Scope, a: Any, b: Any) -> None:
             for lang in LANGS
         },
         wire,
-    )  # type: ignore[arg-type]
+    )
 
 
 _LOWER = ("minLength", "minimum", "exclusiveMinimum", "minItems", "minProperties")
@@ -1942,7 +1943,7 @@ TABLE: dict[type[BaseModel], dict[str, Rule]] = {
         "name": _sdk_leaf("name", "client-renamed", "the client class", ("python", "typescript"), "internal", _client_name),
         "title": _sdk_prose("title", ("title",)),
         "api_version": _sdk_internal("api_version", "api-version-changed", "API version", ("version",)),
-        "version": _sdk_internal("version", "sdk-version-changed", "SDK version", ("x-sdk", "version")),
+        "version": Ignored(why="the release's own output (sdkgen release writes it); the report's header shows it"),
         "slug": _sdk_leaf("slug", "user-agent-changed", "the User-Agent prefix", (), "internal"),
         "description": _sdk_prose("description", ("description",)),
         "env_prefix": _sdk_leaf(

@@ -127,8 +127,8 @@ class Report:
         out.append("")
         out.append(self.version_line())
         api = f"API version (`info.version`): {self.old.api_version} -> {self.new.api_version}."
-        if self.api_version_unbumped:
-            api += " **Warning: changes break the wire for older SDK releases, and `info.version` did not change.**"
+        if self.api_line():
+            api += f" **{self.api_line()}**"
         out += [api, ""]
         if self.new.errors:
             out += [
@@ -152,16 +152,27 @@ class Report:
         out.append("")
         budget = MARKDOWN_LIMIT - sum(len(x) + 1 for x in out)
         left_out = 0
-        for s in SEVERITIES:
-            items = self.by_severity(s)
+        groups: list[tuple[str, list[Change]]] = [(s, self.by_severity(s)) for s in SEVERITIES]
+        wire_only = [c for c in self.by_severity("internal") if c.wire == "breaking"]
+        groups.insert(2, ("wire", wire_only))
+        groups[-1] = ("internal", [c for c in self.by_severity("internal") if c.wire != "breaking"])
+        for group, items in groups:
             if not items:
                 continue
-            if s == "internal":
+            if group == "wire":
+                out += [
+                    f"### Same SDK API, breaking on the wire ({len(items)})",
+                    "",
+                    "_Nothing to change in code that uses the new SDKs; releases built from the old spec "
+                    "stop working against a server that implements the new one._",
+                    "",
+                ]
+            elif group == "internal":
                 out += [f"<details><summary>{len(items)} internal change(s)</summary>", ""]
             else:
-                out += [f"### {s.capitalize()} ({len(items)})", ""]
+                out += [f"### {group.capitalize()} ({len(items)})", ""]
             for c in items:
-                lines = _markdown_change(c) if s != "internal" else [_markdown_line(c)]
+                lines = _markdown_change(c) if group != "internal" else [_markdown_line(c)]
                 size = sum(len(x) + 1 for x in lines)
                 if size > budget:
                     left_out += 1
@@ -169,23 +180,38 @@ class Report:
                 budget -= size
                 out += lines
             out.append("")
-            if s == "internal":
+            if group == "internal":
                 out += ["</details>", ""]
         if left_out:
             out += [f"_{left_out} more change(s) did not fit in this comment: see the JSON report._", ""]
         return "\n".join(out).rstrip() + "\n"
 
+    def api_line(self) -> str | None:
+        if not self.api_version_unbumped:
+            return None
+        n = sum(1 for c in self.changes if c.wire == "breaking")
+        return (
+            f"Warning: {n} change(s) break the wire for SDK releases built from the old spec, and info.version "
+            f"(the API's version) is still {self.new.api_version}."
+        )
+
     def text(self) -> str:
         out = [self.headline(), self.version_line().replace("**", "")]
+        if self.api_line():
+            out.append(str(self.api_line()))
+        if self.new.errors:
+            out.append(
+                f"Warning: the new spec has {self.new.errors} error(s) (sdkgen lint): the pieces it skips show up as removed."
+            )
         for c in self.changes:
-            if c.severity == "internal":
+            if c.severity == "internal" and c.wire != "breaking":
                 continue
             out.append(f"  {c.severity:<10} {c.message}  [{c.location}]")
-            for lang in LANGS:
+            for lang in (*LANGS, "wire"):
                 imp = c.impacts.get(lang)
                 if imp and imp.severity != "internal":
                     out.append(f"    {LANG_TITLES[lang]:<11} {imp.severity}: {imp.text}")
-        hidden = self.count("internal")
+        hidden = sum(1 for c in self.changes if c.severity == "internal" and c.wire != "breaking")
         if hidden:
             out.append(f"  ({hidden} internal change(s): `sdkgen diff` shows them)")
         return "\n".join(out) + "\n"
