@@ -314,3 +314,12 @@ def test_release_regenerates_every_package_with_the_version(repo: Path) -> None:
     ci = _sdkgen("ci", "--spec", "openapi.yaml", "--base", "HEAD", cwd=repo)
     assert ci.returncode == 0, ci.stdout + ci.stderr
     assert "typescript-sdk is up to date" in ci.stdout and "sdkgen ci: ok" in ci.stdout
+
+
+def test_initial_release_records_the_current_version(repo: Path) -> None:
+    out = _sdkgen("release", "--initial", "--spec", "openapi.yaml", "--no-generate", cwd=repo)
+    assert out.returncode == 0, out.stderr
+    log = (repo / "go-sdk" / "CHANGELOG.md").read_text()
+    assert "## 0.3.0 (API 2.1.0)\n\nThe first release of `example.com/notebook-go`" in log
+    assert "- new `client.Notes.RestoreNote()`" in log and "### Breaking changes" not in log
+    assert (repo / "openapi.yaml").read_text() == NEW.read_text(), "the version stays"

@@ -10,11 +10,14 @@ import tempfile
 from pathlib import Path
 from typing import TextIO
 
+import yaml
+
 from ..spec import Spec, SpecError, load_spec
 from .git import GitError, spec_at
 from .model import SEVERITIES
 from .release import (
     ReleaseError,
+    ReleasePlan,
     changelog_entry,
     changelog_path,
     plan_release,
@@ -24,6 +27,7 @@ from .release import (
     verify_release,
 )
 from .report import Report, diff_specs
+from .version import Version, VersionError
 
 __all__ = ["add_parsers", "run", "COMMANDS", "spec_change_report"]
 
@@ -56,6 +60,9 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     g = r.add_mutually_exclusive_group(required=True)
     g.add_argument("--base", metavar="REF", help="the last release's spec: --spec at this git revision")
     g.add_argument("--old", type=Path, metavar="FILE", help="the last release's spec, as a file")
+    g.add_argument(
+        "--initial", action="store_true", help="the first release: record the current version, with everything in it as new"
+    )
     r.add_argument("--root", type=Path, default=Path("."), help="repo root holding the SDK folders (default: .)")
     r.add_argument("--version", help="release this version (at least what the changes need)")
     r.add_argument("--no-generate", action="store_true", help="write the version and changelogs only")
@@ -122,7 +129,25 @@ def cmd_diff(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
 def _base_spec(args: argparse.Namespace, tmp: Path) -> tuple[Spec, str]:
     if args.base:
         return spec_at(args.base, args.spec, tmp)
+    if args.initial:
+        return _empty_like(args.spec, tmp), "nothing (the first release)"
     return load_spec(args.old), str(args.old)
+
+
+def _empty_like(path: Path, tmp: Path) -> Spec:
+    """The spec with its API taken out (info, servers and security kept): what a first
+    release is compared with, so that everything in it is new."""
+    raw = yaml.safe_load(path.read_bytes())
+    if not isinstance(raw, dict):
+        raise SpecError(f"{path}: not an OpenAPI document")
+    schemes = (raw.get("components") or {}).get("securitySchemes")
+    empty = {k: raw[k] for k in ("openapi", "info", "servers", "security") if k in raw}
+    empty["paths"] = {}
+    if schemes:
+        empty["components"] = {"securitySchemes": schemes}
+    target = tmp / f"empty-{path.name}"
+    target.write_text(yaml.safe_dump(empty, sort_keys=False))
+    return load_spec(target)
 
 
 def cmd_release(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
@@ -137,11 +162,15 @@ def cmd_release(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
             return 2
         report = diff_specs(old, new, old_label=old_label, new_label=str(args.spec))
     try:
-        plan = plan_release(report, version=args.version, check_api_version=not args.no_api_version_check)
-    except ReleaseError as exc:
+        if args.initial:
+            current = Version.parse(args.version or report.new.sdk_version)
+            plan = ReleasePlan(current=current, version=current, required=None)
+        else:
+            plan = plan_release(report, version=args.version, check_api_version=not args.no_api_version_check)
+    except (ReleaseError, VersionError) as exc:
         _err(f"release: {exc}")
         return 1
-    if report.level is None and args.version is None:
+    if report.level is None and args.version is None and not args.initial:
         out.write(f"sdkgen release: nothing changed since {old_label}; {plan.current} stays.\n")
         return 0
     out.write(report.text())
@@ -161,7 +190,10 @@ def cmd_release(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
     sdk = build_ir(new).sdk
     packages = {"python": sdk.python_package, "typescript": sdk.npm_package, "go": sdk.go_module}
     entries = {
-        lang: (changelog_entry(report, lang, plan.version, package=packages[lang], spec_sha256=released_sha), packages[lang])
+        lang: (
+            changelog_entry(report, lang, plan.version, package=packages[lang], spec_sha256=released_sha, initial=args.initial),
+            packages[lang],
+        )
         for lang in LANGS
     }
     if args.dry_run:
