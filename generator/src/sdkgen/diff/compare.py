@@ -18,6 +18,7 @@ IR is extended in parallel with this module; that test is what keeps the two in 
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -450,11 +451,14 @@ def _visibility(ctx: Ctx, what: str, name: str, old_names: Names, new_names: Nam
 
 def _model(ctx: Ctx, a: Model, b: Model) -> None:
     direction = worst_direction(ctx.direction(a.schema_name), ctx.direction(b.schema_name))
+    unused = direction == "none"
     scope = Scope(
         b.schema_name,
         ctx.old_loc.schema(a.schema_name),
         ctx.new_loc.schema(b.schema_name),
-        direction=direction,
+        # A schema no operation or event uses is still a declared type where a target exports
+        # it: its fields are judged as read (what a user does with such a type).
+        direction="out" if unused else direction,
         role="in" if direction == "in" else "out",
         owner={lang: type_name(b.name, lang) for lang in LANGS},
     )
@@ -463,7 +467,26 @@ def _model(ctx: Ctx, a: Model, b: Model) -> None:
         skip |= {"fields", "additional_properties"}
     if a.is_envelope or a.is_event_frame or b.is_envelope or b.is_event_frame:
         skip |= {"description"}  # never rendered
+    first = len(ctx.changes)
     compare_object(ctx, scope, a, b, skip=skip)
+    _only_where_declared(ctx, first, a.schema_name, b.schema_name, unused)
+
+
+def _only_where_declared(ctx: Ctx, first: int, old_name: str, new_name: str, unused: bool) -> None:
+    """Changes found inside a schema (from index `first` on) matter to the languages that
+    declare it (before or after); where no operation or event uses it, nothing travels on
+    the wire."""
+    declared = {lang for lang in LANGS if old_name in ctx.declared_old[lang] or new_name in ctx.declared_new[lang]}
+    for i in range(first, len(ctx.changes)):
+        c = ctx.changes[i]
+        impacts = dict(c.impacts)
+        for lang in LANGS:
+            if lang not in declared and impacts[lang].severity != "internal":
+                impacts[lang] = Impact("internal", f"{new_name} is not a public type in this SDK")
+        if unused and impacts["wire"].severity != "internal":
+            impacts["wire"] = Impact("internal", "no operation or event uses this schema")
+        if impacts != c.impacts:
+            ctx.changes[i] = dataclasses.replace(c, impacts=impacts)
 
 
 def worst_direction(a: str, b: str) -> str:
@@ -541,7 +564,9 @@ def _ir_enums(ctx: Ctx, scope: Scope, old: IR, new: IR) -> None:
     for a, b in pairs + renamed:
         direction = worst_direction(ctx.direction(a.schema_name), ctx.direction(b.schema_name))
         scope = Scope(b.schema_name, ctx.old_loc.schema(a.schema_name), ctx.new_loc.schema(b.schema_name), direction=direction)
+        first = len(ctx.changes)
         compare_object(ctx, scope, a, b, skip={"schema_name", "name"} if a.schema_name != b.schema_name else ())
+        _only_where_declared(ctx, first, a.schema_name, b.schema_name, direction == "none")
 
 
 def _pair_streams(ctx: Ctx) -> None:
@@ -1947,7 +1972,12 @@ TABLE: dict[type[BaseModel], dict[str, Rule]] = {
         "slug": _sdk_leaf("slug", "user-agent-changed", "the User-Agent prefix", (), "internal"),
         "description": _sdk_prose("description", ("description",)),
         "env_prefix": _sdk_leaf(
-            "env_prefix", "env-prefix-changed", "the environment variable prefix", ("python", "typescript", "go"), "internal"
+            "env_prefix",
+            "env-prefix-changed",
+            "the environment variable prefix",
+            ("python", "typescript", "go"),
+            "internal",
+            lambda v, lang: f"{v}_API_KEY / {v}_BASE_URL",
         ),
         "default_base_url": _sdk_leaf(
             "default_base_url", "base-url-changed", "the default base URL", ("python", "typescript", "go"), "internal"

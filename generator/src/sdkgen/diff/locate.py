@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .. import naming
 from ..spec import Spec, pointer
 
 __all__ = ["Locator"]
@@ -14,12 +15,48 @@ SCHEMA_REF = "#/components/schemas/"
 class Locator:
     def __init__(self, spec: Spec) -> None:
         self.spec = spec
+        self._inline: dict[str, tuple[str, Any]] | None = None
 
     def schema(self, name: str) -> str:
-        return pointer("components", "schemas", name)
+        """Where a schema is declared: under components, or inline (the builder names an
+        inline object schema <Owner><Property>, <Owner>Item for array items, <Owner>Value
+        for map values)."""
+        if name in (self.spec.schemas or {}) or name not in self._inlines():
+            return pointer("components", "schemas", name)
+        return self._inlines()[name][0]
 
     def _schema_raw(self, name: str) -> Any:
-        return (self.spec.schemas or {}).get(name)
+        if name in (self.spec.schemas or {}):
+            return self.spec.schemas[name]
+        hit = self._inlines().get(name)
+        return hit[1] if hit else None
+
+    def _inlines(self) -> dict[str, tuple[str, Any]]:
+        if self._inline is None:
+            found: dict[str, tuple[str, Any]] = {}
+            for name, schema in (self.spec.schemas or {}).items():
+                self._walk(name, schema, pointer("components", "schemas", name), found, top=True)
+            self._inline = found
+        return self._inline
+
+    def _walk(self, context: str, schema: Any, loc: str, found: dict[str, tuple[str, Any]], top: bool = False) -> None:
+        if not isinstance(schema, dict) or "$ref" in schema:
+            return
+        if not top and (schema.get("properties") or schema.get("allOf")) and context not in found:
+            found[context] = (loc, schema)
+        for prop, sub in (schema.get("properties") or {}).items():
+            self._walk(context + naming.pascal(prop), sub, f"{loc}/properties/{_escape(prop)}", found)
+        for i, part in enumerate(schema.get("allOf") or []):
+            if isinstance(part, dict) and "$ref" not in part:
+                for prop, sub in (part.get("properties") or {}).items():
+                    self._walk(context + naming.pascal(prop), sub, f"{loc}/allOf/{i}/properties/{_escape(prop)}", found)
+        if isinstance(schema.get("items"), dict):
+            self._walk(context + "Item", schema["items"], f"{loc}/items", found)
+        if isinstance(schema.get("additionalProperties"), dict):
+            self._walk(context + "Value", schema["additionalProperties"], f"{loc}/additionalProperties", found)
+        for key in ("oneOf", "anyOf"):
+            for i, part in enumerate(schema.get(key) or []):
+                self._walk(context, part, f"{loc}/{key}/{i}", found)
 
     def property(self, schema_name: str, prop: str) -> str:
         """Where `prop` of a schema is declared: the schema itself or one of its allOf parts."""
@@ -87,7 +124,15 @@ class Locator:
         return self.schema(enum)
 
     def info(self, *keys: str) -> str:
-        return pointer("info", *keys)
+        """`#/info/<keys>`, or its deepest part the spec has (a setting may be derived)."""
+        node: Any = self.spec.raw.get("info")
+        found: list[str] = []
+        for key in keys:
+            if not isinstance(node, dict) or key not in node:
+                break
+            node = node[key]
+            found.append(key)
+        return pointer("info", *found)
 
 
 def _escape(part: str) -> str:

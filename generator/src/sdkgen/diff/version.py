@@ -9,7 +9,7 @@ The rule (docs/maintainers.md, "Versions"):
     (before 1.0, "minor" is where breaking changes go, as Cargo and npm's caret read it;
     a new feature is then a patch.)
   * `info.version` is the API's own version (what a server implements). The packages
-    record it (their changelog entries, the Go doc, the Python docstring) but do not
+    record it (their changelog entries, the Go package doc) but do not
     follow it: the report's **wire** column is what concerns it. A change that breaks
     the wire must come with a new `info.version`; `sdkgen release` refuses otherwise.
 """
