@@ -258,6 +258,14 @@ def test_release_dry_run_writes_nothing(repo: Path) -> None:
     assert not (repo / "go-sdk" / "CHANGELOG.md").exists()
 
 
+def test_internal_changes_need_no_release(repo: Path) -> None:
+    (repo / "openapi.yaml").write_text(OLD.read_text().replace("description: The title.", "description: The heading."))
+    ci = _sdkgen("ci", "--spec", "openapi.yaml", "--base", "HEAD", "--no-check", cwd=repo)
+    assert ci.returncode == 0, ci.stdout
+    assert "No breaking changes for SDK users (2 internal)." in ci.stdout  # two descriptions
+    assert "0.3.0 -> 0.3.1" in ci.stdout, "release would still propose a patch"
+
+
 def test_nothing_to_release(repo: Path) -> None:
     shutil.copy(OLD, repo / "openapi.yaml")
     out = _sdkgen("release", "--spec", "openapi.yaml", "--base", "HEAD", "--no-generate", cwd=repo)

@@ -279,10 +279,11 @@ def has_entry(path: Path, version: Version | str) -> bool:
 
 def verify_release(report: Report, root: Path, *, check_api_version: bool = True) -> list[str]:
     """What keeps the new spec from being a release of its changes: a version too low for
-    them, a missing changelog entry, wire-breaking changes under an unchanged API version."""
+    them, a missing changelog entry, wire-breaking changes under an unchanged API version.
+    Changes no SDK user can see (documentation, wire details the SDKs hide) need no release."""
     problems: list[str] = []
-    if report.level is None:
-        return problems
+    if report.level in (None, "internal") and not report.api_version_unbumped:
+        return problems  # nothing users can see: releasing (a patch) is up to you
     required = report.proposed_version()
     try:
         current = Version.parse(report.new.sdk_version)
