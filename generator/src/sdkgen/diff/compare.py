@@ -1695,16 +1695,18 @@ def _aliases_rule(ctx: Ctx, scope: Scope, a: Any, b: Any) -> None:
 
 
 def _text_key_rule(ctx: Ctx, scope: Scope, a: Any, b: Any) -> None:
-    x, y = getattr(a, "text_key", None), getattr(b, "text_key", None)
+    x, y = list(getattr(a, "text_keys", [])), list(getattr(b, "text_keys", []))
     if x == y:
         return
-    if y is None:
+    if not y:
         sev: Severity = "breaking"
         what = "its text convenience accessor is gone"
-    elif x is None:
+    elif not x:
         sev, what = "compatible", "a new text convenience accessor"
+    elif y[: len(x)] == x:
+        sev, what = "compatible", f"the text accessor also reads keys {y[len(x):]!r}"
     else:
-        sev, what = "breaking", f"the text accessor reads key {y!r} instead of {x!r}"
+        sev, what = "breaking", f"the text accessor reads keys {y!r} instead of {x!r}"
     ctx.add(
         "text-key-changed",
         scope.subject,
@@ -2075,7 +2077,7 @@ TABLE: dict[type[BaseModel], dict[str, Rule]] = {
         "has_default": Covered(by="Field.default", why="compared with the default"),
         "constraints": Compare(why="request values: tightened breaking; responses are not validated", fn=_constraints_rule),
         "aliases": Compare(why="x-sdk-aliases: wire names also read", fn=_aliases_rule),
-        "text_key": Compare(why="x-sdk-text: the <field>_text convenience", fn=_text_key_rule),
+        "text_keys": Compare(why="x-sdk-text: the <field>_text convenience", fn=_text_key_rule),
     },
     Enum: {
         "schema_name": Key(why="enums match by schema name; an unmatched pair with the same values is a rename"),
