@@ -118,7 +118,11 @@ def test_request_log(
     assert len(posted) == 1
     entry = posted[0]
     assert entry["headers"]["idempotency-key"] == "k-1"
-    assert entry["headers"]["x-api-key"] == api_key
+    assert entry["headers"]["x-api-key"] == "[REDACTED]", "keys never leave the server"
+    assert entry["workspace_id"] is not None
+    assert [e["seq"] for e in srv.requests(api_key=api_key)] == [e["seq"] for e in everything]
+    assert srv.requests(workspace_id=entry["workspace_id"]) == srv.requests(api_key=api_key)
+    assert srv.requests(api_key="another-key") == []
     assert entry["body"] == '{"content":"x"}'
     assert entry["request_id"].startswith("req_") and entry["time"].endswith("Z")
     resumed = srv.requests(path=f"{API}/executions/**")

@@ -35,17 +35,28 @@ from promptrails_mock.errors import ApiError, default_code, error_body
 from promptrails_mock.executions import ExecutionManager
 from promptrails_mock.faults import FaultBook, RequestLog, ViolationLog, control_routes
 from promptrails_mock.ids import ksuid, utc_now
+from promptrails_mock.jsonsafe import dumps
 from promptrails_mock.locks import KeyedLocks
 from promptrails_mock.middleware import WireMiddleware
 from promptrails_mock.storage import IdempotencyRecord, IdempotencyScope, Storage, public
 from promptrails_mock.validation import Contract
 
-__all__ = ["DEFAULT_API_KEY", "MAX_BODY_BYTES", "MockState", "Settings", "create_app"]
+__all__ = [
+    "DEFAULT_API_KEY",
+    "MAX_BODY_BYTES",
+    "READ_TIMEOUT",
+    "REQUEST_LOG_BYTES",
+    "MockState",
+    "Settings",
+    "create_app",
+]
 
 logger = logging.getLogger("promptrails_mock.app")
 
 DEFAULT_API_KEY = "promptrails-dev-key"
 MAX_BODY_BYTES = 1024 * 1024
+READ_TIMEOUT = 10.0
+REQUEST_LOG_BYTES = 16 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -56,6 +67,14 @@ class Settings:
     strict: bool = False
     max_body_bytes: int = MAX_BODY_BYTES
     agents: AgentSettings = field(default_factory=AgentSettings)
+    control: bool = False
+    """Whether ``/__mock/`` answers (off: 404, as for any unknown route)."""
+    control_token: str | None = None
+    """When set, ``/__mock/`` answers requests carrying it in ``X-Mock-Token`` (and only those)."""
+    read_timeout: float = READ_TIMEOUT
+    """Seconds a request's head, then its body, may take to arrive (then 408 and the connection closes)."""
+    request_log_bytes: int = REQUEST_LOG_BYTES
+    """About how many bytes the request log may hold; the oldest entries go first."""
 
 
 class MockState:
@@ -72,7 +91,7 @@ class MockState:
         if recovered:
             logger.warning("marked %d execution(s) left running by a previous process as failed", recovered)
         self.faults = FaultBook()
-        self.requests = RequestLog()
+        self.requests = RequestLog(max_bytes=settings.request_log_bytes, known_secrets=settings.api_keys)
         self.violations = ViolationLog()
         self.idempotency_locks = KeyedLocks()
 
@@ -85,8 +104,7 @@ class MockState:
         self.violations.clear()
 
 
-def _dumps(value: Any) -> bytes:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+_dumps = dumps
 
 
 def json_response(status: int, payload: Any, headers: dict[str, str] | None = None) -> Response:
@@ -150,14 +168,21 @@ def _meta(page: int, limit: int, total: int) -> dict[str, int]:
     return {"total": total, "page": page, "limit": limit, "total_pages": math.ceil(total / limit) if total else 0}
 
 
+_MAX_FRAME_ID = 2**63 - 1  # SQLite's INTEGER
+
+
 def _frame_id(last_event_id: Any) -> int:
     """The frame id a ``Last-Event-ID`` names; 0 (replay everything) when absent or not one of ours.
 
-    The contract allows any string; the mock's ids are ``1, 2, 3...``, so anything
-    else cannot name a frame it sent, and the whole stream is replayed.
+    The contract allows any string; the mock's ids are ``1, 2, 3...`` (64-bit
+    integers), so anything else, a number too large for one included, cannot
+    name a frame it sent, and the whole stream is replayed.
     """
     text = "" if last_event_id is None else str(last_event_id).strip()
-    return int(text) if text.isascii() and text.isdigit() else 0
+    if not (text.isascii() and text.isdigit()) or len(text) > 19:
+        return 0
+    number = int(text)
+    return number if number <= _MAX_FRAME_ID else 0
 
 
 def _not_found(resource: str, ident: str, label: str) -> ApiError:

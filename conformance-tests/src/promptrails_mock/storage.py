@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from promptrails_mock.ids import ksuid, utc_now
+from promptrails_mock.jsonsafe import dumps_text
 
 __all__ = ["Frame", "IdempotencyRecord", "IdempotencyScope", "Storage", "public"]
 
@@ -120,8 +121,7 @@ CREATE TABLE IF NOT EXISTS feedback (
 TERMINAL_EVENTS = frozenset({"done", "error"})
 
 
-def _dumps(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+_dumps = dumps_text  # never NaN or Infinity: what is stored can be sent back as JSON
 
 
 def _loads(text: str | None) -> Any:
