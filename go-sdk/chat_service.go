@@ -224,8 +224,10 @@ func (s *ChatService) ListMessagesAutoPaging(ctx context.Context, sessionID stri
 //
 // Stores the user message, runs the session's agent with the conversation
 // history, waits for the run to finish and returns the stored assistant
-// message, with the execution id and the stored user message beside it. A run
-// that fails answers 502 with the agent's error.
+// message, with the execution id and the stored user message beside it. Some
+// servers answer 201 with `{user_message, assistant_message}` instead; the
+// SDKs read both (see `ChatReply`). A run that fails answers 502 with the
+// agent's error.
 //
 // POST /api/v1/chat/sessions/{session_id}/messages
 func (s *ChatService) SendMessage(ctx context.Context, sessionID string, params *SendMessageParams, opts ...RequestOption) (*ChatReply, error) {

@@ -5,8 +5,8 @@ package promptrails
 type ExecutionEvent struct {
 	// The execution this stream belongs to.
 	ExecutionID string `json:"execution_id"`
-	// The stored user message.
-	UserMessageID string `json:"user_message_id"`
+	// The stored user message, when the run answers one.
+	UserMessageID *string `json:"user_message_id,omitempty"`
 	// EventID is the frame's own id ("" if it had no id line).
 	EventID string `json:"-"`
 }
@@ -48,8 +48,8 @@ type ToolEndEvent struct {
 	ID string `json:"id"`
 	// The tool's name.
 	Name string `json:"name"`
-	// A short display string of the result.
-	Summary string `json:"summary"`
+	// A short display string of the result, when the tool gave one.
+	Summary *string `json:"summary,omitempty"`
 	// EventID is the frame's own id ("" if it had no id line).
 	EventID string `json:"-"`
 }
@@ -73,12 +73,14 @@ func (*ContentEvent) isEvent()          {}
 // DoneEvent is the done event: The run completed. Terminal.
 // It is terminal: the stream ends after it.
 type DoneEvent struct {
-	// The full reply, equal to the concatenated `content` deltas.
-	Output string `json:"output"`
+	// The run's full output as JSON, usually an object whose `content` is the
+	// reply text (equal to the concatenated `content` deltas). Absent when the
+	// server sent only deltas.
+	Output any `json:"output,omitempty"`
 	// Tokens spent by the run.
-	TokenUsage TokenUsage `json:"token_usage"`
+	TokenUsage *TokenUsage `json:"token_usage,omitempty"`
 	// How long the run took, in seconds.
-	Time float64 `json:"time"`
+	Time *float64 `json:"time,omitempty"`
 	// EventID is the frame's own id ("" if it had no id line).
 	EventID string `json:"-"`
 }
@@ -91,7 +93,9 @@ func (*DoneEvent) isEvent()          {}
 // It is terminal: the stream ends after it.
 type ErrorEvent struct {
 	// A human-readable error message.
-	Message string `json:"message"`
+	Message *string `json:"message,omitempty"`
+	// The error message, as servers that use this name send it.
+	Error *string `json:"error,omitempty"`
 	// A machine-readable error code, when there is one.
 	Code *string `json:"code,omitempty"`
 	// EventID is the frame's own id ("" if it had no id line).
@@ -137,7 +141,7 @@ var chatStreamFrameShapes = shapeTable{
 	"ExecutionEvent": {
 		fields: []fieldShape{
 			{wire: "execution_id", required: true},
-			{wire: "user_message_id", required: true},
+			{wire: "user_message_id"},
 		},
 	},
 	"ThinkingEvent": {
@@ -155,7 +159,7 @@ var chatStreamFrameShapes = shapeTable{
 		fields: []fieldShape{
 			{wire: "id", required: true},
 			{wire: "name", required: true},
-			{wire: "summary", required: true},
+			{wire: "summary"},
 		},
 	},
 	"ContentEvent": {
@@ -165,24 +169,27 @@ var chatStreamFrameShapes = shapeTable{
 	},
 	"DoneEvent": {
 		fields: []fieldShape{
-			{wire: "output", required: true},
-			{wire: "token_usage", required: true, value: valueShape{model: "TokenUsage"}},
-			{wire: "time", required: true},
+			{wire: "output", value: valueShape{nullable: true}},
+			{wire: "token_usage", value: valueShape{model: "TokenUsage"}},
+			{wire: "time"},
 		},
 	},
 	"ErrorEvent": {
 		fields: []fieldShape{
-			{wire: "message", required: true},
+			{wire: "message"},
+			{wire: "error"},
 			{wire: "code"},
 		},
 	},
 	"TokenUsage": {
 		fields: []fieldShape{
-			{wire: "prompt_tokens", required: true},
-			{wire: "completion_tokens", required: true},
-			{wire: "total_tokens", required: true},
+			{wire: "prompt_tokens"},
+			{wire: "completion_tokens"},
+			{wire: "total_tokens"},
+			{wire: "cached_tokens"},
+			{wire: "cache_creation_tokens"},
+			{wire: "reasoning_tokens"},
 		},
-		extra: &valueShape{},
 	},
 }
 

@@ -6,14 +6,19 @@ import (
 	"time"
 )
 
-// ExecutionStatus: Where a run stands.
+// ExecutionStatus: Where a run stands. The list is open: the API adds statuses
+// over time, and the SDKs keep a status they do not know as its string.
 type ExecutionStatus string
 
 // The values of ExecutionStatus.
 const (
-	ExecutionStatusRunning   ExecutionStatus = "running"
-	ExecutionStatusCompleted ExecutionStatus = "completed"
-	ExecutionStatusFailed    ExecutionStatus = "failed"
+	ExecutionStatusPending         ExecutionStatus = "pending"
+	ExecutionStatusRunning         ExecutionStatus = "running"
+	ExecutionStatusWaitingApproval ExecutionStatus = "waiting_approval"
+	ExecutionStatusCancelRequested ExecutionStatus = "cancel_requested"
+	ExecutionStatusCancelled       ExecutionStatus = "cancelled"
+	ExecutionStatusCompleted       ExecutionStatus = "completed"
+	ExecutionStatusFailed          ExecutionStatus = "failed"
 )
 
 // MessageRole: Who wrote a message.
@@ -36,7 +41,7 @@ type ChatMessage struct {
 	// The message's text.
 	Content string `json:"content"`
 	// Custom metadata attached to the message.
-	Metadata map[string]any `json:"metadata"`
+	Metadata map[string]any `json:"metadata,omitempty"`
 	// The tool calls the agent made while producing this message.
 	ToolCalls []ToolCall `json:"tool_calls"`
 	// The results of those tool calls, in the same order.
@@ -46,7 +51,7 @@ type ChatMessage struct {
 	// What producing the message cost, in US dollars.
 	Cost *float64 `json:"cost"`
 	// The number of tokens of this message.
-	TokenCount int64 `json:"token_count"`
+	TokenCount *int64 `json:"token_count"`
 	// Prompt tokens spent producing an assistant message.
 	PromptTokens *int64 `json:"prompt_tokens"`
 	// Completion tokens spent producing an assistant message.
@@ -55,39 +60,46 @@ type ChatMessage struct {
 	CreatedAt time.Time `json:"created_at"`
 }
 
-// ChatReply: The assistant message that answers a sent message, with the
-// execution that produced it and the stored user message.
+// ChatReply: The reply to a sent message. The API answers in one of two
+// shapes: the stored assistant message itself, with `execution_id` and the
+// stored `user_message` beside it (what the published SDKs read), or
+// `{user_message, assistant_message}` (what the vendor's emulator sends).
+// `x-sdk-flatten` makes the SDKs read both as one object: the fields of
+// `assistant_message`, when present, fill in the message fields.
 type ChatReply struct {
-	// The message's unique id (a KSUID).
-	ID string `json:"id"`
+	// The assistant message's unique id.
+	ID *string `json:"id,omitempty"`
 	// The session the message belongs to.
-	SessionID string `json:"session_id"`
-	// Who wrote the message.
-	Role MessageRole `json:"role"`
-	// The message's text.
-	Content string `json:"content"`
+	SessionID *string `json:"session_id,omitempty"`
+	// Who wrote the message (`assistant`).
+	Role *MessageRole `json:"role,omitempty"`
+	// The reply's text.
+	Content *string `json:"content,omitempty"`
 	// Custom metadata attached to the message.
-	Metadata map[string]any `json:"metadata"`
-	// The tool calls the agent made while producing this message.
+	Metadata map[string]any `json:"metadata,omitempty"`
+	// The tool calls the agent made while producing the reply.
 	ToolCalls []ToolCall `json:"tool_calls"`
 	// The results of those tool calls, in the same order.
 	ToolResults []ToolResult `json:"tool_results"`
-	// The model that produced an assistant message.
+	// The model that produced the reply.
 	Model *string `json:"model"`
-	// What producing the message cost, in US dollars.
+	// What producing the reply cost, in US dollars.
 	Cost *float64 `json:"cost"`
-	// The number of tokens of this message.
-	TokenCount int64 `json:"token_count"`
-	// Prompt tokens spent producing an assistant message.
+	// The number of tokens of the reply.
+	TokenCount *int64 `json:"token_count"`
+	// Prompt tokens spent producing the reply.
 	PromptTokens *int64 `json:"prompt_tokens"`
-	// Completion tokens spent producing an assistant message.
+	// Completion tokens spent producing the reply.
 	CompletionTokens *int64 `json:"completion_tokens"`
-	// When the message was stored.
-	CreatedAt time.Time `json:"created_at"`
-	// The execution that produced the reply.
-	ExecutionID string `json:"execution_id"`
+	// When the reply was stored.
+	CreatedAt *time.Time `json:"created_at,omitempty"`
+	// The execution that produced the reply, when the server names it.
+	ExecutionID *string `json:"execution_id,omitempty"`
 	// The stored user message that was answered.
-	UserMessage ChatMessage `json:"user_message"`
+	UserMessage *ChatMessage `json:"user_message,omitempty"`
+	// The stored assistant message, in the `{user_message, assistant_message}`
+	// shape.
+	AssistantMessage *ChatMessage `json:"assistant_message,omitempty"`
 }
 
 // ChatSession: A conversation between a user and an agent.
@@ -103,41 +115,63 @@ type ChatSession struct {
 	// The session's display title.
 	Title *string `json:"title"`
 	// Custom metadata for tracking and filtering.
-	Metadata map[string]any `json:"metadata"`
+	Metadata map[string]any `json:"metadata,omitempty"`
 	// When the session was created.
 	CreatedAt time.Time `json:"created_at"`
 	// When the session last changed or received a message.
 	UpdatedAt time.Time `json:"updated_at"`
 }
 
-// Execution: One run of an agent, started by a sent message.
+// Execution: One run of an agent, such as the run that answers a sent message.
+// The API sends more fields than a chat client needs; all but `id` and
+// `status` may be absent.
 type Execution struct {
 	// The execution's unique id.
 	ID string `json:"id"`
 	// The workspace the execution belongs to.
-	WorkspaceID string `json:"workspace_id"`
+	WorkspaceID *string `json:"workspace_id,omitempty"`
+	// The agent that ran.
+	AgentID *string `json:"agent_id,omitempty"`
+	// The version of the agent that ran.
+	AgentVersionID *string `json:"agent_version_id"`
+	// The authenticated user who started the run, if any.
+	UserID *string `json:"user_id"`
 	// The chat session that started it, if any.
 	SessionID *string `json:"session_id"`
-	// The agent that ran.
-	AgentID string `json:"agent_id"`
+	// The execution that delegated to this one; null for a root execution.
+	ParentExecutionID *string `json:"parent_execution_id"`
 	// Where the run stands.
 	Status ExecutionStatus `json:"status"`
-	// The user message the agent answered.
-	Input string `json:"input"`
-	// The full reply, once the run completed.
-	Output *string `json:"output"`
+	// The run's input as JSON, usually an object (for a chat run, the user
+	// message).
+	Input any `json:"input,omitempty"`
+	// The run's output as JSON once it completed, usually an object whose
+	// `content` is the reply text.
+	Output any `json:"output,omitempty"`
 	// The error message, if the run failed.
 	Error *string `json:"error"`
+	// Custom metadata of the run.
+	Metadata map[string]any `json:"metadata"`
 	// Tokens spent, once the run finished.
 	TokenUsage *TokenUsage `json:"token_usage"`
-	// The stored user message.
-	UserMessageID string `json:"user_message_id"`
-	// The stored assistant message, once the run completed.
+	// What the run cost, in US dollars.
+	Cost *float64 `json:"cost"`
+	// How long the run took, in milliseconds.
+	DurationMs *int64 `json:"duration_ms"`
+	// The trace that records the run.
+	TraceID *string `json:"trace_id"`
+	// When a run parked at `waiting_approval` stops waiting.
+	ApprovalExpiresAt *time.Time `json:"approval_expires_at"`
+	// The stored user message the run answers, for a chat run.
+	UserMessageID *string `json:"user_message_id"`
+	// The stored assistant message, once a chat run completed.
 	AssistantMessageID *string `json:"assistant_message_id"`
 	// The `id` of the last frame the run emitted so far.
-	LastEventID string `json:"last_event_id"`
+	LastEventID *string `json:"last_event_id"`
+	// When the execution was created.
+	CreatedAt *time.Time `json:"created_at,omitempty"`
 	// When the run started.
-	CreatedAt time.Time `json:"created_at"`
+	StartedAt *time.Time `json:"started_at"`
 	// When the run finished, if it has.
 	CompletedAt *time.Time `json:"completed_at"`
 }
@@ -148,16 +182,23 @@ type Feedback struct {
 	Submitted bool `json:"submitted"`
 }
 
-// TokenUsage: Token accounting of a run. More counters may appear.
+// TokenUsage: Token accounting of a run. Every counter may be absent, and more
+// may appear.
 type TokenUsage struct {
 	// Tokens of the prompt (history and new message).
-	PromptTokens int64 `json:"prompt_tokens"`
+	PromptTokens *int64 `json:"prompt_tokens,omitempty"`
 	// Tokens of the reply.
-	CompletionTokens int64 `json:"completion_tokens"`
+	CompletionTokens *int64 `json:"completion_tokens,omitempty"`
 	// Prompt plus completion tokens.
-	TotalTokens int64 `json:"total_tokens"`
+	TotalTokens *int64 `json:"total_tokens,omitempty"`
+	// Prompt tokens served from the provider's cache.
+	CachedTokens *int64 `json:"cached_tokens,omitempty"`
+	// Prompt tokens written to the provider's cache.
+	CacheCreationTokens *int64 `json:"cache_creation_tokens,omitempty"`
+	// Tokens the model spent reasoning.
+	ReasoningTokens *int64 `json:"reasoning_tokens,omitempty"`
 	// Extra holds the properties the schema does not name.
-	Extra map[string]int64 `json:"-"`
+	Extra map[string]any `json:"-"`
 }
 
 // UnmarshalJSON decodes the named properties and keeps the others in Extra.
@@ -166,7 +207,7 @@ func (m *TokenUsage) UnmarshalJSON(data []byte) error {
 	if err := json.Unmarshal(data, (*plain)(m)); err != nil {
 		return err
 	}
-	extra, err := unmarshalExtra[int64](data, "prompt_tokens", "completion_tokens", "total_tokens")
+	extra, err := unmarshalExtra[any](data, "prompt_tokens", "completion_tokens", "total_tokens", "cached_tokens", "cache_creation_tokens", "reasoning_tokens")
 	if err != nil {
 		return err
 	}

@@ -31,7 +31,7 @@ from .ir import (
 )
 from .spec import Spec, load_spec, pointer
 
-__all__ = ["build_ir", "build_ir_from_path"]
+__all__ = ["build_ir", "build_ir_from_path", "without_validation_compositions"]
 
 HTTP_METHODS = ("get", "post", "put", "patch", "delete")
 SCHEMA_REF = "#/components/schemas/"
@@ -99,6 +99,13 @@ class _Builder:
         return [x for x in types if x != "null"], nullable
 
     @staticmethod
+    def _is_model_schema(schema: dict[str, Any]) -> bool:
+        """An object schema with properties of its own is a model; an `anyOf`/`oneOf` beside
+        those properties only constrains validation (which of them are required) and is not
+        a union for the SDKs."""
+        return bool(schema.get("properties")) and "object" in (_Builder._types(schema)[0] or ["object"])
+
+    @staticmethod
     def _is_object(schema: dict[str, Any]) -> bool:
         types, _ = _Builder._types(schema)
         return "object" in types or "properties" in schema or "allOf" in schema
@@ -114,7 +121,7 @@ class _Builder:
             extra_null = bool(schema.get("nullable"))
             return tref.model_copy(update={"nullable": tref.nullable or extra_null})
         for key in ("oneOf", "anyOf"):
-            if key in schema:
+            if key in schema and not self._is_model_schema(schema):
                 variants = schema[key]
                 non_null = [v for v in variants if not (isinstance(v, dict) and v.get("type") == "null")]
                 if len(non_null) == 1 and len(non_null) < len(variants):
@@ -152,7 +159,7 @@ class _Builder:
         if "enum" in schema and types and types[0] in ("string", "integer"):
             self.enum_of(name, schema, loc)
             return TypeRef(kind="enum", ref=name, nullable=nullable)
-        if "oneOf" in schema and "discriminator" in schema:
+        if "oneOf" in schema and "discriminator" in schema and not self._is_model_schema(schema):
             return TypeRef(kind="any", nullable=nullable)  # event unions are handled as streams
         if self._is_object(schema) and (schema.get("properties") or schema.get("allOf")):
             self.model_of(name, schema, loc)
@@ -181,6 +188,15 @@ class _Builder:
         if not description and isinstance(pschema, dict) and "$ref" in pschema:
             target = self.spec.schemas.get(pschema["$ref"][len(SCHEMA_REF):], {})
             description = target.get("description", "") if isinstance(target, dict) else ""
+        aliases = pschema.get("x-sdk-aliases", []) if isinstance(pschema, dict) else []
+        if not (isinstance(aliases, list) and all(isinstance(a, str) and a and a != prop for a in aliases)):
+            raise _Skip("x-sdk-aliases must be a list of other property names", f"{loc}/x-sdk-aliases")
+        text_key = pschema.get("x-sdk-text") if isinstance(pschema, dict) else None
+        if text_key is not None and not (isinstance(text_key, str) and text_key):
+            raise _Skip("x-sdk-text must name the key that holds the text", f"{loc}/x-sdk-text")
+        if text_key is not None and tref.kind not in ("any", "map"):
+            raise _Skip("x-sdk-text applies to a value of any JSON type (a schema without `type`)",
+                        f"{loc}/x-sdk-text")
         return Field(
             name=Names.of(prop),
             wire_name=prop,
@@ -190,6 +206,8 @@ class _Builder:
             default=pschema.get("default") if isinstance(pschema, dict) else None,
             has_default=isinstance(pschema, dict) and "default" in pschema,
             constraints=constraints,
+            aliases=list(aliases),
+            text_key=text_key,
         )
 
     def _collect_fields(self, name: str, schema: dict[str, Any], loc: str, bases: list[str]) -> list[Field]:
@@ -234,6 +252,12 @@ class _Builder:
                 additional = self.type_of(ap, f"{loc}/additionalProperties", name + "Value")
             elif ap is True:
                 additional = TypeRef(kind="any")
+            flatten = schema.get("x-sdk-flatten")
+            if flatten is not None:
+                target = next((f for f in fields if f.wire_name == flatten), None)
+                if target is None or target.type.kind != "model":
+                    raise _Skip("x-sdk-flatten must name a property of the model whose value is an object "
+                                "schema", f"{loc}/x-sdk-flatten")
             model = Model(
                 schema_name=name,
                 name=Names.of(name),
@@ -241,6 +265,7 @@ class _Builder:
                 fields=fields,
                 bases=bases,
                 additional_properties=additional,
+                flatten=flatten,
             )
             self.models[name] = model
             return model
@@ -563,6 +588,27 @@ class _Builder:
             diagnostics=self.diagnostics,
             spec_sha256=self.spec.sha256,
         )
+
+
+def without_validation_compositions(raw: dict[str, Any]) -> dict[str, Any]:
+    """A copy of a spec document as the IR reads its models: every `anyOf`/`oneOf` that sits
+    beside an object schema's own `properties` (a validation-only constraint, see
+    `_Builder._is_model_schema`) removed. Tools that would read such a schema as a union
+    (openapi-python-client) are given this copy, so they see the models the IR sees."""
+
+    def walk(node: Any) -> Any:
+        if isinstance(node, list):
+            return [walk(x) for x in node]
+        if not isinstance(node, dict):
+            return node
+        out = {k: walk(v) for k, v in node.items()}
+        if _Builder._is_model_schema(out):
+            out.pop("anyOf", None)
+            out.pop("oneOf", None)
+        return out
+
+    result: dict[str, Any] = walk(raw)
+    return result
 
 
 def build_ir(spec: Spec) -> IR:

@@ -107,6 +107,11 @@ class Field(_Frozen):
     default: Any = None
     has_default: bool = False
     constraints: dict[str, Any] = PydField(default_factory=dict)  # minLength, maximum, enum...
+    # `x-sdk-aliases`: other wire names read, in order, when `wire_name` is absent.
+    aliases: list[str] = PydField(default_factory=list)
+    # `x-sdk-text`: on a value of any JSON type, the key holding its text when it is an
+    # object (a string value is its own text). The SDKs add a `<field>_text` convenience.
+    text_key: str | None = None
 
 
 class Model(_Frozen):
@@ -118,6 +123,9 @@ class Model(_Frozen):
     fields: list[Field]
     bases: list[str] = PydField(default_factory=list)
     additional_properties: TypeRef | None = None  # None: no extra keys modelled
+    # `x-sdk-flatten`: a property (of model type) whose keys, when it is an object, fill in the
+    # keys this object lacks before decoding: one model reads two wire shapes.
+    flatten: str | None = None
     is_envelope: bool = False  # {data: X} or {data: [X], meta: ...} response wrapper
     is_request_body: bool = False
     is_event_data: bool = False

@@ -5,6 +5,7 @@ from .chat_message import ChatMessage
 from .chat_message_list import ChatMessageList
 from .chat_message_metadata import ChatMessageMetadata
 from .chat_reply import ChatReply
+from .chat_reply_metadata import ChatReplyMetadata
 from .chat_reply_response import ChatReplyResponse
 from .chat_session import ChatSession
 from .chat_session_list import ChatSessionList
@@ -24,6 +25,8 @@ from .error_response import ErrorResponse
 from .execution import Execution
 from .execution_event_data import ExecutionEventData
 from .execution_frame import ExecutionFrame
+from .execution_list import ExecutionList
+from .execution_metadata_type_0 import ExecutionMetadataType0
 from .execution_response import ExecutionResponse
 from .execution_status import ExecutionStatus
 from .feedback import Feedback
@@ -52,6 +55,7 @@ __all__ = (
     "ChatMessageList",
     "ChatMessageMetadata",
     "ChatReply",
+    "ChatReplyMetadata",
     "ChatReplyResponse",
     "ChatSession",
     "ChatSessionList",
@@ -71,6 +75,8 @@ __all__ = (
     "Execution",
     "ExecutionEventData",
     "ExecutionFrame",
+    "ExecutionList",
+    "ExecutionMetadataType0",
     "ExecutionResponse",
     "ExecutionStatus",
     "Feedback",

@@ -29,13 +29,13 @@ class ChatMessage:
         session_id (str): The session the message belongs to.
         role (MessageRole): Who wrote a message.
         content (str): The message's text.
-        metadata (ChatMessageMetadata): Custom metadata attached to the message.
-        token_count (int): The number of tokens of this message.
         created_at (datetime.datetime): When the message was stored.
+        metadata (ChatMessageMetadata | Unset): Custom metadata attached to the message.
         tool_calls (list[ToolCall] | None | Unset): The tool calls the agent made while producing this message.
         tool_results (list[ToolResult] | None | Unset): The results of those tool calls, in the same order.
         model (None | str | Unset): The model that produced an assistant message.
         cost (float | None | Unset): What producing the message cost, in US dollars.
+        token_count (int | None | Unset): The number of tokens of this message.
         prompt_tokens (int | None | Unset): Prompt tokens spent producing an assistant message.
         completion_tokens (int | None | Unset): Completion tokens spent producing an assistant message.
     """
@@ -44,13 +44,13 @@ class ChatMessage:
     session_id: str
     role: MessageRole
     content: str
-    metadata: ChatMessageMetadata
-    token_count: int
     created_at: datetime.datetime
+    metadata: ChatMessageMetadata | Unset = UNSET
     tool_calls: list[ToolCall] | None | Unset = UNSET
     tool_results: list[ToolResult] | None | Unset = UNSET
     model: None | str | Unset = UNSET
     cost: float | None | Unset = UNSET
+    token_count: int | None | Unset = UNSET
     prompt_tokens: int | None | Unset = UNSET
     completion_tokens: int | None | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
@@ -64,11 +64,11 @@ class ChatMessage:
 
         content = self.content
 
-        metadata = self.metadata.to_dict()
-
-        token_count = self.token_count
-
         created_at = self.created_at.isoformat()
+
+        metadata: dict[str, Any] | Unset = UNSET
+        if not isinstance(self.metadata, Unset):
+            metadata = self.metadata.to_dict()
 
         tool_calls: list[dict[str, Any]] | None | Unset
         if isinstance(self.tool_calls, Unset):
@@ -106,6 +106,12 @@ class ChatMessage:
         else:
             cost = self.cost
 
+        token_count: int | None | Unset
+        if isinstance(self.token_count, Unset):
+            token_count = UNSET
+        else:
+            token_count = self.token_count
+
         prompt_tokens: int | None | Unset
         if isinstance(self.prompt_tokens, Unset):
             prompt_tokens = UNSET
@@ -126,11 +132,11 @@ class ChatMessage:
                 "session_id": session_id,
                 "role": role,
                 "content": content,
-                "metadata": metadata,
-                "token_count": token_count,
                 "created_at": created_at,
             }
         )
+        if metadata is not UNSET:
+            field_dict["metadata"] = metadata
         if tool_calls is not UNSET:
             field_dict["tool_calls"] = tool_calls
         if tool_results is not UNSET:
@@ -139,6 +145,8 @@ class ChatMessage:
             field_dict["model"] = model
         if cost is not UNSET:
             field_dict["cost"] = cost
+        if token_count is not UNSET:
+            field_dict["token_count"] = token_count
         if prompt_tokens is not UNSET:
             field_dict["prompt_tokens"] = prompt_tokens
         if completion_tokens is not UNSET:
@@ -161,11 +169,14 @@ class ChatMessage:
 
         content = d.pop("content")
 
-        metadata = ChatMessageMetadata.from_dict(d.pop("metadata"))
-
-        token_count = d.pop("token_count")
-
         created_at = datetime.datetime.fromisoformat(d.pop("created_at"))
+
+        _metadata = d.pop("metadata", UNSET)
+        metadata: ChatMessageMetadata | Unset
+        if isinstance(_metadata, Unset):
+            metadata = UNSET
+        else:
+            metadata = ChatMessageMetadata.from_dict(_metadata)
 
         def _parse_tool_calls(data: object) -> list[ToolCall] | None | Unset:
             if data is None:
@@ -229,6 +240,15 @@ class ChatMessage:
 
         cost = _parse_cost(d.pop("cost", UNSET))
 
+        def _parse_token_count(data: object) -> int | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(int | None | Unset, data)
+
+        token_count = _parse_token_count(d.pop("token_count", UNSET))
+
         def _parse_prompt_tokens(data: object) -> int | None | Unset:
             if data is None:
                 return data
@@ -252,13 +272,13 @@ class ChatMessage:
             session_id=session_id,
             role=role,
             content=content,
-            metadata=metadata,
-            token_count=token_count,
             created_at=created_at,
+            metadata=metadata,
             tool_calls=tool_calls,
             tool_results=tool_results,
             model=model,
             cost=cost,
+            token_count=token_count,
             prompt_tokens=prompt_tokens,
             completion_tokens=completion_tokens,
         )

@@ -21,7 +21,8 @@ class ChatMessageList:
 
     Attributes:
         data (list[ChatMessage]): The messages of this page, oldest first.
-        meta (PaginationMeta): Where a page stands in the whole list.
+        meta (PaginationMeta): Where a page stands in the whole list. API v2 names the page count `pages`,
+            older versions `total_pages`; the SDKs read either under both names.
     """
 
     data: list[ChatMessage]

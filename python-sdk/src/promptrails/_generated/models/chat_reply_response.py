@@ -19,8 +19,12 @@ class ChatReplyResponse:
     """A reply, wrapped.
 
     Attributes:
-        data (ChatReply): The assistant message that answers a sent message, with the execution that produced it and the
-            stored user message.
+        data (ChatReply): The reply to a sent message. The API answers in one of two shapes: the stored
+            assistant message itself, with `execution_id` and the stored `user_message`
+            beside it (what the published SDKs read), or `{user_message, assistant_message}`
+            (what the vendor's emulator sends). `x-sdk-flatten` makes the SDKs read both as
+            one object: the fields of `assistant_message`, when present, fill in the
+            message fields.
     """
 
     data: ChatReply

@@ -21,7 +21,8 @@ class ChatSessionList:
 
     Attributes:
         data (list[ChatSession]): The sessions of this page.
-        meta (PaginationMeta): Where a page stands in the whole list.
+        meta (PaginationMeta): Where a page stands in the whole list. API v2 names the page count `pages`,
+            older versions `total_pages`; the SDKs read either under both names.
     """
 
     data: list[ChatSession]

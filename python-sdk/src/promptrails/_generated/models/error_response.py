@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -16,17 +16,24 @@ T = TypeVar("T", bound="ErrorResponse")
 
 @_attrs_define
 class ErrorResponse:
-    """The body of every error response.
+    """The body of an error response. `error` is usually an object; some endpoints
+    answer `{"error": "text"}` instead, and the SDKs read both.
 
-    Attributes:
-        error (ErrorBody): What went wrong.
+        Attributes:
+            error (ErrorBody | str): What went wrong.
     """
 
-    error: ErrorBody
+    error: ErrorBody | str
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        error = self.error.to_dict()
+        from ..models.error_body import ErrorBody  # noqa: PLC0415
+
+        error: dict[str, Any] | str
+        if isinstance(self.error, ErrorBody):
+            error = self.error.to_dict()
+        else:
+            error = self.error
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -43,7 +50,19 @@ class ErrorResponse:
         from ..models.error_body import ErrorBody  # noqa: PLC0415
 
         d = dict(src_dict)
-        error = ErrorBody.from_dict(d.pop("error"))
+
+        def _parse_error(data: object) -> ErrorBody | str:
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                error_type_0 = ErrorBody.from_dict(data)
+
+                return error_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(ErrorBody | str, data)
+
+        error = _parse_error(d.pop("error"))
 
         error_response = cls(
             error=error,

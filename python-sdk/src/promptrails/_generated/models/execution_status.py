@@ -3,9 +3,13 @@ from enum import StrEnum
 
 
 class ExecutionStatus(StrEnum):
+    CANCELLED = "cancelled"
+    CANCEL_REQUESTED = "cancel_requested"
     COMPLETED = "completed"
     FAILED = "failed"
+    PENDING = "pending"
     RUNNING = "running"
+    WAITING_APPROVAL = "waiting_approval"
 
     def __str__(self) -> str:
         return str(self.value)

@@ -7,24 +7,29 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..types import UNSET, Unset
+
 T = TypeVar("T", bound="PaginationMeta")
 
 
 @_attrs_define
 class PaginationMeta:
-    """Where a page stands in the whole list.
+    """Where a page stands in the whole list. API v2 names the page count `pages`,
+    older versions `total_pages`; the SDKs read either under both names.
 
-    Attributes:
-        total (int): How many items the whole list holds.
-        page (int): This page's number, from 1.
-        limit (int): The most items a page holds.
-        total_pages (int): How many pages the whole list has.
+        Attributes:
+            total (int): How many items the whole list holds.
+            page (int): This page's number, from 1.
+            limit (int): The most items a page holds.
+            pages (int | Unset): How many pages the whole list has (API v2).
+            total_pages (int | Unset): How many pages the whole list has (older API versions).
     """
 
     total: int
     page: int
     limit: int
-    total_pages: int
+    pages: int | Unset = UNSET
+    total_pages: int | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -33,6 +38,8 @@ class PaginationMeta:
         page = self.page
 
         limit = self.limit
+
+        pages = self.pages
 
         total_pages = self.total_pages
 
@@ -43,9 +50,12 @@ class PaginationMeta:
                 "total": total,
                 "page": page,
                 "limit": limit,
-                "total_pages": total_pages,
             }
         )
+        if pages is not UNSET:
+            field_dict["pages"] = pages
+        if total_pages is not UNSET:
+            field_dict["total_pages"] = total_pages
 
         return field_dict
 
@@ -58,12 +68,15 @@ class PaginationMeta:
 
         limit = d.pop("limit")
 
-        total_pages = d.pop("total_pages")
+        pages = d.pop("pages", UNSET)
+
+        total_pages = d.pop("total_pages", UNSET)
 
         pagination_meta = cls(
             total=total,
             page=page,
             limit=limit,
+            pages=pages,
             total_pages=total_pages,
         )
 
