@@ -92,7 +92,7 @@ def test_an_alias_behaves_like_its_agent(srv: MockServer, client: httpx.Client) 
     session = client.post(f"{API}/chat/sessions", json={"agent_id": "my-thinker"}).json()["data"]
     frames = parse_sse(client.post(f"{API}/chat/sessions/{session['id']}/messages/stream", json={"content": "x"}).text)
     assert [f["event"] for f in frames[:4]] == ["execution", "thinking", "tool_start", "tool_end"]
-    assert frames[-1]["data"]["output"] == 'I searched for "x" and found 3 results.'
+    assert frames[-1]["data"]["output"] == {"content": 'I searched for "x" and found 3 results.'}
 
 
 def test_request_log(

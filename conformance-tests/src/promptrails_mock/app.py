@@ -165,7 +165,9 @@ def _page(call: Call) -> tuple[int, int, int]:
 
 
 def _meta(page: int, limit: int, total: int) -> dict[str, int]:
-    return {"total": total, "page": page, "limit": limit, "total_pages": math.ceil(total / limit) if total else 0}
+    """List meta with the page count under both its names: ``pages`` (API v2) and ``total_pages`` (older)."""
+    pages = math.ceil(total / limit) if total else 0
+    return {"total": total, "page": page, "limit": limit, "pages": pages, "total_pages": pages}
 
 
 _MAX_FRAME_ID = 2**63 - 1  # SQLite's INTEGER
@@ -328,6 +330,13 @@ class Api:
                 )
             reply = {**public(assistant), "execution_id": execution_id, "user_message": public(user)}
             return JsonResult(200, {"data": reply})
+        if execution["status"] == "cancelled":
+            raise ApiError(
+                409,
+                "execution_cancelled",
+                "The run was cancelled before it replied.",
+                {"resource": "execution", "execution_id": execution_id},
+            )
         if execution["_error_code"] == "session_deleted":
             raise ApiError(
                 404,
@@ -473,6 +482,25 @@ class Api:
         call = await self.begin(request)
         return json_response(200, {"data": public(self._execution_or_404(call))})
 
+    async def executions(self, request: Request) -> Response:
+        call = await self.begin(request)
+        page, limit, offset = _page(call)
+        filters = {name: call.parameters.query.get(name) for name in ("agent_id", "session_id", "status")}
+        rows, total = self.storage.list_executions(call.workspace_id, offset, limit, **filters)
+        return json_response(200, {"data": [public(r) for r in rows], "meta": _meta(page, limit, total)})
+
+    async def cancel_execution(self, request: Request) -> Response:
+        call = await self.begin(request)
+
+        async def run(ticket: Ticket | None) -> JsonResult:
+            execution = self._execution_or_404(call)
+            if self.state.executions.cancel(execution["id"]):
+                execution = self._execution_or_404(call)  # now cancel_requested
+            payload = {"data": public(execution)}
+            return JsonResult(200, payload)
+
+        return await self.idempotent(call, run)
+
     async def execution_stream(self, request: Request) -> Response:
         call = await self.begin(request)
         execution = self._execution_or_404(call)
@@ -524,7 +552,9 @@ def create_app(settings: Settings) -> ASGIApp:
         Route("/api/v1/chat/sessions/{session_id}/messages/stream", api.messages_stream, methods=["POST"]),
         Route("/api/v1/chat/sessions/{session_id}/messages/{message_id}", api.message, methods=["DELETE"]),
         Route("/api/v1/chat/sessions/{session_id}/feedback", api.feedback, methods=["POST"]),
+        Route("/api/v1/executions", api.executions, methods=["GET"]),
         Route("/api/v1/executions/{execution_id}", api.execution, methods=["GET"]),
+        Route("/api/v1/executions/{execution_id}/cancel", api.cancel_execution, methods=["POST"]),
         Route("/api/v1/executions/{execution_id}/stream", api.execution_stream, methods=["GET"]),
         *control_routes(state),
     ]
