@@ -17,7 +17,10 @@ character), and does one of:
   ``after_frames``-th real frame (at its end if it has fewer);
 * ``reformat_stream``: send an event stream's frames with other
   ``line_endings`` (``crlf``, ``cr``) and/or in writes of at most
-  ``chunk_bytes`` bytes (each write its own HTTP chunk).
+  ``chunk_bytes`` bytes (each write its own HTTP chunk);
+* ``variant``: answer in one or more of the evidenced ``variants`` of the real
+  wire format (:mod:`promptrails_mock.variants`): the emulator's 201 send,
+  ``pages``-only meta, ``{"error": "text"}`` bodies, ``done {}``, ...
 
 The control API itself (no API key, outside the contract, off unless the server
 is started with ``--control`` or a control token) is documented in
@@ -46,6 +49,7 @@ from promptrails_mock.agents import BUILTIN_AGENTS
 from promptrails_mock.errors import ApiError
 from promptrails_mock.ids import ksuid, utc_now
 from promptrails_mock.jsonsafe import InvalidJson, dumps, parse_body
+from promptrails_mock.variants import parse_variants
 
 if TYPE_CHECKING:
     from promptrails_mock.app import MockState
@@ -62,7 +66,7 @@ __all__ = [
 
 logger = logging.getLogger("promptrails_mock.violations")
 
-ACTIONS = ("status", "reset", "cut_stream", "delay", "inject_frames", "reformat_stream")
+ACTIONS = ("status", "reset", "cut_stream", "delay", "inject_frames", "reformat_stream", "variant")
 _FAULT_KEYS = {
     "status": {"status", "headers", "body"},
     "reset": {"when"},
@@ -70,6 +74,7 @@ _FAULT_KEYS = {
     "delay": {"seconds", "between_frames"},
     "inject_frames": {"after_frames", "frames"},
     "reformat_stream": {"line_endings", "chunk_bytes"},
+    "variant": {"variants", "execution_status"},
 }
 _COMMON_KEYS = {"action", "method", "path", "count"}
 
@@ -117,6 +122,8 @@ class Fault:
     frames: list[str] | None = None
     line_endings: str | None = None
     chunk_bytes: int | None = None
+    variants: tuple[str, ...] = ()
+    execution_status: str | None = None
     hits: int = 0
 
     def matches(self, method: str, path: str) -> bool:
@@ -126,6 +133,7 @@ class Fault:
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
+        data["variants"] = list(self.variants)
         keep = _COMMON_KEYS | _FAULT_KEYS[self.action] | {"id", "remaining", "created_at", "hits"}
         return {k: v for k, v in data.items() if k in keep}
 
@@ -207,6 +215,17 @@ def parse_fault(spec: Any) -> Fault:
         fault.line_endings = line_endings
         if spec.get("chunk_bytes") is not None:
             fault.chunk_bytes = _integer(spec, "chunk_bytes", 1, minimum=1, maximum=1_000_000)
+    elif action == "variant":
+        fault.variants = parse_variants(spec.get("variants"))
+        if "execution_status" in spec:
+            if "execution_unknown_status" not in fault.variants:
+                raise ValueError("execution_status goes with the execution_unknown_status variant")
+            status = spec["execution_status"]
+            if not isinstance(status, str) or not 1 <= len(status) <= 64:
+                raise ValueError("execution_status must be a string of 1 to 64 characters")
+            fault.execution_status = status
+        elif "execution_unknown_status" in fault.variants:
+            fault.execution_status = "paused"
     else:
         fault.seconds = _number(spec, "seconds", 1.0, maximum=300)
         if "between_frames" in spec:

@@ -28,6 +28,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hmac
+import json
 import logging
 import socket
 import struct
@@ -41,6 +42,7 @@ from promptrails_mock.ids import ksuid
 from promptrails_mock.jsonsafe import dumps
 from promptrails_mock.protocol import MAX_HEAD_BYTES
 from promptrails_mock.validation import Contract, StreamChecker
+from promptrails_mock.variants import reshape_json, reshape_sse
 
 if TYPE_CHECKING:
     from promptrails_mock.app import MockState
@@ -157,7 +159,9 @@ class _Exchange:
                 workspace_id=None if workspace is None else str(workspace["id"]),
             )
         self.wire_request = Contract.request(self.method, self.path, query_string, self.headers, None)
-        self.in_contract = not control and state.contract.find_operation(self.method, self.path) is not None
+        operation = None if control else state.contract.find_operation(self.method, self.path)
+        self.operation_id: str | None = None if operation is None else operation.get("operationId")
+        self.in_contract = operation is not None
         self.started = False
         self.dead = False
 
@@ -441,8 +445,9 @@ class _Tap:
         assert self.status is not None
         payload = b"".join(self.chunks)
         x.entry["handler_status"] = self.status
-        errors = x._validate_buffered(self.status, [h for h in self.headers if h[0] != b"x-request-id"], payload)
         status, headers = self.status, self.headers
+        status, headers, payload = self._reshape(status, headers, payload, outside_contract=False)
+        errors = x._validate_buffered(status, [h for h in headers if h[0] != b"x-request-id"], payload)
         if errors and x.state.settings.strict:
             status, payload = (
                 500,
@@ -455,6 +460,8 @@ class _Tap:
                 ),
             )
             headers = [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())]
+        else:
+            status, headers, payload = self._reshape(status, headers, payload, outside_contract=True)
         if self._action == "reset":
             await x._abort("reset")
             return
@@ -465,6 +472,34 @@ class _Tap:
             await x._abort("cut")
             return
         await x._send_raw(status, headers, payload)
+
+    def _reshape(
+        self, status: int, headers: list[tuple[bytes, bytes]], payload: bytes, *, outside_contract: bool
+    ) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+        """A JSON answer in the ``variant`` fault's shapes (those the contract describes, or those outside it)."""
+        fault = self.fault
+        if self._action != "variant" or fault is None or not payload:
+            return status, headers, payload
+        if not (_header(headers, b"content-type") or b"").lower().startswith(b"application/json"):
+            return status, headers, payload
+        try:
+            original = json.loads(payload)
+        except ValueError:
+            return status, headers, payload
+        new_status, reshaped = reshape_json(
+            fault.variants,
+            self.x.operation_id,
+            status,
+            original,
+            outside_contract=outside_contract,
+            execution_status=fault.execution_status or "paused",
+        )
+        if new_status == status and reshaped == original:
+            return status, headers, payload
+        payload = _dumps(reshaped)
+        headers = [h for h in headers if h[0].lower() != b"content-length"]
+        headers.append((b"content-length", str(len(payload)).encode()))
+        return new_status, headers, payload
 
     # -- event streams --------------------------------------------------------------
 
@@ -510,6 +545,8 @@ class _Tap:
     async def _stream_body(self, body: bytes, more: bool) -> None:
         x = self.x
         assert self.checker is not None
+        if self._action == "variant" and self.fault is not None:
+            body = reshape_sse(self.fault.variants, body)  # checked as reshaped: the contract covers these
         for frame in self.checker.feed(body):
             if frame.errors and x.in_contract:
                 x.violation(self.status, [f"frame {frame.id!r} ({frame.event}): {e}" for e in frame.errors])
