@@ -135,6 +135,8 @@ def test_helper_reset_keeps_configured_keys() -> None:
             assert client.get(f"{API}/chat/sessions/s-1").status_code == 200
             srv.reset()
             assert srv.faults() == [] and srv.requests() == [] and srv.violations() == []
+            answer = httpx.post(srv.url("/__mock/reset"))
+            assert answer.json() == {"data": {"reset": True, "configured_workspaces": 1}}, "no key in it"
             assert client.get(f"{API}/chat/sessions").json()["meta"]["total"] == 0
         with httpx.Client(base_url=srv.base_url, headers={"X-API-Key": temporary}) as client:
             assert client.get(f"{API}/chat/sessions").status_code == 401

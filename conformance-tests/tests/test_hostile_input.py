@@ -290,6 +290,16 @@ def test_page_and_limit_out_of_range_are_400(client: httpx.Client, name: str, va
     assert len(error["message"]) < 500, "the message does not echo the value"
 
 
+@pytest.mark.parametrize("name", ["agent_id", "session_id", "status"])
+def test_hostile_execution_filters(client: httpx.Client, name: str) -> None:
+    for value in ("%00", "%ED%A0%80", "x'%20OR%20'1'='1", "%27;%20DROP%20TABLE%20executions;--", "%F0%9F%98%80"):
+        response = client.get(f"{API}/executions?{name}={value}")
+        assert response.status_code == 200, (value, response.text)
+        assert strict_json(response.content)["data"] == []
+    assert_error(client.get(f"{API}/executions?{name}={'x' * 65}"), 400, "validation_error")
+    assert client.get(f"{API}/executions").status_code == 200, "the table is still there"
+
+
 def test_a_huge_query_value_below_the_head_limit(client: httpx.Client) -> None:
     assert client.get(f"{API}/chat/sessions?unknown={'a' * 12_000}").status_code == 200
     assert_error(client.get(f"{API}/chat/sessions?page={'9' * 12_000}"), 400, "validation_error")
@@ -513,6 +523,13 @@ def test_the_request_log_never_returns_keys(srv: MockServer, api_key: str) -> No
     assert [e["seq"] for e in filtered.json()["data"]] == [entries[i]["seq"] for i in (0, 3)]
     assert entries[0]["workspace_id"] == entries[3]["workspace_id"] is not None
     assert entries[1]["workspace_id"] is None, "an unknown key selects no workspace"
+
+
+def test_no_control_answer_echoes_a_configured_key(srv: MockServer) -> None:
+    with httpx.Client(base_url=srv.base_url) as http:
+        answers = [http.get(path).text for path in ("/__mock/health", "/__mock/faults", "/__mock/violations")]
+        answers.append(http.get("/__mock/agents").text)
+    assert not any(srv.api_key in answer for answer in answers)
 
 
 def test_the_request_log_pages_its_answers(srv: MockServer, client: httpx.Client) -> None:

@@ -659,7 +659,8 @@ def control_routes(state: MockState) -> list[Route]:
 
     async def reset(request: Request) -> Response:
         state.reset()
-        return _json(200, {"data": {"reset": True, "api_keys": list(state.settings.api_keys)}})
+        # The configured keys survive, but are not echoed: no control answer but a new workspace's holds a key.
+        return _json(200, {"data": {"reset": True, "configured_workspaces": len(state.settings.api_keys)}})
 
     return [
         Route("/__mock/health", health, methods=["GET"]),
