@@ -17,6 +17,7 @@ import json
 import os
 import socket
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -454,6 +455,24 @@ def test_two_hundred_stalled_bodies_are_answered_and_their_descriptors_released(
             sock.close()
     assert all(a.startswith(b"HTTP/1.1 408 ") for a in answers), {a[:40] for a in answers}
     wait_until(lambda: open_fds(pid) <= before, timeout=30)
+
+
+def test_a_request_cut_short_by_a_stopping_server_gets_the_envelope() -> None:
+    server = MockServer(spec=SPEC_PATH, extra_args=("--read-timeout", "60")).start()
+    try:
+        host, port = server.base_url.removeprefix("http://").rsplit(":", 1)
+        with socket.create_connection((host, int(port)), timeout=30) as sock:
+            sock.sendall(head("POST", f"{API}/chat/sessions", server.api_key, length=100) + b"{")
+            stopper = threading.Thread(target=server.stop)
+            stopper.start()  # uvicorn waits 3 s for running requests, then cancels them
+            received = b""
+            while chunk := sock.recv(65536):
+                received += chunk
+            stopper.join(30)
+    finally:
+        server.stop()
+    assert received.startswith(b"HTTP/1.1 503 "), received[:200]
+    assert b'"code":"service_unavailable"' in received and b"x-request-id: req_" in received.lower()
 
 
 # -- the control API -----------------------------------------------------------------------

@@ -12,6 +12,7 @@ with a lock per key, replays the first result, and refuses another body (409).
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import logging
@@ -94,6 +95,9 @@ class MockState:
         self.requests = RequestLog(max_bytes=settings.request_log_bytes, known_secrets=settings.api_keys)
         self.violations = ViolationLog()
         self.idempotency_locks = KeyedLocks()
+        self.inflight: set[asyncio.Task[Any]] = set()
+        """The tasks handling a request now. uvicorn cancels those that outlive its graceful shutdown just
+        before the lifespan's shutdown, and exits right after it: the lifespan gives them a moment to answer."""
 
     def reset(self) -> None:
         self.storage.reset()
@@ -542,6 +546,8 @@ def create_app(settings: Settings) -> ASGIApp:
         try:
             yield
         finally:
+            if state.inflight:
+                await asyncio.wait(set(state.inflight), timeout=1.0)
             await state.executions.shutdown()
             state.storage.close()
 

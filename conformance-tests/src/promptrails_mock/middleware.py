@@ -117,7 +117,14 @@ class WireMiddleware:
         scope[REQUEST_ID_KEY] = request_id
         path: str = scope["path"]
         control = path == "/__mock" or path.startswith("/__mock/")
-        await _Exchange(self.app, self.state, scope, receive, send, request_id, control=control).run()
+        task = asyncio.current_task()
+        if task is not None:
+            self.state.inflight.add(task)  # so a stopping server lets it answer (see MockState.inflight)
+        try:
+            await _Exchange(self.app, self.state, scope, receive, send, request_id, control=control).run()
+        finally:
+            if task is not None:
+                self.state.inflight.discard(task)
 
 
 class _Exchange:
@@ -170,6 +177,15 @@ class _Exchange:
     async def run(self) -> None:
         try:
             await self._run()
+        except asyncio.CancelledError:
+            # The server is stopping (uvicorn cancels what outlives its graceful shutdown): answer with the
+            # envelope rather than leave uvicorn to answer a plain-text 500.
+            if not self.started and not self.dead:
+                with contextlib.suppress(Exception):
+                    await self._send_generated(
+                        503, error_body("service_unavailable", "The mock server is stopping."), close=True
+                    )
+            raise
         except Exception:
             logger.exception("request %s %s failed", self.method, self.path)
             if self.dead:
