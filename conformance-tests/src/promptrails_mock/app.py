@@ -17,7 +17,7 @@ import hashlib
 import json
 import logging
 import math
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,18 +27,18 @@ from openapi_core.datatypes import Parameters
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import Response, StreamingResponse
+from starlette.responses import Response
 from starlette.routing import Route
-from starlette.types import ASGIApp
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from promptrails_mock.agents import BUILTIN_AGENTS, AgentSettings
 from promptrails_mock.errors import ApiError, default_code, error_body
-from promptrails_mock.executions import ExecutionManager
+from promptrails_mock.executions import ExecutionManager, SessionGone
 from promptrails_mock.faults import FaultBook, RequestLog, ViolationLog, control_routes
 from promptrails_mock.ids import ksuid, utc_now
 from promptrails_mock.jsonsafe import dumps
 from promptrails_mock.locks import KeyedLocks
-from promptrails_mock.middleware import WireMiddleware
+from promptrails_mock.middleware import CLIENT_GONE_KEY, WireMiddleware
 from promptrails_mock.storage import IdempotencyRecord, IdempotencyScope, Storage, public
 from promptrails_mock.validation import Contract
 
@@ -109,6 +109,36 @@ class MockState:
 
 
 _dumps = dumps
+
+
+class EventStreamResponse(Response):
+    """A ``text/event-stream`` answer: each chunk the iterator yields is one write.
+
+    Lighter than Starlette's ``StreamingResponse``, which runs every stream in a task group with a
+    second task listening for the client's disconnect: here the stream stops at its next chunk once
+    the wire middleware says the client is gone (:data:`CLIENT_GONE_KEY`), and its iterator is closed.
+    """
+
+    media_type = "text/event-stream"
+
+    def __init__(self, chunks: AsyncGenerator[bytes, None], headers: dict[str, str] | None = None) -> None:
+        # No Response.__init__: it would render an empty body and announce Content-Length: 0.
+        self.chunks = chunks
+        self.status_code = 200
+        self.background = None
+        self.init_headers(headers)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        gone = scope.get(CLIENT_GONE_KEY) or (lambda: False)
+        await send({"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers})
+        try:
+            async for chunk in self.chunks:
+                if gone():
+                    return
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+        finally:
+            await self.chunks.aclose()
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
 
 
 def json_response(status: int, payload: Any, headers: dict[str, str] | None = None) -> Response:
@@ -210,7 +240,7 @@ class Api:
         raw = await request.body()
         wire = Contract.request(
             request.method,
-            request.url.path,
+            request.scope["path"],  # as received (request.url re-parses it, and drops tabs and newlines)
             request.scope.get("query_string", b"").decode("latin-1"),
             [(k.decode("latin-1"), v.decode("latin-1")) for k, v in request.scope["headers"]],
             raw or None,
@@ -294,28 +324,30 @@ class Api:
             return Response(status_code=204, headers=result.headers)
         return json_response(result.status, result.payload, result.headers)
 
-    def stream(self, execution_id: str, after: int, headers: dict[str, str] | None = None) -> StreamingResponse:
+    def stream(self, execution_id: str, after: int, headers: dict[str, str] | None = None) -> EventStreamResponse:
         executions = self.state.executions
 
-        async def frames() -> AsyncIterator[bytes]:
-            async for frame in executions.subscribe(execution_id, after):
-                yield frame.to_sse()
+        async def frames() -> AsyncGenerator[bytes, None]:
+            async for batch in executions.subscribe_batches(execution_id, after):
+                yield b"".join(frame.to_sse() for frame in batch)
 
-        return StreamingResponse(
-            frames(),
-            media_type="text/event-stream",
-            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no", **(headers or {})},
+        return EventStreamResponse(
+            frames(), headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no", **(headers or {})}
         )
 
-    def start_run(self, call: Call, ticket: Ticket | None) -> str:
+    async def start_run(self, call: Call, ticket: Ticket | None) -> str:
         """Store the user message of a send (streaming or not) and start its execution."""
-        return self.state.executions.start(
-            workspace_id=call.workspace_id,
-            session=self.session_or_404(call),
-            content=call.body["content"],
-            metadata=call.body.get("metadata"),
-            idempotency=ticket.with_execution() if ticket else None,
-        )
+        session = self.session_or_404(call)
+        try:
+            return await self.state.executions.start(
+                workspace_id=call.workspace_id,
+                session=session,
+                content=call.body["content"],
+                metadata=call.body.get("metadata"),
+                idempotency=ticket.with_execution() if ticket else None,
+            )
+        except SessionGone:
+            raise _not_found("chat_session", str(session["id"]), "Chat session") from None
 
     async def reply_for(self, execution_id: str) -> JsonResult:
         """Wait for the execution; its ChatReply (200), or 502 ``agent_failed``."""
@@ -416,7 +448,7 @@ class Api:
             return json_response(200, {"data": [public(r) for r in rows], "meta": _meta(page, limit, total)})
 
         async def run(ticket: Ticket | None) -> JsonResult:
-            execution_id = self.start_run(call, ticket)
+            execution_id = await self.start_run(call, ticket)
             return await self.reply_for(execution_id)
 
         return await self.idempotent(call, run)
@@ -425,7 +457,7 @@ class Api:
         call = await self.begin(request)
 
         async def run(ticket: Ticket | None) -> Response:
-            execution_id = self.start_run(call, ticket)
+            execution_id = await self.start_run(call, ticket)
             return self.stream(execution_id, 0)
 
         return await self.idempotent(call, run, streaming=True)

@@ -47,11 +47,23 @@ from promptrails_mock.variants import reshape_json, reshape_sse
 if TYPE_CHECKING:
     from promptrails_mock.app import MockState
 
-__all__ = ["CONTROL_MAX_BODY_BYTES", "CONTROL_TOKEN_HEADER", "REQUEST_ID_KEY", "WireMiddleware", "abort_connection"]
+__all__ = [
+    "CLIENT_GONE_KEY",
+    "CONTROL_MAX_BODY_BYTES",
+    "CONTROL_TOKEN_HEADER",
+    "REQUEST_ID_KEY",
+    "WireMiddleware",
+    "abort_connection",
+]
 
 logger = logging.getLogger("promptrails_mock.wire")
 
+_timeout = getattr(asyncio, "timeout", None)
+
 REQUEST_ID_KEY = "promptrails_mock.request_id"
+CLIENT_GONE_KEY = "promptrails_mock.client_gone"
+"""In the scope: a callable saying whether the answer can no longer reach the client (it went away, or a
+fault dropped the connection), so that a stream stops following its run."""
 CONTROL_TOKEN_HEADER = "X-Mock-Token"
 CONTROL_MAX_BODY_BYTES = 8 * 1024 * 1024  # an inject_frames fault holds up to 1 MiB of frames, JSON-escaped
 
@@ -115,13 +127,16 @@ class WireMiddleware:
             return
         request_id = f"req_{ksuid()}"
         scope[REQUEST_ID_KEY] = request_id
+        owner = getattr(send, "__self__", None)
         path: str = scope["path"]
         control = path == "/__mock" or path.startswith("/__mock/")
         task = asyncio.current_task()
         if task is not None:
             self.state.inflight.add(task)  # so a stopping server lets it answer (see MockState.inflight)
+        exchange = _Exchange(self.app, self.state, scope, receive, send, request_id, control=control)
+        scope[CLIENT_GONE_KEY] = lambda: exchange.dead or bool(getattr(owner, "disconnected", False))
         try:
-            await _Exchange(self.app, self.state, scope, receive, send, request_id, control=control).run()
+            await exchange.run()
         finally:
             if task is not None:
                 self.state.inflight.discard(task)
@@ -152,8 +167,11 @@ class _Exchange:
         self.path: str = scope["path"]
         query_string = scope.get("query_string", b"").decode("latin-1")
         self.headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]]
-        if control:
-            self.entry: dict[str, Any] = {}  # control requests are not logged
+        settings = state.settings
+        # Control requests are not logged; nor is anything when the control API is off (nobody could read it).
+        self.logged = not control and (settings.control or settings.control_token is not None)
+        if not self.logged:
+            self.entry: dict[str, Any] = {}
         else:
             api_key = _header(scope["headers"], b"x-api-key")
             workspace = state.storage.workspace_for_key(api_key.decode("latin-1")) if api_key else None
@@ -237,7 +255,8 @@ class _Exchange:
         if self.control:
             await self._run_control(body)
             return
-        self.state.requests.set_body(self.entry, body)
+        if self.logged:
+            self.state.requests.set_body(self.entry, body)
         self.wire_request.body = body or None
         if fault is not None and fault.action == "status":
             await self._send_fault_status(fault)
@@ -273,7 +292,11 @@ class _Exchange:
                     return "complete"
 
         try:
-            outcome = await asyncio.wait_for(read(), self.state.settings.read_timeout)
+            if _timeout is not None:  # Python 3.11+: no extra task per request (wait_for makes one before 3.12)
+                async with _timeout(self.state.settings.read_timeout):
+                    outcome = await read()
+            else:  # pragma: no cover - Python 3.10
+                outcome = await asyncio.wait_for(read(), self.state.settings.read_timeout)
         except asyncio.TimeoutError:
             return b"", "timeout"
         return (b"".join(chunks) if outcome == "complete" else b""), outcome
@@ -558,12 +581,38 @@ class _Tap:
         elif self._action == "inject_frames" and self.fault is not None and self.fault.after_frames == 0:
             await self._inject()
 
+    @property
+    def _per_frame(self) -> bool:
+        """Whether the fault acts between frames (then each frame is its own write); else the frames of one
+        body message go out in one write."""
+        fault = self.fault
+        if fault is None:
+            return False
+        if fault.action == "delay":
+            return bool(fault.between_frames)
+        return fault.action in ("cut_stream", "inject_frames", "reformat_stream")
+
     async def _stream_body(self, body: bytes, more: bool) -> None:
         x = self.x
         assert self.checker is not None
         if self._action == "variant" and self.fault is not None:
             body = reshape_sse(self.fault.variants, body)  # checked as reshaped: the contract covers these
-        for frame in self.checker.feed(body):
+        frames = self.checker.feed(body)
+        if not self._per_frame:
+            checked: list[bytes] = []
+            for frame in frames:
+                if frame.errors and x.in_contract:
+                    x.violation(self.status, [f"frame {frame.id!r} ({frame.event}): {e}" for e in frame.errors])
+                    if x.state.settings.strict:
+                        if checked:
+                            await self._write(b"".join(checked))
+                        await x._abort("reset")
+                        return
+                checked.append(frame.raw)
+            if checked:
+                await self._write(b"".join(checked))
+                self.frames_sent += len(checked)
+        for frame in frames if self._per_frame else ():
             if frame.errors and x.in_contract:
                 x.violation(self.status, [f"frame {frame.id!r} ({frame.event}): {e}" for e in frame.errors])
                 if x.state.settings.strict:
@@ -596,7 +645,8 @@ class _Tap:
             await x.raw_send({"type": "http.response.body", "body": b"", "more_body": False})
 
     async def _write(self, raw: bytes) -> None:
-        """Send one real frame, as ``reformat_stream`` says (the app writes LF line ends; JSON data has none)."""
+        """Send real frames (one, or several checked together), as ``reformat_stream`` says (the app writes LF
+        line ends; JSON data has none)."""
         fault = self.fault
         if self._action != "reformat_stream" or fault is None:
             await self.x.raw_send({"type": "http.response.body", "body": raw, "more_body": True})

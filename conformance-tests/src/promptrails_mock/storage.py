@@ -2,9 +2,10 @@
 
 One connection, used only from the server's event-loop thread, in WAL mode for
 file databases (``:memory:`` works too). Each public method that writes runs in
-exactly one ``BEGIN IMMEDIATE`` transaction, so a failure anywhere leaves
-nothing half-written: a session and its idempotency record, a reply's assistant
-message and its ``done`` frame, always land together or not at all.
+exactly one ``BEGIN IMMEDIATE`` transaction (or, inside :meth:`Storage.group`,
+one savepoint of the group's transaction), so a failure anywhere leaves nothing
+half-written: a session and its idempotency record, a reply's assistant message
+and its ``done`` frame, always land together or not at all.
 
 Methods return plain dicts in the API's wire shape; keys starting with ``_`` are
 internal (row keys, error codes) and are stripped by :func:`public`.
@@ -12,6 +13,7 @@ internal (row keys, error codes) and are stripped by :func:`public`.
 
 from __future__ import annotations
 
+import functools
 import json
 import sqlite3
 from collections.abc import Iterator, Mapping, Sequence
@@ -181,8 +183,13 @@ class Frame:
     def terminal(self) -> bool:
         return self.event in TERMINAL_EVENTS
 
+    @functools.cached_property
+    def data_json(self) -> str:
+        """``data`` as JSON text, made once (stored, and sent)."""
+        return _dumps(self.data)
+
     def to_sse(self) -> bytes:
-        return f"id: {self.seq}\nevent: {self.event}\ndata: {_dumps(self.data)}\n\n".encode()
+        return f"id: {self.seq}\nevent: {self.event}\ndata: {self.data_json}\n\n".encode()
 
 
 class Storage:
@@ -192,6 +199,7 @@ class Storage:
         self.path = path
         self._conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         self._conn.row_factory = sqlite3.Row
+        self._grouping = False
         self._conn.execute("PRAGMA foreign_keys = ON")
         self._conn.execute("PRAGMA busy_timeout = 5000")
         if path != ":memory:" and not path.startswith("file::memory:"):
@@ -235,6 +243,18 @@ class Storage:
 
     @contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
+        """One write: a transaction, or inside :meth:`group`, a savepoint (all of it, or none of it)."""
+        if self._grouping:
+            self._conn.execute("SAVEPOINT write")
+            try:
+                yield self._conn
+            except BaseException:
+                self._conn.execute("ROLLBACK TO write")
+                self._conn.execute("RELEASE write")
+                raise
+            else:
+                self._conn.execute("RELEASE write")
+            return
         self._conn.execute("BEGIN IMMEDIATE")
         try:
             yield self._conn
@@ -243,6 +263,32 @@ class Storage:
             raise
         else:
             self._conn.execute("COMMIT")
+
+    @contextmanager
+    def group(self) -> Iterator[None]:
+        """Several writes in one transaction (a group commit): each write inside still happens whole or
+        not at all (a savepoint), and all of them are durable together, at the end of the block.
+
+        A file database commits by writing its WAL file; on a busy server, one commit for every write
+        kept the event loop waiting on the disk about 60 microseconds per write."""
+        if self._grouping:
+            yield
+            return
+        self._conn.execute("BEGIN IMMEDIATE")
+        self._grouping = True
+        try:
+            yield
+        except BaseException:
+            self._grouping = False
+            self._conn.execute("ROLLBACK")
+            raise
+        self._grouping = False
+        try:
+            self._conn.execute("COMMIT")
+        except BaseException:
+            if self._conn.in_transaction:
+                self._conn.execute("ROLLBACK")
+            raise
 
     def _one(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Row | None:
         row: sqlite3.Row | None = self._conn.execute(sql, params).fetchone()
@@ -504,9 +550,12 @@ class Storage:
         first_frame: Frame,
         *,
         idempotency: tuple[IdempotencyScope, str] | None = None,
-    ) -> None:
-        """Insert a running execution with its first frame (and the idempotency record naming it)."""
+    ) -> bool:
+        """Insert a running execution with its first frame (and the idempotency record naming it); False,
+        storing nothing, when its session is gone (deleted since it was looked up)."""
         with self._tx() as conn:
+            if conn.execute("SELECT 1 FROM sessions WHERE pk = ?", (execution["_session_pk"],)).fetchone() is None:
+                return False
             conn.execute(
                 "INSERT INTO executions (id, workspace_id, session_pk, session_id, agent_id, status, input, "
                 "input_metadata, user_message_id, last_event_id, created_at) "
@@ -532,12 +581,13 @@ class Storage:
                     "VALUES (?, ?, ?, ?, ?, ?, ?)",
                     (scope.workspace_id, scope.method, scope.path, scope.key, request_hash, execution["id"], utc_now()),
                 )
+        return True
 
     @staticmethod
     def _insert_frame(conn: sqlite3.Connection, execution_id: str, frame: Frame) -> None:
         conn.execute(
             "INSERT INTO frames (execution_id, seq, event, data, created_at) VALUES (?, ?, ?, ?, ?)",
-            (execution_id, frame.seq, frame.event, _dumps(frame.data), utc_now()),
+            (execution_id, frame.seq, frame.event, frame.data_json, utc_now()),
         )
         conn.execute("UPDATE executions SET last_event_id = ? WHERE id = ?", (frame.seq, execution_id))
 
@@ -558,11 +608,43 @@ class Storage:
 
     def append_frame(self, execution_id: str, frame: Frame) -> bool:
         """Store a non-terminal frame; False if the execution no longer exists (a reset)."""
+        return execution_id not in self.append_frames([(execution_id, [frame])])
+
+    @staticmethod
+    def _insert_frames(conn: sqlite3.Connection, execution_id: str, frames: Sequence[Frame]) -> None:
+        if not frames:
+            return
+        now = utc_now()
+        conn.executemany(
+            "INSERT INTO frames (execution_id, seq, event, data, created_at) VALUES (?, ?, ?, ?, ?)",
+            [(execution_id, f.seq, f.event, f.data_json, now) for f in frames],
+        )
+        conn.execute("UPDATE executions SET last_event_id = ? WHERE id = ?", (frames[-1].seq, execution_id))
+
+    def append_frames(self, batch: Sequence[tuple[str, Sequence[Frame]]]) -> set[str]:
+        """Store the non-terminal frames of several executions in one transaction (a group commit), with
+        a few statements for the whole batch; the ids of the executions that no longer exist (a reset),
+        whose frames are not stored."""
+        wanted = [execution_id for execution_id, frames in batch if frames]
+        if not wanted:
+            return set()
+        now = utc_now()
         with self._tx() as conn:
-            if conn.execute("SELECT 1 FROM executions WHERE id = ?", (execution_id,)).fetchone() is None:
-                return False
-            self._insert_frame(conn, execution_id, frame)
-        return True
+            existing: set[str] = set()
+            for start in range(0, len(wanted), 500):
+                chunk = wanted[start : start + 500]
+                marks = ",".join("?" * len(chunk))
+                existing.update(r[0] for r in conn.execute(f"SELECT id FROM executions WHERE id IN ({marks})", chunk))
+            kept = [(execution_id, frames) for execution_id, frames in batch if frames and execution_id in existing]
+            conn.executemany(
+                "INSERT INTO frames (execution_id, seq, event, data, created_at) VALUES (?, ?, ?, ?, ?)",
+                [(execution_id, f.seq, f.event, f.data_json, now) for execution_id, frames in kept for f in frames],
+            )
+            conn.executemany(
+                "UPDATE executions SET last_event_id = ? WHERE id = ?",
+                [(frames[-1].seq, execution_id) for execution_id, frames in kept],
+            )
+        return set(wanted) - existing
 
     def complete_execution(
         self,
@@ -572,8 +654,10 @@ class Storage:
         token_usage: Mapping[str, int],
         *,
         duration_ms: int | None = None,
+        frames: Sequence[Frame] = (),
     ) -> bool:
-        """Store the reply, the ``done`` frame and the completed status together.
+        """Store the reply, the frames still waiting before it (``frames``), the ``done`` frame and the
+        completed status together.
 
         Returns False, storing nothing, when the execution's session is gone.
         """
@@ -585,6 +669,7 @@ class Storage:
             if row is None:
                 return False
             self._insert_message(conn, row["pk"], row["id"], assistant_message)
+            self._insert_frames(conn, execution_id, frames)
             self._insert_frame(conn, execution_id, done_frame)
             conn.execute(
                 "UPDATE executions SET status = 'completed', output = ?, token_usage = ?, assistant_message_id = ?, "
@@ -612,12 +697,14 @@ class Storage:
         *,
         status: str = "failed",
         duration_ms: int | None = None,
+        frames: Sequence[Frame] = (),
     ) -> bool:
-        """Store the ``error`` frame and the final status (``failed``, or ``cancelled``) together;
-        False if the execution is gone."""
+        """Store the frames still waiting (``frames``), the ``error`` frame and the final status
+        (``failed``, or ``cancelled``) together; False if the execution is gone."""
         with self._tx() as conn:
             if conn.execute("SELECT 1 FROM executions WHERE id = ?", (execution_id,)).fetchone() is None:
                 return False
+            self._insert_frames(conn, execution_id, frames)
             self._insert_frame(conn, execution_id, error_frame)
             conn.execute(
                 "UPDATE executions SET status = ?, error = ?, error_code = ?, duration_ms = ?, completed_at = ? "
