@@ -4,11 +4,18 @@ from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from promptrails_mock.ids import BASE62, ksuid, utc_now
 from promptrails_mock.storage import Frame, IdempotencyScope, Storage
+
+
+def _execution_row(store: Storage, execution_id: str) -> dict[str, Any]:
+    row = store.get_execution(execution_id)
+    assert row is not None, execution_id
+    return row
 
 
 def _session(workspace_id: str, session_id: str | None = None) -> dict[str, object]:
@@ -89,9 +96,9 @@ def test_reply_and_done_frame_are_stored_together(store: Storage) -> None:
         # Frame 1 exists already: the whole completion must roll back, assistant message included.
         store.complete_execution(str(execution["id"]), assistant, Frame(1, "done", {}), usage)
     assert store.get_message(str(assistant["id"])) is None
-    assert store.get_execution(str(execution["id"]))["status"] == "running"
+    assert _execution_row(store, str(execution["id"]))["status"] == "running"
     assert store.complete_execution(str(execution["id"]), assistant, Frame(2, "done", {"output": "hi"}), usage)
-    stored = store.get_execution(str(execution["id"]))
+    stored = _execution_row(store, str(execution["id"]))
     assert stored["status"] == "completed" and stored["assistant_message_id"] == assistant["id"]
     assert stored["last_event_id"] == "2"
 
@@ -117,7 +124,7 @@ def test_deleting_a_session_deletes_its_messages_and_detaches_executions(store: 
     )
     assert store.delete_session(ws["id"], str(session["id"]))
     assert store.counts()["messages"] == 0
-    assert store.get_execution(str(execution["id"]))["session_id"] is None
+    assert _execution_row(store, str(execution["id"]))["session_id"] is None
     assert not store.delete_session(ws["id"], str(session["id"]))
 
 
@@ -142,7 +149,7 @@ def test_unfinished_executions_fail_on_restart(store: Storage) -> None:
     assert store.fail_unfinished_executions("restarted", "server_restarted") == 1
     frames = store.frames_after(str(execution["id"]), 0)
     assert [(f.seq, f.event) for f in frames] == [(1, "execution"), (2, "content"), (3, "error")]
-    stored = store.get_execution(str(execution["id"]))
+    stored = _execution_row(store, str(execution["id"]))
     assert stored["status"] == "failed" and stored["error"] == "restarted"
 
 
@@ -176,12 +183,12 @@ def test_cancel_marks_only_running_executions(store: Storage) -> None:
     execution = _execution(session)
     store.create_execution(execution, Frame(1, "execution", {}))
     assert store.request_cancel(str(execution["id"]))
-    assert store.get_execution(str(execution["id"]))["status"] == "cancel_requested"
+    assert _execution_row(store, str(execution["id"]))["status"] == "cancel_requested"
     assert not store.request_cancel(str(execution["id"])), "already asked"
     store.fail_execution(
         str(execution["id"]), Frame(2, "error", {"message": "stop"}), "cancelled", status="cancelled", duration_ms=5
     )
-    stored = store.get_execution(str(execution["id"]))
+    stored = _execution_row(store, str(execution["id"]))
     assert (stored["status"], stored["duration_ms"], stored["error"]) == ("cancelled", 5, "stop")
     assert not store.request_cancel(str(execution["id"])), "finished"
 

@@ -39,6 +39,13 @@ from promptrails_mock.ids import ksuid, utc_now
 from promptrails_mock.jsonsafe import dumps
 from promptrails_mock.locks import KeyedLocks
 from promptrails_mock.middleware import CLIENT_GONE_KEY, WireMiddleware
+from promptrails_mock.placeholders import (
+    PLACEHOLDER_AGENT,
+    PLACEHOLDER_AGENT_LIKE,
+    PLACEHOLDER_API_KEY,
+    PLACEHOLDER_SESSION,
+    PLACEHOLDER_SESSION_TITLE,
+)
 from promptrails_mock.storage import IdempotencyRecord, IdempotencyScope, Storage, public
 from promptrails_mock.validation import Contract
 
@@ -88,6 +95,8 @@ class MockState:
         for key in settings.api_keys:
             self.storage.ensure_workspace(key, configured=True)
         self.executions = ExecutionManager(self.storage, settings.agents)
+        self.dev_workspace_id = ""
+        self.ensure_placeholders()
         recovered = self.executions.recover()
         if recovered:
             logger.warning("marked %d execution(s) left running by a previous process as failed", recovered)
@@ -99,10 +108,40 @@ class MockState:
         """The tasks handling a request now. uvicorn cancels those that outlive its graceful shutdown just
         before the lifespan's shutdown, and exits right after it: the lifespan gives them a moment to answer."""
 
+    def workspace_for_key(self, api_key: str) -> dict[str, Any] | None:
+        """The workspace an API key opens: its own, or for the placeholder key, the development workspace."""
+        workspace = self.storage.workspace_for_key(api_key)
+        if workspace is None and api_key == PLACEHOLDER_API_KEY:
+            workspace = self.storage.workspace_for_key(self.settings.api_keys[0])
+        return workspace
+
+    def ensure_placeholders(self) -> None:
+        """The development workspace's placeholders (see :mod:`promptrails_mock.placeholders`): its agent
+        id, and its session when missing."""
+        workspace = self.storage.workspace_for_key(self.settings.api_keys[0])
+        assert workspace is not None
+        self.dev_workspace_id = str(workspace["id"])
+        self.executions.workspace_agents = {self.dev_workspace_id: {PLACEHOLDER_AGENT: PLACEHOLDER_AGENT_LIKE}}
+        if not self.storage.session_exists(self.dev_workspace_id, PLACEHOLDER_SESSION):
+            now = utc_now()
+            self.storage.create_session(
+                {
+                    "id": PLACEHOLDER_SESSION,
+                    "workspace_id": self.dev_workspace_id,
+                    "agent_id": PLACEHOLDER_AGENT,
+                    "user_id": None,
+                    "title": PLACEHOLDER_SESSION_TITLE,
+                    "metadata": {},
+                    "created_at": now,
+                    "updated_at": now,
+                }
+            )
+
     def reset(self) -> None:
         self.storage.reset()
         for key in self.settings.api_keys:
             self.storage.ensure_workspace(key, configured=True)
+        self.ensure_placeholders()
         self.faults.clear()
         self.requests.clear()
         self.violations.clear()
@@ -234,7 +273,7 @@ class Api:
 
     async def begin(self, request: Request) -> Call:
         api_key = request.headers.get("x-api-key")
-        workspace = self.storage.workspace_for_key(api_key) if api_key else None
+        workspace = self.state.workspace_for_key(api_key) if api_key else None
         if workspace is None:
             raise ApiError(401, "unauthorized", "Missing or invalid API key.")
         raw = await request.body()
@@ -400,7 +439,7 @@ class Api:
     async def _create_session(self, call: Call, ticket: Ticket | None) -> JsonResult:
         body = call.body
         agent_id = body["agent_id"]
-        if self.state.executions.resolve_agent(agent_id) is None:
+        if self.state.executions.resolve_agent(agent_id, call.workspace_id) is None:
             raise ApiError(
                 422,
                 "unknown_agent",

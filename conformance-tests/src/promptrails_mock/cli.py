@@ -35,6 +35,7 @@ from promptrails_mock.app import (
 )
 from promptrails_mock.faults import RequestLog
 from promptrails_mock.middleware import CONTROL_TOKEN_HEADER
+from promptrails_mock.placeholders import PLACEHOLDER_AGENT, PLACEHOLDER_API_KEY, PLACEHOLDER_SESSION
 from promptrails_mock.protocol import protocol_class
 
 __all__ = ["build_parser", "find_spec", "main"]
@@ -44,6 +45,7 @@ CONTROL_ENV = "PROMPTRAILS_MOCK_CONTROL"
 CONTROL_TOKEN_ENV = "PROMPTRAILS_MOCK_CONTROL_TOKEN"
 LISTENING_PREFIX = "promptrails-mock listening on "
 API_KEY_PREFIX = "promptrails-mock api key: "
+PLACEHOLDERS_PREFIX = "promptrails-mock docs placeholders: "
 
 
 def find_spec(explicit: str | None = None) -> Path:
@@ -242,6 +244,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     port = sock.getsockname()[1]
     host = f"[{args.host}]" if ":" in args.host else args.host
     announcement = [f"{LISTENING_PREFIX}http://{host}:{port}", *(f"{API_KEY_PREFIX}{key}" for key in keys)]
+    announcement.append(
+        f"{PLACEHOLDERS_PREFIX}the key {PLACEHOLDER_API_KEY}, the agent {PLACEHOLDER_AGENT} and the session "
+        f"{PLACEHOLDER_SESSION} work in the workspace of {keys[0]}"
+    )
     config = uvicorn.Config(
         app,
         http=protocol_class(args.read_timeout),  # h11, with enveloped protocol errors and a head timeout

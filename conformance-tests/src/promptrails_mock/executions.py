@@ -297,14 +297,20 @@ class ExecutionManager:
         self._tasks: set[asyncio.Task[None]] = set()
         self.writer = FrameWriter(storage)
         self.turns = Turns()
+        self.workspace_agents: dict[str, dict[str, str]] = {}
+        """Agent ids only some workspaces accept (the development workspace's placeholder), by workspace."""
 
     # -- agents ---------------------------------------------------------------------
 
-    def resolve_agent(self, agent_id: str) -> str | None:
-        """The built-in agent behind ``agent_id`` (itself, or what an alias is like), or None."""
+    def resolve_agent(self, agent_id: str, workspace_id: str | None = None) -> str | None:
+        """The built-in agent behind ``agent_id`` (itself, what a control-API alias is like, or what the
+        workspace's own placeholder agent is like), or None."""
         if agent_id in BUILTIN_AGENTS:
             return agent_id
-        return self._storage.get_alias(agent_id)
+        alias = self._storage.get_alias(agent_id)
+        if alias is None and workspace_id is not None:
+            alias = self.workspace_agents.get(workspace_id, {}).get(agent_id)
+        return alias
 
     # -- runs -----------------------------------------------------------------------
 
@@ -404,7 +410,7 @@ class ExecutionManager:
         if message_pk is None:
             self._fail(run, "The chat session was deleted before the run started.", "session_deleted")
             return
-        agent = self.resolve_agent(session["agent_id"])
+        agent = self.resolve_agent(session["agent_id"], session["workspace_id"])
         if agent is None:
             self._fail(run, f"Unknown agent '{session['agent_id']}'.", "unknown_agent")
             return

@@ -174,7 +174,7 @@ class _Exchange:
             self.entry: dict[str, Any] = {}
         else:
             api_key = _header(scope["headers"], b"x-api-key")
-            workspace = state.storage.workspace_for_key(api_key.decode("latin-1")) if api_key else None
+            workspace = state.workspace_for_key(api_key.decode("latin-1")) if api_key else None
             self.entry = state.requests.record(
                 request_id,
                 self.method,

@@ -364,9 +364,14 @@ class Contract:
                 {"field": first["field"], "location": first["location"], "errors": problems},
             )
         parameters = result.parameters
-        for name, value in (request.path_params or {}).items():
+        if request.path_params and any(name not in parameters.path for name in request.path_params):
             # openapi-core's own path parsing loses some values (a lone tab); the router's decoded one stands.
-            parameters.path.setdefault(name, value)
+            parameters = Parameters(
+                query=parameters.query,
+                header=parameters.header,
+                cookie=parameters.cookie,
+                path={**request.path_params, **parameters.path},
+            )
         return Checked(parameters, result.body)
 
     # -- responses ------------------------------------------------------------------
