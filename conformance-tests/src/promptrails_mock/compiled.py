@@ -377,8 +377,8 @@ class CompiledContract:
             if expected.startswith("{") and expected.endswith("}"):
                 name = expected[1:-1]
                 value = actual if path_params is None else path_params.get(name)
-                if value is None or value != actual or not _SAFE_SEGMENT.fullmatch(value):
-                    return None
+                if value is None or value != actual or not _SAFE_SEGMENT.fullmatch(value) or value in (".", ".."):
+                    return None  # (a dot segment is resolved away by URL handling: openapi-core decides)
                 given["path"][name] = [value]
         if query_string:
             for name, value in parse_qsl(query_string, keep_blank_values=True):
