@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import functools
 import json
+import logging
 import sqlite3
+import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -25,6 +27,8 @@ from promptrails_mock.ids import ksuid, utc_now
 from promptrails_mock.jsonsafe import dumps_text
 
 __all__ = ["Frame", "IdempotencyRecord", "IdempotencyScope", "Storage", "public"]
+
+logger = logging.getLogger("promptrails_mock.storage")
 
 _SCHEMA_VERSION = 2
 
@@ -137,6 +141,12 @@ CREATE TABLE IF NOT EXISTS feedback (
 
 TERMINAL_EVENTS = frozenset({"done", "error"})
 
+# executions.last_event_id is written with the first frame and with the terminal one; in between, the frames
+# of a running execution are stored in group commits without touching its row (one UPDATE per stream and
+# pass was a tenth of a busy server's database time), so readers take the last stored frame's id.
+_LAST_STORED_SEQ = "(SELECT MAX(seq) FROM frames WHERE frames.execution_id = executions.id)"
+_EXECUTION_SELECT = f"executions.*, {_LAST_STORED_SEQ} AS stored_last_event_id"
+
 
 _dumps = dumps_text  # never NaN or Infinity: what is stored can be sent back as JSON
 
@@ -192,6 +202,43 @@ class Frame:
         return f"id: {self.seq}\nevent: {self.event}\ndata: {self.data_json}\n\n".encode()
 
 
+class _Checkpointer:
+    """Checkpoints a WAL database from a thread and connection of its own, every half second.
+
+    In WAL mode with ``synchronous = NORMAL`` a commit only appends to the WAL file; the
+    fsyncs come with checkpoints, which SQLite runs by default inside the commit that fills
+    the WAL past 1000 pages. On a busy server those commits stalled the event loop for
+    milliseconds at a time (a third of a thousand-stream run went to them). A passive
+    checkpoint from another connection copies what it can without blocking the writer,
+    and Python releases the GIL while SQLite works, so the loop goes on meanwhile.
+    """
+
+    INTERVAL = 0.5
+
+    def __init__(self, path: str) -> None:
+        self._path = path
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="promptrails-mock-checkpoint", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        conn = sqlite3.connect(self._path, isolation_level=None)
+        try:
+            conn.execute("PRAGMA busy_timeout = 5000")
+            conn.execute("PRAGMA synchronous = NORMAL")
+            while not self._stopping.wait(self.INTERVAL):
+                try:
+                    conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+                except sqlite3.Error as exc:  # a busy database: the next round will do
+                    logger.debug("checkpoint skipped: %s", exc)
+        finally:
+            conn.close()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._thread.join(10)
+
+
 class Storage:
     """The mock's database. Not thread-safe: use it from one thread (the event loop)."""
 
@@ -202,9 +249,13 @@ class Storage:
         self._grouping = False
         self._conn.execute("PRAGMA foreign_keys = ON")
         self._conn.execute("PRAGMA busy_timeout = 5000")
+        self._checkpointer: _Checkpointer | None = None
         if path != ":memory:" and not path.startswith("file::memory:"):
             self._conn.execute("PRAGMA journal_mode = WAL")
             self._conn.execute("PRAGMA synchronous = NORMAL")
+            # Checkpoints (and the fsyncs they make) happen in a thread of their own, never in a commit.
+            self._conn.execute("PRAGMA wal_autocheckpoint = 0")
+            self._checkpointer = _Checkpointer(path)
         self._create_schema()
 
     # -- plumbing -------------------------------------------------------------------
@@ -295,7 +346,10 @@ class Storage:
         return row
 
     def close(self) -> None:
-        self._conn.close()
+        if self._checkpointer is not None:
+            self._checkpointer.stop()
+            self._checkpointer = None
+        self._conn.close()  # the last connection to close checkpoints what is left
 
     def journal_mode(self) -> str:
         return str(self._one("PRAGMA journal_mode")[0])  # type: ignore[index]
@@ -534,7 +588,7 @@ class Storage:
             "approval_expires_at": None,
             "user_message_id": row["user_message_id"],
             "assistant_message_id": row["assistant_message_id"],
-            "last_event_id": str(row["last_event_id"]),
+            "last_event_id": str(row["stored_last_event_id"] or row["last_event_id"]),
             "created_at": row["created_at"],
             "started_at": row["started_at"],
             "completed_at": row["completed_at"],
@@ -640,10 +694,6 @@ class Storage:
                 "INSERT INTO frames (execution_id, seq, event, data, created_at) VALUES (?, ?, ?, ?, ?)",
                 [(execution_id, f.seq, f.event, f.data_json, now) for execution_id, frames in kept for f in frames],
             )
-            conn.executemany(
-                "UPDATE executions SET last_event_id = ? WHERE id = ?",
-                [(frames[-1].seq, execution_id) for execution_id, frames in kept],
-            )
         return set(wanted) - existing
 
     def complete_execution(
@@ -742,16 +792,19 @@ class Storage:
         condition = " AND ".join(where)
         total = self._one(f"SELECT COUNT(*) FROM executions WHERE {condition}", params)[0]  # type: ignore[index]
         rows = self._conn.execute(
-            f"SELECT * FROM executions WHERE {condition} ORDER BY rowid DESC LIMIT ? OFFSET ?",
+            f"SELECT {_EXECUTION_SELECT} FROM executions WHERE {condition} ORDER BY rowid DESC LIMIT ? OFFSET ?",
             (*params, limit, offset),
         )
         return [self._execution(r) for r in rows], int(total)
 
     def get_execution(self, execution_id: str, workspace_id: str | None = None) -> dict[str, Any] | None:
         if workspace_id is None:
-            row = self._one("SELECT * FROM executions WHERE id = ?", (execution_id,))
+            row = self._one(f"SELECT {_EXECUTION_SELECT} FROM executions WHERE id = ?", (execution_id,))
         else:
-            row = self._one("SELECT * FROM executions WHERE id = ? AND workspace_id = ?", (execution_id, workspace_id))
+            row = self._one(
+                f"SELECT {_EXECUTION_SELECT} FROM executions WHERE id = ? AND workspace_id = ?",
+                (execution_id, workspace_id),
+            )
         return None if row is None else self._execution(row)
 
     def frames_after(self, execution_id: str, after: int) -> list[Frame]:
@@ -764,7 +817,8 @@ class Storage:
         """Mark every ``running`` execution failed with a final ``error`` frame (used at start-up)."""
         with self._tx() as conn:
             rows = conn.execute(
-                "SELECT id, last_event_id FROM executions WHERE status IN ('running', 'cancel_requested')"
+                f"SELECT id, COALESCE({_LAST_STORED_SEQ}, last_event_id) AS last_event_id FROM executions "
+                "WHERE status IN ('running', 'cancel_requested')"
             ).fetchall()
             for row in rows:
                 frame = Frame(row["last_event_id"] + 1, "error", {"message": message, "code": code})
