@@ -38,7 +38,7 @@ from promptrails_mock.faults import FaultBook, RequestLog, ViolationLog, control
 from promptrails_mock.ids import ksuid, utc_now
 from promptrails_mock.jsonsafe import dumps
 from promptrails_mock.locks import KeyedLocks
-from promptrails_mock.middleware import CLIENT_GONE_KEY, WireMiddleware
+from promptrails_mock.middleware import CLIENT_GONE_KEY, OPERATION_KEY, WireMiddleware
 from promptrails_mock.placeholders import (
     PLACEHOLDER_AGENT,
     PLACEHOLDER_AGENT_LIKE,
@@ -285,6 +285,8 @@ class Api:
             raw or None,
             {k: str(v) for k, v in request.path_params.items()},
         )
+        if OPERATION_KEY in request.scope:
+            wire._match = request.scope[OPERATION_KEY]  # the wire middleware looked it up for this path
         checked = self.state.contract.check_request(wire)
         return Call(request, workspace, checked.parameters, checked.body)
 

@@ -51,6 +51,7 @@ __all__ = [
     "CLIENT_GONE_KEY",
     "CONTROL_MAX_BODY_BYTES",
     "CONTROL_TOKEN_HEADER",
+    "OPERATION_KEY",
     "REQUEST_ID_KEY",
     "WireMiddleware",
     "abort_connection",
@@ -61,6 +62,8 @@ logger = logging.getLogger("promptrails_mock.wire")
 _timeout = getattr(asyncio, "timeout", None)
 
 REQUEST_ID_KEY = "promptrails_mock.request_id"
+OPERATION_KEY = "promptrails_mock.operation"
+"""In the scope: ``(method, path pattern)`` of the contract's operation for the request, or None."""
 CLIENT_GONE_KEY = "promptrails_mock.client_gone"
 """In the scope: a callable saying whether the answer can no longer reach the client (it went away, or a
 fault dropped the connection), so that a stream stops following its run."""
@@ -184,7 +187,10 @@ class _Exchange:
                 workspace_id=None if workspace is None else str(workspace["id"]),
             )
         self.wire_request = Contract.request(self.method, self.path, query_string, self.headers, None)
-        operation = None if control else state.contract.find_operation(self.method, self.path)
+        match = None if control else state.contract.match(self.method, self.path)
+        scope[OPERATION_KEY] = match  # so that the app does not look it up again
+        self.wire_request._match = match
+        operation = None if match is None else state.contract.document["paths"][match[1]][match[0]]
         self.operation_id: str | None = None if operation is None else operation.get("operationId")
         self.in_contract = operation is not None
         self.started = False

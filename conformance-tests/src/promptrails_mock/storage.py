@@ -247,6 +247,7 @@ class Storage:
         self._conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         self._conn.row_factory = sqlite3.Row
         self._grouping = False
+        self._workspaces: dict[str, dict[str, Any]] = {}  # by API key; rows are only added or reset away
         self._conn.execute("PRAGMA foreign_keys = ON")
         self._conn.execute("PRAGMA busy_timeout = 5000")
         self._checkpointer: _Checkpointer | None = None
@@ -358,6 +359,7 @@ class Storage:
 
     def ensure_workspace(self, api_key: str, *, configured: bool) -> dict[str, Any]:
         """The workspace of ``api_key``, created if missing; ``configured`` keys survive resets."""
+        self._workspaces.clear()
         with self._tx() as conn:
             row = conn.execute("SELECT * FROM workspaces WHERE api_key = ?", (api_key,)).fetchone()
             if row is None:
@@ -371,8 +373,14 @@ class Storage:
         return dict(row)
 
     def workspace_for_key(self, api_key: str) -> dict[str, Any] | None:
-        row = self._one("SELECT * FROM workspaces WHERE api_key = ?", (api_key,))
-        return None if row is None else dict(row)
+        """The workspace of an API key (looked up once: every request asks)."""
+        cached = self._workspaces.get(api_key)
+        if cached is None:
+            row = self._one("SELECT * FROM workspaces WHERE api_key = ?", (api_key,))
+            if row is None:
+                return None
+            cached = self._workspaces[api_key] = dict(row)
+        return dict(cached)
 
     def configured_keys(self) -> list[str]:
         rows = self._conn.execute("SELECT api_key FROM workspaces WHERE configured = 1 ORDER BY created_at, api_key")
@@ -892,6 +900,7 @@ class Storage:
 
     def reset(self) -> None:
         """Delete everything except the configured workspaces (which are emptied)."""
+        self._workspaces.clear()
         with self._tx() as conn:
             for table in ("feedback", "idempotency", "frames", "executions", "messages", "sessions", "agent_aliases"):
                 conn.execute(f"DELETE FROM {table}")

@@ -229,6 +229,7 @@ class Contract:
         )
         self._headers_validator = V31ResponseHeadersValidator(spec)
         self._patterns: list[str] = sorted(self.document["paths"], key=lambda p: (p.count("{"), p))
+        self._pattern_parts = [(p, p.strip("/").split("/")) for p in self._patterns]
         self.compiled = CompiledContract(self.document)
         """Every schema compiled once: valid exchanges are checked here, openapi-core decides the rest."""
 
@@ -269,10 +270,18 @@ class Contract:
         return request._match if isinstance(request._match, tuple) else None
 
     def _pattern(self, method: str, path: str) -> str | None:
-        for pattern in self._patterns:
-            if method.lower() in self.document["paths"][pattern] and _path_matches(pattern, path):
+        method = method.lower()
+        path_parts = path.strip("/").split("/")
+        paths = self.document["paths"]
+        for pattern, pattern_parts in self._pattern_parts:
+            if method in paths[pattern] and _parts_match(pattern_parts, path_parts):
                 return pattern
         return None
+
+    def match(self, method: str, path: str) -> tuple[str, str] | None:
+        """``(method, path pattern)`` of the operation serving ``method path``, or None."""
+        pattern = self._pattern(method, path)
+        return None if pattern is None else (method.lower(), pattern)
 
     def find_operation(self, method: str, path: str) -> dict[str, Any] | None:
         """The operation object serving ``method path``, or None when the contract has none.
@@ -458,8 +467,10 @@ class Contract:
 
 
 def _path_matches(pattern: str, path: str) -> bool:
-    pattern_parts = pattern.strip("/").split("/")
-    path_parts = path.strip("/").split("/")
+    return _parts_match(pattern.strip("/").split("/"), path.strip("/").split("/"))
+
+
+def _parts_match(pattern_parts: Sequence[str], path_parts: Sequence[str]) -> bool:
     if len(pattern_parts) != len(path_parts):
         return False
     for expected, actual in zip(pattern_parts, path_parts, strict=True):
