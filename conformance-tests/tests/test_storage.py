@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import gc
 import sqlite3
+import threading
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from promptrails_mock import storage as storage_module
 from promptrails_mock.ids import BASE62, ksuid, utc_now
 from promptrails_mock.storage import Frame, IdempotencyScope, Storage
 
@@ -61,6 +64,40 @@ def test_file_databases_use_wal(tmp_path: Path) -> None:
     store = Storage(str(tmp_path / "mock.db"))
     assert store.journal_mode() == "wal"
     store.close()
+
+
+def _checkpoint_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name == "promptrails-mock-checkpoint"]
+
+
+def test_close_stops_the_checkpoint_thread(tmp_path: Path) -> None:
+    before = set(_checkpoint_threads())
+    store = Storage(str(tmp_path / "mock.db"))
+    started = [t for t in _checkpoint_threads() if t not in before]
+    assert len(started) == 1, "a file database checkpoints from a thread of its own"
+    store.close()
+    assert not started[0].is_alive(), "close() joins the checkpoint thread"
+    assert Storage(":memory:")._checkpointer is None, "an in-memory database has no WAL to checkpoint"
+
+
+def test_a_storage_dropped_without_close_stops_its_thread(tmp_path: Path) -> None:
+    before = set(_checkpoint_threads())
+    store = Storage(str(tmp_path / "mock.db"))
+    (thread,) = [t for t in _checkpoint_threads() if t not in before]
+    del store
+    gc.collect()
+    thread.join(30)
+    assert not thread.is_alive(), "the finalizer of a garbage-collected storage stops its checkpoint thread"
+
+
+def test_checkpoint_threads_left_running_are_stopped_at_exit(tmp_path: Path) -> None:
+    store = Storage(str(tmp_path / "mock.db"))
+    checkpointer = store._checkpointer
+    assert checkpointer is not None and checkpointer in storage_module._checkpointers
+    storage_module._stop_checkpointers()  # what atexit runs
+    assert not checkpointer._thread.is_alive()
+    assert checkpointer not in storage_module._checkpointers
+    store.close()  # stopping twice is harmless
 
 
 def test_data_survives_a_reopen(tmp_path: Path) -> None:
@@ -256,4 +293,6 @@ def test_a_version_1_database_is_upgraded_in_place(tmp_path: Path) -> None:
     assert check.execute("PRAGMA user_version").fetchone()[0] == 2
     assert check.execute("PRAGMA foreign_key_check").fetchall() == [], "frames still point at their executions"
     check.close()
-    assert Storage(path).get_execution("old") is not None, "opening it again changes nothing"
+    reopened = Storage(path)
+    assert reopened.get_execution("old") is not None, "opening it again changes nothing"
+    reopened.close()

@@ -13,11 +13,13 @@ internal (row keys, error codes) and are stripped by :func:`public`.
 
 from __future__ import annotations
 
+import atexit
 import functools
 import json
 import logging
 import sqlite3
 import threading
+import weakref
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -220,6 +222,7 @@ class _Checkpointer:
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._run, name="promptrails-mock-checkpoint", daemon=True)
         self._thread.start()
+        _checkpointers.add(self)
 
     def _run(self) -> None:
         conn = sqlite3.connect(self._path, isolation_level=None)
@@ -236,7 +239,24 @@ class _Checkpointer:
 
     def stop(self) -> None:
         self._stopping.set()
-        self._thread.join(10)
+        if self._thread is not threading.current_thread():
+            self._thread.join(10)
+        _checkpointers.discard(self)
+
+    def stop_soon(self) -> None:
+        """Ask the thread to stop, without waiting (for a storage that is garbage-collected unclosed)."""
+        self._stopping.set()
+
+
+_checkpointers: weakref.WeakSet[_Checkpointer] = weakref.WeakSet()
+
+
+@atexit.register
+def _stop_checkpointers() -> None:
+    """Stop checkpoint threads a process left running before the interpreter finalizes (a daemon thread
+    inside SQLite at that moment could leave the process hanging on exit)."""
+    for checkpointer in list(_checkpointers):
+        checkpointer.stop()
 
 
 class Storage:
@@ -257,6 +277,7 @@ class Storage:
             # Checkpoints (and the fsyncs they make) happen in a thread of their own, never in a commit.
             self._conn.execute("PRAGMA wal_autocheckpoint = 0")
             self._checkpointer = _Checkpointer(path)
+            weakref.finalize(self, self._checkpointer.stop_soon)  # a storage dropped without close()
         self._create_schema()
 
     # -- plumbing -------------------------------------------------------------------
