@@ -1,0 +1,30 @@
+//go:build sdkreading
+
+// What the SDK offers for reading responses (RUNTIME.md, "Reading responses"): the
+// strict switch, the validation error and done's text convenience. The harness
+// builds with -tags sdkreading when the Go SDK has all three (sdk_legacy.go is the
+// build for an SDK from before them, whose strict cells then fail with a clear reason).
+package main
+
+import (
+	"errors"
+
+	promptrails "github.com/promptrails/go-sdk"
+)
+
+func strictOption() (promptrails.Option, error) { return promptrails.WithStrictValidation(), nil }
+
+func outputText(ev promptrails.Event) (any, bool) {
+	if done, ok := ev.(*promptrails.DoneEvent); ok {
+		return done.OutputText(), true
+	}
+	return nil, false
+}
+
+func validationError(err error) (string, bool) {
+	var invalid *promptrails.APIResponseValidationError
+	if errors.As(err, &invalid) {
+		return invalid.Error(), true
+	}
+	return "", false
+}
