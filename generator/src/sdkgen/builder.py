@@ -55,7 +55,7 @@ from .ir import (
 )
 from .spec import Spec, load_spec, pointer
 
-__all__ = ["build_ir", "build_ir_from_path", "without_validation_compositions", "TEXT_EVENT_NAMES"]
+__all__ = ["build_ir", "build_ir_from_path", "without_validation_compositions", "TEXT_EVENT_NAMES", "TEXT_FIELD_NAMES"]
 
 HTTP_METHODS = ("get", "post", "put", "patch", "delete", "head", "options", "trace", "query")
 SCHEMA_REF = "#/components/schemas/"
@@ -68,6 +68,8 @@ SSE_FIELDS = frozenset({"event", "id", "data", "retry"})
 # The documented rule for a stream without `x-sdk-stream.text`: among several candidate
 # events, the one with one of these names carries the text.
 TEXT_EVENT_NAMES = ("content", "delta", "text", "text_delta", "content_delta", "token")
+# ...and a lone candidate carries it only when its field has one of these names.
+TEXT_FIELD_NAMES = ("content", "text", "delta", "token")
 # Keywords that only annotate a schema: a single-`allOf` wrapper with only these is its member.
 ANNOTATIONS = frozenset({
     "description", "title", "nullable", "default", "example", "examples", "readOnly",
@@ -121,6 +123,7 @@ class _Builder:
         self._stream_ext: dict[str, dict[str, Any]] = {}
         self._stream_ops: dict[str, list[Operation]] = {}
         self._union_names_building: set[str] = set()
+        self._wrapped_names: set[str] = set()
         self._all_ops: list[Operation] = []
         self._default_envelope: str | None = None
         schemas = _dict(_dict(spec.raw.get("components")).get("schemas"))
@@ -156,8 +159,11 @@ class _Builder:
     def _schema_ref(self, ref: Any, loc: str) -> tuple[str, dict[str, Any], str, bool]:
         """Resolve a schema `$ref`: (name, schema, its pointer, named?). Named means a direct
         child of components/schemas; other local references are inline schemas elsewhere."""
-        if not isinstance(ref, str) or not ref.startswith("#/"):
-            raise _Skip(f"unsupported schema reference {ref!r} (only local references are supported)", loc)
+        local = self.spec.local_pointer(ref) if isinstance(ref, str) else None
+        if local is None or not local.startswith("#/"):
+            raise _Skip(f"unsupported schema reference {ref!r} (only references into this document are supported: "
+                        "`#/...`, or a schema `$id`/`$anchor` it defines)", loc)
+        ref = local
         try:
             target = self.spec.resolve(ref)
         except (KeyError, IndexError, TypeError, ValueError):
@@ -217,6 +223,13 @@ class _Builder:
         schema names and other inline names (deterministic: first come keeps it)."""
         if source in self._inline_by_source:
             return self._inline_by_source[source]
+        owner = self._name_sources.get(wanted)
+        if owner is not None and owner != source and source.startswith(owner + "/") and wanted not in self.models \
+                and wanted not in self.enums and wanted not in self.unions and wanted not in self._wrapped_names:
+            # `Foo: {anyOf: [{type: object, ...}, {type: null}]}`: the object is Foo itself.
+            self._wrapped_names.add(wanted)
+            self._inline_by_source[source] = wanted
+            return wanted
         name = wanted or "Schema"
         n = 2
         while name in self._name_sources and self._name_sources[name] != source:
@@ -372,7 +385,9 @@ class _Builder:
         for _, v in non_null:
             if isinstance(v, dict) and "$ref" not in v and not any(k in v for k in ("oneOf", "anyOf", "allOf", "properties")):
                 vt, _ = self._types(v)
-                if len(vt) == 1 and vt[0] in ("string", "integer", "number", "boolean") and "const" not in v:
+                if not vt and "const" in v and isinstance(v["const"], (str, bool, int, float)):
+                    vt = [{bool: "boolean", int: "integer", float: "number", str: "string"}[type(v["const"])]]
+                if len(vt) == 1 and vt[0] in ("string", "integer", "number", "boolean"):
                     kinds.add(vt[0])
                     continue
             kinds.add(None)
@@ -623,8 +638,7 @@ class _Builder:
         for name, schema in self.spec.schemas.items():
             name = str(name)
             loc = pointer("components", "schemas", name)
-            if isinstance(schema, dict) and isinstance(schema.get("oneOf"), list) and "discriminator" in schema \
-                    and not self._is_model_schema(schema):
+            if self._is_event_union_candidate(schema):
                 continue  # maybe an event union: built by its stream, or as a union when referenced
 
             def one(name: str = name, schema: Any = schema, loc: str = loc) -> None:
@@ -635,13 +649,17 @@ class _Builder:
 
             self.guarded("schema", loc, one)
 
+    def _is_event_union_candidate(self, schema: Any) -> bool:
+        return isinstance(schema, dict) and not self._is_model_schema(schema) and "discriminator" in schema and (
+            isinstance(schema.get("oneOf"), list) or isinstance(schema.get("anyOf"), list))
+
     def build_leftover_unions(self) -> None:
         used = set(self.streams) | set(self.unions)
         for name, schema in self.spec.schemas.items():
             name = str(name)
             if name in used or name in self.models or name in self.enums:
                 continue
-            if isinstance(schema, dict) and isinstance(schema.get("oneOf"), list) and "discriminator" in schema:
+            if self._is_event_union_candidate(schema):
                 loc = pointer("components", "schemas", name)
                 self.guarded("schema", loc, lambda name=name, schema=schema, loc=loc: self._named_type(name, schema, loc))
 
@@ -695,25 +713,37 @@ class _Builder:
             if not isinstance(schema, dict):
                 raise _Skip("a text/event-stream response needs a `schema` (or, in OpenAPI 3.2, an `itemSchema`)", mloc)
             named_schema: dict[str, Any] | None = None
-            name = naming.pascal(op_id) + "Stream"
+            ref_name = None
             target: Any = schema
             if "$ref" in schema:
                 ref_name, target, tloc, named = self._schema_ref(schema["$ref"], sloc)
                 sloc = tloc
                 if named:
                     named_schema = target
-                    name = ref_name
-            if not named_schema:
-                name = self._unique_name(name, sloc)
+                else:
+                    ref_name = None
+            if self._describes_frames(target):
+                style = "frames"
+            elif isinstance(target, dict) and isinstance(target.get("oneOf") or target.get("anyOf"), list) \
+                    and self._dispatch_property(target, sloc) is not None:
+                style = "property"
+            else:
+                style = "single"
+            # A union of frames or events is the stream, named after it; a stream of one kind of
+            # data is named after the operation (its data keeps the schema's name).
+            if style != "single" and ref_name is not None:
+                name = ref_name
+            else:
+                name = self._unique_name(naming.pascal(op_id) + "Stream", mloc)
             if name in self.streams:
                 return self.streams[name]
             ext = self._stream_extension(media, named_schema, mloc)
-            if self._describes_frames(target):
+            if style == "frames":
                 stream = self._frames_stream(name, target, sloc, ext, item_schema=False)
-            elif isinstance(target, dict) and isinstance(target.get("oneOf") or target.get("anyOf"), list):
+            elif style == "property":
                 stream = self._property_stream(name, target, sloc, ext)
             else:
-                stream = self._single_stream(name, schema, sloc, ext)
+                stream = self._single_stream(name, schema, f"{mloc}/schema", ext)
         self.streams[stream.schema_name] = stream
         self._stream_ext[stream.schema_name] = ext
         return stream
@@ -756,7 +786,7 @@ class _Builder:
     def _frames_stream(self, name: str, schema: Any, loc: str, ext: dict[str, Any], item_schema: bool) -> EventStream:
         """Frames described as {event, id, data}: a oneOf of them (ours), or an OpenAPI 3.2
         itemSchema (a base frame plus a oneOf of partial ones)."""
-        base_schema, bloc = self._resolved(schema, loc)
+        base_schema, bloc = self._merged(schema, loc)
         base_props = self._frame_properties(base_schema, bloc)
         variants = base_schema.get("oneOf") if isinstance(base_schema.get("oneOf"), list) else base_schema.get("anyOf")
         disc = _dict(base_schema.get("discriminator"))
@@ -772,8 +802,28 @@ class _Builder:
             found = self.guarded("event", vloc, lambda variant=variant, vloc=vloc: self._frame_events(
                 name, variant, vloc, base_props if variants is not None else {}, mapping, item_schema))
             events.extend(found or [])
-        return self._finish_stream(name, base_schema, loc, ext, events, dispatch="event", prop=None,
-                                   item_schema=item_schema)
+        # One frame shape whose `event` may be anything: every frame is the one event.
+        single = variants is None and len(events) == 1 and events[0].sse_event is None
+        if single:
+            e = events[0]
+            label = e.data_schema or (e.data_type.union if e.data_type else None) or name
+            events = [e.model_copy(update={"name": Names.of(naming.pascal(label) + "Event")})]
+        return self._finish_stream(name, base_schema, loc, ext, events, dispatch="single" if single else "event",
+                                   prop=None, item_schema=item_schema)
+
+    def _merged(self, schema: Any, loc: str) -> tuple[dict[str, Any], str]:
+        """A schema with its `$ref` followed and the keywords beside the `$ref` (OpenAPI 3.1)
+        laid over the target, properties merged."""
+        if not isinstance(schema, dict) or "$ref" not in schema:
+            return self._resolved(schema, loc)
+        target, tloc = self._resolved({"$ref": schema["$ref"]}, loc)
+        siblings = {k: v for k, v in schema.items() if k != "$ref"}
+        if not siblings:
+            return target, tloc
+        merged = dict(target)
+        merged.update(siblings)
+        merged["properties"] = {**_dict(target.get("properties")), **_dict(siblings.get("properties"))}
+        return merged, loc
 
     def _frame_events(self, stream: str, variant: Any, vloc: str, base_props: dict[str, Any],
                       mapping: dict[str, str], item_schema: bool) -> list[EventType]:
@@ -789,18 +839,23 @@ class _Builder:
             if not item_schema:
                 raise _Skip("event envelopes must be $refs to named schemas (or an OpenAPI 3.2 itemSchema)", vloc)
         props = dict(base_props)
-        props.update(self._frame_properties(variant, vloc))
+        for k, v in self._frame_properties(variant, vloc).items():
+            base = props.get(k)
+            # a partial frame narrows the base frame's field: {type: string} + {format: int64}
+            props[k] = {**base, **v} if isinstance(base, dict) and isinstance(v, dict) and "$ref" not in v else v
         resolved, _ = self._resolved(variant, vloc)
         ev_schema = _dict(props.get("event"))
         names: list[str] = []
+        any_name = False
         if isinstance(ev_schema.get("const"), str):
             names = [ev_schema["const"]]
         elif isinstance(ev_schema.get("enum"), list) and all(isinstance(x, str) for x in ev_schema["enum"]) and ev_schema["enum"]:
             names = list(ev_schema["enum"])
         elif variant.get("$ref") in mapping:
             names = [mapping[variant["$ref"]]]
-        elif "event" not in props:
+        elif "event" not in props or not base_props and not (ev_schema.get("const") or ev_schema.get("enum")):
             names = ["message"]  # SSE: a frame without `event:` is a `message` event
+            any_name = True
         if not names:
             label = f"event envelope {frame_name!r}" if frame_name else "event frame"
             raise _Skip(f"{label} names no event (const `event` or a mapping)", vloc_src)
@@ -825,7 +880,7 @@ class _Builder:
                 description=description,
                 data_type=data_type,
                 data_format=fmt,
-                sse_event=ev if ev != "message" or "event" in props else None,
+                sse_event=None if any_name else ev,
                 source=vloc_src,
             ))
         return out
@@ -867,16 +922,22 @@ class _Builder:
             raise _Skip(f"event {event!r} needs `data` as a $ref to an object schema", dloc)
         return tref, None, [], "json"
 
+    def _dispatch_property(self, schema: dict[str, Any], loc: str) -> str | None:
+        """The data property telling a union's events apart: the discriminator's, else the one
+        property every variant gives a constant value."""
+        disc = _dict(schema.get("discriminator"))
+        if isinstance(disc.get("propertyName"), str):
+            return str(disc["propertyName"])
+        key = "oneOf" if isinstance(schema.get("oneOf"), list) else "anyOf"
+        return self._common_const_property(schema[key], loc)
+
     def _property_stream(self, name: str, schema: dict[str, Any], loc: str, ext: dict[str, Any]) -> EventStream:
         """A union of data objects told apart by a property of the data (`type`)."""
         key = "oneOf" if isinstance(schema.get("oneOf"), list) else "anyOf"
         disc = _dict(schema.get("discriminator"))
-        prop = disc.get("propertyName") if isinstance(disc.get("propertyName"), str) else None
         variants = schema[key]
-        if prop is None:
-            prop = self._common_const_property(variants, loc)
-            if prop is None:
-                return self._single_stream(name, schema, loc, ext)
+        prop = self._dispatch_property(schema, loc) or "type"
+        if not isinstance(disc.get("propertyName"), str):
             self.note(f"events are told apart by the data property {prop!r}, the one every variant gives a "
                       "constant value (no discriminator)", loc)
         mapping = {v: k for k, v in _dict(disc.get("mapping")).items() if isinstance(v, str)}
@@ -933,7 +994,7 @@ class _Builder:
     def _single_stream(self, name: str, schema: Any, loc: str, ext: dict[str, Any]) -> EventStream:
         """Every frame is one event: its data is the schema (OpenAI's chunks)."""
         data_type, data_schema, fields, fmt = self._event_data(name, "message", schema, loc, legacy=False)
-        label = data_schema or name
+        label = data_schema or data_type.union or name
         resolved, rloc = self._resolved(schema, loc)
         event = EventType(
             event="message",
@@ -1036,30 +1097,35 @@ class _Builder:
         # text delta
         text_delta = None
         raw = ext.get("text")
-        if raw is not None:
+        if raw is False:
+            decisions["text"] = "extension: x-sdk-stream.text is false (no event carries text)"
+        elif raw is not None:
             text_delta = self._value_path(s, by_event, raw, "text", loc)
             if text_delta is not None:
                 text_delta = TextDelta(event=text_delta.event, path=text_delta.path)
                 decisions["text"] = "extension: x-sdk-stream.text"
         else:
-            candidates = [e for e in events if not e.terminal and len(e.fields) == 1 and e.fields[0].required
-                          and e.fields[0].type.kind == "string" and not e.fields[0].type.nullable]
+            candidates = [e for e in events if not e.terminal and len(self._data_fields(s, e)) == 1
+                          and self._data_fields(s, e)[0].required and self._data_fields(s, e)[0].type.kind == "string"
+                          and not self._data_fields(s, e)[0].type.nullable]
             chosen = None
-            if len(candidates) == 1:
+            named = [e for e in candidates if e.event in TEXT_EVENT_NAMES]
+            if len(named) == 1:
+                chosen = named[0]
+            elif not named and len(candidates) == 1 and self._data_fields(s, candidates[0])[0].wire_name in TEXT_FIELD_NAMES:
                 chosen = candidates[0]
             elif len(candidates) > 1:
-                named = [e for e in candidates if e.event in TEXT_EVENT_NAMES]
-                if len(named) == 1:
-                    chosen = named[0]
-                else:
-                    self.warn("several events could carry the text ("
-                              + ", ".join(repr(e.event) for e in candidates)
-                              + "); set x-sdk-stream.text to say which", loc)
+                self.warn("several events could carry the text ("
+                          + ", ".join(repr(e.event) for e in candidates)
+                          + "); set x-sdk-stream.text to say which (or false: none)", loc)
             if chosen is not None:
-                text_delta = TextDelta(event=chosen.event, path=[chosen.fields[0].wire_name])
-                decisions["text"] = "rule: the one non-terminal event whose data is one required string" + (
-                    f" named {', '.join(TEXT_EVENT_NAMES)}" if len(candidates) > 1 else "")
-                self.note(f"text delta by rule: `{chosen.event}.{chosen.fields[0].wire_name}`; set x-sdk-stream.text "
+                field = self._data_fields(s, chosen)[0]
+                text_delta = TextDelta(event=chosen.event, path=[field.wire_name])
+                decisions["text"] = ("rule: the non-terminal event named " + "/".join(TEXT_EVENT_NAMES)
+                                     + " whose data is one required string" if named else
+                                     "rule: the one non-terminal event whose data is one required string named "
+                                     + "/".join(TEXT_FIELD_NAMES))
+                self.note(f"text delta by rule: `{chosen.event}.{field.wire_name}`; set x-sdk-stream.text "
                           "to say it", loc)
         # output / usage
         output = usage = None
@@ -1071,7 +1137,7 @@ class _Builder:
                     decisions[key] = f"extension: x-sdk-stream.{key}"
             elif success is not None:
                 want = "string" if key == "output" else "model"
-                f = next((f for f in by_event[success].fields if f.type.kind == want), None)
+                f = next((f for f in self._data_fields(s, by_event[success]) if f.type.kind == want), None)
                 vp = ValuePath(event=success, path=[f.wire_name], text_key=f.text_key) if f else None
                 if vp is not None:
                     decisions[key] = f"rule: the success event's first {want}-typed field"
@@ -1089,6 +1155,11 @@ class _Builder:
             "output": output, "usage": usage, "resume": resume, "decisions": decisions,
             "operations": [op.key for op in self._stream_ops.get(s.schema_name, [])],
         })
+
+    @staticmethod
+    def _data_fields(s: EventStream, e: EventType) -> list[Field]:
+        """An event's data fields that carry data: not the dispatch property, not constants."""
+        return [f for f in e.fields if f.wire_name != s.data_property and f.type.const is None]
 
     def _value_path(self, s: EventStream, by_event: dict[str, EventType], raw: Any, key: str, loc: str) -> ValuePath | None:
         if not isinstance(raw, dict):
@@ -1418,6 +1489,10 @@ class _Builder:
         if "$ref" in schema:
             ref_name, target, tloc, named = self._schema_ref(schema["$ref"], sloc)
             name = ref_name if named else None
+        if "object" in (self._types(target)[0] or ["object"]) and "properties" in target and not target["properties"] \
+                and target.get("additionalProperties") is False and not any(k in target for k in ("allOf", "oneOf", "anyOf")):
+            self.note("the request body is an object without properties: the SDKs send none", rbloc)
+            return None
         if self._is_object(target) and (target.get("properties") or target.get("allOf")) and not (
                 isinstance(target.get("oneOf") or target.get("anyOf"), list) and not self._is_model_schema(target)):
             if name is None:
@@ -1550,21 +1625,27 @@ class _Builder:
             return [only]
         # JSON or SSE: two methods.
         flag = op.get("x-sdk-stream-flag")
-        switch_field: str | None = None
+        switch: tuple[str, Any, Any] | None = None  # (property, value for the stream, value for the plain method)
         if flag is not None:
-            if not isinstance(flag, str) or body is None or not any(f.wire_name == flag for f in body.fields):
-                self.error("x-sdk-stream-flag must name a boolean property of the request body", f"{loc}/x-sdk-stream-flag")
+            names = {f.wire_name: f for f in (body.fields if body else [])}
+            if isinstance(flag, str) and flag in names and names[flag].type.kind == "boolean":
+                switch = (flag, True, False)
+            elif isinstance(flag, dict) and flag.get("property") in names and "stream" in flag:
+                switch = (str(flag["property"]), flag["stream"], flag.get("plain"))
             else:
-                switch_field = flag
+                self.error("x-sdk-stream-flag must name a boolean property of the request body, or be "
+                           "{property, stream, plain} with the values that select each answer", f"{loc}/x-sdk-stream-flag")
+            if switch:
                 decisions["stream_switch"] = "extension: x-sdk-stream-flag"
         elif body is not None and any(f.wire_name == "stream" and f.type.kind == "boolean" for f in body.fields):
-            switch_field = "stream"
+            switch = ("stream", True, False)
             decisions["stream_switch"] = "rule: the body's boolean `stream` property"
             self.note("JSON or SSE by the body's boolean `stream` property (rule); set x-sdk-stream-flag to say it", loc)
-        else:
-            decisions["stream_switch"] = "rule: the Accept header"
+        if switch is None:
+            decisions.setdefault("stream_switch", "rule: the Accept header")
             self.note("the response is JSON or SSE with no body flag: the streaming method sends "
                       "`Accept: text/event-stream`", loc)
+        switch_field = switch[0] if switch else None
         stream_name = op.get("x-sdk-stream-method") if isinstance(op.get("x-sdk-stream-method"), str) else None
         stream_name = stream_name or naming.snake(method_name) + "_stream"
         if body is not None and switch_field:
@@ -1576,14 +1657,14 @@ class _Builder:
             name=Names.of(method_name), body=body_plain, result=result, pagination=pagination,
             params_name=Names.of(params_name), key=op_id, params_required=required_inputs(body_plain),
             variant="plain", pair=op_id + ":stream", decisions=dict(decisions),
-            body_switch=BodySwitch(field=switch_field, value=False) if switch_field else None,
+            body_switch=BodySwitch(field=switch[0], value=switch[2]) if switch else None,
             accept=result.content_type, **common,  # type: ignore[arg-type]
         )
         streaming = Operation(
             name=Names.of(stream_name), body=body_plain, result=stream_result, pagination=None,
             params_name=Names.of(params_name), key=op_id + ":stream", params_required=required_inputs(body_plain),
             variant="stream", pair=op_id, decisions=dict(decisions),
-            body_switch=BodySwitch(field=switch_field, value=True) if switch_field else None,
+            body_switch=BodySwitch(field=switch[0], value=switch[1]) if switch else None,
             accept=SSE, **common,  # type: ignore[arg-type]
         )
         self._stream_ops.setdefault(stream_result.stream or "", []).append(streaming)
@@ -1630,20 +1711,21 @@ class _Builder:
 
     # -- auth ------------------------------------------------------------------------------
     def build_auth(self, env_prefix: str) -> None:
+        """Every security scheme the SDKs can send, in spec order. The client's credential
+        options: the first scheme by kind (apiKey, then bearer, then OAuth2/OpenID) is
+        `api_key` / `<PREFIX>_API_KEY`; basic is `basic_auth` / `<PREFIX>_USERNAME` and
+        `_PASSWORD`; any other is named after its key (`<PREFIX>_<KEY>`)."""
         schemes = _dict(_dict(self.spec.raw.get("components")).get("securitySchemes"))
-        key_like_taken = False
-        basic_taken = False
+        found: list[tuple[str, str, str, str, str, str | None, str, str]] = []
         for key, raw in schemes.items():
             key = str(key)
             loc = pointer("components", "securitySchemes", key)
 
-            def one(key: str = key, raw: Any = raw, loc: str = loc) -> AuthScheme | None:
-                nonlocal key_like_taken, basic_taken
+            def one(key: str = key, raw: Any = raw, loc: str = loc) -> tuple[Any, ...]:
                 s, sloc = self._deref(raw, loc)
                 if not isinstance(s, dict):
                     raise _Skip("security scheme is not an object", loc)
                 t = s.get("type")
-                kind: str
                 location, param, prefix = "header", "Authorization", ""
                 if t == "apiKey":
                     if s.get("in") not in ("header", "query", "cookie") or not isinstance(s.get("name"), str):
@@ -1659,26 +1741,47 @@ class _Builder:
                 elif t == "openIdConnect":
                     kind, prefix = "openid", "Bearer "
                     self.note("OpenID Connect: the SDKs send a bearer token the caller obtains", loc)
+                elif t == "mutualTLS":
+                    kind, location, param = "mutual_tls", "transport", ""
+                    self.note("mutual TLS: the caller gives the SDK an HTTP client with its certificate", loc)
                 else:
                     raise _Skip(f"security scheme of type {t!r}"
                                 + (f" (scheme {s.get('scheme')!r})" if t == "http" else "") + " is not supported", loc)
-                if kind == "basic":
-                    env = ([f"{env_prefix}_USERNAME", f"{env_prefix}_PASSWORD"] if not basic_taken
-                           else [f"{env_prefix}_{naming.constant(key)}_USERNAME", f"{env_prefix}_{naming.constant(key)}_PASSWORD"])
-                    option = Names.of("basic_auth" if not basic_taken else key)
-                    basic_taken = True
-                elif not key_like_taken:
-                    env, option = [f"{env_prefix}_API_KEY"], Names.of("api_key")
-                    key_like_taken = True
-                else:
-                    env, option = [f"{env_prefix}_{naming.constant(key)}"], Names.of(key)
-                return AuthScheme(key=key, name=option, kind=kind, location=location, param=param,  # type: ignore[arg-type]
-                                  prefix=prefix, bearer_format=s.get("bearerFormat") if isinstance(s.get("bearerFormat"), str) else None,
-                                  env=env, description=_prose(s.get("description", "")), source=sloc)
+                bearer = s.get("bearerFormat") if isinstance(s.get("bearerFormat"), str) else None
+                return key, kind, location, param, prefix, bearer, _prose(s.get("description", "")), sloc
 
-            scheme = self.guarded("auth", loc, one)
-            if scheme is not None:
-                self.auth.append(scheme)
+            got = self.guarded("auth", loc, one)
+            if got is not None:
+                found.append(got)
+        order = {"api_key": 0, "bearer": 1, "oauth2": 2, "openid": 3}
+        first_key = min((f for f in found if f[1] in order), key=lambda f: order[f[1]], default=None)
+        first_basic = next((f for f in found if f[1] == "basic"), None)
+        used_env: set[str] = set()
+
+        def env_name(wanted: str) -> str:
+            name, n = wanted, 2
+            while name in used_env:
+                name, n = f"{wanted}_{n}", n + 1
+            used_env.add(name)
+            return name
+
+        plan = sorted(found, key=lambda f: (f is not first_key and f is not first_basic, found.index(f)))
+        made: dict[str, AuthScheme] = {}
+        for key, kind, location, param, prefix, bearer, description, sloc in plan:
+            if (key, kind) == (first_key[0], first_key[1]) if first_key else False:
+                option, env = Names.of("api_key"), [env_name(f"{env_prefix}_API_KEY")]
+            elif first_basic is not None and key == first_basic[0]:
+                option, env = Names.of("basic_auth"), [env_name(f"{env_prefix}_USERNAME"), env_name(f"{env_prefix}_PASSWORD")]
+            elif kind == "mutual_tls":
+                option, env = Names.of(key), []
+            elif kind == "basic":
+                option = Names.of(key)
+                env = [env_name(f"{env_prefix}_{naming.constant(key)}_USERNAME"), env_name(f"{env_prefix}_{naming.constant(key)}_PASSWORD")]
+            else:
+                option, env = Names.of(key), [env_name(f"{env_prefix}_{naming.constant(key)}")]
+            made[key] = AuthScheme(key=key, name=option, kind=kind, location=location, param=param,  # type: ignore[arg-type]
+                                   prefix=prefix, bearer_format=bearer, env=env, description=description, source=sloc)
+        self.auth = [made[f[0]] for f in found]
 
     def sdk_info(self) -> SdkInfo:
         info = _dict(self.spec.raw.get("info"))

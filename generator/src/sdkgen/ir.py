@@ -514,14 +514,15 @@ class AuthScheme(_Frozen):
 
     kind: "api_key" (as is), "bearer" (`Authorization: Bearer <token>`), "basic"
     (`Authorization: Basic base64(username:password)`), "oauth2"/"openid" (a bearer token
-    the caller obtained). `env` are the environment variables the client reads (one, or
-    username/password for basic).
+    the caller obtained), "mutual_tls" (a client certificate: location "transport", the
+    caller configures the HTTP client; nothing is sent by the SDK). `env` are the
+    environment variables the client reads (one, or username/password for basic).
     """
 
     key: str  # the securitySchemes key
     name: Names  # the client option's name (api_key for the first key-like scheme)
-    kind: Literal["api_key", "bearer", "basic", "oauth2", "openid"]
-    location: Literal["header", "query", "cookie"]
+    kind: Literal["api_key", "bearer", "basic", "oauth2", "openid", "mutual_tls"]
+    location: Literal["header", "query", "cookie", "transport"]
     param: str
     prefix: str = ""
     bearer_format: str | None = None

@@ -212,13 +212,14 @@ def go_ident(name: str) -> str:
 
 
 def python_type_ident(name: str) -> str:
-    ident = _lead_digit(pascal(name), "N")
-    return ident + "_" if ident in PYTHON_KEYWORDS else ident
+    """A Python class name's spelling (PascalCase, no leading digit). Whether it is free to
+    use (not a keyword, not taken) is the resolver's job: it adds the kind's word."""
+    return _lead_digit(pascal(name), "N")
 
 
 def ts_type_ident(name: str) -> str:
-    ident = _lead_digit(pascal(name), "N")
-    return ident + "_" if ident in TS_TYPE_RESERVED else ident
+    """A TypeScript type name's spelling (see python_type_ident)."""
+    return _lead_digit(pascal(name), "N")
 
 
 def go_type_ident(name: str) -> str:
@@ -232,7 +233,7 @@ _GO_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")  # ASCII subset of Go's lett
 
 
 def is_python_ident(name: str) -> bool:
-    return name.isidentifier() and not keyword.iskeyword(name)
+    return name.isascii() and name.isidentifier() and not keyword.iskeyword(name)
 
 
 def is_ts_ident(name: str, *, type_name: bool = False) -> bool:
@@ -255,10 +256,10 @@ RUNTIME_NAMES: dict[str, frozenset[str]] = {
         """APIConnectionError APIError APIStatusError APITimeoutError AsyncHTTPClient AsyncPage
         AsyncPager AsyncStream AuthenticationError BadRequestError ConflictError
         InternalServerError InvalidArgumentError NotFoundError NotGiven NOT_GIVEN
-        PaymentRequiredError PermissionDeniedError RateLimitError RequestOptions
-        ResumeSpec Stream StreamError StreamResult StreamSpec SyncHTTPClient SyncPage
-        TimeoutTypes UnknownEvent UnprocessableEntityError Any ClassVar Literal Mapping Sequence
-        Client Error""".split()
+        PaymentRequiredError PermissionDeniedError RateLimitError RequestOptions ResumeSpec
+        SdkIdentity ServerSentEvent SSEParser Stream StreamError StreamResult StreamSpec SyncHTTPClient
+        SyncPage TimeoutTypes UnknownEvent UnprocessableEntityError Any Awaitable Callable ClassVar
+        Literal Mapping Sequence TracebackType""".split()
     ),
     "typescript": frozenset(
         """APIClient APIConnectionError APIError APIStatusError APITimeoutError
@@ -266,7 +267,7 @@ RUNTIME_NAMES: dict[str, frozenset[str]] = {
         InternalServerError InvalidArgumentError ModelShape NotFoundError Page PagePromise
         PaymentRequiredError PermissionDeniedError RateLimitError
         RequestOptions SDKError SSEDecoder ServerSentEvent Stream StreamError StreamSpec
-        UnknownEvent UnprocessableEntityError M E Client Error""".split()
+        UnknownEvent UnprocessableEntityError M E""".split()
     ),
     "go": frozenset(
         """APIConnectionError APIError APIStatusError APITimeoutError AuthenticationError
@@ -364,11 +365,12 @@ class Namespace:
     reserved: Iterable[str] = ()
     sep: str = ""
     fold: bool = False
+    reserved_by: str = "the runtime"
     taken: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         for name in self.reserved:
-            self.taken.setdefault(self._key(name), "the runtime")
+            self.taken.setdefault(self._key(name), self.reserved_by)
 
     def _key(self, name: str) -> str:
         return name.casefold() if self.fold else name
@@ -385,7 +387,8 @@ class Namespace:
         word: str = "",
         valid: Callable[[str], bool] | None = None,
     ) -> tuple[str, str | None]:
-        """Claim a name; returns (name, the owner it collided with or None)."""
+        """Claim a name; returns (name, the owner it collided with). The owner is None when
+        the name is free, or when it was refused as invalid (a keyword, a predefined name)."""
         derive = derive or (lambda base: [base])
 
         def free(base: str) -> bool:
@@ -398,7 +401,6 @@ class Namespace:
             chosen = wanted
         else:
             clash = next((self.taken[self._key(n)] for n in derive(wanted) if self._key(n) in self.taken), None)
-            clash = clash or "an invalid or reserved name"
             candidates = []
             if word and not wanted.endswith(word):
                 candidates.append(wanted + word)

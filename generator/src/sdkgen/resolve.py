@@ -49,6 +49,10 @@ ENUM_RAW: dict[str, Callable[[str], str]] = {"python": naming.constant, "typescr
 RAW_TYPE: dict[str, Callable[[str], str]] = {"python": naming.pascal, "typescript": naming.pascal, "go": naming.go_pascal}
 
 
+def _why(clash: str | None) -> str:
+    return f"collides with {clash}" if clash else "is a keyword or predefined name there"
+
+
 class _Notes:
     def __init__(self) -> None:
         self.items: list[Diagnostic] = []
@@ -63,11 +67,12 @@ class _Notes:
         if ident == raw:
             return
         reason = "starts with a digit" if raw[:1].isdigit() else f"is a reserved word in {LANG_TITLE[lang]}"
-        self.add(f"{what} {original!r} is `{ident}` in {LANG_TITLE[lang]}: `{raw}` {reason}", location)
+        self.add(f"{what} is `{ident}` in {LANG_TITLE[lang]}: `{raw}` {reason}", location)
 
 
-def _member_scope(lang: str, reserved: frozenset[str] | set[str] = frozenset()) -> naming.Namespace:
-    return naming.Namespace(reserved=reserved, sep=MEMBER_SEP[lang])
+def _member_scope(lang: str, reserved: frozenset[str] | set[str] = frozenset(),
+                  reserved_by: str = "a name the SDK already uses there") -> naming.Namespace:
+    return naming.Namespace(reserved=reserved, sep=MEMBER_SEP[lang], reserved_by=reserved_by)
 
 
 def _claim_member(ns: naming.Namespace, names: Names, lang: str, what: str, location: str, notes: _Notes,
@@ -78,7 +83,7 @@ def _claim_member(ns: naming.Namespace, names: Names, lang: str, what: str, loca
         lambda n: naming.is_go_ident(n, exported=False) and n not in naming.GO_PREDECLARED)
     chosen, clash = ns.claim(wanted, what, valid=valid)
     if chosen != wanted:
-        notes.add(f"{what} is `{chosen}` in {LANG_TITLE[lang]}: `{wanted}` collides with {clash}", location)
+        notes.add(f"{what} is `{chosen}` in {LANG_TITLE[lang]}: `{wanted}` {_why(clash)}", location)
         return names.model_copy(update={attr: chosen})
     return names
 
@@ -131,7 +136,7 @@ def resolve_names(ir: IR, order: dict[str, int]) -> tuple[IR, list[Diagnostic]]:
                 wanted, what, derive=lambda b, lang=lang: naming.derived_names(lang, kind, b),
                 word=naming.KIND_WORDS[kind], valid=TYPE_VALID[lang])
             if chosen != wanted:
-                notes.add(f"{what} is `{chosen}` in {LANG_TITLE[lang]}: `{wanted}` collides with {clash}", location)
+                notes.add(f"{what} is `{chosen}` in {LANG_TITLE[lang]}: `{wanted}` {_why(clash)}", location)
                 update[attr] = chosen
         return names.model_copy(update=update) if update else names
 
@@ -194,7 +199,7 @@ def resolve_names(ir: IR, order: dict[str, int]) -> tuple[IR, list[Diagnostic]]:
                                                derive=lambda b, prefix=prefix: [prefix + b], valid=naming.is_go_ident)
             if chosen != n.go_member:
                 notes.add(f"value {v.value!r} of enum {name!r} is the Go constant `{prefix + chosen}`: "
-                          f"`{prefix + n.go_member}` collides with {clash}", e.source)
+                          f"`{prefix + n.go_member}` {_why(clash)}", e.source)
                 n = n.model_copy(update={"go_member": chosen})
             values.append(v.model_copy(update={"name": n}))
         enums[name] = e.model_copy(update={"values": values})
@@ -206,7 +211,7 @@ def resolve_names(ir: IR, order: dict[str, int]) -> tuple[IR, list[Diagnostic]]:
         holder: Any = models.get(name) if kind == "m" else enums.get(name) if kind == "e" else unions.get(name)
         chosen, clash = schema_modules.claim(holder.name.module, f"schema {name!r}", valid=naming.is_python_ident)
         if chosen != holder.name.module:
-            notes.add(f"schema {name!r} has the module `{chosen}`: `{holder.name.module}` collides with {clash} "
+            notes.add(f"schema {name!r} has the module `{chosen}`: `{holder.name.module}` {_why(clash)} "
                       "(file names are compared case-insensitively)", holder.source)
             new = holder.model_copy(update={"name": holder.name.model_copy(update={"module": chosen})})
             if kind == "m":
@@ -219,15 +224,15 @@ def resolve_names(ir: IR, order: dict[str, int]) -> tuple[IR, list[Diagnostic]]:
     for ri, r in enumerate(resources):
         chosen, clash = resource_modules.claim(r.name.module, f"resource {r.tag!r}", valid=naming.is_python_ident)
         if chosen != r.name.module:
-            notes.add(f"resource {r.tag!r} has the module `{chosen}`: `{r.name.module}` collides with {clash}", "#/tags")
+            notes.add(f"resource {r.tag!r} has the module `{chosen}`: `{r.name.module}` {_why(clash)}", "#/tags")
         op_modules = naming.Namespace(reserved={"__init__"}, sep="_", fold=True)
         ops = []
         for op in r.operations:
             mod, opclash = op_modules.claim(naming.python_ident(op.operation_id) if op.variant != "stream" else
                                             naming.python_ident(op.operation_id) + "_stream", f"operation {op.key!r}",
                                             valid=naming.is_python_ident)
-            if opclash:
-                notes.add(f"operation {op.key!r} has the module `{mod}`: its name collides with {opclash}", op.source)
+            if opclash or not mod.startswith(naming.python_ident(op.operation_id)):
+                notes.add(f"operation {op.key!r} has the module `{mod}`: its name {_why(opclash)}", op.source)
             ops.append(op.model_copy(update={"name": op.name.model_copy(update={"module": mod})}))
         resources[ri] = r.model_copy(update={"name": r.name.model_copy(update={"module": chosen}), "operations": ops})
 
@@ -253,9 +258,11 @@ def resolve_names(ir: IR, order: dict[str, int]) -> tuple[IR, list[Diagnostic]]:
     # fields per event
     for sname, s in streams.items():
         events = []
+        reserved = {lang: reserved_of[lang]["event"] for lang in LANGS}
+        if s.data_property == "type":  # the data's own `type` is the TypeScript union's discriminant
+            reserved["typescript"] = reserved["typescript"] - {"type"}
         for e in s.events:
-            fields = _resolve_fields(e.fields, f"event {e.event!r}", {lang: reserved_of[lang]["event"] for lang in LANGS},
-                                     notes)
+            fields = _resolve_fields(e.fields, f"event {e.event!r}", reserved, notes)
             events.append(e.model_copy(update={"fields": fields}))
         streams[sname] = s.model_copy(update={"events": events})
     # variants per union
