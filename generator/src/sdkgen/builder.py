@@ -21,6 +21,7 @@ The `x-` extensions read here are documented in generator/README.md.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -75,6 +76,8 @@ ANNOTATIONS = frozenset({
     "description", "title", "nullable", "default", "example", "examples", "readOnly",
     "writeOnly", "deprecated", "$comment", "externalDocs", "xml",
 })
+NPM_NAME = re.compile(r"^(?:@[a-z0-9-~][a-z0-9-._~]*/)?[a-z0-9-~][a-z0-9-._~]*$")
+GO_MODULE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._~-]*(?:/[A-Za-z0-9._~-]+)*$")
 STREAM_KEYS = frozenset({"sentinel", "terminal", "success", "failure", "eof_ends", "text", "output",
                          "usage", "resume", "event_names"})
 
@@ -124,6 +127,7 @@ class _Builder:
         self._stream_ops: dict[str, list[Operation]] = {}
         self._union_names_building: set[str] = set()
         self._wrapped_names: set[str] = set()
+        self.aliases: dict[str, TypeRef] = {}
         self._all_ops: list[Operation] = []
         self._default_envelope: str | None = None
         schemas = _dict(_dict(spec.raw.get("components")).get("schemas"))
@@ -363,10 +367,21 @@ class _Builder:
                 self._is_model_schema(schema) or not any(k in schema for k in ("oneOf", "anyOf"))):
             self.model_of(name, schema, loc)
             return TypeRef(kind="model", ref=name, nullable=nullable)
+        if types == ["object"] and ("properties" in schema or "additionalProperties" not in schema) and not any(
+                k in schema for k in ("oneOf", "anyOf", "allOf")):
+            # a named object without properties: a model with no fields (`{}` is a valid `done`)
+            self.model_of(name, schema, loc)
+            return TypeRef(kind="model", ref=name, nullable=nullable)
         for key in ("oneOf", "anyOf"):
             if isinstance(schema.get(key), list):
-                return self._union_type(schema, key, loc, name, named=name)
-        return self.type_of(schema, loc, name)
+                return self._alias(name, self._union_type(schema, key, loc, name, named=name))
+        return self._alias(name, self.type_of(schema, loc, name))
+
+    def _alias(self, name: str, t: TypeRef) -> TypeRef:
+        """Record a component schema that stands for another type (IR.aliases)."""
+        if name not in self.models and name not in self.enums and name not in self.unions:
+            self.aliases.setdefault(name, t)
+        return t
 
     def _union_type(self, schema: dict[str, Any], key: str, loc: str, context: str, named: str | None) -> TypeRef:
         variants_raw = schema[key]
@@ -644,8 +659,9 @@ class _Builder:
             def one(name: str = name, schema: Any = schema, loc: str = loc) -> None:
                 if not isinstance(schema, (dict, bool)):
                     raise _Skip(f"schema {name!r} is not an object", loc)
-                if isinstance(schema, dict):
-                    self._named_type(name, schema, loc)
+                t = self._named_type(name, schema, loc) if isinstance(schema, dict) else TypeRef(kind="any")
+                if name not in self.models and name not in self.enums and name not in self.unions:
+                    self.aliases[name] = t
 
             self.guarded("schema", loc, one)
 
@@ -800,7 +816,8 @@ class _Builder:
         for i, variant in entries:
             vloc = f"{bloc}/{key}/{i}" if i is not None else bloc
             found = self.guarded("event", vloc, lambda variant=variant, vloc=vloc: self._frame_events(
-                name, variant, vloc, base_props if variants is not None else {}, mapping, item_schema))
+                name, variant, vloc, base_props if variants is not None else {}, mapping, item_schema,
+                single_frame=variants is None))
             events.extend(found or [])
         # One frame shape whose `event` may be anything: every frame is the one event.
         single = variants is None and len(events) == 1 and events[0].sse_event is None
@@ -826,7 +843,7 @@ class _Builder:
         return merged, loc
 
     def _frame_events(self, stream: str, variant: Any, vloc: str, base_props: dict[str, Any],
-                      mapping: dict[str, str], item_schema: bool) -> list[EventType]:
+                      mapping: dict[str, str], item_schema: bool, single_frame: bool = False) -> list[EventType]:
         if not isinstance(variant, dict):
             raise _Skip("an event frame must be a schema", vloc)
         frame_name: str | None = None
@@ -853,7 +870,7 @@ class _Builder:
             names = list(ev_schema["enum"])
         elif variant.get("$ref") in mapping:
             names = [mapping[variant["$ref"]]]
-        elif "event" not in props or not base_props and not (ev_schema.get("const") or ev_schema.get("enum")):
+        elif "event" not in props or single_frame:
             names = ["message"]  # SSE: a frame without `event:` is a `message` event
             any_name = True
         if not names:
@@ -1509,6 +1526,41 @@ class _Builder:
         return Body(schema_name=tref.ref if tref.kind == "model" else None, required=required, content_type=choice,
                     description=description, fields=[], kind="json", content_types=cts, type=tref)
 
+    def _error_bodies(self, op: dict[str, Any], loc: str, op_id: str) -> dict[str, TypeRef]:
+        out: dict[str, TypeRef] = {}
+        responses = _dict(op.get("responses"))
+        declared_2xx = any(str(c).startswith("2") for c in responses)
+        for code, raw in responses.items():
+            code = str(code)
+            # `default` is an error body unless it stood in for the missing 2xx response
+            is_error = (code.isdigit() and int(code) >= 400) or code.upper() in ("4XX", "5XX") or (
+                code == "default" and declared_2xx)
+            if not is_error:
+                continue
+            rloc = f"{loc}/responses/{code}"
+
+            def one(raw: Any = raw, rloc: str = rloc, code: str = code) -> TypeRef | None:
+                resp, where = self._deref(raw, rloc)
+                content = _dict(_dict(resp).get("content"))
+                ct = next((c for c in content if self._is_json(str(c))), None)
+                schema = _dict(content[ct]).get("schema") if ct else None
+                if schema is None:
+                    return None
+                return self.type_of(schema, f"{where}/content/{pointer(ct)[2:]}/schema",
+                                    naming.pascal(op_id) + naming.pascal(code) + "Error")
+
+            try:
+                t = one()
+            except _Skip as skip:
+                self.warn(f"the {code} error body cannot be typed: {skip.message}", skip.location)
+                continue
+            except Exception as exc:
+                self.warn(f"the {code} error body cannot be typed: {type(exc).__name__}", rloc)
+                continue
+            if t is not None:
+                out[code] = t
+        return out
+
     def _security(self, op: dict[str, Any], loc: str) -> list[list[str]]:
         raw = op.get("security", self.spec.raw.get("security"))
         if raw is None:
@@ -1592,6 +1644,7 @@ class _Builder:
         headers = [p for p in params if p.location == "header" and p.role != "idempotency_key"]
         cookies = [p for p in params if p.location == "cookie"]
         security = self._security(op, loc)
+        error_bodies = self._error_bodies(op, loc, op_id)
         common = dict(
             operation_id=op_id,
             tag=tags[0] if tags else "default",
@@ -1609,6 +1662,7 @@ class _Builder:
             cookie_params=cookies,
             security=security,
             success_statuses=success,
+            error_bodies=error_bodies,
         )
 
         def required_inputs(b: Body | None) -> bool:
@@ -1794,6 +1848,12 @@ class _Builder:
             env = None
         self._default_envelope = env
         env_prefix = str(x.get("env_prefix") or naming.constant(name))
+        if not re.fullmatch(r"[A-Z][A-Z0-9_]*", env_prefix):
+            fixed = naming.constant(env_prefix)
+            fixed = fixed if fixed[:1].isalpha() else "SDK_" + fixed
+            self.note(f"x-sdk env_prefix {env_prefix!r} is not usable in environment variable names; it is {fixed!r}",
+                      "#/info/x-sdk/env_prefix")
+            env_prefix = fixed
         self.build_auth(env_prefix)
         auth = next((a.param for a in self.auth if a.kind == "api_key" and a.location == "header"), None)
         if not self.auth:
@@ -1802,22 +1862,46 @@ class _Builder:
             else:
                 self.warn("no security scheme: the SDKs send no credentials", "#/components/securitySchemes")
         servers = [s for s in _list(self.spec.raw.get("servers")) if isinstance(s, dict)] or [{"url": "http://localhost"}]
-        base = x.get("default_base_url") or servers[0].get("url", "http://localhost")
+        base = str(x.get("default_base_url") or servers[0].get("url", "http://localhost"))
+        if any(c.isspace() or unicodedata.category(c).startswith("C") for c in base):
+            base = "".join(c for c in base if not (c.isspace() or unicodedata.category(c).startswith("C")))
+            self.warn("the server URL holds white space or control characters; they are removed", "#/servers/0/url")
         slug = naming.snake(name)
+
+        def checked(key: str, value: str, ok: Callable[[str], bool], fix: Callable[[str], str]) -> str:
+            if ok(value):
+                return value
+            fixed = fix(value)
+            self.note(f"x-sdk {key} {value!r} is not usable as one; it is {fixed!r}", f"#/info/x-sdk/{key}")
+            return fixed
+
+        python_package = checked("python_package", str(x.get("python_package") or slug),
+                                 lambda v: naming.is_python_ident(v) and v == v.lower(), lambda v: naming.python_ident(v))
+        npm_package = checked("npm_package", str(x.get("npm_package") or slug.replace("_", "-")),
+                              lambda v: bool(NPM_NAME.match(v)), _npm_name)
+        go_module = checked("go_module", str(x.get("go_module") or f"example.com/{slug}"),
+                            lambda v: bool(GO_MODULE.match(v)), lambda v: "/".join(
+                                p for p in (re.sub(r"[^A-Za-z0-9._~-]+", "-", part).strip("-") for part in v.split("/")) if p)
+                            or "example.com/sdk")
+        go_package = checked("go_package", str(x.get("go_package") or slug.replace("_", "")),
+                             lambda v: bool(re.fullmatch(r"[a-z][a-z0-9]*", v)) and v not in naming.GO_KEYWORDS,
+                             lambda v: (re.sub(r"[^a-z0-9]", "", naming.snake(v)) or "sdk").lstrip("0123456789") or "sdk")
+        version = checked("version", str(x.get("version", "0.1.0")),
+                          lambda v: bool(re.fullmatch(r"[0-9A-Za-z][0-9A-Za-z.+-]*", v)), lambda v: "0.1.0")
         return SdkInfo(
             name=Names.of(name),
             title=title,
             api_version=str(info.get("version", "0")),
-            version=str(x.get("version", "0.1.0")),
-            slug=str(x.get("slug") or re.sub(r"[^a-z0-9]", "", name.lower()) or "sdk"),
+            version=version,
+            slug=str(re.sub(r"[^a-z0-9]", "", str(x.get("slug") or name).lower()) or "sdk"),
             description=_prose(info.get("summary") or info.get("description", "")),
             env_prefix=env_prefix,
-            default_base_url=str(base).rstrip("/"),
+            default_base_url=base.rstrip("/"),
             auth_header=auth,
-            python_package=str(x.get("python_package") or slug),
-            npm_package=str(x.get("npm_package") or slug.replace("_", "-")),
-            go_module=str(x.get("go_module") or f"example.com/{slug}"),
-            go_package=str(x.get("go_package") or slug.replace("_", "")),
+            python_package=python_package,
+            npm_package=npm_package,
+            go_module=go_module,
+            go_package=go_package,
             openapi=str(self.spec.raw.get("openapi", "")),
         )
 
@@ -1834,43 +1918,55 @@ class _Builder:
         yield from _Builder._refs(t.values)
 
     def finish_models(self, resources: list[Resource]) -> None:
-        referenced: set[str] = set()
-        for m in self.models.values():
-            for f in m.fields:
-                referenced.update(self._refs(f.type))
-            referenced.update(self._refs(m.additional_properties))
-        for u in self.unions.values():
-            for v in u.variants:
-                referenced.update(self._refs(v.type))
-        for r in resources:
-            for op in r.operations:
-                for p in op.path_params + op.query_params + op.header_params + op.cookie_params:
-                    referenced.update(self._refs(p.type))
-                if op.body:
-                    for f in op.body.fields:
-                        referenced.update(self._refs(f.type))
-                    if not op.body.schema_name:
-                        referenced.update(self._refs(op.body.type))
-                if op.result.kind in ("model", "page") and not (op.result.envelope and op.result.wrapped
-                                                                and op.result.type and op.result.type.ref == op.result.envelope):
-                    referenced.update(self._refs(op.result.type))
-        for s in self.streams.values():
-            for e in s.events:
-                for f in e.fields:
-                    referenced.update(self._refs(f.type))
-                if e.data_schema is None:
-                    referenced.update(self._refs(e.data_type))
-        # recursion: models and unions on a reference cycle
+        """Visibility and recursion. A model with a role (envelope, request body, event data,
+        event frame) is internal unless a public value can hold it: it is reachable from what
+        the SDK's methods and events take and return (parameters, body fields, results, error
+        bodies, event fields) or from a model without a role, through fields, additional
+        properties and union variants."""
         graph: dict[str, set[str]] = {}
         for name, m in self.models.items():
             graph[name] = {r for f in m.fields for r in self._refs(f.type)} | set(self._refs(m.additional_properties))
         for name, u in self.unions.items():
             graph[name] = {r for v in u.variants for r in self._refs(v.type)}
+        roots: set[str] = set()
+        for r in resources:
+            for op in r.operations:
+                for p in op.path_params + op.query_params + op.header_params + op.cookie_params:
+                    roots.update(self._refs(p.type))
+                if op.body:
+                    for f in op.body.fields:
+                        roots.update(self._refs(f.type))
+                    if not op.body.schema_name:
+                        roots.update(self._refs(op.body.type))
+                for t in op.error_bodies.values():
+                    roots.update(self._refs(t))
+                if op.result.kind in ("model", "page") and not (op.result.envelope and op.result.wrapped
+                                                                and op.result.type and op.result.type.ref == op.result.envelope):
+                    roots.update(self._refs(op.result.type))
+        for s in self.streams.values():
+            for e in s.events:
+                for f in e.fields:
+                    roots.update(self._refs(f.type))
+                if e.data_schema is None:
+                    roots.update(self._refs(e.data_type))
+        for t in self.aliases.values():
+            roots.update(self._refs(t))
+        for name, m in self.models.items():
+            if not (m.is_envelope or m.is_request_body or m.is_event_data or m.is_event_frame):
+                roots.add(name)
+        reachable: set[str] = set()
+        todo = list(roots)
+        while todo:
+            n = todo.pop()
+            if n in reachable:
+                continue
+            reachable.add(n)
+            todo.extend(graph.get(n, ()))
         recursive = {n for n in graph if self._reaches(graph, n, n)}
         for name, m in list(self.models.items()):
             roles = [r for r, flag in (("envelope", m.is_envelope), ("request_body", m.is_request_body),
                                        ("event_data", m.is_event_data), ("event_frame", m.is_event_frame)) if flag]
-            internal = bool(roles) and name not in referenced
+            internal = bool(roles) and name not in reachable
             self.models[name] = m.model_copy(update={
                 "roles": roles or ["model"], "visibility": "internal" if internal else "public",
                 "recursive": name in recursive,
@@ -1907,6 +2003,8 @@ class _Builder:
             enums=dict(sorted(self.enums.items())),
             streams=dict(sorted(self.streams.items())),
             unions=dict(sorted(self.unions.items())),
+            aliases=dict(sorted((k, v) for k, v in self.aliases.items()
+                                if k not in self.models and k not in self.enums and k not in self.unions)),
             auth=self.auth,
             diagnostics=[],
             spec_sha256=self.spec.sha256,
@@ -1937,6 +2035,15 @@ def without_validation_compositions(raw: dict[str, Any]) -> dict[str, Any]:
 
     result: dict[str, Any] = walk(raw)
     return result
+
+
+def _npm_name(value: str) -> str:
+    scope, _, name = value.partition("/") if value.startswith("@") else ("", "", value)
+
+    def clean(part: str) -> str:
+        return re.sub(r"[^a-z0-9._~-]+", "-", part.lower()).strip("-._") or "sdk"
+
+    return (f"@{clean(scope[1:])}/" if scope else "") + clean(name)
 
 
 def build_ir(spec: Spec) -> IR:

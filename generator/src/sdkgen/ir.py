@@ -16,6 +16,7 @@ Shape:
     ├── models: [Model]                 every object schema (allOf flattened), public or internal
     ├── enums: [Enum]
     ├── unions: [Union]                 every oneOf/anyOf of several types, with its variants
+    ├── aliases: {name: TypeRef}        component schemas that are a primitive, array, map or wrapper
     ├── streams: [EventStream]          every text/event-stream response, with its EventTypes
     │                                   and its decisions (framing, end, text delta, resume)
     └── diagnostics: [Diagnostic]       problems and notes, each with severity and spec location
@@ -396,6 +397,8 @@ class Operation(_Frozen):
     body_switch: BodySwitch | None = None
     accept: str | None = None  # the Accept header the method sends, when the spec offers several
     success_statuses: list[int] = PydField(default_factory=list)
+    # The JSON body of each error response the spec describes ("404", "4XX", "default"...).
+    error_bodies: dict[str, TypeRef] = PydField(default_factory=dict)
     # How each decision was made: "extension: x-...", "rule: ...", "spec".
     decisions: dict[str, str] = PydField(default_factory=dict)
 
@@ -575,6 +578,9 @@ class IR(_Frozen):
     spec_sha256: str
     unions: dict[str, Union] = PydField(default_factory=dict)
     auth: list[AuthScheme] = PydField(default_factory=list)
+    # Component schemas that are no model, enum or union (a primitive, an array, a map, a
+    # nullable or single-variant wrapper): the type each stands for, where it is used inline.
+    aliases: dict[str, TypeRef] = PydField(default_factory=dict)
 
     @property
     def operations(self) -> list[Operation]:

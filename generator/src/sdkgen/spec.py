@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -232,19 +233,85 @@ def _with_local_refs(spec: Spec, doc: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
+def _without_surrogates(doc: Any) -> tuple[Any, bool]:
+    """YAML reads `"\\ud83d\\udd25"` as two lone surrogates, which no UTF-8 output can hold:
+    join the pairs, replace the rest with U+FFFD (in place, without recursion). Returns
+    (document, whether anything changed)."""
+    changed = False
+
+    def fix(text: str) -> str:
+        nonlocal changed
+        if not any("\ud800" <= c <= "\udfff" for c in text):
+            return text
+        changed = True
+        return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+
+    if isinstance(doc, str):
+        return fix(doc), changed
+    stack: list[Any] = [doc]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            for k in list(node):
+                v = node[k]
+                if isinstance(k, str) and fix(k) != k:
+                    del node[k]
+                    k = fix(k)
+                    node[k] = v
+                if isinstance(v, str):
+                    node[k] = fix(v)
+                elif isinstance(v, (dict, list)):
+                    stack.append(v)
+        elif isinstance(node, list):
+            for i, v in enumerate(node):
+                if isinstance(v, str):
+                    node[i] = fix(v)
+                elif isinstance(v, (dict, list)):
+                    stack.append(v)
+    return doc, changed
+
+
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: the same result, faster
+
+
+def _parse(text: bytes) -> Any:
+    """JSON documents through the json module (deeper nesting, faster), the rest as YAML."""
+    stripped = text.lstrip()
+    if stripped[:1] in (b"{", b"["):
+        try:
+            return json.loads(text)
+        except (ValueError, UnicodeDecodeError):
+            pass  # JSON-looking YAML (flow style): read as YAML below
+    try:
+        return yaml.load(text, Loader=_YAML_LOADER)  # noqa: S506 (a safe loader)
+    except yaml.YAMLError:
+        if _YAML_LOADER is yaml.SafeLoader:
+            raise
+    # libyaml refuses some escapes PyYAML reads (a lone `\\ud83d`): read it the slow way
+    return yaml.load(text, Loader=yaml.SafeLoader)  # noqa: S506
+
+
 def load_spec(path: str | Path) -> Spec:
     path = Path(path)
     text = path.read_bytes()
     try:
-        raw = yaml.safe_load(text)
+        raw = _parse(text)
     except yaml.YAMLError as exc:
         raise SpecError(f"{path}: not valid YAML/JSON: {str(exc)[:500]}") from exc
     except RecursionError as exc:
         raise SpecError(f"{path}: nested too deeply to read") from exc
     if not isinstance(raw, dict) or not str(raw.get("openapi", "")).startswith("3."):
         raise SpecError(f"{path}: not an OpenAPI 3.x document (missing or wrong `openapi` field)")
-    raw = {str(k): v for k, v in raw.items()}
+    try:
+        raw, repaired = _without_surrogates({str(k): v for k, v in raw.items()})
+    except RecursionError as exc:
+        raise SpecError(f"{path}: nested too deeply to read") from exc
     spec = Spec(path=path, raw=raw, sha256=hashlib.sha256(text).hexdigest())
+    if repaired:
+        spec.diagnostics.append(Diagnostic(
+            severity="warning", location="#/",
+            message="the document holds UTF-16 surrogate escapes (\\uD83D...): pairs are read as the character "
+                    "they encode, unpaired ones as U+FFFD"))
     validator_cls, note, downgrade = validator_for(str(raw["openapi"]))
     if note:
         spec.diagnostics.append(Diagnostic(severity="note", message=note, location="#/openapi"))
