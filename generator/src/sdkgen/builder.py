@@ -23,7 +23,8 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable, Iterator
-from typing import Any
+from functools import partial
+from typing import Any, Literal
 
 from . import naming
 from .ir import (
@@ -44,9 +45,9 @@ from .ir import (
     Pagination,
     Parameter,
     Resource,
+    Result,
     ResumeBinding,
     ResumeRoute,
-    Result,
     SdkInfo,
     TextDelta,
     TypeRef,
@@ -155,7 +156,7 @@ class _Builder:
             self.drop(kind, skip.message, skip.location)
         except RecursionError:
             self.drop(kind, "nested too deeply to read", location)
-        except Exception as exc:  # a malformed piece must never stop the run
+        except Exception as exc:  # noqa: BLE001 -- a malformed piece must never stop the run
             self.drop(kind, f"cannot read this {kind}: {type(exc).__name__}: {str(exc)[:200]}", location)
         return None
 
@@ -221,6 +222,9 @@ class _Builder:
                 raise _Skip(f"reference {ref!r} points at nothing", loc) from None
             loc = ref
         return node, loc
+
+    def _deref_node(self, node: Any, loc: str) -> Any:
+        return self._deref(node, loc)[0]
 
     def _unique_name(self, wanted: str, source: str) -> str:
         """A schema-level name for an inline schema at `source`, unique among the spec's
@@ -335,8 +339,9 @@ class _Builder:
                 model = self.model_of(self._unique_name(context, loc), schema, loc, inline=True)
                 return TypeRef(kind="model", ref=model.schema_name, nullable=nullable)
             ap = schema.get("additionalProperties", True)
-            values = self.type_of(ap, f"{loc}/additionalProperties", context + "Value") if isinstance(ap, dict) else TypeRef(kind="any")
-            return TypeRef(kind="map", values=values, nullable=nullable)
+            value_type = self.type_of(ap, f"{loc}/additionalProperties", context + "Value") if isinstance(ap, dict) \
+                else TypeRef(kind="any")
+            return TypeRef(kind="map", values=value_type, nullable=nullable)
         return TypeRef(kind="any", nullable=nullable)
 
     @staticmethod
@@ -396,7 +401,7 @@ class _Builder:
             return inner.model_copy(update={"nullable": inner.nullable or nullable})
         # Alternatives of one primitive kind (`anyOf: [string, {string, enum}]`: an open enum)
         # are that kind.
-        kinds = set()
+        kinds: set[str | None] = set()
         for _, v in non_null:
             if isinstance(v, dict) and "$ref" not in v and not any(k in v for k in ("oneOf", "anyOf", "allOf", "properties")):
                 vt, _ = self._types(v)
@@ -408,7 +413,7 @@ class _Builder:
             kinds.add(None)
         if len(kinds) == 1 and None not in kinds:
             kind = kinds.pop()
-            return TypeRef(kind=kind, nullable=nullable)  # type: ignore[arg-type]
+            return TypeRef(kind=kind, nullable=nullable)  # type: ignore[arg-type]  # one primitive kind
         name = named or self._unique_name(context, loc)
         if name in self.unions:
             u = self.unions[name]
@@ -432,7 +437,7 @@ class _Builder:
         variants: list[UnionVariant] = []
         for i, raw in non_null:
             vloc = f"{loc}/{key}/{i}"
-            tref = self.guarded("schema", vloc, lambda raw=raw, vloc=vloc, i=i: self.type_of(raw, vloc, f"{name}Option{i + 1}"))
+            tref = self.guarded("schema", vloc, partial(self.type_of, raw, vloc, f"{name}Option{i + 1}"))
             if tref is None:
                 continue
             tags: list[str] = []
@@ -452,9 +457,10 @@ class _Builder:
             for i, v in enumerate(variants):
                 if v.type.kind != "model":
                     self.warn(f"variant {i} of a union discriminated by {prop!r} is not an object schema", loc)
+        override = schema.get("x-sdk-name")
         return Union(
             schema_name=name,
-            name=Names.of(naming.pascal(schema.get("x-sdk-name")) if isinstance(schema.get("x-sdk-name"), str) else name),
+            name=Names.of(naming.pascal(override) if isinstance(override, str) else name),
             description=_prose(schema.get("description", "")),
             keyword=key,  # type: ignore[arg-type]
             variants=variants,
@@ -481,7 +487,7 @@ class _Builder:
         source = self._name_sources.get(model_name, "")
         try:
             schema = self.spec.resolve(source) if source.startswith("#/") else None
-        except Exception:
+        except (KeyError, IndexError, TypeError, ValueError):
             schema = None
         return self._const_in(schema, prop)
 
@@ -491,7 +497,7 @@ class _Builder:
         if "$ref" in schema:
             try:
                 return self._const_in(self.spec.resolve(schema["$ref"]), prop, depth + 1)
-            except Exception:
+            except (KeyError, IndexError, TypeError, ValueError):
                 return None
         p = _dict(_dict(schema.get("properties")).get(prop))
         if "const" in p and isinstance(p["const"], str):
@@ -599,8 +605,7 @@ class _Builder:
         for prop, pschema in _dict(schema.get("properties")).items():
             prop = str(prop)
             f = self.guarded("field", f"{loc}/properties/{prop}",
-                             lambda prop=prop, pschema=pschema: self._field(name, prop, pschema, prop in required,
-                                                                          f"{loc}/properties/{prop}"))
+                             partial(self._field, name, prop, pschema, prop in required, f"{loc}/properties/{prop}"))
             if f is not None:
                 fields[prop] = f
         # `required` may name inherited properties too.
@@ -677,7 +682,7 @@ class _Builder:
                 continue
             if self._is_event_union_candidate(schema):
                 loc = pointer("components", "schemas", name)
-                self.guarded("schema", loc, lambda name=name, schema=schema, loc=loc: self._named_type(name, schema, loc))
+                self.guarded("schema", loc, partial(self._named_type, name, schema, loc))
 
     # -- streams -------------------------------------------------------------------
     def _stream_extension(self, media: dict[str, Any], schema: dict[str, Any] | None, loc: str) -> dict[str, Any]:
@@ -711,14 +716,13 @@ class _Builder:
         if "itemSchema" in media:
             item = media["itemSchema"]
             iloc = f"{mloc}/itemSchema"
-            name = naming.pascal(op_id) + "Stream"
+            name = ""
             schema_for_ext: dict[str, Any] | None = None
             if isinstance(item, dict) and "$ref" in item and set(item) == {"$ref"}:
-                ref_name, target, tloc, named = self._schema_ref(item["$ref"], iloc)
-                if named:
-                    name, schema_for_ext = ref_name, target
-            else:
-                name = self._unique_name(name, iloc)
+                item_name, item_target, _, item_named = self._schema_ref(item["$ref"], iloc)
+                if item_named:
+                    name, schema_for_ext = item_name, item_target
+            name = name or self._unique_name(naming.pascal(op_id) + "Stream", iloc)
             if name in self.streams:
                 return self.streams[name]
             ext = self._stream_extension(media, schema_for_ext, mloc)
@@ -815,8 +819,8 @@ class _Builder:
         entries = list(enumerate(variants)) if isinstance(variants, list) else [(None, base_schema)]
         for i, variant in entries:
             vloc = f"{bloc}/{key}/{i}" if i is not None else bloc
-            found = self.guarded("event", vloc, lambda variant=variant, vloc=vloc: self._frame_events(
-                name, variant, vloc, base_props if variants is not None else {}, mapping, item_schema,
+            found = self.guarded("event", vloc, partial(
+                self._frame_events, name, variant, vloc, base_props if variants is not None else {}, mapping, item_schema,
                 single_frame=variants is None))
             events.extend(found or [])
         # One frame shape whose `event` may be anything: every frame is the one event.
@@ -903,7 +907,7 @@ class _Builder:
         return out
 
     def _event_data(self, stream: str, event: str, data: Any, dloc: str, legacy: bool
-                    ) -> tuple[TypeRef, str | None, list[Field], str]:
+                    ) -> tuple[TypeRef, str | None, list[Field], Literal["json", "text"]]:
         """What a frame's `data` decodes to: (type, model name, fields, "json"|"text")."""
         if data is None:
             return TypeRef(kind="string"), None, [], "text"
@@ -912,7 +916,7 @@ class _Builder:
         if legacy and "$ref" not in data:
             raise _Skip(f"event {event!r} needs `data` as a $ref to an object schema", dloc)
         target, tloc = data, dloc
-        fmt = "json"
+        fmt: Literal["json", "text"] = "json"
         if "contentSchema" in data:  # OpenAPI 3.1/3.2: a string holding JSON
             if data.get("contentMediaType", "application/json") not in ("application/json",) and not str(
                     data.get("contentMediaType", "")).endswith("+json"):
@@ -921,12 +925,8 @@ class _Builder:
         else:
             resolved, _ = self._resolved(data, dloc)
             types, _ = self._types(resolved)
-            if types == ["string"] and "contentMediaType" not in resolved:
-                fmt = "text"
-            elif types == ["string"] and "json" not in str(resolved.get("contentMediaType")):
-                fmt = "text"
-            elif types in (["integer"], ["number"], ["boolean"]):
-                fmt = "json"
+            if types == ["string"] and "json" not in str(resolved.get("contentMediaType", "")):
+                fmt = "text"  # a plain string (3.2: no contentMediaType), not JSON
         if fmt == "text":
             resolved, _ = self._resolved(data, dloc)
             return TypeRef(kind="string", format=resolved.get("format") if isinstance(resolved.get("format"), str) else None), \
@@ -986,7 +986,7 @@ class _Builder:
                     terminal=False,
                     description=_prose(resolved.get("description", "")),
                     data_type=data_type,
-                    data_format=fmt,  # type: ignore[arg-type]
+                    data_format=fmt,
                     sse_event=tag if event_names else None,
                     tag=tag,
                     source=rloc,
@@ -1022,7 +1022,7 @@ class _Builder:
             terminal=False,
             description=_prose(resolved.get("description", "")),
             data_type=data_type,
-            data_format=fmt,  # type: ignore[arg-type]
+            data_format=fmt,
             source=rloc,
         )
         return self._finish_stream(name, resolved, loc, ext, [event], dispatch="single", prop=None, item_schema=False)
@@ -1077,7 +1077,7 @@ class _Builder:
         for name in list(self.streams):
             stream = self.streams[name]
             ext = self._stream_ext.get(name, {})
-            self.streams[name] = self.guarded("stream", stream.source, lambda s=stream, e=ext: self._decide(s, e)) or stream
+            self.streams[name] = self.guarded("stream", stream.source, partial(self._decide, stream, ext)) or stream
 
     def _decide(self, s: EventStream, ext: dict[str, Any]) -> EventStream:
         loc = s.source
@@ -1112,14 +1112,14 @@ class _Builder:
         events = [e.model_copy(update={"success": e.event == success, "failure": e.event in failure}) for e in s.events]
         by_event = {e.event: e for e in events}
         # text delta
-        text_delta = None
+        text_delta: TextDelta | None = None
         raw = ext.get("text")
         if raw is False:
             decisions["text"] = "extension: x-sdk-stream.text is false (no event carries text)"
         elif raw is not None:
-            text_delta = self._value_path(s, by_event, raw, "text", loc)
-            if text_delta is not None:
-                text_delta = TextDelta(event=text_delta.event, path=text_delta.path)
+            found = self._value_path(s, by_event, raw, "text", loc)
+            if found is not None:
+                text_delta = TextDelta(event=found.event, path=found.path)
                 decisions["text"] = "extension: x-sdk-stream.text"
         else:
             candidates = [e for e in events if not e.terminal and len(self._data_fields(s, e)) == 1
@@ -1362,7 +1362,7 @@ class _Builder:
             code = success[0]
             key = codes[str(code)]
         elif "2XX" in codes or "2xx" in codes:
-            code, key = 200, codes.get("2XX", codes.get("2xx"))
+            code, key = 200, codes.get("2XX", codes.get("2xx", "2XX"))
             success = [200]
         elif "default" in codes:
             code, key = 200, "default"
@@ -1542,9 +1542,9 @@ class _Builder:
             def one(raw: Any = raw, rloc: str = rloc, code: str = code) -> TypeRef | None:
                 resp, where = self._deref(raw, rloc)
                 content = _dict(_dict(resp).get("content"))
-                ct = next((c for c in content if self._is_json(str(c))), None)
+                ct = next((str(c) for c in content if self._is_json(str(c))), None)
                 schema = _dict(content[ct]).get("schema") if ct else None
-                if schema is None:
+                if schema is None or ct is None:
                     return None
                 return self.type_of(schema, f"{where}/content/{pointer(ct)[2:]}/schema",
                                     naming.pascal(op_id) + naming.pascal(code) + "Error")
@@ -1554,7 +1554,7 @@ class _Builder:
             except _Skip as skip:
                 self.warn(f"the {code} error body cannot be typed: {skip.message}", skip.location)
                 continue
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 -- an untypable error body is a warning
                 self.warn(f"the {code} error body cannot be typed: {type(exc).__name__}", rloc)
                 continue
             if t is not None:
@@ -1586,9 +1586,9 @@ class _Builder:
         loc = pointer("paths", path, method)
         if not isinstance(op, dict):
             raise _Skip("operation is not an object", loc)
-        op_id = op.get("operationId")
-        if not isinstance(op_id, str) or not op_id.strip():
-            op_id = naming.snake(method + " " + re.sub(r"[{}]", " ", path))
+        raw_id = op.get("operationId")
+        op_id: str = raw_id if isinstance(raw_id, str) and raw_id.strip() else naming.snake(method + " " + re.sub(r"[{}]", " ", path))
+        if op_id is not raw_id:
             self.note(f"operation has no operationId: it is named {op_id!r} from its method and path", loc)
         tags = [t for t in _list(op.get("tags")) if isinstance(t, str)]
         if not tags:
@@ -1600,11 +1600,11 @@ class _Builder:
         # Parameters: path-level first, operation-level overriding by (name, in).
         merged: dict[tuple[Any, Any], tuple[Any, str]] = {}
         for i, raw in enumerate(_list(path_params)):
-            p = self.guarded("parameter", f"{path_loc}/parameters/{i}", lambda raw=raw, i=i: self._deref(raw, f"{path_loc}/parameters/{i}")[0])
+            p = self.guarded("parameter", f"{path_loc}/parameters/{i}", partial(self._deref_node, raw, f"{path_loc}/parameters/{i}"))
             if isinstance(p, dict):
                 merged[(p.get("name"), p.get("in"))] = (raw, f"{path_loc}/parameters/{i}")
         for i, raw in enumerate(_list(op.get("parameters"))):
-            p = self.guarded("parameter", f"{loc}/parameters/{i}", lambda raw=raw, i=i: self._deref(raw, f"{loc}/parameters/{i}")[0])
+            p = self.guarded("parameter", f"{loc}/parameters/{i}", partial(self._deref_node, raw, f"{loc}/parameters/{i}"))
             if isinstance(p, dict):
                 merged[(p.get("name"), p.get("in"))] = (raw, f"{loc}/parameters/{i}")
         names = {name for name, _ in merged}
@@ -1612,7 +1612,7 @@ class _Builder:
             pagination_raw = {"style": "page", "page_param": "page", "limit_param": "limit"}
         params: list[Parameter] = []
         for raw, ploc in merged.values():
-            got = self.guarded("parameter", ploc, lambda raw=raw, ploc=ploc: self.parameter(raw, ploc, pagination_raw, op_id))
+            got = self.guarded("parameter", ploc, partial(self.parameter, raw, ploc, pagination_raw, op_id))
             if got is not None:
                 params.append(got)
         placeholders = re.findall(r"\{([^}/]+)\}", path)
@@ -1631,11 +1631,11 @@ class _Builder:
             pagination = Pagination(style="page", page_param=str(pagination_raw.get("page_param", "page")),
                                     limit_param=str(pagination_raw.get("limit_param", "limit")))
         decisions: dict[str, str] = {}
-        result, stream_result, success, errors, stream_media = self.result(op, loc, op_id, pagination is not None, decisions)
+        result, stream_result, success, errors, _ = self.result(op, loc, op_id, pagination is not None, decisions)
         if pagination and result.kind != "page":
             self.warn("x-pagination on an operation whose response is not a {data: [...], meta} list", loc)
             pagination = None
-        method_name = op.get("x-sdk-method") if isinstance(op.get("x-sdk-method"), str) else op_id
+        method_name: str = op["x-sdk-method"] if isinstance(op.get("x-sdk-method"), str) else op_id
         if body and body.schema_name and body.schema_name.endswith("Request"):
             params_name = body.schema_name[: -len("Request")] + "Params"
         else:
@@ -1681,10 +1681,10 @@ class _Builder:
         flag = op.get("x-sdk-stream-flag")
         switch: tuple[str, Any, Any] | None = None  # (property, value for the stream, value for the plain method)
         if flag is not None:
-            names = {f.wire_name: f for f in (body.fields if body else [])}
-            if isinstance(flag, str) and flag in names and names[flag].type.kind == "boolean":
+            by_wire = {f.wire_name: f for f in (body.fields if body else [])}
+            if isinstance(flag, str) and flag in by_wire and by_wire[flag].type.kind == "boolean":
                 switch = (flag, True, False)
-            elif isinstance(flag, dict) and flag.get("property") in names and "stream" in flag:
+            elif isinstance(flag, dict) and flag.get("property") in by_wire and "stream" in flag:
                 switch = (str(flag["property"]), flag["stream"], flag.get("plain"))
             else:
                 self.error("x-sdk-stream-flag must name a boolean property of the request body, or be "
@@ -1700,13 +1700,11 @@ class _Builder:
             self.note("the response is JSON or SSE with no body flag: the streaming method sends "
                       "`Accept: text/event-stream`", loc)
         switch_field = switch[0] if switch else None
-        stream_name = op.get("x-sdk-stream-method") if isinstance(op.get("x-sdk-stream-method"), str) else None
-        stream_name = stream_name or naming.snake(method_name) + "_stream"
+        stream_name: str = op["x-sdk-stream-method"] if isinstance(op.get("x-sdk-stream-method"), str) \
+            else naming.snake(method_name) + "_stream"
+        body_plain: Body | None = body
         if body is not None and switch_field:
-            kept = [f for f in body.fields if f.wire_name != switch_field]
-            body_plain = body.model_copy(update={"fields": kept})
-        else:
-            body_plain = body
+            body_plain = body.model_copy(update={"fields": [f for f in body.fields if f.wire_name != switch_field]})
         plain = Operation(
             name=Names.of(method_name), body=body_plain, result=result, pagination=pagination,
             params_name=Names.of(params_name), key=op_id, params_required=required_inputs(body_plain),
@@ -1742,17 +1740,16 @@ class _Builder:
             path_loc = pointer("paths", path)
             item_loc = path_loc
             if isinstance(item, dict) and "$ref" in item:
-                item = self.guarded("operation", path_loc, lambda item=item: self._deref(item, path_loc)[0])
+                item = self.guarded("operation", path_loc, partial(self._deref_node, item, path_loc))
             if not isinstance(item, dict):
                 continue
             methods = [(m, item[m]) for m in HTTP_METHODS if m in item]
-            for m, extra_op in _dict(item.get("additionalOperations")).items():
+            for m in _dict(item.get("additionalOperations")):
                 self.warn(f"additional operation {m!r} (OpenAPI 3.2) is not supported", f"{item_loc}/additionalOperations/{m}")
                 self.drop("operation", f"HTTP method {m!r} is not supported", f"{item_loc}/additionalOperations/{m}")
             for method, raw_op in methods:
                 ops = self.guarded("operation", pointer("paths", path, method),
-                                   lambda method=method, raw_op=raw_op: self.operation(
-                                       path, method, raw_op, _list(item.get("parameters")), path_loc))
+                                   partial(self.operation, path, method, raw_op, _list(item.get("parameters")), path_loc))
                 for op in ops or []:
                     by_tag.setdefault(op.tag, []).append(op)
                     self._all_ops.append(op)

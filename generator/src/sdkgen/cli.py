@@ -82,10 +82,14 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except SystemExit:
         raise
-    except BaseException as exc:  # the edge: any failure becomes one short message
+    except BaseException as exc:  # noqa: BLE001 -- the edge: any failure becomes one short message
         if debug:
             traceback.print_exc()
-        first = (str(exc).strip().splitlines() or [""])[0][:300]
+        lines = [ln.strip() for ln in str(exc).strip().splitlines() if ln.strip()]
+        first = lines[0] if lines else ""
+        if first.endswith(":") and len(lines) > 1:  # "tool failed:" says nothing; its next line does
+            first = f"{first} {lines[1]}"
+        first = first[:300]
         where = "nested too deeply" if isinstance(exc, RecursionError) else f"{type(exc).__name__}: {first}"
         print(f"sdkgen: internal error: {where}" + ("" if debug else " (--debug shows the traceback)"), file=sys.stderr)
         return 2

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from . import naming
@@ -47,6 +48,10 @@ MEMBER_VALID: dict[str, Callable[[str], bool]] = {
 RAW_MEMBER: dict[str, Callable[[str], str]] = {"python": naming.snake, "typescript": naming.camel, "go": naming.go_pascal}
 ENUM_RAW: dict[str, Callable[[str], str]] = {"python": naming.constant, "typescript": naming.pascal, "go": naming.go_pascal}
 RAW_TYPE: dict[str, Callable[[str], str]] = {"python": naming.pascal, "typescript": naming.pascal, "go": naming.go_pascal}
+
+
+def _prefixed(prefix: str, base: str) -> list[str]:
+    return [prefix + base]
 
 
 def _why(clash: str | None) -> str:
@@ -133,7 +138,7 @@ def resolve_names(ir: IR, order: dict[str, int]) -> tuple[IR, list[Diagnostic]]:
             if not naming.DERIVED[lang][kind]:
                 continue
             chosen, clash = spaces[lang].claim(
-                wanted, what, derive=lambda b, lang=lang: naming.derived_names(lang, kind, b),
+                wanted, what, derive=partial(naming.derived_names, lang, kind),
                 word=naming.KIND_WORDS[kind], valid=TYPE_VALID[lang])
             if chosen != wanted:
                 notes.add(f"{what} is `{chosen}` in {LANG_TITLE[lang]}: `{wanted}` {_why(clash)}", location)
@@ -196,7 +201,7 @@ def resolve_names(ir: IR, order: dict[str, int]) -> tuple[IR, list[Diagnostic]]:
         for v, n in zip(e.values, resolved):
             prefix = e.name.go_type
             chosen, clash = spaces["go"].claim(n.go_member, f"the Go constant of {name}.{v.value!r}",
-                                               derive=lambda b, prefix=prefix: [prefix + b], valid=naming.is_go_ident)
+                                               derive=partial(_prefixed, prefix), valid=naming.is_go_ident)
             if chosen != n.go_member:
                 notes.add(f"value {v.value!r} of enum {name!r} is the Go constant `{prefix + chosen}`: "
                           f"`{prefix + n.go_member}` {_why(clash)}", e.source)
@@ -258,12 +263,12 @@ def resolve_names(ir: IR, order: dict[str, int]) -> tuple[IR, list[Diagnostic]]:
     # fields per event
     for sname, s in streams.items():
         events = []
-        reserved = {lang: reserved_of[lang]["event"] for lang in LANGS}
+        reserved: dict[str, frozenset[str] | set[str]] = {lang: reserved_of[lang]["event"] for lang in LANGS}
         if s.data_property == "type":  # the data's own `type` is the TypeScript union's discriminant
             reserved["typescript"] = reserved["typescript"] - {"type"}
-        for e in s.events:
-            fields = _resolve_fields(e.fields, f"event {e.event!r}", reserved, notes)
-            events.append(e.model_copy(update={"fields": fields}))
+        for ev in s.events:
+            fields = _resolve_fields(ev.fields, f"event {ev.event!r}", reserved, notes)
+            events.append(ev.model_copy(update={"fields": fields}))
         streams[sname] = s.model_copy(update={"events": events})
     # variants per union
     for name, u in unions.items():

@@ -283,12 +283,12 @@ def _parse(text: bytes) -> Any:
         except (ValueError, UnicodeDecodeError):
             pass  # JSON-looking YAML (flow style): read as YAML below
     try:
-        return yaml.load(text, Loader=_YAML_LOADER)  # noqa: S506 (a safe loader)
+        return yaml.load(text, Loader=_YAML_LOADER)  # a safe loader
     except yaml.YAMLError:
         if _YAML_LOADER is yaml.SafeLoader:
             raise
     # libyaml refuses some escapes PyYAML reads (a lone `\\ud83d`): read it the slow way
-    return yaml.load(text, Loader=yaml.SafeLoader)  # noqa: S506
+    return yaml.load(text, Loader=yaml.SafeLoader)
 
 
 def load_spec(path: str | Path) -> Spec:
@@ -325,7 +325,7 @@ def load_spec(path: str | Path) -> Spec:
     except RecursionError:
         spec.diagnostics.append(Diagnostic(severity="error", message="spec validation stopped: nested too deeply",
                                            location="#/"))
-    except Exception as exc:  # the validator stops at the first unresolvable $ref; the builder reports each one
+    except Exception as exc:  # noqa: BLE001 -- the validator stops at the first unresolvable $ref; the builder reports each one
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         first = first.split(" within {")[0]  # jsonschema-path quotes the whole document after it
         spec.diagnostics.append(Diagnostic(severity="error", message=f"spec validation stopped: {first[:200]}", location="#/"))
