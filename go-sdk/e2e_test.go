@@ -186,7 +186,7 @@ func TestE2ESessionsAndMessages(t *testing.T) {
 		t.Fatalf("%+v, %v", fb, err)
 	}
 	exec, err := client.Executions.Get(ctx, reply.ExecutionID)
-	if err != nil || exec.Status != ExecutionStatusCompleted || exec.Output == nil || *exec.Output != reply.Content {
+	if err != nil || exec.Status != ExecutionStatusCompleted || exec.OutputText() != reply.Content {
 		t.Fatalf("%+v, %v", exec, err)
 	}
 	for i := 0; i < 2; i++ {
@@ -277,8 +277,8 @@ func readStream(t *testing.T, stream *Stream) []Event {
 		case *ContentEvent:
 			text.WriteString(e.Content)
 		case *DoneEvent:
-			if e.Output != text.String() {
-				t.Fatalf("output %q, deltas %q", e.Output, text.String())
+			if e.OutputText() != text.String() {
+				t.Fatalf("output %s, deltas %q", e.Output, text.String())
 			}
 		}
 	}
