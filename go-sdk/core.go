@@ -783,7 +783,7 @@ func getJSON[T any](ctx context.Context, c *core, r *request, out *T, shape stri
 	if err != nil {
 		return err
 	}
-	o, err := readObject(string(a.body), envelopeObjectShape)
+	o, err := readObject(string(a.body), envelopeObjectShape, false)
 	if err != nil {
 		return unusable(a, "%v", err)
 	}

@@ -265,7 +265,7 @@ func newStatusError(resp *http.Response, body []byte) error {
 		Body:       body,
 		Message:    reasonPhrase(resp),
 	}
-	if o, err := readObject(string(body), errorBodyShape); err == nil {
+	if o, err := readObject(string(body), errorBodyShape, false); err == nil {
 		var e errorDetail
 		switch v := o.vals[0]; {
 		case v == "":
@@ -274,7 +274,7 @@ func newStatusError(resp *http.Response, body []byte) error {
 				base.Message = msg
 			}
 		case v[0] == '{':
-			if e.decodeJSON(v) == nil {
+			if e.decodeJSON(v, true) == nil {
 				if e.Message != "" {
 					base.Message = e.Message
 				}
@@ -320,8 +320,8 @@ type errorDetail struct {
 
 var errorDetailShape = &objectShape{fields: []fieldShape{{wire: "code"}, {wire: "message"}, {wire: "details"}}, flatten: -1}
 
-func (e *errorDetail) decodeJSON(raw string) error {
-	o, err := readObject(raw, errorDetailShape)
+func (e *errorDetail) decodeJSON(raw string, valid bool) error {
+	o, err := readObject(raw, errorDetailShape, valid)
 	if err != nil {
 		return err
 	}

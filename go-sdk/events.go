@@ -25,8 +25,8 @@ type ExecutionEvent struct {
 func (*ExecutionEvent) EventType() string { return "execution" }
 func (*ExecutionEvent) isEvent()          {}
 
-func (m *ExecutionEvent) decodeJSON(raw string) error {
-	o, err := readObject(raw, shapeOfExecutionEvent)
+func (m *ExecutionEvent) decodeJSON(raw string, valid bool) error {
+	o, err := readObject(raw, shapeOfExecutionEvent, valid)
 	if err != nil {
 		return err
 	}
@@ -42,7 +42,7 @@ func (m *ExecutionEvent) UnmarshalJSON(data []byte) error {
 	if string(data) == "null" {
 		return nil
 	}
-	return m.decodeJSON(string(data))
+	return m.decodeJSON(string(data), false)
 }
 
 // MarshalJSON writes the object as the server sent it, with the changes made
@@ -76,8 +76,8 @@ type ThinkingEvent struct {
 func (*ThinkingEvent) EventType() string { return "thinking" }
 func (*ThinkingEvent) isEvent()          {}
 
-func (m *ThinkingEvent) decodeJSON(raw string) error {
-	o, err := readObject(raw, shapeOfThinkingEvent)
+func (m *ThinkingEvent) decodeJSON(raw string, valid bool) error {
+	o, err := readObject(raw, shapeOfThinkingEvent, valid)
 	if err != nil {
 		return err
 	}
@@ -92,7 +92,7 @@ func (m *ThinkingEvent) UnmarshalJSON(data []byte) error {
 	if string(data) == "null" {
 		return nil
 	}
-	return m.decodeJSON(string(data))
+	return m.decodeJSON(string(data), false)
 }
 
 // MarshalJSON writes the object as the server sent it, with the changes made
@@ -128,8 +128,8 @@ type ToolStartEvent struct {
 func (*ToolStartEvent) EventType() string { return "tool_start" }
 func (*ToolStartEvent) isEvent()          {}
 
-func (m *ToolStartEvent) decodeJSON(raw string) error {
-	o, err := readObject(raw, shapeOfToolStartEvent)
+func (m *ToolStartEvent) decodeJSON(raw string, valid bool) error {
+	o, err := readObject(raw, shapeOfToolStartEvent, valid)
 	if err != nil {
 		return err
 	}
@@ -145,7 +145,7 @@ func (m *ToolStartEvent) UnmarshalJSON(data []byte) error {
 	if string(data) == "null" {
 		return nil
 	}
-	return m.decodeJSON(string(data))
+	return m.decodeJSON(string(data), false)
 }
 
 // MarshalJSON writes the object as the server sent it, with the changes made
@@ -184,8 +184,8 @@ type ToolEndEvent struct {
 func (*ToolEndEvent) EventType() string { return "tool_end" }
 func (*ToolEndEvent) isEvent()          {}
 
-func (m *ToolEndEvent) decodeJSON(raw string) error {
-	o, err := readObject(raw, shapeOfToolEndEvent)
+func (m *ToolEndEvent) decodeJSON(raw string, valid bool) error {
+	o, err := readObject(raw, shapeOfToolEndEvent, valid)
 	if err != nil {
 		return err
 	}
@@ -202,7 +202,7 @@ func (m *ToolEndEvent) UnmarshalJSON(data []byte) error {
 	if string(data) == "null" {
 		return nil
 	}
-	return m.decodeJSON(string(data))
+	return m.decodeJSON(string(data), false)
 }
 
 // MarshalJSON writes the object as the server sent it, with the changes made
@@ -235,8 +235,8 @@ type ContentEvent struct {
 func (*ContentEvent) EventType() string { return "content" }
 func (*ContentEvent) isEvent()          {}
 
-func (m *ContentEvent) decodeJSON(raw string) error {
-	o, err := readObject(raw, shapeOfContentEvent)
+func (m *ContentEvent) decodeJSON(raw string, valid bool) error {
+	o, err := readObject(raw, shapeOfContentEvent, valid)
 	if err != nil {
 		return err
 	}
@@ -251,7 +251,7 @@ func (m *ContentEvent) UnmarshalJSON(data []byte) error {
 	if string(data) == "null" {
 		return nil
 	}
-	return m.decodeJSON(string(data))
+	return m.decodeJSON(string(data), false)
 }
 
 // MarshalJSON writes the object as the server sent it, with the changes made
@@ -293,8 +293,8 @@ type DoneEvent struct {
 func (*DoneEvent) EventType() string { return "done" }
 func (*DoneEvent) isEvent()          {}
 
-func (m *DoneEvent) decodeJSON(raw string) error {
-	o, err := readObject(raw, shapeOfDoneEvent)
+func (m *DoneEvent) decodeJSON(raw string, valid bool) error {
+	o, err := readObject(raw, shapeOfDoneEvent, valid)
 	if err != nil {
 		return err
 	}
@@ -311,7 +311,7 @@ func (m *DoneEvent) UnmarshalJSON(data []byte) error {
 	if string(data) == "null" {
 		return nil
 	}
-	return m.decodeJSON(string(data))
+	return m.decodeJSON(string(data), false)
 }
 
 // MarshalJSON writes the object as the server sent it, with the changes made
@@ -358,8 +358,8 @@ type ErrorEvent struct {
 func (*ErrorEvent) EventType() string { return "error" }
 func (*ErrorEvent) isEvent()          {}
 
-func (m *ErrorEvent) decodeJSON(raw string) error {
-	o, err := readObject(raw, shapeOfErrorEvent)
+func (m *ErrorEvent) decodeJSON(raw string, valid bool) error {
+	o, err := readObject(raw, shapeOfErrorEvent, valid)
 	if err != nil {
 		return err
 	}
@@ -376,7 +376,7 @@ func (m *ErrorEvent) UnmarshalJSON(data []byte) error {
 	if string(data) == "null" {
 		return nil
 	}
-	return m.decodeJSON(string(data))
+	return m.decodeJSON(string(data), false)
 }
 
 // MarshalJSON writes the object as the server sent it, with the changes made
@@ -398,37 +398,37 @@ func decodeChatStreamFrame(name, data, id string) (Event, error) {
 	switch name {
 	case "execution":
 		e := &ExecutionEvent{}
-		err := e.decodeJSON(data)
+		err := e.decodeJSON(data, false)
 		e.EventID = id
 		return e, err
 	case "thinking":
 		e := &ThinkingEvent{}
-		err := e.decodeJSON(data)
+		err := e.decodeJSON(data, false)
 		e.EventID = id
 		return e, err
 	case "tool_start":
 		e := &ToolStartEvent{}
-		err := e.decodeJSON(data)
+		err := e.decodeJSON(data, false)
 		e.EventID = id
 		return e, err
 	case "tool_end":
 		e := &ToolEndEvent{}
-		err := e.decodeJSON(data)
+		err := e.decodeJSON(data, false)
 		e.EventID = id
 		return e, err
 	case "content":
 		e := &ContentEvent{}
-		err := e.decodeJSON(data)
+		err := e.decodeJSON(data, false)
 		e.EventID = id
 		return e, err
 	case "done":
 		e := &DoneEvent{}
-		err := e.decodeJSON(data)
+		err := e.decodeJSON(data, false)
 		e.EventID = id
 		return e, err
 	case "error":
 		e := &ErrorEvent{}
-		err := e.decodeJSON(data)
+		err := e.decodeJSON(data, false)
 		e.EventID = id
 		return e, err
 	}

@@ -99,8 +99,8 @@ type ChatMessage struct {
 	} `json:"-"`
 }
 
-func (m *ChatMessage) decodeJSON(raw string) error {
-	o, err := readObject(raw, shapeOfChatMessage)
+func (m *ChatMessage) decodeJSON(raw string, valid bool) error {
+	o, err := readObject(raw, shapeOfChatMessage, valid)
 	if err != nil {
 		return err
 	}
@@ -127,7 +127,7 @@ func (m *ChatMessage) UnmarshalJSON(data []byte) error {
 	if string(data) == "null" {
 		return nil
 	}
-	return m.decodeJSON(string(data))
+	return m.decodeJSON(string(data), false)
 }
 
 // MarshalJSON writes the object as the server sent it, with the changes made
@@ -208,8 +208,8 @@ type ChatReply struct {
 	} `json:"-"`
 }
 
-func (m *ChatReply) decodeJSON(raw string) error {
-	o, err := readObject(raw, shapeOfChatReply)
+func (m *ChatReply) decodeJSON(raw string, valid bool) error {
+	o, err := readObject(raw, shapeOfChatReply, valid)
 	if err != nil {
 		return err
 	}
@@ -239,7 +239,7 @@ func (m *ChatReply) UnmarshalJSON(data []byte) error {
 	if string(data) == "null" {
 		return nil
 	}
-	return m.decodeJSON(string(data))
+	return m.decodeJSON(string(data), false)
 }
 
 // MarshalJSON writes the object as the server sent it, with the changes made
@@ -287,8 +287,8 @@ type ChatSession struct {
 	} `json:"-"`
 }
 
-func (m *ChatSession) decodeJSON(raw string) error {
-	o, err := readObject(raw, shapeOfChatSession)
+func (m *ChatSession) decodeJSON(raw string, valid bool) error {
+	o, err := readObject(raw, shapeOfChatSession, valid)
 	if err != nil {
 		return err
 	}
@@ -310,7 +310,7 @@ func (m *ChatSession) UnmarshalJSON(data []byte) error {
 	if string(data) == "null" {
 		return nil
 	}
-	return m.decodeJSON(string(data))
+	return m.decodeJSON(string(data), false)
 }
 
 // MarshalJSON writes the object as the server sent it, with the changes made
@@ -407,8 +407,8 @@ type Execution struct {
 	} `json:"-"`
 }
 
-func (m *Execution) decodeJSON(raw string) error {
-	o, err := readObject(raw, shapeOfExecution)
+func (m *Execution) decodeJSON(raw string, valid bool) error {
+	o, err := readObject(raw, shapeOfExecution, valid)
 	if err != nil {
 		return err
 	}
@@ -445,7 +445,7 @@ func (m *Execution) UnmarshalJSON(data []byte) error {
 	if string(data) == "null" {
 		return nil
 	}
-	return m.decodeJSON(string(data))
+	return m.decodeJSON(string(data), false)
 }
 
 // MarshalJSON writes the object as the server sent it, with the changes made
@@ -484,8 +484,8 @@ type Feedback struct {
 	} `json:"-"`
 }
 
-func (m *Feedback) decodeJSON(raw string) error {
-	o, err := readObject(raw, shapeOfFeedback)
+func (m *Feedback) decodeJSON(raw string, valid bool) error {
+	o, err := readObject(raw, shapeOfFeedback, valid)
 	if err != nil {
 		return err
 	}
@@ -500,7 +500,7 @@ func (m *Feedback) UnmarshalJSON(data []byte) error {
 	if string(data) == "null" {
 		return nil
 	}
-	return m.decodeJSON(string(data))
+	return m.decodeJSON(string(data), false)
 }
 
 // MarshalJSON writes the object as the server sent it, with the changes made
@@ -543,8 +543,8 @@ type TokenUsage struct {
 	} `json:"-"`
 }
 
-func (m *TokenUsage) decodeJSON(raw string) error {
-	o, err := readObject(raw, shapeOfTokenUsage)
+func (m *TokenUsage) decodeJSON(raw string, valid bool) error {
+	o, err := readObject(raw, shapeOfTokenUsage, valid)
 	if err != nil {
 		return err
 	}
@@ -564,7 +564,7 @@ func (m *TokenUsage) UnmarshalJSON(data []byte) error {
 	if string(data) == "null" {
 		return nil
 	}
-	return m.decodeJSON(string(data))
+	return m.decodeJSON(string(data), false)
 }
 
 // MarshalJSON writes the object as the server sent it, with the changes made
@@ -597,8 +597,8 @@ type ToolCall struct {
 	} `json:"-"`
 }
 
-func (m *ToolCall) decodeJSON(raw string) error {
-	o, err := readObject(raw, shapeOfToolCall)
+func (m *ToolCall) decodeJSON(raw string, valid bool) error {
+	o, err := readObject(raw, shapeOfToolCall, valid)
 	if err != nil {
 		return err
 	}
@@ -615,7 +615,7 @@ func (m *ToolCall) UnmarshalJSON(data []byte) error {
 	if string(data) == "null" {
 		return nil
 	}
-	return m.decodeJSON(string(data))
+	return m.decodeJSON(string(data), false)
 }
 
 // MarshalJSON writes the object as the server sent it, with the changes made
@@ -648,8 +648,8 @@ type ToolResult struct {
 	} `json:"-"`
 }
 
-func (m *ToolResult) decodeJSON(raw string) error {
-	o, err := readObject(raw, shapeOfToolResult)
+func (m *ToolResult) decodeJSON(raw string, valid bool) error {
+	o, err := readObject(raw, shapeOfToolResult, valid)
 	if err != nil {
 		return err
 	}
@@ -666,7 +666,7 @@ func (m *ToolResult) UnmarshalJSON(data []byte) error {
 	if string(data) == "null" {
 		return nil
 	}
-	return m.decodeJSON(string(data))
+	return m.decodeJSON(string(data), false)
 }
 
 // MarshalJSON writes the object as the server sent it, with the changes made

@@ -573,7 +573,7 @@ func FuzzObjectReader(f *testing.F) {
 	}
 	shape := &objectShape{fields: []fieldShape{{wire: "content"}, {wire: "output"}, {wire: "message", aliases: []string{"error"}}}, flatten: -1, aliased: true}
 	f.Fuzz(func(t *testing.T, data string) {
-		o, err := readObject(data, shape)
+		o, err := readObject(data, shape, false)
 		var generic map[string]json.RawMessage
 		gerr := json.Unmarshal([]byte(data), &generic)
 		if (err == nil) != (gerr == nil && generic != nil) {
@@ -603,7 +603,7 @@ func FuzzObjectReader(f *testing.F) {
 			}
 		}
 		var e ContentEvent
-		if err := e.decodeJSON(data); err != nil {
+		if err := e.decodeJSON(data, false); err != nil {
 			t.Fatalf("%q: %v", data, err)
 		}
 		var plain struct{ Content *string }
@@ -623,3 +623,67 @@ func jsonEqual(a, b string) bool {
 	var x, y bytes.Buffer
 	return json.Compact(&x, []byte(a)) == nil && json.Compact(&y, []byte(b)) == nil && x.String() == y.String()
 }
+
+// treeNode is written as the generator writes models, with what the spec of
+// this SDK does not have: a model holding lists, maps and pointers of itself.
+type treeNode struct {
+	Name     string
+	Children []treeNode
+	Parent   *treeNode
+	ByName   map[string]treeNode
+	JSON     struct {
+		Name, Children, Parent, ByName JSONField
+		jsonObject
+	}
+}
+
+var shapeOfTreeNode = &objectShape{fields: []fieldShape{{wire: "name"}, {wire: "children"}, {wire: "parent"}, {wire: "by_name"}}, flatten: -1}
+
+func (m *treeNode) decodeJSON(raw string, valid bool) error {
+	o, err := readObject(raw, shapeOfTreeNode, valid)
+	if err != nil {
+		return err
+	}
+	*m = treeNode{}
+	decodeString(o, 0, &m.Name, &m.JSON.Name)
+	decodeValue(o, 1, &m.Children, &m.JSON.Children)
+	decodeValue(o, 2, &m.Parent, &m.JSON.Parent)
+	decodeValue(o, 3, &m.ByName, &m.JSON.ByName)
+	m.JSON.jsonObject = o.meta()
+	return nil
+}
+
+func TestNestedModelsDecodeThroughTheReader(t *testing.T) {
+	var n treeNode
+	raw := `{"name":"root","children":[{"name":"a","children":[null,{"name":"b"}]},{"name":"c","parent":{"name":"root"}}],` +
+		`"by_name":{"x":{"name":"x","by_name":{"y":{"name":"y"}}}},"parent":null}`
+	if err := n.decodeJSON(raw, false); err != nil {
+		t.Fatal(err)
+	}
+	if n.Children[0].Children[1].Name != "b" || n.Children[0].Children[0].Name != "" || n.Children[1].Parent.Name != "root" ||
+		n.ByName["x"].ByName["y"].Name != "y" || n.Parent != nil || !n.JSON.Parent.IsNull() || n.Children[1].RawJSONForTest() != `{"name":"c","parent":{"name":"root"}}` {
+		t.Fatalf("%+v", n)
+	}
+	// A list holding a value that is not an object: the list reads as absent,
+	// and stays raw.
+	if err := n.decodeJSON(`{"children":[{"name":"a"},7],"by_name":[]}`, false); err != nil {
+		t.Fatal(err)
+	}
+	if n.Children != nil || !n.JSON.Children.IsInvalid() || n.ByName != nil || !n.JSON.ByName.IsInvalid() {
+		t.Fatalf("%+v", n)
+	}
+	// Deep nesting decodes (each level is checked for JSON validity only once).
+	deep := strings.Repeat(`{"name":"n","children":[`, 3000) + `{"name":"leaf"}` + strings.Repeat(`]}`, 3000)
+	if err := n.decodeJSON(deep, false); err != nil {
+		t.Fatal(err)
+	}
+	depth := 0
+	for cur := &n; len(cur.Children) > 0; cur = &cur.Children[0] {
+		depth++
+	}
+	if depth != 3000 {
+		t.Fatalf("depth %d", depth)
+	}
+}
+
+func (m treeNode) RawJSONForTest() string { return m.JSON.raw }

@@ -18,8 +18,8 @@ type StartedEvent struct {
 func (*StartedEvent) EventType() string { return "started" }
 func (*StartedEvent) isEvent()          {}
 
-func (m *StartedEvent) decodeJSON(raw string) error {
-	o, err := readObject(raw, shapeOfStartedEvent)
+func (m *StartedEvent) decodeJSON(raw string, valid bool) error {
+	o, err := readObject(raw, shapeOfStartedEvent, valid)
 	if err != nil {
 		return err
 	}
@@ -34,7 +34,7 @@ func (m *StartedEvent) UnmarshalJSON(data []byte) error {
 	if string(data) == "null" {
 		return nil
 	}
-	return m.decodeJSON(string(data))
+	return m.decodeJSON(string(data), false)
 }
 
 // MarshalJSON writes the object as the server sent it, with the changes made
@@ -67,8 +67,8 @@ type DeltaEvent struct {
 func (*DeltaEvent) EventType() string { return "delta" }
 func (*DeltaEvent) isEvent()          {}
 
-func (m *DeltaEvent) decodeJSON(raw string) error {
-	o, err := readObject(raw, shapeOfDeltaEvent)
+func (m *DeltaEvent) decodeJSON(raw string, valid bool) error {
+	o, err := readObject(raw, shapeOfDeltaEvent, valid)
 	if err != nil {
 		return err
 	}
@@ -83,7 +83,7 @@ func (m *DeltaEvent) UnmarshalJSON(data []byte) error {
 	if string(data) == "null" {
 		return nil
 	}
-	return m.decodeJSON(string(data))
+	return m.decodeJSON(string(data), false)
 }
 
 // MarshalJSON writes the object as the server sent it, with the changes made
@@ -123,8 +123,8 @@ type CitationEvent struct {
 func (*CitationEvent) EventType() string { return "citation" }
 func (*CitationEvent) isEvent()          {}
 
-func (m *CitationEvent) decodeJSON(raw string) error {
-	o, err := readObject(raw, shapeOfCitationEvent)
+func (m *CitationEvent) decodeJSON(raw string, valid bool) error {
+	o, err := readObject(raw, shapeOfCitationEvent, valid)
 	if err != nil {
 		return err
 	}
@@ -141,7 +141,7 @@ func (m *CitationEvent) UnmarshalJSON(data []byte) error {
 	if string(data) == "null" {
 		return nil
 	}
-	return m.decodeJSON(string(data))
+	return m.decodeJSON(string(data), false)
 }
 
 // MarshalJSON writes the object as the server sent it, with the changes made
@@ -178,8 +178,8 @@ type FinishedEvent struct {
 func (*FinishedEvent) EventType() string { return "finished" }
 func (*FinishedEvent) isEvent()          {}
 
-func (m *FinishedEvent) decodeJSON(raw string) error {
-	o, err := readObject(raw, shapeOfFinishedEvent)
+func (m *FinishedEvent) decodeJSON(raw string, valid bool) error {
+	o, err := readObject(raw, shapeOfFinishedEvent, valid)
 	if err != nil {
 		return err
 	}
@@ -195,7 +195,7 @@ func (m *FinishedEvent) UnmarshalJSON(data []byte) error {
 	if string(data) == "null" {
 		return nil
 	}
-	return m.decodeJSON(string(data))
+	return m.decodeJSON(string(data), false)
 }
 
 // MarshalJSON writes the object as the server sent it, with the changes made
@@ -229,8 +229,8 @@ type FailedEvent struct {
 func (*FailedEvent) EventType() string { return "failed" }
 func (*FailedEvent) isEvent()          {}
 
-func (m *FailedEvent) decodeJSON(raw string) error {
-	o, err := readObject(raw, shapeOfFailedEvent)
+func (m *FailedEvent) decodeJSON(raw string, valid bool) error {
+	o, err := readObject(raw, shapeOfFailedEvent, valid)
 	if err != nil {
 		return err
 	}
@@ -245,7 +245,7 @@ func (m *FailedEvent) UnmarshalJSON(data []byte) error {
 	if string(data) == "null" {
 		return nil
 	}
-	return m.decodeJSON(string(data))
+	return m.decodeJSON(string(data), false)
 }
 
 // MarshalJSON writes the object as the server sent it, with the changes made
@@ -267,27 +267,27 @@ func decodeSummaryFrame(name, data, id string) (Event, error) {
 	switch name {
 	case "started":
 		e := &StartedEvent{}
-		err := e.decodeJSON(data)
+		err := e.decodeJSON(data, false)
 		e.EventID = id
 		return e, err
 	case "delta":
 		e := &DeltaEvent{}
-		err := e.decodeJSON(data)
+		err := e.decodeJSON(data, false)
 		e.EventID = id
 		return e, err
 	case "citation":
 		e := &CitationEvent{}
-		err := e.decodeJSON(data)
+		err := e.decodeJSON(data, false)
 		e.EventID = id
 		return e, err
 	case "finished":
 		e := &FinishedEvent{}
-		err := e.decodeJSON(data)
+		err := e.decodeJSON(data, false)
 		e.EventID = id
 		return e, err
 	case "failed":
 		e := &FailedEvent{}
-		err := e.decodeJSON(data)
+		err := e.decodeJSON(data, false)
 		e.EventID = id
 		return e, err
 	}

@@ -40,8 +40,8 @@ type Attachment struct {
 	} `json:"-"`
 }
 
-func (m *Attachment) decodeJSON(raw string) error {
-	o, err := readObject(raw, shapeOfAttachment)
+func (m *Attachment) decodeJSON(raw string, valid bool) error {
+	o, err := readObject(raw, shapeOfAttachment, valid)
 	if err != nil {
 		return err
 	}
@@ -57,7 +57,7 @@ func (m *Attachment) UnmarshalJSON(data []byte) error {
 	if string(data) == "null" {
 		return nil
 	}
-	return m.decodeJSON(string(data))
+	return m.decodeJSON(string(data), false)
 }
 
 // MarshalJSON writes the object as the server sent it, with the changes made
@@ -105,8 +105,8 @@ type Note struct {
 	} `json:"-"`
 }
 
-func (m *Note) decodeJSON(raw string) error {
-	o, err := readObject(raw, shapeOfNote)
+func (m *Note) decodeJSON(raw string, valid bool) error {
+	o, err := readObject(raw, shapeOfNote, valid)
 	if err != nil {
 		return err
 	}
@@ -128,7 +128,7 @@ func (m *Note) UnmarshalJSON(data []byte) error {
 	if string(data) == "null" {
 		return nil
 	}
-	return m.decodeJSON(string(data))
+	return m.decodeJSON(string(data), false)
 }
 
 // MarshalJSON writes the object as the server sent it, with the changes made
@@ -155,8 +155,8 @@ type Usage struct {
 	} `json:"-"`
 }
 
-func (m *Usage) decodeJSON(raw string) error {
-	o, err := readObject(raw, shapeOfUsage)
+func (m *Usage) decodeJSON(raw string, valid bool) error {
+	o, err := readObject(raw, shapeOfUsage, valid)
 	if err != nil {
 		return err
 	}
@@ -171,7 +171,7 @@ func (m *Usage) UnmarshalJSON(data []byte) error {
 	if string(data) == "null" {
 		return nil
 	}
-	return m.decodeJSON(string(data))
+	return m.decodeJSON(string(data), false)
 }
 
 // MarshalJSON writes the object as the server sent it, with the changes made

@@ -82,10 +82,14 @@ type jsonObject struct {
 }
 
 // jsonDecoder is implemented by every generated model and event: it decodes
-// a JSON object held in a string, tolerantly.
+// a JSON object held in a string, tolerantly; valid says raw is known to be
+// valid JSON (a part of a document already checked), so it is not checked
+// again: decoding nested objects stays linear in the size of the document.
 type jsonDecoder interface {
-	decodeJSON(raw string) error
+	decodeJSON(raw string, valid bool) error
 }
+
+var jsonDecoderType = reflect.TypeFor[jsonDecoder]()
 
 // notObjectError is a valid JSON value that is not the object a model reads.
 type notObjectError struct{ got string }
@@ -147,14 +151,16 @@ type objectReader struct {
 type member struct{ key, val string }
 
 // readObject reads the JSON object in raw (which must be valid JSON: a
-// *notJSONError otherwise, and a *notObjectError for any other value) for
-// the given shape, then applies its normalisations: x-sdk-flatten (the keys of
-// the named object property fill in the keys the object lacks), then
-// x-sdk-aliases (a field that is absent reads the first of its aliases that
-// is present).
-func readObject(raw string, shape *objectShape) (*objectReader, error) {
-	if err := checkJSON(raw); err != nil {
-		return nil, err
+// *notJSONError otherwise, checked unless valid says it is known to be, and a
+// *notObjectError for any other value) for the given shape, then applies its
+// normalisations: x-sdk-flatten (the keys of the named object property fill
+// in the keys the object lacks), then x-sdk-aliases (a field that is absent
+// reads the first of its aliases that is present).
+func readObject(raw string, shape *objectShape, valid bool) (*objectReader, error) {
+	if !valid {
+		if err := checkJSON(raw); err != nil {
+			return nil, err
+		}
 	}
 	o := &objectReader{raw: raw, vals: make([]string, len(shape.fields))}
 	if err := o.scan(raw, shape, false); err != nil {
@@ -500,13 +506,63 @@ func decodeValue[T any](o *objectReader, i int, dst *T, meta *JSONField) {
 	}
 }
 
-// decodeInto decodes raw into dst: a model through its own tolerant reader,
-// anything else with encoding/json.
-func decodeInto[T any](raw string, dst *T) error {
-	if d, ok := any(dst).(jsonDecoder); ok {
-		return d.decodeJSON(raw)
+// decodeInto decodes raw (valid JSON) into dst: a model, or a list, map or
+// pointer of models, through the models' own tolerant reader; anything else
+// with encoding/json.
+func decodeInto(raw string, dst any) error {
+	if d, ok := dst.(jsonDecoder); ok {
+		return d.decodeJSON(raw, true)
 	}
-	return json.Unmarshal([]byte(raw), dst)
+	rv := reflect.ValueOf(dst).Elem()
+	t := rv.Type()
+	if t.Kind() != reflect.Slice && t.Kind() != reflect.Map && t.Kind() != reflect.Pointer ||
+		!reflect.PointerTo(t.Elem()).Implements(jsonDecoderType) {
+		return json.Unmarshal([]byte(raw), dst)
+	}
+	if raw == "null" {
+		rv.SetZero()
+		return nil
+	}
+	decode := func(item string) (reflect.Value, error) {
+		v := reflect.New(t.Elem())
+		if item == "null" {
+			return v.Elem(), nil // as encoding/json: a null item is the zero value
+		}
+		return v.Elem(), v.Interface().(jsonDecoder).decodeJSON(item, true)
+	}
+	switch {
+	case t.Kind() == reflect.Pointer:
+		v, err := decode(raw)
+		if err != nil {
+			return err
+		}
+		rv.Set(v.Addr())
+	case t.Kind() == reflect.Slice && raw[0] == '[':
+		items := arrayItems(raw)
+		out := reflect.MakeSlice(t, len(items), len(items))
+		for i, item := range items {
+			v, err := decode(item)
+			if err != nil {
+				return fmt.Errorf("[%d]: %w", i, err)
+			}
+			out.Index(i).Set(v)
+		}
+		rv.Set(out)
+	case t.Kind() == reflect.Map && t.Key().Kind() == reflect.String && raw[0] == '{':
+		o, _ := readObject(raw, &objectShape{flatten: -1}, true)
+		out := reflect.MakeMapWithSize(t, len(o.extra))
+		for _, e := range o.extra {
+			v, err := decode(e.val)
+			if err != nil {
+				return fmt.Errorf("%s: %w", e.key, err)
+			}
+			out.SetMapIndex(reflect.ValueOf(e.key).Convert(t.Key()), v)
+		}
+		rv.Set(out)
+	default:
+		return &notObjectError{got: jsonType(raw)} // not the list or map the field holds
+	}
+	return nil
 }
 
 // decodeExtra decodes the extra fields whose values fit V (a model with
@@ -534,7 +590,7 @@ func jsonText(raw json.RawMessage, key string) string {
 		return ""
 	}
 	if s[0] == '{' {
-		o, err := readObject(s, &objectShape{fields: []fieldShape{{wire: key}}, flatten: -1})
+		o, err := readObject(s, &objectShape{fields: []fieldShape{{wire: key}}, flatten: -1}, true)
 		if err != nil {
 			return ""
 		}
@@ -710,13 +766,25 @@ func joinPath(path, key string) string {
 // check checks the raw JSON object against the shape named name (after the
 // declared normalisations): required fields present, JSON types, no null
 // where the contract allows none, enum values known, recursively. Unknown
-// fields are accepted. It returns the first mismatch, nil if none.
+// fields are accepted. It returns the first mismatch, nil if none ("" names
+// no shape: nothing to check).
 func (t shapeTable) check(path, name, raw string) *mismatch {
+	if name == "" {
+		return nil
+	}
+	if err := checkJSON(raw); err != nil {
+		return &mismatch{path, err.Error()}
+	}
+	return t.checkObject(path, name, raw)
+}
+
+// checkObject is check of valid JSON.
+func (t shapeTable) checkObject(path, name, raw string) *mismatch {
 	shape := t[name]
 	if shape == nil {
 		shape = &objectShape{flatten: -1}
 	}
-	o, err := readObject(raw, shape)
+	o, err := readObject(raw, shape, true)
 	if err != nil {
 		return &mismatch{path, err.Error()}
 	}
@@ -773,11 +841,11 @@ func (t shapeTable) checkValue(path string, shape *valueShape, raw string) *mism
 			break
 		}
 		if shape.model != "" {
-			return t.check(path, shape.model, raw)
+			return t.checkObject(path, shape.model, raw)
 		}
 		ok = true
 		if shape.values != nil {
-			o, _ := readObject(raw, &objectShape{flatten: -1})
+			o, _ := readObject(raw, &objectShape{flatten: -1}, true)
 			for _, e := range o.extra {
 				if m := t.checkValue(joinPath(path, e.key), shape.values, e.val); m != nil {
 					return m

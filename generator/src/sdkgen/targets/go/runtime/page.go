@@ -43,8 +43,8 @@ var pageInfoShape = &objectShape{
 	aliased: true,
 }
 
-func (m *PageInfo) decodeJSON(raw string) error {
-	o, err := readObject(raw, pageInfoShape)
+func (m *PageInfo) decodeJSON(raw string, valid bool) error {
+	o, err := readObject(raw, pageInfoShape, valid)
 	if err != nil {
 		return err
 	}
@@ -63,7 +63,7 @@ func (m *PageInfo) UnmarshalJSON(data []byte) error {
 	if string(data) == "null" {
 		return nil
 	}
-	return m.decodeJSON(string(data))
+	return m.decodeJSON(string(data), false)
 }
 
 // MarshalJSON writes the meta as the server sent it (both page counts when
@@ -137,7 +137,7 @@ func getPage[T any](ctx context.Context, c *core, r *request, out *Page[T], item
 	if err != nil {
 		return err
 	}
-	o, err := readObject(string(a.body), pageObjectShape)
+	o, err := readObject(string(a.body), pageObjectShape, false)
 	if err != nil {
 		return unusable(a, "%v", err)
 	}
@@ -153,7 +153,7 @@ func getPage[T any](ctx context.Context, c *core, r *request, out *Page[T], item
 		}
 	}
 	if meta != "" && meta[0] == '{' {
-		if err := out.Meta.decodeJSON(meta); err != nil {
+		if err := out.Meta.decodeJSON(meta, true); err != nil {
 			return unusable(a, "meta: %v", err)
 		}
 	}
