@@ -173,6 +173,25 @@ func TestEveryMethod(t *testing.T) {
 					t.Fatalf("execution = %+v", e)
 				}
 			}},
+		{"ExecutionsList", "GET", "/api/v1/executions", "agent_id=echo&limit=5&session_id=s1&status=waiting_approval", "", 200,
+			map[string]any{"data": []any{execution}, "meta": map[string]any{"total": 1, "page": 1, "limit": 5, "pages": 1}},
+			func(c *Client) (any, error) {
+				return c.Executions.List(ctx, &ListExecutionsParams{AgentID: "echo", SessionID: "s1", Status: "waiting_approval", Limit: Int(5)})
+			},
+			func(t *testing.T, v any) {
+				p := v.(*Page[Execution])
+				if len(p.Data) != 1 || p.Data[0].ID != "e1" || p.HasNextPage() || p.Meta.TotalPages != 1 {
+					t.Fatalf("page = %+v", p)
+				}
+			}},
+		{"ExecutionsCancel", "POST", "/api/v1/executions/e1/cancel", "", "", 200,
+			map[string]any{"data": map[string]any{"id": "e1", "status": "cancel_requested"}},
+			func(c *Client) (any, error) { return c.Executions.Cancel(ctx, "e1") },
+			func(t *testing.T, v any) {
+				if e := v.(*Execution); e.Status != ExecutionStatusCancelRequested {
+					t.Fatalf("execution = %+v", e)
+				}
+			}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
