@@ -169,7 +169,7 @@ func TestEveryMethod(t *testing.T) {
 			func(t *testing.T, v any) {
 				e := v.(*Execution)
 				if e.Status != ExecutionStatusCompleted || e.TokenUsage.TotalTokens != 3 || e.TokenUsage.CachedTokens != 9 ||
-					e.CompletedAt != nil || e.OutputText() != "You said: hi" || e.InputText() != "hi" {
+					e.CompletedAt != nil || e.OutputText() != "You said: hi" || string(e.Input) != `{"message":"hi"}` {
 					t.Fatalf("execution = %+v", e)
 				}
 			}},

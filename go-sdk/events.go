@@ -113,7 +113,7 @@ type ToolStartEvent struct {
 	// The tool call's id.
 	ID string `json:"id"`
 	// The tool's name.
-	Name string `json:"name"`
+	Name string `json:"name,omitempty"`
 	// EventID is the frame's own id ("" if it had no id line).
 	EventID string `json:"-"`
 	// JSON says what the server sent for each field (see JSONField).
@@ -327,10 +327,10 @@ func (m DoneEvent) RawJSON() string { return m.JSON.raw }
 // ExtraFields returns the fields the contract does not name, by wire name.
 func (m DoneEvent) ExtraFields() map[string]JSONField { return m.JSON.extra }
 
-// OutputText returns the text of Output: the value itself when it is a string, its
-// "content" when it is an object holding a string there, otherwise "".
+// OutputText returns the text of Output: the value itself when it is a string, else,
+// when it is an object, the first of content, text that holds a string; otherwise "".
 func (m DoneEvent) OutputText() string {
-	return jsonText(m.Output, "content")
+	return jsonText(m.Output, "content", "text")
 }
 
 // ErrorEvent is the error event: The run failed. Terminal.

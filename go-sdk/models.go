@@ -14,19 +14,21 @@ type ExecutionStatus string
 
 // The values of ExecutionStatus.
 const (
-	ExecutionStatusPending         ExecutionStatus = "pending"
-	ExecutionStatusRunning         ExecutionStatus = "running"
-	ExecutionStatusWaitingApproval ExecutionStatus = "waiting_approval"
-	ExecutionStatusCancelRequested ExecutionStatus = "cancel_requested"
-	ExecutionStatusCancelled       ExecutionStatus = "cancelled"
-	ExecutionStatusCompleted       ExecutionStatus = "completed"
-	ExecutionStatusFailed          ExecutionStatus = "failed"
+	ExecutionStatusPending          ExecutionStatus = "pending"
+	ExecutionStatusRunning          ExecutionStatus = "running"
+	ExecutionStatusWaitingApproval  ExecutionStatus = "waiting_approval"
+	ExecutionStatusAwaitingApproval ExecutionStatus = "awaiting_approval"
+	ExecutionStatusCancelRequested  ExecutionStatus = "cancel_requested"
+	ExecutionStatusCancelled        ExecutionStatus = "cancelled"
+	ExecutionStatusCompleted        ExecutionStatus = "completed"
+	ExecutionStatusFailed           ExecutionStatus = "failed"
+	ExecutionStatusRejected         ExecutionStatus = "rejected"
 )
 
 // IsKnown reports whether the value is one the contract lists.
 func (e ExecutionStatus) IsKnown() bool {
 	switch e {
-	case ExecutionStatusPending, ExecutionStatusRunning, ExecutionStatusWaitingApproval, ExecutionStatusCancelRequested, ExecutionStatusCancelled, ExecutionStatusCompleted, ExecutionStatusFailed:
+	case ExecutionStatusPending, ExecutionStatusRunning, ExecutionStatusWaitingApproval, ExecutionStatusAwaitingApproval, ExecutionStatusCancelRequested, ExecutionStatusCancelled, ExecutionStatusCompleted, ExecutionStatusFailed, ExecutionStatusRejected:
 		return true
 	}
 	return false
@@ -64,10 +66,13 @@ type ChatMessage struct {
 	Content string `json:"content"`
 	// Custom metadata attached to the message.
 	Metadata map[string]any `json:"metadata,omitempty"`
-	// The tool calls the agent made while producing this message.
-	ToolCalls []ToolCall `json:"tool_calls,omitempty"`
-	// The results of those tool calls, in the same order.
-	ToolResults []ToolResult `json:"tool_results,omitempty"`
+	// The tool calls the agent made while producing this message, as JSON (our
+	// mock sends a list of `{id, name, arguments}`; the vendor's SDKs type it as
+	// an object).
+	ToolCalls json.RawMessage `json:"tool_calls,omitempty"`
+	// The results of those tool calls, as JSON (our mock sends a list of `{id,
+	// name, summary}`).
+	ToolResults json.RawMessage `json:"tool_results,omitempty"`
 	// The model that produced an assistant message.
 	Model *string `json:"model,omitempty"`
 	// What producing the message cost, in US dollars.
@@ -110,8 +115,8 @@ func (m *ChatMessage) decodeJSON(raw string, valid bool) error {
 	decodeString(o, 2, &m.Role, &m.JSON.Role)
 	decodeString(o, 3, &m.Content, &m.JSON.Content)
 	decodeValue(o, 4, &m.Metadata, &m.JSON.Metadata)
-	decodeValue(o, 5, &m.ToolCalls, &m.JSON.ToolCalls)
-	decodeValue(o, 6, &m.ToolResults, &m.JSON.ToolResults)
+	decodeRaw(o, 5, &m.ToolCalls, &m.JSON.ToolCalls)
+	decodeRaw(o, 6, &m.ToolResults, &m.JSON.ToolResults)
 	decodeStringPtr(o, 7, &m.Model, &m.JSON.Model)
 	decodeFloatPtr(o, 8, &m.Cost, &m.JSON.Cost)
 	decodeIntPtr(o, 9, &m.TokenCount, &m.JSON.TokenCount)
@@ -143,12 +148,15 @@ func (m ChatMessage) RawJSON() string { return m.JSON.raw }
 // ExtraFields returns the fields the contract does not name, by wire name.
 func (m ChatMessage) ExtraFields() map[string]JSONField { return m.JSON.extra }
 
-// ChatReply: The reply to a sent message. The API answers in one of two
+// ChatReply: The reply to a sent message. The API answers in one of three
 // shapes: the stored assistant message itself, with `execution_id` and the
-// stored `user_message` beside it (what the published SDKs read), or
-// `{user_message, assistant_message}` (what the vendor's emulator sends).
-// `x-sdk-flatten` makes the SDKs read both as one object: the fields of
-// `assistant_message`, when present, fill in the message fields.
+// stored `user_message` beside it (what the published SDKs read);
+// `{user_message, assistant_message}` (what the vendor's emulator sends, with
+// 201); or, where the server runs the agent asynchronously, `{user_message,
+// assistant_message: null, execution_id}` (follow the execution's stream for
+// the reply). `x-sdk-flatten` makes the SDKs read all of them as one object:
+// the fields of `assistant_message`, when it is an object, fill in the message
+// fields.
 //
 // It reads two shapes as one: when the object has assistant_message as an object,
 // that object's fields fill in the fields the outer object lacks.
@@ -163,10 +171,10 @@ type ChatReply struct {
 	Content string `json:"content,omitempty"`
 	// Custom metadata attached to the message.
 	Metadata map[string]any `json:"metadata,omitempty"`
-	// The tool calls the agent made while producing the reply.
-	ToolCalls []ToolCall `json:"tool_calls,omitempty"`
-	// The results of those tool calls, in the same order.
-	ToolResults []ToolResult `json:"tool_results,omitempty"`
+	// The tool calls the agent made while producing the reply, as JSON.
+	ToolCalls json.RawMessage `json:"tool_calls,omitempty"`
+	// The results of those tool calls, as JSON.
+	ToolResults json.RawMessage `json:"tool_results,omitempty"`
 	// The model that produced the reply.
 	Model *string `json:"model,omitempty"`
 	// What producing the reply cost, in US dollars.
@@ -184,8 +192,8 @@ type ChatReply struct {
 	// The stored user message that was answered.
 	UserMessage ChatMessage `json:"user_message,omitempty"`
 	// The stored assistant message, in the `{user_message, assistant_message}`
-	// shape.
-	AssistantMessage ChatMessage `json:"assistant_message,omitempty"`
+	// shape; null while an asynchronous run has not answered yet.
+	AssistantMessage *ChatMessage `json:"assistant_message,omitempty"`
 	// JSON says what the server sent for each field (see JSONField).
 	JSON struct {
 		ID               JSONField
@@ -219,8 +227,8 @@ func (m *ChatReply) decodeJSON(raw string, valid bool) error {
 	decodeString(o, 2, &m.Role, &m.JSON.Role)
 	decodeString(o, 3, &m.Content, &m.JSON.Content)
 	decodeValue(o, 4, &m.Metadata, &m.JSON.Metadata)
-	decodeValue(o, 5, &m.ToolCalls, &m.JSON.ToolCalls)
-	decodeValue(o, 6, &m.ToolResults, &m.JSON.ToolResults)
+	decodeRaw(o, 5, &m.ToolCalls, &m.JSON.ToolCalls)
+	decodeRaw(o, 6, &m.ToolResults, &m.JSON.ToolResults)
 	decodeStringPtr(o, 7, &m.Model, &m.JSON.Model)
 	decodeFloatPtr(o, 8, &m.Cost, &m.JSON.Cost)
 	decodeIntPtr(o, 9, &m.TokenCount, &m.JSON.TokenCount)
@@ -273,6 +281,8 @@ type ChatSession struct {
 	CreatedAt time.Time `json:"created_at"`
 	// When the session last changed or received a message.
 	UpdatedAt time.Time `json:"updated_at"`
+	// When the session was deleted, where the server keeps deleted sessions.
+	DeletedAt *time.Time `json:"deleted_at,omitempty"`
 	// JSON says what the server sent for each field (see JSONField).
 	JSON struct {
 		ID          JSONField
@@ -283,6 +293,7 @@ type ChatSession struct {
 		Metadata    JSONField
 		CreatedAt   JSONField
 		UpdatedAt   JSONField
+		DeletedAt   JSONField
 		jsonObject
 	} `json:"-"`
 }
@@ -301,6 +312,7 @@ func (m *ChatSession) decodeJSON(raw string, valid bool) error {
 	decodeValue(o, 5, &m.Metadata, &m.JSON.Metadata)
 	decodeValue(o, 6, &m.CreatedAt, &m.JSON.CreatedAt)
 	decodeValue(o, 7, &m.UpdatedAt, &m.JSON.UpdatedAt)
+	decodeValue(o, 8, &m.DeletedAt, &m.JSON.DeletedAt)
 	m.JSON.jsonObject = o.meta()
 	return nil
 }
@@ -317,7 +329,7 @@ func (m *ChatSession) UnmarshalJSON(data []byte) error {
 // since (the fields it left out stay out, its nulls stay null).
 func (m ChatSession) MarshalJSON() ([]byte, error) {
 	type plain ChatSession
-	return marshalModel(plain(m), m.JSON.jsonObject, shapeOfChatSession, nil, m.JSON.ID, m.JSON.WorkspaceID, m.JSON.AgentID, m.JSON.UserID, m.JSON.Title, m.JSON.Metadata, m.JSON.CreatedAt, m.JSON.UpdatedAt)
+	return marshalModel(plain(m), m.JSON.jsonObject, shapeOfChatSession, nil, m.JSON.ID, m.JSON.WorkspaceID, m.JSON.AgentID, m.JSON.UserID, m.JSON.Title, m.JSON.Metadata, m.JSON.CreatedAt, m.JSON.UpdatedAt, m.JSON.DeletedAt)
 }
 
 // RawJSON returns the object as received ("" when built in code).
@@ -336,6 +348,14 @@ type Execution struct {
 	WorkspaceID string `json:"workspace_id,omitempty"`
 	// The agent that ran.
 	AgentID string `json:"agent_id,omitempty"`
+	// The agent's display name, where the server includes it.
+	AgentName *string `json:"agent_name,omitempty"`
+	// The agent that ran, as an object, where the server includes it (get and
+	// list).
+	Agent map[string]any `json:"agent,omitempty"`
+	// Tokens spent by the run, where the server sends the total beside or instead
+	// of `token_usage`.
+	TotalTokens *int64 `json:"total_tokens,omitempty"`
 	// The version of the agent that ran.
 	AgentVersionID *string `json:"agent_version_id,omitempty"`
 	// The authenticated user who started the run, if any.
@@ -347,10 +367,10 @@ type Execution struct {
 	// Where the run stands.
 	Status ExecutionStatus `json:"status"`
 	// The run's input as JSON, usually an object (for a chat run, the user
-	// message).
+	// message); null when the run had none.
 	Input json.RawMessage `json:"input,omitempty"`
 	// The run's output as JSON once it completed, usually an object whose
-	// `content` is the reply text.
+	// `content` (or `text`) is the reply text.
 	Output json.RawMessage `json:"output,omitempty"`
 	// The error message, if the run failed.
 	Error *string `json:"error,omitempty"`
@@ -374,6 +394,8 @@ type Execution struct {
 	LastEventID *string `json:"last_event_id,omitempty"`
 	// When the execution was created.
 	CreatedAt time.Time `json:"created_at,omitempty"`
+	// When the execution last changed.
+	UpdatedAt *time.Time `json:"updated_at,omitempty"`
 	// When the run started.
 	StartedAt *time.Time `json:"started_at,omitempty"`
 	// When the run finished, if it has.
@@ -383,6 +405,9 @@ type Execution struct {
 		ID                 JSONField
 		WorkspaceID        JSONField
 		AgentID            JSONField
+		AgentName          JSONField
+		Agent              JSONField
+		TotalTokens        JSONField
 		AgentVersionID     JSONField
 		UserID             JSONField
 		SessionID          JSONField
@@ -401,6 +426,7 @@ type Execution struct {
 		AssistantMessageID JSONField
 		LastEventID        JSONField
 		CreatedAt          JSONField
+		UpdatedAt          JSONField
 		StartedAt          JSONField
 		CompletedAt        JSONField
 		jsonObject
@@ -416,26 +442,30 @@ func (m *Execution) decodeJSON(raw string, valid bool) error {
 	decodeString(o, 0, &m.ID, &m.JSON.ID)
 	decodeString(o, 1, &m.WorkspaceID, &m.JSON.WorkspaceID)
 	decodeString(o, 2, &m.AgentID, &m.JSON.AgentID)
-	decodeStringPtr(o, 3, &m.AgentVersionID, &m.JSON.AgentVersionID)
-	decodeStringPtr(o, 4, &m.UserID, &m.JSON.UserID)
-	decodeStringPtr(o, 5, &m.SessionID, &m.JSON.SessionID)
-	decodeStringPtr(o, 6, &m.ParentExecutionID, &m.JSON.ParentExecutionID)
-	decodeString(o, 7, &m.Status, &m.JSON.Status)
-	decodeRaw(o, 8, &m.Input, &m.JSON.Input)
-	decodeRaw(o, 9, &m.Output, &m.JSON.Output)
-	decodeStringPtr(o, 10, &m.Error, &m.JSON.Error)
-	decodeValue(o, 11, &m.Metadata, &m.JSON.Metadata)
-	decodeValue(o, 12, &m.TokenUsage, &m.JSON.TokenUsage)
-	decodeFloatPtr(o, 13, &m.Cost, &m.JSON.Cost)
-	decodeIntPtr(o, 14, &m.DurationMs, &m.JSON.DurationMs)
-	decodeStringPtr(o, 15, &m.TraceID, &m.JSON.TraceID)
-	decodeValue(o, 16, &m.ApprovalExpiresAt, &m.JSON.ApprovalExpiresAt)
-	decodeStringPtr(o, 17, &m.UserMessageID, &m.JSON.UserMessageID)
-	decodeStringPtr(o, 18, &m.AssistantMessageID, &m.JSON.AssistantMessageID)
-	decodeStringPtr(o, 19, &m.LastEventID, &m.JSON.LastEventID)
-	decodeValue(o, 20, &m.CreatedAt, &m.JSON.CreatedAt)
-	decodeValue(o, 21, &m.StartedAt, &m.JSON.StartedAt)
-	decodeValue(o, 22, &m.CompletedAt, &m.JSON.CompletedAt)
+	decodeStringPtr(o, 3, &m.AgentName, &m.JSON.AgentName)
+	decodeValue(o, 4, &m.Agent, &m.JSON.Agent)
+	decodeIntPtr(o, 5, &m.TotalTokens, &m.JSON.TotalTokens)
+	decodeStringPtr(o, 6, &m.AgentVersionID, &m.JSON.AgentVersionID)
+	decodeStringPtr(o, 7, &m.UserID, &m.JSON.UserID)
+	decodeStringPtr(o, 8, &m.SessionID, &m.JSON.SessionID)
+	decodeStringPtr(o, 9, &m.ParentExecutionID, &m.JSON.ParentExecutionID)
+	decodeString(o, 10, &m.Status, &m.JSON.Status)
+	decodeRaw(o, 11, &m.Input, &m.JSON.Input)
+	decodeRaw(o, 12, &m.Output, &m.JSON.Output)
+	decodeStringPtr(o, 13, &m.Error, &m.JSON.Error)
+	decodeValue(o, 14, &m.Metadata, &m.JSON.Metadata)
+	decodeValue(o, 15, &m.TokenUsage, &m.JSON.TokenUsage)
+	decodeFloatPtr(o, 16, &m.Cost, &m.JSON.Cost)
+	decodeIntPtr(o, 17, &m.DurationMs, &m.JSON.DurationMs)
+	decodeStringPtr(o, 18, &m.TraceID, &m.JSON.TraceID)
+	decodeValue(o, 19, &m.ApprovalExpiresAt, &m.JSON.ApprovalExpiresAt)
+	decodeStringPtr(o, 20, &m.UserMessageID, &m.JSON.UserMessageID)
+	decodeStringPtr(o, 21, &m.AssistantMessageID, &m.JSON.AssistantMessageID)
+	decodeStringPtr(o, 22, &m.LastEventID, &m.JSON.LastEventID)
+	decodeValue(o, 23, &m.CreatedAt, &m.JSON.CreatedAt)
+	decodeValue(o, 24, &m.UpdatedAt, &m.JSON.UpdatedAt)
+	decodeValue(o, 25, &m.StartedAt, &m.JSON.StartedAt)
+	decodeValue(o, 26, &m.CompletedAt, &m.JSON.CompletedAt)
 	m.JSON.jsonObject = o.meta()
 	return nil
 }
@@ -452,7 +482,7 @@ func (m *Execution) UnmarshalJSON(data []byte) error {
 // since (the fields it left out stay out, its nulls stay null).
 func (m Execution) MarshalJSON() ([]byte, error) {
 	type plain Execution
-	return marshalModel(plain(m), m.JSON.jsonObject, shapeOfExecution, nil, m.JSON.ID, m.JSON.WorkspaceID, m.JSON.AgentID, m.JSON.AgentVersionID, m.JSON.UserID, m.JSON.SessionID, m.JSON.ParentExecutionID, m.JSON.Status, m.JSON.Input, m.JSON.Output, m.JSON.Error, m.JSON.Metadata, m.JSON.TokenUsage, m.JSON.Cost, m.JSON.DurationMs, m.JSON.TraceID, m.JSON.ApprovalExpiresAt, m.JSON.UserMessageID, m.JSON.AssistantMessageID, m.JSON.LastEventID, m.JSON.CreatedAt, m.JSON.StartedAt, m.JSON.CompletedAt)
+	return marshalModel(plain(m), m.JSON.jsonObject, shapeOfExecution, nil, m.JSON.ID, m.JSON.WorkspaceID, m.JSON.AgentID, m.JSON.AgentName, m.JSON.Agent, m.JSON.TotalTokens, m.JSON.AgentVersionID, m.JSON.UserID, m.JSON.SessionID, m.JSON.ParentExecutionID, m.JSON.Status, m.JSON.Input, m.JSON.Output, m.JSON.Error, m.JSON.Metadata, m.JSON.TokenUsage, m.JSON.Cost, m.JSON.DurationMs, m.JSON.TraceID, m.JSON.ApprovalExpiresAt, m.JSON.UserMessageID, m.JSON.AssistantMessageID, m.JSON.LastEventID, m.JSON.CreatedAt, m.JSON.UpdatedAt, m.JSON.StartedAt, m.JSON.CompletedAt)
 }
 
 // RawJSON returns the object as received ("" when built in code).
@@ -461,16 +491,10 @@ func (m Execution) RawJSON() string { return m.JSON.raw }
 // ExtraFields returns the fields the contract does not name, by wire name.
 func (m Execution) ExtraFields() map[string]JSONField { return m.JSON.extra }
 
-// InputText returns the text of Input: the value itself when it is a string, its
-// "message" when it is an object holding a string there, otherwise "".
-func (m Execution) InputText() string {
-	return jsonText(m.Input, "message")
-}
-
-// OutputText returns the text of Output: the value itself when it is a string, its
-// "content" when it is an object holding a string there, otherwise "".
+// OutputText returns the text of Output: the value itself when it is a string, else,
+// when it is an object, the first of content, text that holds a string; otherwise "".
 func (m Execution) OutputText() string {
-	return jsonText(m.Output, "content")
+	return jsonText(m.Output, "content", "text")
 }
 
 // Feedback: The outcome of a feedback submission.
@@ -580,108 +604,6 @@ func (m TokenUsage) RawJSON() string { return m.JSON.raw }
 // ExtraFields returns the fields the contract does not name, by wire name.
 func (m TokenUsage) ExtraFields() map[string]JSONField { return m.JSON.extra }
 
-// ToolCall: A tool call an agent made.
-type ToolCall struct {
-	// The call's id, as in the `tool_start` and `tool_end` events.
-	ID string `json:"id"`
-	// The tool's name.
-	Name string `json:"name"`
-	// The arguments the tool was called with.
-	Arguments map[string]any `json:"arguments,omitempty"`
-	// JSON says what the server sent for each field (see JSONField).
-	JSON struct {
-		ID        JSONField
-		Name      JSONField
-		Arguments JSONField
-		jsonObject
-	} `json:"-"`
-}
-
-func (m *ToolCall) decodeJSON(raw string, valid bool) error {
-	o, err := readObject(raw, shapeOfToolCall, valid)
-	if err != nil {
-		return err
-	}
-	*m = ToolCall{}
-	decodeString(o, 0, &m.ID, &m.JSON.ID)
-	decodeString(o, 1, &m.Name, &m.JSON.Name)
-	decodeValue(o, 2, &m.Arguments, &m.JSON.Arguments)
-	m.JSON.jsonObject = o.meta()
-	return nil
-}
-
-// UnmarshalJSON reads the object tolerantly: see JSONField.
-func (m *ToolCall) UnmarshalJSON(data []byte) error {
-	if string(data) == "null" {
-		return nil
-	}
-	return m.decodeJSON(string(data), false)
-}
-
-// MarshalJSON writes the object as the server sent it, with the changes made
-// since (the fields it left out stay out, its nulls stay null).
-func (m ToolCall) MarshalJSON() ([]byte, error) {
-	type plain ToolCall
-	return marshalModel(plain(m), m.JSON.jsonObject, shapeOfToolCall, nil, m.JSON.ID, m.JSON.Name, m.JSON.Arguments)
-}
-
-// RawJSON returns the object as received ("" when built in code).
-func (m ToolCall) RawJSON() string { return m.JSON.raw }
-
-// ExtraFields returns the fields the contract does not name, by wire name.
-func (m ToolCall) ExtraFields() map[string]JSONField { return m.JSON.extra }
-
-// ToolResult: What a tool call returned.
-type ToolResult struct {
-	// The id of the call this result answers.
-	ID string `json:"id"`
-	// The tool's name.
-	Name string `json:"name"`
-	// A short display string of the result.
-	Summary string `json:"summary"`
-	// JSON says what the server sent for each field (see JSONField).
-	JSON struct {
-		ID      JSONField
-		Name    JSONField
-		Summary JSONField
-		jsonObject
-	} `json:"-"`
-}
-
-func (m *ToolResult) decodeJSON(raw string, valid bool) error {
-	o, err := readObject(raw, shapeOfToolResult, valid)
-	if err != nil {
-		return err
-	}
-	*m = ToolResult{}
-	decodeString(o, 0, &m.ID, &m.JSON.ID)
-	decodeString(o, 1, &m.Name, &m.JSON.Name)
-	decodeString(o, 2, &m.Summary, &m.JSON.Summary)
-	m.JSON.jsonObject = o.meta()
-	return nil
-}
-
-// UnmarshalJSON reads the object tolerantly: see JSONField.
-func (m *ToolResult) UnmarshalJSON(data []byte) error {
-	if string(data) == "null" {
-		return nil
-	}
-	return m.decodeJSON(string(data), false)
-}
-
-// MarshalJSON writes the object as the server sent it, with the changes made
-// since (the fields it left out stay out, its nulls stay null).
-func (m ToolResult) MarshalJSON() ([]byte, error) {
-	type plain ToolResult
-	return marshalModel(plain(m), m.JSON.jsonObject, shapeOfToolResult, nil, m.JSON.ID, m.JSON.Name, m.JSON.Summary)
-}
-
-// RawJSON returns the object as received ("" when built in code).
-func (m ToolResult) RawJSON() string { return m.JSON.raw }
-
-// ExtraFields returns the fields the contract does not name, by wire name.
-func (m ToolResult) ExtraFields() map[string]JSONField { return m.JSON.extra }
-
 // contractShapes is the API contract as the runtime reads it: the shape of
 // every model and of every event's data, by Go type name.
 var contractShapes = shapeTable{
@@ -691,8 +613,6 @@ var contractShapes = shapeTable{
 	"Execution":      shapeOfExecution,
 	"Feedback":       shapeOfFeedback,
 	"TokenUsage":     shapeOfTokenUsage,
-	"ToolCall":       shapeOfToolCall,
-	"ToolResult":     shapeOfToolResult,
 	"PaginationMeta": shapeOfPaginationMeta,
 	"ExecutionEvent": shapeOfExecutionEvent,
 	"ThinkingEvent":  shapeOfThinkingEvent,
@@ -710,8 +630,8 @@ var shapeOfChatMessage = &objectShape{
 		{wire: "role", required: true, value: valueShape{kind: kindString, enum: []string{"\"user\"", "\"assistant\""}}},
 		{wire: "content", required: true, value: valueShape{kind: kindString}},
 		{wire: "metadata", value: valueShape{kind: kindObject}},
-		{wire: "tool_calls", value: valueShape{kind: kindArray, nullable: true, items: &valueShape{kind: kindObject, model: "ToolCall"}}},
-		{wire: "tool_results", value: valueShape{kind: kindArray, nullable: true, items: &valueShape{kind: kindObject, model: "ToolResult"}}},
+		{wire: "tool_calls"},
+		{wire: "tool_results"},
 		{wire: "model", value: valueShape{kind: kindString, nullable: true}},
 		{wire: "cost", value: valueShape{kind: kindNumber, nullable: true}},
 		{wire: "token_count", value: valueShape{kind: kindInteger, nullable: true}},
@@ -729,8 +649,8 @@ var shapeOfChatReply = &objectShape{
 		{wire: "role", value: valueShape{kind: kindString, enum: []string{"\"user\"", "\"assistant\""}}},
 		{wire: "content", value: valueShape{kind: kindString}},
 		{wire: "metadata", value: valueShape{kind: kindObject}},
-		{wire: "tool_calls", value: valueShape{kind: kindArray, nullable: true, items: &valueShape{kind: kindObject, model: "ToolCall"}}},
-		{wire: "tool_results", value: valueShape{kind: kindArray, nullable: true, items: &valueShape{kind: kindObject, model: "ToolResult"}}},
+		{wire: "tool_calls"},
+		{wire: "tool_results"},
 		{wire: "model", value: valueShape{kind: kindString, nullable: true}},
 		{wire: "cost", value: valueShape{kind: kindNumber, nullable: true}},
 		{wire: "token_count", value: valueShape{kind: kindInteger, nullable: true}},
@@ -739,7 +659,7 @@ var shapeOfChatReply = &objectShape{
 		{wire: "created_at", value: valueShape{kind: kindString}},
 		{wire: "execution_id", value: valueShape{kind: kindString}},
 		{wire: "user_message", value: valueShape{kind: kindObject, model: "ChatMessage"}},
-		{wire: "assistant_message", value: valueShape{kind: kindObject, model: "ChatMessage"}},
+		{wire: "assistant_message", value: valueShape{kind: kindObject, nullable: true, model: "ChatMessage"}},
 	},
 	flatten: 15,
 }
@@ -754,6 +674,7 @@ var shapeOfChatSession = &objectShape{
 		{wire: "metadata", value: valueShape{kind: kindObject}},
 		{wire: "created_at", required: true, value: valueShape{kind: kindString}},
 		{wire: "updated_at", required: true, value: valueShape{kind: kindString}},
+		{wire: "deleted_at", value: valueShape{kind: kindString, nullable: true}},
 	},
 	flatten: -1,
 }
@@ -763,11 +684,14 @@ var shapeOfExecution = &objectShape{
 		{wire: "id", required: true, value: valueShape{kind: kindString}},
 		{wire: "workspace_id", value: valueShape{kind: kindString}},
 		{wire: "agent_id", value: valueShape{kind: kindString}},
+		{wire: "agent_name", value: valueShape{kind: kindString, nullable: true}},
+		{wire: "agent", value: valueShape{kind: kindObject, nullable: true}},
+		{wire: "total_tokens", value: valueShape{kind: kindInteger, nullable: true}},
 		{wire: "agent_version_id", value: valueShape{kind: kindString, nullable: true}},
 		{wire: "user_id", value: valueShape{kind: kindString, nullable: true}},
 		{wire: "session_id", value: valueShape{kind: kindString, nullable: true}},
 		{wire: "parent_execution_id", value: valueShape{kind: kindString, nullable: true}},
-		{wire: "status", required: true, value: valueShape{kind: kindString, enum: []string{"\"pending\"", "\"running\"", "\"waiting_approval\"", "\"cancel_requested\"", "\"cancelled\"", "\"completed\"", "\"failed\""}}},
+		{wire: "status", required: true, value: valueShape{kind: kindString, enum: []string{"\"pending\"", "\"running\"", "\"waiting_approval\"", "\"awaiting_approval\"", "\"cancel_requested\"", "\"cancelled\"", "\"completed\"", "\"failed\"", "\"rejected\""}}},
 		{wire: "input"},
 		{wire: "output"},
 		{wire: "error", value: valueShape{kind: kindString, nullable: true}},
@@ -781,6 +705,7 @@ var shapeOfExecution = &objectShape{
 		{wire: "assistant_message_id", value: valueShape{kind: kindString, nullable: true}},
 		{wire: "last_event_id", value: valueShape{kind: kindString, nullable: true}},
 		{wire: "created_at", value: valueShape{kind: kindString}},
+		{wire: "updated_at", value: valueShape{kind: kindString, nullable: true}},
 		{wire: "started_at", value: valueShape{kind: kindString, nullable: true}},
 		{wire: "completed_at", value: valueShape{kind: kindString, nullable: true}},
 	},
@@ -806,29 +731,11 @@ var shapeOfTokenUsage = &objectShape{
 	flatten: -1,
 }
 
-var shapeOfToolCall = &objectShape{
-	fields: []fieldShape{
-		{wire: "id", required: true, value: valueShape{kind: kindString}},
-		{wire: "name", required: true, value: valueShape{kind: kindString}},
-		{wire: "arguments", value: valueShape{kind: kindObject}},
-	},
-	flatten: -1,
-}
-
-var shapeOfToolResult = &objectShape{
-	fields: []fieldShape{
-		{wire: "id", required: true, value: valueShape{kind: kindString}},
-		{wire: "name", required: true, value: valueShape{kind: kindString}},
-		{wire: "summary", required: true, value: valueShape{kind: kindString}},
-	},
-	flatten: -1,
-}
-
 var shapeOfPaginationMeta = &objectShape{
 	fields: []fieldShape{
-		{wire: "total", required: true, value: valueShape{kind: kindInteger}},
-		{wire: "page", required: true, value: valueShape{kind: kindInteger}},
-		{wire: "limit", required: true, value: valueShape{kind: kindInteger}},
+		{wire: "total", value: valueShape{kind: kindInteger}},
+		{wire: "page", value: valueShape{kind: kindInteger}},
+		{wire: "limit", value: valueShape{kind: kindInteger}},
 		{wire: "pages", aliases: []string{"total_pages"}, value: valueShape{kind: kindInteger}},
 		{wire: "total_pages", aliases: []string{"pages"}, value: valueShape{kind: kindInteger}},
 	},
@@ -854,7 +761,7 @@ var shapeOfThinkingEvent = &objectShape{
 var shapeOfToolStartEvent = &objectShape{
 	fields: []fieldShape{
 		{wire: "id", required: true, value: valueShape{kind: kindString}},
-		{wire: "name", required: true, value: valueShape{kind: kindString}},
+		{wire: "name", value: valueShape{kind: kindString}},
 	},
 	flatten: -1,
 }

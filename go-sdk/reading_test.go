@@ -231,30 +231,58 @@ func TestEvidencedListMeta(t *testing.T) {
 			})
 		})
 	}
-	// No page count: tolerant mode pages on while pages come back full.
-	noCount := func(n int) map[string]any { return map[string]any{"total": 5, "page": n, "limit": 2} }
-	client, ts := listServer(t, pages, noCount)
-	ids, err := collectIDs(t, client.Chat.ListMessagesAutoPaging(context.Background(), "s1", &ListMessagesParams{Limit: Int(2)}))
-	if err != nil || ids != "m0,m1,m2,m3,m4" || len(ts.requests()) != 3 {
-		t.Fatalf("ids %s, %d requests, err %v", ids, len(ts.requests()), err)
-	}
-	// ... and stops at an empty page when the last one was full.
-	client, ts = listServer(t, messagesPages(2, 2), noCount)
-	if ids, err := collectIDs(t, client.Chat.ListMessagesAutoPaging(context.Background(), "s1", &ListMessagesParams{Limit: Int(2)})); err != nil || ids != "m0,m1,m2,m3" || len(ts.requests()) != 3 {
-		t.Fatalf("ids %s, %d requests, err %v", ids, len(ts.requests()), err)
-	}
-	// No meta at all: the limit asked for (or the API's default, 20) decides.
-	client, ts = listServer(t, messagesPages(20, 3), func(int) map[string]any { return nil })
+	// Every key of the meta may be absent, in both modes.
+	modes(t, func(t *testing.T, strict bool, opts ...Option) {
+		// Only the total: pages go on while page * limit < total.
+		onlyTotal := func(n int) map[string]any { return map[string]any{"total": 5} }
+		client, ts := listServer(t, pages, onlyTotal, opts...)
+		ids, err := collectIDs(t, client.Chat.ListMessagesAutoPaging(context.Background(), "s1", &ListMessagesParams{Limit: Int(2)}))
+		if err != nil || ids != "m0,m1,m2,m3,m4" || len(ts.requests()) != 3 {
+			t.Fatalf("only total: ids %s, %d requests, err %v", ids, len(ts.requests()), err)
+		}
+		// ... which also stops when the last page is full.
+		client, ts = listServer(t, messagesPages(2, 2), func(int) map[string]any { return map[string]any{"total": 4} }, opts...)
+		if ids, err := collectIDs(t, client.Chat.ListMessagesAutoPaging(context.Background(), "s1", &ListMessagesParams{Limit: Int(2)})); err != nil || ids != "m0,m1,m2,m3" || len(ts.requests()) != 2 {
+			t.Fatalf("only total, full last page: ids %s, %d requests, err %v", ids, len(ts.requests()), err)
+		}
+		// No count and no total: pages go on while they come back full ...
+		noCount := func(n int) map[string]any { return map[string]any{"page": n, "limit": 2} }
+		client, ts = listServer(t, pages, noCount, opts...)
+		if ids, err := collectIDs(t, client.Chat.ListMessagesAutoPaging(context.Background(), "s1", &ListMessagesParams{Limit: Int(2)})); err != nil || ids != "m0,m1,m2,m3,m4" || len(ts.requests()) != 3 {
+			t.Fatalf("no count: ids %s, %d requests, err %v", ids, len(ts.requests()), err)
+		}
+		// ... and stop at an empty page after a full one.
+		client, ts = listServer(t, messagesPages(2, 2), noCount, opts...)
+		if ids, err := collectIDs(t, client.Chat.ListMessagesAutoPaging(context.Background(), "s1", &ListMessagesParams{Limit: Int(2)})); err != nil || ids != "m0,m1,m2,m3" || len(ts.requests()) != 3 {
+			t.Fatalf("no count, empty last page: ids %s, %d requests, err %v", ids, len(ts.requests()), err)
+		}
+		// An empty meta: the limit asked for (or the API's default, 20) decides.
+		client, ts = listServer(t, messagesPages(20, 3), func(int) map[string]any { return map[string]any{} }, opts...)
+		if ids, err := collectIDs(t, client.Chat.ListMessagesAutoPaging(context.Background(), "s1", nil)); err != nil || strings.Count(ids, ",") != 22 || len(ts.requests()) != 2 {
+			t.Fatalf("empty meta: ids %s, %d requests, err %v", ids, len(ts.requests()), err)
+		}
+	})
+	// No meta at all: read in tolerant mode; the contract requires the key.
+	client, ts := listServer(t, messagesPages(20, 3), func(int) map[string]any { return nil })
 	if ids, err := collectIDs(t, client.Chat.ListMessagesAutoPaging(context.Background(), "s1", nil)); err != nil || strings.Count(ids, ",") != 22 || len(ts.requests()) != 2 {
-		t.Fatalf("ids %s, %d requests, err %v", ids, len(ts.requests()), err)
+		t.Fatalf("no meta: ids %s, %d requests, err %v", ids, len(ts.requests()), err)
 	}
-	// Strict mode: a page must say its page count.
-	for name, meta := range map[string]func(int) map[string]any{"no page count": noCount, "no meta": func(int) map[string]any { return nil }} {
-		client, _ = listServer(t, pages, meta, WithStrictValidation())
-		_, err = client.Chat.ListMessages(context.Background(), "s1", nil)
-		var ve *APIResponseValidationError
-		if !errors.As(err, &ve) || ve.Path != "meta" {
-			t.Fatalf("%s: err = %v", name, err)
+	client, _ = listServer(t, pages, func(int) map[string]any { return nil }, WithStrictValidation())
+	_, err := client.Chat.ListMessages(context.Background(), "s1", nil)
+	var ve *APIResponseValidationError
+	if !errors.As(err, &ve) || ve.Path != "meta" {
+		t.Fatalf("strict, no meta: err = %v", err)
+	}
+	// A meta key of the wrong type is a mismatch in strict mode only.
+	for _, strict := range []bool{false, true} {
+		opts := []Option{}
+		if strict {
+			opts = append(opts, WithStrictValidation())
+		}
+		client, _ = listServer(t, pages, func(int) map[string]any { return map[string]any{"total": "five", "pages": 3} }, opts...)
+		page, err := client.Chat.ListMessages(context.Background(), "s1", nil)
+		if strict != errors.As(err, &ve) || (!strict && (!page.Meta.JSON.Total.IsInvalid() || !page.HasNextPage())) {
+			t.Fatalf("strict %v: %v", strict, err)
 		}
 	}
 }
@@ -275,6 +303,7 @@ func TestEvidencedSendShapes(t *testing.T) {
 		{"message 201", 201, flat, "e1"},
 		{"pair 201", 201, map[string]any{"user_message": user, "assistant_message": assistant}, ""},
 		{"pair 200", 200, map[string]any{"user_message": user, "assistant_message": assistant}, ""},
+		{"pair with execution", 201, map[string]any{"user_message": user, "assistant_message": assistant, "execution_id": "e1"}, "e1"},
 		{"bare message", 200, assistant, ""},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -294,6 +323,22 @@ func TestEvidencedSendShapes(t *testing.T) {
 	}
 }
 
+func TestAsynchronousSendShape(t *testing.T) {
+	// {user_message, assistant_message: null, execution_id}: a server running
+	// the agent asynchronously. The reply's message fields stay absent; the
+	// execution id leads to the run's stream.
+	modes(t, func(t *testing.T, strict bool, opts ...Option) {
+		client, _, _ := newTestClient(t, func(w http.ResponseWriter, r *http.Request) {
+			writeJSON(w, 201, map[string]any{"data": map[string]any{"user_message": messageJSON("m1", "user", "hi"), "assistant_message": nil, "execution_id": "e1"}})
+		}, opts...)
+		r, err := client.Chat.SendMessage(context.Background(), "s1", &SendMessageParams{Content: "hi"})
+		if err != nil || r.ExecutionID != "e1" || r.Content != "" || r.JSON.Content.IsPresent() || r.UserMessage.Content != "hi" ||
+			!r.JSON.AssistantMessage.IsNull() {
+			t.Fatalf("%+v, %v", r, err)
+		}
+	})
+}
+
 func TestEvidencedExecutions(t *testing.T) {
 	full := map[string]any{
 		"id": "e1", "workspace_id": "w1", "session_id": "s1", "agent_id": "echo", "agent_version_id": nil,
@@ -308,15 +353,21 @@ func TestEvidencedExecutions(t *testing.T) {
 		check func(e *Execution) bool
 	}{
 		{"full", full, func(e *Execution) bool {
-			return e.Status == ExecutionStatusWaitingApproval && e.InputText() == "Hello!" && e.OutputText() == "Hi" &&
+			return e.Status == ExecutionStatusWaitingApproval && string(e.Input) == `{"message":"Hello!"}` && e.OutputText() == "Hi" &&
 				*e.DurationMs == 12 && *e.TraceID == "tr" && e.ApprovalExpiresAt.Hour() == 11 && e.TokenUsage.TotalTokens == 6 &&
 				e.ExtraFields()["new_field"].Raw() == "[1]" && e.AgentVersionID == nil && e.JSON.AgentVersionID.IsNull()
 		}},
 		{"only id and status", map[string]any{"id": "e1", "status": "cancel_requested"}, func(e *Execution) bool {
 			return e.Status == ExecutionStatusCancelRequested && e.Input == nil && e.CreatedAt.IsZero() && !e.JSON.CreatedAt.IsPresent()
 		}},
+		{"text under text", map[string]any{"id": "e1", "status": "completed", "output": map[string]any{"text": "Hi", "content": 1}}, func(e *Execution) bool {
+			return e.OutputText() == "Hi"
+		}},
+		{"null input and output", map[string]any{"id": "e1", "status": "completed", "input": nil, "output": nil}, func(e *Execution) bool {
+			return e.Input == nil && e.JSON.Input.IsNull() && e.OutputText() == "" && e.JSON.Output.IsNull()
+		}},
 		{"string input and output", map[string]any{"id": "e1", "status": "completed", "input": "Hello!", "output": "Hi"}, func(e *Execution) bool {
-			return e.InputText() == "Hello!" && e.OutputText() == "Hi" && string(e.Output) == `"Hi"`
+			return string(e.Input) == `"Hello!"` && e.OutputText() == "Hi" && string(e.Output) == `"Hi"`
 		}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -347,7 +398,7 @@ func TestEvidencedExecutions(t *testing.T) {
 		e, err := client.Executions.Get(context.Background(), "e1")
 		var ve *APIResponseValidationError
 		switch {
-		case !strict && (err != nil || e.Status != "paused_for_lunch" || e.Status.IsKnown() || e.InputText() != ""):
+		case !strict && (err != nil || e.Status != "paused_for_lunch" || e.Status.IsKnown() || string(e.Input) != "7"):
 			t.Fatalf("%+v, %v", e, err)
 		case strict && (!errors.As(err, &ve) || ve.Path != "data.status" || !strings.Contains(ve.Error(), "paused_for_lunch")):
 			t.Fatalf("err = %v", err)
@@ -461,7 +512,7 @@ func TestModelMetadataAndRoundTrip(t *testing.T) {
 		t.Fatal("token_count")
 	case m.Metadata != nil || m.JSON.Metadata.IsPresent() || m.JSON.Metadata.String() != "<absent>":
 		t.Fatal("metadata")
-	case m.ToolCalls[0].Arguments["a"] != 1.0 || m.ToolCalls[0].RawJSON() != `{"id":"t","name":"n","arguments":{"a":1}}`:
+	case string(m.ToolCalls) != `[{"id":"t","name":"n","arguments":{"a":1}}]`:
 		t.Fatalf("tool calls %+v", m.ToolCalls)
 	case m.ExtraFields()["brand_new"].Raw() != `{"x":[1]}` || m.RawJSON() != raw:
 		t.Fatal("extra")

@@ -37,7 +37,7 @@ export interface ToolStartEvent {
   /** The tool call's id. */
   id: string;
   /** The tool's name. */
-  name: string;
+  name?: string;
   /** The frame's `id` (what `Last-Event-ID` resumes from), when it had one. */
   eventId: string | undefined;
 }

@@ -43,7 +43,7 @@ Templates read only IR fields and these filters (besides render.py's `wrap`, `li
                                 per list meta model; shape/extra are the inside of a valueShape
                                 literal (kind, nullable, model, items, values, enum)
     shape_var(key)              the Go variable holding the objectShape of key
-    text_fields(fields)         the fields with an x-sdk-text key
+    text_fields(fields)         the fields with x-sdk-text keys
     typed_extra(model)          the Go type of a model's typed additionalProperties values, or ""
                                 (additionalProperties: true is read into ExtraFields only)
     request_models(ir)          schema names of the models reachable from operation inputs
@@ -219,7 +219,7 @@ def typed_extra(m: Model) -> str:
 
 
 def text_fields(fields: list[Field]) -> list[Field]:
-    return [f for f in fields if f.text_key]
+    return [f for f in fields if f.text_keys]
 
 
 def shape_var(key: str) -> str:
@@ -507,7 +507,7 @@ def _check_names(ir: IR) -> None:
 def _check_members(what: str, fields: list[Field], reserved: list[str]) -> None:
     """Fail clearly when a field's Go name collides with what every model or event defines."""
     taken = set(reserved) | {"JSON", "RawJSON", "ExtraFields", "UnmarshalJSON", "MarshalJSON"}
-    taken |= {f.name.go + "Text" for f in fields if f.text_key}
+    taken |= {f.name.go + "Text" for f in fields if f.text_keys}
     for f in fields:
         if f.name.go in taken:
             raise ValueError(f"go: {what} has a field named {f.name.go!r}, which the Go SDK uses "

@@ -583,31 +583,40 @@ func decodeExtra[V any](o *objectReader) map[string]V {
 }
 
 // jsonText is the text of a value of any JSON type (x-sdk-text): the value
-// itself when it is a string, value[key] when it is an object whose key is a
-// string, otherwise "".
-func jsonText(raw json.RawMessage, key string) string {
+// itself when it is a string, else, when it is an object, the first of keys
+// whose value is a string; otherwise "".
+func jsonText(raw json.RawMessage, keys ...string) string {
 	s := strings.TrimSpace(string(raw))
 	if s == "" || checkJSON(s) != nil {
 		return ""
 	}
-	if s[0] == '{' {
-		o, err := readObject(s, &objectShape{fields: []fieldShape{{wire: key}}, flatten: -1}, true)
-		if err != nil {
-			return ""
-		}
-		s = o.vals[0]
+	if s[0] != '{' {
+		v, _ := parseString(s)
+		return v
 	}
-	v, _ := parseString(s)
-	return v
+	shape := &objectShape{flatten: -1}
+	for _, k := range keys {
+		shape.fields = append(shape.fields, fieldShape{wire: k})
+	}
+	o, err := readObject(s, shape, true)
+	if err != nil {
+		return ""
+	}
+	for _, v := range o.vals {
+		if text, ok := parseString(v); ok {
+			return text
+		}
+	}
+	return ""
 }
 
 // jsonTextOf is jsonText of a value held in another Go type (a map).
-func jsonTextOf(v any, key string) string {
+func jsonTextOf(v any, keys ...string) string {
 	raw, err := json.Marshal(v)
 	if err != nil {
 		return ""
 	}
-	return jsonText(raw, key)
+	return jsonText(raw, keys...)
 }
 
 // ---- Encoding a model ------------------------------------------------------

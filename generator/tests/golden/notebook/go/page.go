@@ -102,9 +102,12 @@ func (p *Page[T]) number() int64 {
 	return max(p.askedPage, 1)
 }
 
-// HasNextPage reports whether a page follows this one: while this page is
-// not empty and its number is below the page count; when the meta gives no
-// page count, while the page came back full (as many items as its limit).
+// HasNextPage reports whether a page follows this one (every key of the meta
+// may be absent): while this page is not empty and its number is below the
+// page count (pages or total_pages); without a page count but with the total
+// and the limit, while the pages so far hold fewer items than the total;
+// with neither, while the page came back full (as many items as its limit,
+// the one asked for when the meta has none).
 func (p *Page[T]) HasNextPage() bool {
 	if p == nil || p.next == nil || len(p.Data) == 0 {
 		return false
@@ -113,8 +116,11 @@ func (p *Page[T]) HasNextPage() bool {
 		return p.number() < p.Meta.Pages
 	}
 	limit := p.askedLimit
-	if p.Meta.JSON.Limit.Valid() {
+	if p.Meta.JSON.Limit.Valid() && p.Meta.Limit > 0 {
 		limit = p.Meta.Limit
+	}
+	if p.Meta.JSON.Total.Valid() && limit > 0 {
+		return p.number()*limit < p.Meta.Total
 	}
 	return limit > 0 && int64(len(p.Data)) >= limit
 }
@@ -171,9 +177,6 @@ func getPage[T any](ctx context.Context, c *core, r *request, out *Page[T], item
 	}
 	if m := c.settings.shapes.check("meta", metaShape, meta); m != nil {
 		return invalidResponse(a, m)
-	}
-	if !out.Meta.JSON.Pages.Valid() {
-		return invalidResponse(a, &mismatch{"meta", "no page count (pages or total_pages)"})
 	}
 	return nil
 }
