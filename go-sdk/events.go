@@ -33,7 +33,7 @@ func (m *ExecutionEvent) decodeJSON(raw string, valid bool) error {
 	*m = ExecutionEvent{}
 	decodeString(o, 0, &m.ExecutionID, &m.JSON.ExecutionID)
 	decodeString(o, 1, &m.UserMessageID, &m.JSON.UserMessageID)
-	m.JSON.jsonObject = o.meta()
+	m.JSON.jsonObject = o.meta(m.JSON.ExecutionID, m.JSON.UserMessageID)
 	return nil
 }
 
@@ -83,7 +83,7 @@ func (m *ThinkingEvent) decodeJSON(raw string, valid bool) error {
 	}
 	*m = ThinkingEvent{}
 	decodeString(o, 0, &m.Content, &m.JSON.Content)
-	m.JSON.jsonObject = o.meta()
+	m.JSON.jsonObject = o.meta(m.JSON.Content)
 	return nil
 }
 
@@ -136,7 +136,7 @@ func (m *ToolStartEvent) decodeJSON(raw string, valid bool) error {
 	*m = ToolStartEvent{}
 	decodeString(o, 0, &m.ID, &m.JSON.ID)
 	decodeString(o, 1, &m.Name, &m.JSON.Name)
-	m.JSON.jsonObject = o.meta()
+	m.JSON.jsonObject = o.meta(m.JSON.ID, m.JSON.Name)
 	return nil
 }
 
@@ -193,7 +193,7 @@ func (m *ToolEndEvent) decodeJSON(raw string, valid bool) error {
 	decodeString(o, 0, &m.ID, &m.JSON.ID)
 	decodeString(o, 1, &m.Name, &m.JSON.Name)
 	decodeString(o, 2, &m.Summary, &m.JSON.Summary)
-	m.JSON.jsonObject = o.meta()
+	m.JSON.jsonObject = o.meta(m.JSON.ID, m.JSON.Name, m.JSON.Summary)
 	return nil
 }
 
@@ -242,7 +242,7 @@ func (m *ContentEvent) decodeJSON(raw string, valid bool) error {
 	}
 	*m = ContentEvent{}
 	decodeString(o, 0, &m.Content, &m.JSON.Content)
-	m.JSON.jsonObject = o.meta()
+	m.JSON.jsonObject = o.meta(m.JSON.Content)
 	return nil
 }
 
@@ -302,7 +302,7 @@ func (m *DoneEvent) decodeJSON(raw string, valid bool) error {
 	decodeRaw(o, 0, &m.Output, &m.JSON.Output)
 	decodeValue(o, 1, &m.TokenUsage, &m.JSON.TokenUsage)
 	decodeFloat(o, 2, &m.Time, &m.JSON.Time)
-	m.JSON.jsonObject = o.meta()
+	m.JSON.jsonObject = o.meta(m.JSON.Output, m.JSON.TokenUsage, m.JSON.Time)
 	return nil
 }
 
@@ -367,7 +367,7 @@ func (m *ErrorEvent) decodeJSON(raw string, valid bool) error {
 	decodeString(o, 0, &m.Message, &m.JSON.Message)
 	decodeString(o, 1, &m.Error, &m.JSON.Error)
 	decodeString(o, 2, &m.Code, &m.JSON.Code)
-	m.JSON.jsonObject = o.meta()
+	m.JSON.jsonObject = o.meta(m.JSON.Message, m.JSON.Error, m.JSON.Code)
 	return nil
 }
 

@@ -123,7 +123,7 @@ func (m *ChatMessage) decodeJSON(raw string, valid bool) error {
 	decodeIntPtr(o, 10, &m.PromptTokens, &m.JSON.PromptTokens)
 	decodeIntPtr(o, 11, &m.CompletionTokens, &m.JSON.CompletionTokens)
 	decodeValue(o, 12, &m.CreatedAt, &m.JSON.CreatedAt)
-	m.JSON.jsonObject = o.meta()
+	m.JSON.jsonObject = o.meta(m.JSON.ID, m.JSON.SessionID, m.JSON.Role, m.JSON.Content, m.JSON.Metadata, m.JSON.ToolCalls, m.JSON.ToolResults, m.JSON.Model, m.JSON.Cost, m.JSON.TokenCount, m.JSON.PromptTokens, m.JSON.CompletionTokens, m.JSON.CreatedAt)
 	return nil
 }
 
@@ -238,7 +238,7 @@ func (m *ChatReply) decodeJSON(raw string, valid bool) error {
 	decodeString(o, 13, &m.ExecutionID, &m.JSON.ExecutionID)
 	decodeValue(o, 14, &m.UserMessage, &m.JSON.UserMessage)
 	decodeValue(o, 15, &m.AssistantMessage, &m.JSON.AssistantMessage)
-	m.JSON.jsonObject = o.meta()
+	m.JSON.jsonObject = o.meta(m.JSON.ID, m.JSON.SessionID, m.JSON.Role, m.JSON.Content, m.JSON.Metadata, m.JSON.ToolCalls, m.JSON.ToolResults, m.JSON.Model, m.JSON.Cost, m.JSON.TokenCount, m.JSON.PromptTokens, m.JSON.CompletionTokens, m.JSON.CreatedAt, m.JSON.ExecutionID, m.JSON.UserMessage, m.JSON.AssistantMessage)
 	return nil
 }
 
@@ -313,7 +313,7 @@ func (m *ChatSession) decodeJSON(raw string, valid bool) error {
 	decodeValue(o, 6, &m.CreatedAt, &m.JSON.CreatedAt)
 	decodeValue(o, 7, &m.UpdatedAt, &m.JSON.UpdatedAt)
 	decodeValue(o, 8, &m.DeletedAt, &m.JSON.DeletedAt)
-	m.JSON.jsonObject = o.meta()
+	m.JSON.jsonObject = o.meta(m.JSON.ID, m.JSON.WorkspaceID, m.JSON.AgentID, m.JSON.UserID, m.JSON.Title, m.JSON.Metadata, m.JSON.CreatedAt, m.JSON.UpdatedAt, m.JSON.DeletedAt)
 	return nil
 }
 
@@ -466,7 +466,7 @@ func (m *Execution) decodeJSON(raw string, valid bool) error {
 	decodeValue(o, 24, &m.UpdatedAt, &m.JSON.UpdatedAt)
 	decodeValue(o, 25, &m.StartedAt, &m.JSON.StartedAt)
 	decodeValue(o, 26, &m.CompletedAt, &m.JSON.CompletedAt)
-	m.JSON.jsonObject = o.meta()
+	m.JSON.jsonObject = o.meta(m.JSON.ID, m.JSON.WorkspaceID, m.JSON.AgentID, m.JSON.AgentName, m.JSON.Agent, m.JSON.TotalTokens, m.JSON.AgentVersionID, m.JSON.UserID, m.JSON.SessionID, m.JSON.ParentExecutionID, m.JSON.Status, m.JSON.Input, m.JSON.Output, m.JSON.Error, m.JSON.Metadata, m.JSON.TokenUsage, m.JSON.Cost, m.JSON.DurationMs, m.JSON.TraceID, m.JSON.ApprovalExpiresAt, m.JSON.UserMessageID, m.JSON.AssistantMessageID, m.JSON.LastEventID, m.JSON.CreatedAt, m.JSON.UpdatedAt, m.JSON.StartedAt, m.JSON.CompletedAt)
 	return nil
 }
 
@@ -515,7 +515,7 @@ func (m *Feedback) decodeJSON(raw string, valid bool) error {
 	}
 	*m = Feedback{}
 	decodeBool(o, 0, &m.Submitted, &m.JSON.Submitted)
-	m.JSON.jsonObject = o.meta()
+	m.JSON.jsonObject = o.meta(m.JSON.Submitted)
 	return nil
 }
 
@@ -579,7 +579,7 @@ func (m *TokenUsage) decodeJSON(raw string, valid bool) error {
 	decodeInt(o, 3, &m.CachedTokens, &m.JSON.CachedTokens)
 	decodeInt(o, 4, &m.CacheCreationTokens, &m.JSON.CacheCreationTokens)
 	decodeInt(o, 5, &m.ReasoningTokens, &m.JSON.ReasoningTokens)
-	m.JSON.jsonObject = o.meta()
+	m.JSON.jsonObject = o.meta(m.JSON.PromptTokens, m.JSON.CompletionTokens, m.JSON.TotalTokens, m.JSON.CachedTokens, m.JSON.CacheCreationTokens, m.JSON.ReasoningTokens)
 	return nil
 }
 

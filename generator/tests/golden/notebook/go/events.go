@@ -25,7 +25,7 @@ func (m *StartedEvent) decodeJSON(raw string, valid bool) error {
 	}
 	*m = StartedEvent{}
 	decodeString(o, 0, &m.NoteID, &m.JSON.NoteID)
-	m.JSON.jsonObject = o.meta()
+	m.JSON.jsonObject = o.meta(m.JSON.NoteID)
 	return nil
 }
 
@@ -74,7 +74,7 @@ func (m *DeltaEvent) decodeJSON(raw string, valid bool) error {
 	}
 	*m = DeltaEvent{}
 	decodeString(o, 0, &m.Text, &m.JSON.Text)
-	m.JSON.jsonObject = o.meta()
+	m.JSON.jsonObject = o.meta(m.JSON.Text)
 	return nil
 }
 
@@ -132,7 +132,7 @@ func (m *CitationEvent) decodeJSON(raw string, valid bool) error {
 	decodeString(o, 0, &m.Source, &m.JSON.Source)
 	decodeString(o, 1, &m.Quote, &m.JSON.Quote)
 	decodeFloat(o, 2, &m.Score, &m.JSON.Score)
-	m.JSON.jsonObject = o.meta()
+	m.JSON.jsonObject = o.meta(m.JSON.Source, m.JSON.Quote, m.JSON.Score)
 	return nil
 }
 
@@ -186,7 +186,7 @@ func (m *FinishedEvent) decodeJSON(raw string, valid bool) error {
 	*m = FinishedEvent{}
 	decodeString(o, 0, &m.Summary, &m.JSON.Summary)
 	decodeValue(o, 1, &m.Usage, &m.JSON.Usage)
-	m.JSON.jsonObject = o.meta()
+	m.JSON.jsonObject = o.meta(m.JSON.Summary, m.JSON.Usage)
 	return nil
 }
 
@@ -236,7 +236,7 @@ func (m *FailedEvent) decodeJSON(raw string, valid bool) error {
 	}
 	*m = FailedEvent{}
 	decodeString(o, 0, &m.Message, &m.JSON.Message)
-	m.JSON.jsonObject = o.meta()
+	m.JSON.jsonObject = o.meta(m.JSON.Message)
 	return nil
 }
 

@@ -25,9 +25,9 @@ import (
 //
 //	reply.JSON.Content.IsPresent()   // the key was there (null included)
 //	reply.JSON.Content.IsNull()      // it was null
-//	reply.JSON.Content.IsInvalid()   // its value had another JSON type: the field holds its zero value
+//	reply.JSON.Content.IsInvalid()   // its value had another JSON type: the field reads as absent
 //	reply.JSON.Content.Raw()         // its raw JSON, "" when absent
-//	reply.ExtraFields()              // the fields the contract does not name
+//	reply.ExtraFields()              // the fields the contract does not name, and those of another type
 //	reply.RawJSON()                  // the whole object as received
 //
 // An unknown enum value is kept as its string (IsKnown reports it). Only what
@@ -145,6 +145,7 @@ func jsonType(raw string) string {
 // copied.
 type objectReader struct {
 	raw   string
+	shape *objectShape
 	vals  []string // by declared field: the raw value, "" when absent
 	extra []member // the members no field declares, in order
 }
@@ -163,7 +164,7 @@ func readObject(raw string, shape *objectShape, valid bool) (*objectReader, erro
 			return nil, err
 		}
 	}
-	o := &objectReader{raw: raw, vals: make([]string, len(shape.fields))}
+	o := &objectReader{raw: raw, shape: shape, vals: make([]string, len(shape.fields))}
 	if err := o.scan(raw, shape, false); err != nil {
 		return nil, err
 	}
@@ -252,11 +253,24 @@ func (o *objectReader) scan(s string, shape *objectShape, fill bool) error {
 }
 
 // meta returns the object's own metadata: its raw JSON and its extra fields
-// (a later duplicate key wins, as in encoding/json).
-func (o *objectReader) meta() jsonObject {
+// (a later duplicate key wins, as in encoding/json). fields are the declared
+// fields' metadata once decoded, in shape order: a field whose value had
+// another type than the field's is an extra field too, as RUNTIME.md has it
+// ("the raw value stays reachable where unknown fields are").
+func (o *objectReader) meta(fields ...JSONField) jsonObject {
 	m := jsonObject{raw: o.raw}
+	for i, f := range fields {
+		if f.status == fieldInvalid {
+			if m.extra == nil {
+				m.extra = map[string]JSONField{}
+			}
+			m.extra[o.shape.fields[i].wire] = f
+		}
+	}
 	if len(o.extra) > 0 {
-		m.extra = make(map[string]JSONField, len(o.extra))
+		if m.extra == nil {
+			m.extra = make(map[string]JSONField, len(o.extra))
+		}
 		for _, e := range o.extra {
 			m.extra[e.key] = rawField(e.val)
 		}

@@ -48,7 +48,7 @@ func (m *Attachment) decodeJSON(raw string, valid bool) error {
 	*m = Attachment{}
 	decodeString(o, 0, &m.Name, &m.JSON.Name)
 	decodeInt(o, 1, &m.SizeBytes, &m.JSON.SizeBytes)
-	m.JSON.jsonObject = o.meta()
+	m.JSON.jsonObject = o.meta(m.JSON.Name, m.JSON.SizeBytes)
 	return nil
 }
 
@@ -119,7 +119,7 @@ func (m *Note) decodeJSON(raw string, valid bool) error {
 	decodeBool(o, 5, &m.Archived, &m.JSON.Archived)
 	decodeValue(o, 6, &m.Attachments, &m.JSON.Attachments)
 	decodeValue(o, 7, &m.CreatedAt, &m.JSON.CreatedAt)
-	m.JSON.jsonObject = o.meta()
+	m.JSON.jsonObject = o.meta(m.JSON.ID, m.JSON.Title, m.JSON.Body, m.JSON.Tags, m.JSON.Priority, m.JSON.Archived, m.JSON.Attachments, m.JSON.CreatedAt)
 	return nil
 }
 
@@ -162,7 +162,7 @@ func (m *Usage) decodeJSON(raw string, valid bool) error {
 	}
 	*m = Usage{}
 	decodeInt(o, 0, &m.Words, &m.JSON.Words)
-	m.JSON.jsonObject = o.meta()
+	m.JSON.jsonObject = o.meta(m.JSON.Words)
 	return nil
 }
 
