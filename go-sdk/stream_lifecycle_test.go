@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/http/httptrace"
+	"os"
 	"runtime"
 	"strings"
 	"sync/atomic"
@@ -89,11 +90,11 @@ func TestConsumedStreamsReuseTheirConnection(t *testing.T) {
 		sseFrames(w, runFrames...)
 		// The end of the response follows the done frame a moment later (as
 		// it does from a real server), not in the same read.
-		time.Sleep(time.Millisecond)
+		time.Sleep(200 * time.Microsecond)
 	})
 	client, _ := poolClient(t, cs, 1)
 	var reused atomic.Int64
-	const n = 50
+	const n = 2000
 	for i := 0; i < n; i++ {
 		ctx := httptrace.WithClientTrace(callCtx(t), &httptrace.ClientTrace{GotConn: func(info httptrace.GotConnInfo) {
 			if info.Reused {
@@ -149,9 +150,9 @@ func TestStreamsLeftEarlyReleaseTheirConnection(t *testing.T) {
 }
 
 // openAndDrop opens a stream, reads one event and drops it without Close.
-func openAndDrop(t *testing.T, client *Client, i int) {
+func openAndDrop(t *testing.T, ctx context.Context, client *Client, i int) {
 	t.Helper()
-	stream, err := client.Chat.SendMessageStream(callCtx(t), "s1", &SendMessageParams{Content: "x"})
+	stream, err := client.Chat.SendMessageStream(ctx, "s1", &SendMessageParams{Content: "x"})
 	if err != nil {
 		t.Fatalf("stream %d: %v (a connection of a dropped stream was never released)", i, err)
 	}
@@ -177,12 +178,56 @@ func TestDroppedStreamsReleaseTheirConnection(t *testing.T) {
 	client, _ := poolClient(t, cs, 2)
 	const n = 40
 	for i := 0; i < n; i++ {
-		openAndDrop(t, client, i)
+		openAndDrop(t, callCtx(t), client, i)
 		runtime.GC() // the Streams are unreachable: their cleanups run
 	}
 	// Every request was cancelled (its handler saw it), every connection closed.
 	eventually(t, "every dropped stream's request cancelled", func() bool { return cs.handlers.Load() >= n-2 })
 	eventually(t, "every dropped stream's connection closed", func() bool { return cs.closed.Load() >= n-2 })
+}
+
+func TestTwoThousandDroppedStreamsWithADefaultPool(t *testing.T) {
+	// The default transport's settings (no limit per host): 2,000 streams
+	// dropped without Close, a garbage collection now and then. Every request
+	// is cancelled, every connection closed, and the process's file
+	// descriptors come back to where they started.
+	fds := func() int {
+		entries, err := os.ReadDir("/proc/self/fd")
+		if err != nil {
+			return -1
+		}
+		return len(entries)
+	}
+	release := make(chan struct{})
+	defer close(release)
+	cs := newConnServer(t, func(w http.ResponseWriter, r *http.Request) {
+		sseFrames(w, runFrames[0], runFrames[1])
+		select {
+		case <-r.Context().Done():
+		case <-release:
+		}
+	})
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	defer tr.CloseIdleConnections()
+	client := NewClient(testKey, WithBaseURL(cs.URL), WithHTTPClient(&http.Client{Transport: tr}), WithMaxRetries(0), (&fakeClock{}).option())
+	start := fds()
+	const n = 2000
+	for i := 0; i < n; i++ {
+		// No deadline: only the cleanups can end these requests (the pool has
+		// no limit, so nothing waits on them: the checks below do, bounded).
+		openAndDrop(t, context.Background(), client, i)
+		if i%100 == 99 {
+			runtime.GC()
+		}
+	}
+	eventually(t, "every dropped stream's request cancelled", func() bool { return cs.handlers.Load() == n })
+	eventually(t, "every dropped stream's connection closed", func() bool { return cs.closed.Load() == cs.opened.Load() })
+	if start >= 0 {
+		eventually(t, "the file descriptors back to where they started", func() bool {
+			tr.CloseIdleConnections()
+			return fds() <= start+2 // the server's listener side may lag a little
+		})
+	}
 }
 
 func TestDroppedStreamHasNoCleanupOnceClosed(t *testing.T) {
