@@ -738,3 +738,30 @@ func TestNestedModelsDecodeThroughTheReader(t *testing.T) {
 }
 
 func (m treeNode) RawJSONForTest() string { return m.JSON.raw }
+
+func TestNormalisationsKeepEncodingJSONRules(t *testing.T) {
+	// Flatten: the inner object fills only what the outer one lacks, its own
+	// duplicate keys read as encoding/json reads them (the last wins), and its
+	// unknown keys become extra fields unless the outer object has them.
+	var r ChatReply
+	raw := `{"id":"outer","assistant_message":{"id":"inner","content":"a","content":"b","x":1,"y":2},"y":3}`
+	if err := json.Unmarshal([]byte(raw), &r); err != nil {
+		t.Fatal(err)
+	}
+	if r.ID != "outer" || r.Content != "b" || r.ExtraFields()["x"].Raw() != "1" || r.ExtraFields()["y"].Raw() != "3" || r.AssistantMessage.ID != "inner" {
+		t.Fatalf("%+v", r)
+	}
+	// Aliases: the first alias present, as the server sent it before any alias
+	// was applied; a field present keeps its own value.
+	var e ErrorEvent
+	if err := json.Unmarshal([]byte(`{"error":"from error"}`), &e); err != nil || e.Message != "from error" || e.JSON.Message.Raw() != `"from error"` {
+		t.Fatalf("%+v %v", e, err)
+	}
+	if err := json.Unmarshal([]byte(`{"message":"m","error":"e"}`), &e); err != nil || e.Message != "m" || e.Error != "e" {
+		t.Fatalf("%+v %v", e, err)
+	}
+	var p PageInfo
+	if err := json.Unmarshal([]byte(`{"pages":2,"total_pages":3}`), &p); err != nil || p.Pages != 2 || p.TotalPages != 3 {
+		t.Fatalf("%+v %v", p, err)
+	}
+}

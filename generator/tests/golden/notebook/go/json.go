@@ -165,14 +165,26 @@ func readObject(raw string, shape *objectShape, valid bool) (*objectReader, erro
 		}
 	}
 	o := &objectReader{raw: raw, shape: shape, vals: make([]string, len(shape.fields))}
-	if err := o.scan(raw, shape, false); err != nil {
+	if err := o.scan(raw, shape, o.vals); err != nil {
 		return nil, err
 	}
 	if shape.flatten >= 0 {
 		if inner := o.vals[shape.flatten]; inner != "" && inner[0] == '{' {
 			// The inner object's keys fill in what the outer one lacks.
-			if err := o.scan(inner, shape, true); err != nil {
+			in := &objectReader{vals: make([]string, len(shape.fields))}
+			if err := in.scan(inner, shape, in.vals); err != nil {
 				return nil, err
+			}
+			for j, v := range in.vals {
+				if o.vals[j] == "" {
+					o.vals[j] = v
+				}
+			}
+			outer := len(o.extra)
+			for _, e := range in.extra {
+				if !slices.ContainsFunc(o.extra[:outer], func(m member) bool { return m.key == e.key }) {
+					o.extra = append(o.extra, e)
+				}
 			}
 		}
 	}
@@ -210,16 +222,13 @@ func (o *objectReader) lookup(shape *objectShape, key string, present []bool) (s
 	return "", false
 }
 
-// scan records the members of the object in s (valid JSON). With fill, only
-// what the object does not already have is recorded (a flattened inner object).
-func (o *objectReader) scan(s string, shape *objectShape, fill bool) error {
+// scan records the members of the object in s (valid JSON): the declared
+// ones in vals, the others in o.extra; of duplicate keys the last wins, as in
+// encoding/json.
+func (o *objectReader) scan(s string, shape *objectShape, vals []string) error {
 	i := skipSpace(s, 0)
 	if s[i] != '{' {
 		return &notObjectError{got: jsonType(s)}
-	}
-	var outerExtra int
-	if fill {
-		outerExtra = len(o.extra)
 	}
 	hint := 0
 	i = skipSpace(s, i+1)
@@ -238,10 +247,8 @@ func (o *objectReader) scan(s string, shape *objectShape, fill bool) error {
 		val := s[i:vend]
 		if j := shape.index(key, hint); j >= 0 {
 			hint = j + 1
-			if !fill || o.vals[j] == "" {
-				o.vals[j] = val
-			}
-		} else if !fill || !slices.ContainsFunc(o.extra[:outerExtra], func(m member) bool { return m.key == key }) {
+			vals[j] = val
+		} else {
 			o.extra = append(o.extra, member{key, val})
 		}
 		i = skipSpace(s, vend)
