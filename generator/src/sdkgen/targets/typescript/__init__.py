@@ -58,8 +58,11 @@ TEMPLATES = HERE / "templates"
 RUNTIME = HERE / "runtime"
 
 # Versions the generated package.json pins; package-lock.json (hand-maintained next to it) matches.
-DEPENDENCIES = {"eventsource-parser": "^3.0.6"}
-DEV_DEPENDENCIES = {"@types/node": "^20.19.0", "typescript": "5.9.3"}
+# eventsource-parser from 3.1: earlier versions re-scan a pending line on every chunk (the SDK
+# feeds it whole lines anyway, see runtime/sse.ts). undici (tests only): a connection pool of
+# a chosen size, to prove streams give their connections back.
+DEPENDENCIES = {"eventsource-parser": "^3.1.1"}
+DEV_DEPENDENCIES = {"@types/node": "^20.19.0", "typescript": "5.9.3", "undici": "^7.16.0"}
 
 _IDENT = re.compile(r"^[A-Za-z_$][A-Za-z0-9_$]*$")
 # Event fields the union itself uses.
