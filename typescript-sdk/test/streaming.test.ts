@@ -379,3 +379,46 @@ test('resume: ids that are not increasing integers are de-duplicated exactly', a
   assert.deepEqual(events.map((e) => e.eventId), ['1', '5', '3', '007', 'a', '7', '4', '2', '9']);
   assert.equal(calls[1]!.headers['last-event-id'], 'a');
 });
+
+/** Wait (polling, up to 10 s) for a state a correct stream reaches promptly. */
+async function eventually(what: string, condition: () => boolean): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (!condition()) {
+    if (Date.now() > deadline) assert.fail(`never happened: ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+test('lifecycle: after the terminal event the rest of the body is read to its end (kept for reuse), not cancelled', async () => {
+  const cancelled = { value: false };
+  const { client } = setup(sse({ chunks: [...RUN, ': bye\n\n'], cancelled }));
+  for await (const event of client.chat.sendMessageStream('ses_1', { content: 'x' })) if (event.type === 'done') break;
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  assert.equal(cancelled.value, false);
+});
+
+test('lifecycle: a server still talking after the terminal event is cut after 64 KiB', async () => {
+  const cancelled = { value: false };
+  const noise = Array.from({ length: 100 }, () => `: ${'n'.repeat(1024)}\n`);
+  const { client } = setup(sse({ chunks: [...RUN, ...noise], then: 'hang', cancelled }));
+  assert.equal((await client.chat.sendMessageStream('ses_1', { content: 'x' }).finalResult()).type, 'done');
+  await eventually('the body is cancelled', () => cancelled.value);
+});
+
+test('lifecycle: a server silent after the terminal event is cut after min(timeout, 1 s)', async () => {
+  const cancelled = { value: false };
+  const { client } = setup(sse({ chunks: RUN, then: 'hang', cancelled }));
+  const events = await client.chat.sendMessageStream('ses_1', { content: 'x' }, { timeout: 30 }).toArray();
+  assert.equal(events.at(-1)?.type, 'done');
+  await eventually('the body is cancelled', () => cancelled.value);
+});
+
+test('lifecycle: abort() drops the events already buffered: the next call rejects', async () => {
+  const { client } = setup(sse({ chunks: [RUN.slice(0, 4).join('')], then: 'hang' }));
+  const stream = client.chat.sendMessageStream('ses_1', { content: 'x' });
+  const it = stream[Symbol.asyncIterator]();
+  assert.equal((await it.next()).value?.type, 'execution');
+  stream.abort(new Error('enough'));
+  await assert.rejects(it.next(), /enough/);
+  assert.deepEqual(await it.next(), { value: undefined, done: true });
+});
