@@ -10,6 +10,9 @@ import {
   APIStatusError,
   APITimeoutError,
   InvalidArgumentError,
+  SDKError,
+  redactError,
+  withheld,
 } from './errors.js';
 import type { ModelShape } from './schema.js';
 import { PagePromise, Page, type PageRequest } from './pagination.js';
@@ -102,12 +105,17 @@ export class APIClient {
     if (options !== undefined && (typeof options !== 'object' || options === null)) {
       throw new InvalidArgumentError('client options must be an object');
     }
-    const apiKey = options.apiKey ?? readEnv(`${identity.envPrefix}_API_KEY`);
+    const apiKey: unknown = options.apiKey ?? readEnv(`${identity.envPrefix}_API_KEY`);
+    if (apiKey !== undefined && typeof apiKey !== 'string') {
+      throw new InvalidArgumentError(`the API key must be a string, got ${apiKey === null ? 'null' : typeof apiKey}`);
+    }
     if (!apiKey) {
       throw new InvalidArgumentError(
         `no API key: pass \`apiKey\` to new ${identity.name}() or set ${identity.envPrefix}_API_KEY`,
       );
     }
+    const problem = keyProblem(apiKey);
+    if (problem !== undefined) throw new InvalidArgumentError(`the API key ${problem}`);
     const fetchImpl = options.fetch ?? (globalThis as { fetch?: Fetch }).fetch;
     if (typeof fetchImpl !== 'function') {
       throw new InvalidArgumentError('no `fetch` in this runtime: pass one as the `fetch` option');
@@ -211,7 +219,7 @@ export class APIClient {
         if (opts.signal?.aborted) throw opts.signal.reason;
         const error = timer.signal.aborted
           ? new APITimeoutError(`Request timed out after ${timeout} ms.`)
-          : new APIConnectionError(`Connection error: ${this.#redact(errorText(err))}`, { cause: err });
+          : this.redactError(new APIConnectionError(`Connection error: ${errorText(err)}`, { cause: err }));
         if (retriesLeft <= 0) throw error;
         await this.#sleep(this.#backoff(attempt), opts.signal);
         continue;
@@ -294,30 +302,50 @@ export class APIClient {
     try {
       return JSON.parse(text);
     } catch (err) {
-      throw new APIConnectionError(`the API answered ${response.status} with a body that is not JSON`, { cause: err });
+      // The parser's message quotes a few characters of the text: withheld if the key is in it.
+      const cause = this.#apiKey && text.includes(this.#apiKey) && err instanceof Error ? withheld(err) : err;
+      throw new APIConnectionError(`the API answered ${response.status} with a body that is not JSON`, { cause });
     }
   }
 
+  /**
+   * The typed error of an HTTP error status (RUNTIME.md, "Reading responses"): the body may be
+   * `{"error": {"code", "message", "details"}}`, `{"error": "text"}` (the text is the message),
+   * `{"message": "..."}`, or not JSON at all (the message is the status line's reason, and the
+   * raw text stays in `body`). The API key, should the server echo it anywhere (body or
+   * headers), is replaced by `***`.
+   */
   #statusError(response: Response, raw: string): APIStatusError {
     const text = this.#redact(raw);
-    let body: unknown = text;
+    let body: unknown = text === '' ? undefined : text;
     try {
-      body = text ? JSON.parse(text) : undefined;
+      if (text) body = JSON.parse(text);
     } catch {
       // Not JSON: keep the text.
     }
-    const error = (typeof body === 'object' && body !== null ? (body as { error?: unknown }).error : undefined) as
-      | { code?: unknown; message?: unknown; details?: unknown }
-      | undefined;
-    const str = (v: unknown) => (typeof v === 'string' ? this.#redact(v) : undefined);
+    const obj = isObject(body) ? body : undefined;
+    const error = obj?.['error'];
+    const inner = isObject(error) ? error : undefined;
+    const str = (v: unknown) => (typeof v === 'string' && v !== '' ? v : undefined);
+    const message = str(inner?.['message']) ?? str(error) ?? str(obj?.['message']) ?? reasonPhrase(response);
+    const details = inner?.['details'];
+    let { headers } = response;
+    let raw_ = response;
+    let echoed = false;
+    headers.forEach((v) => (echoed ||= v.includes(this.#apiKey)));
+    if (echoed) {
+      headers = new Headers();
+      response.headers.forEach((v, k) => headers.append(k, this.#redact(v)));
+      raw_ = new Response(null, { status: response.status, statusText: response.statusText, headers });
+    }
     return APIStatusError.generate({
       status: response.status,
-      code: str(error?.code),
-      message: str(error?.message) ?? (typeof body === 'string' && body ? this.#redact(body.slice(0, 500)) : undefined),
-      details: typeof error?.details === 'object' && error.details !== null ? (error.details as Record<string, unknown>) : undefined,
-      requestId: response.headers.get('x-request-id') ?? undefined,
-      headers: response.headers,
-      response,
+      code: str(inner?.['code']) ?? str(obj?.['code']),
+      message,
+      details: isObject(details) ? details : undefined,
+      requestId: headers.get('x-request-id') ?? undefined,
+      headers,
+      response: raw_,
       body,
     });
   }
@@ -325,6 +353,14 @@ export class APIClient {
   /** Never let the API key reach an error message. */
   #redact(text: string): string {
     return this.#apiKey ? text.split(this.#apiKey).join('***') : text;
+  }
+
+  /**
+   * @internal The SDK's own error with the API key replaced wherever it shows (message, body,
+   * causes); anything else (such as the caller's abort reason) is returned untouched.
+   */
+  redactError(err: unknown): unknown {
+    return err instanceof SDKError ? redactError(err, this.#apiKey) : err;
   }
 
   // -- the API key never shows ----------------------------------------------------------
@@ -373,6 +409,54 @@ export function retryAfterSeconds(headers: Headers, now: number): number | undef
   const date = Date.parse(value);
   if (Number.isNaN(date)) return undefined;
   return Math.max(0, (date - now) / 1000);
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** The reason phrase of the status line (`Bad Gateway`), from the response or the standard list. */
+function reasonPhrase(response: Response): string {
+  return response.statusText || REASONS[response.status] || `HTTP ${response.status}`;
+}
+
+const REASONS: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  402: 'Payment Required',
+  403: 'Forbidden',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  408: 'Request Timeout',
+  409: 'Conflict',
+  410: 'Gone',
+  413: 'Content Too Large',
+  415: 'Unsupported Media Type',
+  422: 'Unprocessable Content',
+  429: 'Too Many Requests',
+  500: 'Internal Server Error',
+  501: 'Not Implemented',
+  502: 'Bad Gateway',
+  503: 'Service Unavailable',
+  504: 'Gateway Timeout',
+};
+
+/**
+ * Why `key` cannot be sent as a header value, or undefined when it can. Names the problem,
+ * never the key: a control character (a line break left by reading the key from a file is the
+ * usual one) or a character outside ASCII, which `fetch` would reject, or worse, quote.
+ */
+function keyProblem(key: string): string | undefined {
+  for (let i = 0; i < key.length; i++) {
+    const c = key.charCodeAt(i);
+    if (c < 0x20 || c === 0x7f) {
+      const code = `U+${c.toString(16).toUpperCase().padStart(4, '0')}`;
+      const hint = c === 10 || c === 13 ? ', a line break: was it read from a file with its trailing newline?' : '';
+      return `contains a control character (${code}${hint}); pass the key exactly as issued`;
+    }
+    if (c > 0x7e) return 'contains a non-ASCII character; API keys are printable ASCII';
+  }
+  return undefined;
 }
 
 function errorText(err: unknown): string {

@@ -119,7 +119,7 @@ export class Stream<E, F = E> implements AsyncIterable<E> {
       if (this.#init.spec.isTerminal(event)) {
         if (this.#init.spec.isFailure(event)) {
           const message = (event as { message?: unknown }).message;
-          throw new StreamError(`the run failed${typeof message === 'string' ? `: ${message}` : ''}`, { event });
+          throw this.#init.client.redactError(new StreamError(`the run failed${typeof message === 'string' ? `: ${message}` : ''}`, { event }));
         }
         return event as unknown as F;
       }
@@ -225,6 +225,8 @@ export class Stream<E, F = E> implements AsyncIterable<E> {
         await init.sleep(init.backoff(failures), user.signal);
         failures++;
       }
+    } catch (err) {
+      throw init.client.redactError(err);
     } finally {
       user.dispose();
     }
