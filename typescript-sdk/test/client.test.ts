@@ -100,7 +100,8 @@ test('chat.listSessions: awaitable to a page with data and meta', async () => {
   assert.ok(page instanceof Page);
   assert.equal(calls[0]!.url.search, '?page=1&limit=20');
   assert.equal(page.data[0]!.agentId, 'agent_1');
-  assert.deepEqual(page.meta, { total: 2, page: 1, limit: 2, totalPages: 1 });
+  // `pages` and `total_pages` alias each other: both are read whichever the API sent.
+  assert.deepEqual(page.meta, { total: 2, page: 1, limit: 2, pages: 1, totalPages: 1 });
   assert.equal(page.hasNextPage(), false);
 });
 
@@ -153,7 +154,7 @@ test('chat.sendMessage: returns the assistant message with executionId and userM
   assert.deepEqual(calls[0]!.body, { content: 'Hi' });
   assert.equal(reply.content, 'Hello!');
   assert.equal(reply.executionId, 'ex_1');
-  assert.equal(reply.userMessage.content, 'Hi');
+  assert.equal(reply.userMessage?.content, 'Hi');
   assert.equal(reply.promptTokens, 3);
 });
 

@@ -25,7 +25,8 @@ describe('e2e against the mock server', { skip: enabled ? false : `${MOCK_ENV} i
   async function fresh(): Promise<{ client: PromptRails; sleeps: number[]; key: string }> {
     const { api_key: key } = await mock.control('POST', '/__mock/workspaces', {});
     const sleeps: number[] = [];
-    const client = new PromptRails({ apiKey: key, baseUrl: mock.url, sleep: async (ms) => void sleeps.push(ms) });
+    // Strict: the mock must keep to the contract it serves.
+    const client = new PromptRails({ apiKey: key, baseUrl: mock.url, sleep: async (ms) => void sleeps.push(ms), strictResponseValidation: true });
     return { client, sleeps, key };
   }
 
@@ -43,10 +44,12 @@ describe('e2e against the mock server', { skip: enabled ? false : `${MOCK_ENV} i
     assert.equal(updated.title, null);
     const reply = await client.chat.sendMessage(session.id, { content: 'Hi there' });
     assert.equal(reply.role, 'assistant');
-    assert.equal(reply.userMessage.content, 'Hi there');
-    const execution = await client.executions.get(reply.executionId);
+    assert.equal(reply.userMessage?.content, 'Hi there');
+    const executionId = reply.executionId;
+    assert.ok(executionId);
+    const execution = await client.executions.get(executionId);
     assert.equal(execution.status, 'completed');
-    assert.deepEqual(await client.chat.submitFeedback(session.id, { executionId: reply.executionId, value: 1 }), { submitted: true });
+    assert.deepEqual(await client.chat.submitFeedback(session.id, { executionId, value: 1 }), { submitted: true });
     const page = await client.chat.listMessages(session.id);
     assert.deepEqual(page.data.map((m) => m.role), ['user', 'assistant']);
     await client.chat.deleteMessage(session.id, page.data[0]!.id);
@@ -78,7 +81,7 @@ describe('e2e against the mock server', { skip: enabled ? false : `${MOCK_ENV} i
     const text = events.map((e) => (e.type === 'content' ? e.content : '')).join('');
     const done = events.at(-1);
     assert.ok(done?.type === 'done');
-    assert.equal(done.output, text);
+    assert.equal(done.outputText, text);
   });
 
   test('stream: the faulty agent ends with an error event; finalResult() raises StreamError', async () => {
@@ -152,7 +155,7 @@ describe('e2e against the mock server', { skip: enabled ? false : `${MOCK_ENV} i
     const text = events.map((e) => (e.type === 'content' ? e.content : '')).join('');
     const done = events.at(-1);
     assert.ok(done?.type === 'done');
-    assert.equal(done.output, text);
+    assert.equal(done.outputText, text);
     const first = events[0];
     assert.ok(first?.type === 'execution');
     const resumed = await requests('GET', `/api/v1/executions/${first.executionId}/stream`, key);

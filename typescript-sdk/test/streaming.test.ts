@@ -41,7 +41,7 @@ test('stream: typed events in order, usable without await as in the seed', async
   assert.match(calls[0]!.headers['idempotency-key']!, /^[0-9a-f-]{36}$/);
 });
 
-test('stream: event fields are camelCase, with eventId; extra usage counters kept', async () => {
+test('stream: event fields are camelCase, with eventId; unknown usage counters kept under their wire names', async () => {
   const { client } = setup(sse({ chunks: RUN }));
   const events = await client.chat.sendMessageStream('ses_1', { content: 'x' }).toArray();
   assert.deepEqual(events[0], { type: 'execution', executionId: 'ex_1', userMessageId: 'msg_u', eventId: '1' });
@@ -49,7 +49,8 @@ test('stream: event fields are camelCase, with eventId; extra usage counters kep
   assert.deepEqual(events[6], {
     type: 'done',
     output: 'Hello',
-    tokenUsage: { promptTokens: 3, completionTokens: 2, totalTokens: 5, cached_tokens: 1 },
+    outputText: 'Hello',
+    tokenUsage: { promptTokens: 3, completionTokens: 2, totalTokens: 5, cachedTokens: 1, future_tokens: 9 },
     time: 0.5,
     eventId: '7',
   });
@@ -69,7 +70,7 @@ test('stream: finalResult() returns the done event (output and usage)', async ()
   const done = await client.chat.sendMessageStream('ses_1', { content: 'x' }).finalResult();
   assert.equal(done.type, 'done');
   assert.equal(done.output, 'Hello');
-  assert.equal(done.tokenUsage.totalTokens, 5);
+  assert.equal(done.tokenUsage?.totalTokens, 5);
 });
 
 test('stream: an error event is delivered as a value and ends the stream; finalResult() throws StreamError', async () => {
@@ -100,9 +101,23 @@ test('stream: malformed JSON in a known event raises StreamError carrying the da
   assert.equal(err.data, '{"content": nope');
 });
 
-test('stream: a known event whose data does not match its schema raises StreamError', async () => {
-  const { client } = setup(sse({ chunks: [RUN[0]!, frame(2, 'content', { content: 42 })] }));
+test('stream: strict mode: a known event whose data does not match its schema raises StreamError', async () => {
+  const f = fakeFetch(sse({ chunks: [RUN[0]!, frame(2, 'content', { content: 42 })] }));
+  const { client } = testClient(f.fetch, { strictResponseValidation: true });
   await assert.rejects(collect(client.chat.sendMessageStream('ses_1', { content: 'x' })), /content.*expected string/);
+});
+
+test('stream: event data that is not a JSON object raises StreamError in both modes', async () => {
+  for (const strict of [false, true]) {
+    for (const data of ['[1, 2]', '"text"', '42', 'null']) {
+      const f = fakeFetch(sse({ chunks: [RUN[0]!, frame(2, 'content', data)] }));
+      const { client } = testClient(f.fetch, { strictResponseValidation: strict });
+      const err = await collect(client.chat.sendMessageStream('ses_1', { content: 'x' })).catch((e: unknown) => e);
+      assert.ok(err instanceof StreamError, `${data}, strict ${strict}`);
+      assert.match(err.message, /not a JSON object/);
+      assert.equal(err.data, data);
+    }
+  }
 });
 
 test('stream: break closes the connection (the response body is cancelled)', async () => {
@@ -344,13 +359,14 @@ test('resume: a frame without an id has eventId undefined, is never skipped as a
 
 test('stream: several frames in one chunk: a malformed one raises StreamError after the events before it', async () => {
   const chunk = RUN[0]! + frame(2, 'content', { content: 'a' }) + frame(3, 'content', { content: 7 }) + frame(4, 'content', { content: 'b' });
-  const { client } = setup(sse({ chunks: [chunk] }));
+  const f = fakeFetch(sse({ chunks: [chunk] }));
+  const { client } = testClient(f.fetch, { strictResponseValidation: true });
   const seen: (string | undefined)[] = [];
   const err = await (async () => {
     for await (const e of client.chat.sendMessageStream('ses_1', { content: 'x' })) seen.push(e.eventId);
   })().catch((e: unknown) => e);
   assert.ok(err instanceof StreamError);
-  assert.match(err.message, /ContentEventData\.content: expected string, got a number/);
+  assert.match(err.message, /a `content` event does not match the contract at \$\.content: expected string, got a number/);
   assert.deepEqual(seen, ['1', '2']);
 });
 

@@ -4,10 +4,16 @@
  *
  * A list method returns a `PagePromise`: `await` it for one `Page` (`{ data, meta }`), or
  * iterate it with `for await` to get every item of every page, fetching pages as needed.
- * The next page exists while `meta.page < meta.total_pages` (when the API sends them), else
- * while pages come back full.
+ * The next page exists while `meta.page < meta.pages` (API v2 says `pages`, older versions
+ * `total_pages`: either is read); without a page count, while pages come back full (as many
+ * items as `limit`), stopping at the first short or empty page.
+ *
+ * A body without its `data` array is unusable: `APIResponseValidationError`, in both modes.
+ * Strict mode also wants `meta` and checks every item and the meta against the contract.
  */
-import type { RequestSpec } from './api-client.js';
+import type { RequestSpec, ResponseContext } from './api-client.js';
+import { APIResponseValidationError } from './errors.js';
+import { describe, ShapeError } from './schema.js';
 
 /** What a generated list method hands the core. */
 export interface PageRequest<T, M> {
@@ -16,8 +22,9 @@ export interface PageRequest<T, M> {
   limitParam: string;
   itemsField: string;
   metaField: string;
-  item: (wire: unknown) => T;
-  meta: (wire: unknown) => M;
+  /** Read one item (`strict`: against the contract; throws `ShapeError`). */
+  item: (wire: unknown, strict: boolean) => T;
+  meta: (wire: unknown, strict: boolean) => M;
 }
 
 export class Page<T, M> implements AsyncIterable<T> {
@@ -37,11 +44,37 @@ export class Page<T, M> implements AsyncIterable<T> {
     this.#fetch = fetchPage;
   }
 
-  static from<T, M>(request: PageRequest<T, M>, body: unknown): Page<T, M> {
-    const obj = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;
-    const items = Array.isArray(obj[request.itemsField]) ? (obj[request.itemsField] as unknown[]) : [];
-    const rawMeta = (typeof obj[request.metaField] === 'object' && obj[request.metaField] !== null ? obj[request.metaField] : {}) as Record<string, unknown>;
-    return new Page(request, items.map(request.item), request.meta(rawMeta), rawMeta);
+  static from<T, M>(request: PageRequest<T, M>, body: unknown, context: ResponseContext): Page<T, M> {
+    const invalid = (path: string, reason: string) =>
+      new APIResponseValidationError({ status: context.status, response: context.response, path, reason, body });
+    if (!isObject(body)) throw invalid('$', `expected an object, got ${describe(body)}`);
+    const items = body[request.itemsField];
+    const itemsPath = `$.${request.itemsField}`;
+    if (items === undefined) throw invalid(itemsPath, 'required field is missing');
+    if (!Array.isArray(items)) throw invalid(itemsPath, `expected an array, got ${describe(items)}`);
+    const metaPath = `$.${request.metaField}`;
+    let rawMeta = body[request.metaField];
+    if (!isObject(rawMeta)) {
+      if (context.strict) throw invalid(metaPath, rawMeta === undefined ? 'required field is missing' : `expected an object, got ${describe(rawMeta)}`);
+      rawMeta = {};
+    }
+    // The page count has two names (API v2 `pages`, older `total_pages`): strict mode wants one.
+    if (context.strict && !PAGE_COUNTS.some((k) => (rawMeta as Record<string, unknown>)[k] !== undefined)) {
+      throw invalid(metaPath, `required field is missing: ${PAGE_COUNTS.join(' or ')}`);
+    }
+    let path = itemsPath;
+    try {
+      const data = items.map((item, i) => {
+        path = `${itemsPath}[${i}]`;
+        return request.item(item, context.strict);
+      });
+      path = metaPath;
+      const meta = request.meta(rawMeta, context.strict);
+      return new Page(request, data, meta, rawMeta as Record<string, unknown>);
+    } catch (err) {
+      if (err instanceof ShapeError) throw invalid(path + err.path.slice(1), err.reason);
+      throw err;
+    }
   }
 
   /** @internal */
@@ -56,12 +89,21 @@ export class Page<T, M> implements AsyncIterable<T> {
     return Number.isInteger(page) && page > 0 ? page : Number.isInteger(asked) && asked > 0 ? asked : 1;
   }
 
+  /** The number of pages of the whole list, when the API said (`pages`, or `total_pages`). */
+  get pageCount(): number | undefined {
+    for (const key of PAGE_COUNTS) {
+      const value = this.#rawMeta[key];
+      if (typeof value === 'number' && Number.isInteger(value) && value >= 0) return value;
+    }
+    return undefined;
+  }
+
   hasNextPage(): boolean {
     if (this.data.length === 0) return false;
-    const total = Number(this.#rawMeta['total_pages']);
-    if (Number.isInteger(total)) return this.pageNumber < total;
+    const pages = this.pageCount;
+    if (pages !== undefined) return this.pageNumber < pages;
     const limit = Number(this.#rawMeta['limit'] ?? this.#request.spec.query?.[this.#request.limitParam]);
-    return Number.isInteger(limit) && this.data.length >= limit;
+    return Number.isInteger(limit) && limit > 0 && this.data.length >= limit;
   }
 
   /** Fetch the page after this one (check `hasNextPage()` first). */
@@ -85,6 +127,13 @@ export class Page<T, M> implements AsyncIterable<T> {
   async *[Symbol.asyncIterator](): AsyncGenerator<T, void, undefined> {
     for await (const page of this.iterPages()) yield* page.data;
   }
+}
+
+/** The names of the page count in `meta`, in the order they are read. */
+const PAGE_COUNTS = ['pages', 'total_pages'];
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 export class PagePromise<T, M> implements PromiseLike<Page<T, M>>, AsyncIterable<T> {

@@ -27,13 +27,14 @@
 import { APIConnectionError, APIStatusError, APITimeoutError, StreamError } from './errors.js';
 import { SSEDecoder, type ServerSentEvent } from './sse.js';
 import type { APIClient, RequestOptions, RequestSpec } from './api-client.js';
+import type { DecodeContext } from './events.js';
 import { shouldRetry } from './api-client.js';
 import { anySignal } from './utils.js';
 
 /** How to type one stream's frames: written by the generator for each event union. */
 export interface StreamSpec<E> {
-  /** Turn a frame into a typed event; throws `StreamError` for malformed data. */
-  decode: (sse: ServerSentEvent) => E;
+  /** Turn a frame into a typed event; throws `StreamError` for unusable (or, strict, mismatched) data. */
+  decode: (sse: ServerSentEvent, context: DecodeContext) => E;
   eventId: (event: E) => string | undefined;
   /** A terminal event ends the stream. */
   isTerminal: (event: E) => boolean;
@@ -59,6 +60,8 @@ export interface StreamInit<E> {
   spec: StreamSpec<E>;
   idleTimeout: number;
   maxRetries: number;
+  /** Check every event against the contract (`strictResponseValidation`). */
+  strict: boolean;
   backoff: (attempt: number) => number;
   sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
 }
@@ -164,6 +167,7 @@ export class Stream<E, F = E> implements AsyncIterable<E> {
           firstOpen = false;
           if (!response.body) throw new APIConnectionError('the stream response has no body');
           reader = response.body.getReader();
+          const context: DecodeContext = { strict: init.strict, response };
           const decoder = new SSEDecoder({ maxEventSize: spec.maxEventSize });
           for (;;) {
             const { done, value } = await readWithin(reader, signal, conn, init.idleTimeout);
@@ -172,7 +176,7 @@ export class Stream<E, F = E> implements AsyncIterable<E> {
             let terminal = false;
             try {
               for (const frame of frames) {
-                const event = spec.decode(frame);
+                const event = spec.decode(frame, context);
                 const id = spec.eventId(event);
                 if (id !== undefined) {
                   if (!delivered.add(id)) continue;

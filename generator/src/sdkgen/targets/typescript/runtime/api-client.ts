@@ -6,6 +6,7 @@
  */
 import {
   APIConnectionError,
+  APIResponseValidationError,
   APIStatusError,
   APITimeoutError,
   InvalidArgumentError,
@@ -13,7 +14,7 @@ import {
   redactError,
   withheld,
 } from './errors.js';
-import type { ModelShape } from './schema.js';
+import { describe, ShapeError, type ModelShape } from './schema.js';
 import { PagePromise, Page, type PageRequest } from './pagination.js';
 import { Stream, type StreamSpec } from './streaming.js';
 import { anySignal, readEnv, sleep as realSleep, uuid4 } from './utils.js';
@@ -36,6 +37,13 @@ export interface ClientOptions {
   fetch?: Fetch | undefined;
   /** Headers sent with every request. */
   defaultHeaders?: Record<string, string> | undefined;
+  /**
+   * Check every response body and stream event against the API contract (required fields,
+   * JSON types, enum values), throwing `APIResponseValidationError` (in a stream: a
+   * `StreamError` caused by one) at the first mismatch. Default false: responses are read
+   * tolerantly (generator/RUNTIME.md, "Reading responses").
+   */
+  strictResponseValidation?: boolean | undefined;
   /** @internal Test hook: how to wait between retries. */
   sleep?: ((ms: number, signal?: AbortSignal) => Promise<void>) | undefined;
   /** @internal Test hook: the jitter source, returning a number in [0, 1). */
@@ -67,6 +75,14 @@ export interface SdkIdentity {
   userAgent: string;
 }
 
+/** What a decoder of a response body is told besides the body. */
+export interface ResponseContext {
+  /** `strictResponseValidation`: check the body against the contract. */
+  strict: boolean;
+  status: number;
+  response: Response;
+}
+
 /** One HTTP call as a generated method describes it. */
 export interface RequestSpec {
   method: 'get' | 'post' | 'put' | 'patch' | 'delete';
@@ -92,6 +108,8 @@ export class APIClient {
   readonly baseUrl: string;
   readonly timeout: number;
   readonly maxRetries: number;
+  /** Whether responses are checked against the contract (`strictResponseValidation`). */
+  readonly strictResponseValidation: boolean;
   readonly #apiKey: string;
   readonly #identity: SdkIdentity;
   readonly #fetch: Fetch;
@@ -130,6 +148,7 @@ export class APIClient {
     this.baseUrl = (options.baseUrl ?? readEnv(`${identity.envPrefix}_BASE_URL`) ?? identity.defaultBaseUrl).replace(/\/+$/, '');
     this.timeout = options.timeout ?? DEFAULT_TIMEOUT;
     this.maxRetries = options.maxRetries ?? DEFAULT_MAX_RETRIES;
+    this.strictResponseValidation = options.strictResponseValidation === true;
     this.#defaultHeaders = { ...(options.defaultHeaders ?? {}) };
     this.#sleep = options.sleep ?? realSleep;
     this.#random = options.random ?? Math.random;
@@ -138,10 +157,11 @@ export class APIClient {
 
   // -- what the generated methods call -------------------------------------------
 
-  /** Send a request (with retries) and decode its JSON body (`unwrap`: the key to return). */
-  async request<T>(spec: RequestSpec, options: RequestOptions | undefined, decode?: (body: unknown) => T): Promise<T> {
-    const { json } = await this.fetchWithRetries(spec, options, false);
-    return decode ? decode(json) : (undefined as T);
+  /** Send a request (with retries) and decode its JSON body. */
+  async request<T>(spec: RequestSpec, options: RequestOptions | undefined, decode?: (body: unknown, context: ResponseContext) => T): Promise<T> {
+    const { response, json } = await this.fetchWithRetries(spec, options, false);
+    if (!decode) return undefined as T;
+    return this.#decoding(() => decode(json, { strict: this.strictResponseValidation, status: response.status, response }));
   }
 
   /** A list call: awaitable to one page, async-iterable over every item of every page. */
@@ -150,8 +170,8 @@ export class APIClient {
   }
 
   async #fetchPage<T, M>(page: PageRequest<T, M>, options: RequestOptions | undefined): Promise<Page<T, M>> {
-    const response = await this.fetchWithRetries(page.spec, options, false);
-    return Page.from(page, response.json);
+    const { response, json } = await this.fetchWithRetries(page.spec, options, false);
+    return this.#decoding(() => Page.from(page, json, { strict: this.strictResponseValidation, status: response.status, response }));
   }
 
   /** A streaming call: returns at once; the request is sent when iteration starts. */
@@ -165,6 +185,7 @@ export class APIClient {
       spec: stream,
       idleTimeout: opts.timeout ?? this.timeout,
       maxRetries: opts.maxRetries ?? this.maxRetries,
+      strict: this.strictResponseValidation,
       backoff: (attempt) => this.#backoff(attempt),
       sleep: this.#sleep,
     });
@@ -199,6 +220,7 @@ export class APIClient {
       const { signal, dispose } = anySignal([opts.signal, timer.signal]);
       const handle = setTimeout(() => timer.abort(new TimeoutReason(timeout)), timeout);
       let response: Response;
+      let text: string;
       try {
         response = await this.#fetch(url, { method: spec.method.toUpperCase(), headers, body, signal });
         if (response.ok && stream) {
@@ -206,12 +228,7 @@ export class APIClient {
           clearTimeout(handle);
           return { response, json: undefined };
         }
-        if (response.ok) {
-          const text = await response.text();
-          clearTimeout(handle);
-          dispose();
-          return { response, json: text ? this.#parseJSON(text, response) : undefined };
-        }
+        text = response.ok ? await response.text() : '';
       } catch (err) {
         clearTimeout(handle);
         dispose();
@@ -223,6 +240,12 @@ export class APIClient {
         await this.#sleep(this.#backoff(attempt), opts.signal);
         continue;
       }
+      if (response.ok) {
+        clearTimeout(handle);
+        dispose();
+        // Not retried: the server answered; a body that is not JSON is unusable, not lost.
+        return { response, json: text ? this.#parseJSON(text, response) : undefined };
+      }
       // An HTTP error status.
       const retry = shouldRetry(response);
       if (retry && retriesLeft > 0) {
@@ -232,16 +255,16 @@ export class APIClient {
         await this.#sleep(this.#retryDelay(attempt, response.headers), opts.signal);
         continue;
       }
-      let text = '';
+      let bodyText = '';
       try {
-        text = await response.text();
+        bodyText = await response.text();
       } catch {
         // The error body could not be read: the status alone makes the error.
       } finally {
         clearTimeout(handle);
         dispose();
       }
-      throw this.#statusError(response, text);
+      throw this.#statusError(response, bodyText);
     }
   }
 
@@ -303,7 +326,14 @@ export class APIClient {
     } catch (err) {
       // The parser's message quotes a few characters of the text: withheld if the key is in it.
       const cause = this.#apiKey && text.includes(this.#apiKey) && err instanceof Error ? withheld(err) : err;
-      throw new APIConnectionError(`the API answered ${response.status} with a body that is not JSON`, { cause });
+      throw new APIResponseValidationError({
+        status: response.status,
+        response,
+        path: '$',
+        reason: `the body is not JSON (${response.headers.get('content-type') ?? 'no content type'})`,
+        body: this.#redact(text),
+        cause,
+      });
     }
   }
 
@@ -354,6 +384,15 @@ export class APIClient {
     return this.#apiKey ? text.split(this.#apiKey).join('***') : text;
   }
 
+  /** Run a decoder; a validation error it throws is redacted like any other. */
+  #decoding<T>(decode: () => T): T {
+    try {
+      return decode();
+    } catch (err) {
+      throw this.redactError(err);
+    }
+  }
+
   /**
    * @internal The SDK's own error with the API key replaced wherever it shows (message, body,
    * causes); anything else (such as the caller's abort reason) is returned untouched.
@@ -365,7 +404,9 @@ export class APIClient {
   // -- the API key never shows ----------------------------------------------------------
 
   #describe(): Record<string, unknown> {
-    return { baseUrl: this.baseUrl, timeout: this.timeout, maxRetries: this.maxRetries, apiKey: '***' };
+    const out: Record<string, unknown> = { baseUrl: this.baseUrl, timeout: this.timeout, maxRetries: this.maxRetries, apiKey: '***' };
+    if (this.strictResponseValidation) out['strictResponseValidation'] = true;
+    return out;
   }
 
   toJSON(): Record<string, unknown> {
@@ -381,11 +422,30 @@ export class APIClient {
   }
 }
 
-/** Decode a JSON response with a shape table, optionally unwrapping `{data: ...}`. */
-export function decodeWith<T>(shape: ModelShape<T>, unwrap: string | null): (body: unknown) => T {
-  return (body) => {
-    const value = unwrap !== null && typeof body === 'object' && body !== null ? (body as Record<string, unknown>)[unwrap] : body;
-    return shape.fromWire(value);
+/**
+ * Decode a JSON response with a shape table, unwrapping `{data: ...}` when `unwrap` is set. The
+ * value the call returns must be there and be an object, in both modes (the call has nothing to
+ * return otherwise): else `APIResponseValidationError`. Strict mode checks it against the contract.
+ */
+export function decodeWith<T>(shape: ModelShape<T>, unwrap: string | null): (body: unknown, context: ResponseContext) => T {
+  return (body, context) => {
+    const invalid = (path: string, reason: string) =>
+      new APIResponseValidationError({ status: context.status, response: context.response, path, reason, body });
+    let value = body;
+    let base = '$';
+    if (unwrap !== null) {
+      if (typeof body !== 'object' || body === null || Array.isArray(body)) throw invalid('$', `expected an object, got ${describe(body)}`);
+      value = (body as Record<string, unknown>)[unwrap];
+      base = `$.${unwrap}`;
+      if (value === undefined) throw invalid(base, 'required field is missing');
+    }
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) throw invalid(base, `expected an object, got ${describe(value)}`);
+    try {
+      return shape.fromWire(value, { strict: context.strict });
+    } catch (err) {
+      if (err instanceof ShapeError) throw invalid(base + err.path.slice(1), err.reason);
+      throw err;
+    }
   };
 }
 

@@ -18,10 +18,16 @@
  * │   │   ├── UnprocessableEntityError  422
  * │   │   ├── RateLimitError            429
  * │   │   └── InternalServerError       >= 500
- * │   └── StreamError                   the stream broke its contract: malformed JSON in a
- * │                                     known event, an event over the size cap, no terminal
- * │                                     event even after resuming, or (from the aggregating
- * │                                     helpers) a run that ended with a failure event
+ * │   ├── APIResponseValidationError    a response the SDK cannot use (a list without its
+ * │   │                                 `data` array, a body that is not an object where one
+ * │   │                                 is due), or, with `strictResponseValidation`, any
+ * │   │                                 response that does not match the contract
+ * │   └── StreamError                   the stream broke its contract: event data that is not
+ * │                                     a JSON object, an event over the size cap, no terminal
+ * │                                     event even after resuming, a strict-mode mismatch (its
+ * │                                     cause is the APIResponseValidationError), or (from the
+ * │                                     aggregating helpers) a run that ended with a failure
+ * │                                     event
  * └── InvalidArgumentError              a bad argument, thrown before any request is sent
  * ```
  *
@@ -131,6 +137,46 @@ export class ConflictError extends APIStatusError {}
 export class UnprocessableEntityError extends APIStatusError {}
 export class RateLimitError extends APIStatusError {}
 export class InternalServerError extends APIStatusError {}
+
+export interface APIResponseValidationErrorInit {
+  /** The HTTP status of the response. */
+  status: number;
+  /** The raw response (its body already read), when there is one. */
+  response?: Response | undefined;
+  /** The JSON path of the first mismatch, from the top of the body (`$.data.status`). */
+  path: string;
+  /** What is wrong there (`required field is missing`, `expected string, got a number`, ...). */
+  reason: string;
+  /** The decoded body (or, in a stream, the event's data). */
+  body?: unknown;
+  /** What was read, for the message (`a `done` event`, `the response`). */
+  what?: string | undefined;
+  cause?: unknown;
+}
+
+/**
+ * A response the SDK cannot use, or (strict mode, `strictResponseValidation: true`) one that
+ * does not match the contract. In a stream it is the `cause` of a `StreamError`.
+ */
+export class APIResponseValidationError extends APIError {
+  readonly status: number;
+  readonly response: Response | undefined;
+  readonly path: string;
+  readonly reason: string;
+  readonly body: unknown;
+
+  constructor(init: APIResponseValidationErrorInit) {
+    super(
+      `${init.what ?? 'the response'} does not match the contract at ${init.path}: ${init.reason}`,
+      init.cause === undefined ? undefined : { cause: init.cause },
+    );
+    this.status = init.status;
+    this.response = init.response;
+    this.path = init.path;
+    this.reason = init.reason;
+    this.body = init.body;
+  }
+}
 
 export class StreamError extends APIError {
   /** The raw `data` of the offending frame, when one frame was at fault. */
