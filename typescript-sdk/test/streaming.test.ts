@@ -438,3 +438,22 @@ test('lifecycle: abort() drops the events already buffered: the next call reject
   await assert.rejects(it.next(), /enough/);
   assert.deepEqual(await it.next(), { value: undefined, done: true });
 });
+
+test('delivered ids: a long stream of increasing ids is one run, however long; repeats are found', async () => {
+  const { DeliveredIds } = await import('../src/core/streaming.js');
+  const ids = new DeliveredIds();
+  for (let i = 1; i <= 1_000_000; i++) assert.equal(ids.add(String(i)), true);
+  assert.equal(ids.entries, 1);
+  assert.equal(ids.add('1'), false);
+  assert.equal(ids.add('999999'), false);
+  // Gaps start new runs; filling a gap later is kept apart (exact, never approximate).
+  assert.equal(ids.add('1000005'), true);
+  assert.equal(ids.add('1000006'), true);
+  assert.equal(ids.entries, 2);
+  assert.equal(ids.add('1000002'), true);
+  assert.equal(ids.add('1000002'), false);
+  assert.equal(ids.add('01'), true);
+  assert.equal(ids.add('ev-1'), true);
+  assert.equal(ids.add('ev-1'), false);
+  assert.equal(ids.entries, 5);
+});

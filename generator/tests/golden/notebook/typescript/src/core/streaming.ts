@@ -357,6 +357,11 @@ export class DeliveredIds {
   readonly #runs: number[] = [];
   readonly #other = new Set<string>();
 
+  /** How many entries are kept: runs plus ids kept one by one (what the memory grows with). */
+  get entries(): number {
+    return this.#runs.length / 2 + this.#other.size;
+  }
+
   /** Record `id`; false when it was already delivered. */
   add(id: string): boolean {
     const n = canonicalNumber(id);
