@@ -33,7 +33,7 @@ type ToolStartEvent struct {
 	// The tool call's id.
 	ID string `json:"id"`
 	// The tool's name.
-	Name string `json:"name"`
+	Name *string `json:"name,omitempty"`
 	// EventID is the frame's own id ("" if it had no id line).
 	EventID string `json:"-"`
 }
@@ -152,7 +152,7 @@ var chatStreamFrameShapes = shapeTable{
 	"ToolStartEvent": {
 		fields: []fieldShape{
 			{wire: "id", required: true},
-			{wire: "name", required: true},
+			{wire: "name"},
 		},
 	},
 	"ToolEndEvent": {

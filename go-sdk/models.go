@@ -12,13 +12,15 @@ type ExecutionStatus string
 
 // The values of ExecutionStatus.
 const (
-	ExecutionStatusPending         ExecutionStatus = "pending"
-	ExecutionStatusRunning         ExecutionStatus = "running"
-	ExecutionStatusWaitingApproval ExecutionStatus = "waiting_approval"
-	ExecutionStatusCancelRequested ExecutionStatus = "cancel_requested"
-	ExecutionStatusCancelled       ExecutionStatus = "cancelled"
-	ExecutionStatusCompleted       ExecutionStatus = "completed"
-	ExecutionStatusFailed          ExecutionStatus = "failed"
+	ExecutionStatusPending          ExecutionStatus = "pending"
+	ExecutionStatusRunning          ExecutionStatus = "running"
+	ExecutionStatusWaitingApproval  ExecutionStatus = "waiting_approval"
+	ExecutionStatusAwaitingApproval ExecutionStatus = "awaiting_approval"
+	ExecutionStatusCancelRequested  ExecutionStatus = "cancel_requested"
+	ExecutionStatusCancelled        ExecutionStatus = "cancelled"
+	ExecutionStatusCompleted        ExecutionStatus = "completed"
+	ExecutionStatusFailed           ExecutionStatus = "failed"
+	ExecutionStatusRejected         ExecutionStatus = "rejected"
 )
 
 // MessageRole: Who wrote a message.
@@ -42,10 +44,13 @@ type ChatMessage struct {
 	Content string `json:"content"`
 	// Custom metadata attached to the message.
 	Metadata map[string]any `json:"metadata,omitempty"`
-	// The tool calls the agent made while producing this message.
-	ToolCalls []ToolCall `json:"tool_calls"`
-	// The results of those tool calls, in the same order.
-	ToolResults []ToolResult `json:"tool_results"`
+	// The tool calls the agent made while producing this message, as JSON (our
+	// mock sends a list of `{id, name, arguments}`; the vendor's SDKs type it as
+	// an object).
+	ToolCalls any `json:"tool_calls,omitempty"`
+	// The results of those tool calls, as JSON (our mock sends a list of `{id,
+	// name, summary}`).
+	ToolResults any `json:"tool_results,omitempty"`
 	// The model that produced an assistant message.
 	Model *string `json:"model"`
 	// What producing the message cost, in US dollars.
@@ -60,12 +65,15 @@ type ChatMessage struct {
 	CreatedAt time.Time `json:"created_at"`
 }
 
-// ChatReply: The reply to a sent message. The API answers in one of two
+// ChatReply: The reply to a sent message. The API answers in one of three
 // shapes: the stored assistant message itself, with `execution_id` and the
-// stored `user_message` beside it (what the published SDKs read), or
-// `{user_message, assistant_message}` (what the vendor's emulator sends).
-// `x-sdk-flatten` makes the SDKs read both as one object: the fields of
-// `assistant_message`, when present, fill in the message fields.
+// stored `user_message` beside it (what the published SDKs read);
+// `{user_message, assistant_message}` (what the vendor's emulator sends, with
+// 201); or, where the server runs the agent asynchronously, `{user_message,
+// assistant_message: null, execution_id}` (follow the execution's stream for
+// the reply). `x-sdk-flatten` makes the SDKs read all of them as one object:
+// the fields of `assistant_message`, when it is an object, fill in the message
+// fields.
 type ChatReply struct {
 	// The assistant message's unique id.
 	ID *string `json:"id,omitempty"`
@@ -77,10 +85,10 @@ type ChatReply struct {
 	Content *string `json:"content,omitempty"`
 	// Custom metadata attached to the message.
 	Metadata map[string]any `json:"metadata,omitempty"`
-	// The tool calls the agent made while producing the reply.
-	ToolCalls []ToolCall `json:"tool_calls"`
-	// The results of those tool calls, in the same order.
-	ToolResults []ToolResult `json:"tool_results"`
+	// The tool calls the agent made while producing the reply, as JSON.
+	ToolCalls any `json:"tool_calls,omitempty"`
+	// The results of those tool calls, as JSON.
+	ToolResults any `json:"tool_results,omitempty"`
 	// The model that produced the reply.
 	Model *string `json:"model"`
 	// What producing the reply cost, in US dollars.
@@ -98,8 +106,8 @@ type ChatReply struct {
 	// The stored user message that was answered.
 	UserMessage *ChatMessage `json:"user_message,omitempty"`
 	// The stored assistant message, in the `{user_message, assistant_message}`
-	// shape.
-	AssistantMessage *ChatMessage `json:"assistant_message,omitempty"`
+	// shape; null while an asynchronous run has not answered yet.
+	AssistantMessage *ChatMessage `json:"assistant_message"`
 }
 
 // ChatSession: A conversation between a user and an agent.
@@ -120,6 +128,8 @@ type ChatSession struct {
 	CreatedAt time.Time `json:"created_at"`
 	// When the session last changed or received a message.
 	UpdatedAt time.Time `json:"updated_at"`
+	// When the session was deleted, where the server keeps deleted sessions.
+	DeletedAt *time.Time `json:"deleted_at"`
 }
 
 // Execution: One run of an agent, such as the run that answers a sent message.
@@ -132,6 +142,14 @@ type Execution struct {
 	WorkspaceID *string `json:"workspace_id,omitempty"`
 	// The agent that ran.
 	AgentID *string `json:"agent_id,omitempty"`
+	// The agent's display name, where the server includes it.
+	AgentName *string `json:"agent_name"`
+	// The agent that ran, as an object, where the server includes it (get and
+	// list).
+	Agent map[string]any `json:"agent"`
+	// Tokens spent by the run, where the server sends the total beside or instead
+	// of `token_usage`.
+	TotalTokens *int64 `json:"total_tokens"`
 	// The version of the agent that ran.
 	AgentVersionID *string `json:"agent_version_id"`
 	// The authenticated user who started the run, if any.
@@ -143,10 +161,10 @@ type Execution struct {
 	// Where the run stands.
 	Status ExecutionStatus `json:"status"`
 	// The run's input as JSON, usually an object (for a chat run, the user
-	// message).
+	// message); null when the run had none.
 	Input any `json:"input,omitempty"`
 	// The run's output as JSON once it completed, usually an object whose
-	// `content` is the reply text.
+	// `content` (or `text`) is the reply text.
 	Output any `json:"output,omitempty"`
 	// The error message, if the run failed.
 	Error *string `json:"error"`
@@ -170,6 +188,8 @@ type Execution struct {
 	LastEventID *string `json:"last_event_id"`
 	// When the execution was created.
 	CreatedAt *time.Time `json:"created_at,omitempty"`
+	// When the execution last changed.
+	UpdatedAt *time.Time `json:"updated_at"`
 	// When the run started.
 	StartedAt *time.Time `json:"started_at"`
 	// When the run finished, if it has.
@@ -219,24 +239,4 @@ func (m *TokenUsage) UnmarshalJSON(data []byte) error {
 func (m TokenUsage) MarshalJSON() ([]byte, error) {
 	type plain TokenUsage
 	return marshalWithExtra(plain(m), m.Extra)
-}
-
-// ToolCall: A tool call an agent made.
-type ToolCall struct {
-	// The call's id, as in the `tool_start` and `tool_end` events.
-	ID string `json:"id"`
-	// The tool's name.
-	Name string `json:"name"`
-	// The arguments the tool was called with.
-	Arguments map[string]any `json:"arguments,omitempty"`
-}
-
-// ToolResult: What a tool call returned.
-type ToolResult struct {
-	// The id of the call this result answers.
-	ID string `json:"id"`
-	// The tool's name.
-	Name string `json:"name"`
-	// A short display string of the result.
-	Summary string `json:"summary"`
 }

@@ -33,15 +33,18 @@ def test_the_contract_uses_every_normalisation(ir: IR) -> None:
     assert ir.models["ChatReply"].flatten == "assistant_message"
     pages = {f.wire_name: f for f in ir.models["PaginationMeta"].fields}
     assert pages["pages"].aliases == ["total_pages"] and pages["total_pages"].aliases == ["pages"]
-    assert {f.wire_name: f.text_key for f in ir.models["DoneEventData"].fields}["output"] == "content"
+    assert {f.wire_name: f.text_keys for f in ir.models["DoneEventData"].fields}["output"] == ["content", "text"]
 
 
 def test_field_and_model_options(ir: IR) -> None:
     f = _Filters(ir)
-    fields = {m: {x.wire_name: x for x in ir.models[m].fields} for m in ("PaginationMeta", "ErrorEventData", "Execution", "ChatSession")}
+    fields = {
+        m: {x.wire_name: x for x in ir.models[m].fields}
+        for m in ("PaginationMeta", "ErrorEventData", "Execution", "ChatSession")
+    }
     assert f.ts_field_options(fields["PaginationMeta"]["pages"]) == ", { aliases: ['total_pages'] }"
     assert f.ts_field_options(fields["ErrorEventData"]["message"]) == ", { aliases: ['error'] }"
-    assert f.ts_field_options(fields["Execution"]["input"]) == ", { text: 'message' }"
+    assert f.ts_field_options(fields["Execution"]["output"]) == ", { text: ['content', 'text'] }"
     assert f.ts_field_options(fields["ChatSession"]["id"]) == ""
     assert f.ts_model_options(ir.models["ChatReply"]) == ", { flatten: 'assistant_message' }"
     assert f.ts_model_options(ir.models["TokenUsage"]) == ", { extra: t.any }"
@@ -52,13 +55,14 @@ def test_field_and_model_options(ir: IR) -> None:
 def test_the_generated_tables_and_types_carry_them(rendered: Path) -> None:
     models = (rendered / "src" / "models.ts").read_text()
     assert "t.field('pages', 'pages', t.integer, false, { aliases: ['total_pages'] })," in models
-    assert "t.field('output', 'output', t.any, false, { text: 'content' })," in models
+    assert "t.field('output', 'output', t.any, false, { text: ['content', 'text'] })," in models
     assert "], { flatten: 'assistant_message' });" in models
     assert "export const SendMessageRequest = model<SendMessageRequest>('SendMessageRequest', [" in models
     # The four request bodies (create/update session, send message, submit feedback) are closed.
     assert models.count("], { open: false });") == 4
     # The text conveniences are typed, on the model and on the event.
-    assert "  inputText?: string;\n" in models and "  outputText?: string;\n" in models
+    execution = models[models.index("export interface Execution {") :]
+    assert "  outputText?: string;\n" in execution[: execution.index("}")]
     events = (rendered / "src" / "events.ts").read_text()
     done = events[events.index("export interface DoneEvent {") :]
     assert "  outputText?: string;\n" in done[: done.index("}")]
@@ -74,7 +78,7 @@ def test_the_generated_tables_and_types_carry_them(rendered: Path) -> None:
 def test_a_text_convenience_colliding_with_a_field_is_refused(ir: IR) -> None:
     model = ir.models["DoneEventData"]
     output = next(f for f in model.fields if f.wire_name == "output")
-    clash = output.model_copy(update={"wire_name": "output_text", "name": output.name.of("output_text"), "text_key": None})
+    clash = output.model_copy(update={"wire_name": "output_text", "name": output.name.of("output_text"), "text_keys": []})
     bad = ir.model_copy(update={"models": {**ir.models, "DoneEventData": model.model_copy(update={"fields": [*model.fields, clash]})}})
     with pytest.raises(TargetError, match="outputText"):
         TARGET.render(bad, None)  # type: ignore[arg-type]

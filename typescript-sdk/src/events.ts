@@ -39,7 +39,7 @@ export interface ToolStartEvent {
   /** The tool call's id. */
   id: string;
   /** The tool's name. */
-  name: string;
+  name?: string;
   /** The frame's `id` (what `Last-Event-ID` resumes from), when it had one. */
   eventId: string | undefined;
 }
@@ -78,7 +78,7 @@ export interface DoneEvent {
   tokenUsage?: M.TokenUsage;
   /** How long the run took, in seconds. */
   time?: number;
-  /** `output` as text: itself when a string, else its `content` when that is a string. */
+  /** `output` as text: itself when a string, else the first of its `content`, `text` that is a string. */
   outputText?: string;
   /** The frame's `id` (what `Last-Event-ID` resumes from), when it had one. */
   eventId: string | undefined;

@@ -15,15 +15,17 @@ import { model, t } from './core/schema.js';
  * Where a run stands. The list is open: the API adds statuses over time, and the SDKs keep a status
  * they do not know as its string.
  */
-export type ExecutionStatus = 'pending' | 'running' | 'waiting_approval' | 'cancel_requested' | 'cancelled' | 'completed' | 'failed';
+export type ExecutionStatus = 'pending' | 'running' | 'waiting_approval' | 'awaiting_approval' | 'cancel_requested' | 'cancelled' | 'completed' | 'failed' | 'rejected';
 export const ExecutionStatus = {
   Pending: 'pending',
   Running: 'running',
   WaitingApproval: 'waiting_approval',
+  AwaitingApproval: 'awaiting_approval',
   CancelRequested: 'cancel_requested',
   Cancelled: 'cancelled',
   Completed: 'completed',
   Failed: 'failed',
+  Rejected: 'rejected',
 } as const;
 
 /** Who wrote a message. */
@@ -45,10 +47,13 @@ export interface ChatMessage {
   content: string;
   /** Custom metadata attached to the message. */
   metadata?: Record<string, unknown>;
-  /** The tool calls the agent made while producing this message. */
-  toolCalls?: Array<ToolCall> | null;
-  /** The results of those tool calls, in the same order. */
-  toolResults?: Array<ToolResult> | null;
+  /**
+   * The tool calls the agent made while producing this message, as JSON (our mock sends a list of
+   * `{id, name, arguments}`; the vendor's SDKs type it as an object).
+   */
+  toolCalls?: unknown;
+  /** The results of those tool calls, as JSON (our mock sends a list of `{id, name, summary}`). */
+  toolResults?: unknown;
   /** The model that produced an assistant message. */
   model?: string | null;
   /** What producing the message cost, in US dollars. */
@@ -69,8 +74,8 @@ export const ChatMessage = model<ChatMessage>('ChatMessage', [
   t.field('role', 'role', t.enumOf(['user', 'assistant']), true),
   t.field('content', 'content', t.string, true),
   t.field('metadata', 'metadata', t.map(t.any), false),
-  t.field('toolCalls', 'tool_calls', t.nullable(t.array(t.model(() => ToolCall))), false),
-  t.field('toolResults', 'tool_results', t.nullable(t.array(t.model(() => ToolResult))), false),
+  t.field('toolCalls', 'tool_calls', t.any, false),
+  t.field('toolResults', 'tool_results', t.any, false),
   t.field('model', 'model', t.nullable(t.string), false),
   t.field('cost', 'cost', t.nullable(t.number), false),
   t.field('tokenCount', 'token_count', t.nullable(t.integer), false),
@@ -80,11 +85,13 @@ export const ChatMessage = model<ChatMessage>('ChatMessage', [
 ]);
 
 /**
- * The reply to a sent message. The API answers in one of two shapes: the stored assistant message
+ * The reply to a sent message. The API answers in one of three shapes: the stored assistant message
  * itself, with `execution_id` and the stored `user_message` beside it (what the published SDKs
- * read), or `{user_message, assistant_message}` (what the vendor's emulator sends). `x-sdk-flatten`
- * makes the SDKs read both as one object: the fields of `assistant_message`, when present, fill in
- * the message fields.
+ * read); `{user_message, assistant_message}` (what the vendor's emulator sends, with 201); or,
+ * where the server runs the agent asynchronously, `{user_message, assistant_message: null,
+ * execution_id}` (follow the execution's stream for the reply). `x-sdk-flatten` makes the SDKs read
+ * all of them as one object: the fields of `assistant_message`, when it is an object, fill in the
+ * message fields.
  */
 export interface ChatReply {
   /** The assistant message's unique id. */
@@ -97,10 +104,10 @@ export interface ChatReply {
   content?: string;
   /** Custom metadata attached to the message. */
   metadata?: Record<string, unknown>;
-  /** The tool calls the agent made while producing the reply. */
-  toolCalls?: Array<ToolCall> | null;
-  /** The results of those tool calls, in the same order. */
-  toolResults?: Array<ToolResult> | null;
+  /** The tool calls the agent made while producing the reply, as JSON. */
+  toolCalls?: unknown;
+  /** The results of those tool calls, as JSON. */
+  toolResults?: unknown;
   /** The model that produced the reply. */
   model?: string | null;
   /** What producing the reply cost, in US dollars. */
@@ -117,8 +124,11 @@ export interface ChatReply {
   executionId?: string;
   /** The stored user message that was answered. */
   userMessage?: ChatMessage;
-  /** The stored assistant message, in the `{user_message, assistant_message}` shape. */
-  assistantMessage?: ChatMessage;
+  /**
+   * The stored assistant message, in the `{user_message, assistant_message}` shape; null while an
+   * asynchronous run has not answered yet.
+   */
+  assistantMessage?: ChatMessage | null;
 }
 
 export const ChatReply = model<ChatReply>('ChatReply', [
@@ -127,8 +137,8 @@ export const ChatReply = model<ChatReply>('ChatReply', [
   t.field('role', 'role', t.enumOf(['user', 'assistant']), false),
   t.field('content', 'content', t.string, false),
   t.field('metadata', 'metadata', t.map(t.any), false),
-  t.field('toolCalls', 'tool_calls', t.nullable(t.array(t.model(() => ToolCall))), false),
-  t.field('toolResults', 'tool_results', t.nullable(t.array(t.model(() => ToolResult))), false),
+  t.field('toolCalls', 'tool_calls', t.any, false),
+  t.field('toolResults', 'tool_results', t.any, false),
   t.field('model', 'model', t.nullable(t.string), false),
   t.field('cost', 'cost', t.nullable(t.number), false),
   t.field('tokenCount', 'token_count', t.nullable(t.integer), false),
@@ -137,7 +147,7 @@ export const ChatReply = model<ChatReply>('ChatReply', [
   t.field('createdAt', 'created_at', t.string, false),
   t.field('executionId', 'execution_id', t.string, false),
   t.field('userMessage', 'user_message', t.model(() => ChatMessage), false),
-  t.field('assistantMessage', 'assistant_message', t.model(() => ChatMessage), false),
+  t.field('assistantMessage', 'assistant_message', t.nullable(t.model(() => ChatMessage)), false),
 ], { flatten: 'assistant_message' });
 
 /** A conversation between a user and an agent. */
@@ -158,6 +168,8 @@ export interface ChatSession {
   createdAt: string;
   /** When the session last changed or received a message. */
   updatedAt: string;
+  /** When the session was deleted, where the server keeps deleted sessions. */
+  deletedAt?: string | null;
 }
 
 export const ChatSession = model<ChatSession>('ChatSession', [
@@ -169,6 +181,7 @@ export const ChatSession = model<ChatSession>('ChatSession', [
   t.field('metadata', 'metadata', t.map(t.any), false),
   t.field('createdAt', 'created_at', t.string, true),
   t.field('updatedAt', 'updated_at', t.string, true),
+  t.field('deletedAt', 'deleted_at', t.nullable(t.string), false),
 ]);
 
 /** A piece of the reply, to append to what came before. */
@@ -208,12 +221,12 @@ export interface DoneEventData {
   tokenUsage?: TokenUsage;
   /** How long the run took, in seconds. */
   time?: number;
-  /** `output` as text: itself when a string, else its `content` when that is a string. */
+  /** `output` as text: itself when a string, else the first of its `content`, `text` that is a string. */
   outputText?: string;
 }
 
 export const DoneEventData = model<DoneEventData>('DoneEventData', [
-  t.field('output', 'output', t.any, false, { text: 'content' }),
+  t.field('output', 'output', t.any, false, { text: ['content', 'text'] }),
   t.field('tokenUsage', 'token_usage', t.model(() => TokenUsage), false),
   t.field('time', 'time', t.number, false),
 ]);
@@ -252,15 +265,19 @@ export const ErrorEventData = model<ErrorEventData>('ErrorEventData', [
 
 /**
  * The body of an error response. `error` is usually an object; some endpoints answer `{"error":
- * "text"}` instead, and the SDKs read both.
+ * "text"}`, and the server's HTTP framework answers unknown routes and methods with `{"message":
+ * "text"}`. The SDKs read all three.
  */
 export interface ErrorResponse {
   /** What went wrong. */
-  error: unknown;
+  error?: unknown;
+  /** What went wrong, in the framework's `{"message"}` shape. */
+  message?: string;
 }
 
 export const ErrorResponse = model<ErrorResponse>('ErrorResponse', [
-  t.field('error', 'error', t.any, true),
+  t.field('error', 'error', t.any, false),
+  t.field('message', 'message', t.string, false),
 ]);
 
 /**
@@ -274,6 +291,12 @@ export interface Execution {
   workspaceId?: string;
   /** The agent that ran. */
   agentId?: string;
+  /** The agent's display name, where the server includes it. */
+  agentName?: string | null;
+  /** The agent that ran, as an object, where the server includes it (get and list). */
+  agent?: Record<string, unknown> | null;
+  /** Tokens spent by the run, where the server sends the total beside or instead of `token_usage`. */
+  totalTokens?: number | null;
   /** The version of the agent that ran. */
   agentVersionId?: string | null;
   /** The authenticated user who started the run, if any. */
@@ -284,11 +307,14 @@ export interface Execution {
   parentExecutionId?: string | null;
   /** Where the run stands. */
   status: ExecutionStatus;
-  /** The run's input as JSON, usually an object (for a chat run, the user message). */
+  /**
+   * The run's input as JSON, usually an object (for a chat run, the user message); null when the
+   * run had none.
+   */
   input?: unknown;
   /**
-   * The run's output as JSON once it completed, usually an object whose `content` is the reply
-   * text.
+   * The run's output as JSON once it completed, usually an object whose `content` (or `text`) is
+   * the reply text.
    */
   output?: unknown;
   /** The error message, if the run failed. */
@@ -313,13 +339,13 @@ export interface Execution {
   lastEventId?: string | null;
   /** When the execution was created. */
   createdAt?: string;
+  /** When the execution last changed. */
+  updatedAt?: string | null;
   /** When the run started. */
   startedAt?: string | null;
   /** When the run finished, if it has. */
   completedAt?: string | null;
-  /** `input` as text: itself when a string, else its `message` when that is a string. */
-  inputText?: string;
-  /** `output` as text: itself when a string, else its `content` when that is a string. */
+  /** `output` as text: itself when a string, else the first of its `content`, `text` that is a string. */
   outputText?: string;
 }
 
@@ -327,13 +353,16 @@ export const Execution = model<Execution>('Execution', [
   t.field('id', 'id', t.string, true),
   t.field('workspaceId', 'workspace_id', t.string, false),
   t.field('agentId', 'agent_id', t.string, false),
+  t.field('agentName', 'agent_name', t.nullable(t.string), false),
+  t.field('agent', 'agent', t.nullable(t.map(t.any)), false),
+  t.field('totalTokens', 'total_tokens', t.nullable(t.integer), false),
   t.field('agentVersionId', 'agent_version_id', t.nullable(t.string), false),
   t.field('userId', 'user_id', t.nullable(t.string), false),
   t.field('sessionId', 'session_id', t.nullable(t.string), false),
   t.field('parentExecutionId', 'parent_execution_id', t.nullable(t.string), false),
-  t.field('status', 'status', t.enumOf(['pending', 'running', 'waiting_approval', 'cancel_requested', 'cancelled', 'completed', 'failed']), true),
-  t.field('input', 'input', t.any, false, { text: 'message' }),
-  t.field('output', 'output', t.any, false, { text: 'content' }),
+  t.field('status', 'status', t.enumOf(['pending', 'running', 'waiting_approval', 'awaiting_approval', 'cancel_requested', 'cancelled', 'completed', 'failed', 'rejected']), true),
+  t.field('input', 'input', t.any, false),
+  t.field('output', 'output', t.any, false, { text: ['content', 'text'] }),
   t.field('error', 'error', t.nullable(t.string), false),
   t.field('metadata', 'metadata', t.nullable(t.map(t.any)), false),
   t.field('tokenUsage', 'token_usage', t.nullable(t.model(() => TokenUsage)), false),
@@ -345,6 +374,7 @@ export const Execution = model<Execution>('Execution', [
   t.field('assistantMessageId', 'assistant_message_id', t.nullable(t.string), false),
   t.field('lastEventId', 'last_event_id', t.nullable(t.string), false),
   t.field('createdAt', 'created_at', t.string, false),
+  t.field('updatedAt', 'updated_at', t.nullable(t.string), false),
   t.field('startedAt', 'started_at', t.nullable(t.string), false),
   t.field('completedAt', 'completed_at', t.nullable(t.string), false),
 ]);
@@ -373,16 +403,18 @@ export const Feedback = model<Feedback>('Feedback', [
 ]);
 
 /**
- * Where a page stands in the whole list. API v2 names the page count `pages`, older versions
- * `total_pages`; the SDKs read either under both names.
+ * Where a page stands in the whole list. Every key may be absent: the fixtures and the emulator
+ * send `total_pages`, the vendor's SDKs also read `pages` ("API v2"), and some answers carry only
+ * `total`. The SDKs read `pages` and `total_pages` under both names, and page on from
+ * `total`/`limit`, or while pages come back full, when neither is there.
  */
 export interface PaginationMeta {
   /** How many items the whole list holds. */
-  total: number;
+  total?: number;
   /** This page's number, from 1. */
-  page: number;
+  page?: number;
   /** The most items a page holds. */
-  limit: number;
+  limit?: number;
   /** How many pages the whole list has (API v2). */
   pages?: number;
   /** How many pages the whole list has (older API versions). */
@@ -390,9 +422,9 @@ export interface PaginationMeta {
 }
 
 export const PaginationMeta = model<PaginationMeta>('PaginationMeta', [
-  t.field('total', 'total', t.integer, true),
-  t.field('page', 'page', t.integer, true),
-  t.field('limit', 'limit', t.integer, true),
+  t.field('total', 'total', t.integer, false),
+  t.field('page', 'page', t.integer, false),
+  t.field('limit', 'limit', t.integer, false),
   t.field('pages', 'pages', t.integer, false, { aliases: ['total_pages'] }),
   t.field('totalPages', 'total_pages', t.integer, false, { aliases: ['pages'] }),
 ]);
@@ -463,22 +495,6 @@ export const TokenUsage = model<TokenUsage>('TokenUsage', [
   t.field('reasoningTokens', 'reasoning_tokens', t.integer, false),
 ], { extra: t.any });
 
-/** A tool call an agent made. */
-export interface ToolCall {
-  /** The call's id, as in the `tool_start` and `tool_end` events. */
-  id: string;
-  /** The tool's name. */
-  name: string;
-  /** The arguments the tool was called with. */
-  arguments?: Record<string, unknown>;
-}
-
-export const ToolCall = model<ToolCall>('ToolCall', [
-  t.field('id', 'id', t.string, true),
-  t.field('name', 'name', t.string, true),
-  t.field('arguments', 'arguments', t.map(t.any), false),
-]);
-
 /** The tool call that finished. */
 export interface ToolEndEventData {
   /** The tool call's id, as in its `tool_start`. */
@@ -495,33 +511,17 @@ export const ToolEndEventData = model<ToolEndEventData>('ToolEndEventData', [
   t.field('summary', 'summary', t.string, false),
 ]);
 
-/** What a tool call returned. */
-export interface ToolResult {
-  /** The id of the call this result answers. */
-  id: string;
-  /** The tool's name. */
-  name: string;
-  /** A short display string of the result. */
-  summary: string;
-}
-
-export const ToolResult = model<ToolResult>('ToolResult', [
-  t.field('id', 'id', t.string, true),
-  t.field('name', 'name', t.string, true),
-  t.field('summary', 'summary', t.string, true),
-]);
-
 /** The tool call that starts. */
 export interface ToolStartEventData {
   /** The tool call's id. */
   id: string;
   /** The tool's name. */
-  name: string;
+  name?: string;
 }
 
 export const ToolStartEventData = model<ToolStartEventData>('ToolStartEventData', [
   t.field('id', 'id', t.string, true),
-  t.field('name', 'name', t.string, true),
+  t.field('name', 'name', t.string, false),
 ]);
 
 /** The session fields to change. */

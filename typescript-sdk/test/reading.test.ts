@@ -21,6 +21,7 @@ import {
   type ChatStreamFrame,
   type DoneEvent,
 } from '../src/index.js';
+import { model, ShapeError, t } from '../src/core/schema.js';
 import { fakeFetch, frame, json, sse, testClient, type Handler } from './helpers.js';
 
 const MODES = [
@@ -80,13 +81,16 @@ for (const [mode, strict] of MODES) {
       assert.equal(done.time, undefined);
     });
 
-    test('done with a string, null, or other output', async () => {
+    test('done with a string, null, or other output; text under `content` or `text`', async () => {
       assert.equal((await doneOf(strict, { output: 'Hello' })).outputText, 'Hello');
+      assert.equal((await doneOf(strict, { output: { text: 'Hi there' } })).outputText, 'Hi there');
+      assert.equal((await doneOf(strict, { output: { content: 'first', text: 'second' } })).outputText, 'first');
+      assert.equal((await doneOf(strict, { output: { content: 7, text: 'second' } })).outputText, 'second');
       const nul = await doneOf(strict, { output: null });
       assert.equal(nul.output, null);
       assert.equal(nul.outputText, undefined);
-      const other = await doneOf(strict, { output: { text: 'no content key' } });
-      assert.deepEqual(other.output, { text: 'no content key' });
+      const other = await doneOf(strict, { output: { message: 'no text key' } });
+      assert.deepEqual(other.output, { message: 'no text key' });
       assert.equal(other.outputText, undefined);
       assert.deepEqual((await doneOf(strict, { output: [1, 2] })).output, [1, 2]);
     });
@@ -209,7 +213,7 @@ for (const [mode, strict] of MODES) {
       const page = await c.executions.list({ agentId: 'agent_1', sessionId: 'ses_1', status: 'waiting_approval' });
       assert.equal(calls[0]!.url.pathname, '/api/v1/executions');
       assert.equal(calls[0]!.url.search, '?agent_id=agent_1&session_id=ses_1&status=waiting_approval');
-      assert.deepEqual(page.data, [{ id: 'ex_1', status: 'waiting_approval', input: { message: 'Hi' }, inputText: 'Hi' }]);
+      assert.deepEqual(page.data, [{ id: 'ex_1', status: 'waiting_approval', input: { message: 'Hi' } }]);
     });
 
     // -- the non-streaming send ---------------------------------------------------------------
@@ -235,6 +239,65 @@ for (const [mode, strict] of MODES) {
       assert.equal(reply.assistantMessage?.id, 'msg_a');
     });
 
+    test('send answered {user_message, assistant_message: null, execution_id} (an asynchronous run)', async () => {
+      const { client: c } = client(strict, json(201, { data: { user_message: USER_MESSAGE, assistant_message: null, execution_id: 'ex_9' } }));
+      const reply = await c.chat.sendMessage('ses_1', { content: 'Hi' });
+      assert.equal(reply.executionId, 'ex_9');
+      assert.equal(reply.content, undefined);
+      assert.equal(reply.assistantMessage, null);
+      assert.equal(reply.userMessage?.id, 'msg_u');
+    });
+
+    test('list meta with only total, or no meta at all', async () => {
+      const onlyTotal = client(strict, pageOf(['a', 'b'], { total: 5 }), pageOf(['c', 'd'], { total: 5 }), pageOf(['e'], { total: 5 }), pageOf([], { total: 5 }));
+      const ids: string[] = [];
+      for await (const s of onlyTotal.client.chat.listSessions({ limit: 2 })) ids.push(s.id);
+      assert.deepEqual(ids, ['a', 'b', 'c', 'd', 'e']);
+      assert.equal(onlyTotal.calls.length, 3);
+      // total says there is no more, though the page is full.
+      const exact = client(strict, pageOf(['a', 'b'], { total: 4, page: 1, limit: 2 }), pageOf(['c', 'd'], { total: 4, page: 2, limit: 2 }));
+      let n = 0;
+      for await (const _ of exact.client.chat.listSessions({ limit: 2 })) n++;
+      assert.equal(n, 4);
+      assert.equal(exact.calls.length, 2);
+      const none = client(strict, json(200, { data: [SESSION, SESSION] }), json(200, { data: [SESSION] }));
+      let m = 0;
+      for await (const _ of none.client.chat.listSessions({ limit: 2 })) m++;
+      assert.equal(m, 3);
+      assert.equal((await none.client.chat.listSessions({ limit: 2 })).pageCount, undefined);
+    });
+
+    test('messages whose tool_calls / tool_results are a list or an object', async () => {
+      const messages = [
+        { ...ASSISTANT_MESSAGE, tool_calls: [{ id: 't1', name: 'search', arguments: {} }], tool_results: [{ id: 't1', name: 'search', summary: '3' }] },
+        { ...ASSISTANT_MESSAGE, id: 'msg_b', tool_calls: { search: { q: 'x' } }, tool_results: null },
+      ];
+      const { client: c } = client(strict, json(200, { data: messages, meta: { total: 2 } }));
+      const page = await c.chat.listMessages('ses_1');
+      assert.deepEqual(page.data[0]!.toolCalls, [{ id: 't1', name: 'search', arguments: {} }]);
+      assert.deepEqual(page.data[1]!.toolCalls, { search: { q: 'x' } });
+      assert.equal(page.data[1]!.toolResults, null);
+    });
+
+    test('executions with null input and output', async () => {
+      const { client: c } = client(strict, json(200, { data: { id: 'ex_1', status: 'pending', input: null, output: null } }));
+      const ex = await c.executions.get('ex_1');
+      assert.equal(ex.input, null);
+      assert.equal(ex.output, null);
+      assert.equal(ex.outputText, undefined);
+    });
+
+    test('a delete answered 204, or 200 with a body (JSON or not): the body is ignored', async () => {
+      for (const handler of [
+        () => new Response(null, { status: 204 }),
+        json(200, { data: { deleted: true } }),
+        () => new Response('deleted', { status: 200, headers: { 'content-type': 'text/plain' } }),
+      ] as Handler[]) {
+        const { client: c } = client(strict, handler);
+        assert.equal(await c.chat.deleteSession('ses_1'), undefined);
+      }
+    });
+
     test('every 2xx is a success', async () => {
       for (const status of [200, 201, 202, 203]) {
         const { client: c } = client(strict, json(status, { data: SESSION }));
@@ -251,7 +314,6 @@ for (const [mode, strict] of MODES) {
       const { client: c } = client(strict, json(200, { data: full }), json(200, { data: { id: 'ex_2', status: 'running' } }), json(200, { data: { id: 'ex_3', status: 'cancel_requested' } }));
       const ex = await c.executions.get('ex_1');
       assert.deepEqual(ex.input, { message: 'Hi' });
-      assert.equal(ex.inputText, 'Hi');
       assert.equal(ex.outputText, 'Hello!');
       assert.equal(ex.durationMs, 12);
       assert.equal(ex.metadata, null);
@@ -376,13 +438,27 @@ describe('tolerant reading keeps what it does not know', () => {
     assert.equal((await m.client.chat.listMessages('ses_1')).data[0]!.role, 'system');
   });
 
-  test('items of the wrong type inside arrays stay in place; nested wrong types are handled the same way', async () => {
-    const message = { ...ASSISTANT_MESSAGE, tool_calls: [{ id: 't1', name: 'search', arguments: {} }, 'junk'], token_count: '7' };
+  test('nested wrong types are handled the same way, at every depth', async () => {
+    const message = { ...ASSISTANT_MESSAGE, token_count: '7' };
     const { client: c } = client(false, json(200, { data: [message], meta: { total: 1, page: 1, limit: 20, pages: 1 } }));
     const got = (await c.chat.listMessages('ses_1')).data[0]!;
-    assert.equal(got.toolCalls?.[1], 'junk');
     assert.equal(got.tokenCount, undefined);
     assert.equal((got as unknown as Record<string, unknown>)['token_count'], '7');
+    const ex = client(false, json(200, { data: { id: 'ex_1', status: 'completed', token_usage: { total_tokens: 'many', prompt_tokens: 3 } } }));
+    assert.deepEqual((await ex.client.executions.get('ex_1')).tokenUsage, { total_tokens: 'many', promptTokens: 3 });
+  });
+
+  test('inside arrays and maps, an item of the wrong type stays in place, raw', () => {
+    const Item = model<{ id: string }>('Item', [t.field('id', 'id', t.string, true)]);
+    const Box = model<{ items: unknown[]; counts: Record<string, number> }>('Box', [
+      t.field('items', 'items', t.array(t.model(() => Item)), true),
+      t.field('counts', 'counts', t.map(t.integer), true),
+    ]);
+    const wire = { items: [{ id: 'a' }, 'junk', { id: 7 }], counts: { a: 1, b: 'two' } };
+    assert.deepEqual(Box.fromWire(wire), { items: [{ id: 'a' }, 'junk', { id: 7 }], counts: { a: 1, b: 'two' } });
+    assert.throws(() => Box.fromWire(wire, { strict: true }), (err: unknown) => err instanceof ShapeError && err.path === '$.items[1]' && err.reason === 'expected object, got a string');
+    assert.throws(() => Box.fromWire({ ...wire, items: [{ id: 'a' }, { id: 7 }] }, { strict: true }), (err: unknown) => err instanceof ShapeError && err.path === '$.items[1].id');
+    assert.throws(() => Box.fromWire({ items: [], counts: { 'a b': 1.5 } }, { strict: true }), (err: unknown) => err instanceof ShapeError && err.path === '$.counts["a b"]' && err.reason === 'expected integer, got a number');
   });
 
   test('list meta with neither pages nor total_pages: pages go on while full, stop at the first short or empty page', async () => {
@@ -426,12 +502,12 @@ describe('strict mode turns contract mismatches into APIResponseValidationError'
   });
 
   test('a wrong JSON type, deep in a list item', async () => {
-    const message = { ...ASSISTANT_MESSAGE, tool_calls: [{ id: 't1', name: 'search', arguments: {} }, { id: 7, name: 'x', arguments: {} }] };
-    const { client: c } = client(true, json(200, { data: [USER_MESSAGE, message], meta: { total: 2, page: 1, limit: 20, pages: 1 } }));
-    const err = await c.chat.listMessages('ses_1').catch((e: unknown) => e);
+    const runs = [{ id: 'ex_1', status: 'completed' }, { id: 'ex_2', status: 'completed', token_usage: { total_tokens: 'many' } }];
+    const { client: c } = client(true, json(200, { data: runs, meta: { total: 2, page: 1, limit: 20, pages: 1 } }));
+    const err = await c.executions.list().catch((e: unknown) => e);
     assert.ok(err instanceof APIResponseValidationError, String(err));
-    assert.equal(err.path, '$.data[1].tool_calls[1].id');
-    assert.equal(err.reason, 'expected string, got a number');
+    assert.equal(err.path, '$.data[1].token_usage.total_tokens');
+    assert.equal(err.reason, 'expected integer, got a string');
   });
 
   test('an unknown enum value', async () => {
@@ -442,10 +518,9 @@ describe('strict mode turns contract mismatches into APIResponseValidationError'
     assert.match(err.reason, /^unknown value "paused_by_operator" \(expected one of "pending", /);
   });
 
-  test('list meta: missing, or without a page count', async () => {
+  test('list meta: not an object, or a key of the wrong type', async () => {
     for (const [body, path] of [
-      [{ data: [] }, '$.meta'],
-      [{ data: [], meta: { total: 0, page: 1, limit: 20 } }, '$.meta'],
+      [{ data: [], meta: [] }, '$.meta'],
       [{ data: [], meta: { total: 0, page: '1', limit: 20, pages: 0 } }, '$.meta.page'],
     ] as const) {
       const { client: c } = client(true, json(200, body));

@@ -191,10 +191,13 @@ class _Builder:
         aliases = pschema.get("x-sdk-aliases", []) if isinstance(pschema, dict) else []
         if not (isinstance(aliases, list) and all(isinstance(a, str) and a and a != prop for a in aliases)):
             raise _Skip("x-sdk-aliases must be a list of other property names", f"{loc}/x-sdk-aliases")
-        text_key = pschema.get("x-sdk-text") if isinstance(pschema, dict) else None
-        if text_key is not None and not (isinstance(text_key, str) and text_key):
-            raise _Skip("x-sdk-text must name the key that holds the text", f"{loc}/x-sdk-text")
-        if text_key is not None and tref.kind not in ("any", "map"):
+        text_keys = pschema.get("x-sdk-text", []) if isinstance(pschema, dict) else []
+        if isinstance(text_keys, str):
+            text_keys = [text_keys]
+        if not (isinstance(text_keys, list) and all(isinstance(k, str) and k for k in text_keys)):
+            raise _Skip("x-sdk-text must name the key (or list the keys) that may hold the text",
+                        f"{loc}/x-sdk-text")
+        if text_keys and tref.kind not in ("any", "map"):
             raise _Skip("x-sdk-text applies to a value of any JSON type (a schema without `type`)",
                         f"{loc}/x-sdk-text")
         return Field(
@@ -207,7 +210,7 @@ class _Builder:
             has_default=isinstance(pschema, dict) and "default" in pschema,
             constraints=constraints,
             aliases=list(aliases),
-            text_key=text_key,
+            text_keys=list(text_keys),
         )
 
     def _collect_fields(self, name: str, schema: dict[str, Any], loc: str, bases: list[str]) -> list[Field]:

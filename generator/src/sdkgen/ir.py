@@ -109,9 +109,10 @@ class Field(_Frozen):
     constraints: dict[str, Any] = PydField(default_factory=dict)  # minLength, maximum, enum...
     # `x-sdk-aliases`: other wire names read, in order, when `wire_name` is absent.
     aliases: list[str] = PydField(default_factory=list)
-    # `x-sdk-text`: on a value of any JSON type, the key holding its text when it is an
-    # object (a string value is its own text). The SDKs add a `<field>_text` convenience.
-    text_key: str | None = None
+    # `x-sdk-text`: on a value of any JSON type, the keys that may hold its text when it is
+    # an object, tried in order (a string value is its own text). The SDKs add a
+    # `<field>_text` convenience. Empty: no convenience.
+    text_keys: list[str] = PydField(default_factory=list)
 
 
 class Model(_Frozen):

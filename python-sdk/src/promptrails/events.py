@@ -91,7 +91,7 @@ class ToolStartEvent:
 
     event: ClassVar[str] = "tool_start"
     id: str
-    name: str
+    name: str | None = None
     event_id: str | None = None
 
     @classmethod
@@ -100,7 +100,7 @@ class ToolStartEvent:
         d = ToolStartEventData.from_dict(data)
         return cls(
             id=expect("id", d.id, "string", nullable=False),
-            name=expect("name", d.name, "string", nullable=False),
+            name=expect("name", d.name, "string", nullable=True),
             event_id=event_id,
         )
 

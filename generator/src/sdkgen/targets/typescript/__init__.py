@@ -35,7 +35,7 @@ Templates read only IR fields and these filters (besides render.py's common ones
     utils_imports(resource)   the runtime helpers (core/utils.ts) the resource's methods use
     success_event(stream)     the stream's first terminal event (the run succeeded); None if none
     failure_events(stream)    the other terminal events (the run failed)
-    ts_field_options(field)   `, { aliases: [...], text: '...' }` for `t.field()` (x-sdk-aliases,
+    ts_field_options(field)   `, { aliases: [...], text: [...] }` for `t.field()` (x-sdk-aliases,
                               x-sdk-text), or nothing
     ts_model_options(model)   `, { extra, flatten, open: false }` for `model()`: additionalProperties,
                               x-sdk-flatten, and request bodies (closed: unknown keys not sent)
@@ -237,8 +237,8 @@ class _Filters:
         parts = []
         if field.aliases:
             parts.append("aliases: [" + ", ".join(_ts_str(a) for a in field.aliases) + "]")
-        if field.text_key:
-            parts.append("text: " + _ts_str(field.text_key))
+        if field.text_keys:
+            parts.append("text: [" + ", ".join(_ts_str(k) for k in field.text_keys) + "]")
         return ", { " + ", ".join(parts) + " }" if parts else ""
 
     def ts_model_options(self, model: Model) -> str:
@@ -265,7 +265,7 @@ def _check(ir: IR) -> None:
     for model in ir.models.values():
         keys = {f.name.typescript for f in model.fields}
         for f in model.fields:
-            if f.text_key and f"{f.name.typescript}Text" in keys:
+            if f.text_keys and f"{f.name.typescript}Text" in keys:
                 raise TargetError(
                     f"{model.schema_name}.{f.wire_name}: its x-sdk-text convenience `{f.name.typescript}Text` "
                     "is also the name of a field"

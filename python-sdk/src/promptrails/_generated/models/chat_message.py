@@ -13,8 +13,6 @@ from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
     from ..models.chat_message_metadata import ChatMessageMetadata
-    from ..models.tool_call import ToolCall
-    from ..models.tool_result import ToolResult
 
 
 T = TypeVar("T", bound="ChatMessage")
@@ -31,8 +29,10 @@ class ChatMessage:
         content (str): The message's text.
         created_at (datetime.datetime): When the message was stored.
         metadata (ChatMessageMetadata | Unset): Custom metadata attached to the message.
-        tool_calls (list[ToolCall] | None | Unset): The tool calls the agent made while producing this message.
-        tool_results (list[ToolResult] | None | Unset): The results of those tool calls, in the same order.
+        tool_calls (Any | Unset): The tool calls the agent made while producing this message, as JSON (our mock sends a
+            list of `{id, name, arguments}`; the vendor's SDKs type it as an object).
+        tool_results (Any | Unset): The results of those tool calls, as JSON (our mock sends a list of `{id, name,
+            summary}`).
         model (None | str | Unset): The model that produced an assistant message.
         cost (float | None | Unset): What producing the message cost, in US dollars.
         token_count (int | None | Unset): The number of tokens of this message.
@@ -46,8 +46,8 @@ class ChatMessage:
     content: str
     created_at: datetime.datetime
     metadata: ChatMessageMetadata | Unset = UNSET
-    tool_calls: list[ToolCall] | None | Unset = UNSET
-    tool_results: list[ToolResult] | None | Unset = UNSET
+    tool_calls: Any | Unset = UNSET
+    tool_results: Any | Unset = UNSET
     model: None | str | Unset = UNSET
     cost: float | None | Unset = UNSET
     token_count: int | None | Unset = UNSET
@@ -70,29 +70,9 @@ class ChatMessage:
         if not isinstance(self.metadata, Unset):
             metadata = self.metadata.to_dict()
 
-        tool_calls: list[dict[str, Any]] | None | Unset
-        if isinstance(self.tool_calls, Unset):
-            tool_calls = UNSET
-        elif isinstance(self.tool_calls, list):
-            tool_calls = []
-            for tool_calls_type_0_item_data in self.tool_calls:
-                tool_calls_type_0_item = tool_calls_type_0_item_data.to_dict()
-                tool_calls.append(tool_calls_type_0_item)
+        tool_calls = self.tool_calls
 
-        else:
-            tool_calls = self.tool_calls
-
-        tool_results: list[dict[str, Any]] | None | Unset
-        if isinstance(self.tool_results, Unset):
-            tool_results = UNSET
-        elif isinstance(self.tool_results, list):
-            tool_results = []
-            for tool_results_type_0_item_data in self.tool_results:
-                tool_results_type_0_item = tool_results_type_0_item_data.to_dict()
-                tool_results.append(tool_results_type_0_item)
-
-        else:
-            tool_results = self.tool_results
+        tool_results = self.tool_results
 
         model: None | str | Unset
         if isinstance(self.model, Unset):
@@ -157,8 +137,6 @@ class ChatMessage:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         from ..models.chat_message_metadata import ChatMessageMetadata  # noqa: PLC0415
-        from ..models.tool_call import ToolCall  # noqa: PLC0415
-        from ..models.tool_result import ToolResult  # noqa: PLC0415
 
         d = dict(src_dict)
         id = d.pop("id")
@@ -178,49 +156,9 @@ class ChatMessage:
         else:
             metadata = ChatMessageMetadata.from_dict(_metadata)
 
-        def _parse_tool_calls(data: object) -> list[ToolCall] | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, list):
-                    raise TypeError()
-                tool_calls_type_0 = []
-                _tool_calls_type_0 = data
-                for tool_calls_type_0_item_data in _tool_calls_type_0:
-                    tool_calls_type_0_item = ToolCall.from_dict(tool_calls_type_0_item_data)
+        tool_calls = d.pop("tool_calls", UNSET)
 
-                    tool_calls_type_0.append(tool_calls_type_0_item)
-
-                return tool_calls_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(list[ToolCall] | None | Unset, data)
-
-        tool_calls = _parse_tool_calls(d.pop("tool_calls", UNSET))
-
-        def _parse_tool_results(data: object) -> list[ToolResult] | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, list):
-                    raise TypeError()
-                tool_results_type_0 = []
-                _tool_results_type_0 = data
-                for tool_results_type_0_item_data in _tool_results_type_0:
-                    tool_results_type_0_item = ToolResult.from_dict(tool_results_type_0_item_data)
-
-                    tool_results_type_0.append(tool_results_type_0_item)
-
-                return tool_results_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(list[ToolResult] | None | Unset, data)
-
-        tool_results = _parse_tool_results(d.pop("tool_results", UNSET))
+        tool_results = d.pop("tool_results", UNSET)
 
         def _parse_model(data: object) -> None | str | Unset:
             if data is None:

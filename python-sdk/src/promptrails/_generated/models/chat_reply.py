@@ -14,8 +14,6 @@ from ..types import UNSET, Unset
 if TYPE_CHECKING:
     from ..models.chat_message import ChatMessage
     from ..models.chat_reply_metadata import ChatReplyMetadata
-    from ..models.tool_call import ToolCall
-    from ..models.tool_result import ToolResult
 
 
 T = TypeVar("T", bound="ChatReply")
@@ -23,12 +21,14 @@ T = TypeVar("T", bound="ChatReply")
 
 @_attrs_define
 class ChatReply:
-    """The reply to a sent message. The API answers in one of two shapes: the stored
+    """The reply to a sent message. The API answers in one of three shapes: the stored
     assistant message itself, with `execution_id` and the stored `user_message`
-    beside it (what the published SDKs read), or `{user_message, assistant_message}`
-    (what the vendor's emulator sends). `x-sdk-flatten` makes the SDKs read both as
-    one object: the fields of `assistant_message`, when present, fill in the
-    message fields.
+    beside it (what the published SDKs read); `{user_message, assistant_message}`
+    (what the vendor's emulator sends, with 201); or, where the server runs the agent
+    asynchronously, `{user_message, assistant_message: null, execution_id}` (follow
+    the execution's stream for the reply). `x-sdk-flatten` makes the SDKs read all of
+    them as one object: the fields of `assistant_message`, when it is an object, fill
+    in the message fields.
 
         Attributes:
             id (str | Unset): The assistant message's unique id.
@@ -36,8 +36,8 @@ class ChatReply:
             role (MessageRole | Unset): Who wrote a message.
             content (str | Unset): The reply's text.
             metadata (ChatReplyMetadata | Unset): Custom metadata attached to the message.
-            tool_calls (list[ToolCall] | None | Unset): The tool calls the agent made while producing the reply.
-            tool_results (list[ToolResult] | None | Unset): The results of those tool calls, in the same order.
+            tool_calls (Any | Unset): The tool calls the agent made while producing the reply, as JSON.
+            tool_results (Any | Unset): The results of those tool calls, as JSON.
             model (None | str | Unset): The model that produced the reply.
             cost (float | None | Unset): What producing the reply cost, in US dollars.
             token_count (int | None | Unset): The number of tokens of the reply.
@@ -46,7 +46,8 @@ class ChatReply:
             created_at (datetime.datetime | Unset): When the reply was stored.
             execution_id (str | Unset): The execution that produced the reply, when the server names it.
             user_message (ChatMessage | Unset): One message of a session's history.
-            assistant_message (ChatMessage | Unset): One message of a session's history.
+            assistant_message (ChatMessage | None | Unset): The stored assistant message, in the `{user_message,
+                assistant_message}` shape; null while an asynchronous run has not answered yet.
     """
 
     id: str | Unset = UNSET
@@ -54,8 +55,8 @@ class ChatReply:
     role: MessageRole | Unset = UNSET
     content: str | Unset = UNSET
     metadata: ChatReplyMetadata | Unset = UNSET
-    tool_calls: list[ToolCall] | None | Unset = UNSET
-    tool_results: list[ToolResult] | None | Unset = UNSET
+    tool_calls: Any | Unset = UNSET
+    tool_results: Any | Unset = UNSET
     model: None | str | Unset = UNSET
     cost: float | None | Unset = UNSET
     token_count: int | None | Unset = UNSET
@@ -64,10 +65,12 @@ class ChatReply:
     created_at: datetime.datetime | Unset = UNSET
     execution_id: str | Unset = UNSET
     user_message: ChatMessage | Unset = UNSET
-    assistant_message: ChatMessage | Unset = UNSET
+    assistant_message: ChatMessage | None | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        from ..models.chat_message import ChatMessage  # noqa: PLC0415
+
         id = self.id
 
         session_id = self.session_id
@@ -82,29 +85,9 @@ class ChatReply:
         if not isinstance(self.metadata, Unset):
             metadata = self.metadata.to_dict()
 
-        tool_calls: list[dict[str, Any]] | None | Unset
-        if isinstance(self.tool_calls, Unset):
-            tool_calls = UNSET
-        elif isinstance(self.tool_calls, list):
-            tool_calls = []
-            for tool_calls_type_0_item_data in self.tool_calls:
-                tool_calls_type_0_item = tool_calls_type_0_item_data.to_dict()
-                tool_calls.append(tool_calls_type_0_item)
+        tool_calls = self.tool_calls
 
-        else:
-            tool_calls = self.tool_calls
-
-        tool_results: list[dict[str, Any]] | None | Unset
-        if isinstance(self.tool_results, Unset):
-            tool_results = UNSET
-        elif isinstance(self.tool_results, list):
-            tool_results = []
-            for tool_results_type_0_item_data in self.tool_results:
-                tool_results_type_0_item = tool_results_type_0_item_data.to_dict()
-                tool_results.append(tool_results_type_0_item)
-
-        else:
-            tool_results = self.tool_results
+        tool_results = self.tool_results
 
         model: None | str | Unset
         if isinstance(self.model, Unset):
@@ -146,9 +129,13 @@ class ChatReply:
         if not isinstance(self.user_message, Unset):
             user_message = self.user_message.to_dict()
 
-        assistant_message: dict[str, Any] | Unset = UNSET
-        if not isinstance(self.assistant_message, Unset):
+        assistant_message: dict[str, Any] | None | Unset
+        if isinstance(self.assistant_message, Unset):
+            assistant_message = UNSET
+        elif isinstance(self.assistant_message, ChatMessage):
             assistant_message = self.assistant_message.to_dict()
+        else:
+            assistant_message = self.assistant_message
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -192,8 +179,6 @@ class ChatReply:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         from ..models.chat_message import ChatMessage  # noqa: PLC0415
         from ..models.chat_reply_metadata import ChatReplyMetadata  # noqa: PLC0415
-        from ..models.tool_call import ToolCall  # noqa: PLC0415
-        from ..models.tool_result import ToolResult  # noqa: PLC0415
 
         d = dict(src_dict)
         id = d.pop("id", UNSET)
@@ -216,49 +201,9 @@ class ChatReply:
         else:
             metadata = ChatReplyMetadata.from_dict(_metadata)
 
-        def _parse_tool_calls(data: object) -> list[ToolCall] | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, list):
-                    raise TypeError()
-                tool_calls_type_0 = []
-                _tool_calls_type_0 = data
-                for tool_calls_type_0_item_data in _tool_calls_type_0:
-                    tool_calls_type_0_item = ToolCall.from_dict(tool_calls_type_0_item_data)
+        tool_calls = d.pop("tool_calls", UNSET)
 
-                    tool_calls_type_0.append(tool_calls_type_0_item)
-
-                return tool_calls_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(list[ToolCall] | None | Unset, data)
-
-        tool_calls = _parse_tool_calls(d.pop("tool_calls", UNSET))
-
-        def _parse_tool_results(data: object) -> list[ToolResult] | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, list):
-                    raise TypeError()
-                tool_results_type_0 = []
-                _tool_results_type_0 = data
-                for tool_results_type_0_item_data in _tool_results_type_0:
-                    tool_results_type_0_item = ToolResult.from_dict(tool_results_type_0_item_data)
-
-                    tool_results_type_0.append(tool_results_type_0_item)
-
-                return tool_results_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(list[ToolResult] | None | Unset, data)
-
-        tool_results = _parse_tool_results(d.pop("tool_results", UNSET))
+        tool_results = d.pop("tool_results", UNSET)
 
         def _parse_model(data: object) -> None | str | Unset:
             if data is None:
@@ -321,12 +266,22 @@ class ChatReply:
         else:
             user_message = ChatMessage.from_dict(_user_message)
 
-        _assistant_message = d.pop("assistant_message", UNSET)
-        assistant_message: ChatMessage | Unset
-        if isinstance(_assistant_message, Unset):
-            assistant_message = UNSET
-        else:
-            assistant_message = ChatMessage.from_dict(_assistant_message)
+        def _parse_assistant_message(data: object) -> ChatMessage | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                assistant_message_type_0 = ChatMessage.from_dict(data)
+
+                return assistant_message_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(ChatMessage | None | Unset, data)
+
+        assistant_message = _parse_assistant_message(d.pop("assistant_message", UNSET))
 
         chat_reply = cls(
             id=id,

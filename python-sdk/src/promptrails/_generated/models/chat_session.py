@@ -30,6 +30,8 @@ class ChatSession:
         user_id (None | str | Unset): The authenticated user the session is bound to, if any.
         title (None | str | Unset): The session's display title.
         metadata (ChatSessionMetadata | Unset): Custom metadata for tracking and filtering.
+        deleted_at (datetime.datetime | None | Unset): When the session was deleted, where the server keeps deleted
+            sessions.
     """
 
     id: str
@@ -40,6 +42,7 @@ class ChatSession:
     user_id: None | str | Unset = UNSET
     title: None | str | Unset = UNSET
     metadata: ChatSessionMetadata | Unset = UNSET
+    deleted_at: datetime.datetime | None | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -69,6 +72,14 @@ class ChatSession:
         if not isinstance(self.metadata, Unset):
             metadata = self.metadata.to_dict()
 
+        deleted_at: None | str | Unset
+        if isinstance(self.deleted_at, Unset):
+            deleted_at = UNSET
+        elif isinstance(self.deleted_at, datetime.datetime):
+            deleted_at = self.deleted_at.isoformat()
+        else:
+            deleted_at = self.deleted_at
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
@@ -86,6 +97,8 @@ class ChatSession:
             field_dict["title"] = title
         if metadata is not UNSET:
             field_dict["metadata"] = metadata
+        if deleted_at is not UNSET:
+            field_dict["deleted_at"] = deleted_at
 
         return field_dict
 
@@ -129,6 +142,23 @@ class ChatSession:
         else:
             metadata = ChatSessionMetadata.from_dict(_metadata)
 
+        def _parse_deleted_at(data: object) -> datetime.datetime | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, str):
+                    raise TypeError()
+                deleted_at_type_0 = datetime.datetime.fromisoformat(data)
+
+                return deleted_at_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(datetime.datetime | None | Unset, data)
+
+        deleted_at = _parse_deleted_at(d.pop("deleted_at", UNSET))
+
         chat_session = cls(
             id=id,
             workspace_id=workspace_id,
@@ -138,6 +168,7 @@ class ChatSession:
             user_id=user_id,
             title=title,
             metadata=metadata,
+            deleted_at=deleted_at,
         )
 
         chat_session.additional_properties = d

@@ -12,6 +12,7 @@ from ..models.execution_status import ExecutionStatus
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
+    from ..models.execution_agent_type_0 import ExecutionAgentType0
     from ..models.execution_metadata_type_0 import ExecutionMetadataType0
     from ..models.token_usage import TokenUsage
 
@@ -31,13 +32,19 @@ class Execution:
                 SDKs keep a status they do not know as its string.
             workspace_id (str | Unset): The workspace the execution belongs to.
             agent_id (str | Unset): The agent that ran.
+            agent_name (None | str | Unset): The agent's display name, where the server includes it.
+            agent (ExecutionAgentType0 | None | Unset): The agent that ran, as an object, where the server includes it (get
+                and list).
+            total_tokens (int | None | Unset): Tokens spent by the run, where the server sends the total beside or instead
+                of `token_usage`.
             agent_version_id (None | str | Unset): The version of the agent that ran.
             user_id (None | str | Unset): The authenticated user who started the run, if any.
             session_id (None | str | Unset): The chat session that started it, if any.
             parent_execution_id (None | str | Unset): The execution that delegated to this one; null for a root execution.
-            input_ (Any | Unset): The run's input as JSON, usually an object (for a chat run, the user message).
-            output (Any | Unset): The run's output as JSON once it completed, usually an object whose `content` is the reply
-                text.
+            input_ (Any | Unset): The run's input as JSON, usually an object (for a chat run, the user message); null when
+                the run had none.
+            output (Any | Unset): The run's output as JSON once it completed, usually an object whose `content` (or `text`)
+                is the reply text.
             error (None | str | Unset): The error message, if the run failed.
             metadata (ExecutionMetadataType0 | None | Unset): Custom metadata of the run.
             token_usage (None | TokenUsage | Unset): Tokens spent, once the run finished.
@@ -49,6 +56,7 @@ class Execution:
             assistant_message_id (None | str | Unset): The stored assistant message, once a chat run completed.
             last_event_id (None | str | Unset): The `id` of the last frame the run emitted so far.
             created_at (datetime.datetime | Unset): When the execution was created.
+            updated_at (datetime.datetime | None | Unset): When the execution last changed.
             started_at (datetime.datetime | None | Unset): When the run started.
             completed_at (datetime.datetime | None | Unset): When the run finished, if it has.
     """
@@ -57,6 +65,9 @@ class Execution:
     status: ExecutionStatus
     workspace_id: str | Unset = UNSET
     agent_id: str | Unset = UNSET
+    agent_name: None | str | Unset = UNSET
+    agent: ExecutionAgentType0 | None | Unset = UNSET
+    total_tokens: int | None | Unset = UNSET
     agent_version_id: None | str | Unset = UNSET
     user_id: None | str | Unset = UNSET
     session_id: None | str | Unset = UNSET
@@ -74,11 +85,13 @@ class Execution:
     assistant_message_id: None | str | Unset = UNSET
     last_event_id: None | str | Unset = UNSET
     created_at: datetime.datetime | Unset = UNSET
+    updated_at: datetime.datetime | None | Unset = UNSET
     started_at: datetime.datetime | None | Unset = UNSET
     completed_at: datetime.datetime | None | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        from ..models.execution_agent_type_0 import ExecutionAgentType0  # noqa: PLC0415
         from ..models.execution_metadata_type_0 import ExecutionMetadataType0  # noqa: PLC0415
         from ..models.token_usage import TokenUsage  # noqa: PLC0415
 
@@ -89,6 +102,26 @@ class Execution:
         workspace_id = self.workspace_id
 
         agent_id = self.agent_id
+
+        agent_name: None | str | Unset
+        if isinstance(self.agent_name, Unset):
+            agent_name = UNSET
+        else:
+            agent_name = self.agent_name
+
+        agent: dict[str, Any] | None | Unset
+        if isinstance(self.agent, Unset):
+            agent = UNSET
+        elif isinstance(self.agent, ExecutionAgentType0):
+            agent = self.agent.to_dict()
+        else:
+            agent = self.agent
+
+        total_tokens: int | None | Unset
+        if isinstance(self.total_tokens, Unset):
+            total_tokens = UNSET
+        else:
+            total_tokens = self.total_tokens
 
         agent_version_id: None | str | Unset
         if isinstance(self.agent_version_id, Unset):
@@ -188,6 +221,14 @@ class Execution:
         if not isinstance(self.created_at, Unset):
             created_at = self.created_at.isoformat()
 
+        updated_at: None | str | Unset
+        if isinstance(self.updated_at, Unset):
+            updated_at = UNSET
+        elif isinstance(self.updated_at, datetime.datetime):
+            updated_at = self.updated_at.isoformat()
+        else:
+            updated_at = self.updated_at
+
         started_at: None | str | Unset
         if isinstance(self.started_at, Unset):
             started_at = UNSET
@@ -216,6 +257,12 @@ class Execution:
             field_dict["workspace_id"] = workspace_id
         if agent_id is not UNSET:
             field_dict["agent_id"] = agent_id
+        if agent_name is not UNSET:
+            field_dict["agent_name"] = agent_name
+        if agent is not UNSET:
+            field_dict["agent"] = agent
+        if total_tokens is not UNSET:
+            field_dict["total_tokens"] = total_tokens
         if agent_version_id is not UNSET:
             field_dict["agent_version_id"] = agent_version_id
         if user_id is not UNSET:
@@ -250,6 +297,8 @@ class Execution:
             field_dict["last_event_id"] = last_event_id
         if created_at is not UNSET:
             field_dict["created_at"] = created_at
+        if updated_at is not UNSET:
+            field_dict["updated_at"] = updated_at
         if started_at is not UNSET:
             field_dict["started_at"] = started_at
         if completed_at is not UNSET:
@@ -259,6 +308,7 @@ class Execution:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        from ..models.execution_agent_type_0 import ExecutionAgentType0  # noqa: PLC0415
         from ..models.execution_metadata_type_0 import ExecutionMetadataType0  # noqa: PLC0415
         from ..models.token_usage import TokenUsage  # noqa: PLC0415
 
@@ -270,6 +320,41 @@ class Execution:
         workspace_id = d.pop("workspace_id", UNSET)
 
         agent_id = d.pop("agent_id", UNSET)
+
+        def _parse_agent_name(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        agent_name = _parse_agent_name(d.pop("agent_name", UNSET))
+
+        def _parse_agent(data: object) -> ExecutionAgentType0 | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                agent_type_0 = ExecutionAgentType0.from_dict(data)
+
+                return agent_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(ExecutionAgentType0 | None | Unset, data)
+
+        agent = _parse_agent(d.pop("agent", UNSET))
+
+        def _parse_total_tokens(data: object) -> int | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(int | None | Unset, data)
+
+        total_tokens = _parse_total_tokens(d.pop("total_tokens", UNSET))
 
         def _parse_agent_version_id(data: object) -> None | str | Unset:
             if data is None:
@@ -432,6 +517,23 @@ class Execution:
         else:
             created_at = datetime.datetime.fromisoformat(_created_at)
 
+        def _parse_updated_at(data: object) -> datetime.datetime | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, str):
+                    raise TypeError()
+                updated_at_type_0 = datetime.datetime.fromisoformat(data)
+
+                return updated_at_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(datetime.datetime | None | Unset, data)
+
+        updated_at = _parse_updated_at(d.pop("updated_at", UNSET))
+
         def _parse_started_at(data: object) -> datetime.datetime | None | Unset:
             if data is None:
                 return data
@@ -471,6 +573,9 @@ class Execution:
             status=status,
             workspace_id=workspace_id,
             agent_id=agent_id,
+            agent_name=agent_name,
+            agent=agent,
+            total_tokens=total_tokens,
             agent_version_id=agent_version_id,
             user_id=user_id,
             session_id=session_id,
@@ -488,6 +593,7 @@ class Execution:
             assistant_message_id=assistant_message_id,
             last_event_id=last_event_id,
             created_at=created_at,
+            updated_at=updated_at,
             started_at=started_at,
             completed_at=completed_at,
         )

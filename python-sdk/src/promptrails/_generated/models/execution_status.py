@@ -3,11 +3,13 @@ from enum import StrEnum
 
 
 class ExecutionStatus(StrEnum):
+    AWAITING_APPROVAL = "awaiting_approval"
     CANCELLED = "cancelled"
     CANCEL_REQUESTED = "cancel_requested"
     COMPLETED = "completed"
     FAILED = "failed"
     PENDING = "pending"
+    REJECTED = "rejected"
     RUNNING = "running"
     WAITING_APPROVAL = "waiting_approval"
 

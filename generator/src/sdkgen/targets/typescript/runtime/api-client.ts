@@ -159,8 +159,10 @@ export class APIClient {
 
   /** Send a request (with retries) and decode its JSON body. */
   async request<T>(spec: RequestSpec, options: RequestOptions | undefined, decode?: (body: unknown, context: ResponseContext) => T): Promise<T> {
-    const { response, json } = await this.fetchWithRetries(spec, options, false);
+    const { response, text } = await this.fetchWithRetries(spec, options, false);
+    // No decoder (a no-content operation such as a delete): whatever body came is ignored.
     if (!decode) return undefined as T;
+    const json = text ? this.#parseJSON(text, response) : undefined;
     return this.#decoding(() => decode(json, { strict: this.strictResponseValidation, status: response.status, response }));
   }
 
@@ -170,7 +172,8 @@ export class APIClient {
   }
 
   async #fetchPage<T, M>(page: PageRequest<T, M>, options: RequestOptions | undefined): Promise<Page<T, M>> {
-    const { response, json } = await this.fetchWithRetries(page.spec, options, false);
+    const { response, text } = await this.fetchWithRetries(page.spec, options, false);
+    const json = text ? this.#parseJSON(text, response) : undefined;
     return this.#decoding(() => Page.from(page, json, { strict: this.strictResponseValidation, status: response.status, response }));
   }
 
@@ -203,9 +206,9 @@ export class APIClient {
   /**
    * Send `spec`, retrying per the policy. For a stream (`stream`), the successful response
    * is returned with its body unread; otherwise the body is read (within the timeout) and
-   * parsed as JSON.
+   * returned as text.
    */
-  async fetchWithRetries(spec: RequestSpec, options: RequestOptions | undefined, stream: boolean): Promise<{ response: Response; json: unknown }> {
+  async fetchWithRetries(spec: RequestSpec, options: RequestOptions | undefined, stream: boolean): Promise<{ response: Response; text: string }> {
     const opts = options ?? {};
     const maxRetries = opts.maxRetries ?? this.maxRetries;
     const timeout = opts.timeout ?? this.timeout;
@@ -226,7 +229,7 @@ export class APIClient {
         if (response.ok && stream) {
           // The stream's own idle timeout takes over once the headers arrived.
           clearTimeout(handle);
-          return { response, json: undefined };
+          return { response, text: '' };
         }
         text = response.ok ? await response.text() : '';
       } catch (err) {
@@ -243,8 +246,9 @@ export class APIClient {
       if (response.ok) {
         clearTimeout(handle);
         dispose();
-        // Not retried: the server answered; a body that is not JSON is unusable, not lost.
-        return { response, json: text ? this.#parseJSON(text, response) : undefined };
+        // The caller parses it: a body that is not JSON is unusable (not retried: the server
+        // answered), or ignored where the operation returns nothing.
+        return { response, text };
       }
       // An HTTP error status.
       const retry = shouldRetry(response);

@@ -5,11 +5,13 @@
  * A list method returns a `PagePromise`: `await` it for one `Page` (`{ data, meta }`), or
  * iterate it with `for await` to get every item of every page, fetching pages as needed.
  * The next page exists while `meta.page < meta.pages` (API v2 says `pages`, older versions
- * `total_pages`: either is read); without a page count, while pages come back full (as many
- * items as `limit`), stopping at the first short or empty page.
+ * `total_pages`: either is read); without a page count but with `total` and `limit`, while
+ * `page * limit < total`; with neither, while pages come back full (as many items as `limit`,
+ * the limit asked for when `meta` has none), stopping at the first short or empty page.
  *
  * A body without its `data` array is unusable: `APIResponseValidationError`, in both modes.
- * Strict mode also wants `meta` and checks every item and the meta against the contract.
+ * Every key of `meta`, and `meta` itself, may be absent; strict mode checks the items and the
+ * meta that are there against the contract.
  */
 import type { RequestSpec, ResponseContext } from './api-client.js';
 import { APIResponseValidationError } from './errors.js';
@@ -55,12 +57,8 @@ export class Page<T, M> implements AsyncIterable<T> {
     const metaPath = `$.${request.metaField}`;
     let rawMeta = body[request.metaField];
     if (!isObject(rawMeta)) {
-      if (context.strict) throw invalid(metaPath, rawMeta === undefined ? 'required field is missing' : `expected an object, got ${describe(rawMeta)}`);
+      if (context.strict && rawMeta !== undefined) throw invalid(metaPath, `expected an object, got ${describe(rawMeta)}`);
       rawMeta = {};
-    }
-    // The page count has two names (API v2 `pages`, older `total_pages`): strict mode wants one.
-    if (context.strict && !PAGE_COUNTS.some((k) => (rawMeta as Record<string, unknown>)[k] !== undefined)) {
-      throw invalid(metaPath, `required field is missing: ${PAGE_COUNTS.join(' or ')}`);
     }
     let path = itemsPath;
     try {
@@ -82,11 +80,16 @@ export class Page<T, M> implements AsyncIterable<T> {
     return new Page(this.#request, this.data, this.meta, this.#rawMeta, fetchPage);
   }
 
-  /** The number of the page this is. */
+  /**
+   * The number of the page this is: the one asked for, else the one `meta` names, else 1. The
+   * asked number wins so that paging always moves forward, even past a server that reports
+   * the wrong page.
+   */
   get pageNumber(): number {
-    const asked = Number(this.#request.spec.query?.[this.#request.pageParam]);
-    const page = Number(this.#rawMeta['page']);
-    return Number.isInteger(page) && page > 0 ? page : Number.isInteger(asked) && asked > 0 ? asked : 1;
+    const asked = count(this.#request.spec.query?.[this.#request.pageParam]);
+    if (asked !== undefined && asked > 0) return asked;
+    const page = count(this.#rawMeta['page']);
+    return page !== undefined && page > 0 ? page : 1;
   }
 
   /** The number of pages of the whole list, when the API said (`pages`, or `total_pages`). */
@@ -102,8 +105,11 @@ export class Page<T, M> implements AsyncIterable<T> {
     if (this.data.length === 0) return false;
     const pages = this.pageCount;
     if (pages !== undefined) return this.pageNumber < pages;
-    const limit = Number(this.#rawMeta['limit'] ?? this.#request.spec.query?.[this.#request.limitParam]);
-    return Number.isInteger(limit) && limit > 0 && this.data.length >= limit;
+    const limit = count(this.#rawMeta['limit']) ?? count(this.#request.spec.query?.[this.#request.limitParam]);
+    if (limit === undefined || limit === 0) return false;
+    const total = count(this.#rawMeta['total']);
+    if (total !== undefined) return this.pageNumber * limit < total;
+    return this.data.length >= limit;
   }
 
   /** Fetch the page after this one (check `hasNextPage()` first). */
@@ -127,6 +133,12 @@ export class Page<T, M> implements AsyncIterable<T> {
   async *[Symbol.asyncIterator](): AsyncGenerator<T, void, undefined> {
     for await (const page of this.iterPages()) yield* page.data;
   }
+}
+
+/** `value` when it is a non-negative integer. */
+function count(value: unknown): number | undefined {
+  const n = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
+  return typeof n === 'number' && Number.isInteger(n) && n >= 0 ? n : undefined;
 }
 
 /** The names of the page count in `meta`, in the order they are read. */

@@ -22,7 +22,8 @@
  * object property fill in the keys the outer object lacks) and field `aliases`
  * (`x-sdk-aliases`: read in order when the wire name is absent). After them, each field with a
  * `text` key (`x-sdk-text`) gets a `<key>Text` convenience: the value itself when it is a
- * string, `value[text]` when that is a string, else nothing.
+ * string, else the first of `value[text[0]]`, `value[text[1]]`, ... that is a string, else
+ * nothing.
  *
  * Writing: `toWire` converts a request body (camelCase keys to wire names; `undefined` left
  * out, `null` sent; map and `any` values untouched). For the models the API sends, the keys
@@ -50,8 +51,8 @@ export interface FieldShape {
   readonly required: boolean;
   /** Other wire names read, in order, when `wire` is absent (`x-sdk-aliases`). */
   readonly aliases?: readonly string[] | undefined;
-  /** The key holding this value's text when it is an object (`x-sdk-text`): adds `<key>Text`. */
-  readonly text?: string | undefined;
+  /** The keys that may hold this value's text when it is an object, in order (`x-sdk-text`): adds `<key>Text`. */
+  readonly text?: readonly string[] | undefined;
 }
 
 export interface ModelOptions {
@@ -97,7 +98,7 @@ export const t = {
     wire: string,
     shape: Shape,
     required: boolean,
-    options: { aliases?: readonly string[]; text?: string } = {},
+    options: { aliases?: readonly string[]; text?: readonly string[] } = {},
   ): FieldShape => ({ key, wire, shape, required, aliases: options.aliases, text: options.text }),
 };
 
@@ -206,12 +207,14 @@ export function modelIn(model: ModelShape<unknown>, strict: boolean): ModelIn {
   return found;
 }
 
-/** The `<key>Text` convenience of a value: itself when a string, `value[text]` when that is one. */
-function textOf(value: unknown, text: string): string | undefined {
+/** The `<key>Text` convenience of a value: itself when a string, else its first `keys` entry that is one. */
+function textOf(value: unknown, keys: readonly string[]): string | undefined {
   if (typeof value === 'string') return value;
   if (isPlainObject(value)) {
-    const inner = value[text];
-    if (typeof inner === 'string') return inner;
+    for (const key of keys) {
+      const inner = value[key];
+      if (typeof inner === 'string') return inner;
+    }
   }
   return undefined;
 }
@@ -233,7 +236,7 @@ function compileModel(model: ModelShape<unknown>, strict: boolean): ModelIn {
   const wires = fields.map((f) => f.wire);
   const aliases = fields.map((f) => (f.aliases && f.aliases.length > 0 ? f.aliases : undefined));
   const required = fields.map((f) => strict && f.required);
-  const texts = fields.flatMap((f, i) => (f.text === undefined ? [] : [[i, f.text, `${f.key}Text`] as const]));
+  const texts = fields.flatMap((f, i) => (f.text === undefined || f.text.length === 0 ? [] : [[i, f.text, `${f.key}Text`] as const]));
   const flatten = model.flatten;
   const extra = model.extra;
   const keepUnknown = model.open || extra !== undefined;
