@@ -53,11 +53,11 @@ test-python: setup
 
 test-typescript: setup
 	cd typescript-sdk && npm ci --no-audit --no-fund && \
-	  PROMPTRAILS_MOCK_CMD="$(CURDIR)/$(VENV)/bin/promptrails-mock --port 0 --db :memory:" npm test
+	  PROMPTRAILS_MOCK_CMD="$(CURDIR)/$(VENV)/bin/promptrails-mock --port 0 --db :memory: --control" npm test
 
 test-go: setup
 	cd go-sdk && go vet ./... && test -z "$$(gofmt -l .)" \
-		&& PROMPTRAILS_MOCK_CMD=../$(VENV)/bin/promptrails-mock go test -count=1 ./... \
+		&& PROMPTRAILS_MOCK_CMD="../$(VENV)/bin/promptrails-mock --control" go test -count=1 ./... \
 		&& go test ./internal/sse -run '^$$' -fuzz=FuzzParser -fuzztime=10s -fuzzminimizetime=100x
 
 conformance: setup

@@ -30,9 +30,10 @@ describe('e2e against the mock server', { skip: enabled ? false : `${MOCK_ENV} i
     return { client, sleeps, key };
   }
 
+  /** The requests of one workspace the mock received (its log redacts the key, and filters by it). */
   async function requests(method: string, path: string, key: string): Promise<any[]> {
-    const all: any[] = await mock.control('GET', `/__mock/requests?method=${method}&path=${encodeURIComponent(path)}`);
-    return all.filter((r) => r.headers['x-api-key'] === key);
+    const query = new URLSearchParams({ method, path, api_key: key, limit: '1000' });
+    return mock.control('GET', `/__mock/requests?${query}`);
   }
 
   test('every chat and execution call, end to end', async () => {
