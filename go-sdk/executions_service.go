@@ -67,8 +67,8 @@ func (s *ExecutionsService) List(ctx context.Context, params *ListExecutionsPara
 	if params.Status != "" {
 		r.query.Set("status", paramString(params.Status))
 	}
-	page := &Page[Execution]{}
-	if err := getBody(ctx, s.core, r, page); err != nil {
+	page := &Page[Execution]{askedPage: valueOr(params.Page, 1), askedLimit: valueOr(params.Limit, 20)}
+	if err := getPage(ctx, s.core, r, page, "Execution", "PaginationMeta"); err != nil {
 		return nil, err
 	}
 	page.next = func(ctx context.Context, number int64) (*Page[Execution], error) {
@@ -102,7 +102,7 @@ func (s *ExecutionsService) Cancel(ctx context.Context, executionID string, opts
 	}
 	r := &request{method: "POST", path: path, opts: opts, idempotent: true}
 	out := new(Execution)
-	if err := getJSON(ctx, s.core, r, out); err != nil {
+	if err := getJSON(ctx, s.core, r, out, "Execution"); err != nil {
 		return nil, err
 	}
 	return out, nil
@@ -120,7 +120,7 @@ func (s *ExecutionsService) Get(ctx context.Context, executionID string, opts ..
 	}
 	r := &request{method: "GET", path: path, opts: opts}
 	out := new(Execution)
-	if err := getJSON(ctx, s.core, r, out); err != nil {
+	if err := getJSON(ctx, s.core, r, out, "Execution"); err != nil {
 		return nil, err
 	}
 	return out, nil
