@@ -146,7 +146,7 @@ def _go_build() -> list[str]:
 _GO_READING_API = (
     re.compile(r"^func WithStrictValidation\(\)", re.M),
     re.compile(r"^type APIResponseValidationError struct", re.M),
-    re.compile(r"^func \(\w+ \*DoneEvent\) OutputText\(\) string", re.M),
+    re.compile(r"^func \(\w+ \*?DoneEvent\) OutputText\(\) string", re.M),
 )
 
 

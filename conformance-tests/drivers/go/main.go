@@ -193,7 +193,11 @@ func wireError(err error) map[string]any {
 	case errors.As(err, &status):
 		out["kind"] = fmt.Sprintf("status:%d", status.StatusCode)
 		out["status_code"] = status.StatusCode
-		out["code"] = status.Code
+		// Go cannot tell an empty code from none (a body without one): report none.
+		out["code"] = nil
+		if status.Code != "" {
+			out["code"] = status.Code
+		}
 		out["message"] = status.Message
 		out["request_id"] = status.RequestID
 		details, _ := wire(status.Details)

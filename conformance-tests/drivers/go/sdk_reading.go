@@ -16,7 +16,10 @@ func strictOption() (promptrails.Option, error) { return promptrails.WithStrictV
 
 func outputText(ev promptrails.Event) (any, bool) {
 	if done, ok := ev.(*promptrails.DoneEvent); ok {
-		return done.OutputText(), true
+		// "" is Go's "no text" (it cannot tell an empty text from none): report none.
+		if text := done.OutputText(); text != "" {
+			return text, true
+		}
 	}
 	return nil, false
 }
