@@ -14,7 +14,6 @@ import fcntl
 import json
 import os
 import queue
-import re
 import shutil
 import subprocess
 import sys
@@ -138,27 +137,9 @@ def _go_build() -> list[str]:
     BUILD_DIR.mkdir(parents=True, exist_ok=True)
     binary = BUILD_DIR / "go-driver"
     env = dict(os.environ, GOFLAGS="-mod=mod", CGO_ENABLED="0")
-    tags = ["-tags", "sdkreading"] if _go_sdk_has_reading_api() else []
-    _run(["go", "build", *tags, "-o", str(binary), "."], DRIVERS / "go", "building the Go driver", env=env)
+    _run(["go", "build", "-o", str(binary), "."], DRIVERS / "go", "building the Go driver", env=env)
     return [str(binary)]
 
-
-_GO_READING_API = (
-    re.compile(r"^func WithStrictValidation\(\)", re.M),
-    re.compile(r"^type APIResponseValidationError struct", re.M),
-    re.compile(r"^func \(\w+ \*?DoneEvent\) OutputText\(\) string", re.M),
-)
-
-
-def _go_sdk_has_reading_api() -> bool:
-    """Whether the Go SDK has the strict switch, its error and done's text (drivers/go/sdk_reading.go).
-
-    Go cannot test for a function at run time, so the driver has two builds; this
-    picks one from the SDK's source. Both SDK states occur while the tolerant-reading
-    work lands; once every SDK has the API, this and sdk_legacy.go can go.
-    """
-    source = "\n".join(path.read_text(encoding="utf-8") for path in (REPO / "go-sdk").glob("*.go"))
-    return all(pattern.search(source) for pattern in _GO_READING_API)
 
 
 def _vendor_python_build() -> list[str]:

@@ -1,9 +1,5 @@
-//go:build sdkreading
-
 // What the SDK offers for reading responses (RUNTIME.md, "Reading responses"): the
-// strict switch, the validation error and done's text convenience. The harness
-// builds with -tags sdkreading when the Go SDK has all three (sdk_legacy.go is the
-// build for an SDK from before them, whose strict cells then fail with a clear reason).
+// strict switch, the validation error and done's text convenience.
 package main
 
 import (
