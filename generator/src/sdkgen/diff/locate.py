@@ -123,6 +123,31 @@ class Locator:
             return f"{self.schema(enum)}/enum/{values.index(value)}"
         return self.schema(enum)
 
+    def exists(self, ptr: str) -> bool:
+        """Whether a JSON pointer ("#/...") names a node of the spec."""
+        try:
+            self.spec.resolve(ptr)
+        except (KeyError, TypeError):
+            return False
+        return True
+
+    def variant(self, union_ptr: str, keyword: str, ref: str | None, index: int) -> str:
+        """The `oneOf`/`anyOf` entry of a union variant: the one referencing `ref`, else
+        the `index`-th (null aside), else the union itself."""
+        try:
+            node = self.spec.resolve(union_ptr)
+        except (KeyError, TypeError, ValueError):
+            return union_ptr
+        parts = node.get(keyword) if isinstance(node, dict) else None
+        if not isinstance(parts, list):
+            return union_ptr
+        if ref:
+            for i, part in enumerate(parts):
+                if isinstance(part, dict) and part.get("$ref") == SCHEMA_REF + ref:
+                    return f"{union_ptr}/{keyword}/{i}"
+        kept = [i for i, part in enumerate(parts) if not (isinstance(part, dict) and part.get("type") == "null")]
+        return f"{union_ptr}/{keyword}/{kept[index]}" if index < len(kept) else union_ptr
+
     def info(self, *keys: str) -> str:
         """`#/info/<keys>`, or its deepest part the spec has (a setting may be derived)."""
         node: Any = self.spec.raw.get("info")
