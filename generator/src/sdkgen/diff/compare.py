@@ -166,6 +166,8 @@ class Ctx:
     def __init__(self, old: IR, new: IR, old_loc: Locator, new_loc: Locator) -> None:
         self.old, self.new = old, new
         self.old_loc, self.new_loc = old_loc, new_loc
+        old_loc.know(old)
+        new_loc.know(new)
         self.old_s, self.new_s = Surface(old), Surface(new)
         self.changes: list[Change] = []
         self.inputs = inputs(old) | inputs(new)
@@ -336,7 +338,7 @@ def _ir_resources(ctx: Ctx, scope: Scope, old: IR, new: IR) -> None:
             "resource-removed",
             r.tag,
             f"resource {r.tag!r} was removed (every operation tagged {r.tag!r} is gone)",
-            "#/tags",
+            ctx.ptr("old", "#/tags", *(o.source for o in r.operations)),
             "old",
             {lang: Impact("breaking", f"`client.{member(r.name, lang)}` is gone") for lang in LANGS},
             ("breaking", "its operations are gone"),
@@ -346,13 +348,14 @@ def _ir_resources(ctx: Ctx, scope: Scope, old: IR, new: IR) -> None:
             "resource-added",
             r.tag,
             f"resource {r.tag!r} was added",
-            "#/tags",
+            ctx.ptr("new", "#/tags", *(o.source for o in r.operations)),
             "new",
             {lang: Impact("compatible", f"new `client.{member(r.name, lang)}`") for lang in LANGS},
             ("compatible", "new operations"),
         )
     for a, b in pairs:
-        compare_object(ctx, Scope(f"resource {b.tag}", "#/tags", "#/tags"), a, b)
+        ptrs = (ctx.ptr("old", "#/tags", *(o.source for o in a.operations)), ctx.ptr("new", "#/tags", *(o.source for o in b.operations)))
+        compare_object(ctx, Scope(f"resource {b.tag}", *ptrs), a, b)
     _operations(ctx)
 
 
@@ -859,7 +862,7 @@ def _op_what(op: Operation) -> str:
 
 def _stream_twin_wire(op: Operation) -> str:
     how = (
-        f"`{op.body_switch.field}: {op.body_switch.value!r}` in the body"
+        f"`{op.body_switch.field}: {json_value(op.body_switch.value)}` in the body"
         if op.body_switch
         else f"`Accept: {op.accept or 'text/event-stream'}`"
     )
@@ -1211,7 +1214,7 @@ def _result_kind(ctx: Ctx, scope: Scope, a: Result, b: Result) -> None:
             f"{scope.subject}: returns {what[b.kind]} instead of {what[a.kind]}",
             scope.new_ptr,
             "new",
-            _all("breaking", f"returns {what[b.kind]} instead of {what[a.kind]}"),
+            {lang: Impact("breaking", f"`{scope.owner.get(lang, '?')}` returns {what[b.kind]} instead of {what[a.kind]}") for lang in LANGS},
             ("breaking", "older releases cannot read the new response"),
         )
 
@@ -2053,7 +2056,7 @@ def _stream_events(ctx: Ctx, scope: Scope, a: EventStream, b: EventStream) -> No
             "event-removed",
             f"{scope.subject} event {e.event}",
             f"event {e.event!r} of {scope.subject} was removed",
-            ctx.old_loc.event(a.schema_name, e.event, e.frame_schema),
+            ctx.old_loc.event(a, e),
             "old",
             {lang: Impact("breaking", f"event type {_code(type_name(e.name, lang))} is gone") for lang in LANGS},
             ("breaking", "older releases wait for it" if e.terminal else "older releases stop receiving it"),
@@ -2063,7 +2066,7 @@ def _stream_events(ctx: Ctx, scope: Scope, a: EventStream, b: EventStream) -> No
             "event-added",
             f"{scope.subject} event {e.event}",
             f"{'terminal ' if e.terminal else ''}event {e.event!r} was added to {scope.subject}",
-            ctx.new_loc.event(b.schema_name, e.event, e.frame_schema),
+            ctx.new_loc.event(b, e),
             "new",
             {lang: Impact("compatible", f"new event type {_code(type_name(e.name, lang))}") for lang in LANGS},
             ("breaking", "older releases see an unknown event, then a stream that ends without a terminal event")
@@ -2075,7 +2078,7 @@ def _stream_events(ctx: Ctx, scope: Scope, a: EventStream, b: EventStream) -> No
             "event-renamed",
             f"{scope.subject} event {x.event} -> {y.event}",
             f"event {x.event!r} of {scope.subject} was renamed {y.event!r}",
-            ctx.new_loc.event(b.schema_name, y.event, y.frame_schema),
+            ctx.new_loc.event(b, y),
             "new",
             _names_change(x.name, y.name, type_name),
             ("breaking", "older releases see the new name as an unknown event"),
@@ -2083,8 +2086,8 @@ def _stream_events(ctx: Ctx, scope: Scope, a: EventStream, b: EventStream) -> No
     for x, y in pairs + renamed:
         sub = Scope(
             f"{scope.subject} event {y.event}",
-            ctx.old_loc.event(a.schema_name, x.event, x.frame_schema),
-            ctx.new_loc.event(b.schema_name, y.event, y.frame_schema),
+            ctx.old_loc.event(a, x),
+            ctx.new_loc.event(b, y),
             direction="out",
             role="out",
             owner={lang: type_name(y.name, lang) for lang in LANGS},
@@ -2117,8 +2120,9 @@ def _deprecated_rule(ctx: Ctx, scope: Scope, a: Any, b: Any) -> None:
     if a.deprecated == b.deprecated:
         return
     state = "deprecated" if b.deprecated else "no longer deprecated"
+    what = "param" if isinstance(b, Parameter) else "field"
     ctx.add(
-        "member-deprecated" if b.deprecated else "member-undeprecated",
+        f"{what}-deprecated" if b.deprecated else f"{what}-undeprecated",
         scope.subject,
         f"{scope.subject} is {state}",
         scope.new_ptr,
@@ -2169,34 +2173,51 @@ def _write_only_rule(ctx: Ctx, scope: Scope, a: Field, b: Field) -> None:
 
 
 def _recursive_rule(ctx: Ctx, scope: Scope, a: Model, b: Model) -> None:
-    """A model joins or leaves a reference cycle. Go spells a required field whose model is
-    on a cycle as a pointer (a value type cannot contain itself); Python and TypeScript
-    refer to types by name either way."""
+    """A model joins or leaves a reference cycle. Go declares a response model's field as
+    a pointer when its model holds the owner by value, directly or not (a value type
+    cannot contain itself); Python and TypeScript refer to types by name either way."""
     if a.recursive == b.recursive:
         return
 
-    def on_cycle(ir: IR, m: Model) -> list[Field]:
-        return [
-            f
-            for f in m.fields
-            if f.type.kind == "model" and f.required and not f.type.nullable and getattr(ir.models.get(f.type.ref or ""), "recursive", False)
-        ]
+    def on_cycle(ir: IR, owner: str, target: str) -> bool:
+        seen: set[str] = set()
+        todo = [target]
+        while todo:
+            name = todo.pop()
+            if name == owner:
+                return True
+            if name not in seen:
+                seen.add(name)
+                m = ir.models.get(name)
+                todo += [f.type.ref for f in (m.fields if m else []) if f.type.kind == "model" and not f.type.nullable and f.type.ref]
+        return False
 
-    moved = on_cycle(ctx.new, b) if b.recursive else on_cycle(ctx.old, a)
+    def pointered(ir: IR, m: Model) -> set[str]:
+        return {
+            f.wire_name
+            for f in m.fields
+            if f.type.kind == "model" and not f.type.nullable and on_cycle(ir, m.schema_name, f.type.ref or "")
+        }
+
+    was, now = pointered(ctx.old, a), pointered(ctx.new, b)
+    kept = {f.wire_name for f in a.fields} & {f.wire_name for f in b.fields}
+    moved = sorted((was ^ now) & kept)
     state = "part of a reference cycle" if b.recursive else "no longer part of a reference cycle"
     go: Impact
-    if moved:
-        names = ", ".join(_code(f"{scope.owner['go']}.{member(f.name, 'go')}") for f in moved)
+    if moved and scope.direction != "in":
+        fields = {f.wire_name: f for f in b.fields}
+        names = ", ".join(_code(f"{scope.owner['go']}.{member(fields[w].name, 'go')}") for w in moved)
         go = Impact("breaking", f"{names} {'become pointers' if b.recursive else 'are no longer pointers'}")
     else:
         go = Impact("internal", "no field changes its Go type")
+    same = Impact("internal", "types refer to each other by name")
     ctx.add(
         "model-recursion-changed",
         scope.subject,
         f"{scope.subject} is {state}",
         scope.new_ptr,
         "new",
-        {"python": Impact("internal", "types refer to each other by name"), "typescript": Impact("internal", "types refer to each other by name"), "go": go},
+        {"python": same, "typescript": same, "go": go},
         ("internal", "same JSON"),
     )
 
@@ -2299,12 +2320,17 @@ def _body_kind(ctx: Ctx, scope: Scope, a: Body, b: Body) -> None:
     ctx.add(
         "request-body-kind-changed",
         scope.subject,
-        f"{scope.subject} is {_BODY_KIND[b.kind]} ({b.content_type}) instead of {_BODY_KIND[a.kind]} ({a.content_type})",
+        f"{scope.subject} is {_media(b)} instead of {_media(a)}",
         scope.new_ptr,
         "new",
         {lang: Impact("breaking", f"{_body_call(ctx, scope, lang)}: {text}") for lang in LANGS},
-        ("breaking", f"older releases send {_BODY_KIND[a.kind]} ({a.content_type})"),
+        ("breaking", f"older releases send {_media(a)}"),
     )
+
+
+def _media(body: Body) -> str:
+    what = _BODY_KIND[body.kind]
+    return what if what == body.content_type else f"{what} ({body.content_type})"
 
 
 def _body_call(ctx: Ctx, scope: Scope, lang: str) -> str:
@@ -2386,11 +2412,15 @@ def _accept(ctx: Ctx, scope: Scope, a: Operation, b: Operation) -> None:
     if a.accept == b.accept:
         return
     text = f"the method sends `Accept: {b.accept}`" if b.accept else "the method no longer asks for a media type"
-    wire: tuple[Severity, str] = (
-        ("breaking", f"older releases ask for {a.accept}")
-        if a.accept
-        else ("compatible", "older releases ask for nothing and read the server's default answer")
-    )
+    twin = next((o for o in ctx.new.operations if b.pair and _opname(o) == b.pair), None)
+    offered = {b.result.content_type} | ({twin.result.content_type} if twin else set())
+    wire: tuple[Severity, str]
+    if a.accept is None:
+        wire = ("compatible", "older releases ask for nothing and read the server's default answer")
+    elif a.accept in offered:
+        wire = ("compatible", f"the server still answers {a.accept}")
+    else:
+        wire = ("breaking", f"older releases ask for {a.accept}, which the server no longer answers")
     ctx.add("accept-changed", _opname(b), f"{_opname(b)}: {text} (was {a.accept or 'none'})", b.source, "new", _all("internal", text), wire)
 
 
@@ -2475,7 +2505,7 @@ def _flush_security(ctx: Ctx) -> None:
         more = f" and {len(ops) - 1} more" if len(ops) > 1 else ""
         ctx.add(
             "operation-security-changed",
-            own or f"{len(ops)} operation(s)",
+            own or f"root security ({len(ops)} operations)",
             f"the credentials {names} accept changed: {what}",
             loc,
             "new",
@@ -2490,7 +2520,7 @@ def _flush_security(ctx: Ctx) -> None:
 def _auth_option(ctx: Ctx, s: AuthScheme, lang: str) -> str:
     client = type_name(ctx.new.sdk.name, lang)
     m = member(s.name, lang)
-    return {"python": f"`{client}({m}=…)`", "typescript": f"`new {client}({{ {m} }})`", "go": f"the `{m}` credential of `NewClient`"}[lang]
+    return {"python": f"`{client}({m}=…)`", "typescript": f"`new {client}({{ {m} }})`", "go": f"`NewClient(…)` credential `{m}`"}[lang]
 
 
 def _auth_how(s: AuthScheme) -> str:
@@ -2858,7 +2888,10 @@ def _stream_calls(ctx: Ctx, s: EventStream, lang: str) -> str:
 
 
 def _stream_ptr(ctx: Ctx, scope: Scope, s: EventStream) -> str:
-    return ctx.ptr("new", f"{s.source}/x-sdk-stream", s.source, scope.new_ptr)
+    """Where the stream's decisions are written: `x-sdk-stream` on the schema or on the
+    media type (whose `schema` the stream's source may be), else the stream itself."""
+    media = s.source[: -len("/schema")] if s.source.endswith("/schema") else ""
+    return ctx.ptr("new", f"{s.source}/x-sdk-stream", media and f"{media}/x-sdk-stream", s.source, scope.new_ptr)
 
 
 def _ev(ctx: Ctx, b: EventStream, name: str | None) -> str | None:
@@ -3019,7 +3052,7 @@ def _value_path(key: str) -> Compare:
             assert y is not None
             langs: tuple[Severity, str] = ("compatible", f"the finished stream's `{key}` is read from {_path_text(*y)}")
         elif y is None:
-            langs = ("breaking", f"the finished stream no longer has an `{key}` (was {_path_text(*x)})")
+            langs = ("breaking", f"the finished stream no longer has {'an' if key[0] in 'aeiou' else 'a'} `{key}` (was {_path_text(*x)})")
         elif x != y:
             langs = ("breaking", f"the finished stream's `{key}` is read from {_path_text(*y)} instead of {_path_text(*x)}")
         elif keys_y[: len(keys_x)] == keys_x:
