@@ -2762,12 +2762,16 @@ def _union_keyword(ctx: Ctx, scope: Scope, a: Union, b: Union) -> None:
     ctx.add(
         "union-keyword-changed",
         scope.subject,
-        f"{scope.subject} is a {b.keyword} (was a {a.keyword})",
+        f"{scope.subject} is {_an(b.keyword)} (was {_an(a.keyword)})",
         scope.new_ptr,
         "new",
         _all("internal", "the SDK decodes the first variant that fits, as before"),
         wire,
     )
+
+
+def _an(word: str) -> str:
+    return f"{'an' if word[:1].lower() in 'aeiou' else 'a'} {word}"
 
 
 def _union_discriminator(ctx: Ctx, scope: Scope, a: Union, b: Union) -> None:
