@@ -354,8 +354,9 @@ def _ir_resources(ctx: Ctx, scope: Scope, old: IR, new: IR) -> None:
             ("compatible", "new operations"),
         )
     for a, b in pairs:
-        ptrs = (ctx.ptr("old", "#/tags", *(o.source for o in a.operations)), ctx.ptr("new", "#/tags", *(o.source for o in b.operations)))
-        compare_object(ctx, Scope(f"resource {b.tag}", *ptrs), a, b)
+        old_ptr = ctx.ptr("old", "#/tags", *(o.source for o in a.operations))
+        new_ptr = ctx.ptr("new", "#/tags", *(o.source for o in b.operations))
+        compare_object(ctx, Scope(f"resource {b.tag}", old_ptr, new_ptr), a, b)
     _operations(ctx)
 
 
@@ -767,27 +768,6 @@ def _sdk_prose(key: str, ptr: tuple[str, ...]) -> Compare:
     return Compare(why="doc comments (internal)", fn=fn)
 
 
-def _auth(ctx: Ctx, scope: Scope, old: SdkInfo, new: SdkInfo) -> None:
-    a, b = old.auth_header, new.auth_header
-    if a == b:
-        return
-    if b is None:
-        text = f"the SDK no longer sends the API key (it sent it in `{a}`)"
-    elif a is None:
-        text = f"the SDK now sends the API key in `{b}`"
-    else:
-        text = f"the SDK sends the API key in `{b}` instead of `{a}`"
-    ctx.add(
-        "auth-changed",
-        "security scheme",
-        f"authentication changed: {text}",
-        "#/components/securitySchemes",
-        "new",
-        _all("breaking", text + "; credentials given as headers by hand break"),
-        ("breaking", "older releases send credentials the server no longer reads"),
-    )
-
-
 def _client_name(n: Names, lang: str) -> str:
     return "Client" if lang == "go" else type_name(n, lang)
 
@@ -1150,7 +1130,7 @@ def _body_content_type(ctx: Ctx, scope: Scope, a: Body, b: Body) -> None:
 
 
 def _body_schema(ctx: Ctx, scope: Scope, a: Body, b: Body) -> None:
-    if a.schema_name != b.schema_name and ctx.model_renames.get(a.schema_name) != b.schema_name:
+    if a.schema_name != b.schema_name and ctx.model_renames.get(a.schema_name or "") != b.schema_name:
         ctx.add(
             "request-body-schema-changed",
             scope.subject,
@@ -1214,7 +1194,10 @@ def _result_kind(ctx: Ctx, scope: Scope, a: Result, b: Result) -> None:
             f"{scope.subject}: returns {what[b.kind]} instead of {what[a.kind]}",
             scope.new_ptr,
             "new",
-            {lang: Impact("breaking", f"`{scope.owner.get(lang, '?')}` returns {what[b.kind]} instead of {what[a.kind]}") for lang in LANGS},
+            {
+                lang: Impact("breaking", f"`{scope.owner.get(lang, '?')}` returns {what[b.kind]} instead of {what[a.kind]}")
+                for lang in LANGS
+            },
             ("breaking", "older releases cannot read the new response"),
         )
 
@@ -1448,7 +1431,7 @@ def _field_ptr(ctx: Ctx, owner_kind: str, side_obj: Any, wire: str, is_old: bool
     if isinstance(side_obj, Body):
         return loc.property(side_obj.schema_name, wire) if side_obj.schema_name else ""
     if isinstance(side_obj, EventType):
-        return loc.property(side_obj.data_schema, wire)
+        return loc.property(side_obj.data_schema, wire) if side_obj.data_schema else ""
     return ""
 
 
@@ -2032,19 +2015,6 @@ def _stream_names(ctx: Ctx, scope: Scope, a: EventStream, b: EventStream) -> Non
         )
 
 
-def _stream_discriminator(ctx: Ctx, scope: Scope, a: EventStream, b: EventStream) -> None:
-    if a.discriminator != b.discriminator:
-        ctx.add(
-            "stream-discriminator-changed",
-            scope.subject,
-            f"{scope.subject} is discriminated by {b.discriminator!r} (was {a.discriminator!r})",
-            scope.new_ptr,
-            "new",
-            _all("internal", "the SDK decodes the new way"),
-            ("breaking", "older releases cannot tell events apart"),
-        )
-
-
 def _event_sig(ctx: Ctx, e: EventType, is_old: bool) -> Any:
     return (tuple(sorted((f.wire_name, repr(ctx.norm(f.type) if is_old else f.type), f.required) for f in e.fields)), e.terminal)
 
@@ -2141,7 +2111,9 @@ def _read_only_rule(ctx: Ctx, scope: Scope, a: Field, b: Field) -> None:
     wire: tuple[Severity, str]
     if d in ("in", "both"):
         if b.read_only:
-            impacts = {lang: Impact("breaking", f"{scope.ref(lang, b.name)}: the server ignores it in requests") for lang in LANGS}
+            impacts = {
+                lang: Impact("breaking", f"{scope.ref(lang, b.name)}: the server ignores it in requests") for lang in LANGS
+            }
             wire = ("breaking", "older releases send it; the server ignores it")
         else:
             impacts = {lang: Impact("compatible", f"{scope.ref(lang, b.name)} can now be sent") for lang in LANGS}
@@ -2161,7 +2133,9 @@ def _write_only_rule(ctx: Ctx, scope: Scope, a: Field, b: Field) -> None:
     wire: tuple[Severity, str]
     if d in ("out", "both", "none"):
         if b.write_only:
-            impacts = {lang: Impact("breaking", f"{scope.ref(lang, b.name)}: responses no longer carry it") for lang in LANGS}
+            impacts = {
+                lang: Impact("breaking", f"{scope.ref(lang, b.name)}: responses no longer carry it") for lang in LANGS
+            }
             wire = ("breaking", "older releases expect it in responses")
         else:
             impacts = {lang: Impact("compatible", f"{scope.ref(lang, b.name)}: responses now carry it") for lang in LANGS}
@@ -2189,7 +2163,11 @@ def _recursive_rule(ctx: Ctx, scope: Scope, a: Model, b: Model) -> None:
             if name not in seen:
                 seen.add(name)
                 m = ir.models.get(name)
-                todo += [f.type.ref for f in (m.fields if m else []) if f.type.kind == "model" and not f.type.nullable and f.type.ref]
+                todo += [
+                    f.type.ref
+                    for f in (m.fields if m else [])
+                    if f.type.kind == "model" and not f.type.nullable and f.type.ref
+                ]
         return False
 
     def pointered(ir: IR, m: Model) -> set[str]:
@@ -2271,12 +2249,16 @@ def _params_required(ctx: Ctx, scope: Scope, a: Operation, b: Operation) -> None
         return
     call = ctx.new_s.calls(b)
     params = {lang: type_name(b.params_name, lang) for lang in LANGS}
-    impacts: dict[str, Impact] = {"python": Impact("internal", "keyword arguments: each required one is reported on its own")}
+    impacts: dict[str, Impact] = {
+        "python": Impact("internal", "keyword arguments: each required one is reported on its own")
+    }
     if b.params_required:
         impacts["typescript"] = Impact("breaking", f"`{call['typescript']}` needs its `{params['typescript']}` argument")
         impacts["go"] = Impact("breaking", f"`{call['go']}` refuses a nil `*{params['go']}`")
     else:
-        impacts["typescript"] = Impact("compatible", f"`{call['typescript']}` may be called without `{params['typescript']}`")
+        impacts["typescript"] = Impact(
+            "compatible", f"`{call['typescript']}` may be called without `{params['typescript']}`"
+        )
         impacts["go"] = Impact("compatible", f"`{call['go']}` accepts a nil `*{params['go']}`")
     ctx.add(
         "params-became-required" if b.params_required else "params-became-optional",
@@ -2308,12 +2290,12 @@ def _body_kind(ctx: Ctx, scope: Scope, a: Body, b: Body) -> None:
         return
     fieldish = {"json", "multipart", "form"}
     if a.kind in fieldish and b.kind in fieldish:
-        text = (
-            f"its arguments are sent as {_BODY_KIND[b.kind]} (was {_BODY_KIND[a.kind]}): "
-            + ("`format: binary` fields are file uploads, nested values and null are encoded as form parts"
-               if b.kind == "multipart"
-               else "nested values and null are no longer sent as JSON" if b.kind == "form"
-               else "values are sent as JSON, files as strings")
+        text = f"its arguments are sent as {_BODY_KIND[b.kind]} (was {_BODY_KIND[a.kind]}): " + (
+            "`format: binary` fields are file uploads, nested values and null are encoded as form parts"
+            if b.kind == "multipart"
+            else "nested values and null are no longer sent as JSON"
+            if b.kind == "form"
+            else "values are sent as JSON, files as strings"
         )
     else:
         text = f"it takes its body as {_BODY_KIND[b.kind]} instead of {_BODY_KIND[a.kind]}"
@@ -2393,13 +2375,17 @@ def _body_switch(ctx: Ctx, scope: Scope, a: Operation, b: Operation) -> None:
     if x == y:
         return
     spell = lambda s: f"`{s.field}: {json_value(s.value)}`"  # noqa: E731
+    wire: tuple[Severity, str]
     if x is not None and y is not None:
-        text, wire = f"the method sends {spell(y)} itself (was {spell(x)})", ("breaking", f"older releases send {spell(x)}")
+        text = f"the method sends {spell(y)} itself (was {spell(x)})"
+        wire = ("breaking", f"older releases send {spell(x)}")
     elif y is not None:
-        text, wire = f"the method now sends {spell(y)} itself", ("compatible", "older releases send what their caller gave")
+        text = f"the method now sends {spell(y)} itself"
+        wire = ("compatible", "older releases send what their caller gave")
     else:
         assert x is not None
-        text, wire = f"the method no longer sends {spell(x)}", ("compatible", f"older releases send {spell(x)}, which the server reads as before")
+        text = f"the method no longer sends {spell(x)}"
+        wire = ("compatible", f"older releases send {spell(x)}, which the server reads as before")
     ctx.add("body-switch-changed", _opname(b), f"{_opname(b)}: {text}", b.source, "new", _all("internal", text), wire)
 
 
@@ -2421,7 +2407,15 @@ def _accept(ctx: Ctx, scope: Scope, a: Operation, b: Operation) -> None:
         wire = ("compatible", f"the server still answers {a.accept}")
     else:
         wire = ("breaking", f"older releases ask for {a.accept}, which the server no longer answers")
-    ctx.add("accept-changed", _opname(b), f"{_opname(b)}: {text} (was {a.accept or 'none'})", b.source, "new", _all("internal", text), wire)
+    ctx.add(
+        "accept-changed",
+        _opname(b),
+        f"{_opname(b)}: {text} (was {a.accept or 'none'})",
+        b.source,
+        "new",
+        _all("internal", text),
+        wire,
+    )
 
 
 def _success_statuses(ctx: Ctx, scope: Scope, a: Operation, b: Operation) -> None:
@@ -2510,7 +2504,12 @@ def _flush_security(ctx: Ctx) -> None:
             loc,
             "new",
             {lang: Impact(sev, f"`{first[lang]}`{more}: {what}") for lang in LANGS},
-            (sev, "older releases send credentials the server no longer accepts here" if lost else "older releases' credentials still work"),
+            (
+                sev,
+                "older releases send credentials the server no longer accepts here"
+                if lost
+                else "older releases' credentials still work",
+            ),
         )
 
 
@@ -2520,7 +2519,11 @@ def _flush_security(ctx: Ctx) -> None:
 def _auth_option(ctx: Ctx, s: AuthScheme, lang: str) -> str:
     client = type_name(ctx.new.sdk.name, lang)
     m = member(s.name, lang)
-    return {"python": f"`{client}({m}=…)`", "typescript": f"`new {client}({{ {m} }})`", "go": f"`NewClient(…)` credential `{m}`"}[lang]
+    return {
+        "python": f"`{client}({m}=…)`",
+        "typescript": f"`new {client}({{ {m} }})`",
+        "go": f"`NewClient(…)` credential `{m}`",
+    }[lang]
 
 
 def _auth_how(s: AuthScheme) -> str:
@@ -2528,7 +2531,12 @@ def _auth_how(s: AuthScheme) -> str:
         return "a client certificate (configured on the HTTP client)"
     if s.kind == "basic":
         return f"HTTP basic credentials in `{s.param}`"
-    what = {"api_key": "an API key", "bearer": "a bearer token", "oauth2": "an OAuth2 token", "openid": "an OpenID Connect token"}[s.kind]
+    what = {
+        "api_key": "an API key",
+        "bearer": "a bearer token",
+        "oauth2": "an OAuth2 token",
+        "openid": "an OpenID Connect token",
+    }[s.kind]
     where = {"header": "header", "query": "query parameter", "cookie": "cookie", "transport": "transport"}[s.location]
     prefix = f" prefixed `{s.prefix.strip()}`" if s.prefix else ""
     return f"{what} in {where} `{s.param}`{prefix}"
@@ -2565,7 +2573,12 @@ def _ir_auth(ctx: Ctx, scope: Scope, old: IR, new: IR) -> None:
             f"security scheme {s.key} ({_auth_how(s)}) was added",
             ctx.ptr("new", s.source, "#/components/securitySchemes"),
             "new",
-            {lang: Impact("compatible", f"new {_auth_option(ctx, s, lang)} ({', '.join(s.env) or 'no environment variable'})") for lang in LANGS},
+            {
+                lang: Impact(
+                    "compatible", f"new {_auth_option(ctx, s, lang)} ({', '.join(s.env) or 'no environment variable'})"
+                )
+                for lang in LANGS
+            },
             ("compatible", "older releases do not send it; operations that require it are reported on their own"),
         )
     for a, b in renamed:
@@ -2597,7 +2610,10 @@ def _auth_sending(ctx: Ctx, scope: Scope, a: AuthScheme, b: AuthScheme) -> None:
         f"security scheme {scope.subject}: {text}",
         scope.new_ptr,
         "new",
-        {lang: Impact("breaking", f"{_auth_option(ctx, b, lang)}: {text}; credentials set as headers by hand break") for lang in LANGS},
+        {
+            lang: Impact("breaking", f"{_auth_option(ctx, b, lang)}: {text}; credentials set as headers by hand break")
+            for lang in LANGS
+        },
         ("breaking", f"older releases send {x}"),
     )
 
@@ -2623,7 +2639,7 @@ def _auth_env(ctx: Ctx, scope: Scope, a: AuthScheme, b: AuthScheme) -> None:
     """The environment variables the client reads; a change of the SDK's env prefix is
     reported once, by SdkInfo.env_prefix."""
     po, pn = ctx.old.sdk.env_prefix, ctx.new.sdk.env_prefix
-    x = [pn + v[len(po):] if v.startswith(po) else v for v in a.env]
+    x = [pn + v[len(po) :] if v.startswith(po) else v for v in a.env]
     if x == b.env:
         return
     ctx.add(
@@ -2632,7 +2648,10 @@ def _auth_env(ctx: Ctx, scope: Scope, a: AuthScheme, b: AuthScheme) -> None:
         f"security scheme {scope.subject} is read from {b.env or 'no environment variable'} (was {a.env or 'none'})",
         scope.new_ptr,
         "new",
-        _all("breaking", f"the client reads {', '.join(b.env) or 'no environment variable'} instead of {', '.join(a.env) or 'none'}"),
+        _all(
+            "breaking",
+            f"the client reads {', '.join(b.env) or 'no environment variable'} instead of {', '.join(a.env) or 'none'}",
+        ),
         ("internal", "not on the wire"),
     )
 
@@ -2701,7 +2720,13 @@ def _ir_unions(ctx: Ctx, scope: Scope, old: IR, new: IR) -> None:
             _union_ptr(ctx, b, "new"),
             "new",
             _type_change_impacts(
-                ctx, {lang: (a.name, b.name) for lang in LANGS}, ctx.unions_old, ctx.unions_new, a.schema_name, b.schema_name, "union"
+                ctx,
+                {lang: (a.name, b.name) for lang in LANGS},
+                ctx.unions_old,
+                ctx.unions_new,
+                a.schema_name,
+                b.schema_name,
+                "union",
             ),
             ("internal", "same values on the wire"),
         )
@@ -2788,7 +2813,8 @@ def _union_discriminator(ctx: Ctx, scope: Scope, a: Union, b: Union) -> None:
     ctx.add(
         "union-discriminator-changed",
         scope.subject,
-        f"{scope.subject} is told apart by {b.discriminator or 'trying each variant'} (was {a.discriminator or 'trying each variant'})",
+        f"{scope.subject} is told apart by {b.discriminator or 'trying each variant'} "
+        f"(was {a.discriminator or 'trying each variant'})",
         scope.new_ptr,
         "new",
         _all("internal", "the SDK picks the variant the new way"),
@@ -2820,7 +2846,12 @@ def _union_variants(ctx: Ctx, scope: Scope, a: Union, b: Union) -> None:
             f"variant {v.name.original} of {scope.subject} was removed",
             ptr(a, v, "old"),
             "old",
-            {lang: Impact("breaking", f"{_code(scope.owner[lang])} no longer holds {_code(_variant_text(ctx, v, lang, True))}") for lang in LANGS},
+            {
+                lang: Impact(
+                    "breaking", f"{_code(scope.owner[lang])} no longer holds {_code(_variant_text(ctx, v, lang, True))}"
+                )
+                for lang in LANGS
+            },
             ("compatible", "older releases never receive it again")
             if d == "out"
             else ("breaking", "older releases may send it; the server refuses it"),
@@ -2832,7 +2863,12 @@ def _union_variants(ctx: Ctx, scope: Scope, a: Union, b: Union) -> None:
             f"variant {v.name.original} was added to {scope.subject}",
             ptr(b, v, "new"),
             "new",
-            {lang: Impact("compatible", f"{_code(scope.owner[lang])} may hold {_code(_variant_text(ctx, v, lang, False))}") for lang in LANGS},
+            {
+                lang: Impact(
+                    "compatible", f"{_code(scope.owner[lang])} may hold {_code(_variant_text(ctx, v, lang, False))}"
+                )
+                for lang in LANGS
+            },
             ("compatible", "older releases never send it")
             if d == "in"
             else ("breaking", "older releases place no variant on it: the value reads as absent (raw JSON kept)"),
@@ -2853,7 +2889,15 @@ def _variant_name(ctx: Ctx, scope: Scope, a: UnionVariant, b: UnionVariant) -> N
         return
     impacts = _names_change(a.name, b.name, type_name)
     if any(i.severity != "internal" for i in impacts.values()):
-        ctx.add("union-variant-renamed", scope.subject, f"variant {scope.subject} was renamed", scope.new_ptr, "new", impacts, ("internal", "names are not on the wire"))
+        ctx.add(
+            "union-variant-renamed",
+            scope.subject,
+            f"variant {scope.subject} was renamed",
+            scope.new_ptr,
+            "new",
+            impacts,
+            ("internal", "names are not on the wire"),
+        )
 
 
 def _variant_tags(ctx: Ctx, scope: Scope, a: UnionVariant, b: UnionVariant) -> None:
@@ -2867,7 +2911,9 @@ def _variant_tags(ctx: Ctx, scope: Scope, a: UnionVariant, b: UnionVariant) -> N
             scope.old_ptr,
             "old",
             _all("breaking", f"code matching {t!r} sees it no more"),
-            ("compatible", "older releases never receive it again") if d == "out" else ("breaking", "older releases may send it"),
+            ("compatible", "older releases never receive it again")
+            if d == "out"
+            else ("breaking", "older releases may send it"),
         )
     for t in [t for t in b.tags if t not in a.tags]:
         ctx.add(
@@ -2923,9 +2969,19 @@ def _stream_dispatch(ctx: Ctx, scope: Scope, a: EventStream, b: EventStream) -> 
     x, y = (a.dispatch, a.data_property), (b.dispatch, b.data_property)
     if x == y:
         return
-    spell = lambda d, p: "the SSE `event:` field" if d == "event" else f"the data's `{p}`" if d == "property" else "none: every frame is the one event"  # noqa: E731
+    spell = lambda d, p: (
+        "the SSE `event:` field"
+        if d == "event"
+        else f"the data's `{p}`"
+        if d == "property"
+        else "none: every frame is the one event"
+    )  # noqa: E731
     _stream_change(
-        ctx, scope, b, "stream-dispatch-changed", f"events are told apart by {spell(*y)} (was {spell(*x)})",
+        ctx,
+        scope,
+        b,
+        "stream-dispatch-changed",
+        f"events are told apart by {spell(*y)} (was {spell(*x)})",
         ("internal", "the SDK recognises events the new way"),
         ("breaking", f"older releases tell events apart by {spell(*x)}"),
     )
@@ -2939,7 +2995,10 @@ def _stream_sentinel(ctx: Ctx, scope: Scope, a: EventStream, b: EventStream) -> 
     if x is None:
         kind, msg = "stream-sentinel-added", f"the data `{y}` now ends the stream cleanly"
         langs: tuple[Severity, str] = ("compatible", f"end cleanly at `{y}` too")
-        wire: tuple[Severity, str] = ("breaking", f"older releases read `{y}` as an event's data, which is not JSON: an error")
+        wire: tuple[Severity, str] = (
+            "breaking",
+            f"older releases read `{y}` as an event's data, which is not JSON: an error",
+        )
     elif y is None:
         kind, msg = "stream-sentinel-removed", f"the data `{x}` no longer ends the stream"
         langs = ("breaking", f"no longer end at `{x}` (a `{x}` frame is now an error); they end {_ends(b)}")
@@ -2968,13 +3027,21 @@ def _stream_eof(ctx: Ctx, scope: Scope, a: EventStream, b: EventStream) -> None:
         return
     if b.eof_ends:
         _stream_change(
-            ctx, scope, b, "stream-eof-ends-changed", "the connection closing now ends the stream cleanly",
+            ctx,
+            scope,
+            b,
+            "stream-eof-ends-changed",
+            "the connection closing now ends the stream cleanly",
             ("compatible", "a closed connection ends them cleanly instead of raising a stream error"),
             ("breaking", "older releases raise a stream error when the server closes without a terminal event"),
         )
     else:
         _stream_change(
-            ctx, scope, b, "stream-eof-ends-changed", "the connection closing no longer ends the stream cleanly",
+            ctx,
+            scope,
+            b,
+            "stream-eof-ends-changed",
+            "the connection closing no longer ends the stream cleanly",
             ("breaking", f"a connection that closes before they end ({_ends(b)}) now raises a stream error"),
             ("compatible", "older releases end cleanly when the connection closes, as before"),
         )
@@ -2987,14 +3054,22 @@ def _stream_success(ctx: Ctx, scope: Scope, a: EventStream, b: EventStream) -> N
         return
     if x is None:
         _stream_change(
-            ctx, scope, b, "stream-success-changed", f"`{y}` now marks a successful end",
+            ctx,
+            scope,
+            b,
+            "stream-success-changed",
+            f"`{y}` now marks a successful end",
             ("compatible", f"a stream that ends at `{y}` is a success, and its result is read from it"),
             ("compatible", "older releases judge the end as before"),
         )
         return
     now = f"`{y}`" if y else "no event"
     _stream_change(
-        ctx, scope, b, "stream-success-changed", f"{now} marks a successful end (was `{a.success_event}`)",
+        ctx,
+        scope,
+        b,
+        "stream-success-changed",
+        f"{now} marks a successful end (was `{a.success_event}`)",
         ("breaking", f"succeed at {now} instead of `{x}`: what the finished stream returns changes"),
         ("breaking", f"older releases take `{a.success_event}` as the success"),
     )
@@ -3003,16 +3078,22 @@ def _stream_success(ctx: Ctx, scope: Scope, a: EventStream, b: EventStream) -> N
 def _stream_failure(ctx: Ctx, scope: Scope, a: EventStream, b: EventStream) -> None:
     """Terminal events that end a stream in an error. An event that is new, gone, or became
     (non-)terminal is reported as such; here: kept terminal events that changed meaning."""
-    old_events = {_ev(ctx, b, e.event): e for e in a.events}
+    old_events = {ctx.event_renames.get(b.schema_name, {}).get(e.event, e.event): e for e in a.events}
     new_events = {e.event: e for e in b.events}
     kept = {n for n in old_events if n in new_events and old_events[n].terminal == new_events[n].terminal}
-    x = {_ev(ctx, b, e) for e in a.failure_events} & kept
+    x = {n for n in (_ev(ctx, b, e) for e in a.failure_events) if n is not None} & kept
     y = set(b.failure_events) & kept
     if x == y:
         return
-    parts = [f"`{e}` now ends it in an error" for e in sorted(y - x)] + [f"`{e}` no longer ends it in an error" for e in sorted(x - y)]
+    parts = [f"`{e}` now ends it in an error" for e in sorted(y - x)] + [
+        f"`{e}` no longer ends it in an error" for e in sorted(x - y)
+    ]
     _stream_change(
-        ctx, scope, b, "stream-failure-changed", "; ".join(parts),
+        ctx,
+        scope,
+        b,
+        "stream-failure-changed",
+        "; ".join(parts),
         ("breaking", "; ".join(parts) + " (a stream error is raised, or no longer)"),
         ("breaking", "older releases judge those events the old way"),
     )
@@ -3032,14 +3113,35 @@ def _stream_text(ctx: Ctx, scope: Scope, a: EventStream, b: EventStream) -> None
     wire: tuple[Severity, str] = ("internal", "how the SDK collects text; the frames are the same")
     if x is None:
         assert y is not None
-        _stream_change(ctx, scope, b, "text-delta-added", f"the text is collected from {_path_text(*y)}",
-                       ("compatible", f"the finished stream's text now collects {_path_text(*y)}"), wire)
+        _stream_change(
+            ctx,
+            scope,
+            b,
+            "text-delta-added",
+            f"the text is collected from {_path_text(*y)}",
+            ("compatible", f"the finished stream's text now collects {_path_text(*y)}"),
+            wire,
+        )
     elif y is None:
-        _stream_change(ctx, scope, b, "text-delta-removed", f"no event carries the text any more (was {_path_text(*x)})",
-                       ("breaking", "the finished stream's text is now empty"), wire)
+        _stream_change(
+            ctx,
+            scope,
+            b,
+            "text-delta-removed",
+            f"no event carries the text any more (was {_path_text(*x)})",
+            ("breaking", "the finished stream's text is now empty"),
+            wire,
+        )
     else:
-        _stream_change(ctx, scope, b, "text-delta-changed", f"the text is collected from {_path_text(*y)} (was {_path_text(*x)})",
-                       ("breaking", f"the finished stream's text collects {_path_text(*y)} instead of {_path_text(*x)}"), wire)
+        _stream_change(
+            ctx,
+            scope,
+            b,
+            "text-delta-changed",
+            f"the text is collected from {_path_text(*y)} (was {_path_text(*x)})",
+            ("breaking", f"the finished stream's text collects {_path_text(*y)} instead of {_path_text(*x)}"),
+            wire,
+        )
 
 
 def _value_path(key: str) -> Compare:
@@ -3056,16 +3158,21 @@ def _value_path(key: str) -> Compare:
             assert y is not None
             langs: tuple[Severity, str] = ("compatible", f"the finished stream's `{key}` is read from {_path_text(*y)}")
         elif y is None:
-            langs = ("breaking", f"the finished stream no longer has {'an' if key[0] in 'aeiou' else 'a'} `{key}` (was {_path_text(*x)})")
+            langs = (
+                "breaking",
+                f"the finished stream no longer has {'an' if key[0] in 'aeiou' else 'a'} `{key}` (was {_path_text(*x)})",
+            )
         elif x != y:
             langs = ("breaking", f"the finished stream's `{key}` is read from {_path_text(*y)} instead of {_path_text(*x)}")
         elif keys_y[: len(keys_x)] == keys_x:
-            langs = ("compatible", f"the `{key}` text also reads keys {keys_y[len(keys_x):]!r}")
+            langs = ("compatible", f"the `{key}` text also reads keys {keys_y[len(keys_x) :]!r}")
         else:
             langs = ("breaking", f"the `{key}` text reads keys {keys_y!r} instead of {keys_x!r}")
         _stream_change(ctx, scope, b, f"stream-{key}-changed", langs[1], langs, wire)
 
-    return Compare(why=f"what a finished stream's result exposes as `{key}`: gained compatible, lost or moved breaking", fn=fn)
+    return Compare(
+        why=f"what a finished stream's result exposes as `{key}`: gained compatible, lost or moved breaking", fn=fn
+    )
 
 
 def _stream_resume(ctx: Ctx, scope: Scope, a: EventStream, b: EventStream) -> None:
@@ -3076,14 +3183,26 @@ def _stream_resume(ctx: Ctx, scope: Scope, a: EventStream, b: EventStream) -> No
         return
     if x is None:
         assert y is not None
-        _stream_change(ctx, scope, b, "stream-resume-added", f"a broken stream now resumes through {y.operation_id}",
-                       ("compatible", f"a broken connection now resumes through {y.operation_id} instead of raising"),
-                       ("internal", "older releases raise as before"))
+        _stream_change(
+            ctx,
+            scope,
+            b,
+            "stream-resume-added",
+            f"a broken stream now resumes through {y.operation_id}",
+            ("compatible", f"a broken connection now resumes through {y.operation_id} instead of raising"),
+            ("internal", "older releases raise as before"),
+        )
         return
     if y is None:
-        _stream_change(ctx, scope, b, "stream-resume-removed", f"a broken stream no longer resumes (was through {x.operation_id})",
-                       ("breaking", "a broken connection now raises instead of resuming"),
-                       ("compatible", f"older releases resume through {x.operation_id} while the server serves it"))
+        _stream_change(
+            ctx,
+            scope,
+            b,
+            "stream-resume-removed",
+            f"a broken stream no longer resumes (was through {x.operation_id})",
+            ("breaking", "a broken connection now raises instead of resuming"),
+            ("compatible", f"older releases resume through {x.operation_id} while the server serves it"),
+        )
         return
     route_x = (ctx.op_renames.get(x.key, x.key), x.header.lower(), sorted((r.param, r.field) for r in x.bindings))
     route_y = (y.key, y.header.lower(), sorted((r.param, r.field) for r in y.bindings))
@@ -3092,17 +3211,31 @@ def _stream_resume(ctx: Ctx, scope: Scope, a: EventStream, b: EventStream) -> No
     if route_x == route_y and not lost and carriers_x == set(y.carriers):
         return
     langs: tuple[Severity, str] = (
-        ("breaking", f"a stream broken before {' or '.join(f'`{c}`' for c in sorted(y.carriers)) or 'any event'} arrives no longer resumes")
+        (
+            "breaking",
+            f"a stream broken before {' or '.join(f'`{c}`' for c in sorted(y.carriers)) or 'any event'} "
+            "arrives no longer resumes",
+        )
         if lost
         else ("internal", "resuming stays automatic")
     )
     wire: tuple[Severity, str] = (
-        ("breaking", f"older releases resume through {x.operation_id} ({x.header}, {[(r.param, r.field) for r in x.bindings]})")
+        (
+            "breaking",
+            f"older releases resume through {x.operation_id} ({x.header}, {[(r.param, r.field) for r in x.bindings]})",
+        )
         if route_x != route_y
         else ("internal", "the same route")
     )
-    _stream_change(ctx, scope, b, "stream-resume-changed",
-                   f"a broken stream resumes through {y.operation_id} ({y.header}; from {sorted(y.carriers)})", langs, wire)
+    _stream_change(
+        ctx,
+        scope,
+        b,
+        "stream-resume-changed",
+        f"a broken stream resumes through {y.operation_id} ({y.header}; from {sorted(y.carriers)})",
+        langs,
+        wire,
+    )
 
 
 # -- events: their data --------------------------------------------------------------------------------------
@@ -3145,12 +3278,15 @@ def _event_sse_name(ctx: Ctx, scope: Scope, a: EventType, b: EventType) -> None:
     if (x, checked_x) == (y, checked_y) or (a.event != b.event and x is None and y is None and checked_x == checked_y):
         return
     wire: tuple[Severity, str] = (
-        ("breaking", f"older releases expect `event: {a.sse_event}`") if checked_x else ("compatible", "older releases do not check it")
+        ("breaking", f"older releases expect `event: {a.sse_event}`")
+        if checked_x
+        else ("compatible", "older releases do not check it")
     )
     ctx.add(
         "event-sse-name-changed",
         scope.subject,
-        f"{scope.subject}: frames carry `event: {b.sse_event}` (was {a.sse_event and f'`event: {a.sse_event}`' or 'not checked'})",
+        f"{scope.subject}: frames carry `event: {b.sse_event}` "
+        f"(was {a.sse_event and f'`event: {a.sse_event}`' or 'not checked'})",
         scope.new_ptr,
         "new",
         _all("internal", "the SDK checks the new name"),
@@ -3177,10 +3313,6 @@ def _sdk_openapi(ctx: Ctx, scope: Scope, old: SdkInfo, new: SdkInfo) -> None:
 # -- the table --------------------------------------------------------------------------------------
 
 
-def _internal_names(why: str) -> Ignored:
-    return Ignored(why=why)
-
-
 TABLE: dict[type[BaseModel], dict[str, Rule]] = {
     IR: {
         "sdk": Compare(why="package names, settings: see SdkInfo", fn=_ir_sdk),
@@ -3188,10 +3320,13 @@ TABLE: dict[type[BaseModel], dict[str, Rule]] = {
         "models": Compare(why="by schema name; an unmatched pair with the same fields is a rename", fn=_ir_models),
         "enums": Compare(why="by schema name; an unmatched pair with the same values is a rename", fn=_ir_enums),
         "streams": Compare(why="by schema name; an unmatched pair with the same events is a rename", fn=_ir_streams),
-        "diagnostics": Ignored(why="lint output: the report counts the new spec's errors (every dropped piece is one) in its header"),
+        "diagnostics": Ignored(
+            why="lint output: the report counts the new spec's errors (every dropped piece is one) in its header"
+        ),
         "spec_sha256": Ignored(why="changes with every edit; recorded in the report header"),
         "unions": Compare(
-            why="by schema name (an unmatched pair with the same variants is a rename); variants like enum values", fn=_ir_unions
+            why="by schema name (an unmatched pair with the same variants is a rename); variants like enum values",
+            fn=_ir_unions,
         ),
         "auth": Compare(
             why="security schemes by key: new compatible, removed or sent another way breaking (wire too)", fn=_ir_auth
@@ -3243,12 +3378,16 @@ TABLE: dict[type[BaseModel], dict[str, Rule]] = {
     },
     Resource: {
         "tag": Key(why="resources match by tag"),
-        "name": Covered(by="Operation.name", why="the accessor is part of each operation's call (client.<resource>.<method>)"),
+        "name": Covered(
+            by="Operation.name", why="the accessor is part of each operation's call (client.<resource>.<method>)"
+        ),
         "description": Prose(why="doc comments"),
         "operations": Covered(by="IR.resources", why="matched across resources by key, so a move is one change"),
     },
     Operation: {
-        "operation_id": Covered(by="Operation.key", why="the key is the operationId (plus `:stream`); renames pair by method and path"),
+        "operation_id": Covered(
+            by="Operation.key", why="the key is the operationId (plus `:stream`); renames pair by method and path"
+        ),
         "name": Compare(why="the method, spelled client.<resource>.<method>() per language", fn=_op_call),
         "tag": Covered(by="Operation.name", why="the resource is part of the call"),
         "http_method": _op_wire("http_method", "HTTP method"),
@@ -3257,7 +3396,9 @@ TABLE: dict[type[BaseModel], dict[str, Rule]] = {
         "description": Prose(why="doc comments"),
         "deprecated": Compare(why="compatible either way", fn=_op_deprecated),
         "path_params": Compare(why="positional arguments, compared by position", fn=_path_params),
-        "query_params": Compare(why="query, header and cookie parameters together (one params object), by wire name", fn=_params),
+        "query_params": Compare(
+            why="query, header and cookie parameters together (one params object), by wire name", fn=_params
+        ),
         "header_params": Covered(by="Operation.query_params", why="one params object"),
         "body": Compare(why="the body's fields are method arguments (Python keywords, TS/Go params fields)", fn=_body),
         "result": Compare(why="what the method returns", fn=_result),
@@ -3281,14 +3422,19 @@ TABLE: dict[type[BaseModel], dict[str, Rule]] = {
         ),
         "variant": Covered(
             by="Operation.key",
-            why="part of the key: a stream twin is a new method (operation-added), the plain one is compared with its former self",
+            why="part of the key: a stream twin is a new method (operation-added), the plain one is compared "
+            "with its former self",
         ),
         "pair": Covered(by="Operation.key", why="names the twin, which is matched by its own key"),
-        "body_switch": Compare(why="the body flag the method sends itself: internal in code, wire breaking when changed", fn=_body_switch),
+        "body_switch": Compare(
+            why="the body flag the method sends itself: internal in code, wire breaking when changed", fn=_body_switch
+        ),
         "accept": Compare(why="the Accept header the method sends: internal in code, wire", fn=_accept),
         "success_statuses": Compare(why="other documented 2xx: every 2xx is a success", fn=_success_statuses),
         "error_bodies": Compare(why="error bodies are read untyped: internal", fn=_error_bodies),
-        "decisions": Ignored(why="how the builder decided (extension, rule, spec): bookkeeping; the decided values are compared"),
+        "decisions": Ignored(
+            why="how the builder decided (extension, rule, spec): bookkeeping; the decided values are compared"
+        ),
     },
     BodySwitch: {
         "field": Covered(by="Operation.body_switch", why="compared as one"),
@@ -3321,7 +3467,9 @@ TABLE: dict[type[BaseModel], dict[str, Rule]] = {
         "content_type": Compare(why="the media type sent, same encoding: wire only", fn=_body_content_type),
         "description": Prose(why="doc comments"),
         "fields": fields_rule("body"),
-        "kind": Compare(why="json/multipart/form/binary/text: how the arguments are sent, breaking everywhere", fn=_body_kind),
+        "kind": Compare(
+            why="json/multipart/form/binary/text: how the arguments are sent, breaking everywhere", fn=_body_kind
+        ),
         "content_types": Compare(why="the other media types offered: the SDK sends one, internal", fn=_body_content_types),
         "type": Compare(why="a body that is no model is the argument itself: typed as a request value", fn=_body_type),
     },
@@ -3358,23 +3506,34 @@ TABLE: dict[type[BaseModel], dict[str, Rule]] = {
         "additional_properties": Compare(why="extra keys typed or not", fn=_additional_rule),
         "flatten": Compare(why="x-sdk-flatten: how a second wire shape is read", fn=_flatten_rule),
         "is_envelope": Covered(by="Model.visibility", why="deprecated usage flag: decides which languages declare the type"),
-        "is_request_body": Covered(by="Model.visibility", why="deprecated usage flag: decides which languages declare the type"),
-        "is_event_data": Covered(by="Model.visibility", why="deprecated usage flag: decides which languages declare the type"),
-        "is_event_frame": Covered(by="Model.visibility", why="deprecated usage flag: decides which languages declare the type"),
+        "is_request_body": Covered(
+            by="Model.visibility", why="deprecated usage flag: decides which languages declare the type"
+        ),
+        "is_event_data": Covered(
+            by="Model.visibility", why="deprecated usage flag: decides which languages declare the type"
+        ),
+        "is_event_frame": Covered(
+            by="Model.visibility", why="deprecated usage flag: decides which languages declare the type"
+        ),
         "roles": Covered(by="Model.visibility", why="what the model is for decides which languages declare it"),
         "visibility": Compare(
-            why="public/internal, and what each target declares: a type a language stops declaring breaks it, a new one is compatible",
+            why="public/internal, and what each target declares: a type a language stops declaring breaks it, "
+            "a new one is compatible",
             fn=_model_visibility,
         ),
         "recursive": Compare(why="on a reference cycle: Go spells required fields on it as pointers", fn=_recursive_rule),
-        "inline": Covered(by="Model.name", why="where the schema is written; SDKs show its name (from its place when inline)"),
+        "inline": Covered(
+            by="Model.name", why="where the schema is written; SDKs show its name (from its place when inline)"
+        ),
         "source": Ignored(why="a JSON pointer (bookkeeping); changes are located by it"),
     },
     Field: {
         "name": Compare(why="the member's name per language", fn=_member_names),
         "wire_name": Key(why="fields match by wire name; an unmatched pair of the same type is a rename"),
         "type": Compare(why="by direction: requests accept wider, responses may return narrower", fn=_type_rule),
-        "required": Compare(why="by direction: required in requests breaks, optional in responses breaks", fn=_required_rule),
+        "required": Compare(
+            why="by direction: required in requests breaks, optional in responses breaks", fn=_required_rule
+        ),
         "description": Prose(why="doc comments"),
         "default": Compare(why="request defaults: what omitted values become", fn=_default_rule),
         "has_default": Covered(by="Field.default", why="compared with the default"),
@@ -3408,8 +3567,12 @@ TABLE: dict[type[BaseModel], dict[str, Rule]] = {
             why="by type: removed breaking (wire: compatible in responses), added compatible (wire: breaking in responses)",
             fn=_union_variants,
         ),
-        "discriminator": Compare(why="how a variant is picked: internal in code, wire breaking in responses", fn=_union_discriminator),
-        "nullable": Covered(by="Field.type, Parameter.type", why="null is on the TypeRef of every value that uses the union"),
+        "discriminator": Compare(
+            why="how a variant is picked: internal in code, wire breaking in responses", fn=_union_discriminator
+        ),
+        "nullable": Covered(
+            by="Field.type, Parameter.type", why="null is on the TypeRef of every value that uses the union"
+        ),
         "inline": Covered(by="Union.name", why="where the schema is written; SDKs show its name"),
         "source": Ignored(why="a JSON pointer (bookkeeping); changes are located by it"),
     },
@@ -3423,20 +3586,39 @@ TABLE: dict[type[BaseModel], dict[str, Rule]] = {
         "name": Compare(why="the event union's type (Python <Stream>Event, TypeScript <Stream>)", fn=_stream_names),
         "description": Prose(why="doc comments"),
         "discriminator": Covered(by="EventStream.dispatch", why="deprecated: the dispatch, spelled as one string"),
-        "events": Compare(why="removed events: breaking; new ones: compatible (unknown events are tolerated)", fn=_stream_events),
+        "events": Compare(
+            why="removed events: breaking; new ones: compatible (unknown events are tolerated)", fn=_stream_events
+        ),
         "dispatch": Compare(why="how events are told apart: internal in code, wire breaking", fn=_stream_dispatch),
         "data_property": Covered(by="EventStream.dispatch", why="the property of property dispatch"),
-        "sentinel": Compare(why="the data that ends a stream: added compatible, removed or changed breaking; wire breaking", fn=_stream_sentinel),
-        "eof_ends": Compare(why="a closed connection ends cleanly: gained compatible (wire breaking), lost breaking", fn=_stream_eof),
-        "item_schema": Covered(by="EventStream.events", why="how the spec describes the frames (3.2 itemSchema); what it describes is compared"),
-        "success_event": Compare(why="the successful end: set compatible, changed or lost breaking (renamed events followed)", fn=_stream_success),
-        "failure_events": Compare(why="kept terminal events that start or stop meaning failure: breaking", fn=_stream_failure),
-        "text_delta": Compare(why="where the collected text comes from: gained compatible, lost or moved breaking", fn=_stream_text),
+        "sentinel": Compare(
+            why="the data that ends a stream: added compatible, removed or changed breaking; wire breaking",
+            fn=_stream_sentinel,
+        ),
+        "eof_ends": Compare(
+            why="a closed connection ends cleanly: gained compatible (wire breaking), lost breaking", fn=_stream_eof
+        ),
+        "item_schema": Covered(
+            by="EventStream.events", why="how the spec describes the frames (3.2 itemSchema); what it describes is compared"
+        ),
+        "success_event": Compare(
+            why="the successful end: set compatible, changed or lost breaking (renamed events followed)", fn=_stream_success
+        ),
+        "failure_events": Compare(
+            why="kept terminal events that start or stop meaning failure: breaking", fn=_stream_failure
+        ),
+        "text_delta": Compare(
+            why="where the collected text comes from: gained compatible, lost or moved breaking", fn=_stream_text
+        ),
         "output": _value_path("output"),
         "usage": _value_path("usage"),
-        "resume": Compare(why="how a broken stream resumes: gained compatible, lost breaking, route wire", fn=_stream_resume),
+        "resume": Compare(
+            why="how a broken stream resumes: gained compatible, lost breaking, route wire", fn=_stream_resume
+        ),
         "operations": Covered(by="Result.stream", why="which operations stream it is compared at each operation's result"),
-        "decisions": Ignored(why="how the builder decided (extension, rule, spec): bookkeeping; the decided values are compared"),
+        "decisions": Ignored(
+            why="how the builder decided (extension, rule, spec): bookkeeping; the decided values are compared"
+        ),
         "source": Ignored(why="a JSON pointer (bookkeeping); changes are located by it"),
     },
     EventType: {
@@ -3448,9 +3630,13 @@ TABLE: dict[type[BaseModel], dict[str, Rule]] = {
         "terminal": Compare(why="where streams end: breaking either way", fn=_event_terminal),
         "description": Prose(why="doc comments"),
         "data_type": Compare(why="data that is no model: typed as a response value", fn=_event_data_type),
-        "data_format": Compare(why="JSON or plain text: decoded by the SDK (internal), wire breaking", fn=_event_data_format),
+        "data_format": Compare(
+            why="JSON or plain text: decoded by the SDK (internal), wire breaking", fn=_event_data_format
+        ),
         "sse_event": Compare(why="the `event:` name checked where it is not the event's own: wire", fn=_event_sse_name),
-        "tag": Covered(by="EventType.event", why="the data property's value, which is the event's name under property dispatch"),
+        "tag": Covered(
+            by="EventType.event", why="the data property's value, which is the event's name under property dispatch"
+        ),
         "success": Covered(by="EventStream.success_event", why="the same decision, per event"),
         "failure": Covered(by="EventStream.failure_events", why="the same decision, per event"),
         "source": Ignored(why="a JSON pointer (bookkeeping); changes are located by it"),
@@ -3481,22 +3667,30 @@ TABLE: dict[type[BaseModel], dict[str, Rule]] = {
         "original": Ignored(why="the spec's spelling; the per-language spellings below are compared"),
         "snake": Covered(by="python_member", why="a building block of the resolved spellings"),
         "camel": Covered(by="typescript_member", why="a building block of the resolved spellings"),
-        "pascal": Covered(by="python_type, typescript_type", why="deprecated: equal to them unless a collision was resolved"),
+        "pascal": Covered(
+            by="python_type, typescript_type", why="deprecated: equal to them unless a collision was resolved"
+        ),
         "constant": Covered(by="python_member", why="deprecated: an enum value's UPPER_SNAKE member"),
         "python": Covered(by="python_member", why="deprecated: equal to it unless a collision was resolved"),
         "typescript": Covered(by="typescript_member", why="deprecated: equal to it unless a collision was resolved"),
         "go": Covered(by="go_member, go_type", why="deprecated: equal to them unless a collision was resolved"),
         "go_private": Covered(by="go_local", why="deprecated: Go argument names"),
         "python_member": Covered(
-            by="member, method and enum constant rules", why="what Python code writes (surface.member): a rename breaks Python"
+            by="member, method and enum constant rules",
+            why="what Python code writes (surface.member): a rename breaks Python",
         ),
         "typescript_member": Covered(
-            by="member, method and enum constant rules", why="what TypeScript code writes (surface.member): a rename breaks TS"
+            by="member, method and enum constant rules",
+            why="what TypeScript code writes (surface.member): a rename breaks TS",
         ),
-        "go_member": Covered(by="member, method and enum constant rules", why="what Go code writes (surface.member): a rename breaks Go"),
+        "go_member": Covered(
+            by="member, method and enum constant rules", why="what Go code writes (surface.member): a rename breaks Go"
+        ),
         "go_local": Covered(by="Operation.path_params", why="Go argument names: positional, not part of any call"),
         "python_type": Covered(by="type name rules", why="the Python class (surface.type_name): a rename breaks Python"),
-        "typescript_type": Covered(by="type name rules", why="the TypeScript type (surface.type_name): a rename breaks TypeScript"),
+        "typescript_type": Covered(
+            by="type name rules", why="the TypeScript type (surface.type_name): a rename breaks TypeScript"
+        ),
         "go_type": Covered(by="type name rules", why="the Go type (surface.type_name): a rename breaks Go"),
         "module": Covered(
             by="type and member name rules",
@@ -3512,7 +3706,9 @@ TABLE: dict[type[BaseModel], dict[str, Rule]] = {
         "values": Covered(by="relation()", why="compared recursively"),
         "ref": Covered(by="relation()", why="another model/enum (renames followed)"),
         "const": Covered(by="relation()", why="a const added narrows"),
-        "union": Covered(by="relation()", why="a union added narrows `any`, removed widens it, another is different (renames followed)"),
+        "union": Covered(
+            by="relation()", why="a union added narrows `any`, removed widens it, another is different (renames followed)"
+        ),
     },
     Diagnostic: {
         "severity": Ignored(why="lint output"),
