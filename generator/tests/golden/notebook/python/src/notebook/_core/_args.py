@@ -12,9 +12,9 @@ from typing import Any, Protocol, TypeVar
 from ._errors import InvalidArgumentError
 from ._types import NotGiven
 
-__all__ = ["check_path", "check_arg", "given", "build_body", "unset_to_none", "expect"]
+__all__ = ["build_body", "check_arg", "check_path", "expect", "given", "unset_to_none"]
 
-_M = TypeVar("_M", covariant=True)
+_M_co = TypeVar("_M_co", covariant=True)
 
 _TYPES: dict[str, tuple[type, ...]] = {
     "string": (str,),
@@ -58,11 +58,11 @@ def given(**values: object) -> dict[str, Any]:
     return {k: v for k, v in values.items() if not isinstance(v, NotGiven)}
 
 
-class _FromDict(Protocol[_M]):
-    def from_dict(self, src_dict: Mapping[str, Any], /) -> _M: ...
+class _FromDict(Protocol[_M_co]):
+    def from_dict(self, src_dict: Mapping[str, Any], /) -> _M_co: ...
 
 
-def build_body(model: _FromDict[_M], fields: Mapping[str, object]) -> _M:
+def build_body(model: _FromDict[_M_co], fields: Mapping[str, object]) -> _M_co:
     """The generated request model for the body fields the caller gave (wire names)."""
     body = {k: v for k, v in fields.items() if not isinstance(v, NotGiven)}
     try:

@@ -37,24 +37,24 @@ from typing import Any
 import httpx
 
 __all__ = [
-    "PromptRailsError",
-    "APIError",
     "APIConnectionError",
-    "APITimeoutError",
+    "APIError",
     "APIStatusError",
-    "BadRequestError",
+    "APITimeoutError",
     "AuthenticationError",
+    "BadRequestError",
+    "ConflictError",
+    "InternalServerError",
+    "InvalidArgumentError",
+    "NotFoundError",
     "PaymentRequiredError",
     "PermissionDeniedError",
-    "NotFoundError",
-    "ConflictError",
-    "UnprocessableEntityError",
+    "PromptRailsError",
     "RateLimitError",
-    "InternalServerError",
     "StreamError",
-    "InvalidArgumentError",
-    "status_error",
+    "UnprocessableEntityError",
     "error_kind",
+    "status_error",
 ]
 
 

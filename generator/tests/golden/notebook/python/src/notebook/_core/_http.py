@@ -26,10 +26,11 @@ from ._errors import (
     InvalidArgumentError,
     status_error,
 )
+from ._lifecycle import AsyncStreamRegistry, SyncStreamRegistry, in_sdk_call
 from ._retry import retry_delay, should_retry
 from ._types import NotGiven, RequestOptions, SdkIdentity, TimeoutTypes
 
-__all__ = ["BaseClient", "SyncHTTPClient", "AsyncHTTPClient", "DEFAULT_TIMEOUT", "DEFAULT_MAX_RETRIES", "REDACTED"]
+__all__ = ["DEFAULT_MAX_RETRIES", "DEFAULT_TIMEOUT", "REDACTED", "AsyncHTTPClient", "BaseClient", "SyncHTTPClient"]
 
 log = logging.getLogger("sdk._core")
 
@@ -193,8 +194,11 @@ class SyncHTTPClient(BaseClient):
         self._owns_http = http_client is None
         self._http = http_client if http_client is not None else httpx.Client()
         self._sleep: Sleep = sleep or time.sleep
+        self._streams = SyncStreamRegistry()
 
     def close(self) -> None:
+        """Close every stream still open, then the pool (unless the caller owns it)."""
+        self._streams.close_all()
         if self._owns_http:
             self._http.close()
 
@@ -212,35 +216,15 @@ class SyncHTTPClient(BaseClient):
         With `stream=True` the body is not read (the caller closes the response).
         """
         max_retries = self._retries(options) if retries is None else retries
+        self._streams.reap()  # streams dropped without close(): a safe point to close them
         req = self._build(self._http, request, options, idempotent=idempotent, accept="text/event-stream" if stream else None)
         attempt = 0
         while True:
-            response: httpx.Response | None = None
-            error: APIError
-            try:
-                response = self._http.send(req, stream=stream)
-            except httpx.TransportError as exc:
-                error = self._transport_error(exc, req)
-            else:
-                if response.status_code < 400:
-                    if stream:
-                        try:
-                            self._check_stream_response(response)
-                        except Exception:
-                            response.close()
-                            raise
-                    return response
-                try:
-                    response.read()
-                except httpx.TransportError as exc:
-                    error = self._transport_error(exc, req)
-                    response = None
-                else:
-                    self._redact(response.request)
-                    error = status_error(response)
-                finally:
-                    if response is not None:
-                        response.close()
+            with in_sdk_call():
+                response, error = self._attempt(req, stream)
+            if error is None:
+                assert response is not None
+                return response
             retryable = response is None or should_retry(response)
             if not retryable or attempt >= max_retries:
                 raise error
@@ -249,6 +233,30 @@ class SyncHTTPClient(BaseClient):
             self._sleep(delay)
             attempt += 1
             req = self._rebuild(req)
+
+    def _attempt(self, req: httpx.Request, stream: bool) -> tuple[httpx.Response | None, APIError | None]:
+        """One attempt: a successful response (error None), or the error with the response
+        it came from (None for a connection error). The request is redacted either way."""
+        try:
+            response = self._http.send(req, stream=stream)
+        except httpx.TransportError as exc:
+            return None, self._transport_error(exc, req)
+        if response.status_code < 400:
+            if stream:
+                try:
+                    self._check_stream_response(response)
+                except Exception:
+                    response.close()
+                    raise
+            return response, None
+        try:
+            response.read()
+        except httpx.TransportError as exc:
+            return None, self._transport_error(exc, req)
+        finally:
+            response.close()
+        self._redact(response.request)
+        return response, status_error(response)
 
     def _rebuild(self, req: httpx.Request) -> httpx.Request:
         # The same method, URL, body and headers (the same Idempotency-Key); the auth header
@@ -293,8 +301,11 @@ class AsyncHTTPClient(BaseClient):
 
             sleep = asyncio.sleep
         self._sleep: AsyncSleep = sleep
+        self._streams = AsyncStreamRegistry()
 
     async def close(self) -> None:
+        """Close every stream still open, then the pool (unless the caller owns it)."""
+        await self._streams.close_all()
         if self._owns_http:
             await self._http.aclose()
 
@@ -308,35 +319,15 @@ class AsyncHTTPClient(BaseClient):
         retries: int | None = None,
     ) -> httpx.Response:
         max_retries = self._retries(options) if retries is None else retries
+        if self._streams.pending:
+            await self._streams.reap()  # streams dropped without close()
         req = self._build(self._http, request, options, idempotent=idempotent, accept="text/event-stream" if stream else None)
         attempt = 0
         while True:
-            response: httpx.Response | None = None
-            error: APIError
-            try:
-                response = await self._http.send(req, stream=stream)
-            except httpx.TransportError as exc:
-                error = self._transport_error(exc, req)
-            else:
-                if response.status_code < 400:
-                    if stream:
-                        try:
-                            self._check_stream_response(response)
-                        except Exception:
-                            await response.aclose()
-                            raise
-                    return response
-                try:
-                    await response.aread()
-                except httpx.TransportError as exc:
-                    error = self._transport_error(exc, req)
-                    response = None
-                else:
-                    self._redact(response.request)
-                    error = status_error(response)
-                finally:
-                    if response is not None:
-                        await response.aclose()
+            response, error = await self._attempt(req, stream)
+            if error is None:
+                assert response is not None
+                return response
             retryable = response is None or should_retry(response)
             if not retryable or attempt >= max_retries:
                 raise error
@@ -345,6 +336,28 @@ class AsyncHTTPClient(BaseClient):
             await self._sleep(delay)
             attempt += 1
             req = self._rebuild(req)
+
+    async def _attempt(self, req: httpx.Request, stream: bool) -> tuple[httpx.Response | None, APIError | None]:
+        try:
+            response = await self._http.send(req, stream=stream)
+        except httpx.TransportError as exc:
+            return None, self._transport_error(exc, req)
+        if response.status_code < 400:
+            if stream:
+                try:
+                    self._check_stream_response(response)
+                except Exception:
+                    await response.aclose()
+                    raise
+            return response, None
+        try:
+            await response.aread()
+        except httpx.TransportError as exc:
+            return None, self._transport_error(exc, req)
+        finally:
+            await response.aclose()
+        self._redact(response.request)
+        return response, status_error(response)
 
     def _rebuild(self, req: httpx.Request) -> httpx.Request:
         headers = httpx.Headers(req.headers)
