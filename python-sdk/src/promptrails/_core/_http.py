@@ -42,6 +42,43 @@ Sleep = Callable[[float], None]
 AsyncSleep = Callable[[float], Awaitable[None]]
 
 
+class _Secret:
+    """The API key, held so that no repr, str or attribute dump of a client shows it."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return REDACTED
+
+    __str__ = __repr__
+
+
+def check_api_key(key: str | None, source: str) -> str:
+    """The key, if usable as a header value; else `InvalidArgumentError` naming the problem
+    (never the key: a key read from a file with its newline would otherwise fail later, in
+    an HTTP library error or log line that shows it)."""
+    if not key:
+        raise InvalidArgumentError(f"no API key: pass api_key= or set the {source} environment variable")
+    if not isinstance(key, str):
+        raise InvalidArgumentError(f"the API key must be a string, not {type(key).__name__}")
+    if not key.isascii():
+        raise InvalidArgumentError("the API key contains a non-ASCII character; API keys are printable ASCII")
+    if any(c < " " or c == "\x7f" for c in key):
+        raise InvalidArgumentError(
+            "the API key contains a control character (a line break, tab or the like; "
+            "a key read from a file often keeps its trailing newline)"
+        )
+    if key != key.strip(" "):
+        raise InvalidArgumentError("the API key starts or ends with a space")
+    return key
+
+
 def _as_timeout(value: TimeoutTypes) -> httpx.Timeout:
     if isinstance(value, httpx.Timeout):
         return value
@@ -64,12 +101,9 @@ class BaseClient:
         random: Callable[[], float] | None,
     ) -> None:
         self._identity = identity
-        key = api_key if api_key is not None else os.environ.get(f"{identity.env_prefix}_API_KEY")
-        if not key:
-            raise InvalidArgumentError(
-                f"no API key: pass api_key= or set the {identity.env_prefix}_API_KEY environment variable"
-            )
-        self.__api_key = key
+        env = f"{identity.env_prefix}_API_KEY"
+        key = check_api_key(api_key if api_key is not None else os.environ.get(env), env)
+        self.__api_key = _Secret(key)
         url = base_url or os.environ.get(f"{identity.env_prefix}_BASE_URL") or identity.default_base_url
         self.base_url = url.rstrip("/")
         self.timeout: httpx.Timeout = DEFAULT_TIMEOUT if isinstance(timeout, NotGiven) else _as_timeout(timeout)
@@ -82,7 +116,7 @@ class BaseClient:
 
     @property
     def api_key(self) -> str:
-        return self.__api_key
+        return self.__api_key.reveal()
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(base_url={self.base_url!r}, api_key={REDACTED!r})"
@@ -97,7 +131,7 @@ class BaseClient:
         for k, v in (kwargs_headers or {}).items():
             headers[k] = str(v)
         if self._identity.auth_header:
-            headers[self._identity.auth_header] = self.__api_key
+            headers[self._identity.auth_header] = self.__api_key.reveal()
         headers.update(options.extra_headers or {})
         return headers
 
@@ -134,7 +168,9 @@ class BaseClient:
         return n
 
     def _redact(self, request: httpx.Request) -> httpx.Request:
-        """Errors keep the request; its auth header is redacted first."""
+        """Once a request is sent, its auth header is redacted: the request stays reachable
+        (`response.request`, `error.request`, `stream.response.request`) and must not show
+        the key. A retry rebuilds the request with the key (`_rebuild`)."""
         auth = self._identity.auth_header
         if auth and auth in request.headers:
             request.headers[auth] = REDACTED
@@ -241,6 +277,7 @@ class SyncHTTPClient(BaseClient):
             response = self._http.send(req, stream=stream)
         except httpx.TransportError as exc:
             return None, self._transport_error(exc, req)
+        self._redact(response.request)
         if response.status_code < 400:
             if stream:
                 try:
@@ -255,12 +292,11 @@ class SyncHTTPClient(BaseClient):
             return None, self._transport_error(exc, req)
         finally:
             response.close()
-        self._redact(response.request)
         return response, status_error(response)
 
     def _rebuild(self, req: httpx.Request) -> httpx.Request:
         # The same method, URL, body and headers (the same Idempotency-Key); the auth header
-        # may have been redacted on the previous attempt's error, so it is set again.
+        # was redacted once the previous attempt was sent, so it is set again.
         headers = httpx.Headers(req.headers)
         if self._identity.auth_header:
             headers[self._identity.auth_header] = self.api_key
@@ -342,6 +378,7 @@ class AsyncHTTPClient(BaseClient):
             response = await self._http.send(req, stream=stream)
         except httpx.TransportError as exc:
             return None, self._transport_error(exc, req)
+        self._redact(response.request)
         if response.status_code < 400:
             if stream:
                 try:
@@ -356,7 +393,6 @@ class AsyncHTTPClient(BaseClient):
             return None, self._transport_error(exc, req)
         finally:
             await response.aclose()
-        self._redact(response.request)
         return response, status_error(response)
 
     def _rebuild(self, req: httpx.Request) -> httpx.Request:
