@@ -7,6 +7,7 @@ import pytest
 import respx
 
 from conftest import RUN, SSE_HEADERS, BrokenStream, Sleeps, error_body, frames
+from promptrails._core._streaming import DeliveredIds
 from promptrails import (
     APIConnectionError,
     APITimeoutError,
@@ -302,3 +303,37 @@ def test_resume_parameters_come_from_the_first_event_that_has_them(client: Promp
     events = list(client.chat.send_message_stream("s1", content="Hi"))
     assert [e.event_id for e in events] == ["0", "1", "2", "3", "4", "5", "6", "7"]
     assert resume.calls[0].request.headers["last-event-id"] == "3"
+
+
+# -- the delivered-id bookkeeping stays small -------------------------------------------------
+
+
+def test_delivered_ids_of_a_long_stream_take_one_run() -> None:
+    ids = DeliveredIds()
+    for n in range(1, 100_001):
+        assert ids.add(str(n))
+    assert len(ids) == 2  # one run [1, 100000], whatever the length of the stream
+    assert not ids.add("1") and not ids.add("50000") and not ids.add("100000")
+    assert ids.add("100001") and len(ids) == 2
+
+
+def test_delivered_ids_exact_for_gaps_disorder_and_other_forms() -> None:
+    ids = DeliveredIds()
+    for frame_id in ["5", "6", "9", "10", "2", "abc", "07", "0", "1e3"]:
+        assert ids.add(frame_id), frame_id
+    assert len(ids) == 4 + 5  # runs [5,6] and [9,10]; "2" (below the highest), "abc", "07", "0", "1e3" as strings
+    for replay in ["5", "6", "9", "10", "2", "abc", "07", "0", "1e3"]:
+        assert not ids.add(replay), replay
+    for new in ["7", "8", "3", "11", "007", "+5", " 5", "٥"]:  # "٥" is an Arabic-Indic five, not "5"
+        assert ids.add(new), new
+
+
+def test_resume_with_many_frames_keeps_ids_as_runs(client: PromptRails, mock: respx.MockRouter) -> None:
+    many = [("1", "execution", RUN[0][2])]
+    many += [(str(i), "content", '{"content":"x"}') for i in range(2, 2001)]
+    mock.post(STREAM).mock(return_value=sse(BrokenStream([frames(*many[:1000])], httpx.ReadError("cut"))))
+    mock.get(RESUME).mock(return_value=sse(frames(*many[500:], ("2001", "done", RUN[-1][2]))))  # replays 501..1000
+    stream = client.chat.send_message_stream("s1", content="Hi")
+    events = list(stream)
+    assert [e.event_id for e in events] == [str(i) for i in range(1, 2002)]  # each exactly once
+    assert len(stream._state.delivered) == 2
