@@ -53,11 +53,11 @@ test-python: setup
 
 test-typescript: setup
 	cd typescript-sdk && npm ci --no-audit --no-fund && \
-	  PROMPTRAILS_MOCK_CMD="$(CURDIR)/$(VENV)/bin/promptrails-mock --port 0 --db :memory:" npm test
+	  PROMPTRAILS_MOCK_CMD="$(CURDIR)/$(VENV)/bin/promptrails-mock --port 0 --db :memory: --control" npm test
 
 test-go: setup
 	cd go-sdk && go vet ./... && test -z "$$(gofmt -l .)" \
-		&& PROMPTRAILS_MOCK_CMD=../$(VENV)/bin/promptrails-mock go test -count=1 ./... \
+		&& PROMPTRAILS_MOCK_CMD="../$(VENV)/bin/promptrails-mock --control" go test -count=1 ./... \
 		&& go test ./internal/sse -run '^$$' -fuzz=FuzzParser -fuzztime=10s -fuzzminimizetime=100x
 
 conformance: setup
@@ -68,3 +68,20 @@ bench: setup
 
 clean:
 	rm -rf $(VENV) typescript-sdk/node_modules reports
+
+# The maintainer's loop (docs/maintainers.md). BASE: the revision the spec is compared with.
+BASE ?= origin/main
+.PHONY: diff release ci-local
+
+diff: setup
+	$(VENV)/bin/sdkgen diff --base $(BASE) --spec openapi.yaml --format text
+
+release: setup
+	$(VENV)/bin/sdkgen release --base $(BASE) --spec openapi.yaml
+
+# What .github/workflows/sdk.yml runs on a pull request: the report (reports/sdk-diff.md,
+# .json), the version and changelogs, no drift; then the conformance suite, even when the
+# first step failed (the target still fails).
+ci-local: setup
+	$(VENV)/bin/sdkgen ci --base $(BASE) --spec openapi.yaml --reports reports; status=$$?; \
+	  $(MAKE) conformance && exit $$status

@@ -86,8 +86,8 @@ func (s *ChatService) ListSessions(ctx context.Context, params *ListSessionsPara
 	if params.Limit != nil {
 		r.query.Set("limit", paramString(*params.Limit))
 	}
-	page := &Page[ChatSession]{}
-	if err := getBody(ctx, s.core, r, page); err != nil {
+	page := &Page[ChatSession]{askedPage: valueOr(params.Page, 1), askedLimit: valueOr(params.Limit, 20)}
+	if err := getPage(ctx, s.core, r, page, "ChatSession", "PaginationMeta"); err != nil {
 		return nil, err
 	}
 	page.next = func(ctx context.Context, number int64) (*Page[ChatSession], error) {
@@ -119,7 +119,7 @@ func (s *ChatService) CreateSession(ctx context.Context, params *CreateSessionPa
 	}
 	r := &request{method: "POST", path: path, opts: opts, idempotent: true, body: params}
 	out := new(ChatSession)
-	if err := getJSON(ctx, s.core, r, out); err != nil {
+	if err := getJSON(ctx, s.core, r, out, "ChatSession"); err != nil {
 		return nil, err
 	}
 	return out, nil
@@ -137,7 +137,7 @@ func (s *ChatService) GetSession(ctx context.Context, sessionID string, opts ...
 	}
 	r := &request{method: "GET", path: path, opts: opts}
 	out := new(ChatSession)
-	if err := getJSON(ctx, s.core, r, out); err != nil {
+	if err := getJSON(ctx, s.core, r, out, "ChatSession"); err != nil {
 		return nil, err
 	}
 	return out, nil
@@ -159,7 +159,7 @@ func (s *ChatService) UpdateSession(ctx context.Context, sessionID string, param
 	}
 	r := &request{method: "PATCH", path: path, opts: opts, body: params}
 	out := new(ChatSession)
-	if err := getJSON(ctx, s.core, r, out); err != nil {
+	if err := getJSON(ctx, s.core, r, out, "ChatSession"); err != nil {
 		return nil, err
 	}
 	return out, nil
@@ -200,8 +200,8 @@ func (s *ChatService) ListMessages(ctx context.Context, sessionID string, params
 	if params.Limit != nil {
 		r.query.Set("limit", paramString(*params.Limit))
 	}
-	page := &Page[ChatMessage]{}
-	if err := getBody(ctx, s.core, r, page); err != nil {
+	page := &Page[ChatMessage]{askedPage: valueOr(params.Page, 1), askedLimit: valueOr(params.Limit, 20)}
+	if err := getPage(ctx, s.core, r, page, "ChatMessage", "PaginationMeta"); err != nil {
 		return nil, err
 	}
 	page.next = func(ctx context.Context, number int64) (*Page[ChatMessage], error) {
@@ -224,8 +224,10 @@ func (s *ChatService) ListMessagesAutoPaging(ctx context.Context, sessionID stri
 //
 // Stores the user message, runs the session's agent with the conversation
 // history, waits for the run to finish and returns the stored assistant
-// message, with the execution id and the stored user message beside it. A run
-// that fails answers 502 with the agent's error.
+// message, with the execution id and the stored user message beside it. Some
+// servers answer 201 with `{user_message, assistant_message}` instead; the
+// SDKs read both (see `ChatReply`). A run that fails answers 502 with the
+// agent's error.
 //
 // POST /api/v1/chat/sessions/{session_id}/messages
 func (s *ChatService) SendMessage(ctx context.Context, sessionID string, params *SendMessageParams, opts ...RequestOption) (*ChatReply, error) {
@@ -238,7 +240,7 @@ func (s *ChatService) SendMessage(ctx context.Context, sessionID string, params 
 	}
 	r := &request{method: "POST", path: path, opts: opts, idempotent: true, body: params}
 	out := new(ChatReply)
-	if err := getJSON(ctx, s.core, r, out); err != nil {
+	if err := getJSON(ctx, s.core, r, out, "ChatReply"); err != nil {
 		return nil, err
 	}
 	return out, nil
@@ -297,7 +299,7 @@ func (s *ChatService) SubmitFeedback(ctx context.Context, sessionID string, para
 	}
 	r := &request{method: "POST", path: path, opts: opts, idempotent: true, body: params}
 	out := new(Feedback)
-	if err := getJSON(ctx, s.core, r, out); err != nil {
+	if err := getJSON(ctx, s.core, r, out, "Feedback"); err != nil {
 		return nil, err
 	}
 	return out, nil

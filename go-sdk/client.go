@@ -12,6 +12,7 @@ var apiSettings = settings{
 	defaultBaseURL: "https://api.promptrails.ai",
 	authHeader:     "X-API-Key",
 	userAgent:      "promptrails-go/0.4.0",
+	shapes:         contractShapes,
 }
 
 // Client is the PromptRails Chat API client. It is safe for concurrent use.
@@ -25,9 +26,12 @@ type Client struct {
 }
 
 // NewClient returns a client. An empty apiKey is read from the
-// PROMPTRAILS_API_KEY environment variable; without one, every call fails
-// with an *InvalidArgumentError before sending anything. The base URL is
-// WithBaseURL, else PROMPTRAILS_BASE_URL, else https://api.promptrails.ai.
+// PROMPTRAILS_API_KEY environment variable. The key is checked here: when
+// there is none, or it holds a control character (such as the newline a key
+// read from a file ends with) or a non-ASCII character, every call returns an
+// *InvalidArgumentError saying so (never showing the key) before sending
+// anything. The base URL is WithBaseURL, else PROMPTRAILS_BASE_URL, else
+// https://api.promptrails.ai.
 func NewClient(apiKey string, opts ...Option) *Client {
 	c := newCore(apiSettings, apiKey, opts)
 	return &Client{

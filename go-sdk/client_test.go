@@ -89,8 +89,8 @@ func TestEveryMethod(t *testing.T) {
 	reply["execution_id"] = "e1"
 	reply["user_message"] = messageJSON("m1", "user", "hi")
 	execution := map[string]any{
-		"id": "e1", "workspace_id": "w1", "session_id": "s1", "agent_id": "echo", "status": "completed", "input": "hi",
-		"output": "You said: hi", "error": nil, "token_usage": map[string]any{"prompt_tokens": 1, "completion_tokens": 2, "total_tokens": 3, "cached_tokens": 9},
+		"id": "e1", "workspace_id": "w1", "session_id": "s1", "agent_id": "echo", "status": "completed",
+		"input": map[string]any{"message": "hi"}, "output": map[string]any{"content": "You said: hi"}, "error": nil, "token_usage": map[string]any{"prompt_tokens": 1, "completion_tokens": 2, "total_tokens": 3, "cached_tokens": 9},
 		"user_message_id": "m1", "assistant_message_id": "m2", "last_event_id": "4", "created_at": "2026-11-21T10:01:00Z", "completed_at": nil,
 	}
 	cases := []struct {
@@ -168,7 +168,27 @@ func TestEveryMethod(t *testing.T) {
 			func(c *Client) (any, error) { return c.Executions.Get(ctx, "e1") },
 			func(t *testing.T, v any) {
 				e := v.(*Execution)
-				if e.Status != ExecutionStatusCompleted || e.TokenUsage.TotalTokens != 3 || e.TokenUsage.Extra["cached_tokens"] != 9 || e.CompletedAt != nil {
+				if e.Status != ExecutionStatusCompleted || e.TokenUsage.TotalTokens != 3 || e.TokenUsage.CachedTokens != 9 ||
+					e.CompletedAt != nil || e.OutputText() != "You said: hi" || string(e.Input) != `{"message":"hi"}` {
+					t.Fatalf("execution = %+v", e)
+				}
+			}},
+		{"ExecutionsList", "GET", "/api/v1/executions", "agent_id=echo&limit=5&session_id=s1&status=waiting_approval", "", 200,
+			map[string]any{"data": []any{execution}, "meta": map[string]any{"total": 1, "page": 1, "limit": 5, "pages": 1}},
+			func(c *Client) (any, error) {
+				return c.Executions.List(ctx, &ListExecutionsParams{AgentID: "echo", SessionID: "s1", Status: "waiting_approval", Limit: Int(5)})
+			},
+			func(t *testing.T, v any) {
+				p := v.(*Page[Execution])
+				if len(p.Data) != 1 || p.Data[0].ID != "e1" || p.HasNextPage() || p.Meta.TotalPages != 1 {
+					t.Fatalf("page = %+v", p)
+				}
+			}},
+		{"ExecutionsCancel", "POST", "/api/v1/executions/e1/cancel", "", "", 200,
+			map[string]any{"data": map[string]any{"id": "e1", "status": "cancel_requested"}},
+			func(c *Client) (any, error) { return c.Executions.Cancel(ctx, "e1") },
+			func(t *testing.T, v any) {
+				if e := v.(*Execution); e.Status != ExecutionStatusCancelRequested {
 					t.Fatalf("execution = %+v", e)
 				}
 			}},
@@ -596,11 +616,11 @@ func TestExtraPropertiesRoundTrip(t *testing.T) {
 	if err := json.Unmarshal([]byte(`{"prompt_tokens":1,"completion_tokens":2,"total_tokens":3,"cached":4}`), &u); err != nil {
 		t.Fatal(err)
 	}
-	if u.PromptTokens != 1 || u.Extra["cached"] != 4 || len(u.Extra) != 1 {
+	if u.PromptTokens != 1 || u.ExtraFields()["cached"].Raw() != "4" || len(u.ExtraFields()) != 1 || u.JSON.CachedTokens.IsPresent() {
 		t.Fatalf("%+v", u)
 	}
 	out, _ := json.Marshal(u)
-	if string(out) != `{"cached":4,"completion_tokens":2,"prompt_tokens":1,"total_tokens":3}` {
+	if string(out) != `{"prompt_tokens":1,"completion_tokens":2,"total_tokens":3,"cached":4}` {
 		t.Fatalf("%s", out)
 	}
 }

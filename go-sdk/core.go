@@ -64,6 +64,17 @@ func WithHeader(key, value string) Option {
 	return func(c *config) { c.headers.Set(key, value) }
 }
 
+// WithStrictValidation makes every response and every event checked against
+// the API contract (required fields, JSON types, no null where the contract
+// allows none, enum values known): a mismatch is an
+// *APIResponseValidationError (in a stream, a *StreamError caused by one).
+// By default responses are read tolerantly (see JSONField): what the server
+// sent more, less or otherwise than the contract says never fails a call
+// whose response is usable.
+func WithStrictValidation() Option {
+	return func(c *config) { c.strict = true }
+}
+
 // WithIdempotencyKey sets the Idempotency-Key of a call (default: a random
 // UUID per call), sent unchanged on every retry of the call.
 func WithIdempotencyKey(key string) RequestOption {
@@ -100,6 +111,8 @@ type settings struct {
 	defaultBaseURL string
 	authHeader     string
 	userAgent      string
+	// shapes is the contract, for strict validation and the tolerant reader.
+	shapes shapeTable
 }
 
 // timer is what the runtime needs of a *time.Timer (for the stream idle timeout).
@@ -109,8 +122,13 @@ type timer interface {
 }
 
 type config struct {
-	// apiKey is behind a function so that no fmt verb can reach the string.
-	apiKey     func() secret
+	// apiKey is behind a function so that no fmt verb, and no reflection-based
+	// dumper, can reach the string.
+	apiKey func() secret
+	// keyErr is what is wrong with the API key, checked at construction and
+	// returned by every call before anything is sent.
+	keyErr     error
+	strict     bool
 	baseURL    string
 	httpClient *http.Client
 	maxRetries int
@@ -172,6 +190,9 @@ func newCore(s settings, apiKey string, opts []Option) *core {
 	if apiKey == "" {
 		apiKey = os.Getenv(s.envPrefix + "_API_KEY")
 	}
+	if s.authHeader != "" {
+		cfg.keyErr = checkAPIKey(apiKey, s.envPrefix)
+	}
 	key := secret(apiKey)
 	cfg.apiKey = func() secret { return key }
 	if cfg.baseURL == "" {
@@ -188,6 +209,45 @@ func newCore(s settings, apiKey string, opts []Option) *core {
 		cfg.maxRetries = 0
 	}
 	return &core{cfg: cfg, settings: s}
+}
+
+// checkAPIKey says what is wrong with a key, never showing it: empty, a
+// control character (such as the newline a key read from a file ends with) or
+// a character outside ASCII, which no HTTP header can carry.
+func checkAPIKey(key, envPrefix string) error {
+	if key == "" {
+		return invalidArgument("apiKey", "no API key: pass one to NewClient or set %s_API_KEY", envPrefix)
+	}
+	for i := 0; i < len(key); i++ {
+		c := key[i]
+		switch {
+		case c == '\n' || c == '\r':
+			return invalidArgument("apiKey", "the API key contains a line break (U+%04X) at byte %d of %d: "+
+				"a key read from a file often ends with one; trim it", c, i, len(key))
+		case c < 0x20 || c == 0x7f:
+			return invalidArgument("apiKey", "the API key contains a control character (U+%04X) at byte %d of %d", c, i, len(key))
+		case c >= 0x80:
+			return invalidArgument("apiKey", "the API key contains a non-ASCII character at byte %d of %d: "+
+				"API keys are ASCII (was it copied from a formatted document?)", i, len(key))
+		}
+	}
+	return nil
+}
+
+// checkHeader reports a header name or value no HTTP request can carry,
+// naming the header but never showing the value.
+func checkHeader(name string, values []string) error {
+	if name == "" || strings.IndexFunc(name, func(r rune) bool {
+		return r <= ' ' || r >= 0x7f || strings.ContainsRune("\"(),/:;<=>?@[\\]{}", r)
+	}) >= 0 {
+		return invalidArgument("headers", "%q is not a valid HTTP header name", name)
+	}
+	for _, v := range values {
+		if strings.IndexFunc(v, func(r rune) bool { return (r < ' ' && r != '\t') || r == 0x7f }) >= 0 {
+			return invalidArgument("headers", "the value of header %q contains a control character", name)
+		}
+	}
+	return nil
 }
 
 func sleepContext(ctx context.Context, d time.Duration) error {
@@ -241,8 +301,8 @@ type prepared struct {
 }
 
 func (c *core) prepare(r *request) (*prepared, error) {
-	if c.cfg.apiKey() == "" && c.settings.authHeader != "" {
-		return nil, invalidArgument("apiKey", "no API key: pass one to NewClient or set %s_API_KEY", c.settings.envPrefix)
+	if c.cfg.keyErr != nil {
+		return nil, c.cfg.keyErr
 	}
 	var rc requestConfig
 	for _, opt := range r.opts {
@@ -293,8 +353,10 @@ func (c *core) prepare(r *request) (*prepared, error) {
 		}
 		p.header.Set("Idempotency-Key", key)
 	}
-	if c.settings.authHeader != "" {
-		p.header.Set(c.settings.authHeader, string(c.cfg.apiKey()))
+	for name, values := range p.header {
+		if err := checkHeader(name, values); err != nil {
+			return nil, err
+		}
 	}
 	return p, nil
 }
@@ -473,6 +535,21 @@ func (c *core) watched(b *sendBudget) *http.Client {
 		base = http.DefaultTransport
 	}
 	hc.Transport = &sendWatcher{base: base, budget: b}
+	// net/http drops Authorization and cookies when a redirect leaves the
+	// host, but not a custom auth header: drop the API key there too.
+	check, auth := hc.CheckRedirect, c.settings.authHeader
+	hc.CheckRedirect = func(req *http.Request, via []*http.Request) error {
+		if auth != "" && len(via) > 0 && req.URL.Host != via[0].URL.Host {
+			req.Header.Del(auth)
+		}
+		if check != nil {
+			return check(req, via)
+		}
+		if len(via) >= 10 {
+			return errors.New("stopped after 10 redirects")
+		}
+		return nil
+	}
 	return &hc
 }
 
@@ -507,6 +584,12 @@ func (c *core) send(ctx context.Context, p *prepared, stream bool, b *sendBudget
 		return nil, invalidArgument("baseURL", "cannot build the request: %v", err)
 	}
 	req.Header = p.header.Clone()
+	if c.settings.authHeader != "" {
+		// Only the request on the wire carries the key: the prepared request
+		// (kept by a stream to resume) does not, and the response's copy of
+		// the request is redacted below.
+		req.Header.Set(c.settings.authHeader, string(c.cfg.apiKey()))
+	}
 	resp, err := c.watched(b).Do(req)
 	if err != nil {
 		if t != nil {
@@ -518,6 +601,7 @@ func (c *core) send(ctx context.Context, p *prepared, stream bool, b *sendBudget
 		}
 		return nil, c.transportError(ctx, err, timedOut())
 	}
+	redactRequest(resp, c.settings.authHeader)
 	if stream && t != nil {
 		t.Stop()
 	}
@@ -648,7 +732,6 @@ func (c *core) doPrepared(ctx context.Context, p *prepared, stream bool) (*attem
 				return a, nil
 			default:
 				resp.Body = io.NopCloser(bytes.NewReader(body))
-				redactRequest(resp, c.settings.authHeader)
 				err = newStatusError(resp, body)
 			}
 		}
@@ -661,62 +744,71 @@ func (c *core) doPrepared(ctx context.Context, p *prepared, stream bool) (*attem
 	}
 }
 
-// redactRequest replaces the request an error response points to with a copy
-// whose auth header is redacted.
+// redactRequest replaces the request a response points to (and the requests
+// of the redirects that led to it) with copies whose auth header is redacted,
+// so no response the SDK keeps or exposes reaches the key.
 func redactRequest(resp *http.Response, authHeader string) {
-	if resp.Request == nil {
-		return
+	for ; resp != nil && resp.Request != nil; resp = resp.Request.Response {
+		req := resp.Request.Clone(context.Background())
+		if authHeader != "" && req.Header.Get(authHeader) != "" {
+			req.Header.Set(authHeader, "[REDACTED]")
+		}
+		if req.Response != nil {
+			prev := *req.Response
+			req.Response = &prev
+		}
+		resp.Request = req
 	}
-	req := resp.Request.Clone(context.Background())
-	if authHeader != "" && req.Header.Get(authHeader) != "" {
-		req.Header.Set(authHeader, "[REDACTED]")
-	}
-	resp.Request = req
 }
 
-// decodeJSON decodes a 2xx response body into v.
-func decodeJSON(a *attempt, v any) error {
-	if err := json.Unmarshal(a.body, v); err != nil {
-		return &APIError{Message: fmt.Sprintf("cannot decode the %d response: %v", a.resp.StatusCode, err)}
-	}
-	return nil
+// unusable is the error of a 2xx response the SDK cannot read at all (not
+// JSON, or without the value the call returns).
+func unusable(a *attempt, format string, args ...any) error {
+	return &APIError{Message: fmt.Sprintf("cannot read the %d response: %s", a.resp.StatusCode, fmt.Sprintf(format, args...))}
 }
 
-// getJSON sends a request and decodes its {"data": ...} envelope into out.
-func getJSON[T any](ctx context.Context, c *core, r *request, out *T) error {
+// invalidResponse is the strict mode's error for a response that departs
+// from the contract.
+func invalidResponse(a *attempt, m *mismatch) error {
+	return &APIResponseValidationError{StatusCode: a.resp.StatusCode, Path: m.path, Reason: m.reason, Response: a.resp, Body: a.body}
+}
+
+// envelopeObjectShape reads the {"data": ...} wrapper of single objects.
+var envelopeObjectShape = &objectShape{fields: []fieldShape{{wire: "data", required: true}}, flatten: -1}
+
+// getJSON sends a request and reads its {"data": ...} envelope into out,
+// whose shape in the contract is named shape.
+func getJSON[T any](ctx context.Context, c *core, r *request, out *T, shape string) error {
 	a, err := c.do(ctx, r)
 	if err != nil {
 		return err
 	}
-	var env envelope[T]
-	if err := decodeJSON(a, &env); err != nil {
-		return err
+	o, err := readObject(string(a.body), envelopeObjectShape, false)
+	if err != nil {
+		return unusable(a, "%v", err)
 	}
-	*out = env.Data
+	data := o.vals[0]
+	if data == "" || data == "null" {
+		return unusable(a, "it has no data")
+	}
+	if err := decodeInto(data, out); err != nil {
+		return unusable(a, "data: %v", err)
+	}
+	if c.cfg.strict {
+		if m := c.settings.shapes.check("data", shape, data); m != nil {
+			return invalidResponse(a, m)
+		}
+	}
 	return nil
 }
 
 // retryableError reports whether a failed attempt may be retried.
 func retryableError(err error) bool { return retryable(statusResponse(err), err) }
 
-// getBody sends a request and decodes its whole body into out (a page).
-func getBody[T any](ctx context.Context, c *core, r *request, out *T) error {
-	a, err := c.do(ctx, r)
-	if err != nil {
-		return err
-	}
-	return decodeJSON(a, out)
-}
-
 // call sends a request whose answer has no body the SDK returns.
 func (c *core) call(ctx context.Context, r *request) error {
 	_, err := c.do(ctx, r)
 	return err
-}
-
-// envelope is the {"data": ...} wrapper of single objects.
-type envelope[T any] struct {
-	Data T `json:"data"`
 }
 
 // buildPath fills the {name} placeholders of a path template with the values

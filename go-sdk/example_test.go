@@ -39,7 +39,10 @@ func exampleServer() *httptest.Server {
 			io.WriteString(w, "id: 1\nevent: execution\ndata: {\"execution_id\":\"exec_1\",\"user_message_id\":\"msg_1\"}\n\n"+
 				"id: 2\nevent: content\ndata: {\"content\":\"You said: \"}\n\n"+
 				"id: 3\nevent: content\ndata: {\"content\":\"Hello!\"}\n\n"+
-				"id: 4\nevent: done\ndata: {\"output\":\"You said: Hello!\",\"token_usage\":{\"prompt_tokens\":2,\"completion_tokens\":4,\"total_tokens\":6},\"time\":0.01}\n\n")
+				"id: 4\nevent: done\ndata: {\"output\":{\"content\":\"You said: Hello!\"},\"token_usage\":{\"prompt_tokens\":2,\"completion_tokens\":4,\"total_tokens\":6},\"time\":0.01}\n\n")
+		case r.Method == "GET" && r.URL.Path == "/api/v1/executions/exec_1":
+			write(w, 200, map[string]any{"data": map[string]any{"id": "exec_1", "status": "paused_for_review",
+				"output": map[string]any{"content": "You said: Hello!"}, "cost": 0, "region": "eu-west-1"}})
 		case r.Method == "POST" && strings.HasSuffix(r.URL.Path, "/messages"):
 			reply := message("msg_2", "assistant", "You said: Hi, I need help with my account.")
 			reply["execution_id"] = "exec_1"
@@ -129,6 +132,27 @@ func ExampleChatService_ListMessagesAutoPaging() {
 	// Output:
 	// [user]: Hi
 	// [assistant]: You said: Hi
+}
+
+func ExampleExecutionsService_Get() {
+	server := exampleServer()
+	defer server.Close()
+	client := promptrails.NewClient("your-api-key", promptrails.WithBaseURL(server.URL))
+	ctx := context.Background()
+
+	execution, err := client.Executions.Get(ctx, "exec_1")
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(execution.OutputText())                       // output is {"content": "..."}
+	fmt.Println(execution.Status, execution.Status.IsKnown()) // a status newer than this SDK
+	fmt.Println(*execution.Cost, execution.JSON.Cost.IsPresent(), execution.JSON.TraceID.IsPresent())
+	fmt.Println(execution.ExtraFields()["region"].Raw()) // a field the contract does not name
+	// Output:
+	// You said: Hello!
+	// paused_for_review false
+	// 0 true false
+	// "eu-west-1"
 }
 
 func ExampleNotFoundError() {

@@ -3,6 +3,7 @@ package promptrails
 
 import (
 	"context"
+	"net/url"
 )
 
 // ExecutionsService: The agent runs behind each reply, and their event
@@ -12,11 +13,99 @@ type ExecutionsService struct {
 	core *core
 }
 
+// ListExecutionsParams holds the parameters of ExecutionsService.List.
+type ListExecutionsParams struct {
+	// The page to return, counted from 1.
+	// Sent as the page query parameter; left out when nil.
+	Page *int64 `json:"-"`
+	// How many items a page holds, from 1 to 100.
+	// Sent as the limit query parameter; left out when nil.
+	Limit *int64 `json:"-"`
+	// Only the runs of this agent.
+	// Sent as the agent_id query parameter; left out when empty.
+	AgentID string `json:"-"`
+	// Only the runs started in this chat session.
+	// Sent as the session_id query parameter; left out when empty.
+	SessionID string `json:"-"`
+	// Only the runs with this status (`running`, `completed`, `failed`, ...).
+	// Sent as the status query parameter; left out when empty.
+	Status string `json:"-"`
+}
+
 // StreamExecutionParams holds the parameters of ExecutionsService.Stream.
 type StreamExecutionParams struct {
 	// The `id` of the last frame the client received; only later frames are sent.
 	// Sent as the Last-Event-ID header parameter; left out when empty.
 	LastEventID string `json:"-"`
+}
+
+// List: List executions.
+//
+// Lists the workspace's agent runs, newest first, one page at a time,
+// optionally filtered.
+//
+// GET /api/v1/executions
+func (s *ExecutionsService) List(ctx context.Context, params *ListExecutionsParams, opts ...RequestOption) (*Page[Execution], error) {
+	path := "/api/v1/executions"
+	if params == nil {
+		params = &ListExecutionsParams{}
+	}
+	r := &request{method: "GET", path: path, opts: opts}
+	r.query = url.Values{}
+	if params.Page != nil {
+		r.query.Set("page", paramString(*params.Page))
+	}
+	if params.Limit != nil {
+		r.query.Set("limit", paramString(*params.Limit))
+	}
+	if params.AgentID != "" {
+		r.query.Set("agent_id", paramString(params.AgentID))
+	}
+	if params.SessionID != "" {
+		r.query.Set("session_id", paramString(params.SessionID))
+	}
+	if params.Status != "" {
+		r.query.Set("status", paramString(params.Status))
+	}
+	page := &Page[Execution]{askedPage: valueOr(params.Page, 1), askedLimit: valueOr(params.Limit, 20)}
+	if err := getPage(ctx, s.core, r, page, "Execution", "PaginationMeta"); err != nil {
+		return nil, err
+	}
+	page.next = func(ctx context.Context, number int64) (*Page[Execution], error) {
+		next := *params
+		next.Page = Int(number)
+		return s.List(ctx, &next, opts...)
+	}
+	return page, nil
+}
+
+// ListAutoPaging iterates over the items of every page of List, fetching pages
+// as needed.
+func (s *ExecutionsService) ListAutoPaging(ctx context.Context, params *ListExecutionsParams, opts ...RequestOption) *Pager[Execution] {
+	return newPager(ctx, func(ctx context.Context) (*Page[Execution], error) {
+		return s.List(ctx, params, opts...)
+	})
+}
+
+// Cancel: Cancel an execution.
+//
+// Asks a running execution to stop. Cancellation is cooperative: the run is
+// marked `cancel_requested`, stops at its next step, and ends with an `error`
+// frame; its status then reads `cancelled`. A finished execution is returned
+// unchanged.
+//
+// POST /api/v1/executions/{execution_id}/cancel
+func (s *ExecutionsService) Cancel(ctx context.Context, executionID string, opts ...RequestOption) (*Execution, error) {
+	path, err := buildPath("/api/v1/executions/{execution_id}/cancel", "execution_id", executionID)
+	if err != nil {
+		return nil, err
+	}
+	r := &request{method: "POST", path: path, opts: opts, idempotent: true}
+	out := new(Execution)
+	if err := getJSON(ctx, s.core, r, out, "Execution"); err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 // Get: Get an execution.
@@ -31,7 +120,7 @@ func (s *ExecutionsService) Get(ctx context.Context, executionID string, opts ..
 	}
 	r := &request{method: "GET", path: path, opts: opts}
 	out := new(Execution)
-	if err := getJSON(ctx, s.core, r, out); err != nil {
+	if err := getJSON(ctx, s.core, r, out, "Execution"); err != nil {
 		return nil, err
 	}
 	return out, nil

@@ -6,17 +6,37 @@ import (
 	"time"
 )
 
-// ExecutionStatus: Where a run stands.
+// ExecutionStatus: Where a run stands. The list is open: the API adds statuses
+// over time, and the SDKs keep a status they do not know as its string.
+//
+// A value the SDK does not list is kept as it came: see IsKnown.
 type ExecutionStatus string
 
 // The values of ExecutionStatus.
 const (
-	ExecutionStatusRunning   ExecutionStatus = "running"
-	ExecutionStatusCompleted ExecutionStatus = "completed"
-	ExecutionStatusFailed    ExecutionStatus = "failed"
+	ExecutionStatusPending          ExecutionStatus = "pending"
+	ExecutionStatusRunning          ExecutionStatus = "running"
+	ExecutionStatusWaitingApproval  ExecutionStatus = "waiting_approval"
+	ExecutionStatusAwaitingApproval ExecutionStatus = "awaiting_approval"
+	ExecutionStatusCancelRequested  ExecutionStatus = "cancel_requested"
+	ExecutionStatusCancelled        ExecutionStatus = "cancelled"
+	ExecutionStatusCompleted        ExecutionStatus = "completed"
+	ExecutionStatusFailed           ExecutionStatus = "failed"
+	ExecutionStatusRejected         ExecutionStatus = "rejected"
 )
 
+// IsKnown reports whether the value is one the contract lists.
+func (e ExecutionStatus) IsKnown() bool {
+	switch e {
+	case ExecutionStatusPending, ExecutionStatusRunning, ExecutionStatusWaitingApproval, ExecutionStatusAwaitingApproval, ExecutionStatusCancelRequested, ExecutionStatusCancelled, ExecutionStatusCompleted, ExecutionStatusFailed, ExecutionStatusRejected:
+		return true
+	}
+	return false
+}
+
 // MessageRole: Who wrote a message.
+//
+// A value the SDK does not list is kept as it came: see IsKnown.
 type MessageRole string
 
 // The values of MessageRole.
@@ -24,6 +44,15 @@ const (
 	MessageRoleUser      MessageRole = "user"
 	MessageRoleAssistant MessageRole = "assistant"
 )
+
+// IsKnown reports whether the value is one the contract lists.
+func (e MessageRole) IsKnown() bool {
+	switch e {
+	case MessageRoleUser, MessageRoleAssistant:
+		return true
+	}
+	return false
+}
 
 // ChatMessage: One message of a session's history.
 type ChatMessage struct {
@@ -36,59 +65,203 @@ type ChatMessage struct {
 	// The message's text.
 	Content string `json:"content"`
 	// Custom metadata attached to the message.
-	Metadata map[string]any `json:"metadata"`
-	// The tool calls the agent made while producing this message.
-	ToolCalls []ToolCall `json:"tool_calls"`
-	// The results of those tool calls, in the same order.
-	ToolResults []ToolResult `json:"tool_results"`
+	Metadata map[string]any `json:"metadata,omitempty"`
+	// The tool calls the agent made while producing this message, as JSON (our
+	// mock sends a list of `{id, name, arguments}`; the vendor's SDKs type it as
+	// an object).
+	ToolCalls json.RawMessage `json:"tool_calls,omitempty"`
+	// The results of those tool calls, as JSON (our mock sends a list of `{id,
+	// name, summary}`).
+	ToolResults json.RawMessage `json:"tool_results,omitempty"`
 	// The model that produced an assistant message.
-	Model *string `json:"model"`
+	Model *string `json:"model,omitempty"`
 	// What producing the message cost, in US dollars.
-	Cost *float64 `json:"cost"`
+	Cost *float64 `json:"cost,omitempty"`
 	// The number of tokens of this message.
-	TokenCount int64 `json:"token_count"`
+	TokenCount *int64 `json:"token_count,omitempty"`
 	// Prompt tokens spent producing an assistant message.
-	PromptTokens *int64 `json:"prompt_tokens"`
+	PromptTokens *int64 `json:"prompt_tokens,omitempty"`
 	// Completion tokens spent producing an assistant message.
-	CompletionTokens *int64 `json:"completion_tokens"`
+	CompletionTokens *int64 `json:"completion_tokens,omitempty"`
 	// When the message was stored.
 	CreatedAt time.Time `json:"created_at"`
+	// JSON says what the server sent for each field (see JSONField).
+	JSON struct {
+		ID               JSONField
+		SessionID        JSONField
+		Role             JSONField
+		Content          JSONField
+		Metadata         JSONField
+		ToolCalls        JSONField
+		ToolResults      JSONField
+		Model            JSONField
+		Cost             JSONField
+		TokenCount       JSONField
+		PromptTokens     JSONField
+		CompletionTokens JSONField
+		CreatedAt        JSONField
+		jsonObject
+	} `json:"-"`
 }
 
-// ChatReply: The assistant message that answers a sent message, with the
-// execution that produced it and the stored user message.
-type ChatReply struct {
-	// The message's unique id (a KSUID).
-	ID string `json:"id"`
-	// The session the message belongs to.
-	SessionID string `json:"session_id"`
-	// Who wrote the message.
-	Role MessageRole `json:"role"`
-	// The message's text.
-	Content string `json:"content"`
-	// Custom metadata attached to the message.
-	Metadata map[string]any `json:"metadata"`
-	// The tool calls the agent made while producing this message.
-	ToolCalls []ToolCall `json:"tool_calls"`
-	// The results of those tool calls, in the same order.
-	ToolResults []ToolResult `json:"tool_results"`
-	// The model that produced an assistant message.
-	Model *string `json:"model"`
-	// What producing the message cost, in US dollars.
-	Cost *float64 `json:"cost"`
-	// The number of tokens of this message.
-	TokenCount int64 `json:"token_count"`
-	// Prompt tokens spent producing an assistant message.
-	PromptTokens *int64 `json:"prompt_tokens"`
-	// Completion tokens spent producing an assistant message.
-	CompletionTokens *int64 `json:"completion_tokens"`
-	// When the message was stored.
-	CreatedAt time.Time `json:"created_at"`
-	// The execution that produced the reply.
-	ExecutionID string `json:"execution_id"`
-	// The stored user message that was answered.
-	UserMessage ChatMessage `json:"user_message"`
+func (m *ChatMessage) decodeJSON(raw string, valid bool) error {
+	o, err := readObject(raw, shapeOfChatMessage, valid)
+	if err != nil {
+		return err
+	}
+	*m = ChatMessage{}
+	decodeString(o, 0, &m.ID, &m.JSON.ID)
+	decodeString(o, 1, &m.SessionID, &m.JSON.SessionID)
+	decodeString(o, 2, &m.Role, &m.JSON.Role)
+	decodeString(o, 3, &m.Content, &m.JSON.Content)
+	decodeValue(o, 4, &m.Metadata, &m.JSON.Metadata)
+	decodeRaw(o, 5, &m.ToolCalls, &m.JSON.ToolCalls)
+	decodeRaw(o, 6, &m.ToolResults, &m.JSON.ToolResults)
+	decodeStringPtr(o, 7, &m.Model, &m.JSON.Model)
+	decodeFloatPtr(o, 8, &m.Cost, &m.JSON.Cost)
+	decodeIntPtr(o, 9, &m.TokenCount, &m.JSON.TokenCount)
+	decodeIntPtr(o, 10, &m.PromptTokens, &m.JSON.PromptTokens)
+	decodeIntPtr(o, 11, &m.CompletionTokens, &m.JSON.CompletionTokens)
+	decodeValue(o, 12, &m.CreatedAt, &m.JSON.CreatedAt)
+	m.JSON.jsonObject = o.meta(m.JSON.ID, m.JSON.SessionID, m.JSON.Role, m.JSON.Content, m.JSON.Metadata, m.JSON.ToolCalls, m.JSON.ToolResults, m.JSON.Model, m.JSON.Cost, m.JSON.TokenCount, m.JSON.PromptTokens, m.JSON.CompletionTokens, m.JSON.CreatedAt)
+	return nil
 }
+
+// UnmarshalJSON reads the object tolerantly: see JSONField.
+func (m *ChatMessage) UnmarshalJSON(data []byte) error {
+	if string(data) == "null" {
+		return nil
+	}
+	return m.decodeJSON(string(data), false)
+}
+
+// MarshalJSON writes the object as the server sent it, with the changes made
+// since (the fields it left out stay out, its nulls stay null).
+func (m ChatMessage) MarshalJSON() ([]byte, error) {
+	type plain ChatMessage
+	return marshalModel(plain(m), m.JSON.jsonObject, shapeOfChatMessage, nil, m.JSON.ID, m.JSON.SessionID, m.JSON.Role, m.JSON.Content, m.JSON.Metadata, m.JSON.ToolCalls, m.JSON.ToolResults, m.JSON.Model, m.JSON.Cost, m.JSON.TokenCount, m.JSON.PromptTokens, m.JSON.CompletionTokens, m.JSON.CreatedAt)
+}
+
+// RawJSON returns the object as received ("" when built in code).
+func (m ChatMessage) RawJSON() string { return m.JSON.raw }
+
+// ExtraFields returns the fields the contract does not name, by wire name.
+func (m ChatMessage) ExtraFields() map[string]JSONField { return m.JSON.extra }
+
+// ChatReply: The reply to a sent message. The API answers in one of three
+// shapes: the stored assistant message itself, with `execution_id` and the
+// stored `user_message` beside it (what the published SDKs read);
+// `{user_message, assistant_message}` (what the vendor's emulator sends, with
+// 201); or, where the server runs the agent asynchronously, `{user_message,
+// assistant_message: null, execution_id}` (follow the execution's stream for
+// the reply). `x-sdk-flatten` makes the SDKs read all of them as one object:
+// the fields of `assistant_message`, when it is an object, fill in the message
+// fields.
+//
+// It reads two shapes as one: when the object has assistant_message as an object,
+// that object's fields fill in the fields the outer object lacks.
+type ChatReply struct {
+	// The assistant message's unique id.
+	ID string `json:"id,omitempty"`
+	// The session the message belongs to.
+	SessionID string `json:"session_id,omitempty"`
+	// Who wrote the message (`assistant`).
+	Role MessageRole `json:"role,omitempty"`
+	// The reply's text.
+	Content string `json:"content,omitempty"`
+	// Custom metadata attached to the message.
+	Metadata map[string]any `json:"metadata,omitempty"`
+	// The tool calls the agent made while producing the reply, as JSON.
+	ToolCalls json.RawMessage `json:"tool_calls,omitempty"`
+	// The results of those tool calls, as JSON.
+	ToolResults json.RawMessage `json:"tool_results,omitempty"`
+	// The model that produced the reply.
+	Model *string `json:"model,omitempty"`
+	// What producing the reply cost, in US dollars.
+	Cost *float64 `json:"cost,omitempty"`
+	// The number of tokens of the reply.
+	TokenCount *int64 `json:"token_count,omitempty"`
+	// Prompt tokens spent producing the reply.
+	PromptTokens *int64 `json:"prompt_tokens,omitempty"`
+	// Completion tokens spent producing the reply.
+	CompletionTokens *int64 `json:"completion_tokens,omitempty"`
+	// When the reply was stored.
+	CreatedAt time.Time `json:"created_at,omitempty"`
+	// The execution that produced the reply, when the server names it.
+	ExecutionID string `json:"execution_id,omitempty"`
+	// The stored user message that was answered.
+	UserMessage ChatMessage `json:"user_message,omitempty"`
+	// The stored assistant message, in the `{user_message, assistant_message}`
+	// shape; null while an asynchronous run has not answered yet.
+	AssistantMessage *ChatMessage `json:"assistant_message,omitempty"`
+	// JSON says what the server sent for each field (see JSONField).
+	JSON struct {
+		ID               JSONField
+		SessionID        JSONField
+		Role             JSONField
+		Content          JSONField
+		Metadata         JSONField
+		ToolCalls        JSONField
+		ToolResults      JSONField
+		Model            JSONField
+		Cost             JSONField
+		TokenCount       JSONField
+		PromptTokens     JSONField
+		CompletionTokens JSONField
+		CreatedAt        JSONField
+		ExecutionID      JSONField
+		UserMessage      JSONField
+		AssistantMessage JSONField
+		jsonObject
+	} `json:"-"`
+}
+
+func (m *ChatReply) decodeJSON(raw string, valid bool) error {
+	o, err := readObject(raw, shapeOfChatReply, valid)
+	if err != nil {
+		return err
+	}
+	*m = ChatReply{}
+	decodeString(o, 0, &m.ID, &m.JSON.ID)
+	decodeString(o, 1, &m.SessionID, &m.JSON.SessionID)
+	decodeString(o, 2, &m.Role, &m.JSON.Role)
+	decodeString(o, 3, &m.Content, &m.JSON.Content)
+	decodeValue(o, 4, &m.Metadata, &m.JSON.Metadata)
+	decodeRaw(o, 5, &m.ToolCalls, &m.JSON.ToolCalls)
+	decodeRaw(o, 6, &m.ToolResults, &m.JSON.ToolResults)
+	decodeStringPtr(o, 7, &m.Model, &m.JSON.Model)
+	decodeFloatPtr(o, 8, &m.Cost, &m.JSON.Cost)
+	decodeIntPtr(o, 9, &m.TokenCount, &m.JSON.TokenCount)
+	decodeIntPtr(o, 10, &m.PromptTokens, &m.JSON.PromptTokens)
+	decodeIntPtr(o, 11, &m.CompletionTokens, &m.JSON.CompletionTokens)
+	decodeValue(o, 12, &m.CreatedAt, &m.JSON.CreatedAt)
+	decodeString(o, 13, &m.ExecutionID, &m.JSON.ExecutionID)
+	decodeValue(o, 14, &m.UserMessage, &m.JSON.UserMessage)
+	decodeValue(o, 15, &m.AssistantMessage, &m.JSON.AssistantMessage)
+	m.JSON.jsonObject = o.meta(m.JSON.ID, m.JSON.SessionID, m.JSON.Role, m.JSON.Content, m.JSON.Metadata, m.JSON.ToolCalls, m.JSON.ToolResults, m.JSON.Model, m.JSON.Cost, m.JSON.TokenCount, m.JSON.PromptTokens, m.JSON.CompletionTokens, m.JSON.CreatedAt, m.JSON.ExecutionID, m.JSON.UserMessage, m.JSON.AssistantMessage)
+	return nil
+}
+
+// UnmarshalJSON reads the object tolerantly: see JSONField.
+func (m *ChatReply) UnmarshalJSON(data []byte) error {
+	if string(data) == "null" {
+		return nil
+	}
+	return m.decodeJSON(string(data), false)
+}
+
+// MarshalJSON writes the object as the server sent it, with the changes made
+// since (the fields it left out stay out, its nulls stay null).
+func (m ChatReply) MarshalJSON() ([]byte, error) {
+	type plain ChatReply
+	return marshalModel(plain(m), m.JSON.jsonObject, shapeOfChatReply, nil, m.JSON.ID, m.JSON.SessionID, m.JSON.Role, m.JSON.Content, m.JSON.Metadata, m.JSON.ToolCalls, m.JSON.ToolResults, m.JSON.Model, m.JSON.Cost, m.JSON.TokenCount, m.JSON.PromptTokens, m.JSON.CompletionTokens, m.JSON.CreatedAt, m.JSON.ExecutionID, m.JSON.UserMessage, m.JSON.AssistantMessage)
+}
+
+// RawJSON returns the object as received ("" when built in code).
+func (m ChatReply) RawJSON() string { return m.JSON.raw }
+
+// ExtraFields returns the fields the contract does not name, by wire name.
+func (m ChatReply) ExtraFields() map[string]JSONField { return m.JSON.extra }
 
 // ChatSession: A conversation between a user and an agent.
 type ChatSession struct {
@@ -99,103 +272,531 @@ type ChatSession struct {
 	// The agent that answers in this session.
 	AgentID string `json:"agent_id"`
 	// The authenticated user the session is bound to, if any.
-	UserID *string `json:"user_id"`
+	UserID *string `json:"user_id,omitempty"`
 	// The session's display title.
-	Title *string `json:"title"`
+	Title *string `json:"title,omitempty"`
 	// Custom metadata for tracking and filtering.
-	Metadata map[string]any `json:"metadata"`
+	Metadata map[string]any `json:"metadata,omitempty"`
 	// When the session was created.
 	CreatedAt time.Time `json:"created_at"`
 	// When the session last changed or received a message.
 	UpdatedAt time.Time `json:"updated_at"`
+	// When the session was deleted, where the server keeps deleted sessions.
+	DeletedAt *time.Time `json:"deleted_at,omitempty"`
+	// JSON says what the server sent for each field (see JSONField).
+	JSON struct {
+		ID          JSONField
+		WorkspaceID JSONField
+		AgentID     JSONField
+		UserID      JSONField
+		Title       JSONField
+		Metadata    JSONField
+		CreatedAt   JSONField
+		UpdatedAt   JSONField
+		DeletedAt   JSONField
+		jsonObject
+	} `json:"-"`
 }
 
-// Execution: One run of an agent, started by a sent message.
+func (m *ChatSession) decodeJSON(raw string, valid bool) error {
+	o, err := readObject(raw, shapeOfChatSession, valid)
+	if err != nil {
+		return err
+	}
+	*m = ChatSession{}
+	decodeString(o, 0, &m.ID, &m.JSON.ID)
+	decodeString(o, 1, &m.WorkspaceID, &m.JSON.WorkspaceID)
+	decodeString(o, 2, &m.AgentID, &m.JSON.AgentID)
+	decodeStringPtr(o, 3, &m.UserID, &m.JSON.UserID)
+	decodeStringPtr(o, 4, &m.Title, &m.JSON.Title)
+	decodeValue(o, 5, &m.Metadata, &m.JSON.Metadata)
+	decodeValue(o, 6, &m.CreatedAt, &m.JSON.CreatedAt)
+	decodeValue(o, 7, &m.UpdatedAt, &m.JSON.UpdatedAt)
+	decodeValue(o, 8, &m.DeletedAt, &m.JSON.DeletedAt)
+	m.JSON.jsonObject = o.meta(m.JSON.ID, m.JSON.WorkspaceID, m.JSON.AgentID, m.JSON.UserID, m.JSON.Title, m.JSON.Metadata, m.JSON.CreatedAt, m.JSON.UpdatedAt, m.JSON.DeletedAt)
+	return nil
+}
+
+// UnmarshalJSON reads the object tolerantly: see JSONField.
+func (m *ChatSession) UnmarshalJSON(data []byte) error {
+	if string(data) == "null" {
+		return nil
+	}
+	return m.decodeJSON(string(data), false)
+}
+
+// MarshalJSON writes the object as the server sent it, with the changes made
+// since (the fields it left out stay out, its nulls stay null).
+func (m ChatSession) MarshalJSON() ([]byte, error) {
+	type plain ChatSession
+	return marshalModel(plain(m), m.JSON.jsonObject, shapeOfChatSession, nil, m.JSON.ID, m.JSON.WorkspaceID, m.JSON.AgentID, m.JSON.UserID, m.JSON.Title, m.JSON.Metadata, m.JSON.CreatedAt, m.JSON.UpdatedAt, m.JSON.DeletedAt)
+}
+
+// RawJSON returns the object as received ("" when built in code).
+func (m ChatSession) RawJSON() string { return m.JSON.raw }
+
+// ExtraFields returns the fields the contract does not name, by wire name.
+func (m ChatSession) ExtraFields() map[string]JSONField { return m.JSON.extra }
+
+// Execution: One run of an agent, such as the run that answers a sent message.
+// The API sends more fields than a chat client needs; all but `id` and
+// `status` may be absent.
 type Execution struct {
 	// The execution's unique id.
 	ID string `json:"id"`
 	// The workspace the execution belongs to.
-	WorkspaceID string `json:"workspace_id"`
-	// The chat session that started it, if any.
-	SessionID *string `json:"session_id"`
+	WorkspaceID string `json:"workspace_id,omitempty"`
 	// The agent that ran.
-	AgentID string `json:"agent_id"`
+	AgentID string `json:"agent_id,omitempty"`
+	// The agent's display name, where the server includes it.
+	AgentName *string `json:"agent_name,omitempty"`
+	// The agent that ran, as an object, where the server includes it (get and
+	// list).
+	Agent map[string]any `json:"agent,omitempty"`
+	// Tokens spent by the run, where the server sends the total beside or instead
+	// of `token_usage`.
+	TotalTokens *int64 `json:"total_tokens,omitempty"`
+	// The version of the agent that ran.
+	AgentVersionID *string `json:"agent_version_id,omitempty"`
+	// The authenticated user who started the run, if any.
+	UserID *string `json:"user_id,omitempty"`
+	// The chat session that started it, if any.
+	SessionID *string `json:"session_id,omitempty"`
+	// The execution that delegated to this one; null for a root execution.
+	ParentExecutionID *string `json:"parent_execution_id,omitempty"`
 	// Where the run stands.
 	Status ExecutionStatus `json:"status"`
-	// The user message the agent answered.
-	Input string `json:"input"`
-	// The full reply, once the run completed.
-	Output *string `json:"output"`
+	// The run's input as JSON, usually an object (for a chat run, the user
+	// message); null when the run had none.
+	Input json.RawMessage `json:"input,omitempty"`
+	// The run's output as JSON once it completed, usually an object whose
+	// `content` (or `text`) is the reply text.
+	Output json.RawMessage `json:"output,omitempty"`
 	// The error message, if the run failed.
-	Error *string `json:"error"`
+	Error *string `json:"error,omitempty"`
+	// Custom metadata of the run.
+	Metadata map[string]any `json:"metadata,omitempty"`
 	// Tokens spent, once the run finished.
-	TokenUsage *TokenUsage `json:"token_usage"`
-	// The stored user message.
-	UserMessageID string `json:"user_message_id"`
-	// The stored assistant message, once the run completed.
-	AssistantMessageID *string `json:"assistant_message_id"`
+	TokenUsage *TokenUsage `json:"token_usage,omitempty"`
+	// What the run cost, in US dollars.
+	Cost *float64 `json:"cost,omitempty"`
+	// How long the run took, in milliseconds.
+	DurationMs *int64 `json:"duration_ms,omitempty"`
+	// The trace that records the run.
+	TraceID *string `json:"trace_id,omitempty"`
+	// When a run parked at `waiting_approval` stops waiting.
+	ApprovalExpiresAt *time.Time `json:"approval_expires_at,omitempty"`
+	// The stored user message the run answers, for a chat run.
+	UserMessageID *string `json:"user_message_id,omitempty"`
+	// The stored assistant message, once a chat run completed.
+	AssistantMessageID *string `json:"assistant_message_id,omitempty"`
 	// The `id` of the last frame the run emitted so far.
-	LastEventID string `json:"last_event_id"`
+	LastEventID *string `json:"last_event_id,omitempty"`
+	// When the execution was created.
+	CreatedAt time.Time `json:"created_at,omitempty"`
+	// When the execution last changed.
+	UpdatedAt *time.Time `json:"updated_at,omitempty"`
 	// When the run started.
-	CreatedAt time.Time `json:"created_at"`
+	StartedAt *time.Time `json:"started_at,omitempty"`
 	// When the run finished, if it has.
-	CompletedAt *time.Time `json:"completed_at"`
+	CompletedAt *time.Time `json:"completed_at,omitempty"`
+	// JSON says what the server sent for each field (see JSONField).
+	JSON struct {
+		ID                 JSONField
+		WorkspaceID        JSONField
+		AgentID            JSONField
+		AgentName          JSONField
+		Agent              JSONField
+		TotalTokens        JSONField
+		AgentVersionID     JSONField
+		UserID             JSONField
+		SessionID          JSONField
+		ParentExecutionID  JSONField
+		Status             JSONField
+		Input              JSONField
+		Output             JSONField
+		Error              JSONField
+		Metadata           JSONField
+		TokenUsage         JSONField
+		Cost               JSONField
+		DurationMs         JSONField
+		TraceID            JSONField
+		ApprovalExpiresAt  JSONField
+		UserMessageID      JSONField
+		AssistantMessageID JSONField
+		LastEventID        JSONField
+		CreatedAt          JSONField
+		UpdatedAt          JSONField
+		StartedAt          JSONField
+		CompletedAt        JSONField
+		jsonObject
+	} `json:"-"`
+}
+
+func (m *Execution) decodeJSON(raw string, valid bool) error {
+	o, err := readObject(raw, shapeOfExecution, valid)
+	if err != nil {
+		return err
+	}
+	*m = Execution{}
+	decodeString(o, 0, &m.ID, &m.JSON.ID)
+	decodeString(o, 1, &m.WorkspaceID, &m.JSON.WorkspaceID)
+	decodeString(o, 2, &m.AgentID, &m.JSON.AgentID)
+	decodeStringPtr(o, 3, &m.AgentName, &m.JSON.AgentName)
+	decodeValue(o, 4, &m.Agent, &m.JSON.Agent)
+	decodeIntPtr(o, 5, &m.TotalTokens, &m.JSON.TotalTokens)
+	decodeStringPtr(o, 6, &m.AgentVersionID, &m.JSON.AgentVersionID)
+	decodeStringPtr(o, 7, &m.UserID, &m.JSON.UserID)
+	decodeStringPtr(o, 8, &m.SessionID, &m.JSON.SessionID)
+	decodeStringPtr(o, 9, &m.ParentExecutionID, &m.JSON.ParentExecutionID)
+	decodeString(o, 10, &m.Status, &m.JSON.Status)
+	decodeRaw(o, 11, &m.Input, &m.JSON.Input)
+	decodeRaw(o, 12, &m.Output, &m.JSON.Output)
+	decodeStringPtr(o, 13, &m.Error, &m.JSON.Error)
+	decodeValue(o, 14, &m.Metadata, &m.JSON.Metadata)
+	decodeValue(o, 15, &m.TokenUsage, &m.JSON.TokenUsage)
+	decodeFloatPtr(o, 16, &m.Cost, &m.JSON.Cost)
+	decodeIntPtr(o, 17, &m.DurationMs, &m.JSON.DurationMs)
+	decodeStringPtr(o, 18, &m.TraceID, &m.JSON.TraceID)
+	decodeValue(o, 19, &m.ApprovalExpiresAt, &m.JSON.ApprovalExpiresAt)
+	decodeStringPtr(o, 20, &m.UserMessageID, &m.JSON.UserMessageID)
+	decodeStringPtr(o, 21, &m.AssistantMessageID, &m.JSON.AssistantMessageID)
+	decodeStringPtr(o, 22, &m.LastEventID, &m.JSON.LastEventID)
+	decodeValue(o, 23, &m.CreatedAt, &m.JSON.CreatedAt)
+	decodeValue(o, 24, &m.UpdatedAt, &m.JSON.UpdatedAt)
+	decodeValue(o, 25, &m.StartedAt, &m.JSON.StartedAt)
+	decodeValue(o, 26, &m.CompletedAt, &m.JSON.CompletedAt)
+	m.JSON.jsonObject = o.meta(m.JSON.ID, m.JSON.WorkspaceID, m.JSON.AgentID, m.JSON.AgentName, m.JSON.Agent, m.JSON.TotalTokens, m.JSON.AgentVersionID, m.JSON.UserID, m.JSON.SessionID, m.JSON.ParentExecutionID, m.JSON.Status, m.JSON.Input, m.JSON.Output, m.JSON.Error, m.JSON.Metadata, m.JSON.TokenUsage, m.JSON.Cost, m.JSON.DurationMs, m.JSON.TraceID, m.JSON.ApprovalExpiresAt, m.JSON.UserMessageID, m.JSON.AssistantMessageID, m.JSON.LastEventID, m.JSON.CreatedAt, m.JSON.UpdatedAt, m.JSON.StartedAt, m.JSON.CompletedAt)
+	return nil
+}
+
+// UnmarshalJSON reads the object tolerantly: see JSONField.
+func (m *Execution) UnmarshalJSON(data []byte) error {
+	if string(data) == "null" {
+		return nil
+	}
+	return m.decodeJSON(string(data), false)
+}
+
+// MarshalJSON writes the object as the server sent it, with the changes made
+// since (the fields it left out stay out, its nulls stay null).
+func (m Execution) MarshalJSON() ([]byte, error) {
+	type plain Execution
+	return marshalModel(plain(m), m.JSON.jsonObject, shapeOfExecution, nil, m.JSON.ID, m.JSON.WorkspaceID, m.JSON.AgentID, m.JSON.AgentName, m.JSON.Agent, m.JSON.TotalTokens, m.JSON.AgentVersionID, m.JSON.UserID, m.JSON.SessionID, m.JSON.ParentExecutionID, m.JSON.Status, m.JSON.Input, m.JSON.Output, m.JSON.Error, m.JSON.Metadata, m.JSON.TokenUsage, m.JSON.Cost, m.JSON.DurationMs, m.JSON.TraceID, m.JSON.ApprovalExpiresAt, m.JSON.UserMessageID, m.JSON.AssistantMessageID, m.JSON.LastEventID, m.JSON.CreatedAt, m.JSON.UpdatedAt, m.JSON.StartedAt, m.JSON.CompletedAt)
+}
+
+// RawJSON returns the object as received ("" when built in code).
+func (m Execution) RawJSON() string { return m.JSON.raw }
+
+// ExtraFields returns the fields the contract does not name, by wire name.
+func (m Execution) ExtraFields() map[string]JSONField { return m.JSON.extra }
+
+// OutputText returns the text of Output: the value itself when it is a string, else,
+// when it is an object, the first of content, text that holds a string; otherwise "".
+func (m Execution) OutputText() string {
+	return jsonText(m.Output, "content", "text")
 }
 
 // Feedback: The outcome of a feedback submission.
 type Feedback struct {
 	// Always true once the feedback is stored.
 	Submitted bool `json:"submitted"`
+	// JSON says what the server sent for each field (see JSONField).
+	JSON struct {
+		Submitted JSONField
+		jsonObject
+	} `json:"-"`
 }
 
-// TokenUsage: Token accounting of a run. More counters may appear.
-type TokenUsage struct {
-	// Tokens of the prompt (history and new message).
-	PromptTokens int64 `json:"prompt_tokens"`
-	// Tokens of the reply.
-	CompletionTokens int64 `json:"completion_tokens"`
-	// Prompt plus completion tokens.
-	TotalTokens int64 `json:"total_tokens"`
-	// Extra holds the properties the schema does not name.
-	Extra map[string]int64 `json:"-"`
-}
-
-// UnmarshalJSON decodes the named properties and keeps the others in Extra.
-func (m *TokenUsage) UnmarshalJSON(data []byte) error {
-	type plain TokenUsage
-	if err := json.Unmarshal(data, (*plain)(m)); err != nil {
-		return err
-	}
-	extra, err := unmarshalExtra[int64](data, "prompt_tokens", "completion_tokens", "total_tokens")
+func (m *Feedback) decodeJSON(raw string, valid bool) error {
+	o, err := readObject(raw, shapeOfFeedback, valid)
 	if err != nil {
 		return err
 	}
-	m.Extra = extra
+	*m = Feedback{}
+	decodeBool(o, 0, &m.Submitted, &m.JSON.Submitted)
+	m.JSON.jsonObject = o.meta(m.JSON.Submitted)
 	return nil
 }
 
-// MarshalJSON encodes the named properties and those of Extra.
+// UnmarshalJSON reads the object tolerantly: see JSONField.
+func (m *Feedback) UnmarshalJSON(data []byte) error {
+	if string(data) == "null" {
+		return nil
+	}
+	return m.decodeJSON(string(data), false)
+}
+
+// MarshalJSON writes the object as the server sent it, with the changes made
+// since (the fields it left out stay out, its nulls stay null).
+func (m Feedback) MarshalJSON() ([]byte, error) {
+	type plain Feedback
+	return marshalModel(plain(m), m.JSON.jsonObject, shapeOfFeedback, nil, m.JSON.Submitted)
+}
+
+// RawJSON returns the object as received ("" when built in code).
+func (m Feedback) RawJSON() string { return m.JSON.raw }
+
+// ExtraFields returns the fields the contract does not name, by wire name.
+func (m Feedback) ExtraFields() map[string]JSONField { return m.JSON.extra }
+
+// TokenUsage: Token accounting of a run. Every counter may be absent, and more
+// may appear.
+type TokenUsage struct {
+	// Tokens of the prompt (history and new message).
+	PromptTokens int64 `json:"prompt_tokens,omitempty"`
+	// Tokens of the reply.
+	CompletionTokens int64 `json:"completion_tokens,omitempty"`
+	// Prompt plus completion tokens.
+	TotalTokens int64 `json:"total_tokens,omitempty"`
+	// Prompt tokens served from the provider's cache.
+	CachedTokens int64 `json:"cached_tokens,omitempty"`
+	// Prompt tokens written to the provider's cache.
+	CacheCreationTokens int64 `json:"cache_creation_tokens,omitempty"`
+	// Tokens the model spent reasoning.
+	ReasoningTokens int64 `json:"reasoning_tokens,omitempty"`
+	// JSON says what the server sent for each field (see JSONField).
+	JSON struct {
+		PromptTokens        JSONField
+		CompletionTokens    JSONField
+		TotalTokens         JSONField
+		CachedTokens        JSONField
+		CacheCreationTokens JSONField
+		ReasoningTokens     JSONField
+		jsonObject
+	} `json:"-"`
+}
+
+func (m *TokenUsage) decodeJSON(raw string, valid bool) error {
+	o, err := readObject(raw, shapeOfTokenUsage, valid)
+	if err != nil {
+		return err
+	}
+	*m = TokenUsage{}
+	decodeInt(o, 0, &m.PromptTokens, &m.JSON.PromptTokens)
+	decodeInt(o, 1, &m.CompletionTokens, &m.JSON.CompletionTokens)
+	decodeInt(o, 2, &m.TotalTokens, &m.JSON.TotalTokens)
+	decodeInt(o, 3, &m.CachedTokens, &m.JSON.CachedTokens)
+	decodeInt(o, 4, &m.CacheCreationTokens, &m.JSON.CacheCreationTokens)
+	decodeInt(o, 5, &m.ReasoningTokens, &m.JSON.ReasoningTokens)
+	m.JSON.jsonObject = o.meta(m.JSON.PromptTokens, m.JSON.CompletionTokens, m.JSON.TotalTokens, m.JSON.CachedTokens, m.JSON.CacheCreationTokens, m.JSON.ReasoningTokens)
+	return nil
+}
+
+// UnmarshalJSON reads the object tolerantly: see JSONField.
+func (m *TokenUsage) UnmarshalJSON(data []byte) error {
+	if string(data) == "null" {
+		return nil
+	}
+	return m.decodeJSON(string(data), false)
+}
+
+// MarshalJSON writes the object as the server sent it, with the changes made
+// since (the fields it left out stay out, its nulls stay null).
 func (m TokenUsage) MarshalJSON() ([]byte, error) {
 	type plain TokenUsage
-	return marshalWithExtra(plain(m), m.Extra)
+	return marshalModel(plain(m), m.JSON.jsonObject, shapeOfTokenUsage, nil, m.JSON.PromptTokens, m.JSON.CompletionTokens, m.JSON.TotalTokens, m.JSON.CachedTokens, m.JSON.CacheCreationTokens, m.JSON.ReasoningTokens)
 }
 
-// ToolCall: A tool call an agent made.
-type ToolCall struct {
-	// The call's id, as in the `tool_start` and `tool_end` events.
-	ID string `json:"id"`
-	// The tool's name.
-	Name string `json:"name"`
-	// The arguments the tool was called with.
-	Arguments map[string]any `json:"arguments,omitempty"`
+// RawJSON returns the object as received ("" when built in code).
+func (m TokenUsage) RawJSON() string { return m.JSON.raw }
+
+// ExtraFields returns the fields the contract does not name, by wire name.
+func (m TokenUsage) ExtraFields() map[string]JSONField { return m.JSON.extra }
+
+// contractShapes is the API contract as the runtime reads it: the shape of
+// every model and of every event's data, by Go type name.
+var contractShapes = shapeTable{
+	"ChatMessage":    shapeOfChatMessage,
+	"ChatReply":      shapeOfChatReply,
+	"ChatSession":    shapeOfChatSession,
+	"Execution":      shapeOfExecution,
+	"Feedback":       shapeOfFeedback,
+	"TokenUsage":     shapeOfTokenUsage,
+	"PaginationMeta": shapeOfPaginationMeta,
+	"ExecutionEvent": shapeOfExecutionEvent,
+	"ThinkingEvent":  shapeOfThinkingEvent,
+	"ToolStartEvent": shapeOfToolStartEvent,
+	"ToolEndEvent":   shapeOfToolEndEvent,
+	"ContentEvent":   shapeOfContentEvent,
+	"DoneEvent":      shapeOfDoneEvent,
+	"ErrorEvent":     shapeOfErrorEvent,
 }
 
-// ToolResult: What a tool call returned.
-type ToolResult struct {
-	// The id of the call this result answers.
-	ID string `json:"id"`
-	// The tool's name.
-	Name string `json:"name"`
-	// A short display string of the result.
-	Summary string `json:"summary"`
+var shapeOfChatMessage = &objectShape{
+	fields: []fieldShape{
+		{wire: "id", required: true, value: valueShape{kind: kindString}},
+		{wire: "session_id", required: true, value: valueShape{kind: kindString}},
+		{wire: "role", required: true, value: valueShape{kind: kindString, enum: []string{"\"user\"", "\"assistant\""}}},
+		{wire: "content", required: true, value: valueShape{kind: kindString}},
+		{wire: "metadata", value: valueShape{kind: kindObject}},
+		{wire: "tool_calls"},
+		{wire: "tool_results"},
+		{wire: "model", value: valueShape{kind: kindString, nullable: true}},
+		{wire: "cost", value: valueShape{kind: kindNumber, nullable: true}},
+		{wire: "token_count", value: valueShape{kind: kindInteger, nullable: true}},
+		{wire: "prompt_tokens", value: valueShape{kind: kindInteger, nullable: true}},
+		{wire: "completion_tokens", value: valueShape{kind: kindInteger, nullable: true}},
+		{wire: "created_at", required: true, value: valueShape{kind: kindString}},
+	},
+	flatten: -1,
+}
+
+var shapeOfChatReply = &objectShape{
+	fields: []fieldShape{
+		{wire: "id", value: valueShape{kind: kindString}},
+		{wire: "session_id", value: valueShape{kind: kindString}},
+		{wire: "role", value: valueShape{kind: kindString, enum: []string{"\"user\"", "\"assistant\""}}},
+		{wire: "content", value: valueShape{kind: kindString}},
+		{wire: "metadata", value: valueShape{kind: kindObject}},
+		{wire: "tool_calls"},
+		{wire: "tool_results"},
+		{wire: "model", value: valueShape{kind: kindString, nullable: true}},
+		{wire: "cost", value: valueShape{kind: kindNumber, nullable: true}},
+		{wire: "token_count", value: valueShape{kind: kindInteger, nullable: true}},
+		{wire: "prompt_tokens", value: valueShape{kind: kindInteger, nullable: true}},
+		{wire: "completion_tokens", value: valueShape{kind: kindInteger, nullable: true}},
+		{wire: "created_at", value: valueShape{kind: kindString}},
+		{wire: "execution_id", value: valueShape{kind: kindString}},
+		{wire: "user_message", value: valueShape{kind: kindObject, model: "ChatMessage"}},
+		{wire: "assistant_message", value: valueShape{kind: kindObject, nullable: true, model: "ChatMessage"}},
+	},
+	flatten: 15,
+}
+
+var shapeOfChatSession = &objectShape{
+	fields: []fieldShape{
+		{wire: "id", required: true, value: valueShape{kind: kindString}},
+		{wire: "workspace_id", required: true, value: valueShape{kind: kindString}},
+		{wire: "agent_id", required: true, value: valueShape{kind: kindString}},
+		{wire: "user_id", value: valueShape{kind: kindString, nullable: true}},
+		{wire: "title", value: valueShape{kind: kindString, nullable: true}},
+		{wire: "metadata", value: valueShape{kind: kindObject}},
+		{wire: "created_at", required: true, value: valueShape{kind: kindString}},
+		{wire: "updated_at", required: true, value: valueShape{kind: kindString}},
+		{wire: "deleted_at", value: valueShape{kind: kindString, nullable: true}},
+	},
+	flatten: -1,
+}
+
+var shapeOfExecution = &objectShape{
+	fields: []fieldShape{
+		{wire: "id", required: true, value: valueShape{kind: kindString}},
+		{wire: "workspace_id", value: valueShape{kind: kindString}},
+		{wire: "agent_id", value: valueShape{kind: kindString}},
+		{wire: "agent_name", value: valueShape{kind: kindString, nullable: true}},
+		{wire: "agent", value: valueShape{kind: kindObject, nullable: true}},
+		{wire: "total_tokens", value: valueShape{kind: kindInteger, nullable: true}},
+		{wire: "agent_version_id", value: valueShape{kind: kindString, nullable: true}},
+		{wire: "user_id", value: valueShape{kind: kindString, nullable: true}},
+		{wire: "session_id", value: valueShape{kind: kindString, nullable: true}},
+		{wire: "parent_execution_id", value: valueShape{kind: kindString, nullable: true}},
+		{wire: "status", required: true, value: valueShape{kind: kindString, enum: []string{"\"pending\"", "\"running\"", "\"waiting_approval\"", "\"awaiting_approval\"", "\"cancel_requested\"", "\"cancelled\"", "\"completed\"", "\"failed\"", "\"rejected\""}}},
+		{wire: "input"},
+		{wire: "output"},
+		{wire: "error", value: valueShape{kind: kindString, nullable: true}},
+		{wire: "metadata", value: valueShape{kind: kindObject, nullable: true}},
+		{wire: "token_usage", value: valueShape{kind: kindObject, nullable: true, model: "TokenUsage"}},
+		{wire: "cost", value: valueShape{kind: kindNumber, nullable: true}},
+		{wire: "duration_ms", value: valueShape{kind: kindInteger, nullable: true}},
+		{wire: "trace_id", value: valueShape{kind: kindString, nullable: true}},
+		{wire: "approval_expires_at", value: valueShape{kind: kindString, nullable: true}},
+		{wire: "user_message_id", value: valueShape{kind: kindString, nullable: true}},
+		{wire: "assistant_message_id", value: valueShape{kind: kindString, nullable: true}},
+		{wire: "last_event_id", value: valueShape{kind: kindString, nullable: true}},
+		{wire: "created_at", value: valueShape{kind: kindString}},
+		{wire: "updated_at", value: valueShape{kind: kindString, nullable: true}},
+		{wire: "started_at", value: valueShape{kind: kindString, nullable: true}},
+		{wire: "completed_at", value: valueShape{kind: kindString, nullable: true}},
+	},
+	flatten: -1,
+}
+
+var shapeOfFeedback = &objectShape{
+	fields: []fieldShape{
+		{wire: "submitted", required: true, value: valueShape{kind: kindBoolean}},
+	},
+	flatten: -1,
+}
+
+var shapeOfTokenUsage = &objectShape{
+	fields: []fieldShape{
+		{wire: "prompt_tokens", value: valueShape{kind: kindInteger}},
+		{wire: "completion_tokens", value: valueShape{kind: kindInteger}},
+		{wire: "total_tokens", value: valueShape{kind: kindInteger}},
+		{wire: "cached_tokens", value: valueShape{kind: kindInteger}},
+		{wire: "cache_creation_tokens", value: valueShape{kind: kindInteger}},
+		{wire: "reasoning_tokens", value: valueShape{kind: kindInteger}},
+	},
+	flatten: -1,
+}
+
+var shapeOfPaginationMeta = &objectShape{
+	fields: []fieldShape{
+		{wire: "total", value: valueShape{kind: kindInteger}},
+		{wire: "page", value: valueShape{kind: kindInteger}},
+		{wire: "limit", value: valueShape{kind: kindInteger}},
+		{wire: "pages", aliases: []string{"total_pages"}, value: valueShape{kind: kindInteger}},
+		{wire: "total_pages", aliases: []string{"pages"}, value: valueShape{kind: kindInteger}},
+	},
+	flatten: -1,
+	aliased: true,
+}
+
+var shapeOfExecutionEvent = &objectShape{
+	fields: []fieldShape{
+		{wire: "execution_id", required: true, value: valueShape{kind: kindString}},
+		{wire: "user_message_id", value: valueShape{kind: kindString}},
+	},
+	flatten: -1,
+}
+
+var shapeOfThinkingEvent = &objectShape{
+	fields: []fieldShape{
+		{wire: "content", required: true, value: valueShape{kind: kindString}},
+	},
+	flatten: -1,
+}
+
+var shapeOfToolStartEvent = &objectShape{
+	fields: []fieldShape{
+		{wire: "id", required: true, value: valueShape{kind: kindString}},
+		{wire: "name", value: valueShape{kind: kindString}},
+	},
+	flatten: -1,
+}
+
+var shapeOfToolEndEvent = &objectShape{
+	fields: []fieldShape{
+		{wire: "id", required: true, value: valueShape{kind: kindString}},
+		{wire: "name", required: true, value: valueShape{kind: kindString}},
+		{wire: "summary", value: valueShape{kind: kindString}},
+	},
+	flatten: -1,
+}
+
+var shapeOfContentEvent = &objectShape{
+	fields: []fieldShape{
+		{wire: "content", required: true, value: valueShape{kind: kindString}},
+	},
+	flatten: -1,
+}
+
+var shapeOfDoneEvent = &objectShape{
+	fields: []fieldShape{
+		{wire: "output"},
+		{wire: "token_usage", value: valueShape{kind: kindObject, model: "TokenUsage"}},
+		{wire: "time", value: valueShape{kind: kindNumber}},
+	},
+	flatten: -1,
+}
+
+var shapeOfErrorEvent = &objectShape{
+	fields: []fieldShape{
+		{wire: "message", aliases: []string{"error"}, value: valueShape{kind: kindString}},
+		{wire: "error", value: valueShape{kind: kindString}},
+		{wire: "code", value: valueShape{kind: kindString}},
+	},
+	flatten: -1,
+	aliased: true,
 }

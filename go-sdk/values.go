@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
-	"sort"
 	"strconv"
 )
 
@@ -99,54 +98,10 @@ func paramString(v any) string {
 	return fmt.Sprint(v)
 }
 
-// unmarshalExtra decodes the properties of a JSON object not named in known.
-func unmarshalExtra[V any](data []byte, known ...string) (map[string]V, error) {
-	var all map[string]json.RawMessage
-	if err := json.Unmarshal(data, &all); err != nil {
-		return nil, err
+// valueOr returns *p, or d when p is nil.
+func valueOr[T any](p *T, d T) T {
+	if p == nil {
+		return d
 	}
-	for _, k := range known {
-		delete(all, k)
-	}
-	if len(all) == 0 {
-		return nil, nil
-	}
-	out := make(map[string]V, len(all))
-	for k, raw := range all {
-		var v V
-		if err := json.Unmarshal(raw, &v); err != nil {
-			return nil, fmt.Errorf("property %q: %w", k, err)
-		}
-		out[k] = v
-	}
-	return out, nil
-}
-
-// marshalWithExtra encodes known (a struct without the extra map) plus the
-// extra properties that do not shadow a known one.
-func marshalWithExtra[V any](known any, extra map[string]V) ([]byte, error) {
-	b, err := json.Marshal(known)
-	if err != nil || len(extra) == 0 {
-		return b, err
-	}
-	var all map[string]json.RawMessage
-	if err := json.Unmarshal(b, &all); err != nil {
-		return nil, err
-	}
-	keys := make([]string, 0, len(extra))
-	for k := range extra {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		if _, ok := all[k]; ok {
-			continue
-		}
-		raw, err := json.Marshal(extra[k])
-		if err != nil {
-			return nil, err
-		}
-		all[k] = raw
-	}
-	return json.Marshal(all)
+	return *p
 }

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Fuzz the mock server with schemathesis 4.x against openapi.yaml (make test-schemathesis).
 #
-# Starts promptrails-mock (:memory:, a free port), runs every schemathesis phase
-# (examples, coverage, fuzzing, stateful) on every operation with all checks
+# Starts promptrails-mock (:memory:, a free port, control API on), runs every schemathesis
+# phase (examples, coverage, fuzzing, stateful) on every operation, with schema-valid and
+# schema-violating data (--mode all: the negative cases must get a 4xx), with all checks
 # (no 5xx, status codes, content types, headers and bodies conforming to the
 # contract, invalid data rejected, valid data accepted, auth enforced, 405s),
 # then checks the mock's own response validator saw no violation either.
@@ -30,7 +31,7 @@ API_KEY="schemathesis-key"
 LOG="$(mktemp -t promptrails-mock-schemathesis.XXXXXX)"
 REPORT_DIR="$(mktemp -d -t schemathesis-report.XXXXXX)"
 "$PY" -m promptrails_mock --port 0 --db :memory: --api-key "$API_KEY" --spec "$REPO/openapi.yaml" \
-    --frame-delay-ms 0 --slow-delay-ms 5 --log-level warning >"$LOG" 2>&1 &
+    --control --frame-delay-ms 0 --slow-delay-ms 5 --log-level warning >"$LOG" 2>&1 &
 SERVER_PID=$!
 
 cleanup() {
@@ -89,6 +90,7 @@ SCHEMATHESIS_HOOKS="$HERE/schemathesis_hooks.py" "$SCHEMATHESIS" \
     run "$REPO/openapi.yaml" \
     --url "$URL" \
     --header "X-API-Key: $API_KEY" \
+    --mode all \
     --checks all \
     --exclude-checks ensure_resource_availability \
     --max-examples "$MAX_EXAMPLES" \

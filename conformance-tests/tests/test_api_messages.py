@@ -56,8 +56,12 @@ def test_send_returns_the_assistant_reply(client: httpx.Client, make_session: Ca
     assert execution["status"] == "completed"
     assert execution["user_message_id"] == user["id"]
     assert execution["assistant_message_id"] == reply["id"]
-    assert execution["output"] == "You said: Hello!"
+    assert execution["input"] == {"message": "Hello!"}
+    assert execution["output"] == {"content": "You said: Hello!"}, "objects, as the real API sends them"
     assert execution["token_usage"] == {"prompt_tokens": 1, "completion_tokens": 3, "total_tokens": 4}
+    assert execution["cost"] == pytest.approx(0.000007) and execution["metadata"] == {}
+    assert isinstance(execution["duration_ms"], int) and execution["duration_ms"] >= 0
+    assert execution["created_at"] <= execution["started_at"] <= execution["completed_at"]
 
 
 def test_history_is_oldest_first_and_paginated(
@@ -77,10 +81,10 @@ def test_history_is_oldest_first_and_paginated(
         "You said: three",
     ]
     assert [m["role"] for m in everything["data"]] == ["user", "assistant"] * 3
-    assert everything["meta"] == {"total": 6, "page": 1, "limit": 20, "total_pages": 1}
+    assert everything["meta"] == {"total": 6, "page": 1, "limit": 20, "pages": 1, "total_pages": 1}
     page = client.get(url, params={"page": 2, "limit": 4}).json()
     assert [m["content"] for m in page["data"]] == ["three", "You said: three"]
-    assert page["meta"] == {"total": 6, "page": 2, "limit": 4, "total_pages": 2}
+    assert page["meta"] == {"total": 6, "page": 2, "limit": 4, "pages": 2, "total_pages": 2}
 
 
 def test_prompt_tokens_include_the_history(client: httpx.Client, make_session: Callable[..., dict[str, Any]]) -> None:

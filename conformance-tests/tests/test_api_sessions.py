@@ -63,17 +63,17 @@ def test_list_sessions_newest_first_with_pages(
     assert first.status_code == 200
     body = first.json()
     assert [s["id"] for s in body["data"]] == ids[::-1][:2]
-    assert body["meta"] == {"total": 5, "page": 1, "limit": 2, "total_pages": 3}
+    assert body["meta"] == {"total": 5, "page": 1, "limit": 2, "pages": 3, "total_pages": 3}
     last = client.get(f"{API}/chat/sessions", params={"limit": 2, "page": 3}).json()
     assert [s["id"] for s in last["data"]] == [ids[0]]
     beyond = client.get(f"{API}/chat/sessions", params={"limit": 2, "page": 4}).json()
-    assert beyond == {"data": [], "meta": {"total": 5, "page": 4, "limit": 2, "total_pages": 3}}
+    assert beyond == {"data": [], "meta": {"total": 5, "page": 4, "limit": 2, "pages": 3, "total_pages": 3}}
 
 
 def test_list_defaults(client: httpx.Client) -> None:
     assert client.get(f"{API}/chat/sessions").json() == {
         "data": [],
-        "meta": {"total": 0, "page": 1, "limit": 20, "total_pages": 0},
+        "meta": {"total": 0, "page": 1, "limit": 20, "pages": 0, "total_pages": 0},
     }
 
 

@@ -34,7 +34,7 @@ def test_wire_format_of_the_echo_stream(client: httpx.Client, make_session: Call
         f'id: 1\nevent: execution\ndata: {{"execution_id":"{execution_id}","user_message_id":"{user_message_id}"}}\n\n'
         'id: 2\nevent: content\ndata: {"content":"You said: "}\n\n'
         'id: 3\nevent: content\ndata: {"content":"Hello!"}\n\n'
-        'id: 4\nevent: done\ndata: {"output":"You said: Hello!",'
+        'id: 4\nevent: done\ndata: {"output":{"content":"You said: Hello!"},'
         '"token_usage":{"prompt_tokens":1,"completion_tokens":3,"total_tokens":4},'
         f'"time":{done["time"]}}}\n\n'
     )
@@ -84,7 +84,7 @@ def test_thinker_stream(client: httpx.Client, make_session: Callable[..., dict[s
     assert frames[6]["data"] == {"id": "call_2", "name": "calculator", "summary": "2 + 2 = 4"}
     assert frames[-1]["event"] == "done"
     content = "".join(f["data"]["content"] for f in frames if f["event"] == "content")
-    assert content == frames[-1]["data"]["output"]
+    assert content == frames[-1]["data"]["output"]["content"]
     assert [f["id"] for f in frames] == [str(i) for i in range(1, len(frames) + 1)]
 
 
@@ -93,7 +93,7 @@ def test_storyteller_streams_many_deltas(client: httpx.Client, make_session: Cal
     frames = parse_sse(stream(client, session["id"], "Hello!").text)
     deltas = [f["data"]["content"] for f in frames if f["event"] == "content"]
     assert len(deltas) >= 50
-    assert "".join(deltas) == frames[-1]["data"]["output"]
+    assert "".join(deltas) == frames[-1]["data"]["output"]["content"]
 
 
 def test_faulty_stream_ends_with_an_error_frame(

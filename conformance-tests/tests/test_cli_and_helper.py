@@ -27,6 +27,34 @@ def test_defaults() -> None:
     )
 
 
+def test_safety_options(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("PROMPTRAILS_MOCK_CONTROL", "PROMPTRAILS_MOCK_CONTROL_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    args = build_parser().parse_args([])
+    assert (args.control, args.control_token, args.read_timeout) == (False, None, 10.0), "make serve: control off"
+    assert args.request_log_bytes == 16 * 1024 * 1024
+    assert build_parser().parse_args(["--control"]).control is True
+    monkeypatch.setenv("PROMPTRAILS_MOCK_CONTROL", "1")
+    assert build_parser().parse_args([]).control is True
+    monkeypatch.setenv("PROMPTRAILS_MOCK_CONTROL", "0")
+    assert build_parser().parse_args([]).control is False
+    monkeypatch.setenv("PROMPTRAILS_MOCK_CONTROL_TOKEN", "tok")
+    assert build_parser().parse_args([]).control_token == "tok"
+    for bad in (["--read-timeout", "0"], ["--read-timeout", "x"], ["--read-timeout", "nan"]):
+        with pytest.raises(SystemExit):
+            build_parser().parse_args(bad)
+
+
+def test_a_request_log_too_small_is_refused() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "promptrails_mock", "--port", "0", "--request-log-bytes", "1000"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2 and "--request-log-bytes must be at least" in result.stderr
+
+
 def test_find_spec(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("PROMPTRAILS_MOCK_SPEC", raising=False)
     assert find_spec() == SPEC_PATH, "found by walking up from the package"
@@ -40,7 +68,7 @@ def test_console_script_is_installed() -> None:
     assert script is not None
     result = subprocess.run([script, "--help"], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0
-    for option in ("--host", "--port", "--db", "--api-key", "--spec", "--strict"):
+    for option in ("--host", "--port", "--db", "--api-key", "--spec", "--strict", "--control", "--read-timeout"):
         assert option in result.stdout
 
 
@@ -107,6 +135,8 @@ def test_helper_reset_keeps_configured_keys() -> None:
             assert client.get(f"{API}/chat/sessions/s-1").status_code == 200
             srv.reset()
             assert srv.faults() == [] and srv.requests() == [] and srv.violations() == []
+            answer = httpx.post(srv.url("/__mock/reset"))
+            assert answer.json() == {"data": {"reset": True, "configured_workspaces": 1}}, "no key in it"
             assert client.get(f"{API}/chat/sessions").json()["meta"]["total"] == 0
         with httpx.Client(base_url=srv.base_url, headers={"X-API-Key": temporary}) as client:
             assert client.get(f"{API}/chat/sessions").status_code == 401

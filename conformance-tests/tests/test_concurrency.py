@@ -60,7 +60,7 @@ def test_sessions_run_side_by_side(client: httpx.Client, make_session: Callable[
         results = list(pool.map(stream, sessions))
     for session, frames in zip(sessions, results, strict=True):
         assert frames[-1]["event"] == "done"
-        assert frames[-1]["data"]["output"].startswith(f"A story about {session['id']}:")
+        assert frames[-1]["data"]["output"]["content"].startswith(f"A story about {session['id']}:")
 
 
 def test_deleting_a_session_fails_its_running_and_queued_runs(

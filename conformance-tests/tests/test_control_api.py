@@ -92,7 +92,7 @@ def test_an_alias_behaves_like_its_agent(srv: MockServer, client: httpx.Client) 
     session = client.post(f"{API}/chat/sessions", json={"agent_id": "my-thinker"}).json()["data"]
     frames = parse_sse(client.post(f"{API}/chat/sessions/{session['id']}/messages/stream", json={"content": "x"}).text)
     assert [f["event"] for f in frames[:4]] == ["execution", "thinking", "tool_start", "tool_end"]
-    assert frames[-1]["data"]["output"] == 'I searched for "x" and found 3 results.'
+    assert frames[-1]["data"]["output"] == {"content": 'I searched for "x" and found 3 results.'}
 
 
 def test_request_log(
@@ -118,7 +118,11 @@ def test_request_log(
     assert len(posted) == 1
     entry = posted[0]
     assert entry["headers"]["idempotency-key"] == "k-1"
-    assert entry["headers"]["x-api-key"] == api_key
+    assert entry["headers"]["x-api-key"] == "[REDACTED]", "keys never leave the server"
+    assert entry["workspace_id"] is not None
+    assert [e["seq"] for e in srv.requests(api_key=api_key)] == [e["seq"] for e in everything]
+    assert srv.requests(workspace_id=entry["workspace_id"]) == srv.requests(api_key=api_key)
+    assert srv.requests(api_key="another-key") == []
     assert entry["body"] == '{"content":"x"}'
     assert entry["request_id"].startswith("req_") and entry["time"].endswith("Z")
     resumed = srv.requests(path=f"{API}/executions/**")

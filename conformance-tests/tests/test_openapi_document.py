@@ -418,7 +418,7 @@ def _broken(doc: dict[str, Any]) -> dict[str, Any]:
     del listing["responses"]["200"]["headers"]
     bad["components"]["parameters"]["Page"]["description"] = ""
     del bad["components"]["schemas"]["ChatSession"]["properties"]["title"]["description"]
-    del bad["components"]["schemas"]["ChatReply"]["allOf"][1]["description"]
+    del bad["components"]["schemas"]["ChatReply"]["properties"]["assistant_message"]["description"]
     frame = bad["components"]["schemas"]["ChatStreamFrame"]
     frame["x-terminal-events"] = ["done", "finished"]
     frame["discriminator"]["mapping"]["content"] = "#/components/schemas/ThinkingFrame"

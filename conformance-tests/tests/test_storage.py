@@ -168,3 +168,85 @@ def test_sse_encoding() -> None:
     frame = Frame(7, "content", {"content": "two\nlines é"})
     assert frame.to_sse() == 'id: 7\nevent: content\ndata: {"content":"two\\nlines é"}\n\n'.encode()
     assert not frame.terminal and Frame(8, "done", {}).terminal and Frame(8, "error", {}).terminal
+
+
+def test_cancel_marks_only_running_executions(store: Storage) -> None:
+    ws = store.ensure_workspace("k", configured=True)
+    session = store.create_session(_session(ws["id"]))
+    execution = _execution(session)
+    store.create_execution(execution, Frame(1, "execution", {}))
+    assert store.request_cancel(str(execution["id"]))
+    assert store.get_execution(str(execution["id"]))["status"] == "cancel_requested"
+    assert not store.request_cancel(str(execution["id"])), "already asked"
+    store.fail_execution(
+        str(execution["id"]), Frame(2, "error", {"message": "stop"}), "cancelled", status="cancelled", duration_ms=5
+    )
+    stored = store.get_execution(str(execution["id"]))
+    assert (stored["status"], stored["duration_ms"], stored["error"]) == ("cancelled", 5, "stop")
+    assert not store.request_cancel(str(execution["id"])), "finished"
+
+
+# The executions table of schema version 1 (before issue 8): three statuses, no cost, duration or start time.
+_V1_EXECUTIONS = """
+CREATE TABLE executions (
+    id                    TEXT PRIMARY KEY,
+    workspace_id          TEXT NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
+    session_pk            INTEGER REFERENCES sessions(pk) ON DELETE SET NULL,
+    session_id            TEXT,
+    agent_id              TEXT NOT NULL,
+    status                TEXT NOT NULL CHECK (status IN ('running', 'completed', 'failed')),
+    input                 TEXT NOT NULL,
+    input_metadata        TEXT NOT NULL,
+    output                TEXT,
+    error                 TEXT,
+    error_code            TEXT,
+    token_usage           TEXT,
+    user_message_id       TEXT NOT NULL,
+    assistant_message_id  TEXT,
+    last_event_id         INTEGER NOT NULL,
+    created_at            TEXT NOT NULL,
+    completed_at          TEXT
+)
+"""
+
+
+def test_a_version_1_database_is_upgraded_in_place(tmp_path: Path) -> None:
+    path = str(tmp_path / "v1.db")
+    store = Storage(path)
+    ws = store.ensure_workspace("k", configured=True)
+    session = store.create_session(_session(ws["id"]))
+    store.close()
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA foreign_keys = OFF")
+    conn.execute("DROP INDEX executions_by_workspace")
+    conn.execute("DROP TABLE executions")
+    conn.execute(_V1_EXECUTIONS)
+    conn.execute(
+        "INSERT INTO executions (id, workspace_id, session_pk, session_id, agent_id, status, input, input_metadata, "
+        "output, token_usage, user_message_id, last_event_id, created_at, completed_at) "
+        "VALUES ('old', ?, ?, ?, 'echo', 'completed', 'Hi', '{}', 'You said: Hi', '{}', 'u', 2, 't0', 't1')",
+        (ws["id"], session["_pk"], session["id"]),
+    )
+    conn.execute("INSERT INTO frames VALUES ('old', 1, 'execution', '{}', 't0'), ('old', 2, 'done', '{}', 't1')")
+    conn.execute("PRAGMA user_version = 1")
+    conn.close()
+
+    upgraded = Storage(path)
+    old = upgraded.get_execution("old")
+    assert old is not None
+    assert (old["status"], old["input"], old["output"], old["started_at"]) == (
+        "completed",
+        {"message": "Hi"},
+        {"content": "You said: Hi"},
+        "t0",
+    )
+    assert [f.event for f in upgraded.frames_after("old", 0)] == ["execution", "done"], "frames kept"
+    execution = _execution(session)
+    upgraded.create_execution(execution, Frame(1, "execution", {}))
+    assert upgraded.request_cancel(str(execution["id"])), "the new statuses can be stored"
+    upgraded.close()
+    check = sqlite3.connect(path)
+    assert check.execute("PRAGMA user_version").fetchone()[0] == 2
+    assert check.execute("PRAGMA foreign_key_check").fetchall() == [], "frames still point at their executions"
+    check.close()
+    assert Storage(path).get_execution("old") is not None, "opening it again changes nothing"

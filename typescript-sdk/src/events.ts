@@ -16,8 +16,8 @@ export interface ExecutionEvent {
   type: 'execution';
   /** The execution this stream belongs to. */
   executionId: string;
-  /** The stored user message. */
-  userMessageId: string;
+  /** The stored user message, when the run answers one. */
+  userMessageId?: string;
   /** The frame's `id` (what `Last-Event-ID` resumes from), when it had one. */
   eventId: string | undefined;
 }
@@ -37,7 +37,7 @@ export interface ToolStartEvent {
   /** The tool call's id. */
   id: string;
   /** The tool's name. */
-  name: string;
+  name?: string;
   /** The frame's `id` (what `Last-Event-ID` resumes from), when it had one. */
   eventId: string | undefined;
 }
@@ -49,8 +49,8 @@ export interface ToolEndEvent {
   id: string;
   /** The tool's name. */
   name: string;
-  /** A short display string of the result. */
-  summary: string;
+  /** A short display string of the result, when the tool gave one. */
+  summary?: string;
   /** The frame's `id` (what `Last-Event-ID` resumes from), when it had one. */
   eventId: string | undefined;
 }
@@ -67,12 +67,15 @@ export interface ContentEvent {
 /** The run completed. Terminal. */
 export interface DoneEvent {
   type: 'done';
-  /** The full reply, equal to the concatenated `content` deltas. */
-  output: string;
+  /**
+   * The run's full output as JSON, usually an object whose `content` is the reply text (equal to
+   * the concatenated `content` deltas). Absent when the server sent only deltas.
+   */
+  output?: unknown;
   /** Tokens spent by the run. */
-  tokenUsage: M.TokenUsage;
+  tokenUsage?: M.TokenUsage;
   /** How long the run took, in seconds. */
-  time: number;
+  time?: number;
   /** The frame's `id` (what `Last-Event-ID` resumes from), when it had one. */
   eventId: string | undefined;
 }
@@ -81,7 +84,9 @@ export interface DoneEvent {
 export interface ErrorEvent {
   type: 'error';
   /** A human-readable error message. */
-  message: string;
+  message?: string;
+  /** The error message, as servers that use this name send it. */
+  error?: string;
   /** A machine-readable error code, when there is one. */
   code?: string;
   /** The frame's `id` (what `Last-Event-ID` resumes from), when it had one. */

@@ -6,12 +6,21 @@
  */
 import { model, t } from './core/schema.js';
 
-/** Where a run stands. */
-export type ExecutionStatus = 'running' | 'completed' | 'failed';
+/**
+ * Where a run stands. The list is open: the API adds statuses over time, and the SDKs keep a status
+ * they do not know as its string.
+ */
+export type ExecutionStatus = 'pending' | 'running' | 'waiting_approval' | 'awaiting_approval' | 'cancel_requested' | 'cancelled' | 'completed' | 'failed' | 'rejected';
 export const ExecutionStatus = {
+  Pending: 'pending',
   Running: 'running',
+  WaitingApproval: 'waiting_approval',
+  AwaitingApproval: 'awaiting_approval',
+  CancelRequested: 'cancel_requested',
+  Cancelled: 'cancelled',
   Completed: 'completed',
   Failed: 'failed',
+  Rejected: 'rejected',
 } as const;
 
 /** Who wrote a message. */
@@ -32,17 +41,20 @@ export interface ChatMessage {
   /** The message's text. */
   content: string;
   /** Custom metadata attached to the message. */
-  metadata: Record<string, unknown>;
-  /** The tool calls the agent made while producing this message. */
-  toolCalls?: Array<ToolCall> | null;
-  /** The results of those tool calls, in the same order. */
-  toolResults?: Array<ToolResult> | null;
+  metadata?: Record<string, unknown>;
+  /**
+   * The tool calls the agent made while producing this message, as JSON (our mock sends a list of
+   * `{id, name, arguments}`; the vendor's SDKs type it as an object).
+   */
+  toolCalls?: unknown;
+  /** The results of those tool calls, as JSON (our mock sends a list of `{id, name, summary}`). */
+  toolResults?: unknown;
   /** The model that produced an assistant message. */
   model?: string | null;
   /** What producing the message cost, in US dollars. */
   cost?: number | null;
   /** The number of tokens of this message. */
-  tokenCount: number;
+  tokenCount?: number | null;
   /** Prompt tokens spent producing an assistant message. */
   promptTokens?: number | null;
   /** Completion tokens spent producing an assistant message. */
@@ -56,70 +68,81 @@ export const ChatMessage = model<ChatMessage>('ChatMessage', [
   t.field('sessionId', 'session_id', t.string, true),
   t.field('role', 'role', t.enumOf(['user', 'assistant']), true),
   t.field('content', 'content', t.string, true),
-  t.field('metadata', 'metadata', t.map(t.any), true),
-  t.field('toolCalls', 'tool_calls', t.nullable(t.array(t.model(() => ToolCall))), false),
-  t.field('toolResults', 'tool_results', t.nullable(t.array(t.model(() => ToolResult))), false),
+  t.field('metadata', 'metadata', t.map(t.any), false),
+  t.field('toolCalls', 'tool_calls', t.any, false),
+  t.field('toolResults', 'tool_results', t.any, false),
   t.field('model', 'model', t.nullable(t.string), false),
   t.field('cost', 'cost', t.nullable(t.number), false),
-  t.field('tokenCount', 'token_count', t.integer, true),
+  t.field('tokenCount', 'token_count', t.nullable(t.integer), false),
   t.field('promptTokens', 'prompt_tokens', t.nullable(t.integer), false),
   t.field('completionTokens', 'completion_tokens', t.nullable(t.integer), false),
   t.field('createdAt', 'created_at', t.string, true),
 ]);
 
 /**
- * The assistant message that answers a sent message, with the execution that produced it and the
- * stored user message.
+ * The reply to a sent message. The API answers in one of three shapes: the stored assistant message
+ * itself, with `execution_id` and the stored `user_message` beside it (what the published SDKs
+ * read); `{user_message, assistant_message}` (what the vendor's emulator sends, with 201); or,
+ * where the server runs the agent asynchronously, `{user_message, assistant_message: null,
+ * execution_id}` (follow the execution's stream for the reply). `x-sdk-flatten` makes the SDKs read
+ * all of them as one object: the fields of `assistant_message`, when it is an object, fill in the
+ * message fields.
  */
 export interface ChatReply {
-  /** The message's unique id (a KSUID). */
-  id: string;
+  /** The assistant message's unique id. */
+  id?: string;
   /** The session the message belongs to. */
-  sessionId: string;
-  /** Who wrote the message. */
-  role: MessageRole;
-  /** The message's text. */
-  content: string;
+  sessionId?: string;
+  /** Who wrote the message (`assistant`). */
+  role?: MessageRole;
+  /** The reply's text. */
+  content?: string;
   /** Custom metadata attached to the message. */
-  metadata: Record<string, unknown>;
-  /** The tool calls the agent made while producing this message. */
-  toolCalls?: Array<ToolCall> | null;
-  /** The results of those tool calls, in the same order. */
-  toolResults?: Array<ToolResult> | null;
-  /** The model that produced an assistant message. */
+  metadata?: Record<string, unknown>;
+  /** The tool calls the agent made while producing the reply, as JSON. */
+  toolCalls?: unknown;
+  /** The results of those tool calls, as JSON. */
+  toolResults?: unknown;
+  /** The model that produced the reply. */
   model?: string | null;
-  /** What producing the message cost, in US dollars. */
+  /** What producing the reply cost, in US dollars. */
   cost?: number | null;
-  /** The number of tokens of this message. */
-  tokenCount: number;
-  /** Prompt tokens spent producing an assistant message. */
+  /** The number of tokens of the reply. */
+  tokenCount?: number | null;
+  /** Prompt tokens spent producing the reply. */
   promptTokens?: number | null;
-  /** Completion tokens spent producing an assistant message. */
+  /** Completion tokens spent producing the reply. */
   completionTokens?: number | null;
-  /** When the message was stored. */
-  createdAt: string;
-  /** The execution that produced the reply. */
-  executionId: string;
+  /** When the reply was stored. */
+  createdAt?: string;
+  /** The execution that produced the reply, when the server names it. */
+  executionId?: string;
   /** The stored user message that was answered. */
-  userMessage: ChatMessage;
+  userMessage?: ChatMessage;
+  /**
+   * The stored assistant message, in the `{user_message, assistant_message}` shape; null while an
+   * asynchronous run has not answered yet.
+   */
+  assistantMessage?: ChatMessage | null;
 }
 
 export const ChatReply = model<ChatReply>('ChatReply', [
-  t.field('id', 'id', t.string, true),
-  t.field('sessionId', 'session_id', t.string, true),
-  t.field('role', 'role', t.enumOf(['user', 'assistant']), true),
-  t.field('content', 'content', t.string, true),
-  t.field('metadata', 'metadata', t.map(t.any), true),
-  t.field('toolCalls', 'tool_calls', t.nullable(t.array(t.model(() => ToolCall))), false),
-  t.field('toolResults', 'tool_results', t.nullable(t.array(t.model(() => ToolResult))), false),
+  t.field('id', 'id', t.string, false),
+  t.field('sessionId', 'session_id', t.string, false),
+  t.field('role', 'role', t.enumOf(['user', 'assistant']), false),
+  t.field('content', 'content', t.string, false),
+  t.field('metadata', 'metadata', t.map(t.any), false),
+  t.field('toolCalls', 'tool_calls', t.any, false),
+  t.field('toolResults', 'tool_results', t.any, false),
   t.field('model', 'model', t.nullable(t.string), false),
   t.field('cost', 'cost', t.nullable(t.number), false),
-  t.field('tokenCount', 'token_count', t.integer, true),
+  t.field('tokenCount', 'token_count', t.nullable(t.integer), false),
   t.field('promptTokens', 'prompt_tokens', t.nullable(t.integer), false),
   t.field('completionTokens', 'completion_tokens', t.nullable(t.integer), false),
-  t.field('createdAt', 'created_at', t.string, true),
-  t.field('executionId', 'execution_id', t.string, true),
-  t.field('userMessage', 'user_message', t.model(() => ChatMessage), true),
+  t.field('createdAt', 'created_at', t.string, false),
+  t.field('executionId', 'execution_id', t.string, false),
+  t.field('userMessage', 'user_message', t.model(() => ChatMessage), false),
+  t.field('assistantMessage', 'assistant_message', t.nullable(t.model(() => ChatMessage)), false),
 ]);
 
 /** A conversation between a user and an agent. */
@@ -131,26 +154,29 @@ export interface ChatSession {
   /** The agent that answers in this session. */
   agentId: string;
   /** The authenticated user the session is bound to, if any. */
-  userId: string | null;
+  userId?: string | null;
   /** The session's display title. */
-  title: string | null;
+  title?: string | null;
   /** Custom metadata for tracking and filtering. */
-  metadata: Record<string, unknown>;
+  metadata?: Record<string, unknown>;
   /** When the session was created. */
   createdAt: string;
   /** When the session last changed or received a message. */
   updatedAt: string;
+  /** When the session was deleted, where the server keeps deleted sessions. */
+  deletedAt?: string | null;
 }
 
 export const ChatSession = model<ChatSession>('ChatSession', [
   t.field('id', 'id', t.string, true),
   t.field('workspaceId', 'workspace_id', t.string, true),
   t.field('agentId', 'agent_id', t.string, true),
-  t.field('userId', 'user_id', t.nullable(t.string), true),
-  t.field('title', 'title', t.nullable(t.string), true),
-  t.field('metadata', 'metadata', t.map(t.any), true),
+  t.field('userId', 'user_id', t.nullable(t.string), false),
+  t.field('title', 'title', t.nullable(t.string), false),
+  t.field('metadata', 'metadata', t.map(t.any), false),
   t.field('createdAt', 'created_at', t.string, true),
   t.field('updatedAt', 'updated_at', t.string, true),
+  t.field('deletedAt', 'deleted_at', t.nullable(t.string), false),
 ]);
 
 /** A piece of the reply, to append to what came before. */
@@ -179,26 +205,29 @@ export const CreateSessionRequest = model<CreateSessionRequest>('CreateSessionRe
   t.field('metadata', 'metadata', t.map(t.any), false),
 ]);
 
-/** The full output and the run's accounting. */
+/** The run's output and accounting. Every field may be absent (`{}` is a valid `done`). */
 export interface DoneEventData {
-  /** The full reply, equal to the concatenated `content` deltas. */
-  output: string;
+  /**
+   * The run's full output as JSON, usually an object whose `content` is the reply text (equal to
+   * the concatenated `content` deltas). Absent when the server sent only deltas.
+   */
+  output?: unknown;
   /** Tokens spent by the run. */
-  tokenUsage: TokenUsage;
+  tokenUsage?: TokenUsage;
   /** How long the run took, in seconds. */
-  time: number;
+  time?: number;
 }
 
 export const DoneEventData = model<DoneEventData>('DoneEventData', [
-  t.field('output', 'output', t.string, true),
-  t.field('tokenUsage', 'token_usage', t.model(() => TokenUsage), true),
-  t.field('time', 'time', t.number, true),
+  t.field('output', 'output', t.any, false),
+  t.field('tokenUsage', 'token_usage', t.model(() => TokenUsage), false),
+  t.field('time', 'time', t.number, false),
 ]);
 
 /** What went wrong. */
 export interface ErrorBody {
   /** A stable, machine-readable error code (`not_found`, `validation_error`, `rate_limited`, ...). */
-  code: string;
+  code?: string;
   /** A human-readable explanation. */
   message: string;
   /** More about the error, such as the offending field. */
@@ -206,94 +235,152 @@ export interface ErrorBody {
 }
 
 export const ErrorBody = model<ErrorBody>('ErrorBody', [
-  t.field('code', 'code', t.string, true),
+  t.field('code', 'code', t.string, false),
   t.field('message', 'message', t.string, true),
   t.field('details', 'details', t.map(t.any), false),
 ]);
 
-/** Why the run failed. */
+/** Why the run failed. Some servers name the message `error` instead of `message`. */
 export interface ErrorEventData {
   /** A human-readable error message. */
-  message: string;
+  message?: string;
+  /** The error message, as servers that use this name send it. */
+  error?: string;
   /** A machine-readable error code, when there is one. */
   code?: string;
 }
 
 export const ErrorEventData = model<ErrorEventData>('ErrorEventData', [
-  t.field('message', 'message', t.string, true),
+  t.field('message', 'message', t.string, false),
+  t.field('error', 'error', t.string, false),
   t.field('code', 'code', t.string, false),
 ]);
 
-/** The body of every error response. */
+/**
+ * The body of an error response. `error` is usually an object; some endpoints answer `{"error":
+ * "text"}`, and the server's HTTP framework answers unknown routes and methods with `{"message":
+ * "text"}`. The SDKs read all three.
+ */
 export interface ErrorResponse {
   /** What went wrong. */
-  error: ErrorBody;
+  error?: unknown;
+  /** What went wrong, in the framework's `{"message"}` shape. */
+  message?: string;
 }
 
 export const ErrorResponse = model<ErrorResponse>('ErrorResponse', [
-  t.field('error', 'error', t.model(() => ErrorBody), true),
+  t.field('error', 'error', t.any, false),
+  t.field('message', 'message', t.string, false),
 ]);
 
-/** One run of an agent, started by a sent message. */
+/**
+ * One run of an agent, such as the run that answers a sent message. The API sends more fields than
+ * a chat client needs; all but `id` and `status` may be absent.
+ */
 export interface Execution {
   /** The execution's unique id. */
   id: string;
   /** The workspace the execution belongs to. */
-  workspaceId: string;
-  /** The chat session that started it, if any. */
-  sessionId: string | null;
+  workspaceId?: string;
   /** The agent that ran. */
-  agentId: string;
+  agentId?: string;
+  /** The agent's display name, where the server includes it. */
+  agentName?: string | null;
+  /** The agent that ran, as an object, where the server includes it (get and list). */
+  agent?: Record<string, unknown> | null;
+  /** Tokens spent by the run, where the server sends the total beside or instead of `token_usage`. */
+  totalTokens?: number | null;
+  /** The version of the agent that ran. */
+  agentVersionId?: string | null;
+  /** The authenticated user who started the run, if any. */
+  userId?: string | null;
+  /** The chat session that started it, if any. */
+  sessionId?: string | null;
+  /** The execution that delegated to this one; null for a root execution. */
+  parentExecutionId?: string | null;
   /** Where the run stands. */
   status: ExecutionStatus;
-  /** The user message the agent answered. */
-  input: string;
-  /** The full reply, once the run completed. */
-  output: string | null;
+  /**
+   * The run's input as JSON, usually an object (for a chat run, the user message); null when the
+   * run had none.
+   */
+  input?: unknown;
+  /**
+   * The run's output as JSON once it completed, usually an object whose `content` (or `text`) is
+   * the reply text.
+   */
+  output?: unknown;
   /** The error message, if the run failed. */
-  error: string | null;
+  error?: string | null;
+  /** Custom metadata of the run. */
+  metadata?: Record<string, unknown> | null;
   /** Tokens spent, once the run finished. */
-  tokenUsage: TokenUsage | null;
-  /** The stored user message. */
-  userMessageId: string;
-  /** The stored assistant message, once the run completed. */
-  assistantMessageId: string | null;
+  tokenUsage?: TokenUsage | null;
+  /** What the run cost, in US dollars. */
+  cost?: number | null;
+  /** How long the run took, in milliseconds. */
+  durationMs?: number | null;
+  /** The trace that records the run. */
+  traceId?: string | null;
+  /** When a run parked at `waiting_approval` stops waiting. */
+  approvalExpiresAt?: string | null;
+  /** The stored user message the run answers, for a chat run. */
+  userMessageId?: string | null;
+  /** The stored assistant message, once a chat run completed. */
+  assistantMessageId?: string | null;
   /** The `id` of the last frame the run emitted so far. */
-  lastEventId: string;
+  lastEventId?: string | null;
+  /** When the execution was created. */
+  createdAt?: string;
+  /** When the execution last changed. */
+  updatedAt?: string | null;
   /** When the run started. */
-  createdAt: string;
+  startedAt?: string | null;
   /** When the run finished, if it has. */
-  completedAt: string | null;
+  completedAt?: string | null;
 }
 
 export const Execution = model<Execution>('Execution', [
   t.field('id', 'id', t.string, true),
-  t.field('workspaceId', 'workspace_id', t.string, true),
-  t.field('sessionId', 'session_id', t.nullable(t.string), true),
-  t.field('agentId', 'agent_id', t.string, true),
-  t.field('status', 'status', t.enumOf(['running', 'completed', 'failed']), true),
-  t.field('input', 'input', t.string, true),
-  t.field('output', 'output', t.nullable(t.string), true),
-  t.field('error', 'error', t.nullable(t.string), true),
-  t.field('tokenUsage', 'token_usage', t.nullable(t.model(() => TokenUsage)), true),
-  t.field('userMessageId', 'user_message_id', t.string, true),
-  t.field('assistantMessageId', 'assistant_message_id', t.nullable(t.string), true),
-  t.field('lastEventId', 'last_event_id', t.string, true),
-  t.field('createdAt', 'created_at', t.string, true),
-  t.field('completedAt', 'completed_at', t.nullable(t.string), true),
+  t.field('workspaceId', 'workspace_id', t.string, false),
+  t.field('agentId', 'agent_id', t.string, false),
+  t.field('agentName', 'agent_name', t.nullable(t.string), false),
+  t.field('agent', 'agent', t.nullable(t.map(t.any)), false),
+  t.field('totalTokens', 'total_tokens', t.nullable(t.integer), false),
+  t.field('agentVersionId', 'agent_version_id', t.nullable(t.string), false),
+  t.field('userId', 'user_id', t.nullable(t.string), false),
+  t.field('sessionId', 'session_id', t.nullable(t.string), false),
+  t.field('parentExecutionId', 'parent_execution_id', t.nullable(t.string), false),
+  t.field('status', 'status', t.enumOf(['pending', 'running', 'waiting_approval', 'awaiting_approval', 'cancel_requested', 'cancelled', 'completed', 'failed', 'rejected']), true),
+  t.field('input', 'input', t.any, false),
+  t.field('output', 'output', t.any, false),
+  t.field('error', 'error', t.nullable(t.string), false),
+  t.field('metadata', 'metadata', t.nullable(t.map(t.any)), false),
+  t.field('tokenUsage', 'token_usage', t.nullable(t.model(() => TokenUsage)), false),
+  t.field('cost', 'cost', t.nullable(t.number), false),
+  t.field('durationMs', 'duration_ms', t.nullable(t.integer), false),
+  t.field('traceId', 'trace_id', t.nullable(t.string), false),
+  t.field('approvalExpiresAt', 'approval_expires_at', t.nullable(t.string), false),
+  t.field('userMessageId', 'user_message_id', t.nullable(t.string), false),
+  t.field('assistantMessageId', 'assistant_message_id', t.nullable(t.string), false),
+  t.field('lastEventId', 'last_event_id', t.nullable(t.string), false),
+  t.field('createdAt', 'created_at', t.string, false),
+  t.field('updatedAt', 'updated_at', t.nullable(t.string), false),
+  t.field('startedAt', 'started_at', t.nullable(t.string), false),
+  t.field('completedAt', 'completed_at', t.nullable(t.string), false),
 ]);
 
 /** Correlates the stream with its execution and the stored user message. */
 export interface ExecutionEventData {
   /** The execution this stream belongs to. */
   executionId: string;
-  /** The stored user message. */
-  userMessageId: string;
+  /** The stored user message, when the run answers one. */
+  userMessageId?: string;
 }
 
 export const ExecutionEventData = model<ExecutionEventData>('ExecutionEventData', [
   t.field('executionId', 'execution_id', t.string, true),
-  t.field('userMessageId', 'user_message_id', t.string, true),
+  t.field('userMessageId', 'user_message_id', t.string, false),
 ]);
 
 /** The outcome of a feedback submission. */
@@ -306,23 +393,31 @@ export const Feedback = model<Feedback>('Feedback', [
   t.field('submitted', 'submitted', t.boolean, true),
 ]);
 
-/** Where a page stands in the whole list. */
+/**
+ * Where a page stands in the whole list. Every key may be absent: the fixtures and the emulator
+ * send `total_pages`, the vendor's SDKs also read `pages` ("API v2"), and some answers carry only
+ * `total`. The SDKs read `pages` and `total_pages` under both names, and page on from
+ * `total`/`limit`, or while pages come back full, when neither is there.
+ */
 export interface PaginationMeta {
   /** How many items the whole list holds. */
-  total: number;
+  total?: number;
   /** This page's number, from 1. */
-  page: number;
+  page?: number;
   /** The most items a page holds. */
-  limit: number;
-  /** How many pages the whole list has. */
-  totalPages: number;
+  limit?: number;
+  /** How many pages the whole list has (API v2). */
+  pages?: number;
+  /** How many pages the whole list has (older API versions). */
+  totalPages?: number;
 }
 
 export const PaginationMeta = model<PaginationMeta>('PaginationMeta', [
-  t.field('total', 'total', t.integer, true),
-  t.field('page', 'page', t.integer, true),
-  t.field('limit', 'limit', t.integer, true),
-  t.field('totalPages', 'total_pages', t.integer, true),
+  t.field('total', 'total', t.integer, false),
+  t.field('page', 'page', t.integer, false),
+  t.field('limit', 'limit', t.integer, false),
+  t.field('pages', 'pages', t.integer, false),
+  t.field('totalPages', 'total_pages', t.integer, false),
 ]);
 
 /** A user message to send. */
@@ -364,39 +459,32 @@ export const ThinkingEventData = model<ThinkingEventData>('ThinkingEventData', [
   t.field('content', 'content', t.string, true),
 ]);
 
-/** Token accounting of a run. More counters may appear. */
+/** Token accounting of a run. Every counter may be absent, and more may appear. */
 export interface TokenUsage {
   /** Tokens of the prompt (history and new message). */
-  promptTokens: number;
+  promptTokens?: number;
   /** Tokens of the reply. */
-  completionTokens: number;
+  completionTokens?: number;
   /** Prompt plus completion tokens. */
-  totalTokens: number;
+  totalTokens?: number;
+  /** Prompt tokens served from the provider's cache. */
+  cachedTokens?: number;
+  /** Prompt tokens written to the provider's cache. */
+  cacheCreationTokens?: number;
+  /** Tokens the model spent reasoning. */
+  reasoningTokens?: number;
   /** Keys beyond those above, as the API sent them. */
-  [key: string]: number;
+  [key: string]: unknown | number | undefined;
 }
 
 export const TokenUsage = model<TokenUsage>('TokenUsage', [
-  t.field('promptTokens', 'prompt_tokens', t.integer, true),
-  t.field('completionTokens', 'completion_tokens', t.integer, true),
-  t.field('totalTokens', 'total_tokens', t.integer, true),
-], t.integer);
-
-/** A tool call an agent made. */
-export interface ToolCall {
-  /** The call's id, as in the `tool_start` and `tool_end` events. */
-  id: string;
-  /** The tool's name. */
-  name: string;
-  /** The arguments the tool was called with. */
-  arguments?: Record<string, unknown>;
-}
-
-export const ToolCall = model<ToolCall>('ToolCall', [
-  t.field('id', 'id', t.string, true),
-  t.field('name', 'name', t.string, true),
-  t.field('arguments', 'arguments', t.map(t.any), false),
-]);
+  t.field('promptTokens', 'prompt_tokens', t.integer, false),
+  t.field('completionTokens', 'completion_tokens', t.integer, false),
+  t.field('totalTokens', 'total_tokens', t.integer, false),
+  t.field('cachedTokens', 'cached_tokens', t.integer, false),
+  t.field('cacheCreationTokens', 'cache_creation_tokens', t.integer, false),
+  t.field('reasoningTokens', 'reasoning_tokens', t.integer, false),
+], t.any);
 
 /** The tool call that finished. */
 export interface ToolEndEventData {
@@ -404,30 +492,14 @@ export interface ToolEndEventData {
   id: string;
   /** The tool's name. */
   name: string;
-  /** A short display string of the result. */
-  summary: string;
+  /** A short display string of the result, when the tool gave one. */
+  summary?: string;
 }
 
 export const ToolEndEventData = model<ToolEndEventData>('ToolEndEventData', [
   t.field('id', 'id', t.string, true),
   t.field('name', 'name', t.string, true),
-  t.field('summary', 'summary', t.string, true),
-]);
-
-/** What a tool call returned. */
-export interface ToolResult {
-  /** The id of the call this result answers. */
-  id: string;
-  /** The tool's name. */
-  name: string;
-  /** A short display string of the result. */
-  summary: string;
-}
-
-export const ToolResult = model<ToolResult>('ToolResult', [
-  t.field('id', 'id', t.string, true),
-  t.field('name', 'name', t.string, true),
-  t.field('summary', 'summary', t.string, true),
+  t.field('summary', 'summary', t.string, false),
 ]);
 
 /** The tool call that starts. */
@@ -435,12 +507,12 @@ export interface ToolStartEventData {
   /** The tool call's id. */
   id: string;
   /** The tool's name. */
-  name: string;
+  name?: string;
 }
 
 export const ToolStartEventData = model<ToolStartEventData>('ToolStartEventData', [
   t.field('id', 'id', t.string, true),
-  t.field('name', 'name', t.string, true),
+  t.field('name', 'name', t.string, false),
 ]);
 
 /** The session fields to change. */

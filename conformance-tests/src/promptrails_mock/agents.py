@@ -30,8 +30,8 @@ Tokens are whitespace-separated words: prompt = history + input, completion = re
 Extra counters: ``extra_token_usage`` (an object of counter names to integers >= 0)
 in the message metadata, or else in the session metadata, adds those counters to
 the run's ``token_usage`` (TokenUsage allows more integer counters) for any agent
-that completes; entries naming a standard counter or not holding an integer >= 0
-are ignored.
+that completes; entries naming a standard counter or not holding an integer from
+0 to 2**63 - 1 are ignored.
 """
 
 from __future__ import annotations
@@ -72,6 +72,7 @@ FAULTY_CODE = "agent_failed"
 
 _PROMPT_PRICE = 0.000001
 _COMPLETION_PRICE = 0.000002
+_MAX_COUNTER = 2**63 - 1  # counters are 64-bit integers in every SDK
 _STANDARD_COUNTERS = frozenset({"prompt_tokens", "completion_tokens", "total_tokens"})
 
 
@@ -168,7 +169,8 @@ def _delay(agent: str, given: AgentInput, settings: AgentSettings) -> float:
     for source in (given.metadata, given.session_metadata):
         value = source.get("delay_ms") if isinstance(source, Mapping) else None
         if isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0:
-            return min(float(value) / 1000.0, settings.max_delay)
+            # Compare before converting: an int too large for a float (10**400) is just "long".
+            return min(value, settings.max_delay * 1000.0) / 1000.0
     return settings.slow_delay if agent == "slow" else settings.frame_delay
 
 
@@ -185,7 +187,7 @@ def _extra_usage(given: AgentInput) -> tuple[tuple[str, int], ...]:
                 and name not in _STANDARD_COUNTERS
                 and isinstance(count, int)
                 and not isinstance(count, bool)
-                and count >= 0
+                and 0 <= count <= _MAX_COUNTER
             )
     return ()
 

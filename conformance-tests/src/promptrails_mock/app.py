@@ -12,6 +12,7 @@ with a lock per key, replays the first result, and refuses another body (409).
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import logging
@@ -35,17 +36,28 @@ from promptrails_mock.errors import ApiError, default_code, error_body
 from promptrails_mock.executions import ExecutionManager
 from promptrails_mock.faults import FaultBook, RequestLog, ViolationLog, control_routes
 from promptrails_mock.ids import ksuid, utc_now
+from promptrails_mock.jsonsafe import dumps
 from promptrails_mock.locks import KeyedLocks
 from promptrails_mock.middleware import WireMiddleware
 from promptrails_mock.storage import IdempotencyRecord, IdempotencyScope, Storage, public
 from promptrails_mock.validation import Contract
 
-__all__ = ["DEFAULT_API_KEY", "MAX_BODY_BYTES", "MockState", "Settings", "create_app"]
+__all__ = [
+    "DEFAULT_API_KEY",
+    "MAX_BODY_BYTES",
+    "READ_TIMEOUT",
+    "REQUEST_LOG_BYTES",
+    "MockState",
+    "Settings",
+    "create_app",
+]
 
 logger = logging.getLogger("promptrails_mock.app")
 
 DEFAULT_API_KEY = "promptrails-dev-key"
 MAX_BODY_BYTES = 1024 * 1024
+READ_TIMEOUT = 10.0
+REQUEST_LOG_BYTES = 16 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -56,6 +68,14 @@ class Settings:
     strict: bool = False
     max_body_bytes: int = MAX_BODY_BYTES
     agents: AgentSettings = field(default_factory=AgentSettings)
+    control: bool = False
+    """Whether ``/__mock/`` answers (off: 404, as for any unknown route)."""
+    control_token: str | None = None
+    """When set, ``/__mock/`` answers requests carrying it in ``X-Mock-Token`` (and only those)."""
+    read_timeout: float = READ_TIMEOUT
+    """Seconds a request's head, then its body, may take to arrive (then 408 and the connection closes)."""
+    request_log_bytes: int = REQUEST_LOG_BYTES
+    """About how many bytes the request log may hold; the oldest entries go first."""
 
 
 class MockState:
@@ -72,9 +92,12 @@ class MockState:
         if recovered:
             logger.warning("marked %d execution(s) left running by a previous process as failed", recovered)
         self.faults = FaultBook()
-        self.requests = RequestLog()
+        self.requests = RequestLog(max_bytes=settings.request_log_bytes, known_secrets=settings.api_keys)
         self.violations = ViolationLog()
         self.idempotency_locks = KeyedLocks()
+        self.inflight: set[asyncio.Task[Any]] = set()
+        """The tasks handling a request now. uvicorn cancels those that outlive its graceful shutdown just
+        before the lifespan's shutdown, and exits right after it: the lifespan gives them a moment to answer."""
 
     def reset(self) -> None:
         self.storage.reset()
@@ -85,8 +108,7 @@ class MockState:
         self.violations.clear()
 
 
-def _dumps(value: Any) -> bytes:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+_dumps = dumps
 
 
 def json_response(status: int, payload: Any, headers: dict[str, str] | None = None) -> Response:
@@ -147,17 +169,26 @@ def _page(call: Call) -> tuple[int, int, int]:
 
 
 def _meta(page: int, limit: int, total: int) -> dict[str, int]:
-    return {"total": total, "page": page, "limit": limit, "total_pages": math.ceil(total / limit) if total else 0}
+    """List meta with the page count under both its names: ``pages`` (API v2) and ``total_pages`` (older)."""
+    pages = math.ceil(total / limit) if total else 0
+    return {"total": total, "page": page, "limit": limit, "pages": pages, "total_pages": pages}
+
+
+_MAX_FRAME_ID = 2**63 - 1  # SQLite's INTEGER
 
 
 def _frame_id(last_event_id: Any) -> int:
     """The frame id a ``Last-Event-ID`` names; 0 (replay everything) when absent or not one of ours.
 
-    The contract allows any string; the mock's ids are ``1, 2, 3...``, so anything
-    else cannot name a frame it sent, and the whole stream is replayed.
+    The contract allows any string; the mock's ids are ``1, 2, 3...`` (64-bit
+    integers), so anything else, a number too large for one included, cannot
+    name a frame it sent, and the whole stream is replayed.
     """
     text = "" if last_event_id is None else str(last_event_id).strip()
-    return int(text) if text.isascii() and text.isdigit() else 0
+    if not (text.isascii() and text.isdigit()) or len(text) > 19:
+        return 0
+    number = int(text)
+    return number if number <= _MAX_FRAME_ID else 0
 
 
 def _not_found(resource: str, ident: str, label: str) -> ApiError:
@@ -303,6 +334,13 @@ class Api:
                 )
             reply = {**public(assistant), "execution_id": execution_id, "user_message": public(user)}
             return JsonResult(200, {"data": reply})
+        if execution["status"] == "cancelled":
+            raise ApiError(
+                409,
+                "execution_cancelled",
+                "The run was cancelled before it replied.",
+                {"resource": "execution", "execution_id": execution_id},
+            )
         if execution["_error_code"] == "session_deleted":
             raise ApiError(
                 404,
@@ -448,6 +486,25 @@ class Api:
         call = await self.begin(request)
         return json_response(200, {"data": public(self._execution_or_404(call))})
 
+    async def executions(self, request: Request) -> Response:
+        call = await self.begin(request)
+        page, limit, offset = _page(call)
+        filters = {name: call.parameters.query.get(name) for name in ("agent_id", "session_id", "status")}
+        rows, total = self.storage.list_executions(call.workspace_id, offset, limit, **filters)
+        return json_response(200, {"data": [public(r) for r in rows], "meta": _meta(page, limit, total)})
+
+    async def cancel_execution(self, request: Request) -> Response:
+        call = await self.begin(request)
+
+        async def run(ticket: Ticket | None) -> JsonResult:
+            execution = self._execution_or_404(call)
+            if self.state.executions.cancel(execution["id"]):
+                execution = self._execution_or_404(call)  # now cancel_requested
+            payload = {"data": public(execution)}
+            return JsonResult(200, payload)
+
+        return await self.idempotent(call, run)
+
     async def execution_stream(self, request: Request) -> Response:
         call = await self.begin(request)
         execution = self._execution_or_404(call)
@@ -489,6 +546,8 @@ def create_app(settings: Settings) -> ASGIApp:
         try:
             yield
         finally:
+            if state.inflight:
+                await asyncio.wait(set(state.inflight), timeout=1.0)
             await state.executions.shutdown()
             state.storage.close()
 
@@ -499,7 +558,9 @@ def create_app(settings: Settings) -> ASGIApp:
         Route("/api/v1/chat/sessions/{session_id}/messages/stream", api.messages_stream, methods=["POST"]),
         Route("/api/v1/chat/sessions/{session_id}/messages/{message_id}", api.message, methods=["DELETE"]),
         Route("/api/v1/chat/sessions/{session_id}/feedback", api.feedback, methods=["POST"]),
+        Route("/api/v1/executions", api.executions, methods=["GET"]),
         Route("/api/v1/executions/{execution_id}", api.execution, methods=["GET"]),
+        Route("/api/v1/executions/{execution_id}/cancel", api.cancel_execution, methods=["POST"]),
         Route("/api/v1/executions/{execution_id}/stream", api.execution_stream, methods=["GET"]),
         *control_routes(state),
     ]

@@ -3,6 +3,11 @@
 Prints ``promptrails-mock listening on http://HOST:PORT`` once it accepts
 connections (with the real port when ``--port 0`` asked for a free one), then
 one ``promptrails-mock api key: KEY`` line per usable API key.
+
+The control API (``/__mock/``: faults, the request log, resets) is off unless
+``--control`` (or ``PROMPTRAILS_MOCK_CONTROL=1``) or ``--control-token`` (or
+``PROMPTRAILS_MOCK_CONTROL_TOKEN``) is given: the test helpers turn it on,
+``make serve`` leaves it off.
 """
 
 from __future__ import annotations
@@ -19,11 +24,23 @@ import uvicorn
 
 from promptrails_mock import __version__
 from promptrails_mock.agents import AgentSettings
-from promptrails_mock.app import DEFAULT_API_KEY, MAX_BODY_BYTES, Settings, create_app
+from promptrails_mock.app import (
+    DEFAULT_API_KEY,
+    MAX_BODY_BYTES,
+    READ_TIMEOUT,
+    REQUEST_LOG_BYTES,
+    Settings,
+    create_app,
+)
+from promptrails_mock.faults import RequestLog
+from promptrails_mock.middleware import CONTROL_TOKEN_HEADER
+from promptrails_mock.protocol import protocol_class
 
 __all__ = ["build_parser", "find_spec", "main"]
 
 SPEC_ENV = "PROMPTRAILS_MOCK_SPEC"
+CONTROL_ENV = "PROMPTRAILS_MOCK_CONTROL"
+CONTROL_TOKEN_ENV = "PROMPTRAILS_MOCK_CONTROL_TOKEN"
 LISTENING_PREFIX = "promptrails-mock listening on "
 API_KEY_PREFIX = "promptrails-mock api key: "
 
@@ -41,6 +58,20 @@ def find_spec(explicit: str | None = None) -> Path:
             if candidate.is_file():
                 return candidate
     raise FileNotFoundError(f"cannot find openapi.yaml: pass --spec or set {SPEC_ENV}")
+
+
+def _env_flag(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 0 < value <= 3600:
+        raise argparse.ArgumentTypeError("must be more than 0 and at most 3600")
+    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -85,6 +116,36 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         default=MAX_BODY_BYTES,
         help=f"largest accepted request body; larger ones get 413 (default: {MAX_BODY_BYTES})",
+    )
+    parser.add_argument(
+        "--read-timeout",
+        type=_positive_float,
+        default=READ_TIMEOUT,
+        metavar="SECONDS",
+        help=f"time a request head, then its body, may take to arrive; then 408 and the connection closes "
+        f"(default: {READ_TIMEOUT:g})",
+    )
+    parser.add_argument(
+        "--control",
+        action="store_true",
+        default=_env_flag(CONTROL_ENV),
+        help=f"serve the control API under /__mock/ (faults, request log, resets: for tests only; "
+        f"default: off, or ${CONTROL_ENV}=1)",
+    )
+    parser.add_argument(
+        "--control-token",
+        default=os.environ.get(CONTROL_TOKEN_ENV) or None,
+        metavar="TOKEN",
+        help=f"serve the control API only to requests with this {CONTROL_TOKEN_HEADER} header "
+        f"(implies --control; default: ${CONTROL_TOKEN_ENV})",
+    )
+    parser.add_argument(
+        "--request-log-bytes",
+        type=int,
+        default=REQUEST_LOG_BYTES,
+        metavar="BYTES",
+        help=f"about how much the control API's request log may hold; the oldest entries go first "
+        f"(default: {REQUEST_LOG_BYTES}, at least {RequestLog.MIN_BYTES})",
     )
     parser.add_argument(
         "--log-level",
@@ -135,6 +196,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not spec.is_file():
         print(f"promptrails-mock: {spec} is not a file", file=sys.stderr)
         return 2
+    if args.request_log_bytes < RequestLog.MIN_BYTES:
+        print(f"promptrails-mock: --request-log-bytes must be at least {RequestLog.MIN_BYTES}", file=sys.stderr)
+        return 2
     keys = tuple(dict.fromkeys(args.api_keys or [DEFAULT_API_KEY]))
     settings = Settings(
         spec_path=spec,
@@ -143,6 +207,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         strict=args.strict,
         max_body_bytes=args.max_body_bytes,
         agents=AgentSettings(frame_delay=args.frame_delay_ms / 1000.0, slow_delay=args.slow_delay_ms / 1000.0),
+        control=args.control or args.control_token is not None,
+        control_token=args.control_token,
+        read_timeout=args.read_timeout,
+        request_log_bytes=args.request_log_bytes,
     )
     app = create_app(settings)
     try:
@@ -155,7 +223,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     announcement = [f"{LISTENING_PREFIX}http://{host}:{port}", *(f"{API_KEY_PREFIX}{key}" for key in keys)]
     config = uvicorn.Config(
         app,
-        http="h11",
+        http=protocol_class(args.read_timeout),  # h11, with enveloped protocol errors and a head timeout
         ws="none",
         lifespan="on",
         log_level=args.log_level,

@@ -11,7 +11,10 @@ Every sent message (streaming or not) starts one execution:
   ends with exactly one terminal frame: ``done`` (stored together with the
   assistant message) or ``error``;
 * :meth:`ExecutionManager.subscribe` yields the frames after a given id, first
-  the stored ones, then live ones until the terminal frame.
+  the stored ones, then live ones until the terminal frame;
+* :meth:`ExecutionManager.cancel` asks a run to stop: it is ``cancel_requested``
+  until its next step, then ends with ``error {code: cancelled}`` and the status
+  ``cancelled`` (nothing more is stored, no assistant message).
 
 A subscriber going away (a client disconnect) never affects the run.
 """
@@ -46,6 +49,14 @@ class _Gone(Exception):
     """The execution's rows disappeared (a control-API reset) while it ran."""
 
 
+class _Cancelled(Exception):
+    """The execution was asked to stop (``POST /executions/{id}/cancel``)."""
+
+
+CANCELLED_MESSAGE = "The run was cancelled."
+CANCELLED_CODE = "cancelled"
+
+
 class _LiveRun:
     """The in-memory view of a running execution: its frames so far, and a wake-up for subscribers."""
 
@@ -53,7 +64,16 @@ class _LiveRun:
         self.id = execution_id
         self.frames: list[Frame] = [first]
         self.finished = False
+        self.cancel_requested = False
+        self.started = time.monotonic()
         self._changed = asyncio.Event()
+
+    def elapsed_ms(self) -> int:
+        return round((time.monotonic() - self.started) * 1000)
+
+    def check_cancel(self) -> None:
+        if self.cancel_requested:
+            raise _Cancelled()
 
     @property
     def next_seq(self) -> int:
@@ -150,6 +170,8 @@ class ExecutionManager:
         except asyncio.CancelledError:
             self._fail(run, "The mock server stopped before the run finished.", "server_stopped")
             raise
+        except _Cancelled:
+            self._fail(run, CANCELLED_MESSAGE, CANCELLED_CODE, status="cancelled")
         except _Gone:
             self._fail(run, "The mock server was reset while the run was going on.", "mock_reset")
         except Exception:
@@ -168,6 +190,8 @@ class ExecutionManager:
         user_message_id: str,
         started: float,
     ) -> None:
+        run.check_cancel()  # cancelled while it waited for the session's previous run
+        run.started = time.monotonic()
         user_message = {
             "id": user_message_id,
             "role": "user",
@@ -192,12 +216,14 @@ class ExecutionManager:
         for step in script.steps:
             if step.delay > 0:
                 await asyncio.sleep(step.delay)
+            run.check_cancel()  # cooperative: a cancelled run stops at its next step
             frame = Frame(run.next_seq, step.event, step.data)
             if not self._storage.append_frame(run.id, frame):
                 raise _Gone()
             run.publish(frame)
         if script.final_delay > 0:
             await asyncio.sleep(script.final_delay)
+        run.check_cancel()
         outcome = script.outcome
         if isinstance(outcome, Failure):
             self._fail(run, outcome.message, outcome.code)
@@ -218,20 +244,23 @@ class ExecutionManager:
             "created_at": now,
         }
         elapsed = round(time.monotonic() - started, 3)
+        # The real API's done: the output as an object whose content is the reply text.
         done = Frame(
-            run.next_seq, "done", {"output": outcome.output, "token_usage": outcome.token_usage, "time": elapsed}
+            run.next_seq,
+            "done",
+            {"output": {"content": outcome.output}, "token_usage": outcome.token_usage, "time": elapsed},
         )
-        if self._storage.complete_execution(run.id, assistant, done, outcome.token_usage):
+        if self._storage.complete_execution(run.id, assistant, done, outcome.token_usage, duration_ms=run.elapsed_ms()):
             run.publish(done)
         else:
             self._fail(run, "The chat session was deleted while the run was going on.", "session_deleted")
 
-    def _fail(self, run: _LiveRun, message: str, code: str) -> None:
+    def _fail(self, run: _LiveRun, message: str, code: str, *, status: str = "failed") -> None:
         if run.frames and run.frames[-1].terminal:
             return
         frame = Frame(run.next_seq, "error", {"message": message, "code": code})
         try:
-            self._storage.fail_execution(run.id, frame, code)
+            self._storage.fail_execution(run.id, frame, code, status=status, duration_ms=run.elapsed_ms())
         except Exception:
             logger.exception("could not store the failure of execution %s", run.id)
         run.publish(frame)
@@ -240,6 +269,16 @@ class ExecutionManager:
 
     def is_live(self, execution_id: str) -> bool:
         return execution_id in self._live
+
+    def cancel(self, execution_id: str) -> bool:
+        """Ask a running execution to stop at its next step (status ``cancel_requested``, then
+        ``cancelled``, its stream ending with an ``error`` frame coded ``cancelled``).
+        False when it is not running (finished already, or left by another process)."""
+        run = self._live.get(execution_id)
+        if run is None or run.cancel_requested or not self._storage.request_cancel(execution_id):
+            return False
+        run.cancel_requested = True
+        return True
 
     async def subscribe(self, execution_id: str, after: int = 0) -> AsyncIterator[Frame]:
         """The frames with an id greater than ``after``: stored ones, then live ones until the terminal frame."""

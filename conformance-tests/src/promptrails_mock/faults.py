@@ -17,21 +17,29 @@ character), and does one of:
   ``after_frames``-th real frame (at its end if it has fewer);
 * ``reformat_stream``: send an event stream's frames with other
   ``line_endings`` (``crlf``, ``cr``) and/or in writes of at most
-  ``chunk_bytes`` bytes (each write its own HTTP chunk).
+  ``chunk_bytes`` bytes (each write its own HTTP chunk);
+* ``variant``: answer in one or more of the evidenced ``variants`` of the real
+  wire format (:mod:`promptrails_mock.variants`): the emulator's 201 send,
+  ``pages``-only meta, ``{"error": "text"}`` bodies, ``done {}``, ...
 
-The control API itself (no API key, outside the contract) is documented in
+The control API itself (no API key, outside the contract, off unless the server
+is started with ``--control`` or a control token) is documented in
 conformance-tests/README.md and wrapped by :mod:`promptrails_mock.testing`.
 """
 
 from __future__ import annotations
 
+import collections
+import hashlib
+import hmac
 import itertools
-import json
 import logging
 import re
-from collections.abc import Mapping, Sequence
+import secrets
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl, unquote_plus
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -40,6 +48,8 @@ from starlette.routing import Route
 from promptrails_mock.agents import BUILTIN_AGENTS
 from promptrails_mock.errors import ApiError
 from promptrails_mock.ids import ksuid, utc_now
+from promptrails_mock.jsonsafe import InvalidJson, dumps, parse_body
+from promptrails_mock.variants import parse_variants
 
 if TYPE_CHECKING:
     from promptrails_mock.app import MockState
@@ -56,7 +66,7 @@ __all__ = [
 
 logger = logging.getLogger("promptrails_mock.violations")
 
-ACTIONS = ("status", "reset", "cut_stream", "delay", "inject_frames", "reformat_stream")
+ACTIONS = ("status", "reset", "cut_stream", "delay", "inject_frames", "reformat_stream", "variant")
 _FAULT_KEYS = {
     "status": {"status", "headers", "body"},
     "reset": {"when"},
@@ -64,6 +74,7 @@ _FAULT_KEYS = {
     "delay": {"seconds", "between_frames"},
     "inject_frames": {"after_frames", "frames"},
     "reformat_stream": {"line_endings", "chunk_bytes"},
+    "variant": {"variants", "execution_status"},
 }
 _COMMON_KEYS = {"action", "method", "path", "count"}
 
@@ -111,6 +122,8 @@ class Fault:
     frames: list[str] | None = None
     line_endings: str | None = None
     chunk_bytes: int | None = None
+    variants: tuple[str, ...] = ()
+    execution_status: str | None = None
     hits: int = 0
 
     def matches(self, method: str, path: str) -> bool:
@@ -120,6 +133,7 @@ class Fault:
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
+        data["variants"] = list(self.variants)
         keep = _COMMON_KEYS | _FAULT_KEYS[self.action] | {"id", "remaining", "created_at", "hits"}
         return {k: v for k, v in data.items() if k in keep}
 
@@ -201,6 +215,17 @@ def parse_fault(spec: Any) -> Fault:
         fault.line_endings = line_endings
         if spec.get("chunk_bytes") is not None:
             fault.chunk_bytes = _integer(spec, "chunk_bytes", 1, minimum=1, maximum=1_000_000)
+    elif action == "variant":
+        fault.variants = parse_variants(spec.get("variants"))
+        if "execution_status" in spec:
+            if "execution_unknown_status" not in fault.variants:
+                raise ValueError("execution_status goes with the execution_unknown_status variant")
+            status = spec["execution_status"]
+            if not isinstance(status, str) or not 1 <= len(status) <= 64:
+                raise ValueError("execution_status must be a string of 1 to 64 characters")
+            fault.execution_status = status
+        elif "execution_unknown_status" in fault.variants:
+            fault.execution_status = "paused"
     else:
         fault.seconds = _number(spec, "seconds", 1.0, maximum=300)
         if "between_frames" in spec:
@@ -238,19 +263,65 @@ class FaultBook:
         return count
 
 
-class RequestLog:
-    """Every API request received (not the control API's), oldest first.
+REDACTED = "[REDACTED]"
+_SECRET_HEADERS = frozenset({"x-api-key", "authorization", "proxy-authorization", "cookie", "x-mock-token"})
+_SECRET_QUERY = re.compile(r"(?i)(key|token|secret|password|passwd|auth|credential|signature)")
+_MIN_SECRET = 4  # shorter secrets are redacted where they are found, not searched for elsewhere
+_ENTRY_OVERHEAD = 512  # bytes an entry costs besides its strings (ids, time, status, the dict itself)
 
-    Keeps the last ``limit`` requests; a body is kept up to ``BODY_LIMIT`` characters
-    (``body_truncated`` says when it was cut).
+
+def _header_secrets(name: str, value: str) -> list[str]:
+    """The secret parts of a credential header's value: the whole value, its credentials, its cookie values."""
+    value = value.strip()
+    found = [value]
+    if name in ("authorization", "proxy-authorization"):
+        _, _, credentials = value.partition(" ")
+        found.append(credentials.strip())
+    elif name == "cookie":
+        found += [part.partition("=")[2].strip() for part in value.split(";")]
+    return [s for s in found if s]
+
+
+class RequestLog:
+    """Every API request received (not the control API's), oldest first, with every credential redacted.
+
+    What is kept, and how much:
+
+    * API keys and other credentials never enter the log: the values of ``X-API-Key``,
+      ``Authorization``, ``Proxy-Authorization``, ``Cookie`` and ``X-Mock-Token``, and of query
+      parameters named like a key or token, are replaced by ``[REDACTED]``, and so is every other
+      occurrence of those values (and of the server's configured keys) in the path, the query,
+      the headers and the body. An entry keeps a keyed digest of its ``X-API-Key`` (never shown)
+      so the log can be filtered by key, and the id of the workspace the key selects.
+    * A body is kept up to ``BODY_LIMIT`` bytes (``body_truncated`` says when it was cut).
+    * The log holds at most ``max_entries`` entries and about ``max_bytes`` bytes; the oldest go first
+      (``evicted`` counts them).
+    * :meth:`page` answers at most ``limit`` entries and about ``PAGE_BYTES`` bytes at a time.
     """
 
     BODY_LIMIT = 64 * 1024
+    PAGE_BYTES = 1024 * 1024
+    MIN_BYTES = 256 * 1024
 
-    def __init__(self, limit: int = 10_000) -> None:
-        self._entries: list[dict[str, Any]] = []
+    def __init__(
+        self, limit: int = 10_000, *, max_bytes: int = 16 * 1024 * 1024, known_secrets: Sequence[str] = ()
+    ) -> None:
+        if max_bytes < self.MIN_BYTES:
+            raise ValueError(f"the request log needs at least {self.MIN_BYTES} bytes")
+        self._entries: collections.OrderedDict[int, dict[str, Any]] = collections.OrderedDict()
+        self._sizes: dict[int, int] = {}
         self._ids = itertools.count(1)
         self._limit = limit
+        self.max_bytes = max_bytes
+        self.stored_bytes = 0
+        self.evicted = 0
+        self._salt = secrets.token_bytes(32)
+        self._known = [s for s in known_secrets if len(s) >= _MIN_SECRET]
+
+    # -- writing --------------------------------------------------------------------
+
+    def key_digest(self, api_key: str) -> str:
+        return hmac.new(self._salt, api_key.encode("utf-8", "surrogateescape"), hashlib.sha256).hexdigest()
 
     def record(
         self,
@@ -259,60 +330,162 @@ class RequestLog:
         path: str,
         query_string: str,
         headers: Sequence[tuple[str, str]],
+        *,
+        workspace_id: str | None = None,
     ) -> dict[str, Any]:
-        from urllib.parse import parse_qsl
-
+        query_pairs = parse_qsl(query_string, keep_blank_values=True)
+        found: list[str] = list(self._known)
         merged: dict[str, str] = {}
+        api_key: str | None = None
         for name, value in headers:
             name = name.lower()
+            if name in _SECRET_HEADERS:
+                found += _header_secrets(name, value)
+                if name == "x-api-key" and api_key is None:
+                    api_key = value
+                value = REDACTED
             merged[name] = f"{merged[name]}, {value}" if name in merged else value
+        for name, value in query_pairs:
+            if _SECRET_QUERY.search(name) and value:
+                found.append(value)
+        secrets_found = sorted({s for s in found if len(s) >= _MIN_SECRET}, key=len, reverse=True)
+        redact = _redactor(secrets_found)
+        query: dict[str, str] = {}
+        for name, value in query_pairs:
+            query[redact(name)] = REDACTED if _SECRET_QUERY.search(name) and value else redact(value)
         entry: dict[str, Any] = {
             "seq": next(self._ids),
             "request_id": request_id,
             "time": utc_now(),
             "method": method.upper(),
-            "path": path,
-            "query": dict(parse_qsl(query_string, keep_blank_values=True)),
-            "query_string": query_string,
-            "headers": merged,
+            "path": redact(path),
+            "query": query,
+            "query_string": redact(_redact_query_string(query_string)),
+            "headers": {name: redact(value) for name, value in merged.items()},
+            "workspace_id": workspace_id,
             "body": None,
             "body_truncated": False,
             "status": None,
             "outcome": None,
             "handler_status": None,
             "fault_id": None,
+            "_key_digest": None if api_key is None else self.key_digest(api_key),
+            "_redact": redact,
         }
-        self._entries.append(entry)
-        if len(self._entries) > self._limit:
-            del self._entries[: len(self._entries) - self._limit]
+        self._entries[entry["seq"]] = entry
+        self._account(entry)
         return entry
 
     def set_body(self, entry: dict[str, Any], body: bytes) -> None:
-        text = body.decode("utf-8", "replace") if body else None
-        if text is not None and len(text) > self.BODY_LIMIT:
-            entry["body"], entry["body_truncated"] = text[: self.BODY_LIMIT], True
+        if not body:
+            entry["body"] = None
         else:
-            entry["body"] = text
+            truncated = len(body) > self.BODY_LIMIT
+            text = body[: self.BODY_LIMIT].decode("utf-8", "replace")
+            entry["body"], entry["body_truncated"] = entry["_redact"](text), truncated
+        self._account(entry)
+
+    def _account(self, entry: dict[str, Any]) -> None:
+        seq = entry["seq"]
+        if seq not in self._entries:
+            return  # evicted already
+        size = _ENTRY_OVERHEAD + len(entry["path"]) + 2 * len(entry["query_string"])
+        size += sum(len(k) + len(v) for k, v in entry["headers"].items())
+        size += len(entry["body"] or "")
+        self.stored_bytes += size - self._sizes.get(seq, 0)
+        self._sizes[seq] = size
+        while self._entries and (len(self._entries) > self._limit or self.stored_bytes > self.max_bytes):
+            if len(self._entries) == 1:
+                break  # the newest entry always stays
+            oldest, _ = self._entries.popitem(last=False)
+            self.stored_bytes -= self._sizes.pop(oldest)
+            self.evicted += 1
+
+    # -- reading --------------------------------------------------------------------
+
+    def page(
+        self,
+        method: str | None = None,
+        path: str | None = None,
+        *,
+        api_key: str | None = None,
+        workspace_id: str | None = None,
+        after: int = 0,
+        limit: int = 100,
+    ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+        """Up to ``limit`` matching entries with a ``seq`` above ``after`` (and ``PAGE_BYTES``), and the meta."""
+        pattern = glob_to_regex(path) if path else None
+        digest = None if api_key is None else self.key_digest(api_key)
+        matching = [
+            entry
+            for entry in self._entries.values()
+            if (method is None or entry["method"] == method.upper())
+            and (pattern is None or pattern.match(entry["path"]))
+            and (digest is None or entry["_key_digest"] == digest)
+            and (workspace_id is None or entry["workspace_id"] == workspace_id)
+        ]
+        page: list[dict[str, Any]] = []
+        size = 0
+        next_after: int | None = None
+        for entry in matching:
+            if entry["seq"] <= after:
+                continue
+            if len(page) >= limit or (page and size >= self.PAGE_BYTES):
+                next_after = page[-1]["seq"]
+                break
+            page.append(entry)
+            size += self._sizes.get(entry["seq"], 0)
+        meta = {
+            "total": len(matching),
+            "limit": limit,
+            "next_after": next_after,
+            "stored_bytes": self.stored_bytes,
+            "max_bytes": self.max_bytes,
+            "evicted": self.evicted,
+        }
+        return [{k: v for k, v in e.items() if not k.startswith("_")} for e in page], meta
 
     def list(self, method: str | None = None, path: str | None = None) -> list[dict[str, Any]]:
-        pattern = glob_to_regex(path) if path else None
-        return [
-            dict(e)
-            for e in self._entries
-            if (method is None or e["method"] == method.upper()) and (pattern is None or pattern.match(e["path"]))
-        ]
+        """Every matching entry (for in-process callers; the control API pages)."""
+        entries, _ = self.page(method, path, limit=len(self._entries) or 1)
+        return entries
 
     def clear(self) -> int:
         count = len(self._entries)
         self._entries.clear()
+        self._sizes.clear()
+        self.stored_bytes = 0
         return count
 
 
-class ViolationLog:
-    """Responses the mock sent that break the contract. Loud: logged at ERROR and counted."""
+def _redactor(found: Sequence[str]) -> Callable[[str], str]:
+    """A function replacing every occurrence of the ``found`` secrets (longest first) with ``[REDACTED]``."""
+    if not found:
+        return lambda text: text
+    pattern = re.compile("|".join(re.escape(s) for s in found))
+    return lambda text: pattern.sub(REDACTED, text)
 
-    def __init__(self) -> None:
-        self._entries: list[dict[str, Any]] = []
+
+def _redact_query_string(query_string: str) -> str:
+    """The query string with the values of key-like parameters replaced (as they were sent, still encoded)."""
+
+    def part(item: str) -> str:
+        name, sep, value = item.partition("=")
+        if sep and value and _SECRET_QUERY.search(unquote_plus(name)):
+            return f"{name}={REDACTED}"
+        return item
+
+    return "&".join(part(item) for item in query_string.split("&"))
+
+
+class ViolationLog:
+    """Responses the mock sent that break the contract. Loud: logged at ERROR and counted.
+
+    Keeps the last ``limit`` (``total`` counts them all).
+    """
+
+    def __init__(self, limit: int = 1000) -> None:
+        self._entries: collections.deque[dict[str, Any]] = collections.deque(maxlen=limit)
         self.total = 0
 
     def add(self, request_id: str, method: str, path: str, status: int | None, errors: Sequence[str]) -> None:
@@ -323,7 +496,7 @@ class ViolationLog:
             "method": method,
             "path": path,
             "status": status,
-            "errors": list(errors),
+            "errors": [error[:2000] for error in errors[:50]],
         }
         self._entries.append(entry)
         logger.error("CONTRACT VIOLATION %s %s -> %s: %s", method, path, status, "; ".join(errors))
@@ -341,8 +514,7 @@ class ViolationLog:
 
 
 def _json(status: int, payload: Any) -> Response:
-    body = json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
-    return Response(body, status_code=status, media_type="application/json")
+    return Response(dumps(payload), status_code=status, media_type="application/json")
 
 
 async def _body(request: Request) -> dict[str, Any]:
@@ -350,12 +522,28 @@ async def _body(request: Request) -> dict[str, Any]:
     if not raw.strip():
         return {}
     try:
-        data = json.loads(raw)
-    except ValueError as exc:
-        raise ApiError(400, "invalid_json", f"The request body is not valid JSON: {exc}") from None
+        data = parse_body(raw)
+    except InvalidJson as exc:
+        raise ApiError(
+            400, "invalid_json", f"The request body is not valid JSON: {exc}", {"location": "body"}
+        ) from None
     if not isinstance(data, dict):
         raise ApiError(400, "validation_error", "The request body must be a JSON object.", {"field": "body"})
     return data
+
+
+def _query_int(request: Request, name: str, default: int, *, minimum: int, maximum: int) -> int:
+    text = request.query_params.get(name)
+    if text is None:
+        return default
+    if not (text.isascii() and text.isdigit()) or len(text) > 19 or not minimum <= int(text) <= maximum:
+        raise ApiError(
+            400,
+            "validation_error",
+            f"{name}: must be an integer from {minimum} to {maximum}",
+            {"field": name, "location": "query"},
+        )
+    return int(text)
 
 
 def _string(data: Mapping[str, Any], name: str, *, required: bool, maximum: int = 255) -> str | None:
@@ -392,9 +580,16 @@ def control_routes(state: MockState) -> list[Route]:
     async def requests(request: Request) -> Response:
         if request.method == "DELETE":
             return _json(200, {"data": {"cleared": state.requests.clear()}})
-        method = request.query_params.get("method") or None
-        path = request.query_params.get("path") or None
-        return _json(200, {"data": state.requests.list(method, path)})
+        query = request.query_params
+        entries, meta = state.requests.page(
+            query.get("method") or None,
+            query.get("path") or None,
+            api_key=query.get("api_key") or None,
+            workspace_id=query.get("workspace_id") or None,
+            after=_query_int(request, "after", 0, minimum=0, maximum=2**63 - 1),
+            limit=_query_int(request, "limit", 100, minimum=1, maximum=1000),
+        )
+        return _json(200, {"data": entries, "meta": meta})
 
     async def violations(request: Request) -> Response:
         if request.method == "DELETE":
@@ -464,7 +659,8 @@ def control_routes(state: MockState) -> list[Route]:
 
     async def reset(request: Request) -> Response:
         state.reset()
-        return _json(200, {"data": {"reset": True, "api_keys": list(state.settings.api_keys)}})
+        # The configured keys survive, but are not echoed: no control answer but a new workspace's holds a key.
+        return _json(200, {"data": {"reset": True, "configured_workspaces": len(state.settings.api_keys)}})
 
     return [
         Route("/__mock/health", health, methods=["GET"]),

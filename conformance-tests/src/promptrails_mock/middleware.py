@@ -4,12 +4,16 @@
 own ``send`` to reach the connection). For every request it:
 
 1. gives it an ``X-Request-ID`` (added to every response, errors and streams too);
-2. for API requests (anything outside ``/__mock/``): logs it in the request log,
-   refuses bodies over the size limit with 413 without reading them, applies the
-   first matching programmed fault, and validates the response the app produces
-   against openapi.yaml (JSON bodies whole, event streams frame by frame). A
-   violation is logged, counted, and in strict mode answered as a 500 (or, once
-   a stream has started, by dropping the connection).
+2. refuses a head over 16 KiB (431), a body over the size limit (413, without
+   reading it) and a body that does not arrive within the read timeout (408);
+   these answers close the connection, since the rest of the body is never read;
+3. for control requests (``/__mock/``): refuses them (404) unless the control API
+   is on, or (401) without the control token when one is set;
+4. for API requests (anything else): logs it in the request log (credentials
+   redacted), applies the first matching programmed fault, and validates the
+   response the app produces against openapi.yaml (JSON bodies whole, event
+   streams frame by frame). A violation is logged, counted, and in strict mode
+   answered as a 500 (or, once a stream has started, by dropping the connection).
 
 Stream faults act on the wire, after validation: the frames the app produced are
 checked as the app wrote them, then ``reformat_stream`` changes their line endings
@@ -23,6 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hmac
 import json
 import logging
 import socket
@@ -34,16 +39,21 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from promptrails_mock.errors import error_body
 from promptrails_mock.faults import LINE_ENDINGS, Fault
 from promptrails_mock.ids import ksuid
+from promptrails_mock.jsonsafe import dumps
+from promptrails_mock.protocol import MAX_HEAD_BYTES
 from promptrails_mock.validation import Contract, StreamChecker
+from promptrails_mock.variants import reshape_json, reshape_sse
 
 if TYPE_CHECKING:
     from promptrails_mock.app import MockState
 
-__all__ = ["REQUEST_ID_KEY", "WireMiddleware", "abort_connection"]
+__all__ = ["CONTROL_MAX_BODY_BYTES", "CONTROL_TOKEN_HEADER", "REQUEST_ID_KEY", "WireMiddleware", "abort_connection"]
 
 logger = logging.getLogger("promptrails_mock.wire")
 
 REQUEST_ID_KEY = "promptrails_mock.request_id"
+CONTROL_TOKEN_HEADER = "X-Mock-Token"
+CONTROL_MAX_BODY_BYTES = 8 * 1024 * 1024  # an inject_frames fault holds up to 1 MiB of frames, JSON-escaped
 
 
 async def abort_connection(send: Send, *, reset: bool = True) -> None:
@@ -106,20 +116,30 @@ class WireMiddleware:
         request_id = f"req_{ksuid()}"
         scope[REQUEST_ID_KEY] = request_id
         path: str = scope["path"]
-        if path == "/__mock" or path.startswith("/__mock/"):
-            try:
-                await self.app(scope, receive, _with_request_id(send, request_id))
-            except Exception:
-                logger.exception("control request %s %s failed", scope["method"], path)
-            return
-        await _Exchange(self.app, self.state, scope, receive, send, request_id).run()
+        control = path == "/__mock" or path.startswith("/__mock/")
+        task = asyncio.current_task()
+        if task is not None:
+            self.state.inflight.add(task)  # so a stopping server lets it answer (see MockState.inflight)
+        try:
+            await _Exchange(self.app, self.state, scope, receive, send, request_id, control=control).run()
+        finally:
+            if task is not None:
+                self.state.inflight.discard(task)
 
 
 class _Exchange:
     """One API request and its response, with faults applied and the response validated."""
 
     def __init__(
-        self, app: ASGIApp, state: MockState, scope: Scope, receive: Receive, send: Send, request_id: str
+        self,
+        app: ASGIApp,
+        state: MockState,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        request_id: str,
+        *,
+        control: bool = False,
     ) -> None:
         self.app = app
         self.state = state
@@ -127,13 +147,28 @@ class _Exchange:
         self.receive = receive
         self.raw_send = send
         self.request_id = request_id
+        self.control = control
         self.method: str = scope["method"]
         self.path: str = scope["path"]
         query_string = scope.get("query_string", b"").decode("latin-1")
         self.headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]]
-        self.entry = state.requests.record(request_id, self.method, self.path, query_string, self.headers)
+        if control:
+            self.entry: dict[str, Any] = {}  # control requests are not logged
+        else:
+            api_key = _header(scope["headers"], b"x-api-key")
+            workspace = state.storage.workspace_for_key(api_key.decode("latin-1")) if api_key else None
+            self.entry = state.requests.record(
+                request_id,
+                self.method,
+                self.path,
+                query_string,
+                self.headers,
+                workspace_id=None if workspace is None else str(workspace["id"]),
+            )
         self.wire_request = Contract.request(self.method, self.path, query_string, self.headers, None)
-        self.in_contract = state.contract.find_operation(self.method, self.path) is not None
+        operation = None if control else state.contract.find_operation(self.method, self.path)
+        self.operation_id: str | None = None if operation is None else operation.get("operationId")
+        self.in_contract = operation is not None
         self.started = False
         self.dead = False
 
@@ -142,6 +177,15 @@ class _Exchange:
     async def run(self) -> None:
         try:
             await self._run()
+        except asyncio.CancelledError:
+            # The server is stopping (uvicorn cancels what outlives its graceful shutdown): answer with the
+            # envelope rather than leave uvicorn to answer a plain-text 500.
+            if not self.started and not self.dead:
+                with contextlib.suppress(Exception):
+                    await self._send_generated(
+                        503, error_body("service_unavailable", "The mock server is stopping."), close=True
+                    )
+            raise
         except Exception:
             logger.exception("request %s %s failed", self.method, self.path)
             if self.dead:
@@ -153,12 +197,28 @@ class _Exchange:
                 await self._abort("reset")
 
     async def _run(self) -> None:
-        limit = self.state.settings.max_body_bytes
+        head_bytes = len(self.scope.get("raw_path") or b"") + len(self.scope.get("query_string") or b"")
+        head_bytes += sum(len(name) + len(value) + 4 for name, value in self.scope["headers"])
+        if head_bytes > MAX_HEAD_BYTES:
+            # h11 enforces its limit only on a head that arrives in pieces; a whole one is measured here.
+            too_long = error_body(
+                "request_header_fields_too_large",
+                f"The request head (request line and headers) is larger than {MAX_HEAD_BYTES} bytes.",
+                {"max_bytes": MAX_HEAD_BYTES},
+            )
+            await self._send_generated(431, too_long, close=True)
+            return
+        if self.control:
+            refusal = self._control_refusal()
+            if refusal is not None:
+                await self._send_generated(*refusal)
+                return
+        limit = CONTROL_MAX_BODY_BYTES if self.control else self.state.settings.max_body_bytes
         length = _header(self.scope["headers"], b"content-length")
         if length is not None and length.isdigit() and int(length) > limit:
             await self._too_large(limit)
             return
-        fault = self.state.faults.match(self.method, self.path)
+        fault = None if self.control else self.state.faults.match(self.method, self.path)
         if fault is not None:
             self.entry["fault_id"] = fault.id
         if fault is not None and fault.action == "reset" and fault.when == "before":
@@ -170,6 +230,12 @@ class _Exchange:
             return
         if outcome == "too_large":
             await self._too_large(limit)
+            return
+        if outcome == "timeout":
+            await self._timed_out()
+            return
+        if self.control:
+            await self._run_control(body)
             return
         self.state.requests.set_body(self.entry, body)
         self.wire_request.body = body or None
@@ -188,20 +254,65 @@ class _Exchange:
         await tap.app_returned()
 
     async def _read_body(self, limit: int) -> tuple[bytes, str]:
-        """The whole body and ``complete``; or ``too_large`` (reading stopped) or ``client_disconnected``."""
+        """The whole body and ``complete``; or ``too_large`` (reading stopped), ``timeout`` (the body did
+        not arrive within the read timeout) or ``client_disconnected``."""
         chunks: list[bytes] = []
-        size = 0
-        while True:
-            message = await self.receive()
-            if message["type"] == "http.disconnect":
-                return b"", "client_disconnected"
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > limit:
-                return b"", "too_large"
-            chunks.append(chunk)
-            if not message.get("more_body", False):
-                return b"".join(chunks), "complete"
+
+        async def read() -> str:
+            size = 0
+            while True:
+                message = await self.receive()
+                if message["type"] == "http.disconnect":
+                    return "client_disconnected"
+                chunk = message.get("body", b"")
+                size += len(chunk)
+                if size > limit:
+                    return "too_large"
+                chunks.append(chunk)
+                if not message.get("more_body", False):
+                    return "complete"
+
+        try:
+            outcome = await asyncio.wait_for(read(), self.state.settings.read_timeout)
+        except asyncio.TimeoutError:
+            return b"", "timeout"
+        return (b"".join(chunks) if outcome == "complete" else b""), outcome
+
+    # -- the control API ------------------------------------------------------------
+
+    def _control_refusal(self) -> tuple[int, dict[str, Any]] | None:
+        """Why a control request is refused (the API is off, or the token is missing or wrong), or None."""
+        settings = self.state.settings
+        if settings.control_token is not None:
+            given = _header(self.scope["headers"], CONTROL_TOKEN_HEADER.lower().encode()) or b""
+            if not hmac.compare_digest(given, settings.control_token.encode("utf-8")):
+                return 401, error_body(
+                    "unauthorized",
+                    f"The control API needs the {CONTROL_TOKEN_HEADER} header with the server's control token.",
+                )
+            return None
+        if not settings.control:
+            return 404, error_body(
+                "not_found",
+                f"No route {self.method} {self.path}: the control API is off "
+                "(start the mock with --control, or PROMPTRAILS_MOCK_CONTROL=1).",
+                {"resource": "route"},
+            )
+        return None
+
+    async def _run_control(self, body: bytes) -> None:
+        send = _with_request_id(self._control_send, self.request_id)
+        try:
+            await self.app(self.scope, self._replay(body), send)
+        except Exception:
+            logger.exception("control request %s %s failed", self.method, self.path)
+            if not self.started:
+                await self._send_generated(500, error_body("internal_error", "The control request failed."))
+
+    async def _control_send(self, message: Message) -> None:
+        if message["type"] == "http.response.start":
+            self.started = True
+        await self.raw_send(message)
 
     def _replay(self, body: bytes) -> Receive:
         delivered = False
@@ -223,7 +334,17 @@ class _Exchange:
             f"The request body is larger than {limit} bytes.",
             {"max_bytes": limit},
         )
-        await self._send_generated(413, body)
+        # The rest of the body is never read, so the connection cannot carry another request.
+        await self._send_generated(413, body, close=True)
+
+    async def _timed_out(self) -> None:
+        timeout = self.state.settings.read_timeout
+        body = error_body(
+            "request_timeout",
+            f"The request body did not arrive within {timeout:g} seconds.",
+            {"timeout_seconds": timeout, "waiting_for": "body"},
+        )
+        await self._send_generated(408, body, close=True)
 
     async def _send_fault_status(self, fault: Fault) -> None:
         assert fault.status is not None
@@ -243,10 +364,12 @@ class _Exchange:
         # Programmed answers are deliberate: they are not validated against the contract.
         await self._send_raw(fault.status, headers, payload)
 
-    async def _send_generated(self, status: int, body: dict[str, Any]) -> None:
+    async def _send_generated(self, status: int, body: dict[str, Any], *, close: bool = False) -> None:
         payload = _dumps(body)
         headers = [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())]
         self._validate_buffered(status, headers, payload)
+        if close:
+            headers.append((b"connection", b"close"))
         await self._send_raw(status, headers, payload)
 
     async def _send_raw(self, status: int, headers: list[tuple[bytes, bytes]], payload: bytes) -> None:
@@ -338,8 +461,9 @@ class _Tap:
         assert self.status is not None
         payload = b"".join(self.chunks)
         x.entry["handler_status"] = self.status
-        errors = x._validate_buffered(self.status, [h for h in self.headers if h[0] != b"x-request-id"], payload)
         status, headers = self.status, self.headers
+        status, headers, payload = self._reshape(status, headers, payload, outside_contract=False)
+        errors = x._validate_buffered(status, [h for h in headers if h[0] != b"x-request-id"], payload)
         if errors and x.state.settings.strict:
             status, payload = (
                 500,
@@ -352,6 +476,8 @@ class _Tap:
                 ),
             )
             headers = [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())]
+        else:
+            status, headers, payload = self._reshape(status, headers, payload, outside_contract=True)
         if self._action == "reset":
             await x._abort("reset")
             return
@@ -362,6 +488,34 @@ class _Tap:
             await x._abort("cut")
             return
         await x._send_raw(status, headers, payload)
+
+    def _reshape(
+        self, status: int, headers: list[tuple[bytes, bytes]], payload: bytes, *, outside_contract: bool
+    ) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+        """A JSON answer in the ``variant`` fault's shapes (those the contract describes, or those outside it)."""
+        fault = self.fault
+        if self._action != "variant" or fault is None or not payload:
+            return status, headers, payload
+        if not (_header(headers, b"content-type") or b"").lower().startswith(b"application/json"):
+            return status, headers, payload
+        try:
+            original = json.loads(payload)
+        except ValueError:
+            return status, headers, payload
+        new_status, reshaped = reshape_json(
+            fault.variants,
+            self.x.operation_id,
+            status,
+            original,
+            outside_contract=outside_contract,
+            execution_status=fault.execution_status or "paused",
+        )
+        if new_status == status and reshaped == original:
+            return status, headers, payload
+        payload = _dumps(reshaped)
+        headers = [h for h in headers if h[0].lower() != b"content-length"]
+        headers.append((b"content-length", str(len(payload)).encode()))
+        return new_status, headers, payload
 
     # -- event streams --------------------------------------------------------------
 
@@ -407,6 +561,8 @@ class _Tap:
     async def _stream_body(self, body: bytes, more: bool) -> None:
         x = self.x
         assert self.checker is not None
+        if self._action == "variant" and self.fault is not None:
+            body = reshape_sse(self.fault.variants, body)  # checked as reshaped: the contract covers these
         for frame in self.checker.feed(body):
             if frame.errors and x.in_contract:
                 x.violation(self.status, [f"frame {frame.id!r} ({frame.event}): {e}" for e in frame.errors])
@@ -465,5 +621,4 @@ class _Tap:
             await x._send_generated(500, error_body("internal_error", "The handler returned no response."))
 
 
-def _dumps(value: Any) -> bytes:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+_dumps = dumps

@@ -20,10 +20,41 @@ from dataclasses import dataclass
 from typing import Any
 
 from promptrails_mock.ids import ksuid, utc_now
+from promptrails_mock.jsonsafe import dumps_text
 
 __all__ = ["Frame", "IdempotencyRecord", "IdempotencyScope", "Storage", "public"]
 
-_SCHEMA_VERSION = 1
+_SCHEMA_VERSION = 2
+
+# Version 2 (issue 8): any status (running, cancel_requested, cancelled, completed, failed, and
+# whatever comes next), and the run's cost, duration and start time.
+_EXECUTIONS_COLUMNS = """
+    id                    TEXT PRIMARY KEY,
+    workspace_id          TEXT NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
+    session_pk            INTEGER REFERENCES sessions(pk) ON DELETE SET NULL,
+    session_id            TEXT,
+    agent_id              TEXT NOT NULL,
+    status                TEXT NOT NULL,
+    input                 TEXT NOT NULL,
+    input_metadata        TEXT NOT NULL,
+    output                TEXT,
+    error                 TEXT,
+    error_code            TEXT,
+    token_usage           TEXT,
+    cost                  REAL,
+    duration_ms           INTEGER,
+    user_message_id       TEXT NOT NULL,
+    assistant_message_id  TEXT,
+    last_event_id         INTEGER NOT NULL,
+    created_at            TEXT NOT NULL,
+    started_at            TEXT,
+    completed_at          TEXT"""
+
+# The columns a version 1 database has, copied as they are when it is upgraded.
+_V1_EXECUTION_COLUMNS = (
+    "id, workspace_id, session_pk, session_id, agent_id, status, input, input_metadata, output, error, "
+    "error_code, token_usage, user_message_id, assistant_message_id, last_event_id, created_at, completed_at"
+)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS workspaces (
@@ -68,24 +99,9 @@ CREATE TABLE IF NOT EXISTS messages (
 );
 CREATE INDEX IF NOT EXISTS messages_by_session ON messages (session_pk, pk);
 CREATE TABLE IF NOT EXISTS executions (
-    id                    TEXT PRIMARY KEY,
-    workspace_id          TEXT NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
-    session_pk            INTEGER REFERENCES sessions(pk) ON DELETE SET NULL,
-    session_id            TEXT,
-    agent_id              TEXT NOT NULL,
-    status                TEXT NOT NULL CHECK (status IN ('running', 'completed', 'failed')),
-    input                 TEXT NOT NULL,
-    input_metadata        TEXT NOT NULL,
-    output                TEXT,
-    error                 TEXT,
-    error_code            TEXT,
-    token_usage           TEXT,
-    user_message_id       TEXT NOT NULL,
-    assistant_message_id  TEXT,
-    last_event_id         INTEGER NOT NULL,
-    created_at            TEXT NOT NULL,
-    completed_at          TEXT
+{executions_columns}
 );
+CREATE INDEX IF NOT EXISTS executions_by_workspace ON executions (workspace_id);
 CREATE TABLE IF NOT EXISTS frames (
     execution_id  TEXT NOT NULL REFERENCES executions(id) ON DELETE CASCADE,
     seq           INTEGER NOT NULL,
@@ -120,8 +136,7 @@ CREATE TABLE IF NOT EXISTS feedback (
 TERMINAL_EVENTS = frozenset({"done", "error"})
 
 
-def _dumps(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+_dumps = dumps_text  # never NaN or Infinity: what is stored can be sent back as JSON
 
 
 def _loads(text: str | None) -> Any:
@@ -188,16 +203,35 @@ class Storage:
 
     def _create_schema(self) -> None:
         version = self._conn.execute("PRAGMA user_version").fetchone()[0]
-        if version not in (0, _SCHEMA_VERSION):
+        if version not in (0, 1, _SCHEMA_VERSION):
             raise RuntimeError(
                 f"{self.path}: database schema version {version} is not supported "
                 f"(expected {_SCHEMA_VERSION}); delete the file or pass another --db"
             )
+        if version == 1:
+            self._upgrade_from_v1()
         with self._tx() as conn:
-            for statement in _SCHEMA.split(";"):
+            for statement in _SCHEMA.format(executions_columns=_EXECUTIONS_COLUMNS).split(";"):
                 if statement.strip():
                     conn.execute(statement)
             conn.execute(f"PRAGMA user_version = {_SCHEMA_VERSION}")
+
+    def _upgrade_from_v1(self) -> None:
+        """Rebuild the executions table (SQLite cannot drop a CHECK constraint), keeping every row and frame."""
+        self._conn.execute("PRAGMA foreign_keys = OFF")  # no cascade while the old table is dropped
+        try:
+            with self._tx() as conn:
+                conn.execute(f"CREATE TABLE executions_v2 ({_EXECUTIONS_COLUMNS})")
+                conn.execute(
+                    f"INSERT INTO executions_v2 ({_V1_EXECUTION_COLUMNS}) "
+                    f"SELECT {_V1_EXECUTION_COLUMNS} FROM executions ORDER BY rowid"
+                )
+                conn.execute("UPDATE executions_v2 SET started_at = created_at")
+                conn.execute("DROP TABLE executions")
+                conn.execute("ALTER TABLE executions_v2 RENAME TO executions")
+                conn.execute(f"PRAGMA user_version = {_SCHEMA_VERSION}")
+        finally:
+            self._conn.execute("PRAGMA foreign_keys = ON")
 
     @contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
@@ -432,23 +466,35 @@ class Storage:
 
     @staticmethod
     def _execution(row: sqlite3.Row) -> dict[str, Any]:
+        """An execution in the wire shape: every field the contract lists (null where the mock has none),
+        ``input`` as ``{"message": ...}`` and ``output`` as ``{"content": ...}``, as the real API sends them."""
         return {
             "id": row["id"],
             "workspace_id": row["workspace_id"],
-            "session_id": row["session_id"],
             "agent_id": row["agent_id"],
+            "agent_version_id": None,
+            "user_id": None,
+            "session_id": row["session_id"],
+            "parent_execution_id": None,
             "status": row["status"],
-            "input": row["input"],
-            "output": row["output"],
+            "input": {"message": row["input"]},
+            "output": None if row["output"] is None else {"content": row["output"]},
             "error": row["error"],
+            "metadata": _loads(row["input_metadata"]),
             "token_usage": _loads(row["token_usage"]),
+            "cost": row["cost"],
+            "duration_ms": row["duration_ms"],
+            "trace_id": None,
+            "approval_expires_at": None,
             "user_message_id": row["user_message_id"],
             "assistant_message_id": row["assistant_message_id"],
             "last_event_id": str(row["last_event_id"]),
             "created_at": row["created_at"],
+            "started_at": row["started_at"],
             "completed_at": row["completed_at"],
             "_session_pk": row["session_pk"],
             "_error_code": row["error_code"],
+            "_input": row["input"],
             "_input_metadata": _loads(row["input_metadata"]),
         }
 
@@ -496,7 +542,8 @@ class Storage:
         conn.execute("UPDATE executions SET last_event_id = ? WHERE id = ?", (frame.seq, execution_id))
 
     def store_user_message(self, execution_id: str, message: Mapping[str, Any]) -> int | None:
-        """Store the run's user message in its session; None (nothing stored) if the session is gone."""
+        """Store the run's user message in its session and mark the run started; None (nothing stored)
+        if the session is gone."""
         with self._tx() as conn:
             row = conn.execute(
                 "SELECT s.pk, s.id FROM executions e JOIN sessions s ON s.pk = e.session_pk WHERE e.id = ?",
@@ -506,6 +553,7 @@ class Storage:
                 return None
             pk = self._insert_message(conn, row["pk"], row["id"], message)
             conn.execute("UPDATE sessions SET updated_at = ? WHERE pk = ?", (message["created_at"], row["pk"]))
+            conn.execute("UPDATE executions SET started_at = ? WHERE id = ?", (message["created_at"], execution_id))
         return pk
 
     def append_frame(self, execution_id: str, frame: Frame) -> bool:
@@ -522,6 +570,8 @@ class Storage:
         assistant_message: Mapping[str, Any],
         done_frame: Frame,
         token_usage: Mapping[str, int],
+        *,
+        duration_ms: int | None = None,
     ) -> bool:
         """Store the reply, the ``done`` frame and the completed status together.
 
@@ -538,11 +588,13 @@ class Storage:
             self._insert_frame(conn, execution_id, done_frame)
             conn.execute(
                 "UPDATE executions SET status = 'completed', output = ?, token_usage = ?, assistant_message_id = ?, "
-                "completed_at = ? WHERE id = ?",
+                "cost = ?, duration_ms = ?, completed_at = ? WHERE id = ?",
                 (
                     assistant_message["content"],
                     _dumps(dict(token_usage)),
                     assistant_message["id"],
+                    assistant_message.get("cost"),
+                    duration_ms,
                     assistant_message["created_at"],
                     execution_id,
                 ),
@@ -552,17 +604,61 @@ class Storage:
             )
         return True
 
-    def fail_execution(self, execution_id: str, error_frame: Frame, code: str) -> bool:
-        """Store the ``error`` frame and the failed status together; False if the execution is gone."""
+    def fail_execution(
+        self,
+        execution_id: str,
+        error_frame: Frame,
+        code: str,
+        *,
+        status: str = "failed",
+        duration_ms: int | None = None,
+    ) -> bool:
+        """Store the ``error`` frame and the final status (``failed``, or ``cancelled``) together;
+        False if the execution is gone."""
         with self._tx() as conn:
             if conn.execute("SELECT 1 FROM executions WHERE id = ?", (execution_id,)).fetchone() is None:
                 return False
             self._insert_frame(conn, execution_id, error_frame)
             conn.execute(
-                "UPDATE executions SET status = 'failed', error = ?, error_code = ?, completed_at = ? WHERE id = ?",
-                (error_frame.data["message"], code, utc_now(), execution_id),
+                "UPDATE executions SET status = ?, error = ?, error_code = ?, duration_ms = ?, completed_at = ? "
+                "WHERE id = ?",
+                (status, error_frame.data["message"], code, duration_ms, utc_now(), execution_id),
             )
         return True
+
+    def request_cancel(self, execution_id: str) -> bool:
+        """Mark a running execution ``cancel_requested``; False when it is not running."""
+        with self._tx() as conn:
+            cur = conn.execute(
+                "UPDATE executions SET status = 'cancel_requested' WHERE id = ? AND status = 'running'",
+                (execution_id,),
+            )
+        return cur.rowcount > 0
+
+    def list_executions(
+        self,
+        workspace_id: str,
+        offset: int,
+        limit: int,
+        *,
+        agent_id: str | None = None,
+        session_id: str | None = None,
+        status: str | None = None,
+    ) -> tuple[list[dict[str, Any]], int]:
+        """One page of the workspace's executions, newest first, filtered, and how many match."""
+        where = ["workspace_id = ?"]
+        params: list[Any] = [workspace_id]
+        for column, value in (("agent_id", agent_id), ("session_id", session_id), ("status", status)):
+            if value is not None:
+                where.append(f"{column} = ?")
+                params.append(value)
+        condition = " AND ".join(where)
+        total = self._one(f"SELECT COUNT(*) FROM executions WHERE {condition}", params)[0]  # type: ignore[index]
+        rows = self._conn.execute(
+            f"SELECT * FROM executions WHERE {condition} ORDER BY rowid DESC LIMIT ? OFFSET ?",
+            (*params, limit, offset),
+        )
+        return [self._execution(r) for r in rows], int(total)
 
     def get_execution(self, execution_id: str, workspace_id: str | None = None) -> dict[str, Any] | None:
         if workspace_id is None:
@@ -580,7 +676,9 @@ class Storage:
     def fail_unfinished_executions(self, message: str, code: str) -> int:
         """Mark every ``running`` execution failed with a final ``error`` frame (used at start-up)."""
         with self._tx() as conn:
-            rows = conn.execute("SELECT id, last_event_id FROM executions WHERE status = 'running'").fetchall()
+            rows = conn.execute(
+                "SELECT id, last_event_id FROM executions WHERE status IN ('running', 'cancel_requested')"
+            ).fetchall()
             for row in rows:
                 frame = Frame(row["last_event_id"] + 1, "error", {"message": message, "code": code})
                 self._insert_frame(conn, row["id"], frame)

@@ -2,8 +2,8 @@
 
     from promptrails_mock.testing import MockServer
 
-    with MockServer() as srv:                      # python -m promptrails_mock --port 0 --db :memory: --strict
-        key = srv.new_workspace()                  # a fresh API key with an empty workspace
+    with MockServer() as srv:                  # python -m promptrails_mock --port 0 --db :memory: --strict --control
+        key = srv.new_workspace()              # a fresh API key with an empty workspace
         srv.alias_agent("your-agent-id", like="echo")
         srv.create_session_with_id("session-id", api_key=key)
         srv.add_fault(method="POST", path="/api/v1/chat/sessions/*/messages",
@@ -52,6 +52,7 @@ class MockServer:
     :param slow_delay_ms: pause before each frame of the ``slow`` agent (server default 1000 ms).
     :param extra_args: more command-line arguments.
     :param startup_timeout: seconds to wait for the listening line.
+    :param control: serve the control API (``--control``; default True: the helper's own calls need it).
     """
 
     def __init__(
@@ -67,6 +68,7 @@ class MockServer:
         extra_args: Sequence[str] = (),
         startup_timeout: float = 30.0,
         log_level: str = "warning",
+        control: bool = True,
     ) -> None:
         if not api_keys:
             raise ValueError("api_keys must name at least one key")
@@ -85,6 +87,8 @@ class MockServer:
             self._args += ["--frame-delay-ms", str(frame_delay_ms)]
         if slow_delay_ms is not None:
             self._args += ["--slow-delay-ms", str(slow_delay_ms)]
+        if control:
+            self._args.append("--control")
         self._args += list(extra_args)
         self._startup_timeout = startup_timeout
         self._process: subprocess.Popen[str] | None = None
@@ -162,6 +166,11 @@ class MockServer:
     def running(self) -> bool:
         return self._process is not None and self._process.poll() is None
 
+    @property
+    def pid(self) -> int | None:
+        """The server process's id while it runs (to watch its descriptors or memory)."""
+        return self._process.pid if self.running and self._process is not None else None
+
     def output(self) -> str:
         """What the server printed (its last 2000 lines: announcement and logs)."""
         return "\n".join(self._lines)
@@ -179,6 +188,14 @@ class MockServer:
         if response.status_code >= 400:
             raise MockServerError(f"{method} {path} -> {response.status_code}: {response.text}")
         return response.json()["data"]
+
+    def _control_page(self, path: str, **kwargs: Any) -> dict[str, Any]:
+        if self._client is None:
+            raise MockServerError("the mock server is not running")
+        response = self._client.get(path, **kwargs)
+        if response.status_code >= 400:
+            raise MockServerError(f"GET {path} -> {response.status_code}: {response.text}")
+        return dict(response.json())
 
     def health(self) -> dict[str, Any]:
         """``{"status": "ok", "running_executions": N}``."""
@@ -199,10 +216,32 @@ class MockServer:
     def clear_faults(self) -> None:
         self._control("DELETE", "/__mock/faults")
 
-    def requests(self, method: str | None = None, path: str | None = None) -> list[dict[str, Any]]:
-        """The API requests received, oldest first, filtered by method and path glob."""
-        params = {k: v for k, v in (("method", method), ("path", path)) if v}
-        return list(self._control("GET", "/__mock/requests", params=params))
+    def requests(
+        self,
+        method: str | None = None,
+        path: str | None = None,
+        *,
+        api_key: str | None = None,
+        workspace_id: str | None = None,
+    ) -> list[dict[str, Any]]:
+        """The API requests received, oldest first (every page), filtered by method, path glob,
+        the API key they were sent with (compared by the server; keys are never returned) and workspace."""
+        params: dict[str, str] = {
+            k: v
+            for k, v in (("method", method), ("path", path), ("api_key", api_key), ("workspace_id", workspace_id))
+            if v
+        }
+        entries: list[dict[str, Any]] = []
+        after: int | None = None
+        while True:
+            page = self._control_page(
+                "/__mock/requests",
+                params={**params, "limit": "1000", **({} if after is None else {"after": str(after)})},
+            )
+            entries += page["data"]
+            after = page["meta"].get("next_after")
+            if after is None:
+                return entries
 
     def clear_requests(self) -> None:
         self._control("DELETE", "/__mock/requests")

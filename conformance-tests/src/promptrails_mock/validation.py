@@ -39,6 +39,7 @@ from openapi_core.validation.schemas.exceptions import InvalidSchemaValue
 from werkzeug.datastructures import Headers, ImmutableMultiDict
 
 from promptrails_mock.errors import ApiError
+from promptrails_mock.jsonsafe import InvalidJson, parse_body, quote
 
 __all__ = ["Checked", "Contract", "SseFrame", "StreamChecker", "WireRequest", "WireResponse", "parse_sse_block"]
 
@@ -56,6 +57,7 @@ class WireRequest:
     content_type: str
     parameters: RequestParameters
     host_url: str = _HOST_URL
+    content_type_given: bool = True
 
 
 @dataclass
@@ -154,11 +156,18 @@ def _schema_errors(exc: BaseException) -> list[Any]:
     return list(cause.schema_errors)
 
 
-def _strict_json(body: bytes) -> Any:
-    def reject_constant(name: str) -> Any:
-        raise ValueError(f"{name} is not valid JSON")
+def _media_type(content_type: str) -> tuple[str, dict[str, str]]:
+    """The media type of a Content-Type value (lower case) and its parameters."""
+    media, *params = content_type.split(";")
+    parsed: dict[str, str] = {}
+    for param in params:
+        name, _, value = param.partition("=")
+        parsed[name.strip().lower()] = value.strip().strip('"').lower()
+    return media.strip().lower(), parsed
 
-    return json.loads(body.decode("utf-8"), parse_constant=reject_constant)
+
+def _clip(message: str, limit: int = 300) -> str:
+    return message if len(message) <= limit else message[:limit] + "..."
 
 
 def _load_yaml(path: Path) -> dict[str, Any]:
@@ -200,9 +209,10 @@ class Contract:
         openapi-core's own path parsing drops some characters (a lone tab becomes '')."""
         header_map = Headers(list(headers))
         query = ImmutableMultiDict(parse_qsl(query_string, keep_blank_values=True))
-        content_type = (header_map.get("content-type") or "").lower()
+        given = header_map.get("content-type")
+        content_type = (given or "").lower()
         parameters = RequestParameters(query=query, header=header_map, path=dict(path_params or {}))
-        return WireRequest(method.lower(), path, body, content_type, parameters)
+        return WireRequest(method.lower(), path, body, content_type, parameters, content_type_given=given is not None)
 
     def find_operation(self, method: str, path: str) -> dict[str, Any] | None:
         """The operation object serving ``method path``, or None when the contract has none.
@@ -220,20 +230,26 @@ class Contract:
     def check_request(self, request: WireRequest) -> Checked:
         """Validate ``request``; raise :class:`ApiError` naming the first bad field."""
         body = request.body
+        operation = self.find_operation(request.method, request.path)
+        if body and operation is not None and "requestBody" not in operation:
+            request.body = body = None  # a body where the operation takes none is ignored, as before
         if body:
-            media = request.content_type.split(";")[0].strip()
-            if media in ("", "application/json") or media.endswith("+json"):
-                try:
-                    _strict_json(body)
-                except (ValueError, UnicodeDecodeError) as exc:
+            if request.content_type_given:
+                media, params = _media_type(request.content_type)
+                if media != "application/json" or params.get("charset", "utf-8") not in ("utf-8", "utf8"):
                     raise ApiError(
-                        400,
-                        "invalid_json",
-                        f"The request body is not valid JSON: {exc}",
-                        {"location": "body"},
-                    ) from None
-                if media == "":
-                    request.content_type = "application/json"
+                        415,
+                        "unsupported_media_type",
+                        f"Content-Type {quote(request.content_type)} is not supported; send application/json (UTF-8).",
+                        {"location": "header", "field": "Content-Type"},
+                    )
+            try:
+                parse_body(body)
+            except InvalidJson as exc:
+                raise ApiError(
+                    400, "invalid_json", f"The request body is not valid JSON: {exc}", {"location": "body"}
+                ) from None
+            request.content_type = "application/json"
         result = self.openapi.unmarshal_request(request)
         problems: list[dict[str, str]] = []
         status = 400
@@ -247,13 +263,13 @@ class Contract:
                 if schema_errors:
                     for schema_error in schema_errors:
                         _, message = _describe(schema_error)
-                        problems.append({"field": error.name, "location": error.location, "message": message})
+                        problems.append({"field": error.name, "location": error.location, "message": _clip(message)})
                 elif isinstance(cause, CastError):
                     problems.append(
                         {"field": error.name, "location": error.location, "message": f"must be of type {cause.type}"}
                     )
                 else:
-                    problems.append({"field": error.name, "location": error.location, "message": str(error)})
+                    problems.append({"field": error.name, "location": error.location, "message": _clip(str(error))})
             elif isinstance(error, MissingRequiredRequestBody):
                 problems.append({"field": "body", "location": "body", "message": "a JSON body is required"})
             elif isinstance(error, RequestBodyValidationError):
@@ -262,7 +278,7 @@ class Contract:
                     for schema_error in schema_errors:
                         fields, message = _describe(schema_error)
                         for name in fields:
-                            problems.append({"field": name or "body", "location": "body", "message": message})
+                            problems.append({"field": name or "body", "location": "body", "message": _clip(message)})
                 elif type(error.__cause__).__name__ == "MediaTypeNotFound":
                     raise ApiError(
                         415,
@@ -271,9 +287,9 @@ class Contract:
                         {"location": "header", "field": "Content-Type"},
                     )
                 else:
-                    problems.append({"field": "body", "location": "body", "message": str(error)})
+                    problems.append({"field": "body", "location": "body", "message": _clip(str(error))})
             else:
-                problems.append({"field": "request", "location": "request", "message": str(error)})
+                problems.append({"field": "request", "location": "request", "message": _clip(str(error))})
         if problems:
             first = problems[0]
             raise ApiError(

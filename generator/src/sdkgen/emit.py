@@ -5,18 +5,36 @@ header, writes only those files, removes files a previous run generated that
 this run no longer does, and records everything in `.sdkgen-manifest.json`:
 the spec and generator hashes and each generated file's hash. Files not in the
 manifest (tests, READMEs, examples) are never touched.
+
+Next to the manifest, `.sdkgen-spec.yaml` keeps the exact bytes of the spec the SDK was
+generated from (its sha256 is the manifest's `spec_sha256`; no header is added, or the
+hash would not match). `sdkgen check` diffs it against the current spec to say what a
+spec change does to the SDK's users before anyone regenerates.
 """
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["MANIFEST", "header_for", "add_header", "write_output", "diff_output", "GeneratedFile"]
+__all__ = [
+    "MANIFEST",
+    "SPEC_COPY",
+    "FileDrift",
+    "GeneratedFile",
+    "add_header",
+    "diff_output",
+    "drift",
+    "header_for",
+    "read_manifest",
+    "write_output",
+]
 
 MANIFEST = ".sdkgen-manifest.json"
+SPEC_COPY = ".sdkgen-spec.yaml"
 
 _LINE_COMMENT = {
     ".py": "#", ".pyi": "#", ".toml": "#", ".yaml": "#", ".yml": "#", ".cfg": "#", ".txt": "#",
@@ -53,8 +71,11 @@ def _sha(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def write_output(out: Path, files: dict[str, str], *, spec_sha256: str, generator_sha256: str, lang: str) -> list[str]:
-    """Write `files` under `out`; returns the paths removed because they are no longer generated."""
+def write_output(
+    out: Path, files: dict[str, str], *, spec_sha256: str, generator_sha256: str, lang: str, spec: bytes | None = None
+) -> list[str]:
+    """Write `files` under `out`; returns the paths removed because they are no longer generated.
+    `spec`, the spec's bytes, is kept as SPEC_COPY (recorded in the manifest as `spec_file`)."""
     out.mkdir(parents=True, exist_ok=True)
     manifest_path = out / MANIFEST
     previous: set[str] = set()
@@ -75,34 +96,87 @@ def write_output(out: Path, files: dict[str, str], *, spec_sha256: str, generato
         target.parent.mkdir(parents=True, exist_ok=True)
         if not target.exists() or target.read_text() != text:
             target.write_text(text)
-    manifest = {
+    manifest: dict[str, object] = {
         "generator": "sdkgen",
         "lang": lang,
         "spec_sha256": spec_sha256,
         "generator_sha256": generator_sha256,
         "files": {rel: _sha(text) for rel, text in sorted(files.items())},
     }
+    if spec is not None:
+        copy = out / SPEC_COPY
+        if not copy.exists() or copy.read_bytes() != spec:
+            copy.write_bytes(spec)
+        manifest["spec_file"] = SPEC_COPY
     new_manifest = json.dumps(manifest, indent=2, sort_keys=True) + "\n"
     if not manifest_path.exists() or manifest_path.read_text() != new_manifest:
         manifest_path.write_text(new_manifest)
     return removed
 
 
-def diff_output(committed: Path, fresh: Path) -> list[str]:
-    """Differences between a committed SDK and a fresh generation, as `path: reason` lines."""
-    problems: list[str] = []
+@dataclass(frozen=True)
+class FileDrift:
+    """One way a committed SDK differs from a fresh generation."""
+
+    path: str
+    status: str  # "differs", "missing", "no longer generated", or the manifest's own problem
+    added: int = 0  # lines a regeneration adds to the committed file
+    removed: int = 0  # lines it removes
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.status}"
+
+
+def read_manifest(folder: Path) -> dict[str, object] | None:
+    """The manifest of a generated folder, or None when it has none (or an unreadable one)."""
+    path = folder / MANIFEST
+    if not path.exists():
+        return None
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _line_counts(old: bytes, new: bytes) -> tuple[int, int]:
+    a = old.decode("utf-8", errors="replace").splitlines()
+    b = new.decode("utf-8", errors="replace").splitlines()
+    added = removed = 0
+    for line in difflib.unified_diff(a, b, lineterm="", n=0):
+        if line.startswith("+") and not line.startswith("+++"):
+            added += 1
+        elif line.startswith("-") and not line.startswith("---"):
+            removed += 1
+    return added, removed
+
+
+def drift(committed: Path, fresh: Path) -> list[FileDrift]:
+    """How a committed SDK differs from a fresh generation, file by file, with line counts."""
     fresh_manifest = json.loads((fresh / MANIFEST).read_text())
-    committed_manifest_path = committed / MANIFEST
-    if not committed_manifest_path.exists():
-        return [f"{MANIFEST}: missing (the SDK was never generated here)"]
-    committed_manifest = json.loads(committed_manifest_path.read_text())
+    committed_manifest = read_manifest(committed)
+    if committed_manifest is None:
+        return [FileDrift(MANIFEST, "missing (the SDK was never generated here)")]
     fresh_files = set(fresh_manifest["files"]) | {MANIFEST}
+    if fresh_manifest.get("spec_file"):
+        fresh_files.add(str(fresh_manifest["spec_file"]))
+    out: list[FileDrift] = []
     for rel in sorted(fresh_files):
         mine = committed / rel
+        new = (fresh / rel).read_bytes()
         if not mine.exists():
-            problems.append(f"{rel}: missing")
-        elif mine.read_bytes() != (fresh / rel).read_bytes():
-            problems.append(f"{rel}: differs")
-    for rel in sorted(set(committed_manifest.get("files", {})) - fresh_files):
-        problems.append(f"{rel}: no longer generated")
-    return problems
+            out.append(FileDrift(rel, "missing", added=len(new.splitlines())))
+        elif mine.read_bytes() != new:
+            added, removed = _line_counts(mine.read_bytes(), new)
+            out.append(FileDrift(rel, "differs", added=added, removed=removed))
+    committed_files = committed_manifest.get("files", {})
+    for rel in sorted(set(committed_files if isinstance(committed_files, dict) else {}) - fresh_files):
+        mine = committed / rel
+        removed = len(mine.read_bytes().splitlines()) if mine.exists() else 0
+        out.append(FileDrift(rel, "no longer generated", removed=removed))
+    return out
+
+
+def diff_output(committed: Path, fresh: Path) -> list[str]:
+    """Differences between a committed SDK and a fresh generation, as `path: reason` lines."""
+    return [str(d) for d in drift(committed, fresh)]

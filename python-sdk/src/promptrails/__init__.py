@@ -60,8 +60,6 @@ from .models import (
     MessageRole,
     PaginationMeta,
     TokenUsage,
-    ToolCall,
-    ToolResult,
 )
 
 __all__ = [
@@ -111,8 +109,6 @@ __all__ = [
     "Feedback",
     "PaginationMeta",
     "TokenUsage",
-    "ToolCall",
-    "ToolResult",
     "ExecutionStatus",
     "MessageRole",
 ]

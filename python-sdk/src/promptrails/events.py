@@ -47,7 +47,7 @@ class ExecutionEvent:
 
     event: ClassVar[str] = "execution"
     execution_id: str
-    user_message_id: str
+    user_message_id: str | None = None
     event_id: str | None = None
 
     @classmethod
@@ -56,7 +56,7 @@ class ExecutionEvent:
         d = ExecutionEventData.from_dict(data)
         return cls(
             execution_id=expect("execution_id", d.execution_id, "string", nullable=False),
-            user_message_id=expect("user_message_id", d.user_message_id, "string", nullable=False),
+            user_message_id=expect("user_message_id", d.user_message_id, "string", nullable=True),
             event_id=event_id,
         )
 
@@ -91,7 +91,7 @@ class ToolStartEvent:
 
     event: ClassVar[str] = "tool_start"
     id: str
-    name: str
+    name: str | None = None
     event_id: str | None = None
 
     @classmethod
@@ -100,7 +100,7 @@ class ToolStartEvent:
         d = ToolStartEventData.from_dict(data)
         return cls(
             id=expect("id", d.id, "string", nullable=False),
-            name=expect("name", d.name, "string", nullable=False),
+            name=expect("name", d.name, "string", nullable=True),
             event_id=event_id,
         )
 
@@ -115,7 +115,7 @@ class ToolEndEvent:
     event: ClassVar[str] = "tool_end"
     id: str
     name: str
-    summary: str
+    summary: str | None = None
     event_id: str | None = None
 
     @classmethod
@@ -125,7 +125,7 @@ class ToolEndEvent:
         return cls(
             id=expect("id", d.id, "string", nullable=False),
             name=expect("name", d.name, "string", nullable=False),
-            summary=expect("summary", d.summary, "string", nullable=False),
+            summary=expect("summary", d.summary, "string", nullable=True),
             event_id=event_id,
         )
 
@@ -159,9 +159,9 @@ class DoneEvent:
     """
 
     event: ClassVar[str] = "done"
-    output: str
-    token_usage: TokenUsage
-    time: float
+    output: Any | None = None
+    token_usage: TokenUsage | None = None
+    time: float | None = None
     event_id: str | None = None
 
     @classmethod
@@ -169,9 +169,9 @@ class DoneEvent:
         """Decode the event's JSON data (raises KeyError/TypeError/ValueError on a bad shape)."""
         d = DoneEventData.from_dict(data)
         return cls(
-            output=expect("output", d.output, "string", nullable=False),
-            token_usage=expect("token_usage", d.token_usage, "model", nullable=False),
-            time=expect("time", d.time, "number", nullable=False),
+            output=expect("output", d.output, "any", nullable=True),
+            token_usage=expect("token_usage", d.token_usage, "model", nullable=True),
+            time=expect("time", d.time, "number", nullable=True),
             event_id=event_id,
         )
 
@@ -184,7 +184,8 @@ class ErrorEvent:
     """
 
     event: ClassVar[str] = "error"
-    message: str
+    message: str | None = None
+    error: str | None = None
     code: str | None = None
     event_id: str | None = None
 
@@ -193,7 +194,8 @@ class ErrorEvent:
         """Decode the event's JSON data (raises KeyError/TypeError/ValueError on a bad shape)."""
         d = ErrorEventData.from_dict(data)
         return cls(
-            message=expect("message", d.message, "string", nullable=False),
+            message=expect("message", d.message, "string", nullable=True),
+            error=expect("error", d.error, "string", nullable=True),
             code=expect("code", d.code, "string", nullable=True),
             event_id=event_id,
         )
@@ -214,15 +216,10 @@ ChatStreamFrameEvent = (
 
 @dataclasses.dataclass(frozen=True)
 class ChatStreamFrameResult(StreamResult[ChatStreamFrameEvent]):
-    """A finished run of the stream: `text` (the concatenated deltas), `output`, `usage`,
+    """A finished run of the stream: `text` (the concatenated deltas), `usage`,
     the terminal event and every event."""
 
     terminal: DoneEvent
-
-    @property
-    def output(self) -> str:
-        """`done.output`: The full reply, equal to the concatenated `content` deltas."""
-        return self.terminal.output
 
     @property
     def usage(self) -> TokenUsage:

@@ -15,8 +15,6 @@ from ._generated.models.feedback import Feedback
 from ._generated.models.message_role import MessageRole
 from ._generated.models.pagination_meta import PaginationMeta
 from ._generated.models.token_usage import TokenUsage
-from ._generated.models.tool_call import ToolCall
-from ._generated.models.tool_result import ToolResult
 
 __all__ = [
     "ChatMessage",
@@ -28,8 +26,6 @@ __all__ = [
     "Feedback",
     "PaginationMeta",
     "TokenUsage",
-    "ToolCall",
-    "ToolResult",
     "ExecutionStatus",
     "MessageRole",
 ]

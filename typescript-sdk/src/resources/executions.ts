@@ -2,9 +2,24 @@
 /** The agent runs behind each reply, and their event streams. */
 import type { APIClient, RequestOptions } from '../core/api-client.js';
 import { decodeWith } from '../core/api-client.js';
+import type { PagePromise } from '../core/pagination.js';
 import { pathParam, requireObject } from '../core/utils.js';
 import * as E from '../events.js';
 import * as M from '../models.js';
+
+/** The arguments of `executions.list()`. */
+export interface ListExecutionsParams {
+  /** The page to return, counted from 1. */
+  page?: number;
+  /** How many items a page holds, from 1 to 100. */
+  limit?: number;
+  /** Only the runs of this agent. */
+  agentId?: string;
+  /** Only the runs started in this chat session. */
+  sessionId?: string;
+  /** Only the runs with this status (`running`, `completed`, `failed`, ...). */
+  status?: string;
+}
 
 /** The arguments of `executions.stream()`. */
 export interface StreamExecutionParams {
@@ -17,6 +32,48 @@ export class Executions {
 
   constructor(client: APIClient) {
     this.#client = client;
+  }
+
+  /**
+   * List executions
+   *
+   * Lists the workspace's agent runs, newest first, one page at a time, optionally filtered.
+   */
+  list(params: ListExecutionsParams = {}, options?: RequestOptions): PagePromise<M.Execution, M.PaginationMeta> {
+    requireObject('params', params, false);
+    const request = {
+      method: 'get' as const,
+      path: `/api/v1/executions`,
+      query: { page: params.page, limit: params.limit, agent_id: params.agentId, session_id: params.sessionId, status: params.status },
+    };
+    return this.#client.requestPage(
+      {
+        spec: request,
+        pageParam: 'page',
+        limitParam: 'limit',
+        itemsField: 'data',
+        metaField: 'meta',
+        item: (wire) => M.Execution.fromWire(wire),
+        meta: (wire) => M.PaginationMeta.fromWire(wire),
+      },
+      options,
+    );
+  }
+
+  /**
+   * Cancel an execution
+   *
+   * Asks a running execution to stop. Cancellation is cooperative: the run is marked
+   * `cancel_requested`, stops at its next step, and ends with an `error` frame; its status then
+   * reads `cancelled`. A finished execution is returned unchanged.
+   */
+  cancel(executionId: string, options?: RequestOptions): Promise<M.Execution> {
+    const request = {
+      method: 'post' as const,
+      path: `/api/v1/executions/${pathParam('executionId', executionId)}/cancel`,
+      idempotent: true,
+    };
+    return this.#client.request(request, options, decodeWith(M.Execution, 'data'));
   }
 
   /**

@@ -320,8 +320,9 @@ class Chat:
 
         Stores the user message, runs the session's agent with the conversation history, waits
         for the run to finish and returns the stored assistant message, with the
-        execution id and the stored user message beside it. A run that fails answers 502
-        with the agent's error.
+        execution id and the stored user message beside it. Some servers answer 201 with
+        `{user_message, assistant_message}` instead; the SDKs read both (see
+        `ChatReply`). A run that fails answers 502 with the agent's error.
 
         Args:
             session_id: The session's id.
@@ -800,8 +801,9 @@ class AsyncChat:
 
         Stores the user message, runs the session's agent with the conversation history, waits
         for the run to finish and returns the stored assistant message, with the
-        execution id and the stored user message beside it. A run that fails answers 502
-        with the agent's error.
+        execution id and the stored user message beside it. Some servers answer 201 with
+        `{user_message, assistant_message}` instead; the SDKs read both (see
+        `ChatReply`). A run that fails answers 502 with the agent's error.
 
         Args:
             session_id: The session's id.

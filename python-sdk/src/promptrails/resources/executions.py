@@ -30,10 +30,14 @@ from .._core import (  # noqa: F401
     given,
 )
 from .._core._response import parse
+from .._generated.api.executions import cancel_execution as _cancel_execution
 from .._generated.api.executions import get_execution as _get_execution
+from .._generated.api.executions import list_executions as _list_executions
 from .._generated.api.executions import stream_execution as _stream_execution
 from .._generated.models.execution import Execution
+from .._generated.models.execution_list import ExecutionList
 from .._generated.models.execution_response import ExecutionResponse
+from .._generated.models.pagination_meta import PaginationMeta
 from ..events import CHAT_STREAM_FRAME_SPEC, ChatStreamFrameEvent, ChatStreamFrameResult
 
 __all__ = ["Executions", "AsyncExecutions"]
@@ -47,6 +51,98 @@ class Executions:
 
     def __init__(self, client: SyncHTTPClient) -> None:
         self._client = client
+
+    def list(
+        self,
+        *,
+        page: int | NotGiven = NOT_GIVEN,
+        limit: int | NotGiven = NOT_GIVEN,
+        agent_id: str | NotGiven = NOT_GIVEN,
+        session_id: str | NotGiven = NOT_GIVEN,
+        status: str | NotGiven = NOT_GIVEN,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
+    ) -> SyncPage[Execution, PaginationMeta]:
+        """List executions
+
+        Lists the workspace's agent runs, newest first, one page at a time, optionally filtered.
+
+        Args:
+            page: The page to return, counted from 1.
+            limit: How many items a page holds, from 1 to 100.
+            agent_id: Only the runs of this agent.
+            session_id: Only the runs started in this chat session.
+            status: Only the runs with this status (`running`, `completed`, `failed`, ...).
+        """
+
+        check_arg("page", page, "integer", nullable=False, choices=())
+        check_arg("limit", limit, "integer", nullable=False, choices=())
+        check_arg("agent_id", agent_id, "string", nullable=False, choices=())
+        check_arg("session_id", session_id, "string", nullable=False, choices=())
+        check_arg("status", status, "string", nullable=False, choices=())
+        _request = _list_executions._get_kwargs(
+            **given(
+                page=page,
+                limit=limit,
+                agent_id=agent_id,
+                session_id=session_id,
+                status=status,
+            ),
+        )
+        _options = RequestOptions(
+            extra_headers=extra_headers,
+            timeout=timeout,
+            max_retries=max_retries,
+        )
+        _response = self._client.send(_request, _options)
+        _envelope = parse(_response, ExecutionList.from_dict)
+
+        def _fetch(page: int) -> SyncPage[Execution, PaginationMeta]:
+            return self.list(
+                page=page,
+                limit=limit,
+                agent_id=agent_id,
+                session_id=session_id,
+                status=status,
+                extra_headers=extra_headers,
+                timeout=timeout,
+                max_retries=max_retries,
+            )
+
+        return SyncPage(list(_envelope.data), _envelope.meta, _fetch)
+
+    def cancel(
+        self,
+        execution_id: str,
+        *,
+        idempotency_key: str | NotGiven = NOT_GIVEN,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
+    ) -> Execution:
+        """Cancel an execution
+
+        Asks a running execution to stop. Cancellation is cooperative: the run is marked
+        `cancel_requested`, stops at its next step, and ends with an `error` frame; its
+        status then reads `cancelled`. A finished execution is returned unchanged.
+
+        Args:
+            execution_id: The execution's id.
+        """
+
+        check_path("execution_id", execution_id)
+        _request = _cancel_execution._get_kwargs(
+            execution_id,
+        )
+        _options = RequestOptions(
+            extra_headers=extra_headers,
+            timeout=timeout,
+            max_retries=max_retries,
+            idempotency_key=idempotency_key,
+        )
+        _response = self._client.send(_request, _options, idempotent=True)
+        return parse(_response, ExecutionResponse.from_dict).data
 
     def get(
         self,
@@ -128,6 +224,124 @@ class AsyncExecutions:
 
     def __init__(self, client: AsyncHTTPClient) -> None:
         self._client = client
+
+    def list(
+        self,
+        *,
+        page: int | NotGiven = NOT_GIVEN,
+        limit: int | NotGiven = NOT_GIVEN,
+        agent_id: str | NotGiven = NOT_GIVEN,
+        session_id: str | NotGiven = NOT_GIVEN,
+        status: str | NotGiven = NOT_GIVEN,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
+    ) -> AsyncPager[Execution, PaginationMeta]:
+        """List executions
+
+        Lists the workspace's agent runs, newest first, one page at a time, optionally filtered.
+
+        Args:
+            page: The page to return, counted from 1.
+            limit: How many items a page holds, from 1 to 100.
+            agent_id: Only the runs of this agent.
+            session_id: Only the runs started in this chat session.
+            status: Only the runs with this status (`running`, `completed`, `failed`, ...).
+        """
+
+        return AsyncPager(
+            lambda: self._list_page(
+                page=page,
+                limit=limit,
+                agent_id=agent_id,
+                session_id=session_id,
+                status=status,
+                extra_headers=extra_headers,
+                timeout=timeout,
+                max_retries=max_retries,
+            )
+        )
+
+    async def _list_page(
+        self,
+        *,
+        page: int | NotGiven = NOT_GIVEN,
+        limit: int | NotGiven = NOT_GIVEN,
+        agent_id: str | NotGiven = NOT_GIVEN,
+        session_id: str | NotGiven = NOT_GIVEN,
+        status: str | NotGiven = NOT_GIVEN,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
+    ) -> AsyncPage[Execution, PaginationMeta]:
+        """One page of `list`."""
+        check_arg("page", page, "integer", nullable=False, choices=())
+        check_arg("limit", limit, "integer", nullable=False, choices=())
+        check_arg("agent_id", agent_id, "string", nullable=False, choices=())
+        check_arg("session_id", session_id, "string", nullable=False, choices=())
+        check_arg("status", status, "string", nullable=False, choices=())
+        _request = _list_executions._get_kwargs(
+            **given(
+                page=page,
+                limit=limit,
+                agent_id=agent_id,
+                session_id=session_id,
+                status=status,
+            ),
+        )
+        _options = RequestOptions(
+            extra_headers=extra_headers,
+            timeout=timeout,
+            max_retries=max_retries,
+        )
+        _response = await self._client.send(_request, _options)
+        _envelope = parse(_response, ExecutionList.from_dict)
+
+        async def _fetch(page: int) -> AsyncPage[Execution, PaginationMeta]:
+            return await self._list_page(
+                page=page,
+                limit=limit,
+                agent_id=agent_id,
+                session_id=session_id,
+                status=status,
+                extra_headers=extra_headers,
+                timeout=timeout,
+                max_retries=max_retries,
+            )
+
+        return AsyncPage(list(_envelope.data), _envelope.meta, _fetch)
+
+    async def cancel(
+        self,
+        execution_id: str,
+        *,
+        idempotency_key: str | NotGiven = NOT_GIVEN,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
+    ) -> Execution:
+        """Cancel an execution
+
+        Asks a running execution to stop. Cancellation is cooperative: the run is marked
+        `cancel_requested`, stops at its next step, and ends with an `error` frame; its
+        status then reads `cancelled`. A finished execution is returned unchanged.
+
+        Args:
+            execution_id: The execution's id.
+        """
+
+        check_path("execution_id", execution_id)
+        _request = _cancel_execution._get_kwargs(
+            execution_id,
+        )
+        _options = RequestOptions(
+            extra_headers=extra_headers,
+            timeout=timeout,
+            max_retries=max_retries,
+            idempotency_key=idempotency_key,
+        )
+        _response = await self._client.send(_request, _options, idempotent=True)
+        return parse(_response, ExecutionResponse.from_dict).data
 
     async def get(
         self,

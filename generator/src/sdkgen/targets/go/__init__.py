@@ -25,12 +25,27 @@ Templates read only IR fields and these filters (besides render.py's `wrap`, `li
     gostr(s)                    a Go string literal
     comment(text, indent="")    prose as `//` comment lines (wrapped at 80 columns)
     gotype(typeref)             the Go type of a TypeRef (a pointer when nullable)
-    field_type(field)           a model/event field's type: pointer when optional or nullable
-    field_tag(field, keep_null=True)
-                                its json tag: `omitempty` when optional, except when nullable
-                                (nil encodes as null, keeping the server's explicit nulls);
-                                keep_null=False (models a request can carry): `omitempty`
-                                whenever optional
+    field_type(field, owner=None, ir=None, request=False)
+                                a model/event field's type (RUNTIME.md, "Reading responses"):
+                                T, or *T when the contract lets it be null (nil: null or absent),
+                                json.RawMessage for a value of any JSON type, *T for a model field
+                                on a cycle of models holding each other (owner: the model); a
+                                model a request can carry (request=True) keeps *T for every
+                                optional field, so nil means "left out"
+    field_tag(field)            its json tag (documentation: models marshal through the runtime's
+                                marshalModel, which writes what the server sent)
+    decoder(field, owner, ir, request=False)
+                                the runtime's tolerant decode helper for the field's type
+                                (decodeString, decodeIntPtr, decodeRaw, decodeValue, ...)
+    contract_shapes(ir)         [{key, var, fields: [{wire, aliases, required, shape}], extra,
+                                flatten, aliased}]: the runtime's shapeTable, one objectShape per
+                                emitted model, per event's data (key: the event type's name) and
+                                per list meta model; shape/extra are the inside of a valueShape
+                                literal (kind, nullable, model, items, values, enum)
+    shape_var(key)              the Go variable holding the objectShape of key
+    text_fields(fields)         the fields with x-sdk-text keys
+    typed_extra(model)          the Go type of a model's typed additionalProperties values, or ""
+                                (additionalProperties: true is read into ExtraFields only)
     request_models(ir)          schema names of the models reachable from operation inputs
     param_type(field)           a body field in a Params struct: T, *T, or Nullable[T]
                                 when optional and nullable (left out / value / null)
@@ -54,12 +69,8 @@ Templates read only IR fields and these filters (besides render.py's `wrap`, `li
                                 (RUNTIME.md, Streams); carriers are the events holding every one of
                                 those fields (the first event first): the stream takes the resume
                                 parameters from the first event it receives that is one of them
-    event_shapes(stream, ir)    [{key, fields: [{wire, required, shape}], extra}]: the runtime's
-                                shapeTable for the stream, what event decoding checks beyond
-                                encoding/json (required fields, no null where not nullable), for
-                                each event's data (key: the event type's name) and each model
-                                reachable from it (key: the model's name); shape/extra are the
-                                inside of a valueShape literal ("" / None: nothing to check)
+    page_request(operation)     {page, limit, limit_default}: how the generated method tells a page
+                                the page number and limit it asked for (Go expressions)
 """
 
 from __future__ import annotations
@@ -95,7 +106,7 @@ RUNTIME_MODULE = "github.com/promptrails/go-sdk"
 
 # Exported names the runtime defines in the root package: no generated type may take them.
 RUNTIME_NAMES = frozenset(
-    ["Error", "APIError", "APIConnectionError", "APITimeoutError", "APIStatusError", "BadRequestError", "AuthenticationError", "PaymentRequiredError", "PermissionDeniedError", "NotFoundError", "ConflictError", "UnprocessableEntityError", "RateLimitError", "InternalServerError", "StreamError", "InvalidArgumentError", "Event", "UnknownEvent", "Stream", "Page", "PageInfo", "Pager", "Nullable", "Option", "RequestOption", "Client", "String", "Int", "Float", "Bool", "Ptr", "NewNullable", "Null", "NewClient"]
+    ["JSONField", "APIResponseValidationError", "Error", "APIError", "APIConnectionError", "APITimeoutError", "APIStatusError", "BadRequestError", "AuthenticationError", "PaymentRequiredError", "PermissionDeniedError", "NotFoundError", "ConflictError", "UnprocessableEntityError", "RateLimitError", "InternalServerError", "StreamError", "InvalidArgumentError", "Event", "UnknownEvent", "Stream", "Page", "PageInfo", "Pager", "Nullable", "Option", "RequestOption", "Client", "String", "Int", "Float", "Bool", "Ptr", "NewNullable", "Null", "NewClient"]
 )
 SCALARS = {"string": "string", "integer": "int64", "number": "float64", "boolean": "bool", "any": "any"}
 
@@ -136,20 +147,159 @@ def _pointerable(t: TypeRef) -> bool:
     return t.kind in ("string", "integer", "number", "boolean", "model", "enum")
 
 
-def field_type(f: Field) -> str:
-    if f.required and not f.type.nullable:
-        return _base(f.type)
-    return ("*" + _base(f.type)) if _pointerable(f.type) else _base(f.type)
+def _value_edges(ir: IR, name: str) -> list[str]:
+    """The models a model holds by value (non-nullable model fields)."""
+    model = ir.models.get(name)
+    if model is None:
+        return []
+    return [f.type.ref for f in model.fields
+            if f.type.kind == "model" and not f.type.nullable and f.type.ref in ir.models]
 
 
-def field_tag(f: Field, keep_null: bool = True) -> str:
-    # A response value re-encodes to what the server sent: an optional nullable
-    # field encodes nil as `null` (the server's explicit null is kept, as the
-    # Python and TypeScript SDKs do), an optional non-nullable one is left out.
-    # keep_null is False for models a request can carry, where nil must keep
-    # meaning "left out" (null would be a value the caller did not give).
-    omit = not f.required and not (keep_null and f.type.nullable)
-    return f'`json:"{f.wire_name}{",omitempty" if omit else ""}"`'
+def _on_cycle(ir: IR, owner: str, target: str) -> bool:
+    """Whether `target` holds `owner` by value, directly or through other models."""
+    seen: set[str] = set()
+    todo = [target]
+    while todo:
+        name = todo.pop()
+        if name == owner:
+            return True
+        if name not in seen:
+            seen.add(name)
+            todo += _value_edges(ir, name)
+    return False
+
+
+def field_type(f: Field, owner: Model | None = None, ir: IR | None = None, request: bool = False) -> str:
+    t = f.type
+    if t.kind == "any":
+        return "json.RawMessage"
+    base = _base(t)
+    if request:
+        if f.required and not t.nullable:
+            return base
+        return ("*" + base) if _pointerable(t) else base
+    if t.nullable and _pointerable(t):
+        return "*" + base
+    if t.kind == "model" and owner is not None and ir is not None and _on_cycle(ir, owner.schema_name, t.ref or ""):
+        return "*" + base
+    return base
+
+
+def field_tag(f: Field) -> str:
+    return f'`json:"{f.wire_name}{"" if f.required else ",omitempty"}"`'
+
+
+def decoder(f: Field, owner: Model | None, ir: IR, request: bool = False) -> str:
+    gt = field_type(f, owner, ir, request)
+    ptr = "Ptr" if gt.startswith("*") else ""
+    t = f.type
+    kind = t.kind
+    if kind == "enum":
+        enum = ir.enums.get(t.ref or "")
+        kind = enum.kind if enum else "string"
+    if kind == "any":
+        return "decodeRaw"
+    if kind == "string" and t.format != "date-time":
+        return "decodeString" + ptr
+    if kind == "integer":
+        return "decodeInt" + ptr
+    if kind == "number":
+        return "decodeFloat" + ptr
+    if kind == "boolean":
+        return "decodeBool" + ptr
+    return "decodeValue"
+
+
+def typed_extra(m: Model) -> str:
+    ap = m.additional_properties
+    if ap is None or ap.kind == "any":
+        return ""
+    return gotype(ap)
+
+
+def text_fields(fields: list[Field]) -> list[Field]:
+    return [f for f in fields if f.text_keys]
+
+
+def shape_var(key: str) -> str:
+    return "shapeOf" + key
+
+
+KINDS = {"string": "kindString", "integer": "kindInteger", "number": "kindNumber", "boolean": "kindBoolean",
+         "array": "kindArray", "map": "kindObject", "model": "kindObject"}
+
+
+def _shape_literal(ir: IR, t: TypeRef | None) -> str:
+    """The inside of the runtime's valueShape literal for a value of type `t`."""
+    if t is None or t.kind == "any":
+        return ""
+    parts: list[str] = []
+    kind, enum = t.kind, None
+    if kind == "enum":
+        e = ir.enums.get(t.ref or "")
+        kind = e.kind if e else "string"
+        enum = [json.dumps(v.value) for v in e.values] if e else None
+    parts.append(f"kind: {KINDS[kind]}")
+    if t.nullable:
+        parts.append("nullable: true")
+    if t.kind == "model" and t.ref in ir.models:
+        parts.append(f"model: {gostr(Names.of(t.ref).go)}")
+    elif t.kind in ("array", "map"):
+        inner = _shape_literal(ir, t.items if t.kind == "array" else t.values)
+        if inner:
+            parts.append(f"{'items' if t.kind == 'array' else 'values'}: &valueShape{{{inner}}}")
+    if t.const is not None:
+        enum = [json.dumps(t.const)]
+    if enum is not None:
+        parts.append("enum: []string{" + ", ".join(gostr(v) for v in enum) + "}")
+    return ", ".join(parts)
+
+
+def _contract_shape(ir: IR, key: str, fields: list[Field], extra: TypeRef | None, flatten: str | None) -> dict[str, Any]:
+    extra_shape = _shape_literal(ir, extra) if extra is not None else ""
+    index = next((i for i, f in enumerate(fields) if f.wire_name == flatten), -1)
+    return {
+        "key": key,
+        "var": shape_var(key),
+        "fields": [{"wire": f.wire_name, "aliases": f.aliases, "required": f.required,
+                    "shape": _shape_literal(ir, f.type)} for f in fields],
+        "extra": extra_shape or None,
+        "flatten": index,
+        "aliased": any(f.aliases for f in fields),
+    }
+
+
+def _meta_models(ir: IR) -> list[str]:
+    return sorted({op.result.meta_schema for op in ir.operations
+                   if op.result.kind == "page" and op.result.meta_schema in ir.models})
+
+
+def contract_shapes(ir: IR) -> list[dict[str, Any]]:
+    out = []
+    names = [m.schema_name for m in emitted_models(ir)]
+    meta = sorted(n for n in _closure(ir, _meta_models(ir)) - set(names) if n in ir.models)
+    for name in names + meta:
+        m = ir.models[name]
+        out.append(_contract_shape(ir, m.name.go, m.fields, m.additional_properties, m.flatten))
+    for stream in ir.streams.values():
+        for ev in stream.events:
+            data = ir.models.get(ev.data_schema)
+            out.append(_contract_shape(ir, ev.name.go, ev.fields, data.additional_properties if data else None,
+                                       data.flatten if data else None))
+    return out
+
+
+def page_request(op: Operation) -> dict[str, str]:
+    def expr(role: str, fallback: str) -> str:
+        p = next((q for q in op.query_params if q.role == role), None)
+        if p is None:
+            return fallback
+        default = str(int(p.default)) if isinstance(p.default, int) and not isinstance(p.default, bool) else fallback
+        if input_is_ptr(p):
+            return f"valueOr(params.{p.name.go}, {default})"
+        return f"params.{p.name.go}"
+    return {"page": expr("page", "1"), "limit": expr("limit", "0")}
 
 
 def param_type(f: Field) -> str:
@@ -293,50 +443,6 @@ def path_args(op: Operation) -> str:
     return ", ".join(f"{gostr(p.wire_name)}, {arg_name(p)}" for p in op.path_params)
 
 
-NO_CHECK = "nullable: true"  # a valueShape that accepts anything encoding/json accepts
-
-
-def _value_shape(ir: IR, t: TypeRef | None) -> str:
-    """The fields of the runtime's valueShape literal for a value of type `t`
-    ("" for the zero shape: a non-null scalar; NO_CHECK: anything goes)."""
-    if t is None or t.kind == "any":
-        return NO_CHECK
-    parts = ["nullable: true"] if t.nullable else []
-    if t.kind == "model" and t.ref in ir.models:
-        parts.append(f"model: {gostr(Names.of(t.ref).go)}")
-    elif t.kind in ("array", "map"):
-        inner = _value_shape(ir, t.items if t.kind == "array" else t.values)
-        if inner != NO_CHECK:
-            parts.append(f"{'items' if t.kind == 'array' else 'values'}: &valueShape{{{inner}}}")
-    return ", ".join(parts)
-
-
-def _object_shape(ir: IR, key: str, fields: list[Field], extra: TypeRef | None) -> dict[str, Any]:
-    extra_shape = _value_shape(ir, extra) if extra is not None else NO_CHECK
-    return {
-        "key": key,
-        "fields": [{"wire": f.wire_name, "required": f.required, "shape": _value_shape(ir, f.type)} for f in fields],
-        "extra": None if extra_shape == NO_CHECK else extra_shape,
-    }
-
-
-def event_shapes(stream: EventStream, ir: IR) -> list[dict[str, Any]]:
-    out = []
-    roots: list[str] = []
-    for ev in stream.events:
-        data = ir.models.get(ev.data_schema)
-        extra = data.additional_properties if data else None
-        out.append(_object_shape(ir, ev.name.go, ev.fields, extra))
-        for f in ev.fields:
-            roots += _refs(f.type)
-        roots += _refs(extra)
-    nested = _closure(ir, roots)
-    for name, m in ir.models.items():
-        if name in nested:
-            out.append(_object_shape(ir, Names.of(name).go, m.fields, m.additional_properties))
-    return out
-
-
 def resume_route(stream: EventStream, ir: IR) -> dict[str, Any] | None:
     if not stream.events:
         return None
@@ -388,20 +494,24 @@ def _check_names(ir: IR) -> None:
     for stream in ir.streams.values():
         for ev in stream.events:
             claim(ev.name.go, f"event {ev.event!r}")
-            for f in ev.fields:
-                if f.name.go in ("EventID", "EventType"):
-                    raise ValueError(f"go: event {ev.event!r} has a field named {f.name.go!r}, "
-                                     "which the Go event types use for the frame id / event name")
+            _check_members(f"event {ev.event!r}", ev.fields, ["EventID", "EventType"])
         claim(stream.name.go + "Spec", f"stream {stream.schema_name!r}")
-        claim(stream.name.go + "Shapes", f"the shapes of stream {stream.schema_name!r}")
     for r in ir.resources:
         claim(r.name.go + "Service", f"resource {r.tag!r}")
         for params, op in params_structs(r):
             claim(params.go, f"params of {op.operation_id!r}")
     for m in emitted_models(ir):
-        if m.additional_properties is not None and any(f.name.go == "Extra" for f in m.fields):
-            raise ValueError(f"go: model {m.schema_name!r} has a field named 'Extra', which holds its "
-                             "additional properties")
+        _check_members(f"model {m.schema_name!r}", m.fields, ["Extra"] if typed_extra(m) else [])
+
+
+def _check_members(what: str, fields: list[Field], reserved: list[str]) -> None:
+    """Fail clearly when a field's Go name collides with what every model or event defines."""
+    taken = set(reserved) | {"JSON", "RawJSON", "ExtraFields", "UnmarshalJSON", "MarshalJSON"}
+    taken |= {f.name.go + "Text" for f in fields if f.text_keys}
+    for f in fields:
+        if f.name.go in taken:
+            raise ValueError(f"go: {what} has a field named {f.name.go!r}, which the Go SDK uses "
+                             "for the JSON metadata, the extra fields or a text convenience")
 
 
 def gofmt(path: str, text: str) -> str:
@@ -431,7 +541,10 @@ class GoTarget:
             "input_type": input_type, "input_is_ptr": input_is_ptr, "emitted_models": emitted_models,
             "emitted_enums": emitted_enums, "params_structs": params_structs, "has_params": has_params,
             "params_required": params_required, "result_type": result_type, "path_args": path_args,
-            "arg_name": arg_name, "resume_route": resume_route, "event_shapes": event_shapes,
+            "arg_name": arg_name, "resume_route": resume_route, "decoder": decoder,
+            "contract_shapes": contract_shapes, "shape_var": shape_var, "text_fields": text_fields,
+            "typed_extra": typed_extra, "page_request": page_request,
+            "go_name": lambda name: Names.of(name or "").go,
         })
         files: dict[str, str] = {}
 

@@ -37,8 +37,10 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import yaml
 from openapi_python_client.strings import ClassName, PythonIdentifier, snake_case
 
+from ...builder import without_validation_compositions
 from ...ir import IR, EventStream, EventType, Field, Operation, Parameter, TypeRef
 from ...render import _wrap, make_env
 from .. import RenderContext
@@ -219,6 +221,11 @@ class PythonTarget:
 
     @staticmethod
     def _run_opc(spec: Path, work: Path) -> None:
+        # openapi-python-client reads an anyOf/oneOf beside an object's properties as a union;
+        # the IR reads it as a validation-only constraint. Hand it the spec as the IR reads it.
+        raw = yaml.safe_load(Path(spec).read_bytes())
+        spec = work / f"spec{Path(spec).suffix or '.yaml'}"
+        spec.write_text(yaml.safe_dump(without_validation_compositions(raw), sort_keys=False, allow_unicode=True))
         config = work / "opc.yaml"
         config.write_text("project_name_override: generated\npackage_name_override: _generated\npost_hooks: []\n")
         cmd = [

@@ -12,6 +12,7 @@ var apiSettings = settings{
 	defaultBaseURL: "https://api.notebook.test",
 	authHeader:     "X-Notebook-Token",
 	userAgent:      "notebook-go/0.0.1",
+	shapes:         contractShapes,
 }
 
 // Client is the Notebook API client. It is safe for concurrent use.
@@ -23,9 +24,12 @@ type Client struct {
 }
 
 // NewClient returns a client. An empty apiKey is read from the
-// NOTEBOOK_API_KEY environment variable; without one, every call fails
-// with an *InvalidArgumentError before sending anything. The base URL is
-// WithBaseURL, else NOTEBOOK_BASE_URL, else https://api.notebook.test.
+// NOTEBOOK_API_KEY environment variable. The key is checked here: when
+// there is none, or it holds a control character (such as the newline a key
+// read from a file ends with) or a non-ASCII character, every call returns an
+// *InvalidArgumentError saying so (never showing the key) before sending
+// anything. The base URL is WithBaseURL, else NOTEBOOK_BASE_URL, else
+// https://api.notebook.test.
 func NewClient(apiKey string, opts ...Option) *Client {
 	c := newCore(apiSettings, apiKey, opts)
 	return &Client{

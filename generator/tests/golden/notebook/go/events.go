@@ -7,11 +7,48 @@ type StartedEvent struct {
 	NoteID string `json:"note_id"`
 	// EventID is the frame's own id ("" if it had no id line).
 	EventID string `json:"-"`
+	// JSON says what the server sent for each field (see JSONField).
+	JSON struct {
+		NoteID JSONField
+		jsonObject
+	} `json:"-"`
 }
 
 // EventType returns "started".
 func (*StartedEvent) EventType() string { return "started" }
 func (*StartedEvent) isEvent()          {}
+
+func (m *StartedEvent) decodeJSON(raw string, valid bool) error {
+	o, err := readObject(raw, shapeOfStartedEvent, valid)
+	if err != nil {
+		return err
+	}
+	*m = StartedEvent{}
+	decodeString(o, 0, &m.NoteID, &m.JSON.NoteID)
+	m.JSON.jsonObject = o.meta(m.JSON.NoteID)
+	return nil
+}
+
+// UnmarshalJSON reads the object tolerantly: see JSONField.
+func (m *StartedEvent) UnmarshalJSON(data []byte) error {
+	if string(data) == "null" {
+		return nil
+	}
+	return m.decodeJSON(string(data), false)
+}
+
+// MarshalJSON writes the object as the server sent it, with the changes made
+// since (the fields it left out stay out, its nulls stay null).
+func (m StartedEvent) MarshalJSON() ([]byte, error) {
+	type plain StartedEvent
+	return marshalModel(plain(m), m.JSON.jsonObject, shapeOfStartedEvent, nil, m.JSON.NoteID)
+}
+
+// RawJSON returns the event's data as received ("" when built in code).
+func (m StartedEvent) RawJSON() string { return m.JSON.raw }
+
+// ExtraFields returns the fields the contract does not name, by wire name.
+func (m StartedEvent) ExtraFields() map[string]JSONField { return m.JSON.extra }
 
 // DeltaEvent is the delta event: A piece of the summary.
 type DeltaEvent struct {
@@ -19,11 +56,48 @@ type DeltaEvent struct {
 	Text string `json:"text"`
 	// EventID is the frame's own id ("" if it had no id line).
 	EventID string `json:"-"`
+	// JSON says what the server sent for each field (see JSONField).
+	JSON struct {
+		Text JSONField
+		jsonObject
+	} `json:"-"`
 }
 
 // EventType returns "delta".
 func (*DeltaEvent) EventType() string { return "delta" }
 func (*DeltaEvent) isEvent()          {}
+
+func (m *DeltaEvent) decodeJSON(raw string, valid bool) error {
+	o, err := readObject(raw, shapeOfDeltaEvent, valid)
+	if err != nil {
+		return err
+	}
+	*m = DeltaEvent{}
+	decodeString(o, 0, &m.Text, &m.JSON.Text)
+	m.JSON.jsonObject = o.meta(m.JSON.Text)
+	return nil
+}
+
+// UnmarshalJSON reads the object tolerantly: see JSONField.
+func (m *DeltaEvent) UnmarshalJSON(data []byte) error {
+	if string(data) == "null" {
+		return nil
+	}
+	return m.decodeJSON(string(data), false)
+}
+
+// MarshalJSON writes the object as the server sent it, with the changes made
+// since (the fields it left out stay out, its nulls stay null).
+func (m DeltaEvent) MarshalJSON() ([]byte, error) {
+	type plain DeltaEvent
+	return marshalModel(plain(m), m.JSON.jsonObject, shapeOfDeltaEvent, nil, m.JSON.Text)
+}
+
+// RawJSON returns the event's data as received ("" when built in code).
+func (m DeltaEvent) RawJSON() string { return m.JSON.raw }
+
+// ExtraFields returns the fields the contract does not name, by wire name.
+func (m DeltaEvent) ExtraFields() map[string]JSONField { return m.JSON.extra }
 
 // CitationEvent is the citation event: A citation, an event type openapi.yaml
 // does not have.
@@ -36,11 +110,52 @@ type CitationEvent struct {
 	Score float64 `json:"score"`
 	// EventID is the frame's own id ("" if it had no id line).
 	EventID string `json:"-"`
+	// JSON says what the server sent for each field (see JSONField).
+	JSON struct {
+		Source JSONField
+		Quote  JSONField
+		Score  JSONField
+		jsonObject
+	} `json:"-"`
 }
 
 // EventType returns "citation".
 func (*CitationEvent) EventType() string { return "citation" }
 func (*CitationEvent) isEvent()          {}
+
+func (m *CitationEvent) decodeJSON(raw string, valid bool) error {
+	o, err := readObject(raw, shapeOfCitationEvent, valid)
+	if err != nil {
+		return err
+	}
+	*m = CitationEvent{}
+	decodeString(o, 0, &m.Source, &m.JSON.Source)
+	decodeString(o, 1, &m.Quote, &m.JSON.Quote)
+	decodeFloat(o, 2, &m.Score, &m.JSON.Score)
+	m.JSON.jsonObject = o.meta(m.JSON.Source, m.JSON.Quote, m.JSON.Score)
+	return nil
+}
+
+// UnmarshalJSON reads the object tolerantly: see JSONField.
+func (m *CitationEvent) UnmarshalJSON(data []byte) error {
+	if string(data) == "null" {
+		return nil
+	}
+	return m.decodeJSON(string(data), false)
+}
+
+// MarshalJSON writes the object as the server sent it, with the changes made
+// since (the fields it left out stay out, its nulls stay null).
+func (m CitationEvent) MarshalJSON() ([]byte, error) {
+	type plain CitationEvent
+	return marshalModel(plain(m), m.JSON.jsonObject, shapeOfCitationEvent, nil, m.JSON.Source, m.JSON.Quote, m.JSON.Score)
+}
+
+// RawJSON returns the event's data as received ("" when built in code).
+func (m CitationEvent) RawJSON() string { return m.JSON.raw }
+
+// ExtraFields returns the fields the contract does not name, by wire name.
+func (m CitationEvent) ExtraFields() map[string]JSONField { return m.JSON.extra }
 
 // FinishedEvent is the finished event: Done.
 // It is terminal: the stream ends after it.
@@ -51,11 +166,50 @@ type FinishedEvent struct {
 	Usage Usage `json:"usage"`
 	// EventID is the frame's own id ("" if it had no id line).
 	EventID string `json:"-"`
+	// JSON says what the server sent for each field (see JSONField).
+	JSON struct {
+		Summary JSONField
+		Usage   JSONField
+		jsonObject
+	} `json:"-"`
 }
 
 // EventType returns "finished".
 func (*FinishedEvent) EventType() string { return "finished" }
 func (*FinishedEvent) isEvent()          {}
+
+func (m *FinishedEvent) decodeJSON(raw string, valid bool) error {
+	o, err := readObject(raw, shapeOfFinishedEvent, valid)
+	if err != nil {
+		return err
+	}
+	*m = FinishedEvent{}
+	decodeString(o, 0, &m.Summary, &m.JSON.Summary)
+	decodeValue(o, 1, &m.Usage, &m.JSON.Usage)
+	m.JSON.jsonObject = o.meta(m.JSON.Summary, m.JSON.Usage)
+	return nil
+}
+
+// UnmarshalJSON reads the object tolerantly: see JSONField.
+func (m *FinishedEvent) UnmarshalJSON(data []byte) error {
+	if string(data) == "null" {
+		return nil
+	}
+	return m.decodeJSON(string(data), false)
+}
+
+// MarshalJSON writes the object as the server sent it, with the changes made
+// since (the fields it left out stay out, its nulls stay null).
+func (m FinishedEvent) MarshalJSON() ([]byte, error) {
+	type plain FinishedEvent
+	return marshalModel(plain(m), m.JSON.jsonObject, shapeOfFinishedEvent, nil, m.JSON.Summary, m.JSON.Usage)
+}
+
+// RawJSON returns the event's data as received ("" when built in code).
+func (m FinishedEvent) RawJSON() string { return m.JSON.raw }
+
+// ExtraFields returns the fields the contract does not name, by wire name.
+func (m FinishedEvent) ExtraFields() map[string]JSONField { return m.JSON.extra }
 
 // FailedEvent is the failed event: Failed.
 // It is terminal: the stream ends after it.
@@ -64,76 +218,92 @@ type FailedEvent struct {
 	Message string `json:"message"`
 	// EventID is the frame's own id ("" if it had no id line).
 	EventID string `json:"-"`
+	// JSON says what the server sent for each field (see JSONField).
+	JSON struct {
+		Message JSONField
+		jsonObject
+	} `json:"-"`
 }
 
 // EventType returns "failed".
 func (*FailedEvent) EventType() string { return "failed" }
 func (*FailedEvent) isEvent()          {}
 
-// decodeSummaryFrame decodes one frame of the SummaryFrame stream.
+func (m *FailedEvent) decodeJSON(raw string, valid bool) error {
+	o, err := readObject(raw, shapeOfFailedEvent, valid)
+	if err != nil {
+		return err
+	}
+	*m = FailedEvent{}
+	decodeString(o, 0, &m.Message, &m.JSON.Message)
+	m.JSON.jsonObject = o.meta(m.JSON.Message)
+	return nil
+}
+
+// UnmarshalJSON reads the object tolerantly: see JSONField.
+func (m *FailedEvent) UnmarshalJSON(data []byte) error {
+	if string(data) == "null" {
+		return nil
+	}
+	return m.decodeJSON(string(data), false)
+}
+
+// MarshalJSON writes the object as the server sent it, with the changes made
+// since (the fields it left out stay out, its nulls stay null).
+func (m FailedEvent) MarshalJSON() ([]byte, error) {
+	type plain FailedEvent
+	return marshalModel(plain(m), m.JSON.jsonObject, shapeOfFailedEvent, nil, m.JSON.Message)
+}
+
+// RawJSON returns the event's data as received ("" when built in code).
+func (m FailedEvent) RawJSON() string { return m.JSON.raw }
+
+// ExtraFields returns the fields the contract does not name, by wire name.
+func (m FailedEvent) ExtraFields() map[string]JSONField { return m.JSON.extra }
+
+// decodeSummaryFrame decodes one frame of the SummaryFrame stream, tolerantly:
+// it fails only when a known event's data is not a JSON object.
 func decodeSummaryFrame(name, data, id string) (Event, error) {
 	switch name {
 	case "started":
-		e := &StartedEvent{EventID: id}
-		return e, decodeEventData(data, e, summaryFrameShapes, "StartedEvent")
+		e := &StartedEvent{}
+		err := e.decodeJSON(data, false)
+		e.EventID = id
+		return e, err
 	case "delta":
-		e := &DeltaEvent{EventID: id}
-		return e, decodeEventData(data, e, summaryFrameShapes, "DeltaEvent")
+		e := &DeltaEvent{}
+		err := e.decodeJSON(data, false)
+		e.EventID = id
+		return e, err
 	case "citation":
-		e := &CitationEvent{EventID: id}
-		return e, decodeEventData(data, e, summaryFrameShapes, "CitationEvent")
+		e := &CitationEvent{}
+		err := e.decodeJSON(data, false)
+		e.EventID = id
+		return e, err
 	case "finished":
-		e := &FinishedEvent{EventID: id}
-		return e, decodeEventData(data, e, summaryFrameShapes, "FinishedEvent")
+		e := &FinishedEvent{}
+		err := e.decodeJSON(data, false)
+		e.EventID = id
+		return e, err
 	case "failed":
-		e := &FailedEvent{EventID: id}
-		return e, decodeEventData(data, e, summaryFrameShapes, "FailedEvent")
+		e := &FailedEvent{}
+		err := e.decodeJSON(data, false)
+		e.EventID = id
+		return e, err
 	}
 	return &UnknownEvent{Name: name, Data: data, EventID: id}, nil
-}
-
-// summaryFrameShapes is what decoding a SummaryFrame event checks beyond
-// encoding/json: the shapes of each event's data and of the models nested in
-// it (required fields, no null where the spec allows none).
-var summaryFrameShapes = shapeTable{
-	"StartedEvent": {
-		fields: []fieldShape{
-			{wire: "note_id", required: true},
-		},
-	},
-	"DeltaEvent": {
-		fields: []fieldShape{
-			{wire: "text", required: true},
-		},
-	},
-	"CitationEvent": {
-		fields: []fieldShape{
-			{wire: "source", required: true},
-			{wire: "quote", required: true},
-			{wire: "score", required: true},
-		},
-	},
-	"FinishedEvent": {
-		fields: []fieldShape{
-			{wire: "summary", required: true},
-			{wire: "usage", required: true, value: valueShape{model: "Usage"}},
-		},
-	},
-	"FailedEvent": {
-		fields: []fieldShape{
-			{wire: "message", required: true},
-		},
-	},
-	"Usage": {
-		fields: []fieldShape{
-			{wire: "words", required: true},
-		},
-	},
 }
 
 // summaryFrameSpec describes the SummaryFrame stream to the runtime.
 var summaryFrameSpec = &streamSpec{
 	decode: decodeSummaryFrame,
+	shapes: map[string]string{
+		"started":  "StartedEvent",
+		"delta":    "DeltaEvent",
+		"citation": "CitationEvent",
+		"finished": "FinishedEvent",
+		"failed":   "FailedEvent",
+	},
 	terminal: map[string]bool{
 		"finished": true,
 		"failed":   true,

@@ -6,6 +6,8 @@ import (
 )
 
 // Priority: How urgent a note is.
+//
+// A value the SDK does not list is kept as it came: see IsKnown.
 type Priority string
 
 // The values of Priority.
@@ -15,13 +17,61 @@ const (
 	PriorityHigh   Priority = "high"
 )
 
+// IsKnown reports whether the value is one the contract lists.
+func (e Priority) IsKnown() bool {
+	switch e {
+	case PriorityLow, PriorityNormal, PriorityHigh:
+		return true
+	}
+	return false
+}
+
 // Attachment: A file attached to a note.
 type Attachment struct {
 	// File name.
 	Name string `json:"name"`
 	// Size in bytes.
 	SizeBytes int64 `json:"size_bytes"`
+	// JSON says what the server sent for each field (see JSONField).
+	JSON struct {
+		Name      JSONField
+		SizeBytes JSONField
+		jsonObject
+	} `json:"-"`
 }
+
+func (m *Attachment) decodeJSON(raw string, valid bool) error {
+	o, err := readObject(raw, shapeOfAttachment, valid)
+	if err != nil {
+		return err
+	}
+	*m = Attachment{}
+	decodeString(o, 0, &m.Name, &m.JSON.Name)
+	decodeInt(o, 1, &m.SizeBytes, &m.JSON.SizeBytes)
+	m.JSON.jsonObject = o.meta(m.JSON.Name, m.JSON.SizeBytes)
+	return nil
+}
+
+// UnmarshalJSON reads the object tolerantly: see JSONField.
+func (m *Attachment) UnmarshalJSON(data []byte) error {
+	if string(data) == "null" {
+		return nil
+	}
+	return m.decodeJSON(string(data), false)
+}
+
+// MarshalJSON writes the object as the server sent it, with the changes made
+// since (the fields it left out stay out, its nulls stay null).
+func (m Attachment) MarshalJSON() ([]byte, error) {
+	type plain Attachment
+	return marshalModel(plain(m), m.JSON.jsonObject, shapeOfAttachment, nil, m.JSON.Name, m.JSON.SizeBytes)
+}
+
+// RawJSON returns the object as received ("" when built in code).
+func (m Attachment) RawJSON() string { return m.JSON.raw }
+
+// ExtraFields returns the fields the contract does not name, by wire name.
+func (m Attachment) ExtraFields() map[string]JSONField { return m.JSON.extra }
 
 // Note: A note.
 type Note struct {
@@ -30,7 +80,7 @@ type Note struct {
 	// The title.
 	Title string `json:"title"`
 	// The text.
-	Body *string `json:"body"`
+	Body *string `json:"body,omitempty"`
 	// Tags.
 	Tags []string `json:"tags"`
 	// How urgent a note is.
@@ -41,10 +91,189 @@ type Note struct {
 	Attachments []Attachment `json:"attachments,omitempty"`
 	// Creation time.
 	CreatedAt time.Time `json:"created_at"`
+	// JSON says what the server sent for each field (see JSONField).
+	JSON struct {
+		ID          JSONField
+		Title       JSONField
+		Body        JSONField
+		Tags        JSONField
+		Priority    JSONField
+		Archived    JSONField
+		Attachments JSONField
+		CreatedAt   JSONField
+		jsonObject
+	} `json:"-"`
 }
+
+func (m *Note) decodeJSON(raw string, valid bool) error {
+	o, err := readObject(raw, shapeOfNote, valid)
+	if err != nil {
+		return err
+	}
+	*m = Note{}
+	decodeString(o, 0, &m.ID, &m.JSON.ID)
+	decodeString(o, 1, &m.Title, &m.JSON.Title)
+	decodeStringPtr(o, 2, &m.Body, &m.JSON.Body)
+	decodeValue(o, 3, &m.Tags, &m.JSON.Tags)
+	decodeString(o, 4, &m.Priority, &m.JSON.Priority)
+	decodeBool(o, 5, &m.Archived, &m.JSON.Archived)
+	decodeValue(o, 6, &m.Attachments, &m.JSON.Attachments)
+	decodeValue(o, 7, &m.CreatedAt, &m.JSON.CreatedAt)
+	m.JSON.jsonObject = o.meta(m.JSON.ID, m.JSON.Title, m.JSON.Body, m.JSON.Tags, m.JSON.Priority, m.JSON.Archived, m.JSON.Attachments, m.JSON.CreatedAt)
+	return nil
+}
+
+// UnmarshalJSON reads the object tolerantly: see JSONField.
+func (m *Note) UnmarshalJSON(data []byte) error {
+	if string(data) == "null" {
+		return nil
+	}
+	return m.decodeJSON(string(data), false)
+}
+
+// MarshalJSON writes the object as the server sent it, with the changes made
+// since (the fields it left out stay out, its nulls stay null).
+func (m Note) MarshalJSON() ([]byte, error) {
+	type plain Note
+	return marshalModel(plain(m), m.JSON.jsonObject, shapeOfNote, nil, m.JSON.ID, m.JSON.Title, m.JSON.Body, m.JSON.Tags, m.JSON.Priority, m.JSON.Archived, m.JSON.Attachments, m.JSON.CreatedAt)
+}
+
+// RawJSON returns the object as received ("" when built in code).
+func (m Note) RawJSON() string { return m.JSON.raw }
+
+// ExtraFields returns the fields the contract does not name, by wire name.
+func (m Note) ExtraFields() map[string]JSONField { return m.JSON.extra }
 
 // Usage: Accounting.
 type Usage struct {
 	// Words produced.
 	Words int64 `json:"words"`
+	// JSON says what the server sent for each field (see JSONField).
+	JSON struct {
+		Words JSONField
+		jsonObject
+	} `json:"-"`
+}
+
+func (m *Usage) decodeJSON(raw string, valid bool) error {
+	o, err := readObject(raw, shapeOfUsage, valid)
+	if err != nil {
+		return err
+	}
+	*m = Usage{}
+	decodeInt(o, 0, &m.Words, &m.JSON.Words)
+	m.JSON.jsonObject = o.meta(m.JSON.Words)
+	return nil
+}
+
+// UnmarshalJSON reads the object tolerantly: see JSONField.
+func (m *Usage) UnmarshalJSON(data []byte) error {
+	if string(data) == "null" {
+		return nil
+	}
+	return m.decodeJSON(string(data), false)
+}
+
+// MarshalJSON writes the object as the server sent it, with the changes made
+// since (the fields it left out stay out, its nulls stay null).
+func (m Usage) MarshalJSON() ([]byte, error) {
+	type plain Usage
+	return marshalModel(plain(m), m.JSON.jsonObject, shapeOfUsage, nil, m.JSON.Words)
+}
+
+// RawJSON returns the object as received ("" when built in code).
+func (m Usage) RawJSON() string { return m.JSON.raw }
+
+// ExtraFields returns the fields the contract does not name, by wire name.
+func (m Usage) ExtraFields() map[string]JSONField { return m.JSON.extra }
+
+// contractShapes is the API contract as the runtime reads it: the shape of
+// every model and of every event's data, by Go type name.
+var contractShapes = shapeTable{
+	"Attachment":    shapeOfAttachment,
+	"Note":          shapeOfNote,
+	"Usage":         shapeOfUsage,
+	"PageMeta":      shapeOfPageMeta,
+	"StartedEvent":  shapeOfStartedEvent,
+	"DeltaEvent":    shapeOfDeltaEvent,
+	"CitationEvent": shapeOfCitationEvent,
+	"FinishedEvent": shapeOfFinishedEvent,
+	"FailedEvent":   shapeOfFailedEvent,
+}
+
+var shapeOfAttachment = &objectShape{
+	fields: []fieldShape{
+		{wire: "name", required: true, value: valueShape{kind: kindString}},
+		{wire: "size_bytes", required: true, value: valueShape{kind: kindInteger}},
+	},
+	flatten: -1,
+}
+
+var shapeOfNote = &objectShape{
+	fields: []fieldShape{
+		{wire: "id", required: true, value: valueShape{kind: kindString}},
+		{wire: "title", required: true, value: valueShape{kind: kindString}},
+		{wire: "body", value: valueShape{kind: kindString, nullable: true}},
+		{wire: "tags", required: true, value: valueShape{kind: kindArray, items: &valueShape{kind: kindString}}},
+		{wire: "priority", required: true, value: valueShape{kind: kindString, enum: []string{"\"low\"", "\"normal\"", "\"high\""}}},
+		{wire: "archived", required: true, value: valueShape{kind: kindBoolean}},
+		{wire: "attachments", value: valueShape{kind: kindArray, items: &valueShape{kind: kindObject, model: "Attachment"}}},
+		{wire: "created_at", required: true, value: valueShape{kind: kindString}},
+	},
+	flatten: -1,
+}
+
+var shapeOfUsage = &objectShape{
+	fields: []fieldShape{
+		{wire: "words", required: true, value: valueShape{kind: kindInteger}},
+	},
+	flatten: -1,
+}
+
+var shapeOfPageMeta = &objectShape{
+	fields: []fieldShape{
+		{wire: "total", required: true, value: valueShape{kind: kindInteger}},
+		{wire: "page", required: true, value: valueShape{kind: kindInteger}},
+		{wire: "limit", required: true, value: valueShape{kind: kindInteger}},
+		{wire: "total_pages", required: true, value: valueShape{kind: kindInteger}},
+	},
+	flatten: -1,
+}
+
+var shapeOfStartedEvent = &objectShape{
+	fields: []fieldShape{
+		{wire: "note_id", required: true, value: valueShape{kind: kindString}},
+	},
+	flatten: -1,
+}
+
+var shapeOfDeltaEvent = &objectShape{
+	fields: []fieldShape{
+		{wire: "text", required: true, value: valueShape{kind: kindString}},
+	},
+	flatten: -1,
+}
+
+var shapeOfCitationEvent = &objectShape{
+	fields: []fieldShape{
+		{wire: "source", required: true, value: valueShape{kind: kindString}},
+		{wire: "quote", required: true, value: valueShape{kind: kindString}},
+		{wire: "score", required: true, value: valueShape{kind: kindNumber}},
+	},
+	flatten: -1,
+}
+
+var shapeOfFinishedEvent = &objectShape{
+	fields: []fieldShape{
+		{wire: "summary", required: true, value: valueShape{kind: kindString}},
+		{wire: "usage", required: true, value: valueShape{kind: kindObject, model: "Usage"}},
+	},
+	flatten: -1,
+}
+
+var shapeOfFailedEvent = &objectShape{
+	fields: []fieldShape{
+		{wire: "message", required: true, value: valueShape{kind: kindString}},
+	},
+	flatten: -1,
 }

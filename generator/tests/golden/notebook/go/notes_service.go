@@ -70,8 +70,8 @@ func (s *NotesService) ListNotes(ctx context.Context, params *ListNotesParams, o
 	if params.Tag != "" {
 		r.query.Set("tag", paramString(params.Tag))
 	}
-	page := &Page[Note]{}
-	if err := getBody(ctx, s.core, r, page); err != nil {
+	page := &Page[Note]{askedPage: valueOr(params.Page, 1), askedLimit: valueOr(params.Limit, 10)}
+	if err := getPage(ctx, s.core, r, page, "Note", "PageMeta"); err != nil {
 		return nil, err
 	}
 	page.next = func(ctx context.Context, number int64) (*Page[Note], error) {
@@ -102,7 +102,7 @@ func (s *NotesService) CreateNote(ctx context.Context, params *CreateNoteParams,
 	}
 	r := &request{method: "POST", path: path, opts: opts, idempotent: true, body: params}
 	out := new(Note)
-	if err := getJSON(ctx, s.core, r, out); err != nil {
+	if err := getJSON(ctx, s.core, r, out, "Note"); err != nil {
 		return nil, err
 	}
 	return out, nil
@@ -120,7 +120,7 @@ func (s *NotesService) GetNote(ctx context.Context, noteID string, opts ...Reque
 	}
 	r := &request{method: "GET", path: path, opts: opts}
 	out := new(Note)
-	if err := getJSON(ctx, s.core, r, out); err != nil {
+	if err := getJSON(ctx, s.core, r, out, "Note"); err != nil {
 		return nil, err
 	}
 	return out, nil
@@ -155,7 +155,7 @@ func (s *NotesService) ArchiveNote(ctx context.Context, noteID string, params *A
 	}
 	r := &request{method: "POST", path: path, opts: opts, idempotent: true, body: params}
 	out := new(Note)
-	if err := getJSON(ctx, s.core, r, out); err != nil {
+	if err := getJSON(ctx, s.core, r, out, "Note"); err != nil {
 		return nil, err
 	}
 	return out, nil

@@ -5,6 +5,7 @@ from .chat_message import ChatMessage
 from .chat_message_list import ChatMessageList
 from .chat_message_metadata import ChatMessageMetadata
 from .chat_reply import ChatReply
+from .chat_reply_metadata import ChatReplyMetadata
 from .chat_reply_response import ChatReplyResponse
 from .chat_session import ChatSession
 from .chat_session_list import ChatSessionList
@@ -22,8 +23,11 @@ from .error_event_data import ErrorEventData
 from .error_frame import ErrorFrame
 from .error_response import ErrorResponse
 from .execution import Execution
+from .execution_agent_type_0 import ExecutionAgentType0
 from .execution_event_data import ExecutionEventData
 from .execution_frame import ExecutionFrame
+from .execution_list import ExecutionList
+from .execution_metadata_type_0 import ExecutionMetadataType0
 from .execution_response import ExecutionResponse
 from .execution_status import ExecutionStatus
 from .feedback import Feedback
@@ -37,11 +41,8 @@ from .submit_feedback_request_value import SubmitFeedbackRequestValue
 from .thinking_event_data import ThinkingEventData
 from .thinking_frame import ThinkingFrame
 from .token_usage import TokenUsage
-from .tool_call import ToolCall
-from .tool_call_arguments import ToolCallArguments
 from .tool_end_event_data import ToolEndEventData
 from .tool_end_frame import ToolEndFrame
-from .tool_result import ToolResult
 from .tool_start_event_data import ToolStartEventData
 from .tool_start_frame import ToolStartFrame
 from .update_session_request import UpdateSessionRequest
@@ -52,6 +53,7 @@ __all__ = (
     "ChatMessageList",
     "ChatMessageMetadata",
     "ChatReply",
+    "ChatReplyMetadata",
     "ChatReplyResponse",
     "ChatSession",
     "ChatSessionList",
@@ -69,8 +71,11 @@ __all__ = (
     "ErrorFrame",
     "ErrorResponse",
     "Execution",
+    "ExecutionAgentType0",
     "ExecutionEventData",
     "ExecutionFrame",
+    "ExecutionList",
+    "ExecutionMetadataType0",
     "ExecutionResponse",
     "ExecutionStatus",
     "Feedback",
@@ -84,11 +89,8 @@ __all__ = (
     "ThinkingEventData",
     "ThinkingFrame",
     "TokenUsage",
-    "ToolCall",
-    "ToolCallArguments",
     "ToolEndEventData",
     "ToolEndFrame",
-    "ToolResult",
     "ToolStartEventData",
     "ToolStartFrame",
     "UpdateSessionRequest",

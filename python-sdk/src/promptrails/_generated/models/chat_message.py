@@ -13,8 +13,6 @@ from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
     from ..models.chat_message_metadata import ChatMessageMetadata
-    from ..models.tool_call import ToolCall
-    from ..models.tool_result import ToolResult
 
 
 T = TypeVar("T", bound="ChatMessage")
@@ -29,13 +27,15 @@ class ChatMessage:
         session_id (str): The session the message belongs to.
         role (MessageRole): Who wrote a message.
         content (str): The message's text.
-        metadata (ChatMessageMetadata): Custom metadata attached to the message.
-        token_count (int): The number of tokens of this message.
         created_at (datetime.datetime): When the message was stored.
-        tool_calls (list[ToolCall] | None | Unset): The tool calls the agent made while producing this message.
-        tool_results (list[ToolResult] | None | Unset): The results of those tool calls, in the same order.
+        metadata (ChatMessageMetadata | Unset): Custom metadata attached to the message.
+        tool_calls (Any | Unset): The tool calls the agent made while producing this message, as JSON (our mock sends a
+            list of `{id, name, arguments}`; the vendor's SDKs type it as an object).
+        tool_results (Any | Unset): The results of those tool calls, as JSON (our mock sends a list of `{id, name,
+            summary}`).
         model (None | str | Unset): The model that produced an assistant message.
         cost (float | None | Unset): What producing the message cost, in US dollars.
+        token_count (int | None | Unset): The number of tokens of this message.
         prompt_tokens (int | None | Unset): Prompt tokens spent producing an assistant message.
         completion_tokens (int | None | Unset): Completion tokens spent producing an assistant message.
     """
@@ -44,13 +44,13 @@ class ChatMessage:
     session_id: str
     role: MessageRole
     content: str
-    metadata: ChatMessageMetadata
-    token_count: int
     created_at: datetime.datetime
-    tool_calls: list[ToolCall] | None | Unset = UNSET
-    tool_results: list[ToolResult] | None | Unset = UNSET
+    metadata: ChatMessageMetadata | Unset = UNSET
+    tool_calls: Any | Unset = UNSET
+    tool_results: Any | Unset = UNSET
     model: None | str | Unset = UNSET
     cost: float | None | Unset = UNSET
+    token_count: int | None | Unset = UNSET
     prompt_tokens: int | None | Unset = UNSET
     completion_tokens: int | None | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
@@ -64,35 +64,15 @@ class ChatMessage:
 
         content = self.content
 
-        metadata = self.metadata.to_dict()
-
-        token_count = self.token_count
-
         created_at = self.created_at.isoformat()
 
-        tool_calls: list[dict[str, Any]] | None | Unset
-        if isinstance(self.tool_calls, Unset):
-            tool_calls = UNSET
-        elif isinstance(self.tool_calls, list):
-            tool_calls = []
-            for tool_calls_type_0_item_data in self.tool_calls:
-                tool_calls_type_0_item = tool_calls_type_0_item_data.to_dict()
-                tool_calls.append(tool_calls_type_0_item)
+        metadata: dict[str, Any] | Unset = UNSET
+        if not isinstance(self.metadata, Unset):
+            metadata = self.metadata.to_dict()
 
-        else:
-            tool_calls = self.tool_calls
+        tool_calls = self.tool_calls
 
-        tool_results: list[dict[str, Any]] | None | Unset
-        if isinstance(self.tool_results, Unset):
-            tool_results = UNSET
-        elif isinstance(self.tool_results, list):
-            tool_results = []
-            for tool_results_type_0_item_data in self.tool_results:
-                tool_results_type_0_item = tool_results_type_0_item_data.to_dict()
-                tool_results.append(tool_results_type_0_item)
-
-        else:
-            tool_results = self.tool_results
+        tool_results = self.tool_results
 
         model: None | str | Unset
         if isinstance(self.model, Unset):
@@ -105,6 +85,12 @@ class ChatMessage:
             cost = UNSET
         else:
             cost = self.cost
+
+        token_count: int | None | Unset
+        if isinstance(self.token_count, Unset):
+            token_count = UNSET
+        else:
+            token_count = self.token_count
 
         prompt_tokens: int | None | Unset
         if isinstance(self.prompt_tokens, Unset):
@@ -126,11 +112,11 @@ class ChatMessage:
                 "session_id": session_id,
                 "role": role,
                 "content": content,
-                "metadata": metadata,
-                "token_count": token_count,
                 "created_at": created_at,
             }
         )
+        if metadata is not UNSET:
+            field_dict["metadata"] = metadata
         if tool_calls is not UNSET:
             field_dict["tool_calls"] = tool_calls
         if tool_results is not UNSET:
@@ -139,6 +125,8 @@ class ChatMessage:
             field_dict["model"] = model
         if cost is not UNSET:
             field_dict["cost"] = cost
+        if token_count is not UNSET:
+            field_dict["token_count"] = token_count
         if prompt_tokens is not UNSET:
             field_dict["prompt_tokens"] = prompt_tokens
         if completion_tokens is not UNSET:
@@ -149,8 +137,6 @@ class ChatMessage:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         from ..models.chat_message_metadata import ChatMessageMetadata  # noqa: PLC0415
-        from ..models.tool_call import ToolCall  # noqa: PLC0415
-        from ..models.tool_result import ToolResult  # noqa: PLC0415
 
         d = dict(src_dict)
         id = d.pop("id")
@@ -161,55 +147,18 @@ class ChatMessage:
 
         content = d.pop("content")
 
-        metadata = ChatMessageMetadata.from_dict(d.pop("metadata"))
-
-        token_count = d.pop("token_count")
-
         created_at = datetime.datetime.fromisoformat(d.pop("created_at"))
 
-        def _parse_tool_calls(data: object) -> list[ToolCall] | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, list):
-                    raise TypeError()
-                tool_calls_type_0 = []
-                _tool_calls_type_0 = data
-                for tool_calls_type_0_item_data in _tool_calls_type_0:
-                    tool_calls_type_0_item = ToolCall.from_dict(tool_calls_type_0_item_data)
+        _metadata = d.pop("metadata", UNSET)
+        metadata: ChatMessageMetadata | Unset
+        if isinstance(_metadata, Unset):
+            metadata = UNSET
+        else:
+            metadata = ChatMessageMetadata.from_dict(_metadata)
 
-                    tool_calls_type_0.append(tool_calls_type_0_item)
+        tool_calls = d.pop("tool_calls", UNSET)
 
-                return tool_calls_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(list[ToolCall] | None | Unset, data)
-
-        tool_calls = _parse_tool_calls(d.pop("tool_calls", UNSET))
-
-        def _parse_tool_results(data: object) -> list[ToolResult] | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, list):
-                    raise TypeError()
-                tool_results_type_0 = []
-                _tool_results_type_0 = data
-                for tool_results_type_0_item_data in _tool_results_type_0:
-                    tool_results_type_0_item = ToolResult.from_dict(tool_results_type_0_item_data)
-
-                    tool_results_type_0.append(tool_results_type_0_item)
-
-                return tool_results_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(list[ToolResult] | None | Unset, data)
-
-        tool_results = _parse_tool_results(d.pop("tool_results", UNSET))
+        tool_results = d.pop("tool_results", UNSET)
 
         def _parse_model(data: object) -> None | str | Unset:
             if data is None:
@@ -228,6 +177,15 @@ class ChatMessage:
             return cast(float | None | Unset, data)
 
         cost = _parse_cost(d.pop("cost", UNSET))
+
+        def _parse_token_count(data: object) -> int | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(int | None | Unset, data)
+
+        token_count = _parse_token_count(d.pop("token_count", UNSET))
 
         def _parse_prompt_tokens(data: object) -> int | None | Unset:
             if data is None:
@@ -252,13 +210,13 @@ class ChatMessage:
             session_id=session_id,
             role=role,
             content=content,
-            metadata=metadata,
-            token_count=token_count,
             created_at=created_at,
+            metadata=metadata,
             tool_calls=tool_calls,
             tool_results=tool_results,
             model=model,
             cost=cost,
+            token_count=token_count,
             prompt_tokens=prompt_tokens,
             completion_tokens=completion_tokens,
         )

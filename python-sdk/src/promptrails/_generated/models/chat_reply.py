@@ -13,9 +13,7 @@ from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
     from ..models.chat_message import ChatMessage
-    from ..models.chat_message_metadata import ChatMessageMetadata
-    from ..models.tool_call import ToolCall
-    from ..models.tool_result import ToolResult
+    from ..models.chat_reply_metadata import ChatReplyMetadata
 
 
 T = TypeVar("T", bound="ChatReply")
@@ -23,85 +21,73 @@ T = TypeVar("T", bound="ChatReply")
 
 @_attrs_define
 class ChatReply:
-    """The assistant message that answers a sent message, with the execution that produced it and the stored user message.
+    """The reply to a sent message. The API answers in one of three shapes: the stored
+    assistant message itself, with `execution_id` and the stored `user_message`
+    beside it (what the published SDKs read); `{user_message, assistant_message}`
+    (what the vendor's emulator sends, with 201); or, where the server runs the agent
+    asynchronously, `{user_message, assistant_message: null, execution_id}` (follow
+    the execution's stream for the reply). `x-sdk-flatten` makes the SDKs read all of
+    them as one object: the fields of `assistant_message`, when it is an object, fill
+    in the message fields.
 
-    Attributes:
-        id (str): The message's unique id (a KSUID).
-        session_id (str): The session the message belongs to.
-        role (MessageRole): Who wrote a message.
-        content (str): The message's text.
-        metadata (ChatMessageMetadata): Custom metadata attached to the message.
-        token_count (int): The number of tokens of this message.
-        created_at (datetime.datetime): When the message was stored.
-        execution_id (str): The execution that produced the reply.
-        user_message (ChatMessage): One message of a session's history.
-        tool_calls (list[ToolCall] | None | Unset): The tool calls the agent made while producing this message.
-        tool_results (list[ToolResult] | None | Unset): The results of those tool calls, in the same order.
-        model (None | str | Unset): The model that produced an assistant message.
-        cost (float | None | Unset): What producing the message cost, in US dollars.
-        prompt_tokens (int | None | Unset): Prompt tokens spent producing an assistant message.
-        completion_tokens (int | None | Unset): Completion tokens spent producing an assistant message.
+        Attributes:
+            id (str | Unset): The assistant message's unique id.
+            session_id (str | Unset): The session the message belongs to.
+            role (MessageRole | Unset): Who wrote a message.
+            content (str | Unset): The reply's text.
+            metadata (ChatReplyMetadata | Unset): Custom metadata attached to the message.
+            tool_calls (Any | Unset): The tool calls the agent made while producing the reply, as JSON.
+            tool_results (Any | Unset): The results of those tool calls, as JSON.
+            model (None | str | Unset): The model that produced the reply.
+            cost (float | None | Unset): What producing the reply cost, in US dollars.
+            token_count (int | None | Unset): The number of tokens of the reply.
+            prompt_tokens (int | None | Unset): Prompt tokens spent producing the reply.
+            completion_tokens (int | None | Unset): Completion tokens spent producing the reply.
+            created_at (datetime.datetime | Unset): When the reply was stored.
+            execution_id (str | Unset): The execution that produced the reply, when the server names it.
+            user_message (ChatMessage | Unset): One message of a session's history.
+            assistant_message (ChatMessage | None | Unset): The stored assistant message, in the `{user_message,
+                assistant_message}` shape; null while an asynchronous run has not answered yet.
     """
 
-    id: str
-    session_id: str
-    role: MessageRole
-    content: str
-    metadata: ChatMessageMetadata
-    token_count: int
-    created_at: datetime.datetime
-    execution_id: str
-    user_message: ChatMessage
-    tool_calls: list[ToolCall] | None | Unset = UNSET
-    tool_results: list[ToolResult] | None | Unset = UNSET
+    id: str | Unset = UNSET
+    session_id: str | Unset = UNSET
+    role: MessageRole | Unset = UNSET
+    content: str | Unset = UNSET
+    metadata: ChatReplyMetadata | Unset = UNSET
+    tool_calls: Any | Unset = UNSET
+    tool_results: Any | Unset = UNSET
     model: None | str | Unset = UNSET
     cost: float | None | Unset = UNSET
+    token_count: int | None | Unset = UNSET
     prompt_tokens: int | None | Unset = UNSET
     completion_tokens: int | None | Unset = UNSET
+    created_at: datetime.datetime | Unset = UNSET
+    execution_id: str | Unset = UNSET
+    user_message: ChatMessage | Unset = UNSET
+    assistant_message: ChatMessage | None | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        from ..models.chat_message import ChatMessage  # noqa: PLC0415
+
         id = self.id
 
         session_id = self.session_id
 
-        role = self.role.value
+        role: str | Unset = UNSET
+        if not isinstance(self.role, Unset):
+            role = self.role.value
 
         content = self.content
 
-        metadata = self.metadata.to_dict()
+        metadata: dict[str, Any] | Unset = UNSET
+        if not isinstance(self.metadata, Unset):
+            metadata = self.metadata.to_dict()
 
-        token_count = self.token_count
+        tool_calls = self.tool_calls
 
-        created_at = self.created_at.isoformat()
-
-        execution_id = self.execution_id
-
-        user_message = self.user_message.to_dict()
-
-        tool_calls: list[dict[str, Any]] | None | Unset
-        if isinstance(self.tool_calls, Unset):
-            tool_calls = UNSET
-        elif isinstance(self.tool_calls, list):
-            tool_calls = []
-            for tool_calls_type_0_item_data in self.tool_calls:
-                tool_calls_type_0_item = tool_calls_type_0_item_data.to_dict()
-                tool_calls.append(tool_calls_type_0_item)
-
-        else:
-            tool_calls = self.tool_calls
-
-        tool_results: list[dict[str, Any]] | None | Unset
-        if isinstance(self.tool_results, Unset):
-            tool_results = UNSET
-        elif isinstance(self.tool_results, list):
-            tool_results = []
-            for tool_results_type_0_item_data in self.tool_results:
-                tool_results_type_0_item = tool_results_type_0_item_data.to_dict()
-                tool_results.append(tool_results_type_0_item)
-
-        else:
-            tool_results = self.tool_results
+        tool_results = self.tool_results
 
         model: None | str | Unset
         if isinstance(self.model, Unset):
@@ -115,6 +101,12 @@ class ChatReply:
         else:
             cost = self.cost
 
+        token_count: int | None | Unset
+        if isinstance(self.token_count, Unset):
+            token_count = UNSET
+        else:
+            token_count = self.token_count
+
         prompt_tokens: int | None | Unset
         if isinstance(self.prompt_tokens, Unset):
             prompt_tokens = UNSET
@@ -127,21 +119,37 @@ class ChatReply:
         else:
             completion_tokens = self.completion_tokens
 
+        created_at: str | Unset = UNSET
+        if not isinstance(self.created_at, Unset):
+            created_at = self.created_at.isoformat()
+
+        execution_id = self.execution_id
+
+        user_message: dict[str, Any] | Unset = UNSET
+        if not isinstance(self.user_message, Unset):
+            user_message = self.user_message.to_dict()
+
+        assistant_message: dict[str, Any] | None | Unset
+        if isinstance(self.assistant_message, Unset):
+            assistant_message = UNSET
+        elif isinstance(self.assistant_message, ChatMessage):
+            assistant_message = self.assistant_message.to_dict()
+        else:
+            assistant_message = self.assistant_message
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update(
-            {
-                "id": id,
-                "session_id": session_id,
-                "role": role,
-                "content": content,
-                "metadata": metadata,
-                "token_count": token_count,
-                "created_at": created_at,
-                "execution_id": execution_id,
-                "user_message": user_message,
-            }
-        )
+        field_dict.update({})
+        if id is not UNSET:
+            field_dict["id"] = id
+        if session_id is not UNSET:
+            field_dict["session_id"] = session_id
+        if role is not UNSET:
+            field_dict["role"] = role
+        if content is not UNSET:
+            field_dict["content"] = content
+        if metadata is not UNSET:
+            field_dict["metadata"] = metadata
         if tool_calls is not UNSET:
             field_dict["tool_calls"] = tool_calls
         if tool_results is not UNSET:
@@ -150,82 +158,52 @@ class ChatReply:
             field_dict["model"] = model
         if cost is not UNSET:
             field_dict["cost"] = cost
+        if token_count is not UNSET:
+            field_dict["token_count"] = token_count
         if prompt_tokens is not UNSET:
             field_dict["prompt_tokens"] = prompt_tokens
         if completion_tokens is not UNSET:
             field_dict["completion_tokens"] = completion_tokens
+        if created_at is not UNSET:
+            field_dict["created_at"] = created_at
+        if execution_id is not UNSET:
+            field_dict["execution_id"] = execution_id
+        if user_message is not UNSET:
+            field_dict["user_message"] = user_message
+        if assistant_message is not UNSET:
+            field_dict["assistant_message"] = assistant_message
 
         return field_dict
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         from ..models.chat_message import ChatMessage  # noqa: PLC0415
-        from ..models.chat_message_metadata import ChatMessageMetadata  # noqa: PLC0415
-        from ..models.tool_call import ToolCall  # noqa: PLC0415
-        from ..models.tool_result import ToolResult  # noqa: PLC0415
+        from ..models.chat_reply_metadata import ChatReplyMetadata  # noqa: PLC0415
 
         d = dict(src_dict)
-        id = d.pop("id")
+        id = d.pop("id", UNSET)
 
-        session_id = d.pop("session_id")
+        session_id = d.pop("session_id", UNSET)
 
-        role = MessageRole(d.pop("role"))
+        _role = d.pop("role", UNSET)
+        role: MessageRole | Unset
+        if isinstance(_role, Unset):
+            role = UNSET
+        else:
+            role = MessageRole(_role)
 
-        content = d.pop("content")
+        content = d.pop("content", UNSET)
 
-        metadata = ChatMessageMetadata.from_dict(d.pop("metadata"))
+        _metadata = d.pop("metadata", UNSET)
+        metadata: ChatReplyMetadata | Unset
+        if isinstance(_metadata, Unset):
+            metadata = UNSET
+        else:
+            metadata = ChatReplyMetadata.from_dict(_metadata)
 
-        token_count = d.pop("token_count")
+        tool_calls = d.pop("tool_calls", UNSET)
 
-        created_at = datetime.datetime.fromisoformat(d.pop("created_at"))
-
-        execution_id = d.pop("execution_id")
-
-        user_message = ChatMessage.from_dict(d.pop("user_message"))
-
-        def _parse_tool_calls(data: object) -> list[ToolCall] | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, list):
-                    raise TypeError()
-                tool_calls_type_0 = []
-                _tool_calls_type_0 = data
-                for tool_calls_type_0_item_data in _tool_calls_type_0:
-                    tool_calls_type_0_item = ToolCall.from_dict(tool_calls_type_0_item_data)
-
-                    tool_calls_type_0.append(tool_calls_type_0_item)
-
-                return tool_calls_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(list[ToolCall] | None | Unset, data)
-
-        tool_calls = _parse_tool_calls(d.pop("tool_calls", UNSET))
-
-        def _parse_tool_results(data: object) -> list[ToolResult] | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, list):
-                    raise TypeError()
-                tool_results_type_0 = []
-                _tool_results_type_0 = data
-                for tool_results_type_0_item_data in _tool_results_type_0:
-                    tool_results_type_0_item = ToolResult.from_dict(tool_results_type_0_item_data)
-
-                    tool_results_type_0.append(tool_results_type_0_item)
-
-                return tool_results_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(list[ToolResult] | None | Unset, data)
-
-        tool_results = _parse_tool_results(d.pop("tool_results", UNSET))
+        tool_results = d.pop("tool_results", UNSET)
 
         def _parse_model(data: object) -> None | str | Unset:
             if data is None:
@@ -245,6 +223,15 @@ class ChatReply:
 
         cost = _parse_cost(d.pop("cost", UNSET))
 
+        def _parse_token_count(data: object) -> int | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(int | None | Unset, data)
+
+        token_count = _parse_token_count(d.pop("token_count", UNSET))
+
         def _parse_prompt_tokens(data: object) -> int | None | Unset:
             if data is None:
                 return data
@@ -263,22 +250,56 @@ class ChatReply:
 
         completion_tokens = _parse_completion_tokens(d.pop("completion_tokens", UNSET))
 
+        _created_at = d.pop("created_at", UNSET)
+        created_at: datetime.datetime | Unset
+        if isinstance(_created_at, Unset):
+            created_at = UNSET
+        else:
+            created_at = datetime.datetime.fromisoformat(_created_at)
+
+        execution_id = d.pop("execution_id", UNSET)
+
+        _user_message = d.pop("user_message", UNSET)
+        user_message: ChatMessage | Unset
+        if isinstance(_user_message, Unset):
+            user_message = UNSET
+        else:
+            user_message = ChatMessage.from_dict(_user_message)
+
+        def _parse_assistant_message(data: object) -> ChatMessage | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                assistant_message_type_0 = ChatMessage.from_dict(data)
+
+                return assistant_message_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(ChatMessage | None | Unset, data)
+
+        assistant_message = _parse_assistant_message(d.pop("assistant_message", UNSET))
+
         chat_reply = cls(
             id=id,
             session_id=session_id,
             role=role,
             content=content,
             metadata=metadata,
-            token_count=token_count,
-            created_at=created_at,
-            execution_id=execution_id,
-            user_message=user_message,
             tool_calls=tool_calls,
             tool_results=tool_results,
             model=model,
             cost=cost,
+            token_count=token_count,
             prompt_tokens=prompt_tokens,
             completion_tokens=completion_tokens,
+            created_at=created_at,
+            execution_id=execution_id,
+            user_message=user_message,
+            assistant_message=assistant_message,
         )
 
         chat_reply.additional_properties = d

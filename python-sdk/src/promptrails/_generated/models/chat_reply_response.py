@@ -19,8 +19,14 @@ class ChatReplyResponse:
     """A reply, wrapped.
 
     Attributes:
-        data (ChatReply): The assistant message that answers a sent message, with the execution that produced it and the
-            stored user message.
+        data (ChatReply): The reply to a sent message. The API answers in one of three shapes: the stored
+            assistant message itself, with `execution_id` and the stored `user_message`
+            beside it (what the published SDKs read); `{user_message, assistant_message}`
+            (what the vendor's emulator sends, with 201); or, where the server runs the agent
+            asynchronously, `{user_message, assistant_message: null, execution_id}` (follow
+            the execution's stream for the reply). `x-sdk-flatten` makes the SDKs read all of
+            them as one object: the fields of `assistant_message`, when it is an object, fill
+            in the message fields.
     """
 
     data: ChatReply

@@ -21,7 +21,11 @@ class ChatSessionList:
 
     Attributes:
         data (list[ChatSession]): The sessions of this page.
-        meta (PaginationMeta): Where a page stands in the whole list.
+        meta (PaginationMeta): Where a page stands in the whole list. Every key may be absent: the fixtures and
+            the emulator send `total_pages`, the vendor's SDKs also read `pages` ("API v2"),
+            and some answers carry only `total`. The SDKs read `pages` and `total_pages` under
+            both names, and page on from `total`/`limit`, or while pages come back full,
+            when neither is there.
     """
 
     data: list[ChatSession]

@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..types import UNSET, Unset
+
 if TYPE_CHECKING:
     from ..models.token_usage import TokenUsage
 
@@ -16,35 +18,40 @@ T = TypeVar("T", bound="DoneEventData")
 
 @_attrs_define
 class DoneEventData:
-    """The full output and the run's accounting.
+    """The run's output and accounting. Every field may be absent (`{}` is a valid
+    `done`).
 
-    Attributes:
-        output (str): The full reply, equal to the concatenated `content` deltas.
-        token_usage (TokenUsage): Token accounting of a run. More counters may appear.
-        time (float): How long the run took, in seconds.
+        Attributes:
+            output (Any | Unset): The run's full output as JSON, usually an object whose `content` is the
+                reply text (equal to the concatenated `content` deltas). Absent when the
+                server sent only deltas.
+            token_usage (TokenUsage | Unset): Token accounting of a run. Every counter may be absent, and more may appear.
+            time (float | Unset): How long the run took, in seconds.
     """
 
-    output: str
-    token_usage: TokenUsage
-    time: float
+    output: Any | Unset = UNSET
+    token_usage: TokenUsage | Unset = UNSET
+    time: float | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         output = self.output
 
-        token_usage = self.token_usage.to_dict()
+        token_usage: dict[str, Any] | Unset = UNSET
+        if not isinstance(self.token_usage, Unset):
+            token_usage = self.token_usage.to_dict()
 
         time = self.time
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update(
-            {
-                "output": output,
-                "token_usage": token_usage,
-                "time": time,
-            }
-        )
+        field_dict.update({})
+        if output is not UNSET:
+            field_dict["output"] = output
+        if token_usage is not UNSET:
+            field_dict["token_usage"] = token_usage
+        if time is not UNSET:
+            field_dict["time"] = time
 
         return field_dict
 
@@ -53,11 +60,16 @@ class DoneEventData:
         from ..models.token_usage import TokenUsage  # noqa: PLC0415
 
         d = dict(src_dict)
-        output = d.pop("output")
+        output = d.pop("output", UNSET)
 
-        token_usage = TokenUsage.from_dict(d.pop("token_usage"))
+        _token_usage = d.pop("token_usage", UNSET)
+        token_usage: TokenUsage | Unset
+        if isinstance(_token_usage, Unset):
+            token_usage = UNSET
+        else:
+            token_usage = TokenUsage.from_dict(_token_usage)
 
-        time = d.pop("time")
+        time = d.pop("time", UNSET)
 
         done_event_data = cls(
             output=output,

@@ -21,7 +21,8 @@ class DoneFrame:
     Attributes:
         event (Literal['done']): The event name.
         id (str): The frame id, increasing within the execution.
-        data (DoneEventData): The full output and the run's accounting.
+        data (DoneEventData): The run's output and accounting. Every field may be absent (`{}` is a valid
+            `done`).
     """
 
     event: Literal["done"]

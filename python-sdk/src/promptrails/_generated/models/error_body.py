@@ -21,20 +21,21 @@ class ErrorBody:
     """What went wrong.
 
     Attributes:
-        code (str): A stable, machine-readable error code (`not_found`, `validation_error`, `rate_limited`, ...).
         message (str): A human-readable explanation.
+        code (str | Unset): A stable, machine-readable error code (`not_found`, `validation_error`, `rate_limited`,
+            ...).
         details (ErrorBodyDetails | Unset): More about the error, such as the offending field.
     """
 
-    code: str
     message: str
+    code: str | Unset = UNSET
     details: ErrorBodyDetails | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        code = self.code
-
         message = self.message
+
+        code = self.code
 
         details: dict[str, Any] | Unset = UNSET
         if not isinstance(self.details, Unset):
@@ -44,10 +45,11 @@ class ErrorBody:
         field_dict.update(self.additional_properties)
         field_dict.update(
             {
-                "code": code,
                 "message": message,
             }
         )
+        if code is not UNSET:
+            field_dict["code"] = code
         if details is not UNSET:
             field_dict["details"] = details
 
@@ -58,9 +60,9 @@ class ErrorBody:
         from ..models.error_body_details import ErrorBodyDetails  # noqa: PLC0415
 
         d = dict(src_dict)
-        code = d.pop("code")
-
         message = d.pop("message")
+
+        code = d.pop("code", UNSET)
 
         _details = d.pop("details", UNSET)
         details: ErrorBodyDetails | Unset
@@ -70,8 +72,8 @@ class ErrorBody:
             details = ErrorBodyDetails.from_dict(_details)
 
         error_body = cls(
-            code=code,
             message=message,
+            code=code,
             details=details,
         )
 

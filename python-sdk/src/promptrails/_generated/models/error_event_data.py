@@ -14,29 +14,33 @@ T = TypeVar("T", bound="ErrorEventData")
 
 @_attrs_define
 class ErrorEventData:
-    """Why the run failed.
+    """Why the run failed. Some servers name the message `error` instead of `message`.
 
     Attributes:
-        message (str): A human-readable error message.
+        message (str | Unset): A human-readable error message.
+        error (str | Unset): The error message, as servers that use this name send it.
         code (str | Unset): A machine-readable error code, when there is one.
     """
 
-    message: str
+    message: str | Unset = UNSET
+    error: str | Unset = UNSET
     code: str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         message = self.message
 
+        error = self.error
+
         code = self.code
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update(
-            {
-                "message": message,
-            }
-        )
+        field_dict.update({})
+        if message is not UNSET:
+            field_dict["message"] = message
+        if error is not UNSET:
+            field_dict["error"] = error
         if code is not UNSET:
             field_dict["code"] = code
 
@@ -45,12 +49,15 @@ class ErrorEventData:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
-        message = d.pop("message")
+        message = d.pop("message", UNSET)
+
+        error = d.pop("error", UNSET)
 
         code = d.pop("code", UNSET)
 
         error_event_data = cls(
             message=message,
+            error=error,
             code=code,
         )
 

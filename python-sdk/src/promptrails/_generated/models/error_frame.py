@@ -21,7 +21,7 @@ class ErrorFrame:
     Attributes:
         event (Literal['error']): The event name.
         id (str): The frame id, increasing within the execution.
-        data (ErrorEventData): Why the run failed.
+        data (ErrorEventData): Why the run failed. Some servers name the message `error` instead of `message`.
     """
 
     event: Literal["error"]

@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
+
+from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
     from ..models.error_body import ErrorBody
@@ -16,25 +18,39 @@ T = TypeVar("T", bound="ErrorResponse")
 
 @_attrs_define
 class ErrorResponse:
-    """The body of every error response.
+    """The body of an error response. `error` is usually an object; some endpoints
+    answer `{"error": "text"}`, and the server's HTTP framework answers unknown
+    routes and methods with `{"message": "text"}`. The SDKs read all three.
 
-    Attributes:
-        error (ErrorBody): What went wrong.
+        Attributes:
+            error (ErrorBody | str | Unset): What went wrong.
+            message (str | Unset): What went wrong, in the framework's `{"message"}` shape.
     """
 
-    error: ErrorBody
+    error: ErrorBody | str | Unset = UNSET
+    message: str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        error = self.error.to_dict()
+        from ..models.error_body import ErrorBody  # noqa: PLC0415
+
+        error: dict[str, Any] | str | Unset
+        if isinstance(self.error, Unset):
+            error = UNSET
+        elif isinstance(self.error, ErrorBody):
+            error = self.error.to_dict()
+        else:
+            error = self.error
+
+        message = self.message
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update(
-            {
-                "error": error,
-            }
-        )
+        field_dict.update({})
+        if error is not UNSET:
+            field_dict["error"] = error
+        if message is not UNSET:
+            field_dict["message"] = message
 
         return field_dict
 
@@ -43,10 +59,27 @@ class ErrorResponse:
         from ..models.error_body import ErrorBody  # noqa: PLC0415
 
         d = dict(src_dict)
-        error = ErrorBody.from_dict(d.pop("error"))
+
+        def _parse_error(data: object) -> ErrorBody | str | Unset:
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                error_type_0 = ErrorBody.from_dict(data)
+
+                return error_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(ErrorBody | str | Unset, data)
+
+        error = _parse_error(d.pop("error", UNSET))
+
+        message = d.pop("message", UNSET)
 
         error_response = cls(
             error=error,
+            message=message,
         )
 
         error_response.additional_properties = d

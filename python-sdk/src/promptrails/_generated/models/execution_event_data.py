@@ -7,6 +7,8 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..types import UNSET, Unset
+
 T = TypeVar("T", bound="ExecutionEventData")
 
 
@@ -16,11 +18,11 @@ class ExecutionEventData:
 
     Attributes:
         execution_id (str): The execution this stream belongs to.
-        user_message_id (str): The stored user message.
+        user_message_id (str | Unset): The stored user message, when the run answers one.
     """
 
     execution_id: str
-    user_message_id: str
+    user_message_id: str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -33,9 +35,10 @@ class ExecutionEventData:
         field_dict.update(
             {
                 "execution_id": execution_id,
-                "user_message_id": user_message_id,
             }
         )
+        if user_message_id is not UNSET:
+            field_dict["user_message_id"] = user_message_id
 
         return field_dict
 
@@ -44,7 +47,7 @@ class ExecutionEventData:
         d = dict(src_dict)
         execution_id = d.pop("execution_id")
 
-        user_message_id = d.pop("user_message_id")
+        user_message_id = d.pop("user_message_id", UNSET)
 
         execution_event_data = cls(
             execution_id=execution_id,

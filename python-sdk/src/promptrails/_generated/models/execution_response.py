@@ -19,7 +19,9 @@ class ExecutionResponse:
     """An execution, wrapped.
 
     Attributes:
-        data (Execution): One run of an agent, started by a sent message.
+        data (Execution): One run of an agent, such as the run that answers a sent message. The API
+            sends more fields than a chat client needs; all but `id` and `status` may be
+            absent.
     """
 
     data: Execution

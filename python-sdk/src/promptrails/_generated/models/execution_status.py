@@ -3,9 +3,15 @@ from enum import StrEnum
 
 
 class ExecutionStatus(StrEnum):
+    AWAITING_APPROVAL = "awaiting_approval"
+    CANCELLED = "cancelled"
+    CANCEL_REQUESTED = "cancel_requested"
     COMPLETED = "completed"
     FAILED = "failed"
+    PENDING = "pending"
+    REJECTED = "rejected"
     RUNNING = "running"
+    WAITING_APPROVAL = "waiting_approval"
 
     def __str__(self) -> str:
         return str(self.value)

@@ -7,24 +7,32 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..types import UNSET, Unset
+
 T = TypeVar("T", bound="PaginationMeta")
 
 
 @_attrs_define
 class PaginationMeta:
-    """Where a page stands in the whole list.
+    """Where a page stands in the whole list. Every key may be absent: the fixtures and
+    the emulator send `total_pages`, the vendor's SDKs also read `pages` ("API v2"),
+    and some answers carry only `total`. The SDKs read `pages` and `total_pages` under
+    both names, and page on from `total`/`limit`, or while pages come back full,
+    when neither is there.
 
-    Attributes:
-        total (int): How many items the whole list holds.
-        page (int): This page's number, from 1.
-        limit (int): The most items a page holds.
-        total_pages (int): How many pages the whole list has.
+        Attributes:
+            total (int | Unset): How many items the whole list holds.
+            page (int | Unset): This page's number, from 1.
+            limit (int | Unset): The most items a page holds.
+            pages (int | Unset): How many pages the whole list has (API v2).
+            total_pages (int | Unset): How many pages the whole list has (older API versions).
     """
 
-    total: int
-    page: int
-    limit: int
-    total_pages: int
+    total: int | Unset = UNSET
+    page: int | Unset = UNSET
+    limit: int | Unset = UNSET
+    pages: int | Unset = UNSET
+    total_pages: int | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -34,36 +42,44 @@ class PaginationMeta:
 
         limit = self.limit
 
+        pages = self.pages
+
         total_pages = self.total_pages
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update(
-            {
-                "total": total,
-                "page": page,
-                "limit": limit,
-                "total_pages": total_pages,
-            }
-        )
+        field_dict.update({})
+        if total is not UNSET:
+            field_dict["total"] = total
+        if page is not UNSET:
+            field_dict["page"] = page
+        if limit is not UNSET:
+            field_dict["limit"] = limit
+        if pages is not UNSET:
+            field_dict["pages"] = pages
+        if total_pages is not UNSET:
+            field_dict["total_pages"] = total_pages
 
         return field_dict
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
-        total = d.pop("total")
+        total = d.pop("total", UNSET)
 
-        page = d.pop("page")
+        page = d.pop("page", UNSET)
 
-        limit = d.pop("limit")
+        limit = d.pop("limit", UNSET)
 
-        total_pages = d.pop("total_pages")
+        pages = d.pop("pages", UNSET)
+
+        total_pages = d.pop("total_pages", UNSET)
 
         pagination_meta = cls(
             total=total,
             page=page,
             limit=limit,
+            pages=pages,
             total_pages=total_pages,
         )
 

@@ -7,23 +7,31 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..types import UNSET, Unset
+
 T = TypeVar("T", bound="TokenUsage")
 
 
 @_attrs_define
 class TokenUsage:
-    """Token accounting of a run. More counters may appear.
+    """Token accounting of a run. Every counter may be absent, and more may appear.
 
     Attributes:
-        prompt_tokens (int): Tokens of the prompt (history and new message).
-        completion_tokens (int): Tokens of the reply.
-        total_tokens (int): Prompt plus completion tokens.
+        prompt_tokens (int | Unset): Tokens of the prompt (history and new message).
+        completion_tokens (int | Unset): Tokens of the reply.
+        total_tokens (int | Unset): Prompt plus completion tokens.
+        cached_tokens (int | Unset): Prompt tokens served from the provider's cache.
+        cache_creation_tokens (int | Unset): Prompt tokens written to the provider's cache.
+        reasoning_tokens (int | Unset): Tokens the model spent reasoning.
     """
 
-    prompt_tokens: int
-    completion_tokens: int
-    total_tokens: int
-    additional_properties: dict[str, int] = _attrs_field(init=False, factory=dict)
+    prompt_tokens: int | Unset = UNSET
+    completion_tokens: int | Unset = UNSET
+    total_tokens: int | Unset = UNSET
+    cached_tokens: int | Unset = UNSET
+    cache_creation_tokens: int | Unset = UNSET
+    reasoning_tokens: int | Unset = UNSET
+    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         prompt_tokens = self.prompt_tokens
@@ -32,31 +40,52 @@ class TokenUsage:
 
         total_tokens = self.total_tokens
 
+        cached_tokens = self.cached_tokens
+
+        cache_creation_tokens = self.cache_creation_tokens
+
+        reasoning_tokens = self.reasoning_tokens
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update(
-            {
-                "prompt_tokens": prompt_tokens,
-                "completion_tokens": completion_tokens,
-                "total_tokens": total_tokens,
-            }
-        )
+        field_dict.update({})
+        if prompt_tokens is not UNSET:
+            field_dict["prompt_tokens"] = prompt_tokens
+        if completion_tokens is not UNSET:
+            field_dict["completion_tokens"] = completion_tokens
+        if total_tokens is not UNSET:
+            field_dict["total_tokens"] = total_tokens
+        if cached_tokens is not UNSET:
+            field_dict["cached_tokens"] = cached_tokens
+        if cache_creation_tokens is not UNSET:
+            field_dict["cache_creation_tokens"] = cache_creation_tokens
+        if reasoning_tokens is not UNSET:
+            field_dict["reasoning_tokens"] = reasoning_tokens
 
         return field_dict
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
-        prompt_tokens = d.pop("prompt_tokens")
+        prompt_tokens = d.pop("prompt_tokens", UNSET)
 
-        completion_tokens = d.pop("completion_tokens")
+        completion_tokens = d.pop("completion_tokens", UNSET)
 
-        total_tokens = d.pop("total_tokens")
+        total_tokens = d.pop("total_tokens", UNSET)
+
+        cached_tokens = d.pop("cached_tokens", UNSET)
+
+        cache_creation_tokens = d.pop("cache_creation_tokens", UNSET)
+
+        reasoning_tokens = d.pop("reasoning_tokens", UNSET)
 
         token_usage = cls(
             prompt_tokens=prompt_tokens,
             completion_tokens=completion_tokens,
             total_tokens=total_tokens,
+            cached_tokens=cached_tokens,
+            cache_creation_tokens=cache_creation_tokens,
+            reasoning_tokens=reasoning_tokens,
         )
 
         token_usage.additional_properties = d
@@ -66,10 +95,10 @@ class TokenUsage:
     def additional_keys(self) -> list[str]:
         return list(self.additional_properties.keys())
 
-    def __getitem__(self, key: str) -> int:
+    def __getitem__(self, key: str) -> Any:
         return self.additional_properties[key]
 
-    def __setitem__(self, key: str, value: int) -> None:
+    def __setitem__(self, key: str, value: Any) -> None:
         self.additional_properties[key] = value
 
     def __delitem__(self, key: str) -> None:

@@ -7,6 +7,8 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..types import UNSET, Unset
+
 T = TypeVar("T", bound="ToolEndEventData")
 
 
@@ -17,12 +19,12 @@ class ToolEndEventData:
     Attributes:
         id (str): The tool call's id, as in its `tool_start`.
         name (str): The tool's name.
-        summary (str): A short display string of the result.
+        summary (str | Unset): A short display string of the result, when the tool gave one.
     """
 
     id: str
     name: str
-    summary: str
+    summary: str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -38,9 +40,10 @@ class ToolEndEventData:
             {
                 "id": id,
                 "name": name,
-                "summary": summary,
             }
         )
+        if summary is not UNSET:
+            field_dict["summary"] = summary
 
         return field_dict
 
@@ -51,7 +54,7 @@ class ToolEndEventData:
 
         name = d.pop("name")
 
-        summary = d.pop("summary")
+        summary = d.pop("summary", UNSET)
 
         tool_end_event_data = cls(
             id=id,

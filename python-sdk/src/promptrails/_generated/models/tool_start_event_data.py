@@ -7,6 +7,8 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..types import UNSET, Unset
+
 T = TypeVar("T", bound="ToolStartEventData")
 
 
@@ -16,11 +18,11 @@ class ToolStartEventData:
 
     Attributes:
         id (str): The tool call's id.
-        name (str): The tool's name.
+        name (str | Unset): The tool's name.
     """
 
     id: str
-    name: str
+    name: str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -33,9 +35,10 @@ class ToolStartEventData:
         field_dict.update(
             {
                 "id": id,
-                "name": name,
             }
         )
+        if name is not UNSET:
+            field_dict["name"] = name
 
         return field_dict
 
@@ -44,7 +47,7 @@ class ToolStartEventData:
         d = dict(src_dict)
         id = d.pop("id")
 
-        name = d.pop("name")
+        name = d.pop("name", UNSET)
 
         tool_start_event_data = cls(
             id=id,

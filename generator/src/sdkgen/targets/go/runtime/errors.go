@@ -1,7 +1,6 @@
 package promptrails
 
 import (
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
@@ -26,9 +25,12 @@ import (
 //	│   │   ├── UnprocessableEntityError   422
 //	│   │   ├── RateLimitError             429
 //	│   │   └── InternalServerError        >= 500
-//	│   └── StreamError                    the stream broke its contract: malformed JSON
-//	│                                      in a known event, an event over the size cap,
-//	│                                      or no terminal event even after resuming
+//	│   ├── APIResponseValidationError     strict mode only (WithStrictValidation): a
+//	│   │                                  response or event data does not match the
+//	│   │                                  contract
+//	│   └── StreamError                    the stream broke its contract: event data that
+//	│                                      is not a JSON object, an event over the size
+//	│                                      cap, no terminal event even after resuming
 //	└── InvalidArgumentError               a bad argument, returned before any request
 //
 // Connection and timeout errors also unwrap to their cause (a *net.OpError,
@@ -179,9 +181,10 @@ func (e *RateLimitError) Unwrap() error { return e.APIStatusError }
 // Unwrap returns the parent *APIStatusError.
 func (e *InternalServerError) Unwrap() error { return e.APIStatusError }
 
-// StreamError means a stream broke its contract: a known event with malformed
-// JSON or a data shape that does not match, an event over the size cap, or no
-// terminal event even after resuming.
+// StreamError means a stream broke its contract: a known event whose data is
+// not a JSON object, an event over the size cap, or no terminal event even
+// after resuming; in strict mode also event data that does not match the
+// contract (Err is then the *APIResponseValidationError).
 type StreamError struct {
 	Message string
 	// Data is the raw data of the offending event, if there is one.
@@ -189,12 +192,48 @@ type StreamError struct {
 	// Event is the event that failed the run (an error event), when a helper
 	// aggregating a stream reports it as an error.
 	Event Event
+	// Err is the cause, if there is one.
+	Err error
 }
 
 func (e *StreamError) Error() string { return e.Message }
 
+// Unwrap returns the parent *APIError, and the cause if there is one.
+func (e *StreamError) Unwrap() []error {
+	errs := []error{&APIError{Message: e.Message}}
+	if e.Err != nil {
+		errs = append(errs, e.Err)
+	}
+	return errs
+}
+
+// APIResponseValidationError means a response, or the data of an event, does
+// not match the contract; it is returned only by a client made with
+// WithStrictValidation (by default the SDK reads what it can, see JSONField).
+type APIResponseValidationError struct {
+	// StatusCode is the status of the response.
+	StatusCode int
+	// Path is where the first mismatch is, such as "data.status" or
+	// "data[2].role" ("" for the value itself).
+	Path string
+	// Reason says what is wrong there.
+	Reason string
+	// Response is the raw response (the request it points to has the auth
+	// header redacted); Body is its body, or the event's data.
+	Response *http.Response
+	Body     []byte
+}
+
+func (e *APIResponseValidationError) Error() string {
+	where := ""
+	if e.Path != "" {
+		where = " at " + e.Path
+	}
+	return fmt.Sprintf("the %d response does not match the API contract%s: %s", e.StatusCode, where, e.Reason)
+}
+
 // Unwrap returns the parent *APIError.
-func (e *StreamError) Unwrap() error { return &APIError{Message: e.Message} }
+func (e *APIResponseValidationError) Unwrap() error { return &APIError{Message: e.Error()} }
 
 // InvalidArgumentError is a bad argument, returned before any request is sent.
 type InvalidArgumentError struct {
@@ -212,25 +251,38 @@ func invalidArgument(arg, format string, args ...any) error {
 	return &InvalidArgumentError{Argument: arg, Message: fmt.Sprintf(format, args...)}
 }
 
-// newStatusError builds the typed error of a >= 400 answer whose body was read.
+// newStatusError builds the typed error of a >= 400 answer whose body was
+// read. The body is read as every server shape has it: {"error": {"code",
+// "message", "details"}}, {"error": "text"}, {"message": "text"}; any other
+// body (not JSON, or none of these) leaves the message to the status line's
+// reason phrase, and the raw body stays in Body.
 func newStatusError(resp *http.Response, body []byte) error {
 	base := &APIStatusError{
 		StatusCode: resp.StatusCode,
 		RequestID:  resp.Header.Get("X-Request-ID"),
 		Response:   resp,
 		Body:       body,
+		Message:    reasonPhrase(resp),
 	}
-	var envelope struct {
-		Error *struct {
-			Code    string         `json:"code"`
-			Message string         `json:"message"`
-			Details map[string]any `json:"details"`
-		} `json:"error"`
-	}
-	if json.Unmarshal(body, &envelope) == nil && envelope.Error != nil {
-		base.Code = envelope.Error.Code
-		base.Message = envelope.Error.Message
-		base.Details = envelope.Error.Details
+	if o, err := readObject(string(body), errorBodyShape, false); err == nil {
+		var e errorDetail
+		switch v := o.vals[0]; {
+		case v == "":
+		case v[0] == '"':
+			if msg, ok := parseString(v); ok && msg != "" {
+				base.Message = msg
+			}
+		case v[0] == '{':
+			if e.decodeJSON(v, true) == nil {
+				if e.Message != "" {
+					base.Message = e.Message
+				}
+				base.Code, base.Details = e.Code, e.Details
+			}
+		}
+		if msg, ok := parseString(o.vals[1]); ok && msg != "" && o.vals[0] == "" {
+			base.Message = msg
+		}
 	}
 	switch s := resp.StatusCode; {
 	case s == 400:
@@ -253,4 +305,36 @@ func newStatusError(resp *http.Response, body []byte) error {
 		return &InternalServerError{base}
 	}
 	return base
+}
+
+// errorBodyShape is how an error body is read: {"error": ...} or {"message": ...}.
+var errorBodyShape = &objectShape{fields: []fieldShape{{wire: "error"}, {wire: "message"}}, flatten: -1}
+
+// errorDetail is the object form of an error body's "error".
+type errorDetail struct {
+	Code    string
+	Message string
+	Details map[string]any
+}
+
+var errorDetailShape = &objectShape{fields: []fieldShape{{wire: "code"}, {wire: "message"}, {wire: "details"}}, flatten: -1}
+
+func (e *errorDetail) decodeJSON(raw string, valid bool) error {
+	o, err := readObject(raw, errorDetailShape, valid)
+	if err != nil {
+		return err
+	}
+	var meta JSONField
+	decodeString(o, 0, &e.Code, &meta)
+	decodeString(o, 1, &e.Message, &meta)
+	decodeValue(o, 2, &e.Details, &meta)
+	return nil
+}
+
+// reasonPhrase is the reason phrase of the status line ("Not Found").
+func reasonPhrase(resp *http.Response) string {
+	if _, reason, ok := strings.Cut(resp.Status, " "); ok && reason != "" {
+		return reason
+	}
+	return http.StatusText(resp.StatusCode)
 }

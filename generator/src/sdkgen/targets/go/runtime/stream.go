@@ -1,18 +1,16 @@
 package promptrails
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"maps"
 	"net/http"
-	"slices"
+	"runtime"
+	"sort"
 	"sync"
 	"sync/atomic"
-	"unicode/utf8"
+	"time"
 
 	"github.com/promptrails/go-sdk/internal/sse"
 )
@@ -46,386 +44,17 @@ func (*UnknownEvent) isEvent()            {}
 
 // streamSpec is what the generated code tells the runtime about one event union.
 type streamSpec struct {
-	// decode turns a frame into its typed event (*UnknownEvent for an unknown name).
+	// decode turns a frame into its typed event (*UnknownEvent for an unknown
+	// name), read tolerantly; it fails only when the data is not a JSON object.
 	decode func(name, data, id string) (Event, error)
+	// shapes names the shape of each known event's data in the contract.
+	shapes map[string]string
 	// terminal lists the events that end the stream.
 	terminal map[string]bool
 	// resumeFrom returns the request that resumes the run an event belongs to
 	// (its Last-Event-ID header set by the stream), or nil when the event does
 	// not carry the resume parameters. The stream asks each event until one does.
 	resumeFrom func(ev Event) *request
-}
-
-// shapeTable holds what event decoding checks of JSON data beyond what
-// encoding/json checks (which leaves a missing field, or a null, as a zero
-// value): the shape of each event's data (keyed by the event type's name) and
-// of each model nested in it (keyed by the model's name). The generator writes
-// one per stream from the spec; ordinary responses are not checked.
-type shapeTable map[string]*objectShape
-
-// objectShape is the shape of a JSON object with named fields.
-type objectShape struct {
-	fields []fieldShape
-	// extra is the shape of the values of the properties fields does not name
-	// (additionalProperties), nil when they are not checked.
-	extra *valueShape
-}
-
-// fieldShape is one named field of an objectShape.
-type fieldShape struct {
-	wire     string
-	required bool
-	value    valueShape
-}
-
-// valueShape is the shape of one JSON value. The zero value is a non-null
-// value of a type encoding/json checks by itself (a scalar).
-type valueShape struct {
-	nullable bool
-	model    string      // an object of the shape of that name in the table
-	items    *valueShape // an array of items of this shape
-	values   *valueShape // an object (a map) of values of this shape
-}
-
-// decodeEventData decodes an event's JSON data into v, after checking it
-// against the shape of that name in shapes: an object holding every required
-// field, no null where the spec does not allow one, the same recursively
-// through nested models, arrays and maps.
-//
-// The check is done by scan, which walks the data once without allocating
-// and answers only whether it certainly passes; anything else (a mismatch, or
-// something scan does not handle itself, such as an escaped key) goes to
-// checkObject, which decodes the data generically and says what is wrong. A
-// decode error after scan passed also asks checkObject first, so the error
-// reported is always checkObject's when it has one, then encoding/json's.
-func decodeEventData(data string, v any, shapes shapeTable, name string) error {
-	passed := shapes.scan(data, name)
-	if !passed {
-		if err := shapes.checkObject("", name, json.RawMessage(data)); err != nil {
-			return err
-		}
-	}
-	err := json.Unmarshal([]byte(data), v)
-	if err != nil && passed {
-		if cerr := shapes.checkObject("", name, json.RawMessage(data)); cerr != nil {
-			return cerr
-		}
-	}
-	return err
-}
-
-// scan reports whether data certainly passes checkObject("", name, data)
-// (or is not valid JSON, which json.Unmarshal then reports): it is the same
-// check, made in one pass over the bytes, without decoding anything. It
-// gives up (false) on what it does not need to handle quickly: a key with an
-// escape or invalid UTF-8 (whose decoded form it would have to work out), more
-// than 64 fields in one shape, nesting deeper than maxScanDepth.
-func (t shapeTable) scan(data, name string) bool {
-	sc := shapeScanner{t: t, s: data}
-	i := sc.space(0)
-	if i >= len(data) || data[i] != '{' {
-		return false
-	}
-	i, ok := sc.model(i, name, 0)
-	return ok && sc.space(i) == len(data)
-}
-
-// maxScanDepth bounds the nesting shapeScanner follows (encoding/json's own
-// limit is 10000).
-const maxScanDepth = 1000
-
-type shapeScanner struct {
-	t shapeTable
-	s string
-}
-
-func (sc *shapeScanner) space(i int) int {
-	for i < len(sc.s) {
-		switch sc.s[i] {
-		case ' ', '\t', '\n', '\r':
-			i++
-		default:
-			return i
-		}
-	}
-	return i
-}
-
-// object checks the object at s[i] ('{'), each of whose properties fields
-// names having that field's shape and the others the shape extra (nil: not
-// checked), and returns the index after it. Every occurrence of a repeated
-// key is checked (checkObject sees the last one).
-func (sc *shapeScanner) object(i int, fields []fieldShape, extra *valueShape, depth int) (int, bool) {
-	if depth > maxScanDepth || len(fields) > 64 {
-		return 0, false
-	}
-	s := sc.s
-	var seen uint64
-	i = sc.space(i + 1)
-	if i < len(s) && s[i] == '}' {
-		i++
-	} else {
-		for {
-			if i >= len(s) || s[i] != '"' {
-				return 0, false
-			}
-			start := i + 1
-			end := start
-			ascii := true
-			for end < len(s) && s[end] != '"' {
-				if s[end] == '\\' {
-					return 0, false
-				}
-				if s[end] >= utf8.RuneSelf {
-					ascii = false
-				}
-				end++
-			}
-			if end >= len(s) || (!ascii && !utf8.ValidString(s[start:end])) {
-				return 0, false
-			}
-			key := s[start:end]
-			i = sc.space(end + 1)
-			if i >= len(s) || s[i] != ':' {
-				return 0, false
-			}
-			i = sc.space(i + 1)
-			value := extra
-			for j := range fields {
-				if fields[j].wire == key {
-					seen |= 1 << j
-					value = &fields[j].value
-					break
-				}
-			}
-			var ok bool
-			if value == nil {
-				i, ok = sc.skip(i)
-			} else {
-				i, ok = sc.value(i, value, depth)
-			}
-			if !ok {
-				return 0, false
-			}
-			i = sc.space(i)
-			if i < len(s) && s[i] == ',' {
-				i = sc.space(i + 1)
-				continue
-			}
-			if i < len(s) && s[i] == '}' {
-				i++
-				break
-			}
-			return 0, false
-		}
-	}
-	for j := range fields {
-		if fields[j].required && seen&(1<<j) == 0 {
-			return 0, false
-		}
-	}
-	return i, true
-}
-
-// model checks the object at s[i] ('{') against the shape of that name.
-func (sc *shapeScanner) model(i int, name string, depth int) (int, bool) {
-	if shape := sc.t[name]; shape != nil {
-		return sc.object(i, shape.fields, shape.extra, depth)
-	}
-	return sc.object(i, nil, nil, depth)
-}
-
-// value checks the value at s[i] against shape and returns the index after it.
-func (sc *shapeScanner) value(i int, shape *valueShape, depth int) (int, bool) {
-	s := sc.s
-	if i >= len(s) {
-		return 0, false
-	}
-	if s[i] == 'n' { // null, in valid JSON
-		if !shape.nullable {
-			return 0, false
-		}
-		return sc.skip(i)
-	}
-	switch {
-	case shape.model != "":
-		if s[i] != '{' {
-			return 0, false
-		}
-		return sc.model(i, shape.model, depth+1)
-	case shape.items != nil:
-		if s[i] != '[' {
-			return 0, false
-		}
-		i = sc.space(i + 1)
-		if i < len(s) && s[i] == ']' {
-			return i + 1, true
-		}
-		for {
-			var ok bool
-			if i, ok = sc.value(i, shape.items, depth+1); !ok {
-				return 0, false
-			}
-			i = sc.space(i)
-			if i < len(s) && s[i] == ',' {
-				i = sc.space(i + 1)
-				continue
-			}
-			if i < len(s) && s[i] == ']' {
-				return i + 1, true
-			}
-			return 0, false
-		}
-	case shape.values != nil:
-		if s[i] != '{' {
-			return 0, false
-		}
-		return sc.object(i, nil, shape.values, depth+1)
-	}
-	return sc.skip(i)
-}
-
-// skip returns the index after the value at s[i]. It only finds the value's
-// end, lax about the rest: json.Unmarshal checks the syntax.
-func (sc *shapeScanner) skip(i int) (int, bool) {
-	s := sc.s
-	depth := 0
-	for i < len(s) {
-		switch c := s[i]; {
-		case c == '"':
-			j := i + 1
-			for j < len(s) && s[j] != '"' {
-				if s[j] == '\\' {
-					j++
-				}
-				j++
-			}
-			if j >= len(s) {
-				return 0, false
-			}
-			i = j + 1
-			if depth == 0 {
-				return i, true
-			}
-		case c == '{' || c == '[':
-			depth++
-			i++
-		case c == '}' || c == ']':
-			if depth == 0 {
-				return i, true
-			}
-			depth--
-			i++
-			if depth == 0 {
-				return i, true
-			}
-		case depth == 0 && (c == ',' || c == ' ' || c == '\t' || c == '\n' || c == '\r'):
-			return i, true
-		default:
-			i++
-		}
-	}
-	return i, depth == 0
-}
-
-func (t shapeTable) checkObject(path, name string, raw json.RawMessage) error {
-	var fields map[string]json.RawMessage
-	if err := json.Unmarshal(raw, &fields); err != nil || fields == nil {
-		if !json.Valid(raw) {
-			return err // only the data as a whole can be invalid JSON
-		}
-		return shapeMismatch(path, "an object", raw)
-	}
-	shape := t[name]
-	if shape == nil {
-		return nil
-	}
-	for _, f := range shape.fields {
-		value, ok := fields[f.wire]
-		if !ok {
-			if f.required {
-				return fmt.Errorf("missing required field %q", joinPath(path, f.wire))
-			}
-			continue
-		}
-		if err := t.checkValue(joinPath(path, f.wire), f.value, value); err != nil {
-			return err
-		}
-	}
-	if shape.extra != nil {
-		for _, key := range slices.Sorted(maps.Keys(fields)) {
-			if !slices.ContainsFunc(shape.fields, func(f fieldShape) bool { return f.wire == key }) {
-				if err := t.checkValue(joinPath(path, key), *shape.extra, fields[key]); err != nil {
-					return err
-				}
-			}
-		}
-	}
-	return nil
-}
-
-func (t shapeTable) checkValue(path string, shape valueShape, raw json.RawMessage) error {
-	if string(raw) == "null" {
-		if shape.nullable {
-			return nil
-		}
-		return fmt.Errorf("field %q must not be null", path)
-	}
-	switch {
-	case shape.model != "":
-		return t.checkObject(path, shape.model, raw)
-	case shape.items != nil:
-		var items []json.RawMessage
-		if err := json.Unmarshal(raw, &items); err != nil {
-			return shapeMismatch(path, "an array", raw)
-		}
-		for i, item := range items {
-			if err := t.checkValue(fmt.Sprintf("%s[%d]", path, i), *shape.items, item); err != nil {
-				return err
-			}
-		}
-	case shape.values != nil:
-		var values map[string]json.RawMessage
-		if err := json.Unmarshal(raw, &values); err != nil {
-			return shapeMismatch(path, "an object", raw)
-		}
-		for _, key := range slices.Sorted(maps.Keys(values)) {
-			if err := t.checkValue(joinPath(path, key), *shape.values, values[key]); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
-}
-
-func joinPath(path, key string) string {
-	if path == "" {
-		return key
-	}
-	return path + "." + key
-}
-
-// shapeMismatch reports a valid JSON value that is not what the shape wants.
-func shapeMismatch(path, want string, raw json.RawMessage) error {
-	var got string
-	switch bytes.TrimLeft(raw, " \t\r\n")[0] {
-	case '{':
-		got = "an object"
-	case '[':
-		got = "an array"
-	case '"':
-		got = "a string"
-	case 't', 'f':
-		got = "a boolean"
-	case 'n':
-		got = "null"
-	default:
-		got = "a number"
-	}
-	if path == "" {
-		return fmt.Errorf("the data is %s, not %s", got, want)
-	}
-	return fmt.Errorf("field %q is %s, not %s", path, got, want)
 }
 
 // Stream is a stream of events. Call Next until it returns false, read each
@@ -444,6 +73,23 @@ func shapeMismatch(path, want string, raw json.RawMessage) error {
 // idle longer than the timeout, or ends without a terminal event, the stream
 // resumes where it stopped (Last-Event-ID), so every frame is delivered exactly
 // once; a request is never re-sent once an event reached the caller.
+//
+// Connections. A stream read to its terminal event gives its connection back
+// to the HTTP client's pool for the next request: the rest of the response
+// (normally just its end) is read in the background, for at most a second and
+// 64 KiB, then the body is closed. Close before the end closes the connection
+// (the server is still sending on it). A context cancelled while Next waits
+// ends the stream with ctx.Err() and closes the connection.
+//
+// A Stream dropped without Close and not read to its end holds its connection
+// (net/http keeps a connection busy until its response body is closed or its
+// request's context is done) until the first of: the garbage collector finding
+// the Stream unreachable, which cancels the request (a cleanup registered with
+// runtime.AddCleanup: it only cancels the request's context, runs no code of
+// the caller's, takes no lock the HTTP client uses, and refers to the
+// connection, not the Stream), or the stream's idle timeout (WithTimeout)
+// passing without a read. Call Close (defer stream.Close()) to release it at
+// once.
 type Stream struct {
 	ctx  context.Context
 	core *core
@@ -453,7 +99,8 @@ type Stream struct {
 	resume     *request  // resumes the run once known
 	lastHeader string    // the Last-Event-ID header of resume
 
-	conn      *streamConn
+	slot      *connSlot      // the connection in use (what the cleanup reaches)
+	resp      *http.Response // the response of the connection in use, or the last one
 	parser    *sse.Parser
 	buf       []byte
 	queue     []sse.Event // the parser's slice: read before the next Feed
@@ -469,7 +116,6 @@ type Stream struct {
 	err      error
 	finished bool
 	closed   atomic.Bool
-	mu       sync.Mutex
 }
 
 type streamConn struct {
@@ -478,10 +124,53 @@ type streamConn struct {
 	fired atomic.Bool
 }
 
+// connSlot holds a stream's current connection. It is shared with the cleanup
+// of an abandoned Stream, which must not refer to the Stream itself.
+type connSlot struct {
+	mu   sync.Mutex
+	conn *streamConn
+}
+
+// take empties the slot and returns what it held.
+func (c *connSlot) take() *streamConn {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	conn := c.conn
+	c.conn = nil
+	return conn
+}
+
+func (c *connSlot) peek() *streamConn {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.conn
+}
+
+// abandon is the cleanup of a Stream the garbage collector found unreachable
+// with a connection still open: it stops the idle timer and cancels the
+// request's context, which makes the HTTP transport release the connection.
+// It does not close the body (with a caller's RoundTripper that would run the
+// caller's code on the runtime's cleanup goroutine).
+func (c *connSlot) abandon() {
+	if conn := c.take(); conn != nil {
+		if conn.idle != nil {
+			conn.idle.Stop()
+		}
+		conn.att.cancel()
+	}
+}
+
+// How much of a response the stream reads after its terminal event, so the
+// connection can be reused.
+const (
+	drainLimit   = 64 << 10
+	drainTimeout = time.Second
+)
+
 // newStream opens a stream; on failure it returns the error and a Stream
 // whose Next returns false and whose Err returns the same error.
 func newStream(ctx context.Context, c *core, spec *streamSpec, r *request, lastEventIDHeader string) (*Stream, error) {
-	s := &Stream{ctx: ctx, core: c, spec: spec, parser: sse.New(0), buf: make([]byte, 32*1024)}
+	s := &Stream{ctx: ctx, core: c, spec: spec, parser: sse.New(0), buf: make([]byte, 32*1024), slot: &connSlot{}}
 	p, err := c.prepare(r)
 	if err != nil {
 		s.err = err
@@ -499,6 +188,7 @@ func newStream(ctx context.Context, c *core, spec *streamSpec, r *request, lastE
 		s.err = err
 		return s, err
 	}
+	runtime.AddCleanup(s, (*connSlot).abandon, s.slot)
 	s.attach(a)
 	return s, nil
 }
@@ -511,9 +201,10 @@ func (s *Stream) attach(a *attempt) {
 			a.cancel()
 		})
 	}
-	s.mu.Lock()
-	s.conn = conn
-	s.mu.Unlock()
+	s.slot.mu.Lock()
+	s.slot.conn = conn
+	s.slot.mu.Unlock()
+	s.resp = a.resp
 	if s.closed.Load() {
 		s.closeConn()
 	}
@@ -521,11 +212,9 @@ func (s *Stream) attach(a *attempt) {
 	s.queue, s.parseErr, s.connErr = nil, nil, nil
 }
 
+// closeConn closes the connection at once.
 func (s *Stream) closeConn() {
-	s.mu.Lock()
-	conn := s.conn
-	s.conn = nil
-	s.mu.Unlock()
+	conn := s.slot.take()
 	if conn == nil {
 		return
 	}
@@ -534,6 +223,31 @@ func (s *Stream) closeConn() {
 	}
 	conn.att.resp.Body.Close()
 	conn.att.cancel()
+}
+
+// finishConn releases the connection after the terminal event: it reads the
+// rest of the response in the background (bounded in bytes and time), so that
+// a server ending the response right after the event gets its connection back
+// into the pool, then closes the body.
+func (s *Stream) finishConn() {
+	conn := s.slot.take()
+	if conn == nil {
+		return
+	}
+	if conn.idle != nil {
+		conn.idle.Stop()
+	}
+	d := drainTimeout
+	if t := s.opening.timeout; t > 0 && t < d {
+		d = t
+	}
+	stop := s.core.cfg.afterFunc(d, conn.att.cancel)
+	go func() {
+		io.CopyN(io.Discard, conn.att.resp.Body, drainLimit)
+		stop.Stop()
+		conn.att.resp.Body.Close()
+		conn.att.cancel()
+	}()
 }
 
 // Next advances to the next event; it returns false at the end of the stream
@@ -556,6 +270,13 @@ func (s *Stream) Next() bool {
 			if err != nil {
 				return s.fail(&StreamError{Message: fmt.Sprintf("malformed %q event: %v", frame.Type, err), Data: frame.Data})
 			}
+			if s.core.cfg.strict {
+				if shape := s.spec.shapes[frame.Type]; shape != "" {
+					if m := s.core.settings.shapes.check("", shape, frame.Data); m != nil {
+						return s.fail(s.invalidEvent(frame, m))
+					}
+				}
+			}
 			if frame.ID != "" {
 				s.delivered.add(frame.ID)
 				s.lastID = frame.ID
@@ -572,7 +293,7 @@ func (s *Stream) Next() bool {
 			s.failures = 0
 			if s.spec.terminal[frame.Type] {
 				s.finished = true
-				s.closeConn()
+				s.finishConn()
 			}
 			s.cur = ev
 			return true
@@ -593,10 +314,23 @@ func (s *Stream) Next() bool {
 	}
 }
 
+// invalidEvent is the strict mode's error for event data that departs from
+// the contract.
+func (s *Stream) invalidEvent(frame sse.Event, m *mismatch) error {
+	cause := &APIResponseValidationError{StatusCode: s.resp.StatusCode, Path: m.path, Reason: m.reason, Response: s.resp, Body: []byte(frame.Data)}
+	where := ""
+	if m.path != "" {
+		where = " at " + m.path
+	}
+	return &StreamError{
+		Message: fmt.Sprintf("the %q event does not match the API contract%s: %s", frame.Type, where, m.reason),
+		Data:    frame.Data,
+		Err:     cause,
+	}
+}
+
 func (s *Stream) read() {
-	s.mu.Lock()
-	conn := s.conn
-	s.mu.Unlock()
+	conn := s.slot.peek()
 	if conn == nil {
 		s.connErr = io.ErrClosedPipe
 		return
@@ -625,6 +359,7 @@ func (s *Stream) read() {
 				s.connErr = &APITimeoutError{&APIConnectionError{Message: "stream idle timeout", Err: err}}
 			}
 		}
+		// After io.EOF, closing gives the connection back to the pool.
 		s.closeConn()
 	}
 }
@@ -676,19 +411,20 @@ func (s *Stream) reconnect() error {
 }
 
 // idSet is the set of the ids of the frames delivered, which a resumed
-// connection may replay. Servers commonly number frames 1, 2, 3...: a run of
-// consecutive integers is kept as its bounds, any other id in a map, so a
-// stream of such ids costs no memory per frame. Membership is exactly that of
-// a set of the id strings: only canonical decimals (no sign, no leading zero)
-// enter the run, and two of them are equal strings exactly when they are
-// equal numbers.
+// connection may replay. Servers commonly number frames 1, 2, 3...: numeric
+// ids are kept as runs of consecutive numbers (a sorted list of bounds), any
+// other id in a map, so a stream of such ids costs no memory per frame (one
+// run per gap in the numbering). Membership is exactly that of a set of the
+// id strings: only canonical decimals (no sign, no leading zero) enter the
+// runs, and two of them are equal strings exactly when they are equal numbers.
 type idSet struct {
-	lo, hi uint64 // the run lo..hi, when inRun
-	inRun  bool
+	runs   []idRun // sorted, disjoint, never adjacent
 	others map[string]struct{}
 }
 
-// runNumber returns the id as a number when it can be in the run.
+type idRun struct{ lo, hi uint64 }
+
+// runNumber returns the id as a number when it can be in a run.
 func runNumber(id string) (uint64, bool) {
 	if id == "" || len(id) > 19 || (id[0] == '0' && len(id) > 1) {
 		return 0, false // with 19 digits at most, n+1 cannot overflow
@@ -705,8 +441,9 @@ func runNumber(id string) (uint64, bool) {
 }
 
 func (d *idSet) has(id string) bool {
-	if n, ok := runNumber(id); ok && d.inRun && d.lo <= n && n <= d.hi {
-		return true
+	if n, ok := runNumber(id); ok {
+		i := sort.Search(len(d.runs), func(i int) bool { return d.runs[i].hi >= n })
+		return i < len(d.runs) && d.runs[i].lo <= n
 	}
 	_, ok := d.others[id]
 	return ok
@@ -714,23 +451,34 @@ func (d *idSet) has(id string) bool {
 
 // add adds an id that is not in the set.
 func (d *idSet) add(id string) {
-	if n, ok := runNumber(id); ok {
-		switch {
-		case !d.inRun:
-			d.lo, d.hi, d.inRun = n, n, true
-			return
-		case n == d.hi+1:
-			d.hi = n
-			return
-		case n+1 == d.lo:
-			d.lo = n
-			return
+	n, ok := runNumber(id)
+	if !ok {
+		if d.others == nil {
+			d.others = map[string]struct{}{}
 		}
+		d.others[id] = struct{}{}
+		return
 	}
-	if d.others == nil {
-		d.others = map[string]struct{}{}
+	if k := len(d.runs); k > 0 && d.runs[k-1].hi+1 == n {
+		d.runs[k-1].hi = n // the common case: the next number
+		return
 	}
-	d.others[id] = struct{}{}
+	i := sort.Search(len(d.runs), func(i int) bool { return d.runs[i].lo > n })
+	joinsPrev := i > 0 && d.runs[i-1].hi+1 == n
+	joinsNext := i < len(d.runs) && n+1 == d.runs[i].lo
+	switch {
+	case joinsPrev && joinsNext:
+		d.runs[i-1].hi = d.runs[i].hi
+		d.runs = append(d.runs[:i], d.runs[i+1:]...)
+	case joinsPrev:
+		d.runs[i-1].hi = n
+	case joinsNext:
+		d.runs[i].lo = n
+	default:
+		d.runs = append(d.runs, idRun{})
+		copy(d.runs[i+1:], d.runs[i:])
+		d.runs[i] = idRun{n, n}
+	}
 }
 
 func giveUp(cause error) error {

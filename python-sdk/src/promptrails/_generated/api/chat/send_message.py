@@ -45,6 +45,11 @@ def _parse_response(
 
         return response_200
 
+    if response.status_code == 201:
+        response_201 = ChatReplyResponse.from_dict(response.json())
+
+        return response_201
+
     if response.status_code == 400:
         response_400 = ErrorResponse.from_dict(response.json())
 
@@ -108,7 +113,9 @@ def sync_detailed(
      Stores the user message, runs the session's agent with the conversation
     history, waits for the run to finish and returns the stored assistant
     message, with the execution id and the stored user message beside it.
-    A run that fails answers 502 with the agent's error.
+    Some servers answer 201 with `{user_message, assistant_message}` instead;
+    the SDKs read both (see `ChatReply`). A run that fails answers 502 with the
+    agent's error.
 
     Args:
         session_id (str):
@@ -148,7 +155,9 @@ def sync(
      Stores the user message, runs the session's agent with the conversation
     history, waits for the run to finish and returns the stored assistant
     message, with the execution id and the stored user message beside it.
-    A run that fails answers 502 with the agent's error.
+    Some servers answer 201 with `{user_message, assistant_message}` instead;
+    the SDKs read both (see `ChatReply`). A run that fails answers 502 with the
+    agent's error.
 
     Args:
         session_id (str):
@@ -183,7 +192,9 @@ async def asyncio_detailed(
      Stores the user message, runs the session's agent with the conversation
     history, waits for the run to finish and returns the stored assistant
     message, with the execution id and the stored user message beside it.
-    A run that fails answers 502 with the agent's error.
+    Some servers answer 201 with `{user_message, assistant_message}` instead;
+    the SDKs read both (see `ChatReply`). A run that fails answers 502 with the
+    agent's error.
 
     Args:
         session_id (str):
@@ -221,7 +232,9 @@ async def asyncio(
      Stores the user message, runs the session's agent with the conversation
     history, waits for the run to finish and returns the stored assistant
     message, with the execution id and the stored user message beside it.
-    A run that fails answers 502 with the agent's error.
+    Some servers answer 201 with `{user_message, assistant_message}` instead;
+    the SDKs read both (see `ChatReply`). A run that fails answers 502 with the
+    agent's error.
 
     Args:
         session_id (str):

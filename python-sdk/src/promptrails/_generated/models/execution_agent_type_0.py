@@ -7,60 +7,29 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-T = TypeVar("T", bound="ToolResult")
+T = TypeVar("T", bound="ExecutionAgentType0")
 
 
 @_attrs_define
-class ToolResult:
-    """What a tool call returned.
+class ExecutionAgentType0:
+    """The agent that ran, as an object, where the server includes it (get and list)."""
 
-    Attributes:
-        id (str): The id of the call this result answers.
-        name (str): The tool's name.
-        summary (str): A short display string of the result.
-    """
-
-    id: str
-    name: str
-    summary: str
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        id = self.id
-
-        name = self.name
-
-        summary = self.summary
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update(
-            {
-                "id": id,
-                "name": name,
-                "summary": summary,
-            }
-        )
 
         return field_dict
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
-        id = d.pop("id")
+        execution_agent_type_0 = cls()
 
-        name = d.pop("name")
-
-        summary = d.pop("summary")
-
-        tool_result = cls(
-            id=id,
-            name=name,
-            summary=summary,
-        )
-
-        tool_result.additional_properties = d
-        return tool_result
+        execution_agent_type_0.additional_properties = d
+        return execution_agent_type_0
 
     @property
     def additional_keys(self) -> list[str]:

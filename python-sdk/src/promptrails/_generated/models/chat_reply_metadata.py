@@ -7,12 +7,12 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-T = TypeVar("T", bound="ToolCallArguments")
+T = TypeVar("T", bound="ChatReplyMetadata")
 
 
 @_attrs_define
-class ToolCallArguments:
-    """The arguments the tool was called with."""
+class ChatReplyMetadata:
+    """Custom metadata attached to the message."""
 
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
@@ -26,10 +26,10 @@ class ToolCallArguments:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
-        tool_call_arguments = cls()
+        chat_reply_metadata = cls()
 
-        tool_call_arguments.additional_properties = d
-        return tool_call_arguments
+        chat_reply_metadata.additional_properties = d
+        return chat_reply_metadata
 
     @property
     def additional_keys(self) -> list[str]:

@@ -1,0 +1,207 @@
+"""The Go target's reading of responses (RUNTIME.md, "Reading responses") on what neither
+openapi.yaml nor the notebook fixture has: lists and maps of models, typed additional
+properties, x-sdk-flatten, x-sdk-aliases and x-sdk-text on a map; a model holding itself (the
+builder refuses recursive schemas today; the Go target is ready for them); and the names the
+Go target reserves. The generated module is built and exercised by a Go
+test when the Go toolchain is installed.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from sdkgen.builder import build_ir
+from sdkgen.ir import Field, Names, TypeRef
+from sdkgen.spec import load_spec
+from sdkgen.targets import RenderContext
+from sdkgen.targets.go import TARGET, field_type
+
+HERE = Path(__file__).resolve().parent
+FIXTURE = HERE / "fixtures" / "notebook.yaml"
+GO = shutil.which("go")
+
+
+def _spec(tmp_path: Path, extra: dict[str, Any], note_props: dict[str, Any]) -> Path:
+    raw = yaml.safe_load(FIXTURE.read_text())
+    raw = copy.deepcopy(raw)
+    raw["components"]["schemas"].update(extra)
+    raw["components"]["schemas"]["Note"]["properties"].update(note_props)
+    path = tmp_path / "reading.yaml"
+    path.write_text(yaml.safe_dump(raw, sort_keys=False))
+    return path
+
+
+EXTRA_SCHEMAS: dict[str, Any] = {
+    "Folder": {
+        "type": "object", "description": "A folder holding files.", "required": ["name"],
+        "properties": {
+            "name": {"type": "string", "description": "Its name."},
+            "parent": {"$ref": "#/components/schemas/File"},
+            "children": {"type": "array", "items": {"$ref": "#/components/schemas/File"}, "description": "Files."},
+            "by_name": {"type": "object", "additionalProperties": {"$ref": "#/components/schemas/File"},
+                        "description": "Files by name."},
+        },
+    },
+    "File": {
+        "type": "object", "description": "A file.", "required": ["name"],
+        "properties": {
+            "name": {"type": "string", "description": "Its name."},
+            "tags": {"type": "array", "items": {"type": "string"}, "description": "Tags."},
+        },
+    },
+    "Tally": {
+        "type": "object", "description": "Counters, more may come.", "additionalProperties": {"type": "integer"},
+        "properties": {"total": {"type": "integer", "description": "All of them."}},
+    },
+    "Reply": {
+        "type": "object", "description": "A reply in two shapes.", "x-sdk-flatten": "inner",
+        "properties": {
+            "text": {"type": "string", "description": "The text."},
+            "count": {"type": "integer", "x-sdk-aliases": ["n", "number"], "description": "How many."},
+            "inner": {"$ref": "#/components/schemas/ReplyInner"},
+            "result": {"type": "object", "additionalProperties": True, "x-sdk-text": "summary",
+                       "description": "A result."},
+        },
+    },
+    "ReplyInner": {
+        "type": "object", "description": "The nested shape.",
+        "properties": {"text": {"type": "string", "description": "The text."}},
+    },
+}
+
+NOTE_PROPS = {
+    "folder": {"$ref": "#/components/schemas/Folder"},
+    "tally": {"$ref": "#/components/schemas/Tally"},
+    "reply": {"$ref": "#/components/schemas/Reply"},
+}
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, dict[str, str], Path]:
+    tmp = tmp_path_factory.mktemp("go-reading")
+    spec = _spec(tmp, EXTRA_SCHEMAS, NOTE_PROPS)
+    ir = build_ir(load_spec(spec))
+    files = TARGET.render(ir, RenderContext(spec_path=spec, spec_name="reading.yaml"))
+    out = tmp / "module"
+    for rel, text in files.items():
+        (out / rel).parent.mkdir(parents=True, exist_ok=True)
+        (out / rel).write_text(text)
+    return ir, files, out
+
+
+def test_field_types(generated: tuple[Any, dict[str, str], Path]) -> None:
+    ir, _, _ = generated
+    folder = ir.models["Folder"]
+    fields = {f.wire_name: f for f in folder.fields}
+    assert field_type(fields["parent"], folder, ir) == "File"
+    assert field_type(fields["children"], folder, ir) == "[]File"
+    assert field_type(fields["by_name"], folder, ir) == "map[string]File"
+    # A model holding itself by value (directly, or through another model) would be an
+    # invalid recursive Go type: those fields are pointers; lists and maps need none.
+    file_ = ir.models["File"]
+    back = Field(name=Names.of("folder"), wire_name="folder", type=TypeRef(kind="model", ref="Folder"), required=False)
+    own = Field(name=Names.of("copy"), wire_name="copy", type=TypeRef(kind="model", ref="File"), required=True)
+    models = dict(ir.models)
+    models["File"] = file_.model_copy(update={"fields": [*file_.fields, back, own]})
+    cyclic = ir.model_copy(update={"models": models})
+    assert field_type(fields["parent"], folder, cyclic) == "*File"
+    assert field_type(back, models["File"], cyclic) == "*Folder"
+    assert field_type(own, models["File"], cyclic) == "*File"
+    assert field_type(fields["children"], folder, cyclic) == "[]File"
+    note = ir.models["Note"]
+    nf = {f.wire_name: f for f in note.fields}
+    assert field_type(nf["folder"], note, ir) == "Folder"  # no cycle through Note
+    assert field_type(nf["body"], note, ir) == "*string"  # nullable
+    assert field_type(nf["attachments"], note, ir) == "[]Attachment"
+
+
+def test_rendered_pieces(generated: tuple[Any, dict[str, str], Path]) -> None:
+    _, files, _ = generated
+    models = files["models.go"]
+    assert "Extra map[string]int64 `json:\"-\"`" in models  # typed additional properties
+    assert "m.Extra = decodeExtra[int64](o)" in models
+    assert 'func (m Reply) ResultText() string {\n\treturn jsonTextOf(m.Result, "summary")' in models
+    assert '{wire: "count", aliases: []string{"n", "number"}, value: valueShape{kind: kindInteger}}' in models
+    assert re.search(r"var shapeOfReply = &objectShape\{.*?flatten: 2,\n\taliased: true,", models, re.S)
+    assert re.search(r'"PageMeta": +shapeOfPageMeta,', models)  # the list meta, for strict checks
+    assert "func (e Priority) IsKnown() bool" in models
+
+
+def test_reserved_names_fail_clearly(tmp_path: Path) -> None:
+    for props, word in [
+        ({"json": {"type": "string", "description": "x"}}, "JSON"),
+        ({"raw_json": {"type": "string", "description": "x"}}, "RawJSON"),
+        ({"result": {"description": "x", "x-sdk-text": "t"}, "result_text": {"type": "string", "description": "x"}},
+         "ResultText"),
+    ]:
+        spec = _spec(tmp_path, {}, props)
+        with pytest.raises(ValueError, match=word):
+            TARGET.render(build_ir(load_spec(spec)), RenderContext(spec_path=spec, spec_name="x.yaml"))
+
+
+GO_TEST = r'''
+package notebook
+
+import (
+	"encoding/json"
+	"testing"
+)
+
+func TestReading(t *testing.T) {
+	var n Note
+	raw := `{"id":"n1","title":"T","tags":[],"priority":"urgent","archived":false,"created_at":"2026-01-01T00:00:00Z",
+		"folder":{"name":"root","parent":{"name":"up"},"children":[{"name":"a"},null,{"name":"b","tags":["t"]}],"by_name":{"x":{"name":"x"}}},
+		"tally":{"total":3,"red":1,"blue":"two"},
+		"reply":{"n":4,"number":5,"inner":{"text":"from inner","extra":1},"result":{"summary":"sum"}}}`
+	if err := json.Unmarshal([]byte(raw), &n); err != nil {
+		t.Fatal(err)
+	}
+	f := n.Folder
+	if f.Parent.Name != "up" || f.Children[2].Tags[0] != "t" || f.Children[1].Name != "" || f.ByName["x"].Name != "x" {
+		t.Fatalf("folder %+v", f)
+	}
+	if n.Tally.Total != 3 || n.Tally.Extra["red"] != 1 || len(n.Tally.Extra) != 1 || n.Tally.ExtraFields()["blue"].Raw() != `"two"` {
+		t.Fatalf("tally %+v", n.Tally)
+	}
+	r := n.Reply
+	if r.Text != "from inner" || r.Count != 4 || r.ResultText() != "sum" || r.ExtraFields()["extra"].Raw() != "1" {
+		t.Fatalf("reply %+v", r)
+	}
+	if n.Priority.IsKnown() || n.Priority != "urgent" {
+		t.Fatalf("priority %q", n.Priority)
+	}
+	if m := contractShapes.check("", "Note", raw); m == nil || m.Error() != `priority: "urgent" is not one of the values the contract lists ("low", "normal", "high")` {
+		t.Fatalf("strict: %v", m)
+	}
+	fixed := `{"id":"n1","title":"T","tags":[],"priority":"low","archived":false,"created_at":"2026-01-01T00:00:00Z",` +
+		`"folder":{"name":"root","children":[{"tags":[]}]}}`
+	if m := contractShapes.check("", "Note", fixed); m == nil || m.Error() != "folder.children[0].name: missing required field" {
+		t.Fatalf("strict: %v", m)
+	}
+	if m := contractShapes.check("", "Note", `{"id":"n1","title":"T","tags":[],"priority":"low","archived":false,"created_at":"x","tally":{"red":"1"}}`); m == nil || m.Error() != "tally.red: is a string, not an integer" {
+		t.Fatalf("strict: %v", m)
+	}
+	out, err := json.Marshal(n.Reply)
+	if err != nil || string(out) != `{"text":"from inner","count":4,"inner":{"text":"from inner","extra":1},"result":{"summary":"sum"},"extra":1,"n":4,"number":5}` {
+		t.Fatalf("%s %v", out, err)
+	}
+}
+'''
+
+
+@pytest.mark.skipif(GO is None, reason="the Go toolchain is not installed")
+def test_generated_module_reads_tolerantly(generated: tuple[Any, dict[str, str], Path]) -> None:
+    _, _, module = generated
+    (module / "reading_test.go").write_text(GO_TEST)
+    env = {**os.environ, "GOFLAGS": "-mod=mod", "GOTOOLCHAIN": "local"}
+    for cmd in (["go", "vet", "./..."], ["go", "test", "-count=1", "-run", "TestReading", "."]):
+        proc = subprocess.run(cmd, cwd=module, capture_output=True, text=True, env=env, check=False)
+        assert proc.returncode == 0, f"{' '.join(cmd)} failed:\n{proc.stdout}\n{proc.stderr}"
