@@ -9,10 +9,11 @@ from here; nothing here knows the API it serves.
 
 from __future__ import annotations
 
-from ._args import build_body, check_arg, check_path, given, unset_to_none
+from ._args import build_body, check_arg, check_path, given
 from ._errors import (
     APIConnectionError,
     APIError,
+    APIResponseValidationError,
     APIStatusError,
     APITimeoutError,
     AuthenticationError,
@@ -39,6 +40,7 @@ from ._streaming import (
     StreamResult,
     StreamSpec,
     UnknownEvent,
+    ValuePath,
 )
 from ._types import NOT_GIVEN, NotGiven, RequestOptions, SdkIdentity, TimeoutTypes
 from .sse import ServerSentEvent, SSEParser
@@ -47,6 +49,7 @@ __all__ = [
     "NOT_GIVEN",
     "APIConnectionError",
     "APIError",
+    "APIResponseValidationError",
     "APIStatusError",
     "APITimeoutError",
     "AsyncHTTPClient",
@@ -78,11 +81,11 @@ __all__ = [
     "TimeoutTypes",
     "UnknownEvent",
     "UnprocessableEntityError",
+    "ValuePath",
     "build_body",
     "check_arg",
     "check_path",
     "error_kind",
     "given",
     "status_error",
-    "unset_to_none",
 ]

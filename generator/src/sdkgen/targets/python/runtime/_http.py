@@ -98,8 +98,11 @@ class BaseClient:
         default_headers: Mapping[str, str] | None,
         clock: Callable[[], float] | None,
         random: Callable[[], float] | None,
+        strict: bool = False,
     ) -> None:
         self._identity = identity
+        # RUNTIME.md "Reading responses": check every response and event against the contract.
+        self.strict = bool(strict)
         env = f"{identity.env_prefix}_API_KEY"
         key = check_api_key(api_key if api_key is not None else os.environ.get(env), env)
         self.__api_key = _Secret(key)
@@ -215,6 +218,7 @@ class SyncHTTPClient(BaseClient):
         sleep: Sleep | None,
         clock: Callable[[], float] | None,
         random: Callable[[], float] | None,
+        strict: bool = False,
     ) -> None:
         super().__init__(
             identity,
@@ -225,6 +229,7 @@ class SyncHTTPClient(BaseClient):
             default_headers=default_headers,
             clock=clock,
             random=random,
+            strict=strict,
         )
         self._owns_http = http_client is None
         self._http = http_client if http_client is not None else httpx.Client()
@@ -318,6 +323,7 @@ class AsyncHTTPClient(BaseClient):
         sleep: AsyncSleep | None,
         clock: Callable[[], float] | None,
         random: Callable[[], float] | None,
+        strict: bool = False,
     ) -> None:
         super().__init__(
             identity,
@@ -328,6 +334,7 @@ class AsyncHTTPClient(BaseClient):
             default_headers=default_headers,
             clock=clock,
             random=random,
+            strict=strict,
         )
         self._owns_http = http_client is None
         self._http = http_client if http_client is not None else httpx.AsyncClient()

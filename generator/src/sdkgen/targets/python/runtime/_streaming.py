@@ -32,9 +32,16 @@ from typing import Any, Generic, Protocol, TypeVar
 
 import httpx
 
-from ._errors import APIConnectionError, APIError, APIStatusError, StreamError
+from ._errors import (
+    APIConnectionError,
+    APIError,
+    APIResponseValidationError,
+    APIStatusError,
+    StreamError,
+)
 from ._http import AsyncHTTPClient, SyncHTTPClient
 from ._lifecycle import AsyncConnection, SyncConnection
+from ._reading import Reader, Unusable, shape_of, value_at
 from ._retry import should_retry
 from ._types import RequestOptions
 from .sse import DEFAULT_MAX_EVENT_SIZE, Frame, ServerSentEvent
@@ -48,6 +55,7 @@ __all__ = [
     "StreamResult",
     "StreamSpec",
     "UnknownEvent",
+    "ValuePath",
 ]
 
 EventT = TypeVar("EventT")
@@ -78,6 +86,15 @@ class ResumeSpec:
 
 
 @dataclass(frozen=True)
+class ValuePath:
+    """Where an event carries a value: `path` (wire keys and list indexes) into the data of
+    the `event` events."""
+
+    event: str
+    path: tuple[str | int, ...] | list[str | int]
+
+
+@dataclass(frozen=True)
 class StreamResult(Generic[EventT]):
     """What a whole run produced: the concatenated text deltas, the terminal event and
     every event in order. Generated subclasses add typed `output` and `usage`."""
@@ -89,26 +106,34 @@ class StreamResult(Generic[EventT]):
 
 @dataclass(frozen=True)
 class StreamSpec(Generic[EventT, ResultT]):
-    """The generated description of one event stream."""
+    """The generated description of one event stream: its event classes by event name
+    (each read from its registered shape, `_reading.py`), the terminal and failure events,
+    where the text deltas, the output and the usage are, and how to resume."""
 
     name: str
-    decoders: Mapping[str, Callable[[Mapping[str, Any], str | None], EventT]]
+    events: Mapping[str, type]
     terminal: frozenset[str]
     failure: frozenset[str]  # terminal events meaning the run failed
-    event_names: Mapping[type, str]
-    delta: tuple[str, str] | None  # (event name, field) whose values concatenate to the text
-    make_result: Callable[[str, Any, tuple[EventT, ...]], ResultT]
+    make_result: Callable[[str, Any, tuple[EventT, ...], Any, Any], ResultT]
+    delta: ValuePath | None = None  # string values that concatenate to the text
+    output: ValuePath | None = None
+    usage: ValuePath | None = None
     resume: ResumeSpec | None = None
     max_event_size: int = DEFAULT_MAX_EVENT_SIZE
-    failure_message: Callable[[Any], str] = field(default=lambda e: str(getattr(e, "message", "the run failed")))
+    failure_message: Callable[[Any], str] = field(default=lambda e: str(getattr(e, "message", None) or "the run failed"))
 
-    def decode(self, sse: ServerSentEvent) -> EventT | UnknownEvent:
+    def decode(
+        self, sse: ServerSentEvent, *, strict: bool = False, response: httpx.Response | None = None
+    ) -> EventT | UnknownEvent:
+        """The typed event of a frame. Malformed JSON or data that is not an object is a
+        `StreamError` in both modes; with `strict`, so is data that departs from the contract
+        (its cause is the `APIResponseValidationError`)."""
         name = sse.event or "message"
         # An event's id is its frame's own `id:` line; a frame without one has none, even
         # though the connection's last event ID (used for `Last-Event-ID`) carries over.
         event_id = (sse.id or None) if getattr(sse, "own_id", True) else None
-        decoder = self.decoders.get(name)
-        if decoder is None:
+        cls = self.events.get(name)
+        if cls is None:
             return UnknownEvent(event=name, data=sse.data or "", event_id=event_id)
         try:
             payload = json.loads(sse.data or "")
@@ -116,15 +141,24 @@ class StreamSpec(Generic[EventT, ResultT]):
             raise StreamError(f"malformed JSON in a {name!r} event: {exc}", data=sse.data) from exc
         if not isinstance(payload, dict):
             raise StreamError(f"the data of a {name!r} event is not a JSON object", data=sse.data)
+        reader = Reader()
         try:
-            return decoder(payload, event_id)
-        except (KeyError, TypeError, ValueError, AttributeError) as exc:
-            raise StreamError(f"the data of a {name!r} event does not match the spec: {exc!r}", data=sse.data) from exc
+            event: EventT = reader.model(shape_of(cls), payload, event_id=event_id)
+        except Unusable as exc:
+            raise StreamError(f"the data of a {name!r} event cannot be read: {exc}", data=sse.data) from exc
+        if strict and reader.mismatches:
+            first = reader.mismatches[0]
+            cause = APIResponseValidationError(path=first.path, reason=first.reason, response=response, body=sse.data)
+            raise StreamError(
+                f"the data of a {name!r} event does not match the API contract: {first}", data=sse.data
+            ) from cause
+        return event
 
     def name_of(self, event: object) -> str:
         if isinstance(event, UnknownEvent):
             return event.event
-        return self.event_names.get(type(event), "")
+        kind = type(event)
+        return next((name for name, cls in self.events.items() if cls is kind), "")
 
 
 class _Aggregator(Generic[EventT, ResultT]):
@@ -133,13 +167,27 @@ class _Aggregator(Generic[EventT, ResultT]):
         self.text: list[str] = []
         self.events: list[EventT | UnknownEvent] = []
         self.terminal: Any = None
+        self.output: Any = None
+        self.usage: Any = None
 
     def add(self, event: EventT | UnknownEvent) -> None:
         self.events.append(event)
-        name = self.spec.name_of(event)
-        if self.spec.delta and name == self.spec.delta[0]:
-            self.text.append(str(getattr(event, self.spec.delta[1])))
-        if name in self.spec.terminal:
+        spec = self.spec
+        name = spec.name_of(event)
+        if spec.delta and name == spec.delta.event:
+            piece = value_at(event, spec.delta.path)
+            if isinstance(piece, str):
+                self.text.append(piece)
+        # The value of the last event that carried one (a non-null value).
+        if spec.output and name == spec.output.event:
+            value = value_at(event, spec.output.path)
+            if value is not None:
+                self.output = value
+        if spec.usage and name == spec.usage.event:
+            value = value_at(event, spec.usage.path)
+            if value is not None:
+                self.usage = value
+        if name in spec.terminal:
             self.terminal = event
 
     def result(self) -> ResultT:
@@ -149,7 +197,8 @@ class _Aggregator(Generic[EventT, ResultT]):
             raise StreamError(
                 f"the run failed: {self.spec.failure_message(self.terminal)}", event=self.terminal
             )
-        return self.spec.make_result("".join(self.text), self.terminal, tuple(self.events))  # type: ignore[arg-type]
+        events: tuple[EventT, ...] = tuple(self.events)  # type: ignore[arg-type]
+        return self.spec.make_result("".join(self.text), self.terminal, events, self.output, self.usage)
 
 
 class DeliveredIds:
@@ -373,7 +422,7 @@ class Stream(Generic[EventT, ResultT]):
             if frame is None:
                 self._reconnect(None)  # a clean end without a terminal event
                 continue
-            event = self._spec.decode(frame)
+            event = self._spec.decode(frame, strict=self._client.strict, response=conn.response)
             if state.accept(frame, event):
                 self._failures = 0
                 return event
@@ -524,7 +573,7 @@ class AsyncStream(Generic[EventT, ResultT]):
             if frame is None:
                 await self._reconnect(None)
                 continue
-            event = self._spec.decode(frame)
+            event = self._spec.decode(frame, strict=self._client.strict, response=conn.response)
             if state.accept(frame, event):
                 self._failures = 0
                 return event
