@@ -65,6 +65,12 @@ class ExecutionEvent:
         """Read the event's JSON data tolerantly."""
         return read_model(cls, src_dict, event_id=event_id)
 
+    def __getitem__(self, key: str) -> Any:
+        return self.additional_properties[key]
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.additional_properties
+
 
 @dataclasses.dataclass(frozen=True)
 class ThinkingEvent:
@@ -91,6 +97,12 @@ class ThinkingEvent:
     def from_dict(cls, src_dict: Mapping[str, Any], event_id: str | None = None) -> ThinkingEvent:
         """Read the event's JSON data tolerantly."""
         return read_model(cls, src_dict, event_id=event_id)
+
+    def __getitem__(self, key: str) -> Any:
+        return self.additional_properties[key]
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.additional_properties
 
 
 @dataclasses.dataclass(frozen=True)
@@ -119,6 +131,12 @@ class ToolStartEvent:
     def from_dict(cls, src_dict: Mapping[str, Any], event_id: str | None = None) -> ToolStartEvent:
         """Read the event's JSON data tolerantly."""
         return read_model(cls, src_dict, event_id=event_id)
+
+    def __getitem__(self, key: str) -> Any:
+        return self.additional_properties[key]
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.additional_properties
 
 
 @dataclasses.dataclass(frozen=True)
@@ -149,6 +167,12 @@ class ToolEndEvent:
         """Read the event's JSON data tolerantly."""
         return read_model(cls, src_dict, event_id=event_id)
 
+    def __getitem__(self, key: str) -> Any:
+        return self.additional_properties[key]
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.additional_properties
+
 
 @dataclasses.dataclass(frozen=True)
 class ContentEvent:
@@ -175,6 +199,12 @@ class ContentEvent:
     def from_dict(cls, src_dict: Mapping[str, Any], event_id: str | None = None) -> ContentEvent:
         """Read the event's JSON data tolerantly."""
         return read_model(cls, src_dict, event_id=event_id)
+
+    def __getitem__(self, key: str) -> Any:
+        return self.additional_properties[key]
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.additional_properties
 
 
 @dataclasses.dataclass(frozen=True)
@@ -204,6 +234,12 @@ class DoneEvent:
     def from_dict(cls, src_dict: Mapping[str, Any], event_id: str | None = None) -> DoneEvent:
         """Read the event's JSON data tolerantly."""
         return read_model(cls, src_dict, event_id=event_id)
+
+    def __getitem__(self, key: str) -> Any:
+        return self.additional_properties[key]
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.additional_properties
 
     @property
     def output_text(self) -> str | None:
@@ -238,6 +274,12 @@ class ErrorEvent:
     def from_dict(cls, src_dict: Mapping[str, Any], event_id: str | None = None) -> ErrorEvent:
         """Read the event's JSON data tolerantly."""
         return read_model(cls, src_dict, event_id=event_id)
+
+    def __getitem__(self, key: str) -> Any:
+        return self.additional_properties[key]
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.additional_properties
 
 
 ChatStreamFrameEvent = (

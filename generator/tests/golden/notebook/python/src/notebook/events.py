@@ -61,6 +61,12 @@ class StartedEvent:
         """Read the event's JSON data tolerantly."""
         return read_model(cls, src_dict, event_id=event_id)
 
+    def __getitem__(self, key: str) -> Any:
+        return self.additional_properties[key]
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.additional_properties
+
 
 @dataclasses.dataclass(frozen=True)
 class DeltaEvent:
@@ -87,6 +93,12 @@ class DeltaEvent:
     def from_dict(cls, src_dict: Mapping[str, Any], event_id: str | None = None) -> DeltaEvent:
         """Read the event's JSON data tolerantly."""
         return read_model(cls, src_dict, event_id=event_id)
+
+    def __getitem__(self, key: str) -> Any:
+        return self.additional_properties[key]
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.additional_properties
 
 
 @dataclasses.dataclass(frozen=True)
@@ -117,6 +129,12 @@ class CitationEvent:
         """Read the event's JSON data tolerantly."""
         return read_model(cls, src_dict, event_id=event_id)
 
+    def __getitem__(self, key: str) -> Any:
+        return self.additional_properties[key]
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.additional_properties
+
 
 @dataclasses.dataclass(frozen=True)
 class FinishedEvent:
@@ -145,6 +163,12 @@ class FinishedEvent:
         """Read the event's JSON data tolerantly."""
         return read_model(cls, src_dict, event_id=event_id)
 
+    def __getitem__(self, key: str) -> Any:
+        return self.additional_properties[key]
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.additional_properties
+
 
 @dataclasses.dataclass(frozen=True)
 class FailedEvent:
@@ -171,6 +195,12 @@ class FailedEvent:
     def from_dict(cls, src_dict: Mapping[str, Any], event_id: str | None = None) -> FailedEvent:
         """Read the event's JSON data tolerantly."""
         return read_model(cls, src_dict, event_id=event_id)
+
+    def __getitem__(self, key: str) -> Any:
+        return self.additional_properties[key]
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.additional_properties
 
 
 SummaryFrameEvent = StartedEvent | DeltaEvent | CitationEvent | FinishedEvent | FailedEvent | UnknownEvent

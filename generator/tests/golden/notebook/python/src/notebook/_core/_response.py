@@ -37,10 +37,10 @@ def parse(response: httpx.Response, cls: type[_T], *, strict: bool = False, need
         result: _T = reader.model(shape_of(cls), body)
     except Unusable as exc:
         raise _unusable(response, str(exc)) from exc
-    if strict and reader.mismatches:
-        first = reader.mismatches[0]
-        raise APIResponseValidationError(path=first.path, reason=first.reason, response=response, body=body)
     for name in needs:
         if getattr(result, name, None) is None:
             raise _unusable(response, f"it has no {name}")
+    if strict and reader.mismatches:
+        first = reader.mismatches[0]
+        raise APIResponseValidationError(path=first.path, reason=first.reason, response=response, body=body)
     return result
