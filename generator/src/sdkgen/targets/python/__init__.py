@@ -35,8 +35,8 @@ Templates read only IR fields and these filters (besides render.py's common `wra
 
 from __future__ import annotations
 
+import ast
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -309,7 +309,6 @@ class PythonTarget:
                     return rel
             return None
 
-        statement = re.compile(r"^[ \t]*from[ \t]+(\.*)([\w.]*)[ \t]+import[ \t]+\(?([\w ,\t\n]+?)\)?[ \t]*$", re.M)
         seen: set[str] = set()
         todo = [rel for rel in files if not rel.startswith("_generated/")]
         while todo:
@@ -323,15 +322,16 @@ class PythonTarget:
                 init = "/".join([*package[:i], "__init__.py"])
                 if init in files:
                     todo.append(init)
-            for dots, name, names in statement.findall(files[rel].read_text()):
-                base = package[: len(package) - len(dots) + 1] if dots else []
-                target = [*base, *filter(None, name.split("."))]
+            for node in ast.walk(ast.parse(files[rel].read_text())):
+                if not isinstance(node, ast.ImportFrom):
+                    continue
+                base = package[: len(package) - node.level + 1] if node.level else []
+                target = [*base, *(node.module or "").split(".")] if node.module else base
                 found = module_file(target)
                 if found:
                     todo.append(found)
-                for imported in names.replace("\n", " ").split(","):
-                    word = imported.strip().split(" as ")[0].strip()
-                    sub = module_file([*target, word]) if word else None
+                for alias in node.names:
+                    sub = module_file([*target, alias.name])
                     if sub:
                         todo.append(sub)
         return seen
