@@ -24,6 +24,7 @@ export {
   UnprocessableEntityError,
   RateLimitError,
   InternalServerError,
+  APIResponseValidationError,
   StreamError,
   InvalidArgumentError,
 } from './core/errors.js';

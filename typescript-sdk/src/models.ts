@@ -3,6 +3,11 @@
  * The API's data types: one interface (camelCase fields) per schema, and beside it a
  * shape table of the same name with `fromWire` / `toWire` converters (wire names are the
  * spec's). Map values (such as `metadata`) pass through untouched.
+ *
+ * Responses are read tolerantly unless the client sets `strictResponseValidation`
+ * (core/schema.ts): keys the contract does not name are kept under their wire names, so an
+ * object may hold more than its interface says, and a field the contract requires may be
+ * absent when the server left it out.
  */
 import { model, t } from './core/schema.js';
 
@@ -143,7 +148,7 @@ export const ChatReply = model<ChatReply>('ChatReply', [
   t.field('executionId', 'execution_id', t.string, false),
   t.field('userMessage', 'user_message', t.model(() => ChatMessage), false),
   t.field('assistantMessage', 'assistant_message', t.nullable(t.model(() => ChatMessage)), false),
-]);
+], { flatten: 'assistant_message' });
 
 /** A conversation between a user and an agent. */
 export interface ChatSession {
@@ -203,7 +208,7 @@ export const CreateSessionRequest = model<CreateSessionRequest>('CreateSessionRe
   t.field('agentId', 'agent_id', t.string, true),
   t.field('title', 'title', t.nullable(t.string), false),
   t.field('metadata', 'metadata', t.map(t.any), false),
-]);
+], { open: false });
 
 /** The run's output and accounting. Every field may be absent (`{}` is a valid `done`). */
 export interface DoneEventData {
@@ -216,10 +221,12 @@ export interface DoneEventData {
   tokenUsage?: TokenUsage;
   /** How long the run took, in seconds. */
   time?: number;
+  /** `output` as text: itself when a string, else the first of its `content`, `text` that is a string. */
+  outputText?: string;
 }
 
 export const DoneEventData = model<DoneEventData>('DoneEventData', [
-  t.field('output', 'output', t.any, false),
+  t.field('output', 'output', t.any, false, { text: ['content', 'text'] }),
   t.field('tokenUsage', 'token_usage', t.model(() => TokenUsage), false),
   t.field('time', 'time', t.number, false),
 ]);
@@ -251,7 +258,7 @@ export interface ErrorEventData {
 }
 
 export const ErrorEventData = model<ErrorEventData>('ErrorEventData', [
-  t.field('message', 'message', t.string, false),
+  t.field('message', 'message', t.string, false, { aliases: ['error'] }),
   t.field('error', 'error', t.string, false),
   t.field('code', 'code', t.string, false),
 ]);
@@ -338,6 +345,8 @@ export interface Execution {
   startedAt?: string | null;
   /** When the run finished, if it has. */
   completedAt?: string | null;
+  /** `output` as text: itself when a string, else the first of its `content`, `text` that is a string. */
+  outputText?: string;
 }
 
 export const Execution = model<Execution>('Execution', [
@@ -353,7 +362,7 @@ export const Execution = model<Execution>('Execution', [
   t.field('parentExecutionId', 'parent_execution_id', t.nullable(t.string), false),
   t.field('status', 'status', t.enumOf(['pending', 'running', 'waiting_approval', 'awaiting_approval', 'cancel_requested', 'cancelled', 'completed', 'failed', 'rejected']), true),
   t.field('input', 'input', t.any, false),
-  t.field('output', 'output', t.any, false),
+  t.field('output', 'output', t.any, false, { text: ['content', 'text'] }),
   t.field('error', 'error', t.nullable(t.string), false),
   t.field('metadata', 'metadata', t.nullable(t.map(t.any)), false),
   t.field('tokenUsage', 'token_usage', t.nullable(t.model(() => TokenUsage)), false),
@@ -416,8 +425,8 @@ export const PaginationMeta = model<PaginationMeta>('PaginationMeta', [
   t.field('total', 'total', t.integer, false),
   t.field('page', 'page', t.integer, false),
   t.field('limit', 'limit', t.integer, false),
-  t.field('pages', 'pages', t.integer, false),
-  t.field('totalPages', 'total_pages', t.integer, false),
+  t.field('pages', 'pages', t.integer, false, { aliases: ['total_pages'] }),
+  t.field('totalPages', 'total_pages', t.integer, false, { aliases: ['pages'] }),
 ]);
 
 /** A user message to send. */
@@ -431,7 +440,7 @@ export interface SendMessageRequest {
 export const SendMessageRequest = model<SendMessageRequest>('SendMessageRequest', [
   t.field('content', 'content', t.string, true),
   t.field('metadata', 'metadata', t.map(t.any), false),
-]);
+], { open: false });
 
 /** A rating of one reply. */
 export interface SubmitFeedbackRequest {
@@ -447,7 +456,7 @@ export const SubmitFeedbackRequest = model<SubmitFeedbackRequest>('SubmitFeedbac
   t.field('executionId', 'execution_id', t.string, true),
   t.field('value', 'value', t.integer, true),
   t.field('comment', 'comment', t.nullable(t.string), false),
-]);
+], { open: false });
 
 /** A piece of the agent's reasoning. */
 export interface ThinkingEventData {
@@ -474,7 +483,7 @@ export interface TokenUsage {
   /** Tokens the model spent reasoning. */
   reasoningTokens?: number;
   /** Keys beyond those above, as the API sent them. */
-  [key: string]: unknown | number | undefined;
+  [key: string]: unknown;
 }
 
 export const TokenUsage = model<TokenUsage>('TokenUsage', [
@@ -484,7 +493,7 @@ export const TokenUsage = model<TokenUsage>('TokenUsage', [
   t.field('cachedTokens', 'cached_tokens', t.integer, false),
   t.field('cacheCreationTokens', 'cache_creation_tokens', t.integer, false),
   t.field('reasoningTokens', 'reasoning_tokens', t.integer, false),
-], t.any);
+], { extra: t.any });
 
 /** The tool call that finished. */
 export interface ToolEndEventData {
@@ -526,4 +535,4 @@ export interface UpdateSessionRequest {
 export const UpdateSessionRequest = model<UpdateSessionRequest>('UpdateSessionRequest', [
   t.field('title', 'title', t.nullable(t.string), false),
   t.field('metadata', 'metadata', t.map(t.any), false),
-]);
+], { open: false });

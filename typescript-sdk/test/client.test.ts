@@ -100,7 +100,8 @@ test('chat.listSessions: awaitable to a page with data and meta', async () => {
   assert.ok(page instanceof Page);
   assert.equal(calls[0]!.url.search, '?page=1&limit=20');
   assert.equal(page.data[0]!.agentId, 'agent_1');
-  assert.deepEqual(page.meta, { total: 2, page: 1, limit: 2, totalPages: 1 });
+  // `pages` and `total_pages` alias each other: both are read whichever the API sent.
+  assert.deepEqual(page.meta, { total: 2, page: 1, limit: 2, pages: 1, totalPages: 1 });
   assert.equal(page.hasNextPage(), false);
 });
 
@@ -153,7 +154,7 @@ test('chat.sendMessage: returns the assistant message with executionId and userM
   assert.deepEqual(calls[0]!.body, { content: 'Hi' });
   assert.equal(reply.content, 'Hello!');
   assert.equal(reply.executionId, 'ex_1');
-  assert.equal(reply.userMessage.content, 'Hi');
+  assert.equal(reply.userMessage?.content, 'Hi');
   assert.equal(reply.promptTokens, 3);
 });
 
@@ -282,12 +283,20 @@ for (const [status, cls] of STATUS_CLASSES) {
   });
 }
 
-test('errors: a non-JSON error body keeps its text', async () => {
-  const { client } = setup(() => new Response('upstream exploded', { status: 418 }));
+test('errors: a non-JSON error body: the message is the status line, the raw text stays in body', async () => {
+  const { client } = setup(() => new Response('upstream exploded', { status: 418, statusText: "I'm a teapot" }));
   const err = await client.chat.getSession('s').catch((e: unknown) => e);
   assert.ok(err instanceof APIStatusError);
   assert.equal(err.constructor, APIStatusError);
-  assert.equal(err.errorMessage, 'upstream exploded');
+  assert.equal(err.errorMessage, "I'm a teapot");
+  assert.equal(err.body, 'upstream exploded');
+  assert.equal(err.message, "418: I'm a teapot");
+  // Without a reason phrase on the response, the standard one.
+  const b = setup(() => new Response('<html>bad gateway</html>', { status: 502 }));
+  const err2 = await b.client.chat.getSession('s', { maxRetries: 0 }).catch((e: unknown) => e);
+  assert.ok(err2 instanceof InternalServerError);
+  assert.equal(err2.errorMessage, 'Bad Gateway');
+  assert.equal(err2.body, '<html>bad gateway</html>');
 });
 
 // -- retries ---------------------------------------------------------------------------------------

@@ -94,7 +94,7 @@ export const RUN = [
   frame(4, 'tool_end', { id: 'call_1', name: 'search', summary: '3 results' }),
   frame(5, 'content', { content: 'Hel' }),
   frame(6, 'content', { content: 'lo' }),
-  frame(7, 'done', { output: 'Hello', token_usage: { prompt_tokens: 3, completion_tokens: 2, total_tokens: 5, cached_tokens: 1 }, time: 0.5 }),
+  frame(7, 'done', { output: 'Hello', token_usage: { prompt_tokens: 3, completion_tokens: 2, total_tokens: 5, cached_tokens: 1, future_tokens: 9 }, time: 0.5 }),
 ];
 
 export const API_KEY = 'sk-test-very-secret-key';

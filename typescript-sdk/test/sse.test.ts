@@ -142,3 +142,34 @@ test('rule: the size cap gives the same result however the stream is cut', () =>
     }
   }
 });
+
+test('rule: text that merely looks like UTF-8 BOM bytes read as Latin-1 ("ï»¿") is not stripped', () => {
+  // U+00EF U+00BB U+00BF at the very start, after the real BOM: part of the first field's name.
+  const bom = new Uint8Array([0xef, 0xbb, 0xbf]);
+  assert.deepEqual(decode([bom, 'ï»¿data: x\n\ndata: y\n\n']).map((e) => e.data), ['y']);
+  assert.deepEqual(decode(['ï»¿data: x\n\ndata: y\n\n']).map((e) => e.data), ['y']);
+  // ... also after reset(), when the next connection starts.
+  const d = new SSEDecoder();
+  d.feed(enc.encode('data: a\n\n'));
+  d.reset();
+  assert.deepEqual([...d.feed(enc.encode('ï»¿data: x\n\ndata: y\n\n'))].map((e) => e.data), ['y']);
+});
+
+test('long lines: a line split over many chunks (and across a code point) decodes whole, whatever the cuts', () => {
+  const payload = 'é'.repeat(50_000) + '€';
+  const text = `id: 9\nevent: content\ndata: {"content":"${payload}"}\n\n`;
+  const bytes = enc.encode(text);
+  const expected = [{ event: 'content', data: `{"content":"${payload}"}`, id: '9' }];
+  for (const size of [1, 7, 4096]) {
+    const chunks = Array.from({ length: Math.ceil(bytes.length / size) }, (_, i) => bytes.slice(i * size, i * size + size));
+    assert.deepEqual(decode(chunks), expected, `chunks of ${size}`);
+  }
+  // The pending piece of a line is forgotten when the stream ends or the decoder resets.
+  const d = new SSEDecoder();
+  d.feed(enc.encode('data: abc'));
+  assert.deepEqual(d.end(), []);
+  assert.deepEqual(d.feed(enc.encode('data: z\n\n')), [{ event: 'message', data: 'z', id: undefined }]);
+  d.feed(enc.encode('data: abc'));
+  d.reset();
+  assert.deepEqual(d.feed(enc.encode('def\ndata: z\n\n')), [{ event: 'message', data: 'z', id: undefined }]);
+});

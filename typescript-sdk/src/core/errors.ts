@@ -18,10 +18,16 @@
  * │   │   ├── UnprocessableEntityError  422
  * │   │   ├── RateLimitError            429
  * │   │   └── InternalServerError       >= 500
- * │   └── StreamError                   the stream broke its contract: malformed JSON in a
- * │                                     known event, an event over the size cap, no terminal
- * │                                     event even after resuming, or (from the aggregating
- * │                                     helpers) a run that ended with a failure event
+ * │   ├── APIResponseValidationError    a response the SDK cannot use (a list without its
+ * │   │                                 `data` array, a body that is not an object where one
+ * │   │                                 is due), or, with `strictResponseValidation`, any
+ * │   │                                 response that does not match the contract
+ * │   └── StreamError                   the stream broke its contract: event data that is not
+ * │                                     a JSON object, an event over the size cap, no terminal
+ * │                                     event even after resuming, a strict-mode mismatch (its
+ * │                                     cause is the APIResponseValidationError), or (from the
+ * │                                     aggregating helpers) a run that ended with a failure
+ * │                                     event
  * └── InvalidArgumentError              a bad argument, thrown before any request is sent
  * ```
  *
@@ -132,6 +138,46 @@ export class UnprocessableEntityError extends APIStatusError {}
 export class RateLimitError extends APIStatusError {}
 export class InternalServerError extends APIStatusError {}
 
+export interface APIResponseValidationErrorInit {
+  /** The HTTP status of the response. */
+  status: number;
+  /** The raw response (its body already read), when there is one. */
+  response?: Response | undefined;
+  /** The JSON path of the first mismatch, from the top of the body (`$.data.status`). */
+  path: string;
+  /** What is wrong there (`required field is missing`, `expected string, got a number`, ...). */
+  reason: string;
+  /** The decoded body (or, in a stream, the event's data). */
+  body?: unknown;
+  /** What was read, for the message (`a `done` event`, `the response`). */
+  what?: string | undefined;
+  cause?: unknown;
+}
+
+/**
+ * A response the SDK cannot use, or (strict mode, `strictResponseValidation: true`) one that
+ * does not match the contract. In a stream it is the `cause` of a `StreamError`.
+ */
+export class APIResponseValidationError extends APIError {
+  readonly status: number;
+  readonly response: Response | undefined;
+  readonly path: string;
+  readonly reason: string;
+  readonly body: unknown;
+
+  constructor(init: APIResponseValidationErrorInit) {
+    super(
+      `${init.what ?? 'the response'} does not match the contract at ${init.path}: ${init.reason}`,
+      init.cause === undefined ? undefined : { cause: init.cause },
+    );
+    this.status = init.status;
+    this.response = init.response;
+    this.path = init.path;
+    this.reason = init.reason;
+    this.body = init.body;
+  }
+}
+
 export class StreamError extends APIError {
   /** The raw `data` of the offending frame, when one frame was at fault. */
   readonly data: string | undefined;
@@ -143,4 +189,84 @@ export class StreamError extends APIError {
     this.data = options?.data;
     this.event = options?.event;
   }
+}
+
+/**
+ * @internal `err` with every occurrence of `secret` (the API key) replaced by `***`: in the
+ * SDK's own errors (message, stack, the string fields, the body) in place, and in any cause
+ * they carry, which is replaced by a redacted copy (`Error` with the same name, message, code
+ * and stack) when its text holds the secret. Errors that never held it come back untouched.
+ */
+export function redactError<T>(err: T, secret: string): T {
+  if (!secret) return err;
+  return redactValue(err, secret, 0) as T;
+}
+
+function redactText(text: string, secret: string): string {
+  return text.includes(secret) ? text.split(secret).join('***') : text;
+}
+
+function holds(value: unknown, secret: string, depth: number): boolean {
+  if (typeof value === 'string') return value.includes(secret);
+  if (typeof value !== 'object' || value === null || depth > 8) return false;
+  if (value instanceof Error) {
+    const { message, stack } = value;
+    if (holds(message, secret, depth) || holds(stack, secret, depth)) return true;
+    if (holds((value as { code?: unknown }).code, secret, depth)) return true;
+    const errors = (value as { errors?: unknown }).errors;
+    if (Array.isArray(errors) && errors.some((e) => holds(e, secret, depth + 1))) return true;
+    return holds((value as { cause?: unknown }).cause, secret, depth + 1);
+  }
+  try {
+    return JSON.stringify(value)?.includes(secret) ?? false;
+  } catch {
+    return false;
+  }
+}
+
+function redactValue(value: unknown, secret: string, depth: number): unknown {
+  if (typeof value === 'string') return redactText(value, secret);
+  if (typeof value !== 'object' || value === null || depth > 8) return value;
+  if (value instanceof SDKError) {
+    const fields = value as unknown as Record<string, unknown>;
+    // A cause derived from a text that held the key (JSON.parse quotes a few characters of it)
+    // is withheld: its message may hold a fragment of the key that no search would find.
+    const tainted = holds(fields['data'], secret, depth) || holds(fields['body'], secret, depth);
+    for (const key of ['message', 'stack', 'data', 'errorMessage', 'code']) {
+      if (typeof fields[key] === 'string') set(value, key, redactText(fields[key] as string, secret));
+    }
+    for (const key of ['body', 'event', 'details']) if (holds(fields[key], secret, depth)) set(value, key, redactValue(fields[key], secret, depth + 1));
+    const cause = fields['cause'];
+    if (tainted && cause instanceof Error) set(value, 'cause', withheld(cause));
+    else if (holds(cause, secret, depth)) set(value, 'cause', redactValue(cause, secret, depth + 1));
+    return value;
+  }
+  if (!holds(value, secret, depth)) return value;
+  if (value instanceof Error) {
+    const cause = (value as { cause?: unknown }).cause;
+    const copy = new Error(redactText(value.message, secret), cause === undefined ? undefined : { cause: redactValue(cause, secret, depth + 1) });
+    Object.defineProperty(copy, 'name', { value: value.name, enumerable: false, configurable: true, writable: true });
+    copy.stack = redactText(value.stack ?? '', secret);
+    const code = (value as { code?: unknown }).code;
+    if (code !== undefined) (copy as { code?: unknown }).code = redactValue(code, secret, depth + 1);
+    return copy;
+  }
+  try {
+    return JSON.parse(redactText(JSON.stringify(value), secret));
+  } catch {
+    return undefined;
+  }
+}
+
+/** @internal A stand-in for an error whose text may hold a fragment of the key. */
+export function withheld(err: Error): Error {
+  const copy = new Error(`${err.name} (its message is withheld: it was derived from a text holding the API key)`);
+  Object.defineProperty(copy, 'name', { value: err.name, enumerable: false, configurable: true, writable: true });
+  copy.stack = `${err.name}: ${copy.message}`;
+  return copy;
+}
+
+function set(target: object, key: string, value: unknown): void {
+  const own = Object.getOwnPropertyDescriptor(target, key);
+  Object.defineProperty(target, key, { value, writable: true, configurable: true, enumerable: own ? own.enumerable : key !== 'stack' && key !== 'message' });
 }

@@ -85,8 +85,8 @@ export class Chat {
         limitParam: 'limit',
         itemsField: 'data',
         metaField: 'meta',
-        item: (wire) => M.ChatSession.fromWire(wire),
-        meta: (wire) => M.PaginationMeta.fromWire(wire),
+        item: (wire, strict) => M.ChatSession.fromWire(wire, { strict }),
+        meta: (wire, strict) => M.PaginationMeta.fromWire(wire, { strict }),
       },
       options,
     );
@@ -170,8 +170,8 @@ export class Chat {
         limitParam: 'limit',
         itemsField: 'data',
         metaField: 'meta',
-        item: (wire) => M.ChatMessage.fromWire(wire),
-        meta: (wire) => M.PaginationMeta.fromWire(wire),
+        item: (wire, strict) => M.ChatMessage.fromWire(wire, { strict }),
+        meta: (wire, strict) => M.PaginationMeta.fromWire(wire, { strict }),
       },
       options,
     );
@@ -219,7 +219,7 @@ export class Chat {
     return this.#client.stream(request, options, {
       ...E.ChatStreamFrameSpec,
       resume: (event) =>
-        event.type === 'execution'
+        event.type === 'execution' && typeof event.executionId === 'string' && event.executionId !== ''
           ? { method: 'get', path: `/api/v1/executions/${pathParam('executionId', event.executionId)}/stream` }
           : undefined,
       lastEventIdHeader: 'Last-Event-ID',

@@ -53,8 +53,8 @@ export class Executions {
         limitParam: 'limit',
         itemsField: 'data',
         metaField: 'meta',
-        item: (wire) => M.Execution.fromWire(wire),
-        meta: (wire) => M.PaginationMeta.fromWire(wire),
+        item: (wire, strict) => M.Execution.fromWire(wire, { strict }),
+        meta: (wire, strict) => M.PaginationMeta.fromWire(wire, { strict }),
       },
       options,
     );
@@ -106,7 +106,7 @@ export class Executions {
     return this.#client.stream(request, options, {
       ...E.ChatStreamFrameSpec,
       resume: (event) =>
-        event.type === 'execution'
+        event.type === 'execution' && typeof event.executionId === 'string' && event.executionId !== ''
           ? { method: 'get', path: `/api/v1/executions/${pathParam('executionId', event.executionId)}/stream` }
           : undefined,
       lastEventIdHeader: 'Last-Event-ID',

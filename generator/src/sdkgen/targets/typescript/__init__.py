@@ -35,6 +35,10 @@ Templates read only IR fields and these filters (besides render.py's common ones
     utils_imports(resource)   the runtime helpers (core/utils.ts) the resource's methods use
     success_event(stream)     the stream's first terminal event (the run succeeded); None if none
     failure_events(stream)    the other terminal events (the run failed)
+    ts_field_options(field)   `, { aliases: [...], text: [...] }` for `t.field()` (x-sdk-aliases,
+                              x-sdk-text), or nothing
+    ts_model_options(model)   `, { extra, flatten, open: false }` for `model()`: additionalProperties,
+                              x-sdk-flatten, and request bodies (closed: unknown keys not sent)
 
 Formatting: the templates produce the final layout (two-space indent, single quotes,
 semicolons); no formatter runs, so output is byte-identical everywhere.
@@ -58,8 +62,11 @@ TEMPLATES = HERE / "templates"
 RUNTIME = HERE / "runtime"
 
 # Versions the generated package.json pins; package-lock.json (hand-maintained next to it) matches.
-DEPENDENCIES = {"eventsource-parser": "^3.0.6"}
-DEV_DEPENDENCIES = {"@types/node": "^20.19.0", "typescript": "5.9.3"}
+# eventsource-parser from 3.1: earlier versions re-scan a pending line on every chunk (the SDK
+# feeds it whole lines anyway, see runtime/sse.ts). undici (tests only): a connection pool of
+# a chosen size, to prove streams give their connections back.
+DEPENDENCIES = {"eventsource-parser": "^3.1.1"}
+DEV_DEPENDENCIES = {"@types/node": "^20.19.0", "typescript": "5.9.3", "undici": "^7.16.0"}
 
 _IDENT = re.compile(r"^[A-Za-z_$][A-Za-z0-9_$]*$")
 # Event fields the union itself uses.
@@ -226,6 +233,25 @@ class _Filters:
         return names
 
     @staticmethod
+    def ts_field_options(field: Field) -> str:
+        parts = []
+        if field.aliases:
+            parts.append("aliases: [" + ", ".join(_ts_str(a) for a in field.aliases) + "]")
+        if field.text_keys:
+            parts.append("text: [" + ", ".join(_ts_str(k) for k in field.text_keys) + "]")
+        return ", { " + ", ".join(parts) + " }" if parts else ""
+
+    def ts_model_options(self, model: Model) -> str:
+        parts = []
+        if model.additional_properties:
+            parts.append("extra: " + self.ts_shape(model.additional_properties))
+        if model.flatten:
+            parts.append("flatten: " + _ts_str(model.flatten))
+        if model.is_request_body:
+            parts.append("open: false")
+        return ", { " + ", ".join(parts) + " }" if parts else ""
+
+    @staticmethod
     def success_event(stream: EventStream) -> EventType | None:
         return next((e for e in stream.events if e.terminal), None)
 
@@ -236,6 +262,14 @@ class _Filters:
 
 
 def _check(ir: IR) -> None:
+    for model in ir.models.values():
+        keys = {f.name.typescript for f in model.fields}
+        for f in model.fields:
+            if f.text_keys and f"{f.name.typescript}Text" in keys:
+                raise TargetError(
+                    f"{model.schema_name}.{f.wire_name}: its x-sdk-text convenience `{f.name.typescript}Text` "
+                    "is also the name of a field"
+                )
     for stream in ir.streams.values():
         for ev in stream.events:
             for f in ev.fields:
@@ -274,6 +308,8 @@ class TypeScriptTarget:
                 "utils_imports": f.utils_imports,
                 "success_event": f.success_event,
                 "failure_events": f.failure_events,
+                "ts_field_options": f.ts_field_options,
+                "ts_model_options": f.ts_model_options,
             },
         )
         common = {"ir": ir, "sdk": ir.sdk, "spec_name": ctx.spec_name}

@@ -6,11 +6,15 @@
  */
 import {
   APIConnectionError,
+  APIResponseValidationError,
   APIStatusError,
   APITimeoutError,
   InvalidArgumentError,
+  SDKError,
+  redactError,
+  withheld,
 } from './errors.js';
-import type { ModelShape } from './schema.js';
+import { describe, ShapeError, type ModelShape } from './schema.js';
 import { PagePromise, Page, type PageRequest } from './pagination.js';
 import { Stream, type StreamSpec } from './streaming.js';
 import { anySignal, readEnv, sleep as realSleep, uuid4 } from './utils.js';
@@ -33,6 +37,13 @@ export interface ClientOptions {
   fetch?: Fetch | undefined;
   /** Headers sent with every request. */
   defaultHeaders?: Record<string, string> | undefined;
+  /**
+   * Check every response body and stream event against the API contract (required fields,
+   * JSON types, enum values), throwing `APIResponseValidationError` (in a stream: a
+   * `StreamError` caused by one) at the first mismatch. Default false: responses are read
+   * tolerantly (generator/RUNTIME.md, "Reading responses").
+   */
+  strictResponseValidation?: boolean | undefined;
   /** @internal Test hook: how to wait between retries. */
   sleep?: ((ms: number, signal?: AbortSignal) => Promise<void>) | undefined;
   /** @internal Test hook: the jitter source, returning a number in [0, 1). */
@@ -64,6 +75,14 @@ export interface SdkIdentity {
   userAgent: string;
 }
 
+/** What a decoder of a response body is told besides the body. */
+export interface ResponseContext {
+  /** `strictResponseValidation`: check the body against the contract. */
+  strict: boolean;
+  status: number;
+  response: Response;
+}
+
 /** One HTTP call as a generated method describes it. */
 export interface RequestSpec {
   method: 'get' | 'post' | 'put' | 'patch' | 'delete';
@@ -89,6 +108,8 @@ export class APIClient {
   readonly baseUrl: string;
   readonly timeout: number;
   readonly maxRetries: number;
+  /** Whether responses are checked against the contract (`strictResponseValidation`). */
+  readonly strictResponseValidation: boolean;
   readonly #apiKey: string;
   readonly #identity: SdkIdentity;
   readonly #fetch: Fetch;
@@ -101,12 +122,17 @@ export class APIClient {
     if (options !== undefined && (typeof options !== 'object' || options === null)) {
       throw new InvalidArgumentError('client options must be an object');
     }
-    const apiKey = options.apiKey ?? readEnv(`${identity.envPrefix}_API_KEY`);
+    const apiKey: unknown = options.apiKey ?? readEnv(`${identity.envPrefix}_API_KEY`);
+    if (apiKey !== undefined && typeof apiKey !== 'string') {
+      throw new InvalidArgumentError(`the API key must be a string, got ${apiKey === null ? 'null' : typeof apiKey}`);
+    }
     if (!apiKey) {
       throw new InvalidArgumentError(
         `no API key: pass \`apiKey\` to new ${identity.name}() or set ${identity.envPrefix}_API_KEY`,
       );
     }
+    const problem = keyProblem(apiKey);
+    if (problem !== undefined) throw new InvalidArgumentError(`the API key ${problem}`);
     const fetchImpl = options.fetch ?? (globalThis as { fetch?: Fetch }).fetch;
     if (typeof fetchImpl !== 'function') {
       throw new InvalidArgumentError('no `fetch` in this runtime: pass one as the `fetch` option');
@@ -122,6 +148,7 @@ export class APIClient {
     this.baseUrl = (options.baseUrl ?? readEnv(`${identity.envPrefix}_BASE_URL`) ?? identity.defaultBaseUrl).replace(/\/+$/, '');
     this.timeout = options.timeout ?? DEFAULT_TIMEOUT;
     this.maxRetries = options.maxRetries ?? DEFAULT_MAX_RETRIES;
+    this.strictResponseValidation = options.strictResponseValidation === true;
     this.#defaultHeaders = { ...(options.defaultHeaders ?? {}) };
     this.#sleep = options.sleep ?? realSleep;
     this.#random = options.random ?? Math.random;
@@ -130,10 +157,13 @@ export class APIClient {
 
   // -- what the generated methods call -------------------------------------------
 
-  /** Send a request (with retries) and decode its JSON body (`unwrap`: the key to return). */
-  async request<T>(spec: RequestSpec, options: RequestOptions | undefined, decode?: (body: unknown) => T): Promise<T> {
-    const { json } = await this.fetchWithRetries(spec, options, false);
-    return decode ? decode(json) : (undefined as T);
+  /** Send a request (with retries) and decode its JSON body. */
+  async request<T>(spec: RequestSpec, options: RequestOptions | undefined, decode?: (body: unknown, context: ResponseContext) => T): Promise<T> {
+    const { response, text } = await this.fetchWithRetries(spec, options, false);
+    // No decoder (a no-content operation such as a delete): whatever body came is ignored.
+    if (!decode) return undefined as T;
+    const json = text ? this.#parseJSON(text, response) : undefined;
+    return this.#decoding(() => decode(json, { strict: this.strictResponseValidation, status: response.status, response }));
   }
 
   /** A list call: awaitable to one page, async-iterable over every item of every page. */
@@ -142,8 +172,9 @@ export class APIClient {
   }
 
   async #fetchPage<T, M>(page: PageRequest<T, M>, options: RequestOptions | undefined): Promise<Page<T, M>> {
-    const response = await this.fetchWithRetries(page.spec, options, false);
-    return Page.from(page, response.json);
+    const { response, text } = await this.fetchWithRetries(page.spec, options, false);
+    const json = text ? this.#parseJSON(text, response) : undefined;
+    return this.#decoding(() => Page.from(page, json, { strict: this.strictResponseValidation, status: response.status, response }));
   }
 
   /** A streaming call: returns at once; the request is sent when iteration starts. */
@@ -157,6 +188,7 @@ export class APIClient {
       spec: stream,
       idleTimeout: opts.timeout ?? this.timeout,
       maxRetries: opts.maxRetries ?? this.maxRetries,
+      strict: this.strictResponseValidation,
       backoff: (attempt) => this.#backoff(attempt),
       sleep: this.#sleep,
     });
@@ -174,9 +206,9 @@ export class APIClient {
   /**
    * Send `spec`, retrying per the policy. For a stream (`stream`), the successful response
    * is returned with its body unread; otherwise the body is read (within the timeout) and
-   * parsed as JSON.
+   * returned as text.
    */
-  async fetchWithRetries(spec: RequestSpec, options: RequestOptions | undefined, stream: boolean): Promise<{ response: Response; json: unknown }> {
+  async fetchWithRetries(spec: RequestSpec, options: RequestOptions | undefined, stream: boolean): Promise<{ response: Response; text: string }> {
     const opts = options ?? {};
     const maxRetries = opts.maxRetries ?? this.maxRetries;
     const timeout = opts.timeout ?? this.timeout;
@@ -191,29 +223,32 @@ export class APIClient {
       const { signal, dispose } = anySignal([opts.signal, timer.signal]);
       const handle = setTimeout(() => timer.abort(new TimeoutReason(timeout)), timeout);
       let response: Response;
+      let text: string;
       try {
         response = await this.#fetch(url, { method: spec.method.toUpperCase(), headers, body, signal });
         if (response.ok && stream) {
           // The stream's own idle timeout takes over once the headers arrived.
           clearTimeout(handle);
-          return { response, json: undefined };
+          return { response, text: '' };
         }
-        if (response.ok) {
-          const text = await response.text();
-          clearTimeout(handle);
-          dispose();
-          return { response, json: text ? this.#parseJSON(text, response) : undefined };
-        }
+        text = response.ok ? await response.text() : '';
       } catch (err) {
         clearTimeout(handle);
         dispose();
         if (opts.signal?.aborted) throw opts.signal.reason;
         const error = timer.signal.aborted
           ? new APITimeoutError(`Request timed out after ${timeout} ms.`)
-          : new APIConnectionError(`Connection error: ${this.#redact(errorText(err))}`, { cause: err });
+          : this.redactError(new APIConnectionError(`Connection error: ${errorText(err)}`, { cause: err }));
         if (retriesLeft <= 0) throw error;
         await this.#sleep(this.#backoff(attempt), opts.signal);
         continue;
+      }
+      if (response.ok) {
+        clearTimeout(handle);
+        dispose();
+        // The caller parses it: a body that is not JSON is unusable (not retried: the server
+        // answered), or ignored where the operation returns nothing.
+        return { response, text };
       }
       // An HTTP error status.
       const retry = shouldRetry(response);
@@ -224,16 +259,16 @@ export class APIClient {
         await this.#sleep(this.#retryDelay(attempt, response.headers), opts.signal);
         continue;
       }
-      let text = '';
+      let bodyText = '';
       try {
-        text = await response.text();
+        bodyText = await response.text();
       } catch {
         // The error body could not be read: the status alone makes the error.
       } finally {
         clearTimeout(handle);
         dispose();
       }
-      throw this.#statusError(response, text);
+      throw this.#statusError(response, bodyText);
     }
   }
 
@@ -293,30 +328,57 @@ export class APIClient {
     try {
       return JSON.parse(text);
     } catch (err) {
-      throw new APIConnectionError(`the API answered ${response.status} with a body that is not JSON`, { cause: err });
+      // The parser's message quotes a few characters of the text: withheld if the key is in it.
+      const cause = this.#apiKey && text.includes(this.#apiKey) && err instanceof Error ? withheld(err) : err;
+      throw new APIResponseValidationError({
+        status: response.status,
+        response,
+        path: '$',
+        reason: `the body is not JSON (${response.headers.get('content-type') ?? 'no content type'})`,
+        body: this.#redact(text),
+        cause,
+      });
     }
   }
 
+  /**
+   * The typed error of an HTTP error status (RUNTIME.md, "Reading responses"): the body may be
+   * `{"error": {"code", "message", "details"}}`, `{"error": "text"}` (the text is the message),
+   * `{"message": "..."}`, or not JSON at all (the message is the status line's reason, and the
+   * raw text stays in `body`). The API key, should the server echo it anywhere (body or
+   * headers), is replaced by `***`.
+   */
   #statusError(response: Response, raw: string): APIStatusError {
     const text = this.#redact(raw);
-    let body: unknown = text;
+    let body: unknown = text === '' ? undefined : text;
     try {
-      body = text ? JSON.parse(text) : undefined;
+      if (text) body = JSON.parse(text);
     } catch {
       // Not JSON: keep the text.
     }
-    const error = (typeof body === 'object' && body !== null ? (body as { error?: unknown }).error : undefined) as
-      | { code?: unknown; message?: unknown; details?: unknown }
-      | undefined;
-    const str = (v: unknown) => (typeof v === 'string' ? this.#redact(v) : undefined);
+    const obj = isObject(body) ? body : undefined;
+    const error = obj?.['error'];
+    const inner = isObject(error) ? error : undefined;
+    const str = (v: unknown) => (typeof v === 'string' && v !== '' ? v : undefined);
+    const message = str(inner?.['message']) ?? str(error) ?? str(obj?.['message']) ?? reasonPhrase(response);
+    const details = inner?.['details'];
+    let { headers } = response;
+    let raw_ = response;
+    let echoed = false;
+    headers.forEach((v) => (echoed ||= v.includes(this.#apiKey)));
+    if (echoed) {
+      headers = new Headers();
+      response.headers.forEach((v, k) => headers.append(k, this.#redact(v)));
+      raw_ = new Response(null, { status: response.status, statusText: response.statusText, headers });
+    }
     return APIStatusError.generate({
       status: response.status,
-      code: str(error?.code),
-      message: str(error?.message) ?? (typeof body === 'string' && body ? this.#redact(body.slice(0, 500)) : undefined),
-      details: typeof error?.details === 'object' && error.details !== null ? (error.details as Record<string, unknown>) : undefined,
-      requestId: response.headers.get('x-request-id') ?? undefined,
-      headers: response.headers,
-      response,
+      code: str(inner?.['code']) ?? str(obj?.['code']),
+      message,
+      details: isObject(details) ? details : undefined,
+      requestId: headers.get('x-request-id') ?? undefined,
+      headers,
+      response: raw_,
       body,
     });
   }
@@ -326,10 +388,29 @@ export class APIClient {
     return this.#apiKey ? text.split(this.#apiKey).join('***') : text;
   }
 
+  /** Run a decoder; a validation error it throws is redacted like any other. */
+  #decoding<T>(decode: () => T): T {
+    try {
+      return decode();
+    } catch (err) {
+      throw this.redactError(err);
+    }
+  }
+
+  /**
+   * @internal The SDK's own error with the API key replaced wherever it shows (message, body,
+   * causes); anything else (such as the caller's abort reason) is returned untouched.
+   */
+  redactError(err: unknown): unknown {
+    return err instanceof SDKError ? redactError(err, this.#apiKey) : err;
+  }
+
   // -- the API key never shows ----------------------------------------------------------
 
   #describe(): Record<string, unknown> {
-    return { baseUrl: this.baseUrl, timeout: this.timeout, maxRetries: this.maxRetries, apiKey: '***' };
+    const out: Record<string, unknown> = { baseUrl: this.baseUrl, timeout: this.timeout, maxRetries: this.maxRetries, apiKey: '***' };
+    if (this.strictResponseValidation) out['strictResponseValidation'] = true;
+    return out;
   }
 
   toJSON(): Record<string, unknown> {
@@ -345,11 +426,30 @@ export class APIClient {
   }
 }
 
-/** Decode a JSON response with a shape table, optionally unwrapping `{data: ...}`. */
-export function decodeWith<T>(shape: ModelShape<T>, unwrap: string | null): (body: unknown) => T {
-  return (body) => {
-    const value = unwrap !== null && typeof body === 'object' && body !== null ? (body as Record<string, unknown>)[unwrap] : body;
-    return shape.fromWire(value);
+/**
+ * Decode a JSON response with a shape table, unwrapping `{data: ...}` when `unwrap` is set. The
+ * value the call returns must be there and be an object, in both modes (the call has nothing to
+ * return otherwise): else `APIResponseValidationError`. Strict mode checks it against the contract.
+ */
+export function decodeWith<T>(shape: ModelShape<T>, unwrap: string | null): (body: unknown, context: ResponseContext) => T {
+  return (body, context) => {
+    const invalid = (path: string, reason: string) =>
+      new APIResponseValidationError({ status: context.status, response: context.response, path, reason, body });
+    let value = body;
+    let base = '$';
+    if (unwrap !== null) {
+      if (typeof body !== 'object' || body === null || Array.isArray(body)) throw invalid('$', `expected an object, got ${describe(body)}`);
+      value = (body as Record<string, unknown>)[unwrap];
+      base = `$.${unwrap}`;
+      if (value === undefined) throw invalid(base, 'required field is missing');
+    }
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) throw invalid(base, `expected an object, got ${describe(value)}`);
+    try {
+      return shape.fromWire(value, { strict: context.strict });
+    } catch (err) {
+      if (err instanceof ShapeError) throw invalid(base + err.path.slice(1), err.reason);
+      throw err;
+    }
   };
 }
 
@@ -372,6 +472,54 @@ export function retryAfterSeconds(headers: Headers, now: number): number | undef
   const date = Date.parse(value);
   if (Number.isNaN(date)) return undefined;
   return Math.max(0, (date - now) / 1000);
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** The reason phrase of the status line (`Bad Gateway`), from the response or the standard list. */
+function reasonPhrase(response: Response): string {
+  return response.statusText || REASONS[response.status] || `HTTP ${response.status}`;
+}
+
+const REASONS: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  402: 'Payment Required',
+  403: 'Forbidden',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  408: 'Request Timeout',
+  409: 'Conflict',
+  410: 'Gone',
+  413: 'Content Too Large',
+  415: 'Unsupported Media Type',
+  422: 'Unprocessable Content',
+  429: 'Too Many Requests',
+  500: 'Internal Server Error',
+  501: 'Not Implemented',
+  502: 'Bad Gateway',
+  503: 'Service Unavailable',
+  504: 'Gateway Timeout',
+};
+
+/**
+ * Why `key` cannot be sent as a header value, or undefined when it can. Names the problem,
+ * never the key: a control character (a line break left by reading the key from a file is the
+ * usual one) or a character outside ASCII, which `fetch` would reject, or worse, quote.
+ */
+function keyProblem(key: string): string | undefined {
+  for (let i = 0; i < key.length; i++) {
+    const c = key.charCodeAt(i);
+    if (c < 0x20 || c === 0x7f) {
+      const code = `U+${c.toString(16).toUpperCase().padStart(4, '0')}`;
+      const hint = c === 10 || c === 13 ? ', a line break: was it read from a file with its trailing newline?' : '';
+      return `contains a control character (${code}${hint}); pass the key exactly as issued`;
+    }
+    if (c > 0x7e) return 'contains a non-ASCII character; API keys are printable ASCII';
+  }
+  return undefined;
 }
 
 function errorText(err: unknown): string {

@@ -10,19 +10,30 @@
  * already delivered, so every frame reaches the caller exactly once. Reconnects follow the
  * retry policy (count and backoff); the count restarts whenever a frame arrives.
  *
- * `break`, `return()` and aborting the signal close the connection (the response body is
- * cancelled).
+ * Connections (generator/RUNTIME.md, "Careless callers cost nothing"):
+ * - A stream read to its terminal event gives its connection back to the pool: the rest of the
+ *   body (the server ends it right after the terminal frame) is read in the background, at most
+ *   64 KiB and `min(idle timeout, 1 s)`, then the connection is reusable (keep-alive). A server
+ *   that keeps talking past that is cut.
+ * - `break`, `return()`, an exception thrown out of a `for await` body, `abort()` and the
+ *   caller's `AbortSignal` close the connection at once (the request is aborted and the
+ *   response body cancelled); no timer or listener is left behind.
+ * - A stream never iterated sends no request: creating one and dropping it costs nothing.
+ * - A stream iterated partly by hand (`next()`) and then dropped without `return()` is closed
+ *   when its iterator is garbage-collected (a `FinalizationRegistry` aborts the connection);
+ *   that may be late, so call `return()` or `abort()` when stopping early by hand.
  */
 import { APIConnectionError, APIStatusError, APITimeoutError, StreamError } from './errors.js';
 import { SSEDecoder, type ServerSentEvent } from './sse.js';
 import type { APIClient, RequestOptions, RequestSpec } from './api-client.js';
+import type { DecodeContext } from './events.js';
 import { shouldRetry } from './api-client.js';
 import { anySignal } from './utils.js';
 
 /** How to type one stream's frames: written by the generator for each event union. */
 export interface StreamSpec<E> {
-  /** Turn a frame into a typed event; throws `StreamError` for malformed data. */
-  decode: (sse: ServerSentEvent) => E;
+  /** Turn a frame into a typed event; throws `StreamError` for unusable (or, strict, mismatched) data. */
+  decode: (sse: ServerSentEvent, context: DecodeContext) => E;
   eventId: (event: E) => string | undefined;
   /** A terminal event ends the stream. */
   isTerminal: (event: E) => boolean;
@@ -48,6 +59,8 @@ export interface StreamInit<E> {
   spec: StreamSpec<E>;
   idleTimeout: number;
   maxRetries: number;
+  /** Check every event against the contract (`strictResponseValidation`). */
+  strict: boolean;
   backoff: (attempt: number) => number;
   sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
 }
@@ -56,6 +69,22 @@ export interface StreamInit<E> {
 class IdleTimeout {
   constructor(readonly ms: number) {}
 }
+
+/** The reason a connection is aborted when its iterator was dropped unfinished. */
+class Dropped {}
+
+/** What is drained after a terminal event, at most, before the connection is given back. */
+const DRAIN_BYTES = 64 * 1024;
+const DRAIN_MS = 1000;
+
+/**
+ * Aborts the connection of an iterator that was garbage-collected before it finished. The held
+ * value is the stream's own controller, which references neither the iterator nor the stream.
+ */
+const dropped =
+  typeof FinalizationRegistry === 'function'
+    ? new FinalizationRegistry<AbortController>((controller) => controller.abort(new Dropped()))
+    : undefined;
 
 export class Stream<E, F = E> implements AsyncIterable<E> {
   /** Abort this to close the stream (the same as `abort()`). */
@@ -70,7 +99,11 @@ export class Stream<E, F = E> implements AsyncIterable<E> {
   [Symbol.asyncIterator](): AsyncIterator<E> {
     if (this.#started) throw new Error('a stream can be iterated only once');
     this.#started = true;
-    return new Events(this.#iterate());
+    const user = this.#init.options.signal;
+    const aborted = () => this.controller.signal.aborted || user?.aborted === true;
+    const events = new Events(this.#iterate(), aborted, () => dropped?.unregister(events));
+    dropped?.register(events, this.controller, events);
+    return events;
   }
 
   /** Close the stream (and its connection). */
@@ -88,7 +121,7 @@ export class Stream<E, F = E> implements AsyncIterable<E> {
       if (this.#init.spec.isTerminal(event)) {
         if (this.#init.spec.isFailure(event)) {
           const message = (event as { message?: unknown }).message;
-          throw new StreamError(`the run failed${typeof message === 'string' ? `: ${message}` : ''}`, { event });
+          throw this.#init.client.redactError(new StreamError(`the run failed${typeof message === 'string' ? `: ${message}` : ''}`, { event }));
         }
         return event as unknown as F;
       }
@@ -126,11 +159,14 @@ export class Stream<E, F = E> implements AsyncIterable<E> {
         const { signal, dispose } = anySignal([user.signal, conn.signal]);
         let error: unknown;
         let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
+        // The terminal event was handed out: the connection is drained and given back, not cut.
+        let ended = false;
         try {
           const response = await this.#open(anyDelivered ? resumeRequest : undefined, lastId, signal, firstOpen);
           firstOpen = false;
           if (!response.body) throw new APIConnectionError('the stream response has no body');
           reader = response.body.getReader();
+          const context: DecodeContext = { strict: init.strict, response };
           const decoder = new SSEDecoder({ maxEventSize: spec.maxEventSize });
           for (;;) {
             const { done, value } = await readWithin(reader, signal, conn, init.idleTimeout);
@@ -139,7 +175,7 @@ export class Stream<E, F = E> implements AsyncIterable<E> {
             let terminal = false;
             try {
               for (const frame of frames) {
-                const event = spec.decode(frame);
+                const event = spec.decode(frame, context);
                 const id = spec.eventId(event);
                 if (id !== undefined) {
                   if (!delivered.add(id)) continue;
@@ -161,6 +197,7 @@ export class Stream<E, F = E> implements AsyncIterable<E> {
               if (batch.length > 0) yield batch;
               throw err;
             }
+            ended = terminal;
             if (batch.length > 0) yield batch;
             if (terminal) return;
             if (done) break;
@@ -178,15 +215,21 @@ export class Stream<E, F = E> implements AsyncIterable<E> {
             error = new APIConnectionError(`the stream's connection failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
           }
         } finally {
-          conn.abort();
-          dispose();
-          reader?.cancel().catch(() => undefined);
+          if (ended && reader) {
+            release(reader, conn, Math.min(init.idleTimeout, DRAIN_MS), dispose);
+          } else {
+            conn.abort();
+            dispose();
+            reader?.cancel().catch(() => undefined);
+          }
         }
         // Reconnect: the same request while nothing reached the caller, else resume.
         if ((anyDelivered && resumeRequest === undefined) || failures >= init.maxRetries) throw error;
         await init.sleep(init.backoff(failures), user.signal);
         failures++;
       }
+    } catch (err) {
+      throw init.client.redactError(err);
     } finally {
       user.dispose();
     }
@@ -210,12 +253,20 @@ export class Stream<E, F = E> implements AsyncIterable<E> {
  */
 class Events<E> implements AsyncIterator<E> {
   readonly #source: AsyncGenerator<E[], void, undefined>;
+  readonly #aborted: () => boolean;
+  readonly #finished: () => void;
   #batch: E[] = [];
   #next = 0;
   #pulling: Promise<IteratorResult<E, undefined>> | undefined;
 
-  constructor(source: AsyncGenerator<E[], void, undefined>) {
+  /**
+   * `aborted`: whether the caller cancelled (the events still buffered are then dropped and the
+   * loop throws the reason); `finished` is called once the loop is over (it holds no connection).
+   */
+  constructor(source: AsyncGenerator<E[], void, undefined>, aborted: () => boolean, finished: () => void) {
     this.#source = source;
+    this.#aborted = aborted;
+    this.#finished = finished;
   }
 
   [Symbol.asyncIterator](): this {
@@ -227,7 +278,7 @@ class Events<E> implements AsyncIterator<E> {
       const after = (): Promise<IteratorResult<E, undefined>> => this.next();
       return this.#pulling.then(after, after);
     }
-    if (this.#next < this.#batch.length) {
+    if (this.#next < this.#batch.length && !this.#aborted()) {
       const value = this.#batch[this.#next++]!;
       return Promise.resolve({ value, done: false });
     }
@@ -243,8 +294,17 @@ class Events<E> implements AsyncIterator<E> {
   }
 
   async #pull(): Promise<IteratorResult<E, undefined>> {
-    const result = await this.#source.next();
-    if (result.done) return { value: undefined, done: true };
+    let result: IteratorResult<E[], void>;
+    try {
+      result = await this.#source.next();
+    } catch (err) {
+      this.#finished();
+      throw err;
+    }
+    if (result.done) {
+      this.#finished();
+      return { value: undefined, done: true };
+    }
     this.#batch = result.value;
     this.#next = 1;
     return { value: result.value[0]!, done: false };
@@ -253,15 +313,28 @@ class Events<E> implements AsyncIterator<E> {
   async return(): Promise<IteratorResult<E, undefined>> {
     this.#batch = [];
     this.#next = 0;
-    await this.#source.return(undefined);
+    try {
+      await this.#source.return(undefined);
+    } finally {
+      this.#finished();
+    }
     return { value: undefined, done: true };
   }
 
   async throw(err?: unknown): Promise<IteratorResult<E, undefined>> {
     this.#batch = [];
     this.#next = 0;
-    const result = await this.#source.throw(err);
-    if (result.done) return { value: undefined, done: true };
+    let result: IteratorResult<E[], void>;
+    try {
+      result = await this.#source.throw(err);
+    } catch (error) {
+      this.#finished();
+      throw error;
+    }
+    if (result.done) {
+      this.#finished();
+      return { value: undefined, done: true };
+    }
     this.#batch = result.value;
     this.#next = 1;
     return { value: result.value[0]!, done: false };
@@ -282,6 +355,11 @@ export class DeliveredIds {
   /** Sorted, disjoint runs of consecutive numbers: `[lo0, hi0, lo1, hi1, ...]`. */
   readonly #runs: number[] = [];
   readonly #other = new Set<string>();
+
+  /** How many entries are kept: runs plus ids kept one by one (what the memory grows with). */
+  get entries(): number {
+    return this.#runs.length / 2 + this.#other.size;
+  }
 
   /** Record `id`; false when it was already delivered. */
   add(id: string): boolean {
@@ -329,6 +407,41 @@ function inRuns(runs: readonly number[], n: number): boolean {
     else return true;
   }
   return false;
+}
+
+/**
+ * After a terminal event: read what is left of the body (the server ends it right away) so the
+ * connection goes back to the pool, within `ms` and DRAIN_BYTES; else cut it. In the background:
+ * the caller's loop ends at once, and the timer does not keep the process alive.
+ */
+function release(
+  reader: ReadableStreamDefaultReader<Uint8Array>,
+  conn: AbortController,
+  ms: number,
+  dispose: () => void,
+): void {
+  let bytes = 0;
+  const finish = (cut: boolean) => {
+    clearTimeout(timer);
+    if (cut) {
+      conn.abort();
+      reader.cancel().catch(() => undefined);
+    }
+    dispose();
+  };
+  const timer = setTimeout(() => finish(true), ms);
+  (timer as { unref?: () => void }).unref?.();
+  const step = (): Promise<void> =>
+    reader.read().then(
+      ({ done, value }) => {
+        if (done) return finish(false);
+        bytes += value.byteLength;
+        if (bytes > DRAIN_BYTES) return finish(true);
+        return step();
+      },
+      () => finish(false),
+    );
+  void step();
 }
 
 /** One read, bounded by the idle timeout and cancellable by `signal`. */

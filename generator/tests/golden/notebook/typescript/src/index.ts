@@ -23,6 +23,7 @@ export {
   UnprocessableEntityError,
   RateLimitError,
   InternalServerError,
+  APIResponseValidationError,
   StreamError,
   InvalidArgumentError,
 } from './core/errors.js';

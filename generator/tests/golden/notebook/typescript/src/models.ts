@@ -3,6 +3,11 @@
  * The API's data types: one interface (camelCase fields) per schema, and beside it a
  * shape table of the same name with `fromWire` / `toWire` converters (wire names are the
  * spec's). Map values (such as `metadata`) pass through untouched.
+ *
+ * Responses are read tolerantly unless the client sets `strictResponseValidation`
+ * (core/schema.ts): keys the contract does not name are kept under their wire names, so an
+ * object may hold more than its interface says, and a field the contract requires may be
+ * absent when the server left it out.
  */
 import { model, t } from './core/schema.js';
 
@@ -22,7 +27,7 @@ export interface ArchiveNoteRequest {
 
 export const ArchiveNoteRequest = model<ArchiveNoteRequest>('ArchiveNoteRequest', [
   t.field('reason', 'reason', t.string, false),
-]);
+], { open: false });
 
 /** A file attached to a note. */
 export interface Attachment {
@@ -70,7 +75,7 @@ export const CreateNoteRequest = model<CreateNoteRequest>('CreateNoteRequest', [
   t.field('body', 'body', t.nullable(t.string), false),
   t.field('tags', 'tags', t.array(t.string), false),
   t.field('priority', 'priority', t.enumOf(['low', 'normal', 'high']), false),
-]);
+], { open: false });
 
 /** Text. */
 export interface DeltaData {
@@ -199,7 +204,7 @@ export interface SummarizeRequest {
 
 export const SummarizeRequest = model<SummarizeRequest>('SummarizeRequest', [
   t.field('maxWords', 'max_words', t.integer, false),
-]);
+], { open: false });
 
 /** Accounting. */
 export interface Usage {

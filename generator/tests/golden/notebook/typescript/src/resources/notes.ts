@@ -67,8 +67,8 @@ export class Notes {
         limitParam: 'limit',
         itemsField: 'data',
         metaField: 'meta',
-        item: (wire) => M.Note.fromWire(wire),
-        meta: (wire) => M.PageMeta.fromWire(wire),
+        item: (wire, strict) => M.Note.fromWire(wire, { strict }),
+        meta: (wire, strict) => M.PageMeta.fromWire(wire, { strict }),
       },
       options,
     );
