@@ -91,6 +91,10 @@ class ModelShape:
     fields: tuple[FieldShape, ...]
     extra: Value | None = None  # additionalProperties: the shape of values of unnamed keys (None: unchecked)
     flatten: str | None = None  # x-sdk-flatten: the property whose object fills in missing keys
+    declared: frozenset[str] = dataclasses.field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "declared", frozenset(f.wire for f in self.fields))
 
 
 _BY_NAME: dict[str, ModelShape] = {}
@@ -190,7 +194,7 @@ class Reader:
                 for key, value in inner.items():
                     merged.setdefault(key, value)
                 obj = merged
-        declared = {f.wire for f in shape.fields}
+        declared = shape.declared
         attrs: dict[str, Any] = {}
         extra: dict[str, Any] = {}
         present: set[str] = set()
@@ -204,7 +208,11 @@ class Reader:
                     self._note(_join(path, f.wire), "missing required field")
                 continue
             raw = obj[key]
-            value = self.value(f.value, raw, _join(path, f.wire))
+            v = f.value
+            if type(raw) is str and v.kind == "string" and v.format is None and v.const is None:
+                value: Any = raw  # the common case, without the general path
+            else:
+                value = self.value(v, raw, _join(path, f.wire))
             if value is _INVALID:
                 attrs[f.attr] = None
                 extra[f.wire] = raw

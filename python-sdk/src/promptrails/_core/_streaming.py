@@ -123,6 +123,10 @@ class StreamSpec(Generic[EventT, ResultT]):
     max_event_size: int = DEFAULT_MAX_EVENT_SIZE
     failure_message: Callable[[Any], str] = field(default=lambda e: str(getattr(e, "message", None) or "the run failed"))
 
+    def __post_init__(self) -> None:
+        # The event name of each class, looked up once per event (not a field: `replace` rebuilds it).
+        object.__setattr__(self, "_names", {cls: name for name, cls in self.events.items()})
+
     def decode(
         self, sse: ServerSentEvent, *, strict: bool = False, response: httpx.Response | None = None
     ) -> EventT | UnknownEvent:
@@ -158,8 +162,8 @@ class StreamSpec(Generic[EventT, ResultT]):
     def name_of(self, event: object) -> str:
         if isinstance(event, UnknownEvent):
             return event.event
-        kind = type(event)
-        return next((name for name, cls in self.events.items() if cls is kind), "")
+        names: dict[type, str] = self.__dict__["_names"]
+        return names.get(type(event), "")
 
 
 class _Aggregator(Generic[EventT, ResultT]):
