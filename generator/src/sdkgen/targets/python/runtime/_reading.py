@@ -190,8 +190,8 @@ class Reader:
             inner = data.get(shape.flatten)
             if isinstance(inner, Mapping):
                 merged = dict(data)
-                for key, value in inner.items():
-                    merged.setdefault(key, value)
+                for key, inner_value in inner.items():
+                    merged.setdefault(key, inner_value)
                 obj = merged
         declared = shape.declared
         attrs: dict[str, Any] = {}
