@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-SEED = Path("/work/shared/seeds/003_bba9387d52ddace4.txt")
-README = Path(__file__).resolve().parent.parent / "README.md"
+HERE = Path(__file__).resolve().parent
+SEED = HERE / "fixtures" / "vendor_sessions_and_chat.md"  # the vendor guide's Python code, verbatim
+README = HERE.parent / "README.md"
 
 
 def python_blocks(text: str) -> list[str]:

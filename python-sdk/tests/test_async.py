@@ -58,7 +58,7 @@ async def test_every_method(aclient: AsyncPromptRails, mock: respx.MockRouter) -
         assert reply.content == "You said: Hi" and reply.execution_id == "e1" and reply.user_message.id == "m1"
         assert await c.chat.delete_message("s1", "m1") is None
         assert (await c.chat.submit_feedback("s1", execution_id="e1", value=1)).submitted
-        assert (await c.executions.get("e1")).output == "You said: Hi"
+        assert (await c.executions.get("e1")).output_text == "You said: Hi"
     assert c._client._http.is_closed
 
 
@@ -136,7 +136,7 @@ async def test_stream_and_until_done(aclient: AsyncPromptRails, mock: respx.Mock
                 break
     assert text == "You said: Hi"
     result = await (await aclient.chat.send_message_stream("s1", content="Hi")).until_done()
-    assert result.output == "You said: Hi" and result.usage.total_tokens == 4
+    assert result.output_text == "You said: Hi" and result.usage.total_tokens == 4
 
 
 async def test_stream_error_event(aclient: AsyncPromptRails, mock: respx.MockRouter) -> None:

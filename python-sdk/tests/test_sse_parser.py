@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from promptrails import StreamError
 from promptrails._core.sse import SSEParser
@@ -148,3 +152,68 @@ def test_own_id_flag() -> None:
     a, b = p.feed(b"id: 5\ndata: a\n\ndata: b\n\n")
     assert (a.id, a.own_id) == ("5", True)
     assert (b.id, b.own_id) == ("5", False)
+
+
+# -- any chunking gives what a whole-input reference reading gives -----------------------
+
+_EOL_RE = re.compile(rb"\r\n|\r|\n")
+
+
+def reference(data: bytes) -> list[tuple[str, str, str]]:
+    """The WHATWG rules applied to the whole input at once (the oracle for chunked feeding)."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    parts = _EOL_RE.split(data)
+    parts.pop()  # the unterminated last line (or b"" after a final line end) is not a line
+    out: list[tuple[str, str, str]] = []
+    event, buf, last_id = "", None, ""
+    for raw in parts:
+        line = raw.decode("utf-8", errors="replace")
+        if not line:
+            if buf is not None:
+                out.append((event or "message", "\n".join(buf), last_id))
+            event, buf = "", None
+            continue
+        if line.startswith(":"):
+            continue
+        name, _, value = line.partition(":")
+        value = value[1:] if value.startswith(" ") else value
+        if name == "event":
+            event = value
+        elif name == "data":
+            buf = [*(buf or []), value]
+        elif name == "id" and "\0" not in value:
+            last_id = value
+    return out
+
+
+_TOKENS = [b"data: x", b"data:y", b"data", b"event: e", b"id: 7", b"id: 8\x00", b": c", b"\xc3\xa9", b"\xf0\x9f\x98\x80",
+           b"retry: 5", b"\n", b"\r", b"\r\n", b"\n\n", b"\r\n\r\n", b"\xef\xbb\xbf", b"zz"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    parts=st.lists(st.sampled_from(_TOKENS), max_size=40),
+    bom=st.booleans(),
+    cuts=st.lists(st.integers(min_value=0, max_value=400), max_size=12),
+)
+def test_any_chunking_matches_the_reference(parts: list[bytes], bom: bool, cuts: list[int]) -> None:
+    data = (b"\xef\xbb\xbf" if bom else b"") + b"".join(parts)
+    points = sorted({c for c in cuts if c < len(data)} | {0, len(data)})
+    chunks = [data[a:b] for a, b in zip(points, points[1:])]
+    assert feed_all(chunks) == reference(data)
+    assert feed_all(bytewise(data)) == reference(data)
+
+
+def test_long_line_in_small_chunks_is_one_event() -> None:
+    payload = b"x" * 300_000
+    data = b"id: 1\ndata: " + payload + b"\r\n\r\n"
+    chunks = [data[i : i + 4096] for i in range(0, len(data), 4096)]
+    assert feed_all(chunks) == [("message", payload.decode(), "1")]
+
+
+def test_long_line_over_the_cap_fails_before_its_end() -> None:
+    p = SSEParser(max_event_size=10_000)
+    with pytest.raises(StreamError, match="size cap"):
+        for _ in range(100):
+            p.feed(b"data: " + b"x" * 500)  # never a line end: the pieces alone pass the cap

@@ -8,11 +8,13 @@ client = PromptRails()      # reads PROMPTRAILS_API_KEY
 
 from __future__ import annotations
 
+from . import _shapes  # noqa: F401  (registers every model's and event's shape with the runtime)
 from ._client import AsyncPromptRails, PromptRails
 from ._core import (
     NOT_GIVEN,
     APIConnectionError,
     APIError,
+    APIResponseValidationError,
     APIStatusError,
     APITimeoutError,
     AsyncPage,
@@ -70,6 +72,7 @@ __all__ = [
     "NotGiven",
     "PromptRailsError",
     "APIError",
+    "APIResponseValidationError",
     "APIConnectionError",
     "APITimeoutError",
     "APIStatusError",

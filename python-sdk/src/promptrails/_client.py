@@ -39,6 +39,11 @@ class PromptRails:
         http_client: an `httpx.Client` to send with (proxies, transports); the
             caller closes it.
         default_headers: sent with every request.
+        strict_response_validation: check every response and event against the API
+            contract and raise `APIResponseValidationError` (in a stream: `StreamError`
+            caused by it) at the first mismatch. Off by default: responses are read
+            tolerantly (unknown fields kept, missing ones None, unknown enum values kept
+            as strings).
     """
 
     def __init__(
@@ -50,6 +55,7 @@ class PromptRails:
         max_retries: int = 2,
         http_client: httpx.Client | None = None,
         default_headers: Mapping[str, str] | None = None,
+        strict_response_validation: bool = False,
         _sleep: Callable[[float], None] | None = None,
         _clock: Callable[[], float] | None = None,
         _random: Callable[[], float] | None = None,
@@ -65,6 +71,7 @@ class PromptRails:
             sleep=_sleep,
             clock=_clock,
             random=_random,
+            strict=strict_response_validation,
         )
         self.chat = Chat(self._client)
         """Chat sessions, their messages, streamed replies and feedback."""
@@ -82,6 +89,10 @@ class PromptRails:
     @property
     def timeout(self) -> httpx.Timeout:
         return self._client.timeout
+
+    @property
+    def strict_response_validation(self) -> bool:
+        return self._client.strict
 
     def __repr__(self) -> str:
         return f"PromptRails(base_url={self.base_url!r})"
@@ -112,6 +123,11 @@ class AsyncPromptRails:
         http_client: an `httpx.AsyncClient` to send with (proxies, transports); the
             caller closes it.
         default_headers: sent with every request.
+        strict_response_validation: check every response and event against the API
+            contract and raise `APIResponseValidationError` (in a stream: `StreamError`
+            caused by it) at the first mismatch. Off by default: responses are read
+            tolerantly (unknown fields kept, missing ones None, unknown enum values kept
+            as strings).
     """
 
     def __init__(
@@ -123,6 +139,7 @@ class AsyncPromptRails:
         max_retries: int = 2,
         http_client: httpx.AsyncClient | None = None,
         default_headers: Mapping[str, str] | None = None,
+        strict_response_validation: bool = False,
         _sleep: Callable[[float], Awaitable[None]] | None = None,
         _clock: Callable[[], float] | None = None,
         _random: Callable[[], float] | None = None,
@@ -138,6 +155,7 @@ class AsyncPromptRails:
             sleep=_sleep,
             clock=_clock,
             random=_random,
+            strict=strict_response_validation,
         )
         self.chat = AsyncChat(self._client)
         """Chat sessions, their messages, streamed replies and feedback."""
@@ -155,6 +173,10 @@ class AsyncPromptRails:
     @property
     def timeout(self) -> httpx.Timeout:
         return self._client.timeout
+
+    @property
+    def strict_response_validation(self) -> bool:
+        return self._client.strict
 
     def __repr__(self) -> str:
         return f"AsyncPromptRails(base_url={self.base_url!r})"

@@ -26,10 +26,11 @@ from ._errors import (
     InvalidArgumentError,
     status_error,
 )
+from ._lifecycle import AsyncStreamRegistry, SyncStreamRegistry, in_sdk_call
 from ._retry import retry_delay, should_retry
 from ._types import NotGiven, RequestOptions, SdkIdentity, TimeoutTypes
 
-__all__ = ["BaseClient", "SyncHTTPClient", "AsyncHTTPClient", "DEFAULT_TIMEOUT", "DEFAULT_MAX_RETRIES", "REDACTED"]
+__all__ = ["DEFAULT_MAX_RETRIES", "DEFAULT_TIMEOUT", "REDACTED", "AsyncHTTPClient", "BaseClient", "SyncHTTPClient"]
 
 log = logging.getLogger("sdk._core")
 
@@ -39,6 +40,43 @@ REDACTED = "<redacted>"
 
 Sleep = Callable[[float], None]
 AsyncSleep = Callable[[float], Awaitable[None]]
+
+
+class _Secret:
+    """The API key, held so that no repr, str or attribute dump of a client shows it."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return REDACTED
+
+    __str__ = __repr__
+
+
+def check_api_key(key: str | None, source: str) -> str:
+    """The key, if usable as a header value; else `InvalidArgumentError` naming the problem
+    (never the key: a key read from a file with its newline would otherwise fail later, in
+    an HTTP library error or log line that shows it)."""
+    if not key:
+        raise InvalidArgumentError(f"no API key: pass api_key= or set the {source} environment variable")
+    if not isinstance(key, str):
+        raise InvalidArgumentError(f"the API key must be a string, not {type(key).__name__}")
+    if not key.isascii():
+        raise InvalidArgumentError("the API key contains a non-ASCII character; API keys are printable ASCII")
+    if any(c < " " or c == "\x7f" for c in key):
+        raise InvalidArgumentError(
+            "the API key contains a control character (a line break, tab or the like; "
+            "a key read from a file often keeps its trailing newline)"
+        )
+    if key != key.strip(" "):
+        raise InvalidArgumentError("the API key starts or ends with a space")
+    return key
 
 
 def _as_timeout(value: TimeoutTypes) -> httpx.Timeout:
@@ -61,14 +99,14 @@ class BaseClient:
         default_headers: Mapping[str, str] | None,
         clock: Callable[[], float] | None,
         random: Callable[[], float] | None,
+        strict: bool = False,
     ) -> None:
         self._identity = identity
-        key = api_key if api_key is not None else os.environ.get(f"{identity.env_prefix}_API_KEY")
-        if not key:
-            raise InvalidArgumentError(
-                f"no API key: pass api_key= or set the {identity.env_prefix}_API_KEY environment variable"
-            )
-        self.__api_key = key
+        # RUNTIME.md "Reading responses": check every response and event against the contract.
+        self.strict = bool(strict)
+        env = f"{identity.env_prefix}_API_KEY"
+        key = check_api_key(api_key if api_key is not None else os.environ.get(env), env)
+        self.__api_key = _Secret(key)
         url = base_url or os.environ.get(f"{identity.env_prefix}_BASE_URL") or identity.default_base_url
         self.base_url = url.rstrip("/")
         self.timeout: httpx.Timeout = DEFAULT_TIMEOUT if isinstance(timeout, NotGiven) else _as_timeout(timeout)
@@ -81,7 +119,7 @@ class BaseClient:
 
     @property
     def api_key(self) -> str:
-        return self.__api_key
+        return self.__api_key.reveal()
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(base_url={self.base_url!r}, api_key={REDACTED!r})"
@@ -96,7 +134,7 @@ class BaseClient:
         for k, v in (kwargs_headers or {}).items():
             headers[k] = str(v)
         if self._identity.auth_header:
-            headers[self._identity.auth_header] = self.__api_key
+            headers[self._identity.auth_header] = self.__api_key.reveal()
         headers.update(options.extra_headers or {})
         return headers
 
@@ -133,7 +171,9 @@ class BaseClient:
         return n
 
     def _redact(self, request: httpx.Request) -> httpx.Request:
-        """Errors keep the request; its auth header is redacted first."""
+        """Once a request is sent, its auth header is redacted: the request stays reachable
+        (`response.request`, `error.request`, `stream.response.request`) and must not show
+        the key. A retry rebuilds the request with the key (`_rebuild`)."""
         auth = self._identity.auth_header
         if auth and auth in request.headers:
             request.headers[auth] = REDACTED
@@ -179,6 +219,7 @@ class SyncHTTPClient(BaseClient):
         sleep: Sleep | None,
         clock: Callable[[], float] | None,
         random: Callable[[], float] | None,
+        strict: bool = False,
     ) -> None:
         super().__init__(
             identity,
@@ -189,12 +230,16 @@ class SyncHTTPClient(BaseClient):
             default_headers=default_headers,
             clock=clock,
             random=random,
+            strict=strict,
         )
         self._owns_http = http_client is None
         self._http = http_client if http_client is not None else httpx.Client()
         self._sleep: Sleep = sleep or time.sleep
+        self._streams = SyncStreamRegistry()
 
     def close(self) -> None:
+        """Close every stream still open, then the pool (unless the caller owns it)."""
+        self._streams.close_all()
         if self._owns_http:
             self._http.close()
 
@@ -212,35 +257,15 @@ class SyncHTTPClient(BaseClient):
         With `stream=True` the body is not read (the caller closes the response).
         """
         max_retries = self._retries(options) if retries is None else retries
+        self._streams.reap()  # streams dropped without close(): a safe point to close them
         req = self._build(self._http, request, options, idempotent=idempotent, accept="text/event-stream" if stream else None)
         attempt = 0
         while True:
-            response: httpx.Response | None = None
-            error: APIError
-            try:
-                response = self._http.send(req, stream=stream)
-            except httpx.TransportError as exc:
-                error = self._transport_error(exc, req)
-            else:
-                if response.status_code < 400:
-                    if stream:
-                        try:
-                            self._check_stream_response(response)
-                        except Exception:
-                            response.close()
-                            raise
-                    return response
-                try:
-                    response.read()
-                except httpx.TransportError as exc:
-                    error = self._transport_error(exc, req)
-                    response = None
-                else:
-                    self._redact(response.request)
-                    error = status_error(response)
-                finally:
-                    if response is not None:
-                        response.close()
+            with in_sdk_call():
+                response, error = self._attempt(req, stream)
+            if error is None:
+                assert response is not None
+                return response
             retryable = response is None or should_retry(response)
             if not retryable or attempt >= max_retries:
                 raise error
@@ -250,9 +275,33 @@ class SyncHTTPClient(BaseClient):
             attempt += 1
             req = self._rebuild(req)
 
+    def _attempt(self, req: httpx.Request, stream: bool) -> tuple[httpx.Response | None, APIError | None]:
+        """One attempt: a successful response (error None), or the error with the response
+        it came from (None for a connection error). The request is redacted either way."""
+        try:
+            response = self._http.send(req, stream=stream)
+        except httpx.TransportError as exc:
+            return None, self._transport_error(exc, req)
+        self._redact(response.request)
+        if response.status_code < 400:
+            if stream:
+                try:
+                    self._check_stream_response(response)
+                except Exception:
+                    response.close()
+                    raise
+            return response, None
+        try:
+            response.read()
+        except httpx.TransportError as exc:
+            return None, self._transport_error(exc, req)
+        finally:
+            response.close()
+        return response, status_error(response)
+
     def _rebuild(self, req: httpx.Request) -> httpx.Request:
         # The same method, URL, body and headers (the same Idempotency-Key); the auth header
-        # may have been redacted on the previous attempt's error, so it is set again.
+        # was redacted once the previous attempt was sent, so it is set again.
         headers = httpx.Headers(req.headers)
         if self._identity.auth_header:
             headers[self._identity.auth_header] = self.api_key
@@ -275,6 +324,7 @@ class AsyncHTTPClient(BaseClient):
         sleep: AsyncSleep | None,
         clock: Callable[[], float] | None,
         random: Callable[[], float] | None,
+        strict: bool = False,
     ) -> None:
         super().__init__(
             identity,
@@ -285,6 +335,7 @@ class AsyncHTTPClient(BaseClient):
             default_headers=default_headers,
             clock=clock,
             random=random,
+            strict=strict,
         )
         self._owns_http = http_client is None
         self._http = http_client if http_client is not None else httpx.AsyncClient()
@@ -293,8 +344,11 @@ class AsyncHTTPClient(BaseClient):
 
             sleep = asyncio.sleep
         self._sleep: AsyncSleep = sleep
+        self._streams = AsyncStreamRegistry()
 
     async def close(self) -> None:
+        """Close every stream still open, then the pool (unless the caller owns it)."""
+        await self._streams.close_all()
         if self._owns_http:
             await self._http.aclose()
 
@@ -308,35 +362,15 @@ class AsyncHTTPClient(BaseClient):
         retries: int | None = None,
     ) -> httpx.Response:
         max_retries = self._retries(options) if retries is None else retries
+        if self._streams.pending:
+            await self._streams.reap()  # streams dropped without close()
         req = self._build(self._http, request, options, idempotent=idempotent, accept="text/event-stream" if stream else None)
         attempt = 0
         while True:
-            response: httpx.Response | None = None
-            error: APIError
-            try:
-                response = await self._http.send(req, stream=stream)
-            except httpx.TransportError as exc:
-                error = self._transport_error(exc, req)
-            else:
-                if response.status_code < 400:
-                    if stream:
-                        try:
-                            self._check_stream_response(response)
-                        except Exception:
-                            await response.aclose()
-                            raise
-                    return response
-                try:
-                    await response.aread()
-                except httpx.TransportError as exc:
-                    error = self._transport_error(exc, req)
-                    response = None
-                else:
-                    self._redact(response.request)
-                    error = status_error(response)
-                finally:
-                    if response is not None:
-                        await response.aclose()
+            response, error = await self._attempt(req, stream)
+            if error is None:
+                assert response is not None
+                return response
             retryable = response is None or should_retry(response)
             if not retryable or attempt >= max_retries:
                 raise error
@@ -345,6 +379,28 @@ class AsyncHTTPClient(BaseClient):
             await self._sleep(delay)
             attempt += 1
             req = self._rebuild(req)
+
+    async def _attempt(self, req: httpx.Request, stream: bool) -> tuple[httpx.Response | None, APIError | None]:
+        try:
+            response = await self._http.send(req, stream=stream)
+        except httpx.TransportError as exc:
+            return None, self._transport_error(exc, req)
+        self._redact(response.request)
+        if response.status_code < 400:
+            if stream:
+                try:
+                    self._check_stream_response(response)
+                except Exception:
+                    await response.aclose()
+                    raise
+            return response, None
+        try:
+            await response.aread()
+        except httpx.TransportError as exc:
+            return None, self._transport_error(exc, req)
+        finally:
+            await response.aclose()
+        return response, status_error(response)
 
     def _rebuild(self, req: httpx.Request) -> httpx.Request:
         headers = httpx.Headers(req.headers)

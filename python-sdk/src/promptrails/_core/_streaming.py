@@ -13,33 +13,50 @@ resume route with `Last-Event-ID: <last id seen>` and skips frames whose id it
 already delivered. Before the first event reached the caller, the original
 request is re-sent instead (same Idempotency-Key). Reconnects follow the retry
 policy; the count resets whenever a connection delivers a frame.
+
+A stream is an explicit state machine (`__next__` reads the current connection), not a
+generator: a generator would hold the stream and the stream the generator, a reference
+cycle that only the cyclic garbage collector could free, at an arbitrary moment. How each
+connection is released (reused after the terminal event, closed when dropped) is in
+`_lifecycle.py`.
 """
 
 from __future__ import annotations
 
+import bisect
 import json
 import uuid
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Generator, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from types import TracebackType
 from typing import Any, Generic, Protocol, TypeVar
 
 import httpx
 
-from ._errors import APIConnectionError, APIError, APIStatusError, StreamError
+from ._errors import (
+    APIConnectionError,
+    APIError,
+    APIResponseValidationError,
+    APIStatusError,
+    StreamError,
+)
 from ._http import AsyncHTTPClient, SyncHTTPClient
+from ._lifecycle import AsyncConnection, SyncConnection
+from ._reading import Reader, Unusable, shape_of, value_at
 from ._retry import should_retry
 from ._types import RequestOptions
-from .sse import DEFAULT_MAX_EVENT_SIZE, Frame, ServerSentEvent, SSEParser
+from .sse import DEFAULT_MAX_EVENT_SIZE, Frame, ServerSentEvent
 
 __all__ = [
-    "UnknownEvent",
-    "StreamEvent",
-    "StreamSpec",
-    "ResumeSpec",
-    "StreamResult",
-    "Stream",
     "AsyncStream",
+    "DeliveredIds",
+    "ResumeSpec",
+    "Stream",
+    "StreamEvent",
+    "StreamResult",
+    "StreamSpec",
+    "UnknownEvent",
+    "ValuePath",
 ]
 
 EventT = TypeVar("EventT")
@@ -70,6 +87,15 @@ class ResumeSpec:
 
 
 @dataclass(frozen=True)
+class ValuePath:
+    """Where an event carries a value: `path` (wire keys and list indexes) into the data of
+    the `event` events."""
+
+    event: str
+    path: tuple[str | int, ...] | list[str | int]
+
+
+@dataclass(frozen=True)
 class StreamResult(Generic[EventT]):
     """What a whole run produced: the concatenated text deltas, the terminal event and
     every event in order. Generated subclasses add typed `output` and `usage`."""
@@ -81,26 +107,38 @@ class StreamResult(Generic[EventT]):
 
 @dataclass(frozen=True)
 class StreamSpec(Generic[EventT, ResultT]):
-    """The generated description of one event stream."""
+    """The generated description of one event stream: its event classes by event name
+    (each read from its registered shape, `_reading.py`), the terminal and failure events,
+    where the text deltas, the output and the usage are, and how to resume."""
 
     name: str
-    decoders: Mapping[str, Callable[[Mapping[str, Any], str | None], EventT]]
+    events: Mapping[str, type]
     terminal: frozenset[str]
     failure: frozenset[str]  # terminal events meaning the run failed
-    event_names: Mapping[type, str]
-    delta: tuple[str, str] | None  # (event name, field) whose values concatenate to the text
-    make_result: Callable[[str, Any, tuple[EventT, ...]], ResultT]
+    make_result: Callable[[str, Any, tuple[EventT, ...], Any, Any], ResultT]
+    delta: ValuePath | None = None  # string values that concatenate to the text
+    output: ValuePath | None = None
+    usage: ValuePath | None = None
     resume: ResumeSpec | None = None
     max_event_size: int = DEFAULT_MAX_EVENT_SIZE
-    failure_message: Callable[[Any], str] = field(default=lambda e: str(getattr(e, "message", "the run failed")))
+    failure_message: Callable[[Any], str] = field(default=lambda e: str(getattr(e, "message", None) or "the run failed"))
 
-    def decode(self, sse: ServerSentEvent) -> EventT | UnknownEvent:
+    def __post_init__(self) -> None:
+        # The event name of each class, looked up once per event (not a field: `replace` rebuilds it).
+        object.__setattr__(self, "_names", {cls: name for name, cls in self.events.items()})
+
+    def decode(
+        self, sse: ServerSentEvent, *, strict: bool = False, response: httpx.Response | None = None
+    ) -> EventT | UnknownEvent:
+        """The typed event of a frame. Malformed JSON or data that is not an object is a
+        `StreamError` in both modes; with `strict`, so is data that departs from the contract
+        (its cause is the `APIResponseValidationError`)."""
         name = sse.event or "message"
         # An event's id is its frame's own `id:` line; a frame without one has none, even
         # though the connection's last event ID (used for `Last-Event-ID`) carries over.
         event_id = (sse.id or None) if getattr(sse, "own_id", True) else None
-        decoder = self.decoders.get(name)
-        if decoder is None:
+        cls = self.events.get(name)
+        if cls is None:
             return UnknownEvent(event=name, data=sse.data or "", event_id=event_id)
         try:
             payload = json.loads(sse.data or "")
@@ -108,15 +146,24 @@ class StreamSpec(Generic[EventT, ResultT]):
             raise StreamError(f"malformed JSON in a {name!r} event: {exc}", data=sse.data) from exc
         if not isinstance(payload, dict):
             raise StreamError(f"the data of a {name!r} event is not a JSON object", data=sse.data)
+        reader = Reader()
         try:
-            return decoder(payload, event_id)
-        except (KeyError, TypeError, ValueError, AttributeError) as exc:
-            raise StreamError(f"the data of a {name!r} event does not match the spec: {exc!r}", data=sse.data) from exc
+            event: EventT = reader.model(shape_of(cls), payload, event_id=event_id)
+        except Unusable as exc:
+            raise StreamError(f"the data of a {name!r} event cannot be read: {exc}", data=sse.data) from exc
+        if strict and reader.mismatches:
+            first = reader.mismatches[0]
+            cause = APIResponseValidationError(path=first.path, reason=first.reason, response=response, body=sse.data)
+            raise StreamError(
+                f"the data of a {name!r} event does not match the API contract: {first}", data=sse.data
+            ) from cause
+        return event
 
     def name_of(self, event: object) -> str:
         if isinstance(event, UnknownEvent):
             return event.event
-        return self.event_names.get(type(event), "")
+        names: dict[type, str] = self.__dict__["_names"]
+        return names.get(type(event), "")
 
 
 class _Aggregator(Generic[EventT, ResultT]):
@@ -125,13 +172,27 @@ class _Aggregator(Generic[EventT, ResultT]):
         self.text: list[str] = []
         self.events: list[EventT | UnknownEvent] = []
         self.terminal: Any = None
+        self.output: Any = None
+        self.usage: Any = None
 
     def add(self, event: EventT | UnknownEvent) -> None:
         self.events.append(event)
-        name = self.spec.name_of(event)
-        if self.spec.delta and name == self.spec.delta[0]:
-            self.text.append(str(getattr(event, self.spec.delta[1])))
-        if name in self.spec.terminal:
+        spec = self.spec
+        name = spec.name_of(event)
+        if spec.delta and name == spec.delta.event:
+            piece = value_at(event, spec.delta.path)
+            if isinstance(piece, str):
+                self.text.append(piece)
+        # The value of the last event that carried one (a non-null value).
+        if spec.output and name == spec.output.event:
+            value = value_at(event, spec.output.path)
+            if value is not None:
+                self.output = value
+        if spec.usage and name == spec.usage.event:
+            value = value_at(event, spec.usage.path)
+            if value is not None:
+                self.usage = value
+        if name in spec.terminal:
             self.terminal = event
 
     def result(self) -> ResultT:
@@ -141,7 +202,56 @@ class _Aggregator(Generic[EventT, ResultT]):
             raise StreamError(
                 f"the run failed: {self.spec.failure_message(self.terminal)}", event=self.terminal
             )
-        return self.spec.make_result("".join(self.text), self.terminal, tuple(self.events))  # type: ignore[arg-type]
+        events: tuple[EventT, ...] = tuple(self.events)  # type: ignore[arg-type]
+        return self.spec.make_result("".join(self.text), self.terminal, events, self.output, self.usage)
+
+
+class DeliveredIds:
+    """The ids of the frames delivered so far, to skip a frame replayed on resume (every
+    frame reaches the caller exactly once). Exact and small: an id that is a decimal integer
+    in canonical form (`0`, `7`, `120`: no sign, no leading zero) is kept in sorted runs of
+    consecutive numbers, so the usual increasing ids `1, 2, 3, ...` take one run however long
+    the stream; any other id, and a number below the highest one that no run holds (out of
+    order), is kept in a set of strings."""
+
+    __slots__ = ("_hi", "_lo", "_other")
+
+    def __init__(self) -> None:
+        self._lo: list[int] = []  # run i is [_lo[i], _hi[i]]; sorted, disjoint, not adjacent
+        self._hi: list[int] = []
+        self._other: set[str] = set()
+
+    def add(self, frame_id: str) -> bool:
+        """Record `frame_id`; False when it was already delivered."""
+        n = _canonical_number(frame_id)
+        if n is not None:
+            hi = self._hi
+            if not hi or n > hi[-1] + 1:
+                self._lo.append(n)
+                hi.append(n)
+                return True
+            if n == hi[-1] + 1:
+                hi[-1] = n
+                return True
+            i = bisect.bisect_left(hi, n)  # the first run that ends at or after n
+            if i < len(hi) and self._lo[i] <= n:
+                return False
+        if frame_id in self._other:
+            return False
+        self._other.add(frame_id)
+        return True
+
+    def __len__(self) -> int:
+        """How many values this keeps (runs count two): a measure of its memory."""
+        return 2 * len(self._hi) + len(self._other)
+
+
+def _canonical_number(frame_id: str) -> int | None:
+    if not frame_id or len(frame_id) > 30 or not frame_id.isascii() or not frame_id.isdigit():
+        return None
+    if len(frame_id) > 1 and frame_id[0] == "0":
+        return None
+    return int(frame_id)
 
 
 class _State:
@@ -150,7 +260,7 @@ class _State:
     def __init__(self, spec: StreamSpec[Any, Any], seed: Mapping[str, str]) -> None:
         self.spec = spec
         self.params: dict[str, str] = dict(seed)
-        self.delivered: set[str] = set()
+        self.delivered = DeliveredIds()
         self.last_id: str | None = None
         self.count = 0
         self.done = False
@@ -159,10 +269,8 @@ class _State:
         """Whether to deliver `event` (False: a replayed frame already delivered).
         Only a frame that carries its own `id:` line is compared (an id persists
         across frames without one)."""
-        if frame.own_id and frame.id:
-            if frame.id in self.delivered:
-                return False
-            self.delivered.add(frame.id)
+        if frame.own_id and frame.id and not self.delivered.add(frame.id):
+            return False
         if frame.id:
             self.last_id = frame.id
         if self.spec.resume is not None and len(self.params) < len(self.spec.resume.params):
@@ -182,6 +290,10 @@ class _State:
         if resume is None or self.last_id is None or any(p not in self.params for p in resume.params):
             return None
         return resume.build(self.params, self.last_id)
+
+    def resume_options(self, options: RequestOptions) -> RequestOptions:
+        headers = {"Last-Event-ID": self.last_id or ""}
+        return RequestOptions(extra_headers={**(options.extra_headers or {}), **headers}, timeout=options.timeout)
 
 
 def _drop_error(exc: BaseException | None, name: str) -> APIError:
@@ -209,7 +321,14 @@ class Stream(Generic[EventT, ResultT]):
         with client.chat.send_message_stream(session_id, content="Hi") as stream:
             for event in stream:
                 ...
+
+    Iterating to the end (or `until_done()`, or `close()` after the terminal event) reads
+    the rest of the body, so the connection goes back to the client's pool. A stream left
+    without `close()` (a `break` out of the loop) is closed as soon as nothing refers to it
+    any more; its connection is then discarded rather than reused (`_lifecycle.py`).
     """
+
+    _conn: SyncConnection | None = None  # also what __del__ reads if __init__ failed
 
     def __init__(
         self,
@@ -233,21 +352,30 @@ class Stream(Generic[EventT, ResultT]):
         self._state = _State(spec, seed or {})
         self._state.last_id = last_event_id
         self._retries = client._retries(options)
+        self._failures = 0
         # Opening is retried like any request; typed errors surface here, at the call.
-        self._response: httpx.Response | None = client.send(request, options, idempotent=idempotent, stream=True)
-        self._iterator = self._events()
-        self._closed = False
+        response = client.send(request, options, idempotent=idempotent, stream=True)
+        self._conn = client._streams.track(SyncConnection(response, spec.max_event_size))
 
     @property
     def response(self) -> httpx.Response | None:
-        """The current HTTP response (a new one after a resume)."""
-        return self._response
+        """The current HTTP response (a new one after a resume; None once closed)."""
+        return self._conn.response if self._conn is not None else None
 
     def __iter__(self) -> Iterator[EventT | UnknownEvent]:
         return self
 
     def __next__(self) -> EventT | UnknownEvent:
-        return next(self._iterator)
+        if self._conn is None:
+            raise StopIteration
+        if self._state.done:
+            self._release(drain=True)  # the terminal event was the last: give the connection back
+            raise StopIteration
+        try:
+            return self._next_event()
+        except BaseException:
+            self._release(drain=False)
+            raise
 
     def __enter__(self) -> Stream[EventT, ResultT]:
         return self
@@ -258,11 +386,14 @@ class Stream(Generic[EventT, ResultT]):
         self.close()
 
     def close(self) -> None:
-        self._closed = True
-        if self._response is not None:
-            self._response.close()
-            self._response = None
-        self._iterator.close()
+        """Close the response; after the terminal event, its connection is kept for reuse."""
+        self._release(drain=self._state.done)
+
+    def __del__(self) -> None:
+        conn = self._conn
+        if conn is not None:
+            self._conn = None
+            self._client._streams.abandon(conn)
 
     def until_done(self) -> ResultT:
         """Consume the rest of the stream; returns the run's text, output and usage.
@@ -277,75 +408,68 @@ class Stream(Generic[EventT, ResultT]):
 
     final = until_done
 
-    def _read(self, response: httpx.Response, parser: SSEParser) -> Iterator[tuple[Frame, EventT | UnknownEvent]]:
-        for chunk in response.iter_bytes():
-            for frame in parser.feed(chunk):
-                yield frame, self._spec.decode(frame)
+    def _release(self, *, drain: bool) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            self._client._streams.release(conn, drain=drain)
 
-    def _events(self) -> Generator[EventT | UnknownEvent, None, None]:
+    def _next_event(self) -> EventT | UnknownEvent:
         state = self._state
-        failures = 0
         while True:
-            response = self._response
-            if response is None:
-                return
-            parser = SSEParser(max_event_size=self._spec.max_event_size)
-            exc: BaseException | None = None
+            conn = self._conn
+            if conn is None:
+                raise StopIteration
             try:
-                for frame, event in self._read(response, parser):
-                    if not state.accept(frame, event):
-                        continue
-                    failures = 0
-                    yield event
-                    if state.done:
-                        return
-                parser.close()
-            except httpx.TransportError as e:
-                exc = e
-            finally:
-                response.close()
-            if self._closed:
-                return
-            # The connection dropped, idled out, or ended without a terminal event.
-            failures = self._reconnect(exc, failures)
+                frame = conn.next_frame()
+            except httpx.TransportError as exc:
+                self._reconnect(exc)  # the connection dropped or idled out
+                continue
+            if frame is None:
+                self._reconnect(None)  # a clean end without a terminal event
+                continue
+            event = self._spec.decode(frame, strict=self._client.strict, response=conn.response)
+            if state.accept(frame, event):
+                self._failures = 0
+                return event
 
-    def _reconnect(self, exc: BaseException | None, failures: int) -> int:
+    def _reconnect(self, exc: BaseException | None) -> None:
+        self._release(drain=False)
         state = self._state
         while True:
             err = _drop_error(exc, self._spec.name)
             request = state.resume_request() if state.count else None
             if state.count and request is None:
                 raise err  # no resume route (or no id yet): the caller sees the drop
-            if failures >= self._retries:
+            if self._failures >= self._retries:
                 raise err
-            self._client._sleep(self._client._delay(failures, None))
-            failures += 1
+            self._client._sleep(self._client._delay(self._failures, None))
+            self._failures += 1
             try:
                 if request is None:
                     # Nothing reached the caller yet: re-send the original request.
-                    self._response = self._client.send(
+                    response = self._client.send(
                         self._request, self._options, idempotent=self._idempotent, stream=True, retries=0
                     )
                 else:
-                    headers = {"Last-Event-ID": state.last_id or ""}
-                    self._response = self._client.send(
-                        request,
-                        RequestOptions(
-                            extra_headers={**(self._options.extra_headers or {}), **headers},
-                            timeout=self._options.timeout,
-                        ),
-                        stream=True,
-                        retries=0,
+                    response = self._client.send(
+                        request, state.resume_options(self._options), stream=True, retries=0
                     )
-                return failures
             except APIError as e:
                 if not _retryable(e):
                     raise
                 exc = e
+                continue
+            self._conn = self._client._streams.track(SyncConnection(response, self._spec.max_event_size))
+            return
 
 
 class AsyncStream(Generic[EventT, ResultT]):
-    """The asyncio flavour of `Stream`: an async iterator and async context manager."""
+    """The asyncio flavour of `Stream`: an async iterator and async context manager.
+
+    A task cancelled while it waits for an event, or a stream dropped without `close()`,
+    has its connection closed by a task on the event loop (never awaited in a finaliser)."""
+
+    _conn: AsyncConnection | None = None
 
     def __init__(
         self,
@@ -369,25 +493,39 @@ class AsyncStream(Generic[EventT, ResultT]):
         self._state = _State(spec, seed or {})
         self._state.last_id = last_event_id
         self._retries = client._retries(options)
-        self._response: httpx.Response | None = None
-        self._iterator = self._events()
-        self._closed = False
+        self._failures = 0
 
     async def _open(self) -> AsyncStream[EventT, ResultT]:
-        self._response = await self._client.send(
-            self._request, self._options, idempotent=self._idempotent, stream=True
-        )
+        response = await self._client.send(self._request, self._options, idempotent=self._idempotent, stream=True)
+        self._track(response)
         return self
+
+    def _track(self, response: httpx.Response) -> None:
+        self._conn = self._client._streams.track(AsyncConnection(response, self._spec.max_event_size))
 
     @property
     def response(self) -> httpx.Response | None:
-        return self._response
+        return self._conn.response if self._conn is not None else None
 
     def __aiter__(self) -> AsyncIterator[EventT | UnknownEvent]:
         return self
 
     async def __anext__(self) -> EventT | UnknownEvent:
-        return await self._iterator.__anext__()
+        if self._conn is None:
+            raise StopAsyncIteration
+        if self._state.done:
+            await self._release(drain=True)
+            raise StopAsyncIteration
+        try:
+            return await self._next_event()
+        except Exception:
+            await self._release(drain=False)
+            raise
+        except BaseException:
+            # Cancelled (or interrupted) mid-read: awaiting now could be cancelled again, so
+            # the connection is closed by a task of its own.
+            self._abandon()
+            raise
 
     async def __aenter__(self) -> AsyncStream[EventT, ResultT]:
         return self
@@ -398,11 +536,11 @@ class AsyncStream(Generic[EventT, ResultT]):
         await self.close()
 
     async def close(self) -> None:
-        self._closed = True
-        if self._response is not None:
-            await self._response.aclose()
-            self._response = None
-        await self._iterator.aclose()
+        """Close the response; after the terminal event, its connection is kept for reuse."""
+        await self._release(drain=self._state.done)
+
+    def __del__(self) -> None:
+        self._abandon()
 
     async def until_done(self) -> ResultT:
         agg: _Aggregator[EventT, ResultT] = _Aggregator(self._spec)
@@ -415,63 +553,61 @@ class AsyncStream(Generic[EventT, ResultT]):
 
     final = until_done
 
-    async def _events(self) -> AsyncGenerator[EventT | UnknownEvent, None]:
-        state = self._state
-        failures = 0
-        while True:
-            response = self._response
-            if response is None:
-                return
-            parser = SSEParser(max_event_size=self._spec.max_event_size)
-            exc: BaseException | None = None
-            try:
-                async for chunk in response.aiter_bytes():
-                    for frame in parser.feed(chunk):
-                        event = self._spec.decode(frame)
-                        if not state.accept(frame, event):
-                            continue
-                        failures = 0
-                        yield event
-                        if state.done:
-                            return
-                parser.close()
-            except httpx.TransportError as e:
-                exc = e
-            finally:
-                await response.aclose()
-            if self._closed:
-                return
-            failures = await self._reconnect(exc, failures)
+    def _abandon(self) -> None:
+        conn = self._conn
+        if conn is not None:
+            self._conn = None
+            self._client._streams.abandon(conn)
 
-    async def _reconnect(self, exc: BaseException | None, failures: int) -> int:
+    async def _release(self, *, drain: bool) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            await self._client._streams.release(conn, drain=drain)
+
+    async def _next_event(self) -> EventT | UnknownEvent:
+        state = self._state
+        while True:
+            conn = self._conn
+            if conn is None:
+                raise StopAsyncIteration
+            try:
+                frame = await conn.next_frame()
+            except httpx.TransportError as exc:
+                await self._reconnect(exc)
+                continue
+            if frame is None:
+                await self._reconnect(None)
+                continue
+            event = self._spec.decode(frame, strict=self._client.strict, response=conn.response)
+            if state.accept(frame, event):
+                self._failures = 0
+                return event
+
+    async def _reconnect(self, exc: BaseException | None) -> None:
+        await self._release(drain=False)
         state = self._state
         while True:
             err = _drop_error(exc, self._spec.name)
             request = state.resume_request() if state.count else None
             if state.count and request is None:
                 raise err
-            if failures >= self._retries:
+            if self._failures >= self._retries:
                 raise err
-            await self._client._sleep(self._client._delay(failures, None))
-            failures += 1
+            await self._client._sleep(self._client._delay(self._failures, None))
+            self._failures += 1
             try:
                 if request is None:
-                    self._response = await self._client.send(
+                    response = await self._client.send(
                         self._request, self._options, idempotent=self._idempotent, stream=True, retries=0
                     )
                 else:
-                    headers = {"Last-Event-ID": state.last_id or ""}
-                    self._response = await self._client.send(
-                        request,
-                        RequestOptions(
-                            extra_headers={**(self._options.extra_headers or {}), **headers},
-                            timeout=self._options.timeout,
-                        ),
-                        stream=True,
-                        retries=0,
+                    response = await self._client.send(
+                        request, state.resume_options(self._options), stream=True, retries=0
                     )
-                return failures
             except APIError as e:
                 if not _retryable(e):
                     raise
                 exc = e
+                continue
+            self._track(response)
+            return

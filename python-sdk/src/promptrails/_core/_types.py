@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Final, Literal, TypeVar
+from typing import Final, Literal, Self, TypeVar
 
 import httpx
 
-__all__ = ["NotGiven", "NOT_GIVEN", "RequestOptions", "SdkIdentity", "TimeoutTypes", "is_given"]
+__all__ = ["NOT_GIVEN", "NotGiven", "RequestOptions", "SdkIdentity", "TimeoutTypes", "is_given"]
 
 _T = TypeVar("_T")
 
@@ -18,9 +18,9 @@ class NotGiven:
     """The value of an argument the caller left out, where `None` means something
     (`title=None` clears a title; leaving `title` out keeps it)."""
 
-    _instance: NotGiven | None = None
+    _instance: Self | None = None
 
-    def __new__(cls) -> NotGiven:
+    def __new__(cls) -> Self:
         if cls._instance is None:
             cls._instance = super().__new__(cls)
         return cls._instance

@@ -100,7 +100,12 @@ class Chat:
             max_retries=max_retries,
         )
         _response = self._client.send(_request, _options)
-        _envelope = parse(_response, ChatSessionList.from_dict)
+        _envelope = parse(
+            _response,
+            ChatSessionList,
+            strict=self._client.strict,
+            needs=("data",),
+        )
 
         def _fetch(page: int) -> SyncPage[ChatSession, PaginationMeta]:
             return self.list_sessions(
@@ -111,7 +116,13 @@ class Chat:
                 max_retries=max_retries,
             )
 
-        return SyncPage(list(_envelope.data), _envelope.meta, _fetch)
+        return SyncPage(
+            list(_envelope.data),
+            _envelope.meta,
+            _fetch,
+            page=page if isinstance(page, int) else 1,
+            limit=limit if isinstance(limit, int) else 20,
+        )
 
     def create_session(
         self,
@@ -155,7 +166,7 @@ class Chat:
             idempotency_key=idempotency_key,
         )
         _response = self._client.send(_request, _options, idempotent=True)
-        return parse(_response, ChatSessionResponse.from_dict).data
+        return parse(_response, ChatSessionResponse, strict=self._client.strict, needs=("data",)).data
 
     def get_session(
         self,
@@ -183,7 +194,7 @@ class Chat:
             max_retries=max_retries,
         )
         _response = self._client.send(_request, _options)
-        return parse(_response, ChatSessionResponse.from_dict).data
+        return parse(_response, ChatSessionResponse, strict=self._client.strict, needs=("data",)).data
 
     def update_session(
         self,
@@ -226,7 +237,7 @@ class Chat:
             max_retries=max_retries,
         )
         _response = self._client.send(_request, _options)
-        return parse(_response, ChatSessionResponse.from_dict).data
+        return parse(_response, ChatSessionResponse, strict=self._client.strict, needs=("data",)).data
 
     def delete_session(
         self,
@@ -291,7 +302,12 @@ class Chat:
             max_retries=max_retries,
         )
         _response = self._client.send(_request, _options)
-        _envelope = parse(_response, ChatMessageList.from_dict)
+        _envelope = parse(
+            _response,
+            ChatMessageList,
+            strict=self._client.strict,
+            needs=("data",),
+        )
 
         def _fetch(page: int) -> SyncPage[ChatMessage, PaginationMeta]:
             return self.list_messages(
@@ -303,7 +319,13 @@ class Chat:
                 max_retries=max_retries,
             )
 
-        return SyncPage(list(_envelope.data), _envelope.meta, _fetch)
+        return SyncPage(
+            list(_envelope.data),
+            _envelope.meta,
+            _fetch,
+            page=page if isinstance(page, int) else 1,
+            limit=limit if isinstance(limit, int) else 20,
+        )
 
     def send_message(
         self,
@@ -351,7 +373,7 @@ class Chat:
             idempotency_key=idempotency_key,
         )
         _response = self._client.send(_request, _options, idempotent=True)
-        return parse(_response, ChatReplyResponse.from_dict).data
+        return parse(_response, ChatReplyResponse, strict=self._client.strict, needs=("data",)).data
 
     def send_message_stream(
         self,
@@ -495,7 +517,7 @@ class Chat:
             idempotency_key=idempotency_key,
         )
         _response = self._client.send(_request, _options, idempotent=True)
-        return parse(_response, FeedbackResponse.from_dict).data
+        return parse(_response, FeedbackResponse, strict=self._client.strict, needs=("data",)).data
 
 
 class AsyncChat:
@@ -559,7 +581,12 @@ class AsyncChat:
             max_retries=max_retries,
         )
         _response = await self._client.send(_request, _options)
-        _envelope = parse(_response, ChatSessionList.from_dict)
+        _envelope = parse(
+            _response,
+            ChatSessionList,
+            strict=self._client.strict,
+            needs=("data",),
+        )
 
         async def _fetch(page: int) -> AsyncPage[ChatSession, PaginationMeta]:
             return await self._list_sessions_page(
@@ -570,7 +597,13 @@ class AsyncChat:
                 max_retries=max_retries,
             )
 
-        return AsyncPage(list(_envelope.data), _envelope.meta, _fetch)
+        return AsyncPage(
+            list(_envelope.data),
+            _envelope.meta,
+            _fetch,
+            page=page if isinstance(page, int) else 1,
+            limit=limit if isinstance(limit, int) else 20,
+        )
 
     async def create_session(
         self,
@@ -614,7 +647,7 @@ class AsyncChat:
             idempotency_key=idempotency_key,
         )
         _response = await self._client.send(_request, _options, idempotent=True)
-        return parse(_response, ChatSessionResponse.from_dict).data
+        return parse(_response, ChatSessionResponse, strict=self._client.strict, needs=("data",)).data
 
     async def get_session(
         self,
@@ -642,7 +675,7 @@ class AsyncChat:
             max_retries=max_retries,
         )
         _response = await self._client.send(_request, _options)
-        return parse(_response, ChatSessionResponse.from_dict).data
+        return parse(_response, ChatSessionResponse, strict=self._client.strict, needs=("data",)).data
 
     async def update_session(
         self,
@@ -685,7 +718,7 @@ class AsyncChat:
             max_retries=max_retries,
         )
         _response = await self._client.send(_request, _options)
-        return parse(_response, ChatSessionResponse.from_dict).data
+        return parse(_response, ChatSessionResponse, strict=self._client.strict, needs=("data",)).data
 
     async def delete_session(
         self,
@@ -772,7 +805,12 @@ class AsyncChat:
             max_retries=max_retries,
         )
         _response = await self._client.send(_request, _options)
-        _envelope = parse(_response, ChatMessageList.from_dict)
+        _envelope = parse(
+            _response,
+            ChatMessageList,
+            strict=self._client.strict,
+            needs=("data",),
+        )
 
         async def _fetch(page: int) -> AsyncPage[ChatMessage, PaginationMeta]:
             return await self._list_messages_page(
@@ -784,7 +822,13 @@ class AsyncChat:
                 max_retries=max_retries,
             )
 
-        return AsyncPage(list(_envelope.data), _envelope.meta, _fetch)
+        return AsyncPage(
+            list(_envelope.data),
+            _envelope.meta,
+            _fetch,
+            page=page if isinstance(page, int) else 1,
+            limit=limit if isinstance(limit, int) else 20,
+        )
 
     async def send_message(
         self,
@@ -832,7 +876,7 @@ class AsyncChat:
             idempotency_key=idempotency_key,
         )
         _response = await self._client.send(_request, _options, idempotent=True)
-        return parse(_response, ChatReplyResponse.from_dict).data
+        return parse(_response, ChatReplyResponse, strict=self._client.strict, needs=("data",)).data
 
     async def send_message_stream(
         self,
@@ -976,4 +1020,4 @@ class AsyncChat:
             idempotency_key=idempotency_key,
         )
         _response = await self._client.send(_request, _options, idempotent=True)
-        return parse(_response, FeedbackResponse.from_dict).data
+        return parse(_response, FeedbackResponse, strict=self._client.strict, needs=("data",)).data

@@ -96,7 +96,12 @@ class Executions:
             max_retries=max_retries,
         )
         _response = self._client.send(_request, _options)
-        _envelope = parse(_response, ExecutionList.from_dict)
+        _envelope = parse(
+            _response,
+            ExecutionList,
+            strict=self._client.strict,
+            needs=("data",),
+        )
 
         def _fetch(page: int) -> SyncPage[Execution, PaginationMeta]:
             return self.list(
@@ -110,7 +115,13 @@ class Executions:
                 max_retries=max_retries,
             )
 
-        return SyncPage(list(_envelope.data), _envelope.meta, _fetch)
+        return SyncPage(
+            list(_envelope.data),
+            _envelope.meta,
+            _fetch,
+            page=page if isinstance(page, int) else 1,
+            limit=limit if isinstance(limit, int) else 20,
+        )
 
     def cancel(
         self,
@@ -142,7 +153,7 @@ class Executions:
             idempotency_key=idempotency_key,
         )
         _response = self._client.send(_request, _options, idempotent=True)
-        return parse(_response, ExecutionResponse.from_dict).data
+        return parse(_response, ExecutionResponse, strict=self._client.strict, needs=("data",)).data
 
     def get(
         self,
@@ -170,7 +181,7 @@ class Executions:
             max_retries=max_retries,
         )
         _response = self._client.send(_request, _options)
-        return parse(_response, ExecutionResponse.from_dict).data
+        return parse(_response, ExecutionResponse, strict=self._client.strict, needs=("data",)).data
 
     def stream(
         self,
@@ -295,7 +306,12 @@ class AsyncExecutions:
             max_retries=max_retries,
         )
         _response = await self._client.send(_request, _options)
-        _envelope = parse(_response, ExecutionList.from_dict)
+        _envelope = parse(
+            _response,
+            ExecutionList,
+            strict=self._client.strict,
+            needs=("data",),
+        )
 
         async def _fetch(page: int) -> AsyncPage[Execution, PaginationMeta]:
             return await self._list_page(
@@ -309,7 +325,13 @@ class AsyncExecutions:
                 max_retries=max_retries,
             )
 
-        return AsyncPage(list(_envelope.data), _envelope.meta, _fetch)
+        return AsyncPage(
+            list(_envelope.data),
+            _envelope.meta,
+            _fetch,
+            page=page if isinstance(page, int) else 1,
+            limit=limit if isinstance(limit, int) else 20,
+        )
 
     async def cancel(
         self,
@@ -341,7 +363,7 @@ class AsyncExecutions:
             idempotency_key=idempotency_key,
         )
         _response = await self._client.send(_request, _options, idempotent=True)
-        return parse(_response, ExecutionResponse.from_dict).data
+        return parse(_response, ExecutionResponse, strict=self._client.strict, needs=("data",)).data
 
     async def get(
         self,
@@ -369,7 +391,7 @@ class AsyncExecutions:
             max_retries=max_retries,
         )
         _response = await self._client.send(_request, _options)
-        return parse(_response, ExecutionResponse.from_dict).data
+        return parse(_response, ExecutionResponse, strict=self._client.strict, needs=("data",)).data
 
     async def stream(
         self,

@@ -2,240 +2,51 @@
 from __future__ import annotations
 
 import datetime
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import Any
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..._core._reading import Model as _Model
 from ..models.message_role import MessageRole
-from ..types import UNSET, Unset
-
-if TYPE_CHECKING:
-    from ..models.chat_message_metadata import ChatMessageMetadata
-
-
-T = TypeVar("T", bound="ChatMessage")
 
 
 @_attrs_define
-class ChatMessage:
+class ChatMessage(_Model):
     """One message of a session's history.
 
     Attributes:
         id (str): The message's unique id (a KSUID).
         session_id (str): The session the message belongs to.
-        role (MessageRole): Who wrote a message.
+        role (MessageRole | str): Who wrote a message.
         content (str): The message's text.
         created_at (datetime.datetime): When the message was stored.
-        metadata (ChatMessageMetadata | Unset): Custom metadata attached to the message.
-        tool_calls (Any | Unset): The tool calls the agent made while producing this message, as JSON (our mock sends a
-            list of `{id, name, arguments}`; the vendor's SDKs type it as an object).
-        tool_results (Any | Unset): The results of those tool calls, as JSON (our mock sends a list of `{id, name,
-            summary}`).
-        model (None | str | Unset): The model that produced an assistant message.
-        cost (float | None | Unset): What producing the message cost, in US dollars.
-        token_count (int | None | Unset): The number of tokens of this message.
-        prompt_tokens (int | None | Unset): Prompt tokens spent producing an assistant message.
-        completion_tokens (int | None | Unset): Completion tokens spent producing an assistant message.
+        metadata (dict[str, Any] | None): Custom metadata attached to the message.
+        tool_calls (Any): The tool calls the agent made while producing this message, as JSON (our mock
+            sends a list of `{id, name, arguments}`; the vendor's SDKs type it as an object).
+        tool_results (Any): The results of those tool calls, as JSON (our mock sends a list of `{id,
+            name, summary}`).
+        model (str | None): The model that produced an assistant message.
+        cost (float | None): What producing the message cost, in US dollars.
+        token_count (int | None): The number of tokens of this message.
+        prompt_tokens (int | None): Prompt tokens spent producing an assistant message.
+        completion_tokens (int | None): Completion tokens spent producing an assistant message.
+        additional_properties (dict[str, Any]): what the server sent that the contract does not
+            name, or in another type than the contract's (the field then reads as None).
     """
 
     id: str
     session_id: str
-    role: MessageRole
+    role: MessageRole | str
     content: str
     created_at: datetime.datetime
-    metadata: ChatMessageMetadata | Unset = UNSET
-    tool_calls: Any | Unset = UNSET
-    tool_results: Any | Unset = UNSET
-    model: None | str | Unset = UNSET
-    cost: float | None | Unset = UNSET
-    token_count: int | None | Unset = UNSET
-    prompt_tokens: int | None | Unset = UNSET
-    completion_tokens: int | None | Unset = UNSET
+    metadata: dict[str, Any] | None = None
+    tool_calls: Any = None
+    tool_results: Any = None
+    model: str | None = None
+    cost: float | None = None
+    token_count: int | None = None
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
-
-    def to_dict(self) -> dict[str, Any]:
-        id = self.id
-
-        session_id = self.session_id
-
-        role = self.role.value
-
-        content = self.content
-
-        created_at = self.created_at.isoformat()
-
-        metadata: dict[str, Any] | Unset = UNSET
-        if not isinstance(self.metadata, Unset):
-            metadata = self.metadata.to_dict()
-
-        tool_calls = self.tool_calls
-
-        tool_results = self.tool_results
-
-        model: None | str | Unset
-        if isinstance(self.model, Unset):
-            model = UNSET
-        else:
-            model = self.model
-
-        cost: float | None | Unset
-        if isinstance(self.cost, Unset):
-            cost = UNSET
-        else:
-            cost = self.cost
-
-        token_count: int | None | Unset
-        if isinstance(self.token_count, Unset):
-            token_count = UNSET
-        else:
-            token_count = self.token_count
-
-        prompt_tokens: int | None | Unset
-        if isinstance(self.prompt_tokens, Unset):
-            prompt_tokens = UNSET
-        else:
-            prompt_tokens = self.prompt_tokens
-
-        completion_tokens: int | None | Unset
-        if isinstance(self.completion_tokens, Unset):
-            completion_tokens = UNSET
-        else:
-            completion_tokens = self.completion_tokens
-
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update(
-            {
-                "id": id,
-                "session_id": session_id,
-                "role": role,
-                "content": content,
-                "created_at": created_at,
-            }
-        )
-        if metadata is not UNSET:
-            field_dict["metadata"] = metadata
-        if tool_calls is not UNSET:
-            field_dict["tool_calls"] = tool_calls
-        if tool_results is not UNSET:
-            field_dict["tool_results"] = tool_results
-        if model is not UNSET:
-            field_dict["model"] = model
-        if cost is not UNSET:
-            field_dict["cost"] = cost
-        if token_count is not UNSET:
-            field_dict["token_count"] = token_count
-        if prompt_tokens is not UNSET:
-            field_dict["prompt_tokens"] = prompt_tokens
-        if completion_tokens is not UNSET:
-            field_dict["completion_tokens"] = completion_tokens
-
-        return field_dict
-
-    @classmethod
-    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.chat_message_metadata import ChatMessageMetadata  # noqa: PLC0415
-
-        d = dict(src_dict)
-        id = d.pop("id")
-
-        session_id = d.pop("session_id")
-
-        role = MessageRole(d.pop("role"))
-
-        content = d.pop("content")
-
-        created_at = datetime.datetime.fromisoformat(d.pop("created_at"))
-
-        _metadata = d.pop("metadata", UNSET)
-        metadata: ChatMessageMetadata | Unset
-        if isinstance(_metadata, Unset):
-            metadata = UNSET
-        else:
-            metadata = ChatMessageMetadata.from_dict(_metadata)
-
-        tool_calls = d.pop("tool_calls", UNSET)
-
-        tool_results = d.pop("tool_results", UNSET)
-
-        def _parse_model(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        model = _parse_model(d.pop("model", UNSET))
-
-        def _parse_cost(data: object) -> float | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(float | None | Unset, data)
-
-        cost = _parse_cost(d.pop("cost", UNSET))
-
-        def _parse_token_count(data: object) -> int | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
-
-        token_count = _parse_token_count(d.pop("token_count", UNSET))
-
-        def _parse_prompt_tokens(data: object) -> int | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
-
-        prompt_tokens = _parse_prompt_tokens(d.pop("prompt_tokens", UNSET))
-
-        def _parse_completion_tokens(data: object) -> int | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
-
-        completion_tokens = _parse_completion_tokens(d.pop("completion_tokens", UNSET))
-
-        chat_message = cls(
-            id=id,
-            session_id=session_id,
-            role=role,
-            content=content,
-            created_at=created_at,
-            metadata=metadata,
-            tool_calls=tool_calls,
-            tool_results=tool_results,
-            model=model,
-            cost=cost,
-            token_count=token_count,
-            prompt_tokens=prompt_tokens,
-            completion_tokens=completion_tokens,
-        )
-
-        chat_message.additional_properties = d
-        return chat_message
-
-    @property
-    def additional_keys(self) -> list[str]:
-        return list(self.additional_properties.keys())
-
-    def __getitem__(self, key: str) -> Any:
-        return self.additional_properties[key]
-
-    def __setitem__(self, key: str, value: Any) -> None:
-        self.additional_properties[key] = value
-
-    def __delitem__(self, key: str) -> None:
-        del self.additional_properties[key]
-
-    def __contains__(self, key: str) -> bool:
-        return key in self.additional_properties
+    _present: frozenset[str] = _attrs_field(init=False, factory=frozenset, repr=False, eq=False)

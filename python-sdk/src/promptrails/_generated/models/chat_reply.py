@@ -2,25 +2,20 @@
 from __future__ import annotations
 
 import datetime
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..._core._reading import Model as _Model
 from ..models.message_role import MessageRole
-from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
     from ..models.chat_message import ChatMessage
-    from ..models.chat_reply_metadata import ChatReplyMetadata
-
-
-T = TypeVar("T", bound="ChatReply")
 
 
 @_attrs_define
-class ChatReply:
+class ChatReply(_Model):
     """The reply to a sent message. The API answers in one of three shapes: the stored
     assistant message itself, with `execution_id` and the stored `user_message`
     beside it (what the published SDKs read); `{user_message, assistant_message}`
@@ -30,293 +25,43 @@ class ChatReply:
     them as one object: the fields of `assistant_message`, when it is an object, fill
     in the message fields.
 
-        Attributes:
-            id (str | Unset): The assistant message's unique id.
-            session_id (str | Unset): The session the message belongs to.
-            role (MessageRole | Unset): Who wrote a message.
-            content (str | Unset): The reply's text.
-            metadata (ChatReplyMetadata | Unset): Custom metadata attached to the message.
-            tool_calls (Any | Unset): The tool calls the agent made while producing the reply, as JSON.
-            tool_results (Any | Unset): The results of those tool calls, as JSON.
-            model (None | str | Unset): The model that produced the reply.
-            cost (float | None | Unset): What producing the reply cost, in US dollars.
-            token_count (int | None | Unset): The number of tokens of the reply.
-            prompt_tokens (int | None | Unset): Prompt tokens spent producing the reply.
-            completion_tokens (int | None | Unset): Completion tokens spent producing the reply.
-            created_at (datetime.datetime | Unset): When the reply was stored.
-            execution_id (str | Unset): The execution that produced the reply, when the server names it.
-            user_message (ChatMessage | Unset): One message of a session's history.
-            assistant_message (ChatMessage | None | Unset): The stored assistant message, in the `{user_message,
-                assistant_message}` shape; null while an asynchronous run has not answered yet.
+    Attributes:
+        id (str | None): The assistant message's unique id.
+        session_id (str | None): The session the message belongs to.
+        role (MessageRole | str | None): Who wrote a message.
+        content (str | None): The reply's text.
+        metadata (dict[str, Any] | None): Custom metadata attached to the message.
+        tool_calls (Any): The tool calls the agent made while producing the reply, as JSON.
+        tool_results (Any): The results of those tool calls, as JSON.
+        model (str | None): The model that produced the reply.
+        cost (float | None): What producing the reply cost, in US dollars.
+        token_count (int | None): The number of tokens of the reply.
+        prompt_tokens (int | None): Prompt tokens spent producing the reply.
+        completion_tokens (int | None): Completion tokens spent producing the reply.
+        created_at (datetime.datetime | None): When the reply was stored.
+        execution_id (str | None): The execution that produced the reply, when the server names it.
+        user_message (ChatMessage | None): One message of a session's history.
+        assistant_message (ChatMessage | None): The stored assistant message, in the `{user_message,
+            assistant_message}` shape; null while an asynchronous run has not answered yet.
+        additional_properties (dict[str, Any]): what the server sent that the contract does not
+            name, or in another type than the contract's (the field then reads as None).
     """
 
-    id: str | Unset = UNSET
-    session_id: str | Unset = UNSET
-    role: MessageRole | Unset = UNSET
-    content: str | Unset = UNSET
-    metadata: ChatReplyMetadata | Unset = UNSET
-    tool_calls: Any | Unset = UNSET
-    tool_results: Any | Unset = UNSET
-    model: None | str | Unset = UNSET
-    cost: float | None | Unset = UNSET
-    token_count: int | None | Unset = UNSET
-    prompt_tokens: int | None | Unset = UNSET
-    completion_tokens: int | None | Unset = UNSET
-    created_at: datetime.datetime | Unset = UNSET
-    execution_id: str | Unset = UNSET
-    user_message: ChatMessage | Unset = UNSET
-    assistant_message: ChatMessage | None | Unset = UNSET
+    id: str | None = None
+    session_id: str | None = None
+    role: MessageRole | str | None = None
+    content: str | None = None
+    metadata: dict[str, Any] | None = None
+    tool_calls: Any = None
+    tool_results: Any = None
+    model: str | None = None
+    cost: float | None = None
+    token_count: int | None = None
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    created_at: datetime.datetime | None = None
+    execution_id: str | None = None
+    user_message: ChatMessage | None = None
+    assistant_message: ChatMessage | None = None
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
-
-    def to_dict(self) -> dict[str, Any]:
-        from ..models.chat_message import ChatMessage  # noqa: PLC0415
-
-        id = self.id
-
-        session_id = self.session_id
-
-        role: str | Unset = UNSET
-        if not isinstance(self.role, Unset):
-            role = self.role.value
-
-        content = self.content
-
-        metadata: dict[str, Any] | Unset = UNSET
-        if not isinstance(self.metadata, Unset):
-            metadata = self.metadata.to_dict()
-
-        tool_calls = self.tool_calls
-
-        tool_results = self.tool_results
-
-        model: None | str | Unset
-        if isinstance(self.model, Unset):
-            model = UNSET
-        else:
-            model = self.model
-
-        cost: float | None | Unset
-        if isinstance(self.cost, Unset):
-            cost = UNSET
-        else:
-            cost = self.cost
-
-        token_count: int | None | Unset
-        if isinstance(self.token_count, Unset):
-            token_count = UNSET
-        else:
-            token_count = self.token_count
-
-        prompt_tokens: int | None | Unset
-        if isinstance(self.prompt_tokens, Unset):
-            prompt_tokens = UNSET
-        else:
-            prompt_tokens = self.prompt_tokens
-
-        completion_tokens: int | None | Unset
-        if isinstance(self.completion_tokens, Unset):
-            completion_tokens = UNSET
-        else:
-            completion_tokens = self.completion_tokens
-
-        created_at: str | Unset = UNSET
-        if not isinstance(self.created_at, Unset):
-            created_at = self.created_at.isoformat()
-
-        execution_id = self.execution_id
-
-        user_message: dict[str, Any] | Unset = UNSET
-        if not isinstance(self.user_message, Unset):
-            user_message = self.user_message.to_dict()
-
-        assistant_message: dict[str, Any] | None | Unset
-        if isinstance(self.assistant_message, Unset):
-            assistant_message = UNSET
-        elif isinstance(self.assistant_message, ChatMessage):
-            assistant_message = self.assistant_message.to_dict()
-        else:
-            assistant_message = self.assistant_message
-
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update({})
-        if id is not UNSET:
-            field_dict["id"] = id
-        if session_id is not UNSET:
-            field_dict["session_id"] = session_id
-        if role is not UNSET:
-            field_dict["role"] = role
-        if content is not UNSET:
-            field_dict["content"] = content
-        if metadata is not UNSET:
-            field_dict["metadata"] = metadata
-        if tool_calls is not UNSET:
-            field_dict["tool_calls"] = tool_calls
-        if tool_results is not UNSET:
-            field_dict["tool_results"] = tool_results
-        if model is not UNSET:
-            field_dict["model"] = model
-        if cost is not UNSET:
-            field_dict["cost"] = cost
-        if token_count is not UNSET:
-            field_dict["token_count"] = token_count
-        if prompt_tokens is not UNSET:
-            field_dict["prompt_tokens"] = prompt_tokens
-        if completion_tokens is not UNSET:
-            field_dict["completion_tokens"] = completion_tokens
-        if created_at is not UNSET:
-            field_dict["created_at"] = created_at
-        if execution_id is not UNSET:
-            field_dict["execution_id"] = execution_id
-        if user_message is not UNSET:
-            field_dict["user_message"] = user_message
-        if assistant_message is not UNSET:
-            field_dict["assistant_message"] = assistant_message
-
-        return field_dict
-
-    @classmethod
-    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.chat_message import ChatMessage  # noqa: PLC0415
-        from ..models.chat_reply_metadata import ChatReplyMetadata  # noqa: PLC0415
-
-        d = dict(src_dict)
-        id = d.pop("id", UNSET)
-
-        session_id = d.pop("session_id", UNSET)
-
-        _role = d.pop("role", UNSET)
-        role: MessageRole | Unset
-        if isinstance(_role, Unset):
-            role = UNSET
-        else:
-            role = MessageRole(_role)
-
-        content = d.pop("content", UNSET)
-
-        _metadata = d.pop("metadata", UNSET)
-        metadata: ChatReplyMetadata | Unset
-        if isinstance(_metadata, Unset):
-            metadata = UNSET
-        else:
-            metadata = ChatReplyMetadata.from_dict(_metadata)
-
-        tool_calls = d.pop("tool_calls", UNSET)
-
-        tool_results = d.pop("tool_results", UNSET)
-
-        def _parse_model(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        model = _parse_model(d.pop("model", UNSET))
-
-        def _parse_cost(data: object) -> float | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(float | None | Unset, data)
-
-        cost = _parse_cost(d.pop("cost", UNSET))
-
-        def _parse_token_count(data: object) -> int | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
-
-        token_count = _parse_token_count(d.pop("token_count", UNSET))
-
-        def _parse_prompt_tokens(data: object) -> int | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
-
-        prompt_tokens = _parse_prompt_tokens(d.pop("prompt_tokens", UNSET))
-
-        def _parse_completion_tokens(data: object) -> int | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
-
-        completion_tokens = _parse_completion_tokens(d.pop("completion_tokens", UNSET))
-
-        _created_at = d.pop("created_at", UNSET)
-        created_at: datetime.datetime | Unset
-        if isinstance(_created_at, Unset):
-            created_at = UNSET
-        else:
-            created_at = datetime.datetime.fromisoformat(_created_at)
-
-        execution_id = d.pop("execution_id", UNSET)
-
-        _user_message = d.pop("user_message", UNSET)
-        user_message: ChatMessage | Unset
-        if isinstance(_user_message, Unset):
-            user_message = UNSET
-        else:
-            user_message = ChatMessage.from_dict(_user_message)
-
-        def _parse_assistant_message(data: object) -> ChatMessage | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                assistant_message_type_0 = ChatMessage.from_dict(data)
-
-                return assistant_message_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(ChatMessage | None | Unset, data)
-
-        assistant_message = _parse_assistant_message(d.pop("assistant_message", UNSET))
-
-        chat_reply = cls(
-            id=id,
-            session_id=session_id,
-            role=role,
-            content=content,
-            metadata=metadata,
-            tool_calls=tool_calls,
-            tool_results=tool_results,
-            model=model,
-            cost=cost,
-            token_count=token_count,
-            prompt_tokens=prompt_tokens,
-            completion_tokens=completion_tokens,
-            created_at=created_at,
-            execution_id=execution_id,
-            user_message=user_message,
-            assistant_message=assistant_message,
-        )
-
-        chat_reply.additional_properties = d
-        return chat_reply
-
-    @property
-    def additional_keys(self) -> list[str]:
-        return list(self.additional_properties.keys())
-
-    def __getitem__(self, key: str) -> Any:
-        return self.additional_properties[key]
-
-    def __setitem__(self, key: str, value: Any) -> None:
-        self.additional_properties[key] = value
-
-    def __delitem__(self, key: str) -> None:
-        del self.additional_properties[key]
-
-    def __contains__(self, key: str) -> bool:
-        return key in self.additional_properties
+    _present: frozenset[str] = _attrs_field(init=False, factory=frozenset, repr=False, eq=False)

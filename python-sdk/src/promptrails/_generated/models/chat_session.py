@@ -2,23 +2,16 @@
 from __future__ import annotations
 
 import datetime
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import Any
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
-
-if TYPE_CHECKING:
-    from ..models.chat_session_metadata import ChatSessionMetadata
-
-
-T = TypeVar("T", bound="ChatSession")
+from ..._core._reading import Model as _Model
 
 
 @_attrs_define
-class ChatSession:
+class ChatSession(_Model):
     """A conversation between a user and an agent.
 
     Attributes:
@@ -27,11 +20,13 @@ class ChatSession:
         agent_id (str): The agent that answers in this session.
         created_at (datetime.datetime): When the session was created.
         updated_at (datetime.datetime): When the session last changed or received a message.
-        user_id (None | str | Unset): The authenticated user the session is bound to, if any.
-        title (None | str | Unset): The session's display title.
-        metadata (ChatSessionMetadata | Unset): Custom metadata for tracking and filtering.
-        deleted_at (datetime.datetime | None | Unset): When the session was deleted, where the server keeps deleted
-            sessions.
+        user_id (str | None): The authenticated user the session is bound to, if any.
+        title (str | None): The session's display title.
+        metadata (dict[str, Any] | None): Custom metadata for tracking and filtering.
+        deleted_at (datetime.datetime | None): When the session was deleted, where the server keeps
+            deleted sessions.
+        additional_properties (dict[str, Any]): what the server sent that the contract does not
+            name, or in another type than the contract's (the field then reads as None).
     """
 
     id: str
@@ -39,153 +34,9 @@ class ChatSession:
     agent_id: str
     created_at: datetime.datetime
     updated_at: datetime.datetime
-    user_id: None | str | Unset = UNSET
-    title: None | str | Unset = UNSET
-    metadata: ChatSessionMetadata | Unset = UNSET
-    deleted_at: datetime.datetime | None | Unset = UNSET
+    user_id: str | None = None
+    title: str | None = None
+    metadata: dict[str, Any] | None = None
+    deleted_at: datetime.datetime | None = None
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
-
-    def to_dict(self) -> dict[str, Any]:
-        id = self.id
-
-        workspace_id = self.workspace_id
-
-        agent_id = self.agent_id
-
-        created_at = self.created_at.isoformat()
-
-        updated_at = self.updated_at.isoformat()
-
-        user_id: None | str | Unset
-        if isinstance(self.user_id, Unset):
-            user_id = UNSET
-        else:
-            user_id = self.user_id
-
-        title: None | str | Unset
-        if isinstance(self.title, Unset):
-            title = UNSET
-        else:
-            title = self.title
-
-        metadata: dict[str, Any] | Unset = UNSET
-        if not isinstance(self.metadata, Unset):
-            metadata = self.metadata.to_dict()
-
-        deleted_at: None | str | Unset
-        if isinstance(self.deleted_at, Unset):
-            deleted_at = UNSET
-        elif isinstance(self.deleted_at, datetime.datetime):
-            deleted_at = self.deleted_at.isoformat()
-        else:
-            deleted_at = self.deleted_at
-
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update(
-            {
-                "id": id,
-                "workspace_id": workspace_id,
-                "agent_id": agent_id,
-                "created_at": created_at,
-                "updated_at": updated_at,
-            }
-        )
-        if user_id is not UNSET:
-            field_dict["user_id"] = user_id
-        if title is not UNSET:
-            field_dict["title"] = title
-        if metadata is not UNSET:
-            field_dict["metadata"] = metadata
-        if deleted_at is not UNSET:
-            field_dict["deleted_at"] = deleted_at
-
-        return field_dict
-
-    @classmethod
-    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.chat_session_metadata import ChatSessionMetadata  # noqa: PLC0415
-
-        d = dict(src_dict)
-        id = d.pop("id")
-
-        workspace_id = d.pop("workspace_id")
-
-        agent_id = d.pop("agent_id")
-
-        created_at = datetime.datetime.fromisoformat(d.pop("created_at"))
-
-        updated_at = datetime.datetime.fromisoformat(d.pop("updated_at"))
-
-        def _parse_user_id(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        user_id = _parse_user_id(d.pop("user_id", UNSET))
-
-        def _parse_title(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        title = _parse_title(d.pop("title", UNSET))
-
-        _metadata = d.pop("metadata", UNSET)
-        metadata: ChatSessionMetadata | Unset
-        if isinstance(_metadata, Unset):
-            metadata = UNSET
-        else:
-            metadata = ChatSessionMetadata.from_dict(_metadata)
-
-        def _parse_deleted_at(data: object) -> datetime.datetime | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, str):
-                    raise TypeError()
-                deleted_at_type_0 = datetime.datetime.fromisoformat(data)
-
-                return deleted_at_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(datetime.datetime | None | Unset, data)
-
-        deleted_at = _parse_deleted_at(d.pop("deleted_at", UNSET))
-
-        chat_session = cls(
-            id=id,
-            workspace_id=workspace_id,
-            agent_id=agent_id,
-            created_at=created_at,
-            updated_at=updated_at,
-            user_id=user_id,
-            title=title,
-            metadata=metadata,
-            deleted_at=deleted_at,
-        )
-
-        chat_session.additional_properties = d
-        return chat_session
-
-    @property
-    def additional_keys(self) -> list[str]:
-        return list(self.additional_properties.keys())
-
-    def __getitem__(self, key: str) -> Any:
-        return self.additional_properties[key]
-
-    def __setitem__(self, key: str, value: Any) -> None:
-        self.additional_properties[key] = value
-
-    def __delitem__(self, key: str) -> None:
-        del self.additional_properties[key]
-
-    def __contains__(self, key: str) -> bool:
-        return key in self.additional_properties
+    _present: frozenset[str] = _attrs_field(init=False, factory=frozenset, repr=False, eq=False)

@@ -2,617 +2,96 @@
 from __future__ import annotations
 
 import datetime
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..._core._reading import Model as _Model
+from ..._core._reading import text_of as _text_of
 from ..models.execution_status import ExecutionStatus
-from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
-    from ..models.execution_agent_type_0 import ExecutionAgentType0
-    from ..models.execution_metadata_type_0 import ExecutionMetadataType0
     from ..models.token_usage import TokenUsage
 
 
-T = TypeVar("T", bound="Execution")
-
-
 @_attrs_define
-class Execution:
+class Execution(_Model):
     """One run of an agent, such as the run that answers a sent message. The API
     sends more fields than a chat client needs; all but `id` and `status` may be
     absent.
 
-        Attributes:
-            id (str): The execution's unique id.
-            status (ExecutionStatus): Where a run stands. The list is open: the API adds statuses over time, and the
-                SDKs keep a status they do not know as its string.
-            workspace_id (str | Unset): The workspace the execution belongs to.
-            agent_id (str | Unset): The agent that ran.
-            agent_name (None | str | Unset): The agent's display name, where the server includes it.
-            agent (ExecutionAgentType0 | None | Unset): The agent that ran, as an object, where the server includes it (get
-                and list).
-            total_tokens (int | None | Unset): Tokens spent by the run, where the server sends the total beside or instead
-                of `token_usage`.
-            agent_version_id (None | str | Unset): The version of the agent that ran.
-            user_id (None | str | Unset): The authenticated user who started the run, if any.
-            session_id (None | str | Unset): The chat session that started it, if any.
-            parent_execution_id (None | str | Unset): The execution that delegated to this one; null for a root execution.
-            input_ (Any | Unset): The run's input as JSON, usually an object (for a chat run, the user message); null when
-                the run had none.
-            output (Any | Unset): The run's output as JSON once it completed, usually an object whose `content` (or `text`)
-                is the reply text.
-            error (None | str | Unset): The error message, if the run failed.
-            metadata (ExecutionMetadataType0 | None | Unset): Custom metadata of the run.
-            token_usage (None | TokenUsage | Unset): Tokens spent, once the run finished.
-            cost (float | None | Unset): What the run cost, in US dollars.
-            duration_ms (int | None | Unset): How long the run took, in milliseconds.
-            trace_id (None | str | Unset): The trace that records the run.
-            approval_expires_at (datetime.datetime | None | Unset): When a run parked at `waiting_approval` stops waiting.
-            user_message_id (None | str | Unset): The stored user message the run answers, for a chat run.
-            assistant_message_id (None | str | Unset): The stored assistant message, once a chat run completed.
-            last_event_id (None | str | Unset): The `id` of the last frame the run emitted so far.
-            created_at (datetime.datetime | Unset): When the execution was created.
-            updated_at (datetime.datetime | None | Unset): When the execution last changed.
-            started_at (datetime.datetime | None | Unset): When the run started.
-            completed_at (datetime.datetime | None | Unset): When the run finished, if it has.
+    Attributes:
+        id (str): The execution's unique id.
+        status (ExecutionStatus | str): Where a run stands. The list is open: the API adds statuses over
+            time, and the
+            SDKs keep a status they do not know as its string.
+        workspace_id (str | None): The workspace the execution belongs to.
+        agent_id (str | None): The agent that ran.
+        agent_name (str | None): The agent's display name, where the server includes it.
+        agent (dict[str, Any] | None): The agent that ran, as an object, where the server includes it
+            (get and list).
+        total_tokens (int | None): Tokens spent by the run, where the server sends the total beside or
+            instead of `token_usage`.
+        agent_version_id (str | None): The version of the agent that ran.
+        user_id (str | None): The authenticated user who started the run, if any.
+        session_id (str | None): The chat session that started it, if any.
+        parent_execution_id (str | None): The execution that delegated to this one; null for a root
+            execution.
+        input_ (Any): The run's input as JSON, usually an object (for a chat run, the user message);
+            null when the run had none.
+        output (Any): The run's output as JSON once it completed, usually an object whose `content` (or
+            `text`) is the reply text.
+        error (str | None): The error message, if the run failed.
+        metadata (dict[str, Any] | None): Custom metadata of the run.
+        token_usage (TokenUsage | None): Tokens spent, once the run finished.
+        cost (float | None): What the run cost, in US dollars.
+        duration_ms (int | None): How long the run took, in milliseconds.
+        trace_id (str | None): The trace that records the run.
+        approval_expires_at (datetime.datetime | None): When a run parked at `waiting_approval` stops
+            waiting.
+        user_message_id (str | None): The stored user message the run answers, for a chat run.
+        assistant_message_id (str | None): The stored assistant message, once a chat run completed.
+        last_event_id (str | None): The `id` of the last frame the run emitted so far.
+        created_at (datetime.datetime | None): When the execution was created.
+        updated_at (datetime.datetime | None): When the execution last changed.
+        started_at (datetime.datetime | None): When the run started.
+        completed_at (datetime.datetime | None): When the run finished, if it has.
+        additional_properties (dict[str, Any]): what the server sent that the contract does not
+            name, or in another type than the contract's (the field then reads as None).
     """
 
     id: str
-    status: ExecutionStatus
-    workspace_id: str | Unset = UNSET
-    agent_id: str | Unset = UNSET
-    agent_name: None | str | Unset = UNSET
-    agent: ExecutionAgentType0 | None | Unset = UNSET
-    total_tokens: int | None | Unset = UNSET
-    agent_version_id: None | str | Unset = UNSET
-    user_id: None | str | Unset = UNSET
-    session_id: None | str | Unset = UNSET
-    parent_execution_id: None | str | Unset = UNSET
-    input_: Any | Unset = UNSET
-    output: Any | Unset = UNSET
-    error: None | str | Unset = UNSET
-    metadata: ExecutionMetadataType0 | None | Unset = UNSET
-    token_usage: None | TokenUsage | Unset = UNSET
-    cost: float | None | Unset = UNSET
-    duration_ms: int | None | Unset = UNSET
-    trace_id: None | str | Unset = UNSET
-    approval_expires_at: datetime.datetime | None | Unset = UNSET
-    user_message_id: None | str | Unset = UNSET
-    assistant_message_id: None | str | Unset = UNSET
-    last_event_id: None | str | Unset = UNSET
-    created_at: datetime.datetime | Unset = UNSET
-    updated_at: datetime.datetime | None | Unset = UNSET
-    started_at: datetime.datetime | None | Unset = UNSET
-    completed_at: datetime.datetime | None | Unset = UNSET
+    status: ExecutionStatus | str
+    workspace_id: str | None = None
+    agent_id: str | None = None
+    agent_name: str | None = None
+    agent: dict[str, Any] | None = None
+    total_tokens: int | None = None
+    agent_version_id: str | None = None
+    user_id: str | None = None
+    session_id: str | None = None
+    parent_execution_id: str | None = None
+    input_: Any = None
+    output: Any = None
+    error: str | None = None
+    metadata: dict[str, Any] | None = None
+    token_usage: TokenUsage | None = None
+    cost: float | None = None
+    duration_ms: int | None = None
+    trace_id: str | None = None
+    approval_expires_at: datetime.datetime | None = None
+    user_message_id: str | None = None
+    assistant_message_id: str | None = None
+    last_event_id: str | None = None
+    created_at: datetime.datetime | None = None
+    updated_at: datetime.datetime | None = None
+    started_at: datetime.datetime | None = None
+    completed_at: datetime.datetime | None = None
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
-
-    def to_dict(self) -> dict[str, Any]:
-        from ..models.execution_agent_type_0 import ExecutionAgentType0  # noqa: PLC0415
-        from ..models.execution_metadata_type_0 import ExecutionMetadataType0  # noqa: PLC0415
-        from ..models.token_usage import TokenUsage  # noqa: PLC0415
-
-        id = self.id
-
-        status = self.status.value
-
-        workspace_id = self.workspace_id
-
-        agent_id = self.agent_id
-
-        agent_name: None | str | Unset
-        if isinstance(self.agent_name, Unset):
-            agent_name = UNSET
-        else:
-            agent_name = self.agent_name
-
-        agent: dict[str, Any] | None | Unset
-        if isinstance(self.agent, Unset):
-            agent = UNSET
-        elif isinstance(self.agent, ExecutionAgentType0):
-            agent = self.agent.to_dict()
-        else:
-            agent = self.agent
-
-        total_tokens: int | None | Unset
-        if isinstance(self.total_tokens, Unset):
-            total_tokens = UNSET
-        else:
-            total_tokens = self.total_tokens
-
-        agent_version_id: None | str | Unset
-        if isinstance(self.agent_version_id, Unset):
-            agent_version_id = UNSET
-        else:
-            agent_version_id = self.agent_version_id
-
-        user_id: None | str | Unset
-        if isinstance(self.user_id, Unset):
-            user_id = UNSET
-        else:
-            user_id = self.user_id
-
-        session_id: None | str | Unset
-        if isinstance(self.session_id, Unset):
-            session_id = UNSET
-        else:
-            session_id = self.session_id
-
-        parent_execution_id: None | str | Unset
-        if isinstance(self.parent_execution_id, Unset):
-            parent_execution_id = UNSET
-        else:
-            parent_execution_id = self.parent_execution_id
-
-        input_ = self.input_
-
-        output = self.output
-
-        error: None | str | Unset
-        if isinstance(self.error, Unset):
-            error = UNSET
-        else:
-            error = self.error
-
-        metadata: dict[str, Any] | None | Unset
-        if isinstance(self.metadata, Unset):
-            metadata = UNSET
-        elif isinstance(self.metadata, ExecutionMetadataType0):
-            metadata = self.metadata.to_dict()
-        else:
-            metadata = self.metadata
-
-        token_usage: dict[str, Any] | None | Unset
-        if isinstance(self.token_usage, Unset):
-            token_usage = UNSET
-        elif isinstance(self.token_usage, TokenUsage):
-            token_usage = self.token_usage.to_dict()
-        else:
-            token_usage = self.token_usage
-
-        cost: float | None | Unset
-        if isinstance(self.cost, Unset):
-            cost = UNSET
-        else:
-            cost = self.cost
-
-        duration_ms: int | None | Unset
-        if isinstance(self.duration_ms, Unset):
-            duration_ms = UNSET
-        else:
-            duration_ms = self.duration_ms
-
-        trace_id: None | str | Unset
-        if isinstance(self.trace_id, Unset):
-            trace_id = UNSET
-        else:
-            trace_id = self.trace_id
-
-        approval_expires_at: None | str | Unset
-        if isinstance(self.approval_expires_at, Unset):
-            approval_expires_at = UNSET
-        elif isinstance(self.approval_expires_at, datetime.datetime):
-            approval_expires_at = self.approval_expires_at.isoformat()
-        else:
-            approval_expires_at = self.approval_expires_at
-
-        user_message_id: None | str | Unset
-        if isinstance(self.user_message_id, Unset):
-            user_message_id = UNSET
-        else:
-            user_message_id = self.user_message_id
-
-        assistant_message_id: None | str | Unset
-        if isinstance(self.assistant_message_id, Unset):
-            assistant_message_id = UNSET
-        else:
-            assistant_message_id = self.assistant_message_id
-
-        last_event_id: None | str | Unset
-        if isinstance(self.last_event_id, Unset):
-            last_event_id = UNSET
-        else:
-            last_event_id = self.last_event_id
-
-        created_at: str | Unset = UNSET
-        if not isinstance(self.created_at, Unset):
-            created_at = self.created_at.isoformat()
-
-        updated_at: None | str | Unset
-        if isinstance(self.updated_at, Unset):
-            updated_at = UNSET
-        elif isinstance(self.updated_at, datetime.datetime):
-            updated_at = self.updated_at.isoformat()
-        else:
-            updated_at = self.updated_at
-
-        started_at: None | str | Unset
-        if isinstance(self.started_at, Unset):
-            started_at = UNSET
-        elif isinstance(self.started_at, datetime.datetime):
-            started_at = self.started_at.isoformat()
-        else:
-            started_at = self.started_at
-
-        completed_at: None | str | Unset
-        if isinstance(self.completed_at, Unset):
-            completed_at = UNSET
-        elif isinstance(self.completed_at, datetime.datetime):
-            completed_at = self.completed_at.isoformat()
-        else:
-            completed_at = self.completed_at
-
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update(
-            {
-                "id": id,
-                "status": status,
-            }
-        )
-        if workspace_id is not UNSET:
-            field_dict["workspace_id"] = workspace_id
-        if agent_id is not UNSET:
-            field_dict["agent_id"] = agent_id
-        if agent_name is not UNSET:
-            field_dict["agent_name"] = agent_name
-        if agent is not UNSET:
-            field_dict["agent"] = agent
-        if total_tokens is not UNSET:
-            field_dict["total_tokens"] = total_tokens
-        if agent_version_id is not UNSET:
-            field_dict["agent_version_id"] = agent_version_id
-        if user_id is not UNSET:
-            field_dict["user_id"] = user_id
-        if session_id is not UNSET:
-            field_dict["session_id"] = session_id
-        if parent_execution_id is not UNSET:
-            field_dict["parent_execution_id"] = parent_execution_id
-        if input_ is not UNSET:
-            field_dict["input"] = input_
-        if output is not UNSET:
-            field_dict["output"] = output
-        if error is not UNSET:
-            field_dict["error"] = error
-        if metadata is not UNSET:
-            field_dict["metadata"] = metadata
-        if token_usage is not UNSET:
-            field_dict["token_usage"] = token_usage
-        if cost is not UNSET:
-            field_dict["cost"] = cost
-        if duration_ms is not UNSET:
-            field_dict["duration_ms"] = duration_ms
-        if trace_id is not UNSET:
-            field_dict["trace_id"] = trace_id
-        if approval_expires_at is not UNSET:
-            field_dict["approval_expires_at"] = approval_expires_at
-        if user_message_id is not UNSET:
-            field_dict["user_message_id"] = user_message_id
-        if assistant_message_id is not UNSET:
-            field_dict["assistant_message_id"] = assistant_message_id
-        if last_event_id is not UNSET:
-            field_dict["last_event_id"] = last_event_id
-        if created_at is not UNSET:
-            field_dict["created_at"] = created_at
-        if updated_at is not UNSET:
-            field_dict["updated_at"] = updated_at
-        if started_at is not UNSET:
-            field_dict["started_at"] = started_at
-        if completed_at is not UNSET:
-            field_dict["completed_at"] = completed_at
-
-        return field_dict
-
-    @classmethod
-    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.execution_agent_type_0 import ExecutionAgentType0  # noqa: PLC0415
-        from ..models.execution_metadata_type_0 import ExecutionMetadataType0  # noqa: PLC0415
-        from ..models.token_usage import TokenUsage  # noqa: PLC0415
-
-        d = dict(src_dict)
-        id = d.pop("id")
-
-        status = ExecutionStatus(d.pop("status"))
-
-        workspace_id = d.pop("workspace_id", UNSET)
-
-        agent_id = d.pop("agent_id", UNSET)
-
-        def _parse_agent_name(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        agent_name = _parse_agent_name(d.pop("agent_name", UNSET))
-
-        def _parse_agent(data: object) -> ExecutionAgentType0 | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                agent_type_0 = ExecutionAgentType0.from_dict(data)
-
-                return agent_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(ExecutionAgentType0 | None | Unset, data)
-
-        agent = _parse_agent(d.pop("agent", UNSET))
-
-        def _parse_total_tokens(data: object) -> int | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
-
-        total_tokens = _parse_total_tokens(d.pop("total_tokens", UNSET))
-
-        def _parse_agent_version_id(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        agent_version_id = _parse_agent_version_id(d.pop("agent_version_id", UNSET))
-
-        def _parse_user_id(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        user_id = _parse_user_id(d.pop("user_id", UNSET))
-
-        def _parse_session_id(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        session_id = _parse_session_id(d.pop("session_id", UNSET))
-
-        def _parse_parent_execution_id(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        parent_execution_id = _parse_parent_execution_id(d.pop("parent_execution_id", UNSET))
-
-        input_ = d.pop("input", UNSET)
-
-        output = d.pop("output", UNSET)
-
-        def _parse_error(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        error = _parse_error(d.pop("error", UNSET))
-
-        def _parse_metadata(data: object) -> ExecutionMetadataType0 | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                metadata_type_0 = ExecutionMetadataType0.from_dict(data)
-
-                return metadata_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(ExecutionMetadataType0 | None | Unset, data)
-
-        metadata = _parse_metadata(d.pop("metadata", UNSET))
-
-        def _parse_token_usage(data: object) -> None | TokenUsage | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                token_usage_type_0 = TokenUsage.from_dict(data)
-
-                return token_usage_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(None | TokenUsage | Unset, data)
-
-        token_usage = _parse_token_usage(d.pop("token_usage", UNSET))
-
-        def _parse_cost(data: object) -> float | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(float | None | Unset, data)
-
-        cost = _parse_cost(d.pop("cost", UNSET))
-
-        def _parse_duration_ms(data: object) -> int | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
-
-        duration_ms = _parse_duration_ms(d.pop("duration_ms", UNSET))
-
-        def _parse_trace_id(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        trace_id = _parse_trace_id(d.pop("trace_id", UNSET))
-
-        def _parse_approval_expires_at(data: object) -> datetime.datetime | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, str):
-                    raise TypeError()
-                approval_expires_at_type_0 = datetime.datetime.fromisoformat(data)
-
-                return approval_expires_at_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(datetime.datetime | None | Unset, data)
-
-        approval_expires_at = _parse_approval_expires_at(d.pop("approval_expires_at", UNSET))
-
-        def _parse_user_message_id(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        user_message_id = _parse_user_message_id(d.pop("user_message_id", UNSET))
-
-        def _parse_assistant_message_id(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        assistant_message_id = _parse_assistant_message_id(d.pop("assistant_message_id", UNSET))
-
-        def _parse_last_event_id(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        last_event_id = _parse_last_event_id(d.pop("last_event_id", UNSET))
-
-        _created_at = d.pop("created_at", UNSET)
-        created_at: datetime.datetime | Unset
-        if isinstance(_created_at, Unset):
-            created_at = UNSET
-        else:
-            created_at = datetime.datetime.fromisoformat(_created_at)
-
-        def _parse_updated_at(data: object) -> datetime.datetime | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, str):
-                    raise TypeError()
-                updated_at_type_0 = datetime.datetime.fromisoformat(data)
-
-                return updated_at_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(datetime.datetime | None | Unset, data)
-
-        updated_at = _parse_updated_at(d.pop("updated_at", UNSET))
-
-        def _parse_started_at(data: object) -> datetime.datetime | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, str):
-                    raise TypeError()
-                started_at_type_0 = datetime.datetime.fromisoformat(data)
-
-                return started_at_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(datetime.datetime | None | Unset, data)
-
-        started_at = _parse_started_at(d.pop("started_at", UNSET))
-
-        def _parse_completed_at(data: object) -> datetime.datetime | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, str):
-                    raise TypeError()
-                completed_at_type_0 = datetime.datetime.fromisoformat(data)
-
-                return completed_at_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(datetime.datetime | None | Unset, data)
-
-        completed_at = _parse_completed_at(d.pop("completed_at", UNSET))
-
-        execution = cls(
-            id=id,
-            status=status,
-            workspace_id=workspace_id,
-            agent_id=agent_id,
-            agent_name=agent_name,
-            agent=agent,
-            total_tokens=total_tokens,
-            agent_version_id=agent_version_id,
-            user_id=user_id,
-            session_id=session_id,
-            parent_execution_id=parent_execution_id,
-            input_=input_,
-            output=output,
-            error=error,
-            metadata=metadata,
-            token_usage=token_usage,
-            cost=cost,
-            duration_ms=duration_ms,
-            trace_id=trace_id,
-            approval_expires_at=approval_expires_at,
-            user_message_id=user_message_id,
-            assistant_message_id=assistant_message_id,
-            last_event_id=last_event_id,
-            created_at=created_at,
-            updated_at=updated_at,
-            started_at=started_at,
-            completed_at=completed_at,
-        )
-
-        execution.additional_properties = d
-        return execution
+    _present: frozenset[str] = _attrs_field(init=False, factory=frozenset, repr=False, eq=False)
 
     @property
-    def additional_keys(self) -> list[str]:
-        return list(self.additional_properties.keys())
-
-    def __getitem__(self, key: str) -> Any:
-        return self.additional_properties[key]
-
-    def __setitem__(self, key: str, value: Any) -> None:
-        self.additional_properties[key] = value
-
-    def __delitem__(self, key: str) -> None:
-        del self.additional_properties[key]
-
-    def __contains__(self, key: str) -> bool:
-        return key in self.additional_properties
+    def output_text(self) -> str | None:
+        """The text of `output`: itself when it is a string, else the first of `content`, `text` that holds a string when it is an object, else None."""
+        return _text_of(self.output, ["content", "text"])

@@ -11,9 +11,9 @@ from typing import Any, Protocol, TypeVar
 from ._errors import InvalidArgumentError
 from ._types import NotGiven
 
-__all__ = ["check_path", "check_arg", "given", "build_body", "unset_to_none", "expect"]
+__all__ = ["build_body", "check_arg", "check_path", "given"]
 
-_M = TypeVar("_M", covariant=True)
+_M_co = TypeVar("_M_co", covariant=True)
 
 _TYPES: dict[str, tuple[type, ...]] = {
     "string": (str,),
@@ -57,35 +57,14 @@ def given(**values: object) -> dict[str, Any]:
     return {k: v for k, v in values.items() if not isinstance(v, NotGiven)}
 
 
-class _FromDict(Protocol[_M]):
-    def from_dict(self, src_dict: Mapping[str, Any], /) -> _M: ...
+class _FromDict(Protocol[_M_co]):
+    def from_dict(self, src_dict: Mapping[str, Any], /) -> _M_co: ...
 
 
-def build_body(model: _FromDict[_M], fields: Mapping[str, object]) -> _M:
+def build_body(model: _FromDict[_M_co], fields: Mapping[str, object]) -> _M_co:
     """The generated request model for the body fields the caller gave (wire names)."""
     body = {k: v for k, v in fields.items() if not isinstance(v, NotGiven)}
     try:
         return model.from_dict(body)
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise InvalidArgumentError(f"invalid request body: {exc}") from exc
-
-
-def unset_to_none(value: object) -> Any:
-    """openapi-python-client marks absent optional fields with `Unset`; events show None."""
-    return None if type(value).__name__ == "Unset" else value
-
-
-def expect(name: str, value: object, kind: str, *, nullable: bool = False) -> Any:
-    """A decoded event field: of the spec's type, else TypeError (the stream raises
-    StreamError). Absent optional fields (`Unset`) become None."""
-    value = unset_to_none(value)
-    if value is None:
-        if nullable:
-            return None
-        raise TypeError(f"{name} is missing or null")
-    types = _TYPES.get(kind)
-    if kind in ("model", "map", "enum"):
-        return value  # built by the generated model's from_dict
-    if (types is not None and not isinstance(value, types)) or (isinstance(value, bool) and kind in ("integer", "number")):
-        raise TypeError(f"{name} must be of type {kind}, not {type(value).__name__}")
-    return value

@@ -8,11 +8,13 @@ client = Notebook()      # reads NOTEBOOK_API_KEY
 
 from __future__ import annotations
 
+from . import _shapes  # noqa: F401  (registers every model's and event's shape with the runtime)
 from ._client import AsyncNotebook, Notebook
 from ._core import (
     NOT_GIVEN,
     APIConnectionError,
     APIError,
+    APIResponseValidationError,
     APIStatusError,
     APITimeoutError,
     AsyncPage,
@@ -68,6 +70,7 @@ __all__ = [
     "PromptRailsError",
     "NotebookError",
     "APIError",
+    "APIResponseValidationError",
     "APIConnectionError",
     "APITimeoutError",
     "APIStatusError",

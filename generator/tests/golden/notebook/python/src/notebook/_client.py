@@ -39,6 +39,11 @@ class Notebook:
         http_client: an `httpx.Client` to send with (proxies, transports); the
             caller closes it.
         default_headers: sent with every request.
+        strict_response_validation: check every response and event against the API
+            contract and raise `APIResponseValidationError` (in a stream: `StreamError`
+            caused by it) at the first mismatch. Off by default: responses are read
+            tolerantly (unknown fields kept, missing ones None, unknown enum values kept
+            as strings).
     """
 
     def __init__(
@@ -50,6 +55,7 @@ class Notebook:
         max_retries: int = 2,
         http_client: httpx.Client | None = None,
         default_headers: Mapping[str, str] | None = None,
+        strict_response_validation: bool = False,
         _sleep: Callable[[float], None] | None = None,
         _clock: Callable[[], float] | None = None,
         _random: Callable[[], float] | None = None,
@@ -65,6 +71,7 @@ class Notebook:
             sleep=_sleep,
             clock=_clock,
             random=_random,
+            strict=strict_response_validation,
         )
         self.notes = Notes(self._client)
         """Notes and their summaries."""
@@ -80,6 +87,10 @@ class Notebook:
     @property
     def timeout(self) -> httpx.Timeout:
         return self._client.timeout
+
+    @property
+    def strict_response_validation(self) -> bool:
+        return self._client.strict
 
     def __repr__(self) -> str:
         return f"Notebook(base_url={self.base_url!r})"
@@ -110,6 +121,11 @@ class AsyncNotebook:
         http_client: an `httpx.AsyncClient` to send with (proxies, transports); the
             caller closes it.
         default_headers: sent with every request.
+        strict_response_validation: check every response and event against the API
+            contract and raise `APIResponseValidationError` (in a stream: `StreamError`
+            caused by it) at the first mismatch. Off by default: responses are read
+            tolerantly (unknown fields kept, missing ones None, unknown enum values kept
+            as strings).
     """
 
     def __init__(
@@ -121,6 +137,7 @@ class AsyncNotebook:
         max_retries: int = 2,
         http_client: httpx.AsyncClient | None = None,
         default_headers: Mapping[str, str] | None = None,
+        strict_response_validation: bool = False,
         _sleep: Callable[[float], Awaitable[None]] | None = None,
         _clock: Callable[[], float] | None = None,
         _random: Callable[[], float] | None = None,
@@ -136,6 +153,7 @@ class AsyncNotebook:
             sleep=_sleep,
             clock=_clock,
             random=_random,
+            strict=strict_response_validation,
         )
         self.notes = AsyncNotes(self._client)
         """Notes and their summaries."""
@@ -151,6 +169,10 @@ class AsyncNotebook:
     @property
     def timeout(self) -> httpx.Timeout:
         return self._client.timeout
+
+    @property
+    def strict_response_validation(self) -> bool:
+        return self._client.strict
 
     def __repr__(self) -> str:
         return f"AsyncNotebook(base_url={self.base_url!r})"

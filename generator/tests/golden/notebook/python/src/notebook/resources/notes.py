@@ -93,7 +93,12 @@ class Notes:
             max_retries=max_retries,
         )
         _response = self._client.send(_request, _options)
-        _envelope = parse(_response, NoteList.from_dict)
+        _envelope = parse(
+            _response,
+            NoteList,
+            strict=self._client.strict,
+            needs=("data",),
+        )
 
         def _fetch(page: int) -> SyncPage[Note, PageMeta]:
             return self.list_notes(
@@ -105,7 +110,13 @@ class Notes:
                 max_retries=max_retries,
             )
 
-        return SyncPage(list(_envelope.data), _envelope.meta, _fetch)
+        return SyncPage(
+            list(_envelope.data),
+            _envelope.meta,
+            _fetch,
+            page=page if isinstance(page, int) else 1,
+            limit=limit if isinstance(limit, int) else 10,
+        )
 
     def create_note(
         self,
@@ -153,7 +164,7 @@ class Notes:
             idempotency_key=idempotency_key,
         )
         _response = self._client.send(_request, _options, idempotent=True)
-        return parse(_response, NoteResponse.from_dict).data
+        return parse(_response, NoteResponse, strict=self._client.strict, needs=("data",)).data
 
     def get_note(
         self,
@@ -181,7 +192,7 @@ class Notes:
             max_retries=max_retries,
         )
         _response = self._client.send(_request, _options)
-        return parse(_response, NoteResponse.from_dict).data
+        return parse(_response, NoteResponse, strict=self._client.strict, needs=("data",)).data
 
     def delete_note(
         self,
@@ -248,7 +259,7 @@ class Notes:
             idempotency_key=idempotency_key,
         )
         _response = self._client.send(_request, _options, idempotent=True)
-        return parse(_response, NoteResponse.from_dict).data
+        return parse(_response, NoteResponse, strict=self._client.strict, needs=("data",)).data
 
     def summarize_note(
         self,
@@ -364,7 +375,12 @@ class AsyncNotes:
             max_retries=max_retries,
         )
         _response = await self._client.send(_request, _options)
-        _envelope = parse(_response, NoteList.from_dict)
+        _envelope = parse(
+            _response,
+            NoteList,
+            strict=self._client.strict,
+            needs=("data",),
+        )
 
         async def _fetch(page: int) -> AsyncPage[Note, PageMeta]:
             return await self._list_notes_page(
@@ -376,7 +392,13 @@ class AsyncNotes:
                 max_retries=max_retries,
             )
 
-        return AsyncPage(list(_envelope.data), _envelope.meta, _fetch)
+        return AsyncPage(
+            list(_envelope.data),
+            _envelope.meta,
+            _fetch,
+            page=page if isinstance(page, int) else 1,
+            limit=limit if isinstance(limit, int) else 10,
+        )
 
     async def create_note(
         self,
@@ -424,7 +446,7 @@ class AsyncNotes:
             idempotency_key=idempotency_key,
         )
         _response = await self._client.send(_request, _options, idempotent=True)
-        return parse(_response, NoteResponse.from_dict).data
+        return parse(_response, NoteResponse, strict=self._client.strict, needs=("data",)).data
 
     async def get_note(
         self,
@@ -452,7 +474,7 @@ class AsyncNotes:
             max_retries=max_retries,
         )
         _response = await self._client.send(_request, _options)
-        return parse(_response, NoteResponse.from_dict).data
+        return parse(_response, NoteResponse, strict=self._client.strict, needs=("data",)).data
 
     async def delete_note(
         self,
@@ -519,7 +541,7 @@ class AsyncNotes:
             idempotency_key=idempotency_key,
         )
         _response = await self._client.send(_request, _options, idempotent=True)
-        return parse(_response, NoteResponse.from_dict).data
+        return parse(_response, NoteResponse, strict=self._client.strict, needs=("data",)).data
 
     async def summarize_note(
         self,

@@ -2,153 +2,42 @@
 from __future__ import annotations
 
 import datetime
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..._core._reading import Model as _Model
 from ..models.priority import Priority
-from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
     from ..models.attachment import Attachment
 
 
-T = TypeVar("T", bound="Note")
-
-
 @_attrs_define
-class Note:
+class Note(_Model):
     """A note.
 
     Attributes:
         id (str): The id.
         title (str): The title.
         tags (list[str]): Tags.
-        priority (Priority): How urgent a note is.
+        priority (Priority | str): How urgent a note is.
         archived (bool): Whether archived.
         created_at (datetime.datetime): Creation time.
-        body (None | str | Unset): The text.
-        attachments (list[Attachment] | Unset): Attached files.
+        body (str | None): The text.
+        attachments (list[Attachment] | None): Attached files.
+        additional_properties (dict[str, Any]): what the server sent that the contract does not
+            name, or in another type than the contract's (the field then reads as None).
     """
 
     id: str
     title: str
     tags: list[str]
-    priority: Priority
+    priority: Priority | str
     archived: bool
     created_at: datetime.datetime
-    body: None | str | Unset = UNSET
-    attachments: list[Attachment] | Unset = UNSET
+    body: str | None = None
+    attachments: list[Attachment] | None = None
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
-
-    def to_dict(self) -> dict[str, Any]:
-        id = self.id
-
-        title = self.title
-
-        tags = self.tags
-
-        priority = self.priority.value
-
-        archived = self.archived
-
-        created_at = self.created_at.isoformat()
-
-        body: None | str | Unset
-        if isinstance(self.body, Unset):
-            body = UNSET
-        else:
-            body = self.body
-
-        attachments: list[dict[str, Any]] | Unset = UNSET
-        if not isinstance(self.attachments, Unset):
-            attachments = []
-            for attachments_item_data in self.attachments:
-                attachments_item = attachments_item_data.to_dict()
-                attachments.append(attachments_item)
-
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update(
-            {
-                "id": id,
-                "title": title,
-                "tags": tags,
-                "priority": priority,
-                "archived": archived,
-                "created_at": created_at,
-            }
-        )
-        if body is not UNSET:
-            field_dict["body"] = body
-        if attachments is not UNSET:
-            field_dict["attachments"] = attachments
-
-        return field_dict
-
-    @classmethod
-    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.attachment import Attachment  # noqa: PLC0415
-
-        d = dict(src_dict)
-        id = d.pop("id")
-
-        title = d.pop("title")
-
-        tags = cast(list[str], d.pop("tags"))
-
-        priority = Priority(d.pop("priority"))
-
-        archived = d.pop("archived")
-
-        created_at = datetime.datetime.fromisoformat(d.pop("created_at"))
-
-        def _parse_body(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        body = _parse_body(d.pop("body", UNSET))
-
-        _attachments = d.pop("attachments", UNSET)
-        attachments: list[Attachment] | Unset = UNSET
-        if _attachments is not UNSET:
-            attachments = []
-            for attachments_item_data in _attachments:
-                attachments_item = Attachment.from_dict(attachments_item_data)
-
-                attachments.append(attachments_item)
-
-        note = cls(
-            id=id,
-            title=title,
-            tags=tags,
-            priority=priority,
-            archived=archived,
-            created_at=created_at,
-            body=body,
-            attachments=attachments,
-        )
-
-        note.additional_properties = d
-        return note
-
-    @property
-    def additional_keys(self) -> list[str]:
-        return list(self.additional_properties.keys())
-
-    def __getitem__(self, key: str) -> Any:
-        return self.additional_properties[key]
-
-    def __setitem__(self, key: str, value: Any) -> None:
-        self.additional_properties[key] = value
-
-    def __delitem__(self, key: str) -> None:
-        del self.additional_properties[key]
-
-    def __contains__(self, key: str) -> bool:
-        return key in self.additional_properties
+    _present: frozenset[str] = _attrs_field(init=False, factory=frozenset, repr=False, eq=False)
