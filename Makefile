@@ -12,7 +12,7 @@ STAMP := $(VENV)/.installed
 PYTHON ?= python3
 
 .PHONY: setup generate check serve test test-spec test-mock test-schemathesis test-generator \
-        test-python test-typescript test-go conformance bench lint clean
+        test-python test-typescript test-go conformance vendor-sdk bench lint clean
 
 setup: $(STAMP)
 
@@ -60,8 +60,11 @@ test-go: setup
 		&& PROMPTRAILS_MOCK_CMD="../$(VENV)/bin/promptrails-mock --control" go test -count=1 ./... \
 		&& go test ./internal/sse -run '^$$' -fuzz=FuzzParser -fuzztime=10s -fuzzminimizetime=100x
 
-conformance: setup
-	$(PYTEST) -q -rfEs conformance-tests/harness
+conformance: setup vendor-sdk
+	$(PYTEST) -q -rfE -n 2 conformance-tests/harness
+
+vendor-sdk:
+	$(PYTHON) conformance-tests/drivers/vendor-python/setup_venv.py
 
 bench: setup
 	$(PY) bench/run.py

@@ -30,10 +30,11 @@ type request struct {
 }
 
 type event struct {
-	Type    string `json:"type"`
-	ID      any    `json:"id"`
-	Data    any    `json:"data"`
-	Unknown bool   `json:"unknown,omitempty"`
+	Type       string `json:"type"`
+	ID         any    `json:"id"`
+	Data       any    `json:"data"`
+	Unknown    bool   `json:"unknown,omitempty"`
+	OutputText any    `json:"output_text,omitempty"`
 }
 
 // driverProblem: the request cannot be mapped to an SDK call (a driver or harness bug).
@@ -55,8 +56,21 @@ func integer(v any) int {
 	return int(f)
 }
 
+func describe() map[string]any {
+	return map[string]any{"ok": true, "result": map[string]any{
+		"sdk": "github.com/promptrails/go-sdk", "modes": []string{"tolerant", "strict"}, "unsupported": map[string]string{},
+	}}
+}
+
 func configure(settings map[string]any) map[string]any {
 	opts := []promptrails.Option{}
+	if strict, _ := settings["strict"].(bool); strict {
+		option, err := strictOption()
+		if err != nil {
+			return driverFailure(err)
+		}
+		opts = append(opts, option)
+	}
 	if base, ok := settings["base_url"].(string); ok {
 		opts = append(opts, promptrails.WithBaseURL(base))
 	}
@@ -142,7 +156,11 @@ func wireEvent(ev promptrails.Event) (event, error) {
 	if field := value.FieldByName("EventID"); field.IsValid() && field.Kind() == reflect.String {
 		id = field.String()
 	}
-	return event{Type: ev.EventType(), ID: idOrNil(id), Data: data}, nil
+	out := event{Type: ev.EventType(), ID: idOrNil(id), Data: data}
+	if text, ok := outputText(ev); ok {
+		out.OutputText = text
+	}
+	return out, nil
 }
 
 func idOrNil(id string) any {
@@ -160,6 +178,13 @@ func wireError(err error) map[string]any {
 	var stream *promptrails.StreamError
 	var connection *promptrails.APIConnectionError
 	var base *promptrails.Error
+	if message, ok := validationError(err); ok {
+		out["kind"], out["message"] = "response_validation", message
+		if errors.As(err, &stream) && stream.Data != "" {
+			out["data"] = stream.Data
+		}
+		return out
+	}
 	switch {
 	case errors.As(err, &invalid):
 		out["kind"], out["message"] = "invalid_argument", invalid.Error()
@@ -168,7 +193,11 @@ func wireError(err error) map[string]any {
 	case errors.As(err, &status):
 		out["kind"] = fmt.Sprintf("status:%d", status.StatusCode)
 		out["status_code"] = status.StatusCode
-		out["code"] = status.Code
+		// Go cannot tell an empty code from none (a body without one): report none.
+		out["code"] = nil
+		if status.Code != "" {
+			out["code"] = status.Code
+		}
 		out["message"] = status.Message
 		out["request_id"] = status.RequestID
 		details, _ := wire(status.Details)
@@ -358,6 +387,27 @@ func call(ctx context.Context, op string, args map[string]any, options map[strin
 			return outcome{}, err
 		}
 		return value(chat.SubmitFeedback(ctx, sid, params, opts...))
+	case "executions.list", "executions.list.all":
+		params := &promptrails.ListExecutionsParams{Page: optInt(args, "page"), Limit: optInt(args, "limit")}
+		for name, target := range map[string]*string{"agent_id": &params.AgentID, "session_id": &params.SessionID, "status": &params.Status} {
+			if _, given := args[name]; given {
+				value, err := str(args, name)
+				if err != nil {
+					return outcome{}, err
+				}
+				*target = value
+			}
+		}
+		if op == "executions.list" {
+			return page(executions.List(ctx, params, opts...))
+		}
+		return all(executions.ListAutoPaging(ctx, params, opts...))
+	case "executions.cancel":
+		eid, err := str(args, "execution_id")
+		if err != nil {
+			return outcome{}, err
+		}
+		return value(executions.Cancel(ctx, eid, opts...))
 	case "executions.get":
 		eid, err := str(args, "execution_id")
 		if err != nil {
@@ -380,6 +430,8 @@ func call(ctx context.Context, op string, args map[string]any, options map[strin
 
 func answer(req request) map[string]any {
 	switch req.Cmd {
+	case "describe":
+		return describe()
 	case "configure":
 		return configure(req.Client)
 	case "call":
