@@ -70,7 +70,7 @@ bench: setup
 	$(PY) bench/run.py
 
 clean:
-	rm -rf $(VENV) typescript-sdk/node_modules reports
+	rm -rf $(VENV) typescript-sdk/node_modules reports conformance-tests/drivers/vendor-python/.venv
 
 # The maintainer's loop (docs/maintainers.md). BASE: the revision the spec is compared with.
 BASE ?= origin/main
