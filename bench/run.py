@@ -76,6 +76,23 @@ GROUPS = {
     "longline": ["longline-py", "longline-ts", "longline-go"],
 }
 RSS_TARGET = 16 * 1024 * 1024
+PART_NAMES = {  # the row name of a part that could not run at all
+    "py-stream": "python: typed stream (all rows)",
+    "ts-stream": "typescript: typed stream (all rows)",
+    "go-stream": "go: typed stream (all rows)",
+    "py-calls": "python: per-call overhead",
+    "ts-calls": "typescript: per-call overhead",
+    "go-calls": "go: per-call overhead",
+    "import": "python: import promptrails / import openai",
+    "mock": "mock: capacity (all rows)",
+    "generate": "generate: sdkgen generate-all / openapi-python-client alone",
+    "py-rss": "python: peak RSS growth, 100 MB reply",
+    "ts-rss": "typescript: peak RSS growth, 100 MB reply",
+    "go-rss": "go: peak RSS growth, 100 MB reply",
+    "longline-py": "python: long lines",
+    "longline-ts": "typescript: long lines",
+    "longline-go": "go: long lines",
+}
 
 
 class CannotRun(RuntimeError):
@@ -1107,14 +1124,8 @@ def main() -> int:
             try:
                 got = list(parts[part](ctx))
             except (CannotRun, envs.EnvError, KeyError, ValueError, json.JSONDecodeError) as err:
-                got = [
-                    error_row(
-                        part,
-                        part,
-                        f"{type(err).__name__ if not isinstance(err, CannotRun) else ''}"
-                        f"{': ' if not isinstance(err, CannotRun) else ''}{err}",
-                    )
-                ]
+                why = str(err) if isinstance(err, CannotRun | envs.EnvError) else f"{type(err).__name__}: {err}"
+                got = [error_row(part, PART_NAMES.get(part, part), why)]
             rows.extend(got)
             print(f"bench: {part} done in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
     load1 = os.getloadavg()[0]
