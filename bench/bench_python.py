@@ -6,7 +6,8 @@
 calls: a non-streaming `client.chat.send_message("s_1", content="Hello!")` through an
   `httpx.MockTransport` answering the reply JSON, against the same request (method, URL,
   headers, JSON body) through the same `httpx.Client` transport + `response.json()`. Both
-  clients are built once; each timing is 1,000 calls, the sides alternate, best of N.
+  clients are built once; each timing is a block of 200 calls, the sides alternate block by
+  block (at least 20 blocks each), best block.
 rss: the peak RSS growth (VmHWM after `/proc/self/clear_refs` reset it, minus the RSS before
   the call) while reading a 100 MB reply (streams.BigStream, made as it is read, so the
   transport holds one 64 KiB chunk) through our typed stream, or through httpx + httpx-sse +
@@ -74,12 +75,12 @@ def calls(reply_path: str, repeats: int) -> dict[str, Any]:
     got = ours()
     if getattr(got, "content", None) != content or raw()["content"] != content:
         raise SystemExit(f"bench_python: the reply was not decoded: {got!r}")
-    n = 1000
+    n = 200  # calls per timed block; the sides alternate block by block
     best = {"ours": float("inf"), "raw": float("inf")}
     for fn in (ours, raw):  # warm up
         for _ in range(100):
             fn()
-    for _ in range(repeats):
+    for _ in range(max(20, 4 * repeats)):
         for side, fn in (("ours", ours), ("raw", raw)):
             gc.collect()
             t0 = time.perf_counter()
