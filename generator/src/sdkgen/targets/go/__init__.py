@@ -754,6 +754,16 @@ def goliteral(value: Any) -> str:
     return f"json.RawMessage({gostr(json.dumps(value, ensure_ascii=False))})"
 
 
+def emitted_models(ir: IR) -> list[Model]:
+    """The models the Go SDK declares as types: the public ones (`Model.visibility`)."""
+    return [m for m in ir.models.values() if m.visibility == "public"]
+
+
+def emitted_enums(ir: IR) -> list[Any]:
+    """The enums the Go SDK declares: every one."""
+    return list(ir.enums.values())
+
+
 def auth_info(ir: IR) -> dict[str, Any]:
     """The client's credentials: the primary scheme (the IR names it `api_key`), NewClient's
     apiKey, and one With<Name> option per scheme the SDK sends."""
@@ -865,6 +875,35 @@ def _check_runtime_names(ir: IR) -> None:
                                     "(naming.RUNTIME_NAMES['go'] must reserve it)")
 
 
+# Members the templates give every model and event (the JSON metadata and its methods) and
+# every union; naming.MEMBER_RESERVED["go"] must list them for the IR to keep them free.
+MODEL_MEMBERS = frozenset({"JSON", "RawJSON", "ExtraFields", "UnmarshalJSON", "MarshalJSON"})
+UNION_MEMBERS = frozenset({"RawJSON", "UnmarshalJSON", "MarshalJSON"})
+
+
+def _check_members(ir: IR) -> None:
+    """Refuse clearly, rather than emit code that does not build, when an IR member name
+    meets a member the templates add (until the IR reserves them all)."""
+    def check(what: str, fields: list[Field], taken: set[str]) -> None:
+        taken = set(taken) | {f.name.go_member + "Text" for f in fields if f.text_keys}
+        for f in fields:
+            if f.name.go_member in taken:
+                raise GoTargetError(f"go: {what} has a field named {f.name.go_member!r}, which the Go SDK uses for "
+                                    "the JSON metadata or a text convenience (naming.MEMBER_RESERVED['go'] must reserve it)")
+    for m in ir.models.values():
+        if m.visibility == "public":
+            check(f"model {m.schema_name!r}", m.fields, set(MODEL_MEMBERS) | ({"Extra"} if m.additional_properties else set()))
+    for stream in ir.streams.values():
+        for ev in stream.events:
+            if event_has_fields(ev):
+                check(f"event {ev.event!r}", ev.fields, set(MODEL_MEMBERS) | {"EventID", "EventType"})
+    for u in ir.unions.values():
+        for v in u.variants:
+            if v.name.go_member in UNION_MEMBERS:
+                raise GoTargetError(f"go: union {u.schema_name!r} has a variant named {v.name.go_member!r}, which the Go "
+                                    "SDK uses (naming.MEMBER_RESERVED['go'] must reserve it)")
+
+
 class GoTarget:
     lang = "go"
     default_out = "go-sdk"
@@ -874,6 +913,7 @@ class GoTarget:
 
     def render(self, ir: IR, ctx: RenderContext) -> dict[str, str]:
         _check_runtime_names(ir)
+        _check_members(ir)
         types = Types(ir)
         env = make_env(TEMPLATES, {
             "gostr": gostr, "comment": comment, "ident": ident, "tag": tag, "md": md, "mdcode": mdcode,
@@ -886,7 +926,8 @@ class GoTarget:
             "contract_shapes": contract_shapes, "streams_info": streams_info, "operations_info": operations_info,
             "params_structs": params_structs, "body_fields": body_fields, "event_has_fields": event_has_fields,
             "event_data_type": event_data_type, "path_args": path_args, "auth_info": auth_info, "how": how,
-            "EXPLODE": EXPLODE, "variant_type": variant_type, "result_type": result_type, "security": security, "public_models": [m for m in ir.models.values() if m.visibility == "public"],
+            "EXPLODE": EXPLODE, "variant_type": variant_type, "result_type": result_type, "security": security,
+            "public_models": emitted_models(ir),
         })
         files: dict[str, str] = {}
 
