@@ -217,7 +217,7 @@ def md(text: Any) -> str:
 
 def mdcode(text: Any) -> str:
     """Text in a Markdown code span: as many backticks around it as it needs."""
-    s = " ".join(_prose(text).split())
+    s = " ".join(_prose(text).split()).replace("|", "\\|")
     run = max((len(m) for m in re.findall(r"`+", s)), default=0)
     fence = "`" * (run + 1)
     pad = " " if s.startswith("`") or s.endswith("`") or not s else ""
