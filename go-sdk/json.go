@@ -1008,7 +1008,8 @@ func kindName(k jsonKind) string {
 // ---- Unions ------------------------------------------------------------------
 
 // unionVariant picks the variant of a union a raw value is: the one its
-// discriminator selects; else the first whose type fits (for an object, with
+// discriminator selects (none when it names no variant); without a
+// discriminator, the first whose type fits (for an object, with
 // the required fields and constant tags of its model); else, for an object,
 // the first object variant. -1: none (the value is kept raw only).
 func unionVariant(t shapeTable, name, raw string) int {
@@ -1018,6 +1019,9 @@ func unionVariant(t shapeTable, name, raw string) int {
 	}
 	if i, ok := u.pick(raw); ok {
 		return i
+	}
+	if u.discriminator != "" {
+		return -1 // a value its discriminator does not name (a newer variant): kept raw
 	}
 	for i := range u.variants {
 		if t.fits(&u.variants[i], raw) {

@@ -156,8 +156,12 @@ func (c *core) credentialsFor(cfg *config, security [][]string) ([]credential, e
 		ok := true
 		for _, key := range alt {
 			a := c.settings.scheme(key)
-			if a == nil || a.location == "transport" {
-				continue
+			if a == nil {
+				ok = false // a scheme this SDK cannot send
+				break
+			}
+			if a.location == "transport" {
+				continue // mutual TLS: the HTTP client carries it
 			}
 			v, set := secret(""), false
 			if cfg.creds != nil {
@@ -369,6 +373,9 @@ func (c *core) prepare(r *request) (*prepared, error) {
 			}
 			if h.del {
 				p.header.Del(h.key)
+				if http.CanonicalHeaderKey(h.key) == "User-Agent" {
+					p.header["User-Agent"] = []string{""} // net/http sends none, not its own
+				}
 			} else {
 				p.header.Set(h.key, h.value)
 			}
@@ -527,11 +534,11 @@ func (c *core) send(ctx context.Context, p *prepared, keepOpen bool, b *sendBudg
 			err = errResendRefused
 		}
 		err = transportError(ctx, err, timedOut())
-		c.logAttempt(p, nil, err, time.Since(start))
+		c.logAttempt(p, req.Header, nil, err, time.Since(start))
 		return nil, err
 	}
+	c.logAttempt(p, req.Header, resp, nil, time.Since(start))
 	c.redactRequest(resp)
-	c.logAttempt(p, resp, nil, time.Since(start))
 	if keepOpen && t != nil {
 		t.Stop()
 	}

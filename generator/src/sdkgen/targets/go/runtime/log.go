@@ -41,7 +41,7 @@ func logPath(rawURL string) string {
 }
 
 // logAttempt logs one attempt: at info its outcome, at debug its headers.
-func (c *core) logAttempt(p *prepared, resp *http.Response, err error, took time.Duration) {
+func (c *core) logAttempt(p *prepared, sent http.Header, resp *http.Response, err error, took time.Duration) {
 	if !logEnabled(p.cfg, slog.LevelInfo) {
 		return
 	}
@@ -59,7 +59,7 @@ func (c *core) logAttempt(p *prepared, resp *http.Response, err error, took time
 	}
 	p.cfg.logger.Info(msg, "method", p.method, "path", path, "status", resp.StatusCode, "duration_ms", ms, "request_id", rid)
 	if logEnabled(p.cfg, slog.LevelDebug) {
-		p.cfg.logger.Debug("request headers", "method", p.method, "path", path, "headers", c.redactedHeaders(p.header))
+		p.cfg.logger.Debug("request headers", "method", p.method, "path", path, "headers", c.redactedHeaders(sent))
 		p.cfg.logger.Debug("response headers", "status", resp.StatusCode, "headers", c.redactedHeaders(resp.Header))
 		if k := p.header.Get("Idempotency-Key"); k != "" {
 			p.cfg.logger.Debug("idempotency key", "idempotency_key", k)
