@@ -33,6 +33,7 @@ type Client struct {
 // read from a file ends with) or a non-ASCII character, every call that needs
 // it returns an ErrInvalidArgument error saying so (never showing the key)
 // before sending anything.
+//
 // The base URL is WithBaseURL, else PROMPTRAILS_BASE_URL, else
 // https://api.promptrails.ai.
 func NewClient(apiKey string, opts ...Option) *Client {

@@ -8,8 +8,9 @@ import (
 	"strings"
 )
 
-// Every error the SDK returns is an *Error. What it is about is its kind,
-// matched with errors.Is; its details are fields, reached with errors.As:
+// The kinds of *Error, for errors.Is. Every error the SDK returns is an
+// *Error; what it is about is its kind, matched with errors.Is, and its
+// details are fields, reached with errors.As:
 //
 //	_, err := client.Things.Get(ctx, "id")
 //	switch {
@@ -50,8 +51,6 @@ import (
 // context cancelled by the caller is returned as ctx.Err() itself. No error's
 // text holds the API key, and the request an error's Response points to has
 // its credentials redacted.
-
-// The kinds of *Error, for errors.Is.
 var (
 	ErrConnection          error = &errorKind{name: "connection error"}
 	ErrTimeout             error = &errorKind{name: "timeout", parent: ErrConnection}

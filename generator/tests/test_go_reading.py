@@ -145,7 +145,7 @@ def test_rendered_pieces(generated: tuple[Any, dict[str, str], Path]) -> None:
     assert "m.Extra = decodeExtra[int64](o)" in models
     assert 'func (m Reply) ResultText() string {\n\treturn jsonTextOf(m.Result, "summary")' in models
     assert '{wire: "count", aliases: []string{"n", "number"}, value: valueShape{kind: kindInteger}}' in models
-    assert re.search(r"var shapeOfReply = &objectShape\{.*?flatten: 2,\n\taliased: true,", models, re.S)
+    assert re.search(r"var shapeOfReply = &objectShape\{.*?flatten: 2,\n\taliased: true,", models, re.DOTALL)
     assert re.search(r'"PageMeta": +shapeOfPageMeta,', models)  # the list meta, for strict checks
     assert "func (e Priority) IsKnown() bool" in models
 

@@ -47,10 +47,10 @@ def test_runtime_tests_pass_in_a_generated_sdk(tmp_path: Path) -> None:
 
 def test_runtime_is_brand_neutral() -> None:
     for rel, text in runtime_files().items():
-        assert not re.search(r"promptrails|prompt rails|x-api-key|/api/v1", text, re.I), rel
+        assert not re.search(r"promptrails|prompt rails|x-api-key|/api/v1", text, re.IGNORECASE), rel
         if "/" not in rel:
             assert not text.lstrip().startswith("package "), f"{rel}: the target writes the package clause"
-            assert not re.search(r'^\s*"[\w.-]+\.[a-z]+/', text, re.M), f"{rel} imports a module path"
+            assert not re.search(r'^\s*"[\w.-]+\.[a-z]+/', text, re.MULTILINE), f"{rel} imports a module path"
         for prefix in GENERATED_PREFIXES:
             assert not re.search(rf"\b{prefix}[A-Z]", text), f"{rel} uses the generated prefix {prefix}"
 

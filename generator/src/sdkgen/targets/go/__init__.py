@@ -47,17 +47,23 @@ one filter for its context, and never raw:
     md(s)               prose in api.md (HTML and Markdown punctuation escaped, one line)
     mdcode(s)           a wire name in a Markdown code span
 
-Templates read only IR fields and these filters, and these helpers (documented where they are
-defined): field_type, decoder, input_type, input_is_ptr, param_type, result_type,
-shape_literal, contract_shapes, streams_info, operations_info, path_args, security, accept,
-params_structs, request_models.
+Templates read only IR fields, these filters (and `doc_type`/`doc_method`, which compose a
+Go-form doc sentence before `comment` escapes it, and `goliteral` for a body switch's JSON
+value), and these helpers, each documented where it is defined: field_type, decoder,
+typed_extra, param_type, input_type, input_is_ptr, input_zero, variant_type, shape_literal,
+shape_ptr, contract_shapes, streams_info, operations_info, params_structs, body_fields,
+event_has_fields, event_data_type, path_args, security, result_type, auth_info, how,
+emitted_models (the public ones).
+
+Safety nets, not decisions: the target refuses with a clear error (never emits code that does
+not build) when an IR type name meets a name the runtime exports, or an IR member name meets
+a member the templates add (JSON, RawJSON, ExtraFields, MarshalJSON, UnmarshalJSON, EventID,
+EventType, <Field>Text), until naming.RUNTIME_NAMES / MEMBER_RESERVED list them all.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
-import keyword
 import re
 import shutil
 import subprocess
@@ -77,13 +83,12 @@ from ...ir import (
     Parameter,
     Resource,
     TypeRef,
-    Union,
     ValuePath,
 )
 from ...render import _lines, make_env
 from .. import RenderContext
 
-__all__ = ["TARGET", "GoTarget", "RUNTIME", "runtime_files", "gostr", "comment", "ident"]
+__all__ = ["RUNTIME", "TARGET", "GoTarget", "comment", "gostr", "ident", "runtime_files"]
 
 HERE = Path(__file__).resolve().parent
 TEMPLATES = HERE / "templates"
@@ -716,7 +721,7 @@ def operations_info(resource: Resource, ir: IR, types: Types) -> list[dict[str, 
             "item_shape": shape_ptr(op.result.type, ir) if op.result.kind == "page" else "nil",
             "meta_shape": meta.name.go_type if meta else "",
             "result_shape": shape_ptr(op.result.type, ir) if op.result.kind == "model" else "nil",
-            "result_elem": rt[1:] if rt.startswith("*") else rt,
+            "result_elem": rt.removeprefix("*"),
             "next_args": ", ".join(["ctx"] + [ident(p.name.go_local) for p in op.path_params]
                                    + (["body"] if body_arg(op) else []) + ["&next", "opts..."]),
             "zero": zero_value(op, rt, ir),
@@ -796,9 +801,6 @@ def runtime_files() -> dict[str, str]:
     return out
 
 
-_EXPORT = re.compile(r"^(?:func|type|var|const)\s+([A-Z]\w*)|^\t([A-Z]\w*)\s", re.MULTILINE)
-
-
 def _runtime_exports() -> set[str]:
     """The exported names the runtime defines in the root package (top-level declarations
     and the members of its const/var blocks)."""
@@ -827,7 +829,7 @@ def _runtime_exports() -> set[str]:
 # The standard packages generated code may use, by the name it uses them with.
 IMPORTS = {"context": "context", "json": "encoding/json", "io": "io", "http": "net/http", "time": "time",
            "strings": "strings"}
-_TOKENS = re.compile(r'//[^\n]*|/\*.*?\*/|"(?:[^"\\\n]|\\.)*"|`[^`]*`|\'(?:[^\'\\\n]|\\.)*\'|[A-Za-z_]\w*\.|.', re.S)
+_TOKENS = re.compile(r'//[^\n]*|/\*.*?\*/|"(?:[^"\\\n]|\\.)*"|`[^`]*`|\'(?:[^\'\\\n]|\\.)*\'|[A-Za-z_]\w*\.|.', re.DOTALL)
 
 
 def with_imports(code: str) -> str:
@@ -953,11 +955,4 @@ class GoTarget:
         return files
 
 
-def runtime_sha256(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()
-
-
 TARGET = GoTarget()
-
-# keyword is imported for ident's documentation of what Go refuses; Go's own list is naming's.
-_ = keyword

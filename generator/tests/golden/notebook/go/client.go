@@ -29,6 +29,7 @@ type Client struct {
 // from a file ends with) or a non-ASCII character, every call that needs it
 // returns an ErrInvalidArgument error saying so (never showing the key) before
 // sending anything.
+//
 // The base URL is WithBaseURL, else NOTEBOOK_BASE_URL, else
 // https://api.notebook.test.
 func NewClient(apiKey string, opts ...Option) *Client {
