@@ -90,3 +90,14 @@ release: setup
 ci-local: setup
 	$(VENV)/bin/sdkgen ci --base $(BASE) --spec openapi.yaml --reports reports; status=$$?; \
 	  $(MAKE) conformance && exit $$status
+
+# The Go linters, pinned (go run fetches them through the module proxy): staticcheck, and
+# revive with its exported rule, on the Go SDK and the Go conformance driver.
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+REVIVE := github.com/mgechev/revive@v1.15.0
+.PHONY: lint-go
+lint-go:
+	cd go-sdk && go vet ./... && test -z "$$(gofmt -l .)" && go run $(STATICCHECK) ./... \
+		&& go run $(REVIVE) -config revive.toml ./...
+	cd conformance-tests/drivers/go && go vet ./... && test -z "$$(gofmt -l .)" && go run $(STATICCHECK) ./... \
+		&& go run $(REVIVE) -config ../../../go-sdk/revive.toml ./...

@@ -10,7 +10,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -213,8 +212,8 @@ func TestE2ESessionsAndMessages(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = client.Chat.GetSession(ctx, session.ID)
-	var nf *NotFoundError
-	if !errors.As(err, &nf) || nf.Code != "not_found" || nf.RequestID == "" {
+	nf := asKind(err, ErrNotFound)
+	if nf == nil || nf.Code != "not_found" || nf.RequestID == "" {
 		t.Fatalf("after delete: %v", err)
 	}
 }
@@ -223,23 +222,23 @@ func TestE2EErrors(t *testing.T) {
 	client, _, _ := mockClient(t)
 	ctx := context.Background()
 	_, err := client.Chat.CreateSession(ctx, &CreateSessionParams{AgentID: "nope"})
-	var unp *UnprocessableEntityError
-	if !errors.As(err, &unp) || unp.Code != "unknown_agent" {
+	unp := asKind(err, ErrUnprocessableEntity)
+	if unp == nil || unp.Code != "unknown_agent" {
 		t.Fatalf("unknown agent: %v", err)
 	}
 	_, err = client.Chat.ListSessions(ctx, &ListSessionsParams{Limit: Int(1000)})
-	var bad *BadRequestError
-	if !errors.As(err, &bad) {
+	bad := asKind(err, ErrBadRequest)
+	if bad == nil {
 		t.Fatalf("limit 1000: %v", err)
 	}
 	_, err = NewClient("wrong-key", WithBaseURL(mockURL)).Chat.ListSessions(ctx, nil)
-	var auth *AuthenticationError
-	if !errors.As(err, &auth) || strings.Contains(err.Error(), "wrong-key") {
+	auth := asKind(err, ErrAuthentication)
+	if auth == nil || strings.Contains(err.Error(), "wrong-key") {
 		t.Fatalf("bad key: %v", err)
 	}
 	stream, err := client.Chat.SendMessageStream(ctx, "missing-session", &SendMessageParams{Content: "x"})
-	var nf *NotFoundError
-	if !errors.As(err, &nf) || stream.Next() || !errors.As(stream.Err(), &nf) {
+	nf := asKind(err, ErrNotFound)
+	if nf == nil || stream != nil {
 		t.Fatalf("stream on a missing session: %v", err)
 	}
 }
@@ -262,7 +261,7 @@ func readStream(t *testing.T, stream *Stream) []Event {
 	seen := map[string]bool{}
 	var text strings.Builder
 	for stream.Next() {
-		e := stream.Event()
+		e := stream.Current()
 		events = append(events, e)
 		id := eventIDs([]Event{e})
 		if id != "?" {
@@ -363,9 +362,9 @@ func TestE2EServiceUnavailableTwiceThenSuccess(t *testing.T) {
 	control(t, "POST", "/__mock/faults", map[string]any{
 		"method": "GET", "path": "/api/v1/chat/sessions/*", "count": 2, "action": "status", "status": 503,
 	})
-	_, err := client.Chat.GetSession(context.Background(), session, WithRequestMaxRetries(1))
-	var ise *InternalServerError
-	if !errors.As(err, &ise) || ise.StatusCode != 503 {
+	_, err := client.Chat.GetSession(context.Background(), session, WithMaxRetries(1))
+	ise := asKind(err, ErrInternalServer)
+	if ise == nil || ise.StatusCode != 503 {
 		t.Fatalf("err = %v", err)
 	}
 }
@@ -478,8 +477,8 @@ func TestE2EEvidencedVariants(t *testing.T) {
 
 			variant(t, "GET", "/api/v1/chat/sessions/*", "error_string")
 			_, err = client.Chat.GetSession(ctx, "no-such-session")
-			var nf *NotFoundError
-			if !errors.As(err, &nf) || nf.Message == "" || nf.Message == "Not Found" || nf.Code != "" {
+			nf := asKind(err, ErrNotFound)
+			if nf == nil || nf.Message == "" || nf.Message == "Not Found" || nf.Code != "" {
 				t.Fatalf("error_string: %#v", err)
 			}
 			control(t, "DELETE", "/__mock/faults", nil)
@@ -497,8 +496,8 @@ func TestE2EEvidencedVariants(t *testing.T) {
 			control(t, "DELETE", "/__mock/faults", nil)
 			variant(t, "GET", "/api/v1/executions/**", "execution_unknown_status")
 			e, err := client.Executions.Get(ctx, execID)
-			var ve *APIResponseValidationError
-			if strict && (!errors.As(err, &ve) || ve.Path != "data.status") || !strict && (err != nil || e.Status.IsKnown()) {
+			ve := asKind(err, ErrResponseValidation)
+			if strict && (ve == nil || ve.Path != "data.status") || !strict && (err != nil || e.Status.IsKnown()) {
 				t.Fatalf("execution_unknown_status: %+v, %v", e, err)
 			}
 			control(t, "DELETE", "/__mock/faults", nil)

@@ -6,12 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/promptrails/go-sdk"
 )
@@ -100,7 +102,7 @@ func ExampleChatService_SendMessageStream() {
 	}
 	defer stream.Close()
 	for stream.Next() {
-		switch e := stream.Event().(type) {
+		switch e := stream.Current().(type) {
 		case *promptrails.ContentEvent:
 			fmt.Print(e.Content)
 		case *promptrails.DoneEvent:
@@ -155,26 +157,130 @@ func ExampleExecutionsService_Get() {
 	// "eu-west-1"
 }
 
-func ExampleNotFoundError() {
+func ExampleError() {
 	server := exampleServer()
 	defer server.Close()
 	client := promptrails.NewClient("your-api-key", promptrails.WithBaseURL(server.URL))
 	ctx := context.Background()
 
 	_, err := client.Chat.GetSession(ctx, "no-such-session")
-	var notFound *promptrails.NotFoundError
-	if errors.As(err, &notFound) {
-		fmt.Println("not found:", notFound.Message)
+	if errors.Is(err, promptrails.ErrNotFound) {
+		fmt.Println("no such session")
 	}
-	var statusErr *promptrails.APIStatusError
-	if errors.As(err, &statusErr) {
-		fmt.Println(statusErr.StatusCode, statusErr.Code, statusErr.RequestID)
+	var apiErr *promptrails.Error
+	if errors.As(err, &apiErr) {
+		fmt.Println(apiErr.StatusCode, apiErr.Code, apiErr.Message, apiErr.RequestID)
 	}
 	fmt.Println(err)
 	// Output:
-	// not found: Chat session not found.
-	// 404 not_found req_42
+	// no such session
+	// 404 not_found Chat session not found. req_42
 	// 404 not_found: Chat session not found. (request_id: req_42)
+}
+
+func ExampleStream_All() {
+	server := exampleServer()
+	defer server.Close()
+	client := promptrails.NewClient("your-api-key", promptrails.WithBaseURL(server.URL))
+	ctx := context.Background()
+	sessionID := "sess_1"
+
+	stream, err := client.Chat.SendMessageStream(ctx, sessionID, &promptrails.SendMessageParams{Content: "Hello!"})
+	if err != nil {
+		panic(err)
+	}
+	defer stream.Close()
+	for event, err := range stream.All() {
+		if err != nil {
+			panic(err)
+		}
+		fmt.Println(event.EventType())
+	}
+	fmt.Println(stream.Text())
+	// Output:
+	// execution
+	// content
+	// content
+	// done
+	// You said: Hello!
+}
+
+func ExampleStream_UntilDone() {
+	server := exampleServer()
+	defer server.Close()
+	client := promptrails.NewClient("your-api-key", promptrails.WithBaseURL(server.URL))
+	ctx := context.Background()
+	sessionID := "sess_1"
+
+	stream, err := client.Chat.SendMessageStream(ctx, sessionID, &promptrails.SendMessageParams{Content: "Hello!"})
+	if err != nil {
+		panic(err)
+	}
+	result, err := stream.UntilDone()
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(result.Text)
+	fmt.Println(result.OutputText)
+	fmt.Println(string(result.Usage))
+	// Output:
+	// You said: Hello!
+	// You said: Hello!
+	// {"prompt_tokens":2,"completion_tokens":4,"total_tokens":6}
+}
+
+func ExampleWithResponseInto() {
+	server := exampleServer()
+	defer server.Close()
+	client := promptrails.NewClient("your-api-key", promptrails.WithBaseURL(server.URL))
+	ctx := context.Background()
+
+	var resp *http.Response
+	_, err := client.Chat.GetSession(ctx, "no-such-session", promptrails.WithResponseInto(&resp))
+	fmt.Println(errors.Is(err, promptrails.ErrNotFound), resp.StatusCode, resp.Header.Get("X-Request-ID"))
+	// Output:
+	// true 404 req_42
+}
+
+func ExampleWithJSONSet() {
+	server := exampleServer()
+	defer server.Close()
+	client := promptrails.NewClient("your-api-key", promptrails.WithBaseURL(server.URL))
+	ctx := context.Background()
+
+	// A field, a query parameter and a header this SDK does not know yet.
+	reply, err := client.Chat.SendMessage(ctx, "sess_1", &promptrails.SendMessageParams{Content: "Hi, I need help with my account."},
+		promptrails.WithJSONSet("priority", "high"),
+		promptrails.WithQuery("trace", "1"),
+		promptrails.WithHeader("X-Team", "support"),
+		promptrails.WithMaxRetries(5),
+		promptrails.WithRequestTimeout(10*time.Second))
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(reply.Content)
+	// Output:
+	// You said: Hi, I need help with my account.
+}
+
+func ExampleWithLogger() {
+	server := exampleServer()
+	defer server.Close()
+	// Log every attempt (method, path, status, duration, request id) at Info;
+	// headers (credentials redacted) at Debug. The time is left out here.
+	logger := slog.New(slog.NewTextHandler(os.Stdout, &slog.HandlerOptions{
+		ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
+			if a.Key == slog.TimeKey || a.Key == "duration_ms" || a.Key == slog.MessageKey {
+				return slog.Attr{}
+			}
+			return a
+		},
+	}))
+	client := promptrails.NewClient("your-api-key", promptrails.WithBaseURL(server.URL), promptrails.WithLogger(logger))
+
+	client.Chat.GetSession(context.Background(), "no-such-session")
+	// Output:
+	// level=INFO method=GET path=/api/v1/chat/sessions/no-such-session status=404 request_id=req_42
 }
 
 // TestReadmeExamplesAreTested checks that every Go block of README.md is part

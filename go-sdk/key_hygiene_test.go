@@ -46,8 +46,8 @@ func TestMalformedAPIKeyIsRefusedAtConstruction(t *testing.T) {
 			}
 			_, err := client.Chat.GetSession(context.Background(), "s1")
 			stream, serr := client.Chat.SendMessageStream(context.Background(), "s1", &SendMessageParams{Content: "x"})
-			var inv *InvalidArgumentError
-			if !errors.As(err, &inv) || inv.Argument != "apiKey" || !strings.Contains(err.Error(), c.reason) || !errors.As(serr, &inv) || stream.Next() {
+			inv := asKind(err, ErrInvalidArgument)
+			if inv == nil || inv.Argument != "apiKey" || !strings.Contains(err.Error(), c.reason) || !errors.As(serr, &inv) || stream.Next() {
 				t.Fatalf("%q (env %v): err = %v, stream err = %v", c.key, fromEnv, err, serr)
 			}
 			if n := len(ts.requests()); n != 0 {
@@ -65,10 +65,10 @@ func TestMalformedAPIKeyIsRefusedAtConstruction(t *testing.T) {
 
 func TestBadHeaderValueIsAnInvalidArgument(t *testing.T) {
 	client, ts, _ := newTestClient(t, func(w http.ResponseWriter, r *http.Request) {})
-	for _, opt := range []RequestOption{WithRequestHeader("X-Trace", "a\nb"), WithRequestHeader("Bad Name", "x"), WithIdempotencyKey("k\r")} {
+	for _, opt := range []Option{WithHeader("X-Trace", "a\nb"), WithHeader("Bad Name", "x"), WithIdempotencyKey("k\r")} {
 		_, err := client.Chat.CreateSession(context.Background(), &CreateSessionParams{AgentID: "a"}, opt)
-		var inv *InvalidArgumentError
-		if !errors.As(err, &inv) || inv.Argument != "headers" {
+		inv := asKind(err, ErrInvalidArgument)
+		if inv == nil || inv.Argument != "headers" {
 			t.Fatalf("err = %v", err)
 		}
 	}
@@ -237,7 +237,7 @@ func TestAPIKeyNeverVisible(t *testing.T) {
 			stream, err := client.Chat.SendMessageStream(ctx, session, &SendMessageParams{Content: "x"})
 			record(stream, err)
 			for stream.Next() {
-				surfaces = append(surfaces, stream.Event())
+				surfaces = append(surfaces, stream.Current())
 			}
 			surfaces = append(surfaces, stream.Err())
 			stream.Close()

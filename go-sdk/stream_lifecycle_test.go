@@ -140,7 +140,7 @@ func TestStreamsLeftEarlyReleaseTheirConnection(t *testing.T) {
 			t.Fatalf("stream %d: %v", i, err)
 		}
 		for stream.Next() {
-			if _, ok := stream.Event().(*ContentEvent); ok {
+			if _, ok := stream.Current().(*ContentEvent); ok {
 				break
 			}
 		}

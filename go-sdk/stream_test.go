@@ -22,7 +22,7 @@ func collect(t *testing.T, s *Stream) ([]Event, error) {
 	defer s.Close()
 	var out []Event
 	for s.Next() {
-		out = append(out, s.Event())
+		out = append(out, s.Current())
 	}
 	return out, s.Err()
 }
@@ -123,9 +123,8 @@ func TestStreamMalformedKnownEvent(t *testing.T) {
 				}, opts...)
 				stream, _ := client.Chat.SendMessageStream(context.Background(), "s1", &SendMessageParams{Content: "x"})
 				events, err := collect(t, stream)
-				var se *StreamError
-				var api *APIError
-				if len(events) != 1 || !errors.As(err, &se) || se.Data != data || !errors.As(err, &api) {
+				se := asKind(err, ErrStream)
+				if len(events) != 1 || se == nil || se.Data != data || errors.Is(err, ErrResponseValidation) {
 					t.Fatalf("events %d, err %#v", len(events), err)
 				}
 				if n := len(ts.requests()); n != 1 {
@@ -146,8 +145,8 @@ func TestStreamOversizedEvent(t *testing.T) {
 	})
 	stream, _ := client.Chat.SendMessageStream(context.Background(), "s1", &SendMessageParams{Content: "x"})
 	_, err := collect(t, stream)
-	var se *StreamError
-	if !errors.As(err, &se) || !strings.Contains(err.Error(), "size cap") {
+	se := asKind(err, ErrStream)
+	if se == nil || !strings.Contains(err.Error(), "size cap") {
 		t.Fatalf("err = %v", err)
 	}
 }
@@ -157,14 +156,23 @@ func TestStreamOpenErrorsAreTyped(t *testing.T) {
 		writeError(w, 404, "not_found", "Chat session not found.")
 	})
 	stream, err := client.Chat.SendMessageStream(context.Background(), "nope", &SendMessageParams{Content: "x"})
-	var nf *NotFoundError
-	if !errors.As(err, &nf) || nf.Code != "not_found" {
+	nf := asKind(err, ErrNotFound)
+	if nf == nil || nf.Code != "not_found" {
 		t.Fatalf("err = %v", err)
 	}
-	// Code that ignores the error (as the docs' snippet does) still works.
+	// A failed call returns no stream; code that ignores the error (as the
+	// docs' snippet does) sees none and an error saying so, never a panic.
+	if stream != nil {
+		t.Fatalf("a failed open returned a stream: %v", stream)
+	}
 	defer stream.Close()
-	if stream.Next() || !errors.As(stream.Err(), &nf) {
+	if stream.Next() || stream.Current() != nil || !errors.Is(stream.Err(), ErrStream) || !strings.Contains(stream.Err().Error(), "the call that opens it failed") {
 		t.Fatalf("stream after a failed open: %v", stream.Err())
+	}
+	for ev, err := range stream.All() {
+		if ev != nil || !errors.Is(err, ErrStream) {
+			t.Fatalf("All after a failed open: %v, %v", ev, err)
+		}
 	}
 	if n := len(ts.requests()); n != 1 {
 		t.Fatalf("%d attempts", n)
@@ -283,8 +291,8 @@ func TestStreamGivesUpWhenResumesKeepEndingEarly(t *testing.T) {
 	client, _, clock := newTestClient(t, handler, WithMaxRetries(2))
 	stream, _ := client.Chat.SendMessageStream(context.Background(), "s1", &SendMessageParams{Content: "x"})
 	events, err := collect(t, stream)
-	var se *StreamError
-	if !errors.As(err, &se) || !strings.Contains(err.Error(), "without a terminal event") {
+	se := asKind(err, ErrStream)
+	if se == nil || !strings.Contains(err.Error(), "without a terminal event") {
 		t.Fatalf("err = %v", err)
 	}
 	// Each resume replays one already-delivered frame and nothing new.
@@ -305,8 +313,8 @@ func TestStreamResumeFailsWithTypedError(t *testing.T) {
 	})
 	stream, _ := client.Chat.SendMessageStream(context.Background(), "s1", &SendMessageParams{Content: "x"})
 	_, err := collect(t, stream)
-	var nf *NotFoundError
-	if !errors.As(err, &nf) || calls != 2 {
+	nf := asKind(err, ErrNotFound)
+	if nf == nil || calls != 2 {
 		t.Fatalf("err = %v after %d calls", err, calls)
 	}
 }
@@ -333,7 +341,7 @@ func TestStreamIdleTimeoutResumes(t *testing.T) {
 	defer stream.Close()
 	var ids []string
 	for stream.Next() {
-		ids = append(ids, eventIDs([]Event{stream.Event()}))
+		ids = append(ids, eventIDs([]Event{stream.Current()}))
 		if len(ids) == 2 {
 			clock.lastTimer().fire() // the server stays silent longer than the idle timeout
 		}
@@ -359,8 +367,7 @@ func TestStreamIdleTimeoutErrorWhenRetriesRunOut(t *testing.T) {
 		t.Fatal(stream.Err())
 	}
 	clock.lastTimer().fire()
-	var timeout *APITimeoutError
-	if stream.Next() || !errors.As(stream.Err(), &timeout) {
+	if stream.Next() || !errors.Is(stream.Err(), ErrTimeout) {
 		t.Fatalf("err = %v", stream.Err())
 	}
 }

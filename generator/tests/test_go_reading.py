@@ -1,8 +1,8 @@
 """The Go target's reading of responses (RUNTIME.md, "Reading responses") on what neither
 openapi.yaml nor the notebook fixture has: lists and maps of models, typed additional
-properties, x-sdk-flatten, x-sdk-aliases and x-sdk-text on a map; a model holding itself (the
-builder refuses recursive schemas today; the Go target is ready for them); and the names the
-Go target reserves. The generated module is built and exercised by a Go
+properties, x-sdk-flatten, x-sdk-aliases and x-sdk-text on a map; models on a reference cycle
+(pointers where the IR's Model.recursive says so); and the member names the Go target refuses
+until the IR reserves them. The generated module is built and exercised by a Go
 test when the Go toolchain is installed.
 """
 
@@ -19,10 +19,9 @@ from typing import Any
 import pytest
 import yaml
 from sdkgen.builder import build_ir
-from sdkgen.ir import Field, Names, TypeRef
 from sdkgen.spec import load_spec
 from sdkgen.targets import RenderContext
-from sdkgen.targets.go import TARGET, field_type
+from sdkgen.targets.go import TARGET, Types, field_type
 
 HERE = Path(__file__).resolve().parent
 FIXTURE = HERE / "fixtures" / "notebook.yaml"
@@ -77,7 +76,24 @@ EXTRA_SCHEMAS: dict[str, Any] = {
     },
 }
 
+EXTRA_SCHEMAS.update({
+    "Tree": {
+        "type": "object", "description": "A tree.", "required": ["name"],
+        "properties": {
+            "name": {"type": "string", "description": "Its name."},
+            "parent": {"$ref": "#/components/schemas/Tree"},
+            "children": {"type": "array", "items": {"$ref": "#/components/schemas/Tree"}, "description": "Kids."},
+            "branch": {"$ref": "#/components/schemas/Branch"},
+        },
+    },
+    "Branch": {
+        "type": "object", "description": "A branch.",
+        "properties": {"tree": {"$ref": "#/components/schemas/Tree"}},
+    },
+})
+
 NOTE_PROPS = {
+    "tree": {"$ref": "#/components/schemas/Tree"},
     "folder": {"$ref": "#/components/schemas/Folder"},
     "tally": {"$ref": "#/components/schemas/Tally"},
     "reply": {"$ref": "#/components/schemas/Reply"},
@@ -99,28 +115,27 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, dict[str, 
 
 def test_field_types(generated: tuple[Any, dict[str, str], Path]) -> None:
     ir, _, _ = generated
+    types = Types(ir)
     folder = ir.models["Folder"]
     fields = {f.wire_name: f for f in folder.fields}
-    assert field_type(fields["parent"], folder, ir) == "File"
-    assert field_type(fields["children"], folder, ir) == "[]File"
-    assert field_type(fields["by_name"], folder, ir) == "map[string]File"
-    # A model holding itself by value (directly, or through another model) would be an
-    # invalid recursive Go type: those fields are pointers; lists and maps need none.
-    file_ = ir.models["File"]
-    back = Field(name=Names.of("folder"), wire_name="folder", type=TypeRef(kind="model", ref="Folder"), required=False)
-    own = Field(name=Names.of("copy"), wire_name="copy", type=TypeRef(kind="model", ref="File"), required=True)
-    models = dict(ir.models)
-    models["File"] = file_.model_copy(update={"fields": [*file_.fields, back, own]})
-    cyclic = ir.model_copy(update={"models": models})
-    assert field_type(fields["parent"], folder, cyclic) == "*File"
-    assert field_type(back, models["File"], cyclic) == "*Folder"
-    assert field_type(own, models["File"], cyclic) == "*File"
-    assert field_type(fields["children"], folder, cyclic) == "[]File"
+    assert field_type(fields["parent"], folder, types) == "File"
+    assert field_type(fields["children"], folder, types) == "[]File"
+    assert field_type(fields["by_name"], folder, types) == "map[string]File"
+    # A model on a reference cycle (the IR's Model.recursive) holds the models of its cycle
+    # by pointer (a struct cannot hold itself); lists and maps need none.
+    tree, branch = ir.models["Tree"], ir.models["Branch"]
+    assert tree.recursive and branch.recursive and not folder.recursive
+    tf = {f.wire_name: f for f in tree.fields}
+    assert field_type(tf["parent"], tree, types) == "*Tree"
+    assert field_type(tf["branch"], tree, types) == "*Branch"
+    assert field_type(tf["children"], tree, types) == "[]Tree"
+    assert field_type({f.wire_name: f for f in branch.fields}["tree"], branch, types) == "*Tree"
     note = ir.models["Note"]
     nf = {f.wire_name: f for f in note.fields}
-    assert field_type(nf["folder"], note, ir) == "Folder"  # no cycle through Note
-    assert field_type(nf["body"], note, ir) == "*string"  # nullable
-    assert field_type(nf["attachments"], note, ir) == "[]Attachment"
+    assert field_type(nf["folder"], note, types) == "Folder"  # no cycle through Note
+    assert field_type(nf["tree"], note, types) == "Tree"  # Note is on no cycle
+    assert field_type(nf["body"], note, types) == "*string"  # nullable
+    assert field_type(nf["attachments"], note, types) == "[]Attachment"
 
 
 def test_rendered_pieces(generated: tuple[Any, dict[str, str], Path]) -> None:
@@ -130,7 +145,7 @@ def test_rendered_pieces(generated: tuple[Any, dict[str, str], Path]) -> None:
     assert "m.Extra = decodeExtra[int64](o)" in models
     assert 'func (m Reply) ResultText() string {\n\treturn jsonTextOf(m.Result, "summary")' in models
     assert '{wire: "count", aliases: []string{"n", "number"}, value: valueShape{kind: kindInteger}}' in models
-    assert re.search(r"var shapeOfReply = &objectShape\{.*?flatten: 2,\n\taliased: true,", models, re.S)
+    assert re.search(r"var shapeOfReply = &objectShape\{.*?flatten: 2,\n\taliased: true,", models, re.DOTALL)
     assert re.search(r'"PageMeta": +shapeOfPageMeta,', models)  # the list meta, for strict checks
     assert "func (e Priority) IsKnown() bool" in models
 
@@ -177,6 +192,13 @@ func TestReading(t *testing.T) {
 	}
 	if n.Priority.IsKnown() || n.Priority != "urgent" {
 		t.Fatalf("priority %q", n.Priority)
+	}
+	var tr Note
+	if err := json.Unmarshal([]byte(`{"tree":{"name":"a","parent":{"name":"p"},"children":[{"name":"c"}],"branch":{"tree":{"name":"b"}}}}`), &tr); err != nil {
+		t.Fatal(err)
+	}
+	if tr.Tree.Parent.Name != "p" || tr.Tree.Children[0].Name != "c" || tr.Tree.Branch.Tree.Name != "b" || tr.Tree.Parent.Parent != nil {
+		t.Fatalf("tree %+v", tr.Tree)
 	}
 	if m := contractShapes.check("", "Note", raw); m == nil || m.Error() != `priority: "urgent" is not one of the values the contract lists ("low", "normal", "high")` {
 		t.Fatalf("strict: %v", m)

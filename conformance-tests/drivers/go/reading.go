@@ -1,14 +1,8 @@
 // What the SDK offers for reading responses (RUNTIME.md, "Reading responses"): the
-// strict switch, the validation error and done's text convenience.
+// done event's text convenience.
 package main
 
-import (
-	"errors"
-
-	promptrails "github.com/promptrails/go-sdk"
-)
-
-func strictOption() (promptrails.Option, error) { return promptrails.WithStrictValidation(), nil }
+import promptrails "github.com/promptrails/go-sdk"
 
 func outputText(ev promptrails.Event) (any, bool) {
 	if done, ok := ev.(*promptrails.DoneEvent); ok {
@@ -18,12 +12,4 @@ func outputText(ev promptrails.Event) (any, bool) {
 		}
 	}
 	return nil, false
-}
-
-func validationError(err error) (string, bool) {
-	var invalid *promptrails.APIResponseValidationError
-	if errors.As(err, &invalid) {
-		return invalid.Error(), true
-	}
-	return "", false
 }

@@ -276,7 +276,12 @@ RUNTIME_NAMES: dict[str, frozenset[str]] = {
         PageInfo Pager PaymentRequiredError PermissionDeniedError Ptr RateLimitError
         RequestOption Stream StreamError String UnknownEvent UnprocessableEntityError Version
         WithBaseURL WithHTTPClient WithHeader WithIdempotencyKey WithMaxRetries
-        WithRequestHeader WithRequestMaxRetries WithRequestTimeout WithTimeout""".split()
+        WithRequestHeader WithRequestMaxRetries WithRequestTimeout WithTimeout
+        DefaultConnectTimeout DefaultMaxRetries DefaultTimeout JSONField StreamResult
+        WithHeaderDel WithJSONSet WithLogger WithQuery WithResponseInto WithStrictValidation
+        ErrAuthentication ErrBadRequest ErrConflict ErrConnection ErrInternalServer
+        ErrInvalidArgument ErrNotFound ErrPaymentRequired ErrPermissionDenied ErrRateLimited
+        ErrResponseValidation ErrStatus ErrStream ErrTimeout ErrUnprocessableEntity""".split()
     ),
 }
 
@@ -298,6 +303,7 @@ MEMBER_RESERVED: dict[str, dict[str, frozenset[str]]] = {
         "resource": frozenset({"_client"}),
         "client": frozenset({"base_url", "max_retries", "timeout", "close", "api_key"}),
         "model": frozenset({"additional_properties", "to_dict", "from_dict"}),
+        "union": frozenset(),
     },
     "typescript": {
         "params": frozenset({"params", "options"}),
@@ -309,13 +315,17 @@ MEMBER_RESERVED: dict[str, dict[str, frozenset[str]]] = {
             timeout toJSON toString userAgent""".split()
         ),
         "model": frozenset(),
+        "union": frozenset(),
     },
     "go": {
-        "params": frozenset({"ctx", "params", "opts", "r", "path", "err", "out", "s"}),
-        "event": frozenset({"EventID", "EventType"}),
+        "params": frozenset({"ctx", "params", "opts", "r", "path", "err", "out", "s", "body",
+                             "context", "json", "io", "http", "time", "strings"}),
+        "event": frozenset({"EventID", "EventType", "JSON", "RawJSON", "ExtraFields", "MarshalJSON",
+                            "UnmarshalJSON"}),
         "resource": frozenset(),
-        "client": frozenset({"String", "GoString"}),
-        "model": frozenset({"Extra"}),
+        "client": frozenset({"String", "GoString", "WithOptions"}),
+        "model": frozenset({"Extra", "JSON", "RawJSON", "ExtraFields", "MarshalJSON", "UnmarshalJSON"}),
+        "union": frozenset({"RawJSON", "MarshalJSON", "UnmarshalJSON"}),
     },
 }
 

@@ -258,7 +258,8 @@ def resolve_names(ir: IR, order: dict[str, int]) -> tuple[IR, list[Diagnostic]]:
         models[name] = m.model_copy(update={"fields": _resolve_fields(m.fields, f"model {name!r}", {
             "python": reserved_of["python"]["model"],
             "typescript": reserved_of["typescript"]["model"],
-            "go": reserved_of["go"]["model"] if m.additional_properties is not None else frozenset(),
+            # Go models carry JSON metadata accessors; `Extra` holds typed additional properties.
+            "go": reserved_of["go"]["model"] - (set() if m.additional_properties is not None else {"Extra"}),
         }, notes)})
     # fields per event
     for sname, s in streams.items():
@@ -273,7 +274,7 @@ def resolve_names(ir: IR, order: dict[str, int]) -> tuple[IR, list[Diagnostic]]:
     # variants per union
     for name, u in unions.items():
         items = [(v.name, f"variant {i} of union {name!r}", u.source) for i, v in enumerate(u.variants)]
-        resolved = _resolve_members(items, {}, notes)
+        resolved = _resolve_members(items, {lang: reserved_of[lang]["union"] for lang in LANGS}, notes)
         unions[name] = u.model_copy(update={"variants": [v.model_copy(update={"name": n}) for v, n in zip(u.variants, resolved)]})
     # auth options
     items = [(a.name, f"the credential option of scheme {a.key!r}", a.source) for a in ir.auth]

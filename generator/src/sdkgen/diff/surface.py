@@ -245,10 +245,7 @@ def outputs(ir: IR) -> set[str]:
 def declared_types(ir: IR, lang: str) -> set[str]:
     """The schema names (models and enums) the `lang` SDK declares as public types."""
     if lang == "go":
-        roots = [r for op in ir.operations if op.result.kind in ("model", "page") for r in _refs(op.result.type)]
-        roots += input_roots(ir)
-        roots += [r for s in ir.streams.values() for ev in s.events for f in ev.fields for r in _refs(f.type)]
-        return {n for n in _closure(ir, roots) if n in ir.models or n in ir.enums}
+        return {n for n, m in ir.models.items() if m.visibility == "public"} | set(ir.enums)
     hidden_py = lambda m: m.is_envelope or m.is_request_body or m.is_event_data or m.is_event_frame  # noqa: E731
     hidden_ts = lambda m: m.is_envelope or m.is_event_frame  # noqa: E731
     hidden = hidden_py if lang == "python" else hidden_ts

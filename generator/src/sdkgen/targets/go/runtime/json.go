@@ -1,5 +1,3 @@
-package promptrails
-
 import (
 	"bytes"
 	"encoding/json"
@@ -713,7 +711,10 @@ func marshalModel(v any, obj jsonObject, shape *objectShape, typedExtra any, met
 // shapeTable holds the contract's shape of every model and event data of the
 // API, by Go type name: what the strict mode checks, and what the tolerant
 // reader needs (wire names, aliases, flatten).
-type shapeTable map[string]*objectShape
+type shapeTable struct {
+	objects map[string]*objectShape
+	unions  map[string]*unionShape
+}
 
 // objectShape is the shape of a JSON object with named fields.
 type objectShape struct {
@@ -756,6 +757,15 @@ type valueShape struct {
 	items    *valueShape // kindArray: the items' shape
 	values   *valueShape // kindObject without model: the values' shape
 	enum     []string    // the allowed values (their raw JSON), nil for any
+	union    string      // a oneOf/anyOf of several types: its name in the table (kind is kindAny)
+}
+
+// unionShape is the shape of a union: the value matches one of the variants
+// (the one its discriminator's value selects, when it has one).
+type unionShape struct {
+	discriminator string
+	tags          map[string]int // discriminator value -> variant
+	variants      []valueShape
 }
 
 // index returns the position of the field named key, -1 if none; the search
@@ -810,7 +820,7 @@ func (t shapeTable) check(path, name, raw string) *mismatch {
 
 // checkObject is check of valid JSON.
 func (t shapeTable) checkObject(path, name, raw string) *mismatch {
-	shape := t[name]
+	shape := t.objects[name]
 	if shape == nil {
 		shape = &objectShape{flatten: -1}
 	}
@@ -845,6 +855,12 @@ func (t shapeTable) checkValue(path string, shape *valueShape, raw string) *mism
 			return nil
 		}
 		return &mismatch{path, "must not be null"}
+	}
+	if shape.union != "" {
+		if u := t.unions[shape.union]; u != nil {
+			return t.checkUnion(path, u, raw)
+		}
+		return nil
 	}
 	var ok bool
 	switch shape.kind {
@@ -892,6 +908,83 @@ func (t shapeTable) checkValue(path string, shape *valueShape, raw string) *mism
 	return nil
 }
 
+// checkUnion checks a union value: the variant its discriminator selects, or
+// any variant that fits.
+func (t shapeTable) checkUnion(path string, u *unionShape, raw string) *mismatch {
+	if i, ok := u.pick(raw); ok {
+		return t.checkValue(path, &u.variants[i], raw)
+	}
+	if u.discriminator != "" {
+		return &mismatch{joinPath(path, u.discriminator), "does not name a variant the contract lists"}
+	}
+	var first *mismatch
+	for i := range u.variants {
+		m := t.checkValue(path, &u.variants[i], raw)
+		if m == nil {
+			return nil
+		}
+		if first == nil {
+			first = m
+		}
+	}
+	return &mismatch{path, "matches no variant of the union (" + first.Error() + ")"}
+}
+
+// pick returns the variant a discriminated union's value selects.
+func (u *unionShape) pick(raw string) (int, bool) {
+	if u.discriminator == "" || raw == "" || raw[0] != '{' {
+		return 0, false
+	}
+	o, err := readObject(raw, &objectShape{fields: []fieldShape{{wire: u.discriminator}}, flatten: -1}, true)
+	if err != nil {
+		return 0, false
+	}
+	tag, ok := parseString(o.vals[0])
+	if !ok {
+		return 0, false
+	}
+	i, ok := u.tags[tag]
+	return i, ok
+}
+
+// fits reports whether a raw value can be the value of a variant: of its JSON
+// type, and for an object variant, with every required field the contract
+// lists (tolerantly read, a union picks by these, not by every detail).
+func (t shapeTable) fits(v *valueShape, raw string) bool {
+	if raw == "null" {
+		return v.nullable
+	}
+	switch v.kind {
+	case kindAny:
+		return true
+	case kindObject:
+		if raw[0] != '{' {
+			return false
+		}
+		if v.model == "" {
+			return true
+		}
+		shape := t.objects[v.model]
+		if shape == nil {
+			return true
+		}
+		o, err := readObject(raw, shape, true)
+		if err != nil {
+			return false
+		}
+		for i, f := range shape.fields {
+			if f.required && o.vals[i] == "" {
+				return false
+			}
+			if f.value.enum != nil && o.vals[i] != "" && !slices.Contains(f.value.enum, canonical(o.vals[i])) {
+				return false // a const or enum field (a tag) with another value
+			}
+		}
+		return true
+	}
+	return t.checkValue("", v, raw) == nil
+}
+
 // canonical returns a string or number value as the enum lists write it.
 func canonical(raw string) string {
 	if s, ok := parseString(raw); ok {
@@ -906,4 +999,74 @@ func canonical(raw string) string {
 
 func kindName(k jsonKind) string {
 	return [...]string{"anything", "a string", "an integer", "a number", "a boolean", "an object", "an array"}[k]
+}
+
+// ---- Unions ------------------------------------------------------------------
+
+// unionVariant picks the variant of a union a raw value is: the one its
+// discriminator selects (none when it names no variant); without a
+// discriminator, the first whose type fits (for an object, with
+// the required fields and constant tags of its model); else, for an object,
+// the first object variant. -1: none (the value is kept raw only).
+func unionVariant(t shapeTable, name, raw string) int {
+	u := t.unions[name]
+	if u == nil {
+		return -1
+	}
+	if i, ok := u.pick(raw); ok {
+		return i
+	}
+	if u.discriminator != "" {
+		return -1 // a value its discriminator does not name (a newer variant): kept raw
+	}
+	for i := range u.variants {
+		if t.fits(&u.variants[i], raw) {
+			return i
+		}
+	}
+	if raw != "" && raw[0] == '{' {
+		for i, v := range u.variants {
+			if v.kind == kindObject {
+				return i
+			}
+		}
+	}
+	return -1
+}
+
+// ---- Values at a path --------------------------------------------------------
+
+// jsonAt returns the raw value at path (object keys and list indexes) in the
+// valid JSON raw, and whether there is one (null counts as none).
+func jsonAt(raw string, path []any) (string, bool) {
+	v := strings.TrimSpace(raw)
+	for _, step := range path {
+		if v == "" {
+			return "", false
+		}
+		switch s := step.(type) {
+		case string:
+			if v[0] != '{' {
+				return "", false
+			}
+			o, err := readObject(v, &objectShape{fields: []fieldShape{{wire: s}}, flatten: -1}, true)
+			if err != nil {
+				return "", false
+			}
+			v = o.vals[0]
+		case int:
+			if v[0] != '[' {
+				return "", false
+			}
+			items := arrayItems(v)
+			if s < 0 || s >= len(items) {
+				return "", false
+			}
+			v = items[s]
+		}
+	}
+	if v == "" || v == "null" {
+		return "", false
+	}
+	return v, true
 }

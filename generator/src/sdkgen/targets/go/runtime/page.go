@@ -1,5 +1,3 @@
-package promptrails
-
 import (
 	"context"
 	"fmt"
@@ -7,8 +5,8 @@ import (
 )
 
 // PageInfo is where a page stands in the whole list, as the list's meta says
-// it. The page count comes as pages (API v2) or total_pages (older
-// versions): each reads the other when it is absent, so both hold it when
+// it. The page count comes as pages or total_pages: each reads the other
+// when it is absent, so both hold it when
 // either was sent. JSON says which fields the server sent.
 type PageInfo struct {
 	// Total is how many items the whole list holds.
@@ -88,10 +86,15 @@ type Page[T any] struct {
 	Meta PageInfo `json:"meta"`
 
 	next func(ctx context.Context, page int64) (*Page[T], error)
+	// requestID is the X-Request-ID header of the page's response.
+	requestID string
 	// asked is the page number and limit of the request (the limit the API's
 	// default when the call gave none, 0 when unknown).
 	askedPage, askedLimit int64
 }
+
+// RequestID returns the X-Request-ID header of the page's response ("" without one).
+func (p *Page[T]) RequestID() string { return p.requestID }
 
 // number is this page's number: the meta's, else the one asked for.
 func (p *Page[T]) number() int64 {
@@ -133,48 +136,50 @@ func (p *Page[T]) GetNextPage(ctx context.Context) (*Page[T], error) {
 	return p.next(ctx, p.number()+1)
 }
 
-// pageObjectShape reads a list page: {"data": [...], "meta": {...}}.
-var pageObjectShape = &objectShape{fields: []fieldShape{{wire: "data", required: true}, {wire: "meta", required: true}}, flatten: -1}
-
-// getPage sends a list request and reads the page into out; itemShape and
-// metaShape name the items' and the meta's shapes in the contract.
-func getPage[T any](ctx context.Context, c *core, r *request, out *Page[T], itemShape, metaShape string) error {
+// getPage sends a list request and reads the page into out: the items under
+// items, the page information under meta. itemShape and metaShape are the
+// contract's shapes of an item and of the meta, for strict mode.
+func getPage[T any](ctx context.Context, c *core, r *request, out *Page[T], items, meta string, itemShape *valueShape, metaShape string) error {
 	a, err := c.do(ctx, r)
 	if err != nil {
 		return err
 	}
-	o, err := readObject(string(a.body), pageObjectShape, false)
+	shape := &objectShape{fields: []fieldShape{{wire: items, required: true}, {wire: meta}}, flatten: -1}
+	o, err := readObject(string(a.body), shape, false)
 	if err != nil {
 		return unusable(a, "%v", err)
 	}
-	data, meta := o.vals[0], o.vals[1]
+	data, metaRaw := o.vals[0], o.vals[1]
 	if data == "" || data[0] != '[' {
-		return unusable(a, "it has no data list")
+		return unusable(a, "it has no %s list", items)
 	}
-	items := arrayItems(data)
-	out.Data = make([]T, len(items))
-	for i, item := range items {
+	list := arrayItems(data)
+	out.Data = make([]T, len(list))
+	for i, item := range list {
 		if err := decodeInto(item, &out.Data[i]); err != nil {
-			return unusable(a, "data[%d]: %v", i, err)
+			return unusable(a, "%s[%d]: %v", items, i, err)
 		}
 	}
-	if meta != "" && meta[0] == '{' {
-		if err := out.Meta.decodeJSON(meta, true); err != nil {
-			return unusable(a, "meta: %v", err)
+	if metaRaw != "" && metaRaw[0] == '{' {
+		if err := out.Meta.decodeJSON(metaRaw, true); err != nil {
+			return unusable(a, "%s: %v", meta, err)
 		}
 	}
-	if !c.cfg.strict {
+	out.requestID = requestIDOf(a)
+	if !a.cfg.strict {
 		return nil
 	}
-	for i, item := range items {
-		if m := c.settings.shapes.check(fmt.Sprintf("data[%d]", i), itemShape, item); m != nil {
-			return invalidResponse(a, m)
+	if itemShape != nil {
+		for i, item := range list {
+			if m := c.settings.shapes.checkValue(fmt.Sprintf("%s[%d]", items, i), itemShape, item); m != nil {
+				return invalidResponse(a, m)
+			}
 		}
 	}
-	if meta == "" {
-		return invalidResponse(a, &mismatch{"meta", "missing required field"})
+	if metaRaw == "" {
+		return invalidResponse(a, &mismatch{meta, "missing required field"})
 	}
-	if m := c.settings.shapes.check("meta", metaShape, meta); m != nil {
+	if m := c.settings.shapes.check(meta, metaShape, metaRaw); m != nil {
 		return invalidResponse(a, m)
 	}
 	return nil
@@ -183,11 +188,17 @@ func getPage[T any](ctx context.Context, c *core, r *request, out *Page[T], item
 // Pager iterates over the items of every page of a list, fetching pages as
 // needed:
 //
-//	iter := client.Chat.ListSessionsAutoPaging(ctx, nil)
-//	for iter.Next() {
-//		session := iter.Current()
+//	for item, err := range pager.All() {
+//		if err != nil { ... }
+//		...
 //	}
-//	if err := iter.Err(); err != nil { ... }
+//
+// or, step by step:
+//
+//	for pager.Next() {
+//		item := pager.Current()
+//	}
+//	if err := pager.Err(); err != nil { ... }
 type Pager[T any] struct {
 	ctx   context.Context
 	first func(ctx context.Context) (*Page[T], error)
@@ -240,10 +251,17 @@ func (p *Pager[T]) Current() T { return p.cur }
 // Err returns the error that stopped the iteration, if any.
 func (p *Pager[T]) Err() error { return p.err }
 
+// RequestID returns the X-Request-ID header of the response of the page the
+// current item comes from ("" before the first page, or without one).
+func (p *Pager[T]) RequestID() string {
+	if p.page == nil {
+		return ""
+	}
+	return p.page.requestID
+}
+
 // All returns the remaining items as an iterator for range-over-func; it
-// yields the error, if any, as its last pair:
-//
-//	for session, err := range client.Chat.ListSessionsAutoPaging(ctx, nil).All() { ... }
+// yields the error, if any, as its last pair.
 func (p *Pager[T]) All() iter.Seq2[T, error] {
 	return func(yield func(T, error) bool) {
 		for p.Next() {

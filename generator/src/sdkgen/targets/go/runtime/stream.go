@@ -1,36 +1,39 @@
-package promptrails
-
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"iter"
 	"net/http"
 	"runtime"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"github.com/promptrails/go-sdk/internal/sse"
 )
 
-// Event is one event of a stream: one of the *XxxEvent types of this package,
-// or *UnknownEvent for an event name the SDK does not know. Switch on its type:
+// Event is one event of a stream: one of the event types of this package (a
+// pointer), or *UnknownEvent for an event the SDK does not know. Switch on
+// its type:
 //
-//	switch e := stream.Event().(type) {
-//	case *ContentEvent:
-//		fmt.Print(e.Content)
+//	for event, err := range stream.All() {
+//		if err != nil { ... }
+//		switch e := event.(type) {
+//		case *SomeEvent:
+//			...
+//		}
 //	}
 type Event interface {
-	// EventType is the event's wire name, such as "content".
+	// EventType is the event's name, such as "content".
 	EventType() string
 	isEvent()
 }
 
-// UnknownEvent is an event whose name the SDK does not know (a newer server).
+// UnknownEvent is an event the SDK does not know (from a newer server).
 type UnknownEvent struct {
-	// Name is the event's wire name.
+	// Name is the event's name.
 	Name string
 	// Data is the event's raw data.
 	Data string
@@ -38,44 +41,82 @@ type UnknownEvent struct {
 	EventID string
 }
 
-// EventType returns the event's wire name.
+// EventType returns the event's name.
 func (e *UnknownEvent) EventType() string { return e.Name }
 func (*UnknownEvent) isEvent()            {}
 
-// streamSpec is what the generated code tells the runtime about one event union.
+// How a stream's events are recognised (the IR's EventStream.dispatch).
+const (
+	dispatchEvent    = "event"    // by the SSE event field
+	dispatchProperty = "property" // by a property of the JSON data
+	dispatchSingle   = "single"   // every frame is the one event
+)
+
+// valuePath is where a stream's events carry a value: at path (keys and list
+// indexes) in the data of the events named event; text says the data is
+// plain text (path is then empty: the data itself).
+type valuePath struct {
+	event    string
+	path     []any
+	text     bool
+	textKeys []string // the keys holding the value's text when it is an object
+}
+
+// streamSpec is what the generated code tells the runtime about one stream.
 type streamSpec struct {
-	// decode turns a frame into its typed event (*UnknownEvent for an unknown
-	// name), read tolerantly; it fails only when the data is not a JSON object.
+	dispatch string
+	// property names the event (dispatchProperty); single is the one event's
+	// name (dispatchSingle).
+	property, single string
+	// sentinel is the data that ends the stream cleanly ("[DONE]"), when
+	// hasSentinel.
+	sentinel    string
+	hasSentinel bool
+	// eofEnds: the connection closing ends the stream cleanly.
+	eofEnds bool
+	// decode turns a frame into its typed event, by the event's name
+	// (*UnknownEvent for an unknown one), read tolerantly; it fails only when
+	// a JSON event's data is not a JSON object.
 	decode func(name, data, id string) (Event, error)
-	// shapes names the shape of each known event's data in the contract.
+	// shapes names the contract's shape of each event's data, by event name
+	// (events whose data is an object).
 	shapes map[string]string
-	// terminal lists the events that end the stream.
-	terminal map[string]bool
+	// terminal lists the events after which the stream ends; failure the
+	// terminal events of a failed run.
+	terminal, failure map[string]bool
+	// text, output and usage say where the events carry the run's text
+	// pieces, output and usage (nil: nowhere).
+	text, output, usage *valuePath
 	// resumeFrom returns the request that resumes the run an event belongs to
 	// (its Last-Event-ID header set by the stream), or nil when the event does
 	// not carry the resume parameters. The stream asks each event until one does.
 	resumeFrom func(ev Event) *request
 }
 
-// Stream is a stream of events. Call Next until it returns false, read each
-// event with Event, then check Err; Close releases the connection (safe to call
-// at any time, and more than once):
+// Stream is a stream of events. Range over All, or call Next until it
+// returns false, read each event with Current, then check Err; Close releases
+// the connection (safe to call at any time, and more than once):
 //
 //	defer stream.Close()
 //	for stream.Next() {
-//		event := stream.Event()
+//		event := stream.Current()
 //		...
 //	}
 //	if err := stream.Err(); err != nil { ... }
 //
-// The stream ends after the first terminal event; an error event is delivered
-// as an event and ends the stream normally. If the connection drops, stays
-// idle longer than the timeout, or ends without a terminal event, the stream
-// resumes where it stopped (Last-Event-ID), so every frame is delivered exactly
-// once; a request is never re-sent once an event reached the caller.
+// The stream ends cleanly after a terminal event (a failure event such as
+// "error" is delivered as an event and ends the stream normally), at the
+// stream's end marker (such as "[DONE]", never delivered), or, for a stream
+// whose connection closing is its end, then. If the connection drops, stays
+// idle longer than the timeout, or ends otherwise, a stream that can resume
+// does so where it stopped (Last-Event-ID), so every frame is delivered
+// exactly once; a request is never re-sent once an event reached the caller.
 //
-// Connections. A stream read to its terminal event gives its connection back
-// to the HTTP client's pool for the next request: the rest of the response
+// Text, Output and Usage return what the events delivered so far carry (when
+// the API says where); UntilDone reads the rest and returns them.
+//
+// Connections. A stream read to its end gives its connection back to the
+// HTTP client's pool for the next request: the rest of the response
 // (normally just its end) is read in the background, for at most a second and
 // 64 KiB, then the body is closed. Close before the end closes the connection
 // (the server is still sending on it). A context cancelled while Next waits
@@ -98,12 +139,13 @@ type Stream struct {
 	opening    *prepared // re-sent (same Idempotency-Key) while no event reached the caller
 	resume     *request  // resumes the run once known
 	lastHeader string    // the Last-Event-ID header of resume
+	opts       []Option  // the call's options, for the resume requests
 
 	slot      *connSlot      // the connection in use (what the cleanup reaches)
 	resp      *http.Response // the response of the connection in use, or the last one
-	parser    *sse.Parser
+	parser    *sseParser
 	buf       []byte
-	queue     []sse.Event // the parser's slice: read before the next Feed
+	queue     []sseEvent // the parser's slice: read before the next Feed
 	parseErr  error
 	connErr   error // why the connection ended; io.EOF when it closed cleanly
 	delivered idSet
@@ -116,6 +158,11 @@ type Stream struct {
 	err      error
 	finished bool
 	closed   atomic.Bool
+
+	text          strings.Builder
+	output, usage string // raw JSON (or text), "" when none yet
+	failed        Event  // the failure event that ended the run, if any
+	failedData    string
 }
 
 type streamConn struct {
@@ -160,33 +207,34 @@ func (c *connSlot) abandon() {
 	}
 }
 
-// How much of a response the stream reads after its terminal event, so the
-// connection can be reused.
+// How much of a response the stream reads after its end, so the connection
+// can be reused.
 const (
 	drainLimit   = 64 << 10
 	drainTimeout = time.Second
 )
 
-// newStream opens a stream; on failure it returns the error and a Stream
-// whose Next returns false and whose Err returns the same error.
-func newStream(ctx context.Context, c *core, spec *streamSpec, r *request, lastEventIDHeader string) (*Stream, error) {
-	s := &Stream{ctx: ctx, core: c, spec: spec, parser: sse.New(0), buf: make([]byte, 32*1024), slot: &connSlot{}}
+// newStream opens a stream: the stream, or nil and the error.
+func newStream(ctx context.Context, c *core, spec *streamSpec, r *request) (*Stream, error) {
+	r.keepOpen = true
+	if r.accept == "" {
+		r.accept = "text/event-stream"
+	}
 	p, err := c.prepare(r)
 	if err != nil {
-		s.err = err
-		return s, err
+		return nil, err
 	}
+	s := &Stream{ctx: ctx, core: c, spec: spec, parser: newSSEParser(), buf: make([]byte, 32*1024), slot: &connSlot{}, opts: r.opts}
 	s.opening = p
-	s.maxTries = p.maxRetries
-	if lastEventIDHeader != "" {
+	s.maxTries = p.cfg.maxRetries
+	if r.lastEventIDHeader != "" {
 		// The call can resume itself: the same request with a later Last-Event-ID.
-		s.resume, s.lastHeader = r, lastEventIDHeader
-		s.lastID = p.header.Get(lastEventIDHeader)
+		s.resume, s.lastHeader = r, r.lastEventIDHeader
+		s.lastID = p.header.Get(r.lastEventIDHeader)
 	}
-	a, err := c.doPrepared(ctx, p, true)
+	a, err := c.doPrepared(ctx, p, true, p.cfg.maxRetries)
 	if err != nil {
-		s.err = err
-		return s, err
+		return nil, err
 	}
 	runtime.AddCleanup(s, (*connSlot).abandon, s.slot)
 	s.attach(a)
@@ -195,8 +243,8 @@ func newStream(ctx context.Context, c *core, spec *streamSpec, r *request, lastE
 
 func (s *Stream) attach(a *attempt) {
 	conn := &streamConn{att: a}
-	if t := s.opening.timeout; t > 0 {
-		conn.idle = s.core.cfg.afterFunc(t, func() {
+	if t := s.opening.cfg.timeout; t > 0 {
+		conn.idle = s.opening.cfg.afterFunc(t, func() {
 			conn.fired.Store(true)
 			a.cancel()
 		})
@@ -225,7 +273,7 @@ func (s *Stream) closeConn() {
 	conn.att.cancel()
 }
 
-// finishConn releases the connection after the terminal event: it reads the
+// finishConn releases the connection after the stream's end: it reads the
 // rest of the response in the background (bounded in bytes and time), so that
 // a server ending the response right after the event gets its connection back
 // into the pool, then closes the body.
@@ -238,10 +286,10 @@ func (s *Stream) finishConn() {
 		conn.idle.Stop()
 	}
 	d := drainTimeout
-	if t := s.opening.timeout; t > 0 && t < d {
+	if t := s.opening.cfg.timeout; t > 0 && t < d {
 		d = t
 	}
-	stop := s.core.cfg.afterFunc(d, conn.att.cancel)
+	stop := s.opening.cfg.afterFunc(d, conn.att.cancel)
 	go func() {
 		io.CopyN(io.Discard, conn.att.resp.Body, drainLimit)
 		stop.Stop()
@@ -250,10 +298,33 @@ func (s *Stream) finishConn() {
 	}()
 }
 
+// eventName is the name of the event a frame is, as the stream's dispatch
+// says; "" with an error when the frame names none.
+func (s *Stream) eventName(frame sseEvent) (string, error) {
+	switch s.spec.dispatch {
+	case dispatchSingle:
+		return s.spec.single, nil
+	case dispatchProperty:
+		if err := checkJSON(frame.Data); err != nil {
+			return "", err
+		}
+		o, err := readObject(frame.Data, &objectShape{fields: []fieldShape{{wire: s.spec.property}}, flatten: -1}, true)
+		if err != nil {
+			return "", err
+		}
+		name, ok := parseString(o.vals[0])
+		if !ok {
+			return "", fmt.Errorf("the data has no %q naming the event", s.spec.property)
+		}
+		return name, nil
+	}
+	return frame.Type, nil
+}
+
 // Next advances to the next event; it returns false at the end of the stream
 // or on an error (see Err).
 func (s *Stream) Next() bool {
-	if s.err != nil || s.finished || s.closed.Load() {
+	if s == nil || s.err != nil || s.finished || s.closed.Load() {
 		return false
 	}
 	for {
@@ -266,14 +337,25 @@ func (s *Stream) Next() bool {
 			if frame.ID != "" && s.delivered.has(frame.ID) {
 				continue
 			}
-			ev, err := s.spec.decode(frame.Type, frame.Data, frame.ID)
-			if err != nil {
-				return s.fail(&StreamError{Message: fmt.Sprintf("malformed %q event: %v", frame.Type, err), Data: frame.Data})
+			logFrame(s.opening.cfg, frame.Type, frame.ID)
+			if s.spec.hasSentinel && frame.Data == s.spec.sentinel {
+				s.cur = nil
+				s.finished = true
+				s.finishConn()
+				return false
 			}
-			if s.core.cfg.strict {
-				if shape := s.spec.shapes[frame.Type]; shape != "" {
+			name, err := s.eventName(frame)
+			if err != nil {
+				return s.fail(&Error{Kind: ErrStream, Message: fmt.Sprintf("malformed %q event: %v", frame.Type, err), Data: frame.Data, Body: []byte(frame.Data)})
+			}
+			ev, err := s.spec.decode(name, frame.Data, frame.ID)
+			if err != nil {
+				return s.fail(&Error{Kind: ErrStream, Message: fmt.Sprintf("malformed %q event: %v", name, err), Data: frame.Data, Body: []byte(frame.Data)})
+			}
+			if s.opening.cfg.strict {
+				if shape := s.spec.shapes[name]; shape != "" {
 					if m := s.core.settings.shapes.check("", shape, frame.Data); m != nil {
-						return s.fail(s.invalidEvent(frame, m))
+						return s.fail(s.invalidEvent(name, frame, m))
 					}
 				}
 			}
@@ -287,11 +369,13 @@ func (s *Stream) Next() bool {
 				// them, not necessarily the first event (an unknown one may come
 				// before).
 				if r := s.spec.resumeFrom(ev); r != nil {
+					r.opts = s.opts
 					s.resume, s.lastHeader = r, r.lastEventIDHeader
 				}
 			}
 			s.failures = 0
-			if s.spec.terminal[frame.Type] {
+			s.collect(name, frame.Data, ev)
+			if s.spec.terminal[name] {
 				s.finished = true
 				s.finishConn()
 			}
@@ -299,10 +383,15 @@ func (s *Stream) Next() bool {
 			return true
 		}
 		if s.parseErr != nil {
-			return s.fail(&StreamError{Message: s.parseErr.Error()})
+			return s.fail(&Error{Kind: ErrStream, Message: s.parseErr.Error(), Err: s.parseErr})
 		}
 		if s.connErr != nil {
 			if s.closed.Load() {
+				return false
+			}
+			if s.connErr == io.EOF && s.spec.eofEnds {
+				s.cur = nil
+				s.finished = true
 				return false
 			}
 			if err := s.reconnect(); err != nil {
@@ -314,19 +403,47 @@ func (s *Stream) Next() bool {
 	}
 }
 
+// collect records what an event carries of the run's text, output and usage.
+func (s *Stream) collect(name, data string, ev Event) {
+	if p := s.spec.text; p != nil && p.event == name {
+		if p.text {
+			s.text.WriteString(data)
+		} else if v, ok := jsonAt(data, p.path); ok {
+			if t, ok := parseString(v); ok {
+				s.text.WriteString(t)
+			}
+		}
+	}
+	if p := s.spec.output; p != nil && p.event == name {
+		if p.text {
+			s.output = data
+		} else if v, ok := jsonAt(data, p.path); ok {
+			s.output = v
+		}
+	}
+	if p := s.spec.usage; p != nil && p.event == name {
+		if v, ok := jsonAt(data, p.path); ok {
+			s.usage = v
+		}
+	}
+	if s.spec.failure[name] {
+		s.failed, s.failedData = ev, data
+	}
+}
+
 // invalidEvent is the strict mode's error for event data that departs from
 // the contract.
-func (s *Stream) invalidEvent(frame sse.Event, m *mismatch) error {
-	cause := &APIResponseValidationError{StatusCode: s.resp.StatusCode, Path: m.path, Reason: m.reason, Response: s.resp, Body: []byte(frame.Data)}
+func (s *Stream) invalidEvent(name string, frame sseEvent, m *mismatch) error {
 	where := ""
 	if m.path != "" {
 		where = " at " + m.path
 	}
-	return &StreamError{
-		Message: fmt.Sprintf("the %q event does not match the API contract%s: %s", frame.Type, where, m.reason),
-		Data:    frame.Data,
-		Err:     cause,
+	cause := &Error{
+		Kind: ErrResponseValidation, StatusCode: s.resp.StatusCode, RequestID: s.RequestID(),
+		Message: fmt.Sprintf("the %q event does not match the API contract%s: %s", name, where, m.reason),
+		Path:    m.path, Reason: m.reason, Response: s.resp, Body: []byte(frame.Data),
 	}
+	return &Error{Kind: ErrStream, Message: cause.Message, Data: frame.Data, Body: []byte(frame.Data), Err: cause}
 }
 
 func (s *Stream) read() {
@@ -338,7 +455,7 @@ func (s *Stream) read() {
 	n, err := conn.att.resp.Body.Read(s.buf)
 	if n > 0 {
 		if conn.idle != nil {
-			conn.idle.Reset(s.opening.timeout)
+			conn.idle.Reset(s.opening.cfg.timeout)
 		}
 		// The queue is empty (Next reads only then): it can be the parser's
 		// own slice, valid until the next Feed.
@@ -354,9 +471,9 @@ func (s *Stream) read() {
 		if err == io.EOF {
 			s.connErr = io.EOF
 		} else {
-			s.connErr = s.core.transportError(s.ctx, err, conn.fired.Load())
+			s.connErr = transportError(s.ctx, err, conn.fired.Load())
 			if conn.fired.Load() {
-				s.connErr = &APITimeoutError{&APIConnectionError{Message: "stream idle timeout", Err: err}}
+				s.connErr = timeoutError("stream idle timeout", err)
 			}
 		}
 		// After io.EOF, closing gives the connection back to the pool.
@@ -364,14 +481,13 @@ func (s *Stream) read() {
 	}
 }
 
-// reconnect resumes the stream after its connection ended without a terminal
-// event, following the retry policy; it returns the error to report when it
-// cannot.
+// reconnect resumes the stream after its connection ended before its end,
+// following the retry policy; it returns the error to report when it cannot.
 func (s *Stream) reconnect() error {
 	cause := s.connErr
 	for {
 		if err := s.ctx.Err(); err != nil {
-			return s.core.transportError(s.ctx, err, false)
+			return transportError(s.ctx, err, false)
 		}
 		var p *prepared
 		switch {
@@ -391,13 +507,14 @@ func (s *Stream) reconnect() error {
 		if p == nil || s.failures >= s.maxTries {
 			return giveUp(cause)
 		}
-		if err := s.core.cfg.sleep(s.ctx, s.core.retryDelay(s.failures, statusResponse(cause))); err != nil {
-			return s.core.transportError(s.ctx, err, false)
+		if err := s.opening.cfg.sleep(s.ctx, retryDelay(s.opening.cfg, s.failures, statusResponse(cause))); err != nil {
+			return transportError(s.ctx, err, false)
 		}
 		s.failures++
-		once := *p
-		once.maxRetries = 0
-		a, err := s.core.doPrepared(s.ctx, &once, true)
+		if p != s.opening {
+			logResume(p.cfg, p.method, p.url, s.lastID)
+		}
+		a, err := s.core.doPrepared(s.ctx, p, true, 0)
 		if err != nil {
 			if !retryable(statusResponse(err), err) {
 				return err
@@ -483,15 +600,15 @@ func (d *idSet) add(id string) {
 
 func giveUp(cause error) error {
 	if cause == io.EOF || cause == nil {
-		return &StreamError{Message: "the stream ended without a terminal event"}
+		return streamError("the stream ended without a terminal event (or its end marker)")
 	}
 	return cause
 }
 
 func statusResponse(err error) *http.Response {
-	var se *APIStatusError
-	if errors.As(err, &se) {
-		return se.Response
+	var e *Error
+	if errors.As(err, &e) && e.Is(ErrStatus) {
+		return e.Response
 	}
 	return nil
 }
@@ -503,12 +620,137 @@ func (s *Stream) fail(err error) bool {
 	return false
 }
 
-// Event returns the event Next advanced to.
-func (s *Stream) Event() Event { return s.cur }
+// Current returns the event Next advanced to.
+func (s *Stream) Current() Event {
+	if s == nil {
+		return nil
+	}
+	return s.cur
+}
 
-// Err returns the error that ended the stream, nil if it ended normally (a
-// terminal event, or Close).
-func (s *Stream) Err() error { return s.err }
+// Event returns the event Next advanced to.
+//
+// Deprecated: Event is Current (the name pages use too); it stays so that
+// code written for earlier versions compiles.
+func (s *Stream) Event() Event { return s.Current() }
+
+// errNoStream is what a nil *Stream (the value a failed call returns beside
+// its error) reports, for code that ignored the call's error.
+var errNoStream = &Error{Kind: ErrStream, Message: "no stream: the call that opens it failed (see the error it returned)"}
+
+// Err returns the error that ended the stream, nil if it ended normally (its
+// end, or Close).
+func (s *Stream) Err() error {
+	if s == nil {
+		return errNoStream
+	}
+	return s.err
+}
+
+// All returns the remaining events as an iterator for range-over-func; it
+// yields the error that ended the stream, if any, as its last pair. Leaving
+// the loop early does not close the stream: defer Close.
+func (s *Stream) All() iter.Seq2[Event, error] {
+	return func(yield func(Event, error) bool) {
+		for s.Next() {
+			if !yield(s.Current(), nil) {
+				return
+			}
+		}
+		if err := s.Err(); err != nil {
+			yield(nil, err)
+		}
+	}
+}
+
+// RequestID returns the X-Request-ID header of the response the stream reads
+// ("" without one).
+func (s *Stream) RequestID() string {
+	if s == nil || s.resp == nil {
+		return ""
+	}
+	return s.resp.Header.Get("X-Request-ID")
+}
+
+// Text returns the text the events delivered so far carry, joined (the API
+// says which events carry pieces of the text; "" when none do).
+func (s *Stream) Text() string {
+	if s == nil {
+		return ""
+	}
+	return s.text.String()
+}
+
+// Output returns the run's output as the events delivered so far carry it:
+// the raw JSON of the last one, nil when none did.
+func (s *Stream) Output() json.RawMessage {
+	if s == nil {
+		return nil
+	}
+	return rawOrNil(s.output, s.spec.output)
+}
+
+// Usage returns the run's usage (such as token counts) as the events
+// delivered so far carry it: the raw JSON of the last one, nil when none did.
+func (s *Stream) Usage() json.RawMessage {
+	if s == nil {
+		return nil
+	}
+	return rawOrNil(s.usage, s.spec.usage)
+}
+
+func rawOrNil(v string, p *valuePath) json.RawMessage {
+	if v == "" {
+		return nil
+	}
+	if p != nil && p.text {
+		b, _ := json.Marshal(v)
+		return b
+	}
+	return json.RawMessage(v)
+}
+
+// StreamResult is what a stream read to its end produced.
+type StreamResult struct {
+	// Text is the text pieces the events carried, joined.
+	Text string
+	// Output is the raw JSON of the run's output, nil when no event carried one.
+	Output json.RawMessage
+	// OutputText is the output's text: the output itself when it is a
+	// string, else the first of the keys the API names for its text that
+	// holds a string; "" otherwise.
+	OutputText string
+	// Usage is the raw JSON of the run's usage, nil when no event carried one.
+	Usage json.RawMessage
+}
+
+// UntilDone reads the rest of the stream, closes it, and returns what it
+// produced. When the run ended with a failure event (such as "error"), the
+// error is of kind ErrStream with the event in its Event field.
+func (s *Stream) UntilDone() (*StreamResult, error) {
+	if s == nil {
+		return nil, errNoStream
+	}
+	defer s.Close()
+	for s.Next() {
+	}
+	if s.err != nil {
+		return nil, s.err
+	}
+	if s.failed != nil {
+		return nil, &Error{Kind: ErrStream, Message: fmt.Sprintf("the run failed: the stream ended with a %q event", s.failed.EventType()),
+			Event: s.failed, Data: s.failedData, Body: []byte(s.failedData)}
+	}
+	r := &StreamResult{Text: s.Text(), Output: s.Output(), Usage: s.Usage()}
+	if r.Output != nil {
+		var keys []string
+		if s.spec.output != nil {
+			keys = s.spec.output.textKeys
+		}
+		r.OutputText = jsonText(r.Output, keys...)
+	}
+	return r, nil
+}
 
 // Close releases the connection. It is safe to call more than once, and from
 // another goroutine to interrupt a Next.

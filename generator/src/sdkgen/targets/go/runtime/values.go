@@ -1,10 +1,8 @@
-package promptrails
-
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"reflect"
-	"strconv"
 )
 
 // String returns a pointer to v, for optional string parameters.
@@ -79,28 +77,45 @@ func (n Nullable[T]) String() string {
 	return fmt.Sprint(n.value)
 }
 
-// paramString formats a query or header parameter value.
-func paramString(v any) string {
-	rv := reflect.ValueOf(v)
-	switch rv.Kind() {
-	case reflect.String:
-		return rv.String()
-	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-		return strconv.FormatInt(rv.Int(), 10)
-	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
-		return strconv.FormatUint(rv.Uint(), 10)
-	case reflect.Float32, reflect.Float64:
-		return strconv.FormatFloat(rv.Float(), 'f', -1, 64)
-	case reflect.Bool:
-		return strconv.FormatBool(rv.Bool())
-	}
-	return fmt.Sprint(v)
-}
-
 // valueOr returns *p, or d when p is nil.
 func valueOr[T any](p *T, d T) T {
 	if p == nil {
 		return d
 	}
 	return *p
+}
+
+// paramField is a body field of a Params struct: its wire name, and whether
+// it is sent when zero (a required field).
+type paramField struct {
+	wire     string
+	required bool
+}
+
+// marshalParams encodes the body fields of a Params struct (its first
+// len(fields) fields, in order) as a JSON object under their wire names: a
+// required field always, an optional one when it is not zero (nil, unset).
+func marshalParams(v any, fields []paramField) ([]byte, error) {
+	rv := reflect.ValueOf(v)
+	var b bytes.Buffer
+	b.WriteByte('{')
+	for i, f := range fields {
+		fv := rv.Field(i)
+		if !f.required && fv.IsZero() {
+			continue
+		}
+		raw, err := json.Marshal(fv.Interface())
+		if err != nil {
+			return nil, err
+		}
+		if b.Len() > 1 {
+			b.WriteByte(',')
+		}
+		k, _ := json.Marshal(f.wire)
+		b.Write(k)
+		b.WriteByte(':')
+		b.Write(raw)
+	}
+	b.WriteByte('}')
+	return b.Bytes(), nil
 }
