@@ -404,3 +404,34 @@ def test_report_quotes_the_resolved_names() -> None:
     assert [type_name(t, lang) for lang in ("python", "typescript", "go")] == ["Error", "ErrorModel", "ErrorModel"]
     e, v = Names.of("Priority"), Names.enum_member("high")
     assert [const_name(e, v, lang) for lang in ("python", "typescript", "go")] == ["Priority.HIGH", "Priority.High", "PriorityHigh"]
+
+
+def test_conversation_helper_changes() -> None:
+    """x-sdk-conversation is SDK-only: gaining it is compatible, losing it or renaming its
+    methods breaks every SDK, rebinding it to other operations is internal."""
+    from test_diff_corpus import code
+
+    root = Path(__file__).resolve().parents[2]
+    spec = load_spec(root / "openapi.yaml")
+    ours = build_ir(spec)
+    chat = next(i for i, r in enumerate(ours.resources) if r.tag == "chat")
+    conv = ours.resources[chat].conversation
+    assert conv is not None
+
+    def with_conv(value: Any) -> IR:
+        resources = list(ours.resources)
+        resources[chat] = resources[chat].model_copy(update={"conversation": value})
+        return ours.model_copy(update={"resources": resources})
+
+    def codes(old: IR, new: IR) -> list[list[str]]:
+        return sorted(code(c) for c in compare_irs(old, new, Locator(spec), Locator(spec)))
+
+    without = with_conv(None)
+    assert codes(without, ours) == [["conversation-added", "resource chat", "CCC/I"]]
+    assert codes(ours, without) == [["conversation-removed", "resource chat", "BBB/I"]]
+    renamed = with_conv(conv.model_copy(update={"open_method": Names.of("session")}))
+    assert codes(ours, renamed) == [["conversation-method-renamed", "resource chat", "BBB/I"]]
+    rebound = with_conv(conv.model_copy(update={"text_field": "text"}))
+    assert codes(ours, rebound) == [["conversation-binding-changed", "resource chat", "III/I"]]
+    no_stream = with_conv(conv.model_copy(update={"stream": None}))
+    assert codes(ours, no_stream) == [["conversation-binding-changed", "resource chat", "BBB/I"]]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
 
 from sdkgen import naming
 from sdkgen.builder import build_ir
@@ -14,6 +15,7 @@ from sdkgen.spec import SpecError, load_spec
 HERE = Path(__file__).parent
 ROOT = HERE.parent.parent
 FIXTURES = HERE / "fixtures"
+SPEC = ROOT / "openapi.yaml"
 
 
 @pytest.fixture(scope="module")
@@ -239,3 +241,40 @@ def test_spec_validation_errors_are_diagnostics(tmp_path: Path) -> None:
     doc.write_text("openapi: 3.1.0\ninfo: {title: X}\npaths: {}\n")  # info.version missing
     ir = build_ir(load_spec(doc))
     assert any(d.severity == "error" and "spec validation" in d.message for d in ir.diagnostics)
+
+
+def test_x_sdk_conversation_binds_the_chat_operations(ir: IR) -> None:
+    chat = next(r for r in ir.resources if r.tag == "chat")
+    conv = chat.conversation
+    assert conv is not None
+    assert (conv.open_method.python_member, conv.load_method.typescript_member, conv.open_method.go_member) == (
+        "conversation", "load", "Conversation")
+    assert (conv.create, conv.send, conv.stream, conv.history, conv.get, conv.delete) == (
+        "createSession", "sendMessage", "sendMessageStream", "listMessages", "getSession", "deleteSession")
+    assert (conv.session_param, conv.session_id_field, conv.text_field) == ("session_id", "id", "content")
+    assert conv.create_fields == ["agent_id", "title", "metadata"]
+    assert conv.usage_fields == {"prompt_tokens": "prompt_tokens", "completion_tokens": "completion_tokens"}
+    assert conv.cost_field == "cost"
+    assert next(r for r in ir.resources if r.tag == "executions").conversation is None
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"send": "nope"}, "'nope' is not an operation of this tag"),
+        ({"history": "getSession"}, "must be a paginated list"),
+        ({"text_field": "body"}, "has no body field 'body'"),
+        ({"session_param": "sid"}, "has no path parameter 'sid'"),
+        ({"cost_field": "price"}, "have no field 'price'"),
+        ({"method": "send_message"}, "collides with an operation"),
+    ],
+)
+def test_x_sdk_conversation_mistakes_drop_only_the_conversation(tmp_path: Path, change: dict[str, str], message: str) -> None:
+    doc = yaml.safe_load(SPEC.read_text())
+    doc["tags"][0]["x-sdk-conversation"].update(change)
+    path = tmp_path / "spec.yaml"
+    path.write_text(yaml.safe_dump(doc, sort_keys=False))
+    broken = build_ir(load_spec(path))
+    assert next(r for r in broken.resources if r.tag == "chat").conversation is None
+    assert [d for d in broken.dropped if message in d.message], [str(d) for d in broken.diagnostics]
+    assert len(broken.operations) == len(build_ir(load_spec(SPEC)).operations)

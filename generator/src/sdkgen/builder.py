@@ -28,6 +28,7 @@ from typing import Any, Literal
 
 from . import naming
 from .ir import (
+    Conversation,
     IR,
     AuthScheme,
     Body,
@@ -1756,12 +1757,90 @@ class _Builder:
                 for op in ops or []:
                     by_tag.setdefault(op.tag, []).append(op)
                     self._all_ops.append(op)
-        return [
-            Resource(tag=tag, name=Names.of(tag_names.get(tag, tag)).model_copy(update={"original": tag}),
-                     description=_prose(tag_docs.get(tag, "")), operations=ops)
-            for tag, ops in by_tag.items()
-            if ops
-        ]
+        tag_raw = {t["name"]: t for t in _list(self.spec.raw.get("tags"))
+                   if isinstance(t, dict) and isinstance(t.get("name"), str)}
+        resources = []
+        for tag, ops in by_tag.items():
+            if not ops:
+                continue
+            conversation = None
+            raw_conv = tag_raw.get(tag, {}).get("x-sdk-conversation")
+            if raw_conv is not None:
+                index = list(tag_raw).index(tag)
+                conversation = self.guarded("conversation", f"#/tags/{index}/x-sdk-conversation",
+                                            partial(self.conversation, raw_conv, ops, f"#/tags/{index}/x-sdk-conversation"))
+            resources.append(Resource(tag=tag, name=Names.of(tag_names.get(tag, tag)).model_copy(update={"original": tag}),
+                                      description=_prose(tag_docs.get(tag, "")), operations=ops,
+                                      conversation=conversation))
+        return resources
+
+    def conversation(self, raw: Any, ops: list[Operation], loc: str) -> Conversation:
+        """`x-sdk-conversation` on a tag: the session operations a conversation object drives."""
+        if not isinstance(raw, dict):
+            raise _Skip("x-sdk-conversation must be an object", loc)
+        by_id = {o.operation_id: o for o in ops if o.variant != "stream"}
+        streams = {o.operation_id: o for o in ops if o.result.kind == "stream"}
+
+        def op(key: str, required: bool, pool: dict[str, Operation] | None = None) -> Operation | None:
+            value = raw.get(key)
+            if value is None:
+                if required:
+                    raise _Skip(f"x-sdk-conversation needs `{key}` (an operationId of this tag)", f"{loc}/{key}")
+                return None
+            found = (pool or by_id).get(value) if isinstance(value, str) else None
+            if found is None:
+                raise _Skip(f"x-sdk-conversation.{key}: {value!r} is not an operation of this tag", f"{loc}/{key}")
+            return found
+
+        create, send, history = op("create", True), op("send", True), op("history", True)
+        stream, get, delete = op("stream", False, streams), op("get", False), op("delete", False)
+        assert create and send and history
+        session_param = raw.get("session_param")
+        text_field = raw.get("text_field")
+        if not isinstance(session_param, str) or not isinstance(text_field, str):
+            raise _Skip("x-sdk-conversation needs `session_param` and `text_field` (names)", loc)
+        for name, o in (("send", send), ("stream", stream), ("history", history), ("get", get), ("delete", delete)):
+            if o is not None and session_param not in {p.wire_name for p in o.path_params}:
+                raise _Skip(f"x-sdk-conversation.{name}: {o.operation_id!r} has no path parameter {session_param!r}",
+                            f"{loc}/{name}")
+        for name, o in (("send", send), ("stream", stream)):
+            if o is not None and text_field not in {f.wire_name for f in (o.body.fields if o.body else [])}:
+                raise _Skip(f"x-sdk-conversation.{name}: {o.operation_id!r} has no body field {text_field!r}",
+                            f"{loc}/{name}")
+        if send.result.kind != "model":
+            raise _Skip(f"x-sdk-conversation.send: {send.operation_id!r} must answer a JSON object", f"{loc}/send")
+        if history.result.kind != "page":
+            raise _Skip(f"x-sdk-conversation.history: {history.operation_id!r} must be a paginated list",
+                        f"{loc}/history")
+        id_field = raw.get("session_id_field", "id")
+        created = create.result.type.ref if create.result.type is not None else None
+        if created not in self.models or id_field not in {f.wire_name for f in self.models[created].fields}:
+            raise _Skip(f"x-sdk-conversation.create: its result has no field {id_field!r}", f"{loc}/create")
+        item = history.result.type.ref if history.result.type is not None else None
+        message_fields = {f.wire_name for f in self.models[item].fields} if item in self.models else set()
+        usage = raw.get("usage_fields", {})
+        cost = raw.get("cost_field")
+        if not isinstance(usage, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in usage.items()):
+            raise _Skip("x-sdk-conversation.usage_fields maps counter names to message fields", f"{loc}/usage_fields")
+        for field in [*usage.values(), *([cost] if cost else [])]:
+            if field not in message_fields:
+                raise _Skip(f"x-sdk-conversation: the messages of {history.operation_id!r} have no field {field!r}", loc)
+        names = {"open": raw.get("method", "conversation"), "load": raw.get("load_method", "load")}
+        taken = {o.name.snake for o in ops}
+        for key, value in names.items():
+            if not isinstance(value, str) or not value.strip():
+                raise _Skip(f"x-sdk-conversation: the {key} method needs a name", loc)
+            if naming.snake(value) in taken:
+                raise _Skip(f"x-sdk-conversation: method {value!r} collides with an operation of this tag; "
+                            "set `method`/`load_method`", loc)
+        return Conversation(
+            open_method=Names.of(names["open"]), load_method=Names.of(names["load"]),
+            create=create.key, send=send.key, stream=stream.key if stream else None, history=history.key,
+            get=get.key if get else None, delete=delete.key if delete else None,
+            session_param=session_param, session_id_field=id_field, text_field=text_field,
+            create_fields=[f.wire_name for f in (create.body.fields if create.body else [])],
+            usage_fields=dict(usage), cost_field=cost, source=loc,
+        )
 
     # -- auth ------------------------------------------------------------------------------
     def build_auth(self, env_prefix: str) -> None:

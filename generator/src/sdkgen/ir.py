@@ -64,6 +64,7 @@ __all__ = [
     "Result",
     "Pagination",
     "Operation",
+    "Conversation",
     "Resource",
     "EventType",
     "TextDelta",
@@ -409,11 +410,39 @@ class Operation(_Frozen):
         return self.result.kind == "stream"
 
 
+class Conversation(_Frozen):
+    """`x-sdk-conversation` on a tag: a stateful conversation object over the resource's
+    session operations (RUNTIME.md, "Conversations"). The runtime of each language holds the
+    generic behaviour; the generated resource binds it to these operations and fields.
+
+    Operation references are `Operation.key`s of the same resource. `open_method` and
+    `load_method` are the resource's methods that open (or resume) and load a conversation.
+    """
+
+    open_method: Names  # client.chat.conversation(...)
+    load_method: Names  # client.chat.load(path)
+    create: str  # opens a session; its result is a model holding `session_id_field`
+    send: str  # sends a message and returns the reply (JSON)
+    stream: str | None = None  # sends a message and streams the reply
+    history: str  # lists a session's messages, oldest first (a page)
+    get: str | None = None  # reads a session (to resume one: its agent, title, metadata)
+    delete: str | None = None  # deletes a session
+    session_param: str  # the path parameter naming the session in send/stream/history/get/delete
+    session_id_field: str = "id"  # the field of `create`'s result holding the session id
+    text_field: str  # the body field of send/stream carrying the user's text
+    create_fields: list[str] = PydField(default_factory=list)  # `create`'s body fields, kept for clear()
+    # Token counters summed over the stored messages: counter name -> message field.
+    usage_fields: dict[str, str] = PydField(default_factory=dict)
+    cost_field: str | None = None  # the message field holding its cost
+    source: str = ""
+
+
 class Resource(_Frozen):
     tag: str
     name: Names  # chat -> client.chat / client.Chat ; class name from name.*_type
     description: str = ""
     operations: list[Operation]
+    conversation: Conversation | None = None
 
 
 class EventType(_Frozen):
@@ -553,7 +582,7 @@ class SdkInfo(_Frozen):
     openapi: str = "3.1.0"  # the document's OpenAPI version
 
 
-DropKind = Literal["operation", "parameter", "body", "field", "event", "schema", "stream", "auth"]
+DropKind = Literal["operation", "parameter", "body", "field", "event", "schema", "stream", "auth", "conversation"]
 
 
 class Diagnostic(_Frozen):

@@ -259,6 +259,7 @@ RUNTIME_NAMES: dict[str, frozenset[str]] = {
         PaymentRequiredError PermissionDeniedError RateLimitError RequestOptions ResumeSpec
         SdkIdentity ServerSentEvent SSEParser Stream StreamError StreamResult StreamSpec SyncHTTPClient
         SyncPage TimeoutTypes UnknownEvent UnprocessableEntityError Any Awaitable Callable ClassVar
+        Conversation AsyncConversation ConversationReply ConversationMessage
         Literal Mapping Sequence TracebackType""".split()
     ),
     "typescript": frozenset(
@@ -267,7 +268,8 @@ RUNTIME_NAMES: dict[str, frozenset[str]] = {
         InternalServerError InvalidArgumentError ModelShape NotFoundError Page PagePromise
         PaymentRequiredError PermissionDeniedError RateLimitError
         RequestOptions SDKError SSEDecoder ServerSentEvent Stream StreamError StreamSpec
-        UnknownEvent UnprocessableEntityError M E""".split()
+        UnknownEvent UnprocessableEntityError M E Conversation ConversationReply
+        ConversationMessage""".split()
     ),
     "go": frozenset(
         """APIConnectionError APIError APIStatusError APITimeoutError AuthenticationError
@@ -281,7 +283,8 @@ RUNTIME_NAMES: dict[str, frozenset[str]] = {
         WithHeaderDel WithJSONSet WithLogger WithQuery WithResponseInto WithStrictValidation
         ErrAuthentication ErrBadRequest ErrConflict ErrConnection ErrInternalServer
         ErrInvalidArgument ErrNotFound ErrPaymentRequired ErrPermissionDenied ErrRateLimited
-        ErrResponseValidation ErrStatus ErrStream ErrTimeout ErrUnprocessableEntity""".split()
+        ErrResponseValidation ErrStatus ErrStream ErrTimeout ErrUnprocessableEntity
+        Conversation ConversationReply ConversationMessage ConversationOption""".split()
     ),
 }
 

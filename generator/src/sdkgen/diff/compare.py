@@ -30,6 +30,7 @@ from .. import ir as irmod
 from ..ir import (
     IR,
     AuthScheme,
+    Conversation,
     Body,
     BodySwitch,
     Diagnostic,
@@ -358,6 +359,59 @@ def _ir_resources(ctx: Ctx, scope: Scope, old: IR, new: IR) -> None:
         new_ptr = ctx.ptr("new", "#/tags", *(o.source for o in b.operations))
         compare_object(ctx, Scope(f"resource {b.tag}", old_ptr, new_ptr), a, b)
     _operations(ctx)
+
+
+def _resource_conversation(ctx: Ctx, scope: Scope, a: Any, b: Any) -> None:
+    """x-sdk-conversation: the conversation object is SDK-only (nothing on the wire)."""
+    x, y = a.conversation, b.conversation
+    if x is None and y is None:
+        return
+    if x is None or y is None:
+        gone = y is None
+        conv = x if gone else y
+        assert conv is not None
+        ctx.add(
+            "conversation-removed" if gone else "conversation-added",
+            scope.subject,
+            f"{scope.subject}: the conversation object was {'removed' if gone else 'added'}",
+            scope.old_ptr if gone else scope.new_ptr,
+            "old" if gone else "new",
+            {lang: Impact("breaking" if gone else "compatible",
+                          f"`client.{member(b.name, lang)}.{member(conv.open_method, lang)}()` "
+                          f"{'is gone' if gone else 'is new'}") for lang in LANGS},
+            ("internal", "an SDK-side helper"),
+        )
+        return
+    for attr in ("open_method", "load_method"):
+        old_name, new_name = getattr(x, attr), getattr(y, attr)
+        if old_name.snake != new_name.snake:
+            ctx.add(
+                "conversation-method-renamed",
+                scope.subject,
+                f"{scope.subject}: conversation method {old_name.original!r} is now {new_name.original!r}",
+                scope.new_ptr,
+                "new",
+                {lang: Impact("breaking", f"`{member(old_name, lang)}` is now `{member(new_name, lang)}`")
+                 for lang in LANGS},
+                ("internal", "an SDK-side helper"),
+            )
+    bound = [k for k in ("create", "send", "stream", "history", "get", "delete", "session_param",
+                         "session_id_field", "text_field", "create_fields", "usage_fields", "cost_field")
+             if getattr(x, k) != getattr(y, k)]
+    if bound:
+        lost = [k for k in ("stream", "get", "delete", "cost_field") if getattr(x, k) and not getattr(y, k)]
+        sev: Severity = "breaking" if lost else "internal"
+        what = (f"the conversation lost what {', '.join(lost)} gave it" if lost
+                else f"the conversation drives other operations or fields ({', '.join(bound)}); its methods are unchanged")
+        ctx.add(
+            "conversation-binding-changed",
+            scope.subject,
+            f"{scope.subject}: {what}",
+            scope.new_ptr,
+            "new",
+            {lang: Impact(sev, what) for lang in LANGS},
+            ("internal", "an SDK-side helper"),
+        )
 
 
 def _model_sig(ctx: Ctx, m: Model, is_old: bool) -> Any:
@@ -3383,6 +3437,15 @@ TABLE: dict[type[BaseModel], dict[str, Rule]] = {
         ),
         "description": Prose(why="doc comments"),
         "operations": Covered(by="IR.resources", why="matched across resources by key, so a move is one change"),
+        "conversation": Compare(why="x-sdk-conversation: the conversation helper's presence, methods and bindings",
+                                fn=_resource_conversation),
+    },
+    Conversation: {
+        **{k: Covered(by="Resource.conversation", why="compared as one helper")
+           for k in ("open_method", "load_method", "create", "send", "stream", "history", "get", "delete",
+                     "session_param", "session_id_field", "text_field", "create_fields", "usage_fields",
+                     "cost_field")},
+        "source": Ignored(why="a JSON pointer (bookkeeping)"),
     },
     Operation: {
         "operation_id": Covered(
