@@ -85,3 +85,10 @@ release: setup
 ci-local: setup
 	$(VENV)/bin/sdkgen ci --base $(BASE) --spec openapi.yaml --reports reports; status=$$?; \
 	  $(MAKE) conformance && exit $$status
+
+# TypeScript: the SDK and its tests type-check strictly, and the package passes arethetypeswrong
+# (which packs it as npm would, building it through `prepack`).
+.PHONY: lint-ts
+lint-ts: setup
+	cd typescript-sdk && npm ci --no-audit --no-fund && npx tsc -p tsconfig.json --noEmit \
+	  && npm run check:types && npx tsc -p tsconfig.test.json --noEmit

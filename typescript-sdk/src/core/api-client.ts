@@ -230,11 +230,6 @@ export class APIClient<O extends BaseClientOptions = BaseClientOptions> {
     return new Client({ ...this.#options, fetch: this.#fetch, ...options } as O);
   }
 
-  /** @internal The client's log. */
-  get log(): Log {
-    return this.#log;
-  }
-
   // -- what the generated methods call -------------------------------------------
 
   /** Send a request (with retries) and turn its response into the method's value. */
@@ -248,7 +243,7 @@ export class APIClient<O extends BaseClientOptions = BaseClientOptions> {
         this.#decoding(() => {
           const { response } = sent;
           const body =
-            result.kind === 'json' ? this.parseJSON(sent) : result.kind === 'text' ? sent.text ?? '' : result.kind === 'bytes' ? sent.bytes : undefined;
+            result.kind === 'json' ? this.#json(sent) : result.kind === 'text' ? sent.text ?? '' : result.kind === 'bytes' ? sent.bytes : undefined;
           const value = result.parse(body, { strict: this.strictResponseValidation, status: response.status, response });
           return withRequestId(value, response);
         }),
@@ -263,7 +258,7 @@ export class APIClient<O extends BaseClientOptions = BaseClientOptions> {
       this.fetchWithRetries(request.spec, opts, raw ? 'raw' : 'text', this.#prepare(request.spec, opts));
     const parsePage = (request: PageRequest<T, M>, sent: Sent): Page<T, M> =>
       this.#decoding(() => {
-        const json = sent.text ? this.#parseJSON(sent.text, sent.response) : undefined;
+        const json = this.#json(sent);
         const context = { strict: this.strictResponseValidation, status: sent.response.status, response: sent.response };
         return Page.from(request, json, context);
       });
@@ -534,8 +529,8 @@ export class APIClient<O extends BaseClientOptions = BaseClientOptions> {
     }
   }
 
-  /** @internal A JSON body (the text of a `text` read), parsed; not JSON is `APIResponseValidationError`. */
-  parseJSON(sent: Sent): unknown {
+  /** A JSON body (the text of a `text` read), parsed; not JSON is `APIResponseValidationError`. */
+  #json(sent: Sent): unknown {
     return sent.text ? this.#parseJSON(sent.text, sent.response) : undefined;
   }
 

@@ -4,15 +4,26 @@
  *
  * A `Stream` is returned synchronously and is async-iterable directly:
  * `for await (const event of client.x.yStream(...))`. The request is sent when iteration
- * starts. Opening is retried like any request (same Idempotency-Key) until a first event
- * reached the caller; after that the request is never re-sent: when the connection drops,
- * stays silent longer than the idle timeout, or ends without a terminal event, the stream
- * resumes through the resume route (`Last-Event-ID: <last id seen>`), skipping frames
- * already delivered, so every frame reaches the caller exactly once. Reconnects follow the
- * retry policy (count and backoff); the count restarts whenever a frame arrives.
+ * starts (or at `withResponse()` / `asResponse()`). What each frame is, and how the stream ends,
+ * is the stream's definition (`events.ts`, from the IR): a terminal event (delivered, then the
+ * stream ends), the sentinel data (`[DONE]`: the stream just ends), or, where the spec says so,
+ * the connection closing. Any other end is an error the caller sees, unless the stream can resume.
+ *
+ * Opening is retried like any request (same Idempotency-Key) until a first event reached the
+ * caller; after that the request is never re-sent: when the connection drops, stays silent
+ * longer than the idle timeout, or ends without a clean end, the stream resumes through its
+ * resume route (the IR's: the operation, its path parameters read from the first carrier event
+ * delivered, `Last-Event-ID: <last id seen>`), skipping frames already delivered, so every frame
+ * reaches the caller exactly once. A stream without a resume route fails instead. Reconnects
+ * follow the retry policy (count and backoff); the count restarts whenever a frame arrives.
+ *
+ * `untilDone()` consumes the stream and returns what its definition names: the text pieces
+ * joined, the output and usage, the successful terminal event, every event; `finalResult()`
+ * the successful terminal event; both throw `StreamError` (carrying the event) on a failure
+ * event. Cancelling (`abort()`, the call's `AbortSignal`) rejects with `APIUserAbortError`.
  *
  * Connections (generator/RUNTIME.md, "Careless callers cost nothing"):
- * - A stream read to its terminal event gives its connection back to the pool: the rest of the
+ * - A stream read to its clean end gives its connection back to the pool: the rest of the
  *   body (the server ends it right after the terminal frame) is read in the background, at most
  *   64 KiB and `min(idle timeout, 1 s)`, then the connection is reusable (keep-alive). A server
  *   that keeps talking past that is cut.

@@ -99,6 +99,12 @@ RUNTIME_EXPORTS = frozenset(
     StreamResult Page PagePromise SSEDecoder ServerSentEvent Logger LogLevel Uploadable
     UnknownEvent ClientOptions""".split()
 )
+# The public members of the client class (runtime/api-client.ts, APIClient): no resource may
+# take one of their names (those naming.MEMBER_RESERVED does not reserve yet are checked here).
+CLIENT_MEMBERS = frozenset(
+    """baseUrl timeout maxRetries strictResponseValidation logLevel withOptions request requestPage stream
+    openStream fetchWithRetries buildUrl buildHeaders redactError toJSON toString constructor""".split()
+)
 # The options every client already has (runtime/api-client.ts, BaseClientOptions).
 BASE_CLIENT_OPTIONS = frozenset(
     "baseUrl timeout maxRetries fetch defaultHeaders strictResponseValidation logLevel logger sleep random now".split()
@@ -633,6 +639,10 @@ def _check(ir: IR, f: _Filters) -> None:
         if name in claimed:
             raise TargetError(f"{claimed[name]} is named `{name}`, which the runtime exports "
                               "(naming.RUNTIME_NAMES['typescript'] does not reserve it)")
+    for r in ir.resources:
+        if r.name.typescript_member in CLIENT_MEMBERS - naming.MEMBER_RESERVED["typescript"]["client"]:
+            raise TargetError(f"resource {r.tag!r} is `client.{r.name.typescript_member}`, a member the client class "
+                              "already has (naming.MEMBER_RESERVED['typescript']['client'] does not reserve it)")
     for scheme in ir.auth:
         if scheme.name.typescript_member in BASE_CLIENT_OPTIONS:
             raise TargetError(f"the credential option of scheme {scheme.key!r} is `{scheme.name.typescript_member}`, "

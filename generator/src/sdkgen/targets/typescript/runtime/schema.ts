@@ -29,6 +29,13 @@
  * `toWire` does not know are written as they are (so a value read and written back keeps its
  * unknown keys), and the `<key>Text` conveniences are left out.
  *
+ * Unions (`oneOf`/`anyOf`, `union()`): with a discriminator, its wire value picks the variant
+ * (an unknown value is kept as it came, or a mismatch when strict); without one, the first variant
+ * the value matches exactly, else (tolerant) the first of its JSON type. `decodeValue` and
+ * `encodeValue` read and write values of any shape (arrays, maps, unions, primitives), and
+ * `valueAt` follows a path of wire names into an SDK value (what a stream's text, output, usage
+ * and resume parameters are read with).
+ *
  * Each model's reader is compiled once per mode (closures over its field table, built on
  * first use); the path naming a mismatch is built only when a value fails.
  */
