@@ -169,7 +169,7 @@ test('logging: stream frames at debug, a resume at info with its route and Last-
   await c.chat.sendMessageStream('ses_1', { content: 'x' }).untilDone();
   const text = lines.join('\n');
   assert.match(text, /debug PromptRails: stream frame: event "execution", id "1"/);
-  assert.match(text, /info PromptRails: resuming the stream: GET \/api\/v1\/executions\/ex_1\/stream, Last-Event-ID 2 \(retry 1 of 2\)/);
+  assert.match(text, /info PromptRails: resuming the stream: GET \/api\/v1\/executions\/ex_1\/stream \(execution_id ex_1\), Last-Event-ID 2 \(retry 1 of 2\)/);
   assert.match(text, /POST \/api\/v1\/chat\/sessions\/ses_1\/messages\/stream idempotency key [0-9a-f-]{36}/);
   assert.doesNotMatch(text, /pr-secret/);
 });

@@ -283,6 +283,7 @@ export class Stream<E, F = undefined, O = unknown, U = unknown> implements Async
     const delivered = new DeliveredIds();
     let lastId: string | undefined;
     let resumeRequest: RequestSpec | undefined;
+    let resumeParams = '';
     let anyDelivered = false;
     let firstOpen = true;
     let failures = 0;
@@ -329,7 +330,10 @@ export class Stream<E, F = undefined, O = unknown, U = unknown> implements Async
                 anyDelivered = true;
                 // The resume parameters come from the first event that carries them, which need
                 // not be the first event of the stream.
-                resumeRequest ??= this.#resumeFrom(decoded);
+                if (resumeRequest === undefined) {
+                  const found = this.#resumeFrom(decoded);
+                  if (found !== undefined) [resumeRequest, resumeParams] = found;
+                }
                 batch.push(decoded);
                 if (decoded.def?.terminal) {
                   terminal = true;
@@ -372,7 +376,9 @@ export class Stream<E, F = undefined, O = unknown, U = unknown> implements Async
         await init.sleep(init.backoff(failures), user.signal);
         failures++;
         if (anyDelivered && resumeRequest !== undefined) {
-          init.log.info(`resuming the stream: ${resumeRequest.method.toUpperCase()} ${resumeRequest.path}, Last-Event-ID ${lastId ?? '(none)'} (retry ${failures} of ${init.maxRetries})`);
+          init.log.info(
+            `resuming the stream: ${resumeRequest.method.toUpperCase()} ${resumeRequest.path} (${resumeParams}), Last-Event-ID ${lastId ?? '(none)'} (retry ${failures} of ${init.maxRetries})`,
+          );
         } else {
           init.log.info(`reopening the stream (retry ${failures} of ${init.maxRetries})`);
         }
@@ -384,18 +390,23 @@ export class Stream<E, F = undefined, O = unknown, U = unknown> implements Async
     }
   }
 
-  /** The request that resumes this stream, when `decoded` is a carrier of every bound field. */
-  #resumeFrom(decoded: Decoded<E>): RequestSpec | undefined {
+  /**
+   * The request that resumes this stream, and its parameters as `name value` text (for the log),
+   * when `decoded` is a carrier of every bound field.
+   */
+  #resumeFrom(decoded: Decoded<E>): [RequestSpec, string] | undefined {
     const route = this.#init.spec.def.resume;
     const name = decoded.def?.name;
     if (route === undefined || name === undefined || !route.carriers.includes(name)) return undefined;
     let path = route.path;
+    const params: string[] = [];
     for (const [param, field] of route.bindings) {
       const value = this.#init.spec.valueAt(decoded, [field]);
       if (!((typeof value === 'string' && value !== '') || (typeof value === 'number' && Number.isFinite(value)))) return undefined;
       path = path.split(`{${param}}`).join(encodeURIComponent(String(value)));
+      params.push(`${param} ${String(value)}`);
     }
-    return { method: route.method, path, security: route.security };
+    return [{ method: route.method, path, security: route.security }, params.join(', ')];
   }
 
   #open(resume: RequestSpec | undefined, lastId: string | undefined, signal: AbortSignal, first: boolean): Promise<Response> {
