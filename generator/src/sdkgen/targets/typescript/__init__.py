@@ -27,6 +27,13 @@ and each `EventStream`'s `dispatch`, `data_property`, `sentinel`, `eof_ends`, `s
 way to render something (a name it did not reserve), the target stops with `TargetError` naming
 the IR entity; it never renames or guesses.
 
+Two renderings the IR does not spell out, both mechanical: a request body that is not a model's
+fields (binary, text, a JSON array or union) is the params key `body`, required (and with it the
+params object) when `Body.required`; and an event's data that is not a JSON object is the
+event's `data`. The union's discriminant `type` is each event's name; an event field whose
+TypeScript member is `type` (the IR leaves it unreserved only when it is the dispatch property
+itself) is that discriminant.
+
 Spec text reaches the output through exactly one escaping filter per context:
 
     ts_str(value)        a string literal: single-quoted; backslash, quote, every control, format,
@@ -200,13 +207,15 @@ def _ts_literal(value: Any) -> str:
     raise TargetError(f"no TypeScript literal for {value!r}")
 
 
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]{}()#+!|~>-])")
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]|~])")
+_MD_LINE_START = re.compile(r"^(#|[-+>]|\d+[.)])")
 
 
 def _md_text(text: Any) -> str:
     words = " ".join(_comment_text(text).replace("*\\/", "*/").split())
     words = words.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return _MD_SPECIAL.sub(r"\\\1", words)
+    words = _MD_SPECIAL.sub(r"\\\1", words)
+    return _MD_LINE_START.sub(r"\\\1", words)
 
 
 def _md_code(text: Any, cell: bool = False) -> str:
