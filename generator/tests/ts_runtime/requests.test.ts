@@ -171,10 +171,14 @@ test('adversarial: a query API key, keyword-named parameters and headers', async
   assert.equal(call.url.searchParams.get('timeout'), '2.5');
   assert.equal(call.headers['class'], 'header');
   assert.equal(call.headers['authorization'], undefined);
+  // Body fields go to the body, parameters to the query: never one into the other.
+  await client.pet.class_('p1', { message: 'm', class_: null, params: 'x', options: 'y', self: 'z' });
+  assert.deepEqual(f.calls[1]!.body, { message: 'm', 'class */': null });
+  assert.equal(f.calls[1]!.url.search, '?params=x&options=y&self=z&api_key+*%2F=q-key');
   const bearer = new adversarial.StreamClient({ bearer: 'b-tok', baseUrl: 'http://a.test', ...quick(f.fetch) });
   await bearer.pet.getItem(3);
-  assert.equal(f.calls[1]!.headers['authorization'], 'Bearer b-tok');
-  assert.equal(f.calls[1]!.url.searchParams.get('api_key */'), null);
+  assert.equal(f.calls[2]!.headers['authorization'], 'Bearer b-tok');
+  assert.equal(f.calls[2]!.url.searchParams.get('api_key */'), null);
 });
 
 test('notebook: a {data} envelope is unwrapped; a page is read from {data, meta}', async () => {

@@ -26,11 +26,12 @@ export interface CreateSessionParams {
   metadata?: Record<string, unknown>;
 }
 
+/** The body's fields among those params (closed: the other params are not body fields). */
 const body0 = model('CreateSessionParams', [
   t.field('agentId', 'agent_id', t.string, true),
   t.field('title', 'title', t.nullable(t.string), false),
   t.field('metadata', 'metadata', t.map(t.any), false),
-]);
+], { open: false });
 
 /** The arguments of `chat.updateSession()`. */
 export interface UpdateSessionParams {
@@ -40,10 +41,11 @@ export interface UpdateSessionParams {
   metadata?: Record<string, unknown>;
 }
 
+/** The body's fields among those params (closed: the other params are not body fields). */
 const body1 = model('UpdateSessionParams', [
   t.field('title', 'title', t.nullable(t.string), false),
   t.field('metadata', 'metadata', t.map(t.any), false),
-]);
+], { open: false });
 
 /** The arguments of `chat.listMessages()`. */
 export interface ListMessagesParams {
@@ -61,10 +63,11 @@ export interface SendMessageParams {
   metadata?: Record<string, unknown>;
 }
 
+/** The body's fields among those params (closed: the other params are not body fields). */
 const body2 = model('SendMessageParams', [
   t.field('content', 'content', t.string, true),
   t.field('metadata', 'metadata', t.map(t.any), false),
-]);
+], { open: false });
 
 /** The arguments of `chat.submitFeedback()`. */
 export interface SubmitFeedbackParams {
@@ -76,11 +79,12 @@ export interface SubmitFeedbackParams {
   comment?: string | null;
 }
 
+/** The body's fields among those params (closed: the other params are not body fields). */
 const body3 = model('SubmitFeedbackParams', [
   t.field('executionId', 'execution_id', t.string, true),
   t.field('value', 'value', t.integer, true),
   t.field('comment', 'comment', t.nullable(t.string), false),
-]);
+], { open: false });
 
 export class Chat {
   readonly #client: APIClient;

@@ -30,12 +30,13 @@ export interface CreateNoteParams {
   priority?: M.Priority;
 }
 
+/** The body's fields among those params (closed: the other params are not body fields). */
 const body0 = model('CreateNoteParams', [
   t.field('title', 'title', t.string, true),
   t.field('body', 'body', t.nullable(t.string), false),
   t.field('tags', 'tags', t.array(t.string), false),
   t.field('priority', 'priority', t.enumOf(['low', 'normal', 'high']), false),
-]);
+], { open: false });
 
 /** The arguments of `notes.archiveNote()`. */
 export interface ArchiveNoteParams {
@@ -43,9 +44,10 @@ export interface ArchiveNoteParams {
   reason?: string;
 }
 
+/** The body's fields among those params (closed: the other params are not body fields). */
 const body1 = model('ArchiveNoteParams', [
   t.field('reason', 'reason', t.string, false),
-]);
+], { open: false });
 
 /** The arguments of `notes.summarizeNote()`. */
 export interface SummarizeParams {
@@ -53,9 +55,10 @@ export interface SummarizeParams {
   maxWords?: number;
 }
 
+/** The body's fields among those params (closed: the other params are not body fields). */
 const body2 = model('SummarizeParams', [
   t.field('maxWords', 'max_words', t.integer, false),
-]);
+], { open: false });
 
 export class Notes {
   readonly #client: APIClient;
