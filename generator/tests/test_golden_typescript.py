@@ -6,9 +6,9 @@ Regenerate after an intended change with:
 
 The hand-written runtime (`src/core/*.ts`) is not committed again under golden/: the golden
 manifest records each runtime file's hash, and the test checks that every copy in a fresh output
-is byte-identical to its source in `targets/typescript/runtime/`. The golden output is compiled
-and called through a fake fetch by generator/tests/ts_runtime/golden.test.ts
-(test_typescript_runtime.py).
+is byte-identical to its source in `targets/typescript/runtime/`. The same SDK, generated fresh,
+is compiled and called through a fake fetch by the runtime tests (generator/tests/ts_runtime/,
+run by test_typescript_runtime.py).
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """The TypeScript runtime's own tests, run against SDKs generated from the corpus.
 
-Every spec of the corpus (generator/tests/specs/, openapi.yaml and the notebook fixture) is
-generated into a temporary folder (`sdks/<spec name>/`), compiled alone with its own
+Every spec of the corpus (generator/tests/specs/, openapi.yaml and the notebook fixture), and
+the runtime tests' own specs (ts_runtime/specs/: what the corpus does not exercise), is generated
+into a temporary folder (`sdks/<spec name>/`), compiled alone with its own
 tsconfig.json (`tsc --strict`, no Node types: the package must build for any runtime), and then
 compiled together with generator/tests/ts_runtime/*.test.ts, which `node --test` runs one file per
 test here. Those tests exercise the hand-written runtime (targets/typescript/runtime/) through
@@ -25,6 +26,7 @@ from ts_support import CORPUS, NODE, TS_RUNTIME_TESTS, generate_sdk, link_module
 pytestmark = pytest.mark.skipif(NODE is None, reason="node is not installed")
 
 RUNTIME_TESTS = sorted(p.name for p in TS_RUNTIME_TESTS.glob("*.test.ts"))
+SPECS = CORPUS + sorted((TS_RUNTIME_TESTS / "specs").glob("*.yaml"))
 
 TSCONFIG = {
     "compilerOptions": {
@@ -60,16 +62,16 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
     root = tmp_path_factory.mktemp("ts-runtime")
     ws = Workspace(root)
     link_modules(root)
-    for spec in CORPUS:
+    for spec in SPECS:
         ws.irs[spec.stem] = generate_sdk(spec, root / "sdks" / spec.stem)
-    shutil.copytree(TS_RUNTIME_TESTS, root / "test", ignore=shutil.ignore_patterns("*.mjs"))
+    shutil.copytree(TS_RUNTIME_TESTS, root / "test", ignore=shutil.ignore_patterns("specs"))
     (root / "tsconfig.json").write_text(json.dumps(TSCONFIG, indent=2))
     result = tsc("-p", "tsconfig.json", cwd=root)
     ws.compiled = (result.stdout + result.stderr).strip() if result.returncode else None
     return ws
 
 
-@pytest.mark.parametrize("spec", [p.stem for p in CORPUS])
+@pytest.mark.parametrize("spec", [p.stem for p in SPECS])
 def test_every_corpus_spec_compiles_strictly_with_no_operation_dropped(workspace: Workspace, spec: str) -> None:
     ir = workspace.irs[spec]
     assert not ir.dropped, [str(d) for d in ir.dropped]
