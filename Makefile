@@ -101,3 +101,10 @@ lint-go:
 		&& go run $(REVIVE) -config revive.toml ./...
 	cd conformance-tests/drivers/go && go vet ./... && test -z "$$(gofmt -l .)" && go run $(STATICCHECK) ./... \
 		&& go run $(REVIVE) -config ../../../go-sdk/revive.toml ./...
+
+# TypeScript: the SDK and its tests type-check strictly, and the package passes arethetypeswrong
+# (which packs it as npm would, building it through `prepack`).
+.PHONY: lint-ts
+lint-ts: setup
+	cd typescript-sdk && npm ci --no-audit --no-fund && npx tsc -p tsconfig.json --noEmit \
+	  && npm run check:types && npx tsc -p tsconfig.test.json --noEmit

@@ -193,7 +193,9 @@ def _places(node: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
 @given(value=JSON, seed=st.integers(min_value=0, max_value=10_000), base=st.sampled_from([0, 1]))
 def test_the_builder_never_raises(tmp_path: Path, value: Any, seed: int, base: int) -> None:
     doc = copy.deepcopy(BASES[base])
-    places = [p for p in _places(doc) if p]
+    # Replacing the `openapi` field itself makes the document not OpenAPI: load_spec refuses
+    # it with SpecError (exit 2), which is covered elsewhere; fuzz everything below it.
+    places = [p for p in _places(doc) if p and p != ("openapi",)]
     where = random.Random(seed).choice(places)
     node = doc
     for key in where[:-1]:

@@ -22,7 +22,7 @@ import {
   Page,
 } from '../src/index.js';
 import type { SubmitFeedbackParams } from '../src/index.js';
-import { API_KEY, apiError, fakeFetch, json, networkError, testClient, type Handler } from './helpers.js';
+import { API_KEY, aborted, apiError, fakeFetch, json, networkError, testClient, type Handler } from './helpers.js';
 
 const SESSION = {
   id: 'ses_1',
@@ -395,13 +395,22 @@ test('timeouts: a request that outlives `timeout` raises APITimeoutError (after 
   assert.equal(sleeps.length, 1);
 });
 
-test('cancellation: an aborted signal rejects with its reason and is not retried', async () => {
-  const controller = new AbortController();
+test('cancellation: an aborted signal rejects with APIUserAbortError (cause: its reason) and is not retried', async () => {
   const hang: Handler = (call) =>
     new Promise((_, reject) => call.signal?.addEventListener('abort', () => reject(new DOMException('aborted', 'AbortError'))));
-  const { client, calls } = setup(hang);
-  const pending = client.chat.getSession('s', { signal: controller.signal });
+  // Aborted while the request is in flight: that request ends, no other is sent.
+  const late = setup(hang);
+  const controller = new AbortController();
+  const pending = late.client.chat.getSession('s', { signal: controller.signal });
+  while (late.calls.length === 0) await new Promise((resolve) => setImmediate(resolve));
   controller.abort(new Error('user cancelled'));
-  await assert.rejects(pending, /user cancelled/);
-  assert.equal(calls.length, 1);
+  await assert.rejects(pending, aborted(/user cancelled/));
+  assert.equal(late.calls.length, 1);
+  // Aborted before the request went out: nothing is sent at all.
+  const early = setup(hang);
+  const before = new AbortController();
+  const never = early.client.chat.getSession('s', { signal: before.signal });
+  before.abort(new Error('changed my mind'));
+  await assert.rejects(never, aborted(/changed my mind/));
+  assert.equal(early.calls.length, 0);
 });

@@ -26,7 +26,7 @@ const {
   PromptRailsError,
 } = sdk;
 // Strict response validation (RUNTIME.md, "Reading responses"): its error class.
-const { APIResponseValidationError } = sdk;
+const { APIResponseValidationError, ChatStreamFrameSpec } = sdk;
 
 class DriverProblem extends Error {}
 
@@ -46,15 +46,6 @@ const RESULT_MODEL = {
   'executions.cancel': 'Execution',
   'executions.get': 'Execution',
 };
-const EVENT_MODEL = {
-  execution: 'ExecutionEventData',
-  thinking: 'ThinkingEventData',
-  tool_start: 'ToolStartEventData',
-  tool_end: 'ToolEndEventData',
-  content: 'ContentEventData',
-  done: 'DoneEventData',
-  error: 'ErrorEventData',
-};
 
 function shape(name) {
   const model = sdk[name];
@@ -68,11 +59,9 @@ function wireEvent(event) {
   if (event.type === 'unknown') {
     return { type: event.event, id: event.eventId ?? null, data: event.data, unknown: true };
   }
-  const model = EVENT_MODEL[event.type];
-  if (!model) throw new DriverProblem(`an event of type ${event.type} has no data shape`);
-  const { type, eventId, ...fields } = event;
-  const out = { type, id: eventId ?? null, data: toWire(model, fields) };
-  if (type === 'done' && 'outputText' in event) {
+  // The stream's own definition puts an event's data back in wire form.
+  const out = { type: event.type, id: event.eventId ?? null, data: ChatStreamFrameSpec.eventData(event) };
+  if (event.type === 'done' && 'outputText' in event) {
     // The SDK's text convenience (x-sdk-text); never part of the wire data.
     out.output_text = event.outputText ?? null;
     delete out.data.outputText;

@@ -1967,6 +1967,15 @@ class _Builder:
                              lambda v: (re.sub(r"[^a-z0-9]", "", naming.snake(v)) or "sdk").lstrip("0123456789") or "sdk")
         version = checked("version", str(x.get("version", "0.1.0")),
                           lambda v: bool(re.fullmatch(r"[0-9A-Za-z][0-9A-Za-z.+-]*", v)), lambda v: "0.1.0")
+        lic = _dict(info.get("license"))
+        license_id = lic.get("identifier") or lic.get("name")
+        if license_id is not None and not (isinstance(license_id, str) and re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9.+-]*", license_id)):
+            self.note("info.license is not an SPDX identifier; the packages name no license", "#/info/license")
+            license_id = None
+        repository = x.get("repository")
+        if repository is not None and not (isinstance(repository, str) and re.fullmatch(r"https://[^\s\"'<>`\\]+", repository)):
+            self.note("x-sdk repository must be an https URL; the packages name none", "#/info/x-sdk/repository")
+            repository = None
         return SdkInfo(
             name=Names.of(name),
             title=title,
@@ -1982,6 +1991,8 @@ class _Builder:
             go_module=go_module,
             go_package=go_package,
             openapi=str(self.spec.raw.get("openapi", "")),
+            license=license_id,
+            repository=repository,
         )
 
     # -- visibility and recursion ------------------------------------------------------------

@@ -580,6 +580,8 @@ class SdkInfo(_Frozen):
     go_module: str
     go_package: str
     openapi: str = "3.1.0"  # the document's OpenAPI version
+    license: str | None = None  # SPDX identifier (info.license.identifier, else its name)
+    repository: str | None = None  # x-sdk.repository: the source repository's URL
 
 
 DropKind = Literal["operation", "parameter", "body", "field", "event", "schema", "stream", "auth", "conversation"]

@@ -269,7 +269,8 @@ RUNTIME_NAMES: dict[str, frozenset[str]] = {
         PaymentRequiredError PermissionDeniedError RateLimitError
         RequestOptions SDKError SSEDecoder ServerSentEvent Stream StreamError StreamSpec
         UnknownEvent UnprocessableEntityError M E Conversation ConversationReply
-        ConversationMessage""".split()
+        ConversationMessage APIPromise APIResponseValidationError APIUserAbortError LogLevel
+        Logger StreamResult Uploadable WithResponse""".split()
     ),
     "go": frozenset(
         """APIConnectionError APIError APIStatusError APITimeoutError AuthenticationError
@@ -315,7 +316,8 @@ MEMBER_RESERVED: dict[str, dict[str, frozenset[str]]] = {
         "client": frozenset(
             """authHeader baseUrl buildHeaders buildUrl constructor defaultBaseUrl envPrefix
             fetchWithRetries maxRetries method name openStream path request requestPage stream
-            timeout toJSON toString userAgent""".split()
+            timeout toJSON toString userAgent withOptions logLevel strictResponseValidation
+            redactError""".split()
         ),
         "model": frozenset(),
         "union": frozenset(),

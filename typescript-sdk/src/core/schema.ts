@@ -30,6 +30,13 @@
  * `toWire` does not know are written as they are (so a value read and written back keeps its
  * unknown keys), and the `<key>Text` conveniences are left out.
  *
+ * Unions (`oneOf`/`anyOf`, `union()`): with a discriminator, its wire value picks the variant
+ * (an unknown value is kept as it came, or a mismatch when strict); without one, the first variant
+ * the value matches exactly, else (tolerant) the first of its JSON type. `decodeValue` and
+ * `encodeValue` read and write values of any shape (arrays, maps, unions, primitives), and
+ * `valueAt` follows a path of wire names into an SDK value (what a stream's text, output, usage
+ * and resume parameters are read with).
+ *
  * Each model's reader is compiled once per mode (closures over its field table, built on
  * first use); the path naming a mismatch is built only when a value fails.
  */
@@ -40,7 +47,8 @@ export type Shape =
   | { readonly kind: 'map'; readonly values: Shape; readonly nullable?: boolean }
   | { readonly kind: 'model'; readonly model: () => ModelShape<unknown>; readonly nullable?: boolean }
   | { readonly kind: 'enum'; readonly values: readonly (string | number)[]; readonly nullable?: boolean }
-  | { readonly kind: 'const'; readonly value: string | number | boolean; readonly nullable?: boolean };
+  | { readonly kind: 'const'; readonly value: string | number | boolean; readonly nullable?: boolean }
+  | { readonly kind: 'union'; readonly union: () => UnionShape<unknown>; readonly nullable?: boolean };
 
 export interface FieldShape {
   /** The SDK-side (camelCase) key. */
@@ -80,6 +88,41 @@ export interface ModelShape<T = unknown> {
   toWire(value: unknown): Record<string, unknown>;
 }
 
+/**
+ * A union (`oneOf`/`anyOf` of several types). With a `discriminator`, the wire value of that
+ * property picks the variant through `tags` (value -> variant index); without one, a value is
+ * the first variant it matches exactly (strict), else, when reading tolerantly, the first variant
+ * of its JSON type (an object: the first model variant), else it stays as it is.
+ */
+export interface UnionShape<T = unknown> {
+  readonly name: string;
+  /** The variants' shapes (a thunk: variants may refer to models declared later). */
+  readonly variants: () => readonly Shape[];
+  readonly discriminator: string | undefined;
+  readonly tags: Readonly<Record<string, number>>;
+  /** A wire value to the SDK's shape; tolerant unless `strict`. */
+  fromWire(value: unknown, options?: { strict?: boolean | undefined }): T;
+  /** An SDK value to the wire. */
+  toWire(value: unknown): unknown;
+}
+
+/** The shape table of one union; `T` is its SDK-side type. */
+export function union<T>(
+  name: string,
+  variants: () => readonly Shape[],
+  options: { discriminator?: string; tags?: Readonly<Record<string, number>> } = {},
+): UnionShape<T> {
+  const shape: UnionShape<T> = {
+    name,
+    variants,
+    discriminator: options.discriminator,
+    tags: options.tags ?? {},
+    fromWire: (value, opts) => decodeValue<T>({ kind: 'union', union: () => shape }, value, opts, name),
+    toWire: (value) => convertOut({ kind: 'union', union: () => shape }, value),
+  };
+  return shape;
+}
+
 /** Builders used by the generated tables. */
 export const t = {
   string: { kind: 'string' } as Shape,
@@ -92,6 +135,7 @@ export const t = {
   model: (model: () => ModelShape<unknown>): Shape => ({ kind: 'model', model }),
   enumOf: (values: readonly (string | number)[]): Shape => ({ kind: 'enum', values }),
   constant: (value: string | number | boolean): Shape => ({ kind: 'const', value }),
+  union: (shape: () => UnionShape<unknown>): Shape => ({ kind: 'union', union: shape }),
   nullable: (shape: Shape): Shape => ({ ...shape, nullable: true }),
   field: (
     key: string,
@@ -398,6 +442,40 @@ function compileValue(shape: Shape, strict: boolean): In {
         return out;
       };
     }
+    case 'union': {
+      const thunk = shape.union;
+      let exact: In[] | undefined;
+      let loose: In[] | undefined;
+      return (value) => {
+        const u = thunk();
+        const variants = u.variants();
+        if (u.discriminator !== undefined) {
+          if (!isPlainObject(value)) return wrong('object', value);
+          const tag = value[u.discriminator];
+          const index = typeof tag === 'string' && Object.prototype.hasOwnProperty.call(u.tags, tag) ? u.tags[tag] : undefined;
+          if (index === undefined || variants[index] === undefined) {
+            if (strict) throw new Mismatch(member(u.discriminator), `unknown value ${JSON.stringify(tag)} (expected one of ${Object.keys(u.tags).map((k) => JSON.stringify(k)).join(', ')})`);
+            return value;
+          }
+          const convert = strict ? (exact ??= variants.map((v) => compileIn(v, true))) : (loose ??= variants.map((v) => compileIn(v, false)));
+          return convert[index]!(value);
+        }
+        const strictIn = (exact ??= variants.map((v) => compileIn(v, true)));
+        for (const convert of strictIn) {
+          try {
+            return convert(value);
+          } catch (err) {
+            if (!(err instanceof Mismatch)) throw err;
+          }
+        }
+        if (strict) throw new Mismatch('', `expected a variant of ${u.name}, got ${describe(value)}`);
+        for (const convert of (loose ??= variants.map((v) => compileIn(v, false)))) {
+          const out = convert(value);
+          if (out !== WRONG) return out;
+        }
+        return WRONG;
+      };
+    }
     case 'model': {
       const thunk = shape.model;
       let target: ModelIn | undefined;
@@ -439,6 +517,12 @@ export function run<T>(convert: ModelIn, model: ModelShape<unknown>, value: unkn
 function convertOut(shape: Shape, value: unknown): unknown {
   if (value === null || value === undefined) return value;
   switch (shape.kind) {
+    case 'union': {
+      const u = shape.union();
+      const variants = u.variants();
+      const index = variantOut(u, variants, value);
+      return index === -1 ? value : convertOut(variants[index]!, value);
+    }
     case 'array':
       return Array.isArray(value) ? value.map((item) => convertOut(shape.items, item)) : value;
     case 'map': {
@@ -452,6 +536,23 @@ function convertOut(shape: Shape, value: unknown): unknown {
     default:
       return value;
   }
+}
+
+/** Which variant of a union an SDK value is written as: -1 when it is written as it is. */
+function variantOut(u: UnionShape<unknown>, variants: readonly Shape[], value: unknown): number {
+  if (Array.isArray(value)) return variants.findIndex((v) => v.kind === 'array');
+  if (!isPlainObject(value)) return -1;
+  const models = variants.flatMap((v, i) => (v.kind === 'model' ? [[i, v.model()] as const] : []));
+  if (u.discriminator !== undefined) {
+    for (const [i, m] of models) {
+      const field = m.fields.find((f) => f.wire === u.discriminator);
+      const tag = value[field?.key ?? u.discriminator];
+      if (typeof tag === 'string' && u.tags[tag] === i) return i;
+    }
+  }
+  for (const [i, m] of models) if (m.fields.every((f) => !f.required || value[f.key] !== undefined)) return i;
+  if (models.length > 0) return models[0]![0];
+  return variants.findIndex((v) => v.kind === 'map');
 }
 
 function modelOut(model: ModelShape<unknown>, value: unknown): unknown {
@@ -481,4 +582,73 @@ export function fromWire<T>(model: ModelShape<unknown>, value: unknown, options:
 /** Convert an SDK value (camelCase keys) to the wire shape. */
 export function toWire(model: ModelShape<unknown>, value: unknown): Record<string, unknown> {
   return modelOut(model, value) as Record<string, unknown>;
+}
+
+/** Convert an SDK value of any shape to the wire. */
+export function encodeValue(shape: Shape, value: unknown): unknown {
+  return convertOut(shape, value);
+}
+
+/**
+ * Read a wire value of any shape (a model, an array, a union, a primitive...): tolerant (a value of
+ * the wrong JSON type is returned as it is) unless `strict`, where a mismatch throws `ShapeError`.
+ */
+export function decodeValue<T>(shape: Shape, value: unknown, options: { strict?: boolean | undefined } = {}, name = 'value'): T {
+  if (value === undefined) return value as T;
+  const convert = compileIn(shape, options.strict ?? false);
+  try {
+    const out = convert(value);
+    return (out === WRONG ? value : out) as T;
+  } catch (err) {
+    if (err instanceof Mismatch) throw new ShapeError(name, `$${err.path}`, err.reason);
+    throw err;
+  }
+}
+
+/**
+ * The value at `path` (wire keys and list indexes, as the spec names them) inside `value`, an SDK
+ * value of `shape`: each wire key is looked up under the SDK's own key for it. Undefined when the
+ * path leads nowhere.
+ */
+export function valueAt(shape: Shape | undefined, value: unknown, path: readonly (string | number)[]): unknown {
+  let current = value;
+  let s = shape;
+  for (const step of path) {
+    if (current === null || current === undefined) return undefined;
+    if (typeof step === 'number') {
+      if (!Array.isArray(current)) return undefined;
+      current = current[step];
+      s = s?.kind === 'array' ? s.items : undefined;
+      continue;
+    }
+    if (!isPlainObject(current)) return undefined;
+    const fields = modelFields(s, current);
+    const field = fields?.find((f) => f.wire === step);
+    if (field !== undefined) {
+      current = current[field.key] ?? current[field.wire];
+      s = field.shape;
+    } else {
+      current = current[step];
+      s = s?.kind === 'map' ? s.values : undefined;
+    }
+  }
+  return current;
+}
+
+/** The fields of the model `shape` stands for (for a union: the variant `value` carries). */
+function modelFields(shape: Shape | undefined, value: Record<string, unknown>): readonly FieldShape[] | undefined {
+  if (shape === undefined) return undefined;
+  if (shape.kind === 'model') return shape.model().fields;
+  if (shape.kind !== 'union') return undefined;
+  const u = shape.union();
+  const variants = u.variants();
+  const models = variants.flatMap((v) => (v.kind === 'model' ? [v.model()] : []));
+  if (u.discriminator !== undefined) {
+    for (const m of models) {
+      const field = m.fields.find((f) => f.wire === u.discriminator);
+      const tag = value[field?.key ?? u.discriminator];
+      if (typeof tag === 'string' && variants[u.tags[tag] ?? -1]?.kind === 'model' && (variants[u.tags[tag]!] as { model: () => ModelShape }).model() === m) return m.fields;
+    }
+  }
+  return models.flatMap((m) => m.fields);
 }

@@ -3413,6 +3413,9 @@ TABLE: dict[type[BaseModel], dict[str, Rule]] = {
         "npm_package": _sdk_leaf("npm_package", "package-renamed", "the npm package", ("typescript",), "internal"),
         "go_module": _sdk_leaf("go_module", "package-renamed", "the Go module path", ("go",), "internal"),
         "go_package": _sdk_leaf("go_package", "package-renamed", "the Go package name", ("go",), "internal"),
+        "license": _sdk_internal("license", "license-changed", "the packages' license", ("license",)),
+        "repository": _sdk_internal("repository", "repository-changed", "the packages' repository URL",
+                                    ("x-sdk", "repository")),
         "openapi": Compare(why="the document's OpenAPI version: how it is read, internal", fn=_sdk_openapi),
     },
     AuthScheme: {

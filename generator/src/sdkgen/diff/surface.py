@@ -246,10 +246,10 @@ def declared_types(ir: IR, lang: str) -> set[str]:
     """The schema names (models and enums) the `lang` SDK declares as public types."""
     if lang == "go":
         return {n for n, m in ir.models.items() if m.visibility == "public"} | set(ir.enums)
+    if lang == "typescript":
+        return {n for n, m in ir.models.items() if m.visibility == "public"} | set(ir.enums)
     hidden_py = lambda m: m.is_envelope or m.is_request_body or m.is_event_data or m.is_event_frame  # noqa: E731
-    hidden_ts = lambda m: m.is_envelope or m.is_event_frame  # noqa: E731
-    hidden = hidden_py if lang == "python" else hidden_ts
-    return {name for name, m in ir.models.items() if not hidden(m)} | set(ir.enums)
+    return {name for name, m in ir.models.items() if not hidden_py(m)} | set(ir.enums)
 
 
 def declared_unions(ir: IR, lang: str) -> set[str]:
@@ -263,4 +263,6 @@ def declared_unions(ir: IR, lang: str) -> set[str]:
     """
     if lang == "go":
         return {n for n in inputs(ir) | outputs(ir) if n in ir.unions}
+    if lang == "typescript":  # a stream's frame union is the stream's event type, not a union type
+        return set(ir.unions) - set(ir.streams)
     return set(ir.unions)

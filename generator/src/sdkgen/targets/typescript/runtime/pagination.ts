@@ -1,7 +1,8 @@
 /**
  * Page-numbered lists (`?page=` from 1, `?limit=`; the body is `{data: [...], meta}`).
  *
- * A list method returns a `PagePromise`: `await` it for one `Page` (`{ data, meta }`), or
+ * A list method returns a `PagePromise` (an `APIPromise`: `.withResponse()` and `.asResponse()`
+ * work as on any call): `await` it for one `Page` (`{ data, meta }`, and `_request_id`), or
  * iterate it with `for await` to get every item of every page, fetching pages as needed.
  * The next page exists while `meta.page < meta.pages` (API v2 says `pages`, older versions
  * `total_pages`: either is read); without a page count but with `total` and `limit`, while
@@ -13,6 +14,7 @@
  * meta that are there against the contract.
  */
 import type { RequestSpec, ResponseContext } from './api-client.js';
+import { APIPromise, withRequestId, type Sent } from './api-promise.js';
 import { APIResponseValidationError } from './errors.js';
 import { describe, ShapeError } from './schema.js';
 
@@ -33,6 +35,8 @@ export class Page<T, M> implements AsyncIterable<T> {
   readonly data: T[];
   /** The page information, as the API sent it. */
   readonly meta: M;
+  /** The `X-Request-ID` of this page's response (non-enumerable). */
+  declare readonly _request_id?: string | undefined;
   readonly #request: PageRequest<T, M>;
   readonly #rawMeta: Record<string, unknown>;
   readonly #fetch: ((next: PageRequest<T, M>) => Promise<Page<T, M>>) | undefined;
@@ -85,7 +89,7 @@ export class Page<T, M> implements AsyncIterable<T> {
    * the wrong page.
    */
   get pageNumber(): number {
-    const asked = count(this.#request.spec.query?.[this.#request.pageParam]);
+    const asked = count(queryValue(this.#request.spec, this.#request.pageParam));
     if (asked !== undefined && asked > 0) return asked;
     const page = count(this.#rawMeta['page']);
     return page !== undefined && page > 0 ? page : 1;
@@ -104,7 +108,7 @@ export class Page<T, M> implements AsyncIterable<T> {
     if (this.data.length === 0) return false;
     const pages = this.pageCount;
     if (pages !== undefined) return this.pageNumber < pages;
-    const limit = count(this.#rawMeta['limit']) ?? count(this.#request.spec.query?.[this.#request.limitParam]);
+    const limit = count(this.#rawMeta['limit']) ?? count(queryValue(this.#request.spec, this.#request.limitParam));
     if (limit === undefined || limit === 0) return false;
     const total = count(this.#rawMeta['total']);
     if (total !== undefined) return this.pageNumber * limit < total;
@@ -114,7 +118,9 @@ export class Page<T, M> implements AsyncIterable<T> {
   /** Fetch the page after this one (check `hasNextPage()` first). */
   async getNextPage(): Promise<Page<T, M>> {
     if (!this.#fetch) throw new Error('this page cannot fetch the next one');
-    const spec = { ...this.#request.spec, query: { ...this.#request.spec.query, [this.#request.pageParam]: this.pageNumber + 1 } };
+    const { pageParam } = this.#request;
+    const query = (this.#request.spec.query ?? []).filter((q) => q.name !== pageParam);
+    const spec = { ...this.#request.spec, query: [...query, { name: pageParam, value: this.pageNumber + 1 }] };
     return this.#fetch({ ...this.#request, spec });
   }
 
@@ -134,6 +140,11 @@ export class Page<T, M> implements AsyncIterable<T> {
   }
 }
 
+/** The value of the query parameter `name` of a request, when it has one. */
+function queryValue(spec: RequestSpec, name: string): unknown {
+  return spec.query?.find((q) => q.name === name)?.value;
+}
+
 /** `value` when it is a non-negative integer. */
 function count(value: unknown): number | undefined {
   const n = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
@@ -147,38 +158,29 @@ function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-export class PagePromise<T, M> implements PromiseLike<Page<T, M>>, AsyncIterable<T> {
-  readonly #page: Promise<Page<T, M>>;
-
-  constructor(first: Promise<Page<T, M>>, fetchPage: (next: PageRequest<T, M>) => Promise<Page<T, M>>) {
-    const attach = (p: Page<T, M>): Page<T, M> => p.withFetcher((next) => fetchPage(next).then(attach));
-    this.#page = first.then(attach);
-    // A caller that only iterates still sees the error; this keeps Node from reporting
-    // an unhandled rejection before the caller gets to it.
-    this.#page.catch(() => undefined);
+export class PagePromise<T, M> extends APIPromise<Page<T, M>> implements AsyncIterable<T> {
+  /**
+   * @internal `fetchPage(request, raw)` sends one page's request; `parsePage` reads its response
+   * into a `Page` (with its request id).
+   */
+  constructor(
+    request: PageRequest<T, M>,
+    fetchPage: (request: PageRequest<T, M>, raw: boolean) => Promise<Sent>,
+    parsePage: (request: PageRequest<T, M>, sent: Sent) => Page<T, M>,
+  ) {
+    const read = (next: PageRequest<T, M>, sent: Sent): Page<T, M> => {
+      const page = parsePage(next, sent).withFetcher((after) => fetchPage(after, false).then((s) => read(after, s)));
+      return withRequestId(page, sent.response);
+    };
+    super((raw) => fetchPage(request, raw), (sent) => read(request, sent));
   }
 
-  then<R1 = Page<T, M>, R2 = never>(
-    onfulfilled?: ((value: Page<T, M>) => R1 | PromiseLike<R1>) | null,
-    onrejected?: ((reason: unknown) => R2 | PromiseLike<R2>) | null,
-  ): Promise<R1 | R2> {
-    return this.#page.then(onfulfilled, onrejected);
-  }
-
-  catch<R = never>(onrejected?: ((reason: unknown) => R | PromiseLike<R>) | null): Promise<Page<T, M> | R> {
-    return this.#page.catch(onrejected);
-  }
-
-  finally(onfinally?: (() => void) | null): Promise<Page<T, M>> {
-    return this.#page.finally(onfinally);
-  }
-
-  get [Symbol.toStringTag](): string {
+  override get [Symbol.toStringTag](): string {
     return 'PagePromise';
   }
 
   async *[Symbol.asyncIterator](): AsyncGenerator<T, void, undefined> {
-    const first = await this.#page;
+    const first = await this;
     yield* first;
   }
 }

@@ -1,5 +1,6 @@
 /**
- * A small push-style Server-Sent Events decoder (DESIGN.md §4), built on
+ * A small push-style Server-Sent Events decoder (the WHATWG HTML standard, "Server-sent
+ * events", and generator/RUNTIME.md, "Streams"), built on
  * eventsource-parser's `createParser` and fixing, in front of it, what it does not do:
  *
  * - "The stream must be decoded as UTF-8", with "one leading BOM stripped": bytes go

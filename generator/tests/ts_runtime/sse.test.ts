@@ -1,7 +1,7 @@
-/** The SSE rules of DESIGN.md §4, one test per rule, against the SDK's decoder. */
+/** The Server-Sent Events parsing rules (WHATWG HTML, "Server-sent events"; generator/RUNTIME.md, "Streams"), one test per rule, against the runtime's decoder. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { SSEDecoder, StreamError, type ServerSentEvent } from '../src/index.js';
+import { SSEDecoder, StreamError, type ServerSentEvent } from '../sdks/notebook/src/index.js';
 
 const enc = new TextEncoder();
 
