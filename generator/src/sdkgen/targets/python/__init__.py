@@ -496,14 +496,16 @@ class _EventsFacts:
                                  "resume_accept": _accept_code(resume) if resume is not None else "None"})
         shipped = {m.schema_name for m in sdk.models}
         imports = set()
+        enum_imports = set()
         for kind, ref in refs:
             if kind == "model" and ref in shipped:
                 m = sdk.ir.models[ref]
                 imports.add((_id(m.name.module), _id(m.name.python_type)))
             elif kind == "enum":
                 en = sdk.ir.enums[ref]
-                imports.add((_id(en.name.module), _id(en.name.python_type)))
-        self.imports = sorted(imports)
+                enum_imports.add((_id(en.name.module), _id(en.name.python_type)))
+        self.imports = sorted(imports)  # for type checking only (models may import each other)
+        self.enum_imports = sorted(enum_imports)  # at run time: data shapes name enum classes
 
 
 class _Arg:
@@ -800,6 +802,8 @@ class PythonTarget:
             "path_parts": _path_parts,
             "resource_facts": lambda r, shadow: _ResourceFacts(sdk, r, shadow, streams),
             "events_facts": lambda: _EventsFacts(sdk, streams),
+            "st_json_shapes": lambda facts: any(ev["fmt"] == "json" and ev["e"].data_type is not None
+                                                for st in facts.streams for ev in st["event_list"]),
             "exported_unions": exported_unions,
             "union_ann": union_ann,
             "union_models": union_models,
