@@ -43,7 +43,7 @@ from ._errors import (
 )
 from ._http import AsyncHTTPClient, SyncHTTPClient
 from ._lifecycle import AsyncConnection, SyncConnection
-from ._reading import Reader, Unusable, shape_of, value_at
+from ._reading import Reader, Unusable, Value, shape_of, value_at
 from ._retry import should_retry
 from ._types import RequestOptions
 from .sse import DEFAULT_MAX_EVENT_SIZE, Frame, ServerSentEvent
@@ -130,6 +130,7 @@ class StreamSpec(Generic[EventT, ResultT]):
     dispatch: str = "event"
     data_property: str | None = None
     formats: Mapping[str, str] = field(default_factory=dict)
+    data_shapes: Mapping[str, Value] = field(default_factory=dict)  # "json" events: the data's shape
     sentinel: str | None = None
     eof_ends: bool = False
     delta: ValuePath | None = None  # string values that concatenate to the text
@@ -177,7 +178,16 @@ class StreamSpec(Generic[EventT, ResultT]):
         if not parsed:
             payload = _json_data(data, name)
         if fmt == "json":
-            return cast(EventT, cls(data=payload, event_id=event_id))
+            shape = self.data_shapes.get(name)
+            if shape is None:
+                return cast(EventT, cls(data=payload, event_id=event_id))
+            reader = Reader()
+            try:
+                value = reader.top(shape, payload, "the data")
+            except Unusable as exc:
+                raise StreamError(f"the data of a {name!r} event cannot be read: {exc}", data=data) from exc
+            self._check(reader, name, data, strict, response)
+            return cast(EventT, cls(data=value, event_id=event_id))
         if not isinstance(payload, dict):
             raise StreamError(f"the data of a {name!r} event is not a JSON object", data=data)
         reader = Reader()
@@ -185,13 +195,17 @@ class StreamSpec(Generic[EventT, ResultT]):
             decoded: EventT = reader.model(shape_of(cls), payload, event_id=event_id)
         except Unusable as exc:
             raise StreamError(f"the data of a {name!r} event cannot be read: {exc}", data=data) from exc
+        self._check(reader, name, data, strict, response)
+        return decoded
+
+    @staticmethod
+    def _check(reader: Reader, name: str, data: str, strict: bool, response: httpx.Response | None) -> None:
         if strict and reader.mismatches:
             first = reader.mismatches[0]
             cause = APIResponseValidationError(path=first.path, reason=first.reason, response=response, body=data)
             raise StreamError(
                 f"the data of a {name!r} event does not match the API contract: {first}", data=data
             ) from cause
-        return decoded
 
     def name_of(self, event: object) -> str:
         if isinstance(event, UnknownEvent):

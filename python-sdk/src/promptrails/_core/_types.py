@@ -98,8 +98,8 @@ class AuthSpec:
 class SdkIdentity:
     """Who the SDK is; rendered by the generator from the spec's `x-sdk` and security."""
 
-    name: str  # the client class, e.g. "PromptRails"
-    package: str  # the import name, e.g. "promptrails": also the root of the SDK's loggers
+    name: str  # the client class, e.g. "Notebook"
+    package: str  # the import name, e.g. "notebook": also the root of the SDK's loggers
     slug: str  # User-Agent {slug}-python/{version}, as every SDK spells it
     version: str
     env_prefix: str  # {PREFIX}_BASE_URL, {PREFIX}_LOG

@@ -811,7 +811,10 @@ class PythonTarget:
         }
 
     @staticmethod
-    def _context(sdk: _Sdk) -> dict[str, Any]:
+    def _context(sdk: _Sdk | IR) -> dict[str, Any]:
+        """What every template sees (an IR is read as the SDK it makes)."""
+        if isinstance(sdk, IR):
+            sdk = _Sdk(sdk)
         ir = sdk.ir
         needs_auth = [op for op in ir.operations if op.security and all(alt for alt in op.security)]
         usable_auth = [a for a in ir.auth if a.location != "transport"]
@@ -883,11 +886,13 @@ class PythonTarget:
                     "additionalProperties": False,
                 }
             else:
-                values = [v.value for v in entity.values]
+                # Opaque values too: the template renders the IR's (openapi-python-client only
+                # needs as many, of the same JSON type).
+                n = len(entity.values)
                 schemas[key] = {
                     "type": entity.kind,
-                    "enum": values,
-                    "x-enum-varnames": [f"V{j}" for j in range(len(values))],
+                    "enum": list(range(n)) if entity.kind == "integer" else [f"v{j}" for j in range(n)],
+                    "x-enum-varnames": [f"V{j}" for j in range(n)],
                 }
         paths: dict[str, Any] = {}
         by_op: dict[str, tuple[Resource, Operation]] = {}
