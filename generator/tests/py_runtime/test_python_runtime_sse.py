@@ -1,4 +1,4 @@
-"""The push-style SSE parser (`_core/sse.py`), one test per WHATWG rule (DESIGN.md §4)."""
+"""The push-style SSE parser (`_core/sse.py`), one test per WHATWG rule (docs/architecture.md, "Server-Sent Events")."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from promptrails import StreamError
-from promptrails._core.sse import SSEParser
+from notebook import StreamError
+from notebook._core.sse import SSEParser
 
 
 def feed_all(chunks: list[bytes], **kw: int) -> list[tuple[str, str, str]]:
