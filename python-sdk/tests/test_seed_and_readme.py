@@ -1,5 +1,5 @@
-"""The Python code of the vendor's "Sessions and Chat" guide (tests/fixtures/) and of
-README.md, run unchanged against the mock server."""
+"""The Python code of docs/sdk-calls.md (the documented call shapes) and of README.md, run
+unchanged against the mock server."""
 
 from __future__ import annotations
 

@@ -49,7 +49,8 @@ context (besides render.py's `wrap`/`lines`, used only before one of these):
                   escaped, control characters, separators and surrogates as escapes, then
                   wrapped; a docstring can never end early
     comment       prose after `#`: one line, control characters and separators dropped
-    md            prose in api.md: one line, Markdown and HTML punctuation escaped
+    md            prose in api.md: one line; HTML (`<`, `>`, `&`), link brackets, `|` and
+                  backslashes escaped
     toml          a TOML basic string (quotes included)
 
 and these renderers of IR values (their output holds only identifiers checked as `id`,
@@ -134,7 +135,9 @@ def _comment(text: object) -> str:
     return "".join(c for c in raw if not _unsafe(c) and c not in "\n\r")
 
 
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|~])")
+# HTML (tags, entities), links and table cells: what could make prose more than text. Code
+# spans and emphasis stay (a description's `code` reads as such).
+_MD_SPECIAL = re.compile(r"([\\<>&\[\]|])")
 
 
 def _md(text: object) -> str:
