@@ -69,6 +69,7 @@ from __future__ import annotations
 
 import json
 import keyword
+import os
 import re
 import subprocess
 import sys
@@ -89,6 +90,10 @@ __all__ = ["TARGET", "PythonTarget", "runtime_files"]
 
 HERE = Path(__file__).resolve().parent
 RUFF_ARGS = ["--isolated", "--line-length", "110", "--target-version", "py311"]
+# Compiled templates, kept between runs in the user's temp folder (keyed by each template's
+# source checksum, so an edited template is compiled again): compiling them is most of a
+# render's time otherwise.
+_BYTECODE_CACHE = jinja2.FileSystemBytecodeCache()
 OPC_VERSION = "0.29.1"
 
 
@@ -775,6 +780,7 @@ class PythonTarget:
     def _env(self, sdk: _Sdk) -> Any:
         env = make_env(HERE / "templates", self._filters(sdk))
         env.globals.update(self._globals(sdk))
+        env.bytecode_cache = _BYTECODE_CACHE
         return env
 
     @staticmethod
@@ -956,6 +962,7 @@ class PythonTarget:
         env.filters.update(filters)
         env.globals.update(self._globals(sdk))
         env.undefined = jinja2.StrictUndefined
+        env.bytecode_cache = _BYTECODE_CACHE
         ir = sdk.ir
         out: dict[str, str] = {}
         model_template = env.get_template("model.py.jinja")
@@ -1029,8 +1036,11 @@ class PythonTarget:
     # -- formatting ----------------------------------------------------------------------------
     @staticmethod
     def _ruff_format(files: dict[str, str]) -> dict[str, str]:
-        """Every file formatted by one `ruff format` run over a scratch folder."""
-        with tempfile.TemporaryDirectory(prefix="sdkgen-python-") as tmp:
+        """Every file formatted by one `ruff format` run over a scratch folder (in memory,
+        /dev/shm, where there is one: writing and removing the files costs more than ruff)."""
+        shm = Path("/dev/shm")
+        scratch = str(shm) if shm.is_dir() and os.access(shm, os.W_OK) else None
+        with tempfile.TemporaryDirectory(prefix="sdkgen-python-", dir=scratch) as tmp:
             stage = Path(tmp)
             for rel, text in files.items():
                 p = stage / rel
