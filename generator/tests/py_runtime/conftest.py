@@ -20,8 +20,7 @@ from sdkgen.cli import generate
 from sdkgen.spec import load_spec
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "notebook.yaml"
-BASE = "https://api.notebook.test"
-KEY = "nb-test-Sup3rSecret-0123456789"
+BASE = "https://api.notebook.test"  # the fixture spec's server
 
 
 def _generated() -> Path:

@@ -16,7 +16,6 @@ import httpx
 import pytest
 import respx
 
-from conftest import BASE, KEY
 from notebook import (
     APIResponse,
     AsyncAPIResponse,
@@ -32,6 +31,7 @@ from notebook._core import AuthSpec, RequestOptions, SdkIdentity, SyncHTTPClient
 from notebook._core._logs import REDACTED, configure_from_env
 from notebook._core._reading import Value
 
+KEY = "nb-test-Sup3rSecret-0123456789"  # the mock router's base URL is conftest's https://api.notebook.test
 NOTE = {"id": "n1", "title": "T", "tags": ["a"], "priority": "high", "archived": False,
         "created_at": "2026-01-01T00:00:00Z"}
 SSE = (b'id: 1\nevent: started\ndata: {"note_id": "n1"}\n\nevent: delta\ndata: {"text": "Hi"}\n\n'
@@ -358,6 +358,7 @@ def test_log_lines_say_what_happened_and_never_the_key(mock: respx.MockRouter, c
     assert "-> 200 in" in text and "request_id req-9" in text
     assert "notebook.stream DEBUG" in text and "event=delta" in text
     assert KEY not in text and "also-secret-456" not in text and REDACTED in text
+    assert "'Idempotency-Key': '" not in text  # get_note declares none: none sent, none logged
 
 
 def test_configure_from_env_ignores_other_values(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -390,11 +390,12 @@ class BaseClient:
         )
 
     def _idempotency_key(self, options: RequestOptions, idempotent: bool) -> str | None:
-        if not idempotent:
-            return None
+        """The caller's key when given (any method), else a new one for an operation whose
+        spec declares Idempotency-Key; one per call, sent unchanged on every retry."""
         key = options.idempotency_key
-        # One key per call, sent unchanged on every retry (the caller's, if given).
-        return key if isinstance(key, str) else str(uuid.uuid4())
+        if isinstance(key, str):
+            return key
+        return str(uuid.uuid4()) if idempotent else None
 
 
 class SyncHTTPClient(BaseClient):

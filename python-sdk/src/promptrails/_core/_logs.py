@@ -4,7 +4,7 @@
     <package>.http     one line per attempt (method, path, status, time, request id), each
                        retry with its reason and delay; debug: the headers sent and received
                        (credentials and any header named like a key, token, secret or
-                       cookie redacted), the idempotency key
+                       cookie redacted; the Idempotency-Key shown)
     <package>.stream   each resume (its parameters and Last-Event-ID); debug: every frame's
                        event name and id
 
@@ -27,6 +27,7 @@ __all__ = ["REDACTED", "SdkLoggers", "configure_from_env", "redacted_headers", "
 
 REDACTED = "<redacted>"
 _SECRET_NAME = re.compile(r"key|token|secret|auth|cookie|password|credential|signature", re.IGNORECASE)
+_NOT_SECRET = {"idempotency-key"}  # logged at debug level (RUNTIME.md), never a credential
 _HANDLER_MARK = "_sdk_env_handler"
 _LEVELS = {"debug": logging.DEBUG, "info": logging.INFO}
 
@@ -62,7 +63,7 @@ def redacted_headers(headers: Mapping[str, str] | httpx.Headers, secret: Iterabl
     key, token, secret or cookie replaced by `<redacted>`."""
     names = {s.lower() for s in secret}
     return {
-        k: (REDACTED if k.lower() in names or _SECRET_NAME.search(k) else v)
+        k: (REDACTED if k.lower() in names or (_SECRET_NAME.search(k) and k.lower() not in _NOT_SECRET) else v)
         for k, v in (headers.items() if isinstance(headers, Mapping) else headers.multi_items())
     }
 

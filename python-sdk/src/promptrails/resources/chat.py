@@ -116,6 +116,7 @@ class Chat:
         *,
         page: int | NotGiven = NOT_GIVEN,
         limit: int | NotGiven = NOT_GIVEN,
+        idempotency_key: str | NotGiven = NOT_GIVEN,
         extra_headers: Mapping[str, str | None] | None = None,
         extra_query: Mapping[str, object] | None = None,
         extra_body: Mapping[str, object] | None = None,
@@ -142,6 +143,7 @@ class Chat:
             extra_body=extra_body,
             timeout=timeout,
             max_retries=max_retries,
+            idempotency_key=idempotency_key,
         )
 
         def _fetch(_page: int) -> SyncPage[ChatSession, PaginationMeta]:
@@ -248,6 +250,7 @@ class Chat:
         self,
         session_id: str,
         *,
+        idempotency_key: str | NotGiven = NOT_GIVEN,
         extra_headers: Mapping[str, str | None] | None = None,
         extra_query: Mapping[str, object] | None = None,
         extra_body: Mapping[str, object] | None = None,
@@ -271,6 +274,7 @@ class Chat:
             extra_body=extra_body,
             timeout=timeout,
             max_retries=max_retries,
+            idempotency_key=idempotency_key,
         )
 
         def _parse(_response: _httpx.Response) -> ChatSession:
@@ -299,6 +303,7 @@ class Chat:
         *,
         title: str | None | NotGiven = NOT_GIVEN,
         metadata: Mapping[str, Any] | NotGiven = NOT_GIVEN,
+        idempotency_key: str | NotGiven = NOT_GIVEN,
         extra_headers: Mapping[str, str | None] | None = None,
         extra_query: Mapping[str, object] | None = None,
         extra_body: Mapping[str, object] | None = None,
@@ -333,6 +338,7 @@ class Chat:
             extra_body=extra_body,
             timeout=timeout,
             max_retries=max_retries,
+            idempotency_key=idempotency_key,
         )
 
         def _parse(_response: _httpx.Response) -> ChatSession:
@@ -359,6 +365,7 @@ class Chat:
         self,
         session_id: str,
         *,
+        idempotency_key: str | NotGiven = NOT_GIVEN,
         extra_headers: Mapping[str, str | None] | None = None,
         extra_query: Mapping[str, object] | None = None,
         extra_body: Mapping[str, object] | None = None,
@@ -382,6 +389,7 @@ class Chat:
             extra_body=extra_body,
             timeout=timeout,
             max_retries=max_retries,
+            idempotency_key=idempotency_key,
         )
 
         def _parse(_response: _httpx.Response) -> None:
@@ -401,6 +409,7 @@ class Chat:
         *,
         page: int | NotGiven = NOT_GIVEN,
         limit: int | NotGiven = NOT_GIVEN,
+        idempotency_key: str | NotGiven = NOT_GIVEN,
         extra_headers: Mapping[str, str | None] | None = None,
         extra_query: Mapping[str, object] | None = None,
         extra_body: Mapping[str, object] | None = None,
@@ -430,6 +439,7 @@ class Chat:
             extra_body=extra_body,
             timeout=timeout,
             max_retries=max_retries,
+            idempotency_key=idempotency_key,
         )
 
         def _fetch(_page: int) -> SyncPage[ChatMessage, PaginationMeta]:
@@ -612,6 +622,7 @@ class Chat:
         session_id: str,
         message_id: str,
         *,
+        idempotency_key: str | NotGiven = NOT_GIVEN,
         extra_headers: Mapping[str, str | None] | None = None,
         extra_query: Mapping[str, object] | None = None,
         extra_body: Mapping[str, object] | None = None,
@@ -638,6 +649,7 @@ class Chat:
             extra_body=extra_body,
             timeout=timeout,
             max_retries=max_retries,
+            idempotency_key=idempotency_key,
         )
 
         def _parse(_response: _httpx.Response) -> None:
@@ -782,6 +794,7 @@ class AsyncChat:
         *,
         page: int | NotGiven = NOT_GIVEN,
         limit: int | NotGiven = NOT_GIVEN,
+        idempotency_key: str | NotGiven = NOT_GIVEN,
         extra_headers: Mapping[str, str | None] | None = None,
         extra_query: Mapping[str, object] | None = None,
         extra_body: Mapping[str, object] | None = None,
@@ -813,6 +826,7 @@ class AsyncChat:
         *,
         page: int | NotGiven = NOT_GIVEN,
         limit: int | NotGiven = NOT_GIVEN,
+        idempotency_key: str | NotGiven = NOT_GIVEN,
         extra_headers: Mapping[str, str | None] | None = None,
         extra_query: Mapping[str, object] | None = None,
         extra_body: Mapping[str, object] | None = None,
@@ -832,6 +846,7 @@ class AsyncChat:
             extra_body=extra_body,
             timeout=timeout,
             max_retries=max_retries,
+            idempotency_key=idempotency_key,
         )
 
         async def _fetch(_page: int) -> AsyncPage[ChatSession, PaginationMeta]:
@@ -938,6 +953,7 @@ class AsyncChat:
         self,
         session_id: str,
         *,
+        idempotency_key: str | NotGiven = NOT_GIVEN,
         extra_headers: Mapping[str, str | None] | None = None,
         extra_query: Mapping[str, object] | None = None,
         extra_body: Mapping[str, object] | None = None,
@@ -961,6 +977,7 @@ class AsyncChat:
             extra_body=extra_body,
             timeout=timeout,
             max_retries=max_retries,
+            idempotency_key=idempotency_key,
         )
 
         async def _parse(_response: _httpx.Response) -> ChatSession:
@@ -989,6 +1006,7 @@ class AsyncChat:
         *,
         title: str | None | NotGiven = NOT_GIVEN,
         metadata: Mapping[str, Any] | NotGiven = NOT_GIVEN,
+        idempotency_key: str | NotGiven = NOT_GIVEN,
         extra_headers: Mapping[str, str | None] | None = None,
         extra_query: Mapping[str, object] | None = None,
         extra_body: Mapping[str, object] | None = None,
@@ -1023,6 +1041,7 @@ class AsyncChat:
             extra_body=extra_body,
             timeout=timeout,
             max_retries=max_retries,
+            idempotency_key=idempotency_key,
         )
 
         async def _parse(_response: _httpx.Response) -> ChatSession:
@@ -1049,6 +1068,7 @@ class AsyncChat:
         self,
         session_id: str,
         *,
+        idempotency_key: str | NotGiven = NOT_GIVEN,
         extra_headers: Mapping[str, str | None] | None = None,
         extra_query: Mapping[str, object] | None = None,
         extra_body: Mapping[str, object] | None = None,
@@ -1072,6 +1092,7 @@ class AsyncChat:
             extra_body=extra_body,
             timeout=timeout,
             max_retries=max_retries,
+            idempotency_key=idempotency_key,
         )
 
         async def _parse(_response: _httpx.Response) -> None:
@@ -1091,6 +1112,7 @@ class AsyncChat:
         *,
         page: int | NotGiven = NOT_GIVEN,
         limit: int | NotGiven = NOT_GIVEN,
+        idempotency_key: str | NotGiven = NOT_GIVEN,
         extra_headers: Mapping[str, str | None] | None = None,
         extra_query: Mapping[str, object] | None = None,
         extra_body: Mapping[str, object] | None = None,
@@ -1125,6 +1147,7 @@ class AsyncChat:
         *,
         page: int | NotGiven = NOT_GIVEN,
         limit: int | NotGiven = NOT_GIVEN,
+        idempotency_key: str | NotGiven = NOT_GIVEN,
         extra_headers: Mapping[str, str | None] | None = None,
         extra_query: Mapping[str, object] | None = None,
         extra_body: Mapping[str, object] | None = None,
@@ -1146,6 +1169,7 @@ class AsyncChat:
             extra_body=extra_body,
             timeout=timeout,
             max_retries=max_retries,
+            idempotency_key=idempotency_key,
         )
 
         async def _fetch(_page: int) -> AsyncPage[ChatMessage, PaginationMeta]:
@@ -1330,6 +1354,7 @@ class AsyncChat:
         session_id: str,
         message_id: str,
         *,
+        idempotency_key: str | NotGiven = NOT_GIVEN,
         extra_headers: Mapping[str, str | None] | None = None,
         extra_query: Mapping[str, object] | None = None,
         extra_body: Mapping[str, object] | None = None,
@@ -1356,6 +1381,7 @@ class AsyncChat:
             extra_body=extra_body,
             timeout=timeout,
             max_retries=max_retries,
+            idempotency_key=idempotency_key,
         )
 
         async def _parse(_response: _httpx.Response) -> None:

@@ -96,6 +96,7 @@ class Executions:
         agent_id: str | NotGiven = NOT_GIVEN,
         session_id: str | NotGiven = NOT_GIVEN,
         status: str | NotGiven = NOT_GIVEN,
+        idempotency_key: str | NotGiven = NOT_GIVEN,
         extra_headers: Mapping[str, str | None] | None = None,
         extra_query: Mapping[str, object] | None = None,
         extra_body: Mapping[str, object] | None = None,
@@ -131,6 +132,7 @@ class Executions:
             extra_body=extra_body,
             timeout=timeout,
             max_retries=max_retries,
+            idempotency_key=idempotency_key,
         )
 
         def _fetch(_page: int) -> SyncPage[Execution, PaginationMeta]:
@@ -230,6 +232,7 @@ class Executions:
         self,
         execution_id: str,
         *,
+        idempotency_key: str | NotGiven = NOT_GIVEN,
         extra_headers: Mapping[str, str | None] | None = None,
         extra_query: Mapping[str, object] | None = None,
         extra_body: Mapping[str, object] | None = None,
@@ -253,6 +256,7 @@ class Executions:
             extra_body=extra_body,
             timeout=timeout,
             max_retries=max_retries,
+            idempotency_key=idempotency_key,
         )
 
         def _parse(_response: _httpx.Response) -> Execution:
@@ -280,6 +284,7 @@ class Executions:
         execution_id: str,
         *,
         last_event_id: str | None = None,
+        idempotency_key: str | NotGiven = NOT_GIVEN,
         extra_headers: Mapping[str, str | None] | None = None,
         extra_query: Mapping[str, object] | None = None,
         extra_body: Mapping[str, object] | None = None,
@@ -308,6 +313,7 @@ class Executions:
             extra_body=extra_body,
             timeout=timeout,
             max_retries=max_retries,
+            idempotency_key=idempotency_key,
         )
 
         def _parse(_response: _httpx.Response) -> Stream[ChatStreamFrameEvent, ChatStreamFrameResult]:
@@ -377,6 +383,7 @@ class AsyncExecutions:
         agent_id: str | NotGiven = NOT_GIVEN,
         session_id: str | NotGiven = NOT_GIVEN,
         status: str | NotGiven = NOT_GIVEN,
+        idempotency_key: str | NotGiven = NOT_GIVEN,
         extra_headers: Mapping[str, str | None] | None = None,
         extra_query: Mapping[str, object] | None = None,
         extra_body: Mapping[str, object] | None = None,
@@ -417,6 +424,7 @@ class AsyncExecutions:
         agent_id: str | NotGiven = NOT_GIVEN,
         session_id: str | NotGiven = NOT_GIVEN,
         status: str | NotGiven = NOT_GIVEN,
+        idempotency_key: str | NotGiven = NOT_GIVEN,
         extra_headers: Mapping[str, str | None] | None = None,
         extra_query: Mapping[str, object] | None = None,
         extra_body: Mapping[str, object] | None = None,
@@ -442,6 +450,7 @@ class AsyncExecutions:
             extra_body=extra_body,
             timeout=timeout,
             max_retries=max_retries,
+            idempotency_key=idempotency_key,
         )
 
         async def _fetch(_page: int) -> AsyncPage[Execution, PaginationMeta]:
@@ -541,6 +550,7 @@ class AsyncExecutions:
         self,
         execution_id: str,
         *,
+        idempotency_key: str | NotGiven = NOT_GIVEN,
         extra_headers: Mapping[str, str | None] | None = None,
         extra_query: Mapping[str, object] | None = None,
         extra_body: Mapping[str, object] | None = None,
@@ -564,6 +574,7 @@ class AsyncExecutions:
             extra_body=extra_body,
             timeout=timeout,
             max_retries=max_retries,
+            idempotency_key=idempotency_key,
         )
 
         async def _parse(_response: _httpx.Response) -> Execution:
@@ -591,6 +602,7 @@ class AsyncExecutions:
         execution_id: str,
         *,
         last_event_id: str | None = None,
+        idempotency_key: str | NotGiven = NOT_GIVEN,
         extra_headers: Mapping[str, str | None] | None = None,
         extra_query: Mapping[str, object] | None = None,
         extra_body: Mapping[str, object] | None = None,
@@ -619,6 +631,7 @@ class AsyncExecutions:
             extra_body=extra_body,
             timeout=timeout,
             max_retries=max_retries,
+            idempotency_key=idempotency_key,
         )
 
         async def _parse(

@@ -588,9 +588,10 @@ class _OpFacts:
                                      doc=p.description))
         for p in last_event:
             optional.append(_Arg(p.name.python_member, f"{b('str')} | None", "None", doc=p.description))
-        if op.idempotent:
-            optional.append(_Arg("idempotency_key", f"{b('str')} | NotGiven", "NOT_GIVEN", passes=False,
-                                 documented=False))
+        # Every method takes a key (RUNTIME.md); one whose spec declares Idempotency-Key
+        # sends one even when the caller gives none.
+        optional.append(_Arg("idempotency_key", f"{b('str')} | NotGiven", "NOT_GIVEN", passes=False,
+                             documented=False))
         optional += [
             _Arg("extra_headers", f"Mapping[{b('str')}, {b('str')} | None] | None", "None", documented=False),
             _Arg("extra_query", f"Mapping[{b('str')}, {b('object')}] | None", "None", documented=False),

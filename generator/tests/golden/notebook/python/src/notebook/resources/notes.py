@@ -102,6 +102,7 @@ class Notes:
         page: int | NotGiven = NOT_GIVEN,
         limit: int | NotGiven = NOT_GIVEN,
         tag: str | NotGiven = NOT_GIVEN,
+        idempotency_key: str | NotGiven = NOT_GIVEN,
         extra_headers: Mapping[str, str | None] | None = None,
         extra_query: Mapping[str, object] | None = None,
         extra_body: Mapping[str, object] | None = None,
@@ -131,6 +132,7 @@ class Notes:
             extra_body=extra_body,
             timeout=timeout,
             max_retries=max_retries,
+            idempotency_key=idempotency_key,
         )
 
         def _fetch(_page: int) -> SyncPage[Note, PageMeta]:
@@ -242,6 +244,7 @@ class Notes:
         self,
         note_id: str,
         *,
+        idempotency_key: str | NotGiven = NOT_GIVEN,
         extra_headers: Mapping[str, str | None] | None = None,
         extra_query: Mapping[str, object] | None = None,
         extra_body: Mapping[str, object] | None = None,
@@ -265,6 +268,7 @@ class Notes:
             extra_body=extra_body,
             timeout=timeout,
             max_retries=max_retries,
+            idempotency_key=idempotency_key,
         )
 
         def _parse(_response: _httpx.Response) -> Note:
@@ -291,6 +295,7 @@ class Notes:
         self,
         note_id: str,
         *,
+        idempotency_key: str | NotGiven = NOT_GIVEN,
         extra_headers: Mapping[str, str | None] | None = None,
         extra_query: Mapping[str, object] | None = None,
         extra_body: Mapping[str, object] | None = None,
@@ -314,6 +319,7 @@ class Notes:
             extra_body=extra_body,
             timeout=timeout,
             max_retries=max_retries,
+            idempotency_key=idempotency_key,
         )
 
         def _parse(_response: _httpx.Response) -> None:
@@ -495,6 +501,7 @@ class AsyncNotes:
         page: int | NotGiven = NOT_GIVEN,
         limit: int | NotGiven = NOT_GIVEN,
         tag: str | NotGiven = NOT_GIVEN,
+        idempotency_key: str | NotGiven = NOT_GIVEN,
         extra_headers: Mapping[str, str | None] | None = None,
         extra_query: Mapping[str, object] | None = None,
         extra_body: Mapping[str, object] | None = None,
@@ -529,6 +536,7 @@ class AsyncNotes:
         page: int | NotGiven = NOT_GIVEN,
         limit: int | NotGiven = NOT_GIVEN,
         tag: str | NotGiven = NOT_GIVEN,
+        idempotency_key: str | NotGiven = NOT_GIVEN,
         extra_headers: Mapping[str, str | None] | None = None,
         extra_query: Mapping[str, object] | None = None,
         extra_body: Mapping[str, object] | None = None,
@@ -550,6 +558,7 @@ class AsyncNotes:
             extra_body=extra_body,
             timeout=timeout,
             max_retries=max_retries,
+            idempotency_key=idempotency_key,
         )
 
         async def _fetch(_page: int) -> AsyncPage[Note, PageMeta]:
@@ -661,6 +670,7 @@ class AsyncNotes:
         self,
         note_id: str,
         *,
+        idempotency_key: str | NotGiven = NOT_GIVEN,
         extra_headers: Mapping[str, str | None] | None = None,
         extra_query: Mapping[str, object] | None = None,
         extra_body: Mapping[str, object] | None = None,
@@ -684,6 +694,7 @@ class AsyncNotes:
             extra_body=extra_body,
             timeout=timeout,
             max_retries=max_retries,
+            idempotency_key=idempotency_key,
         )
 
         async def _parse(_response: _httpx.Response) -> Note:
@@ -710,6 +721,7 @@ class AsyncNotes:
         self,
         note_id: str,
         *,
+        idempotency_key: str | NotGiven = NOT_GIVEN,
         extra_headers: Mapping[str, str | None] | None = None,
         extra_query: Mapping[str, object] | None = None,
         extra_body: Mapping[str, object] | None = None,
@@ -733,6 +745,7 @@ class AsyncNotes:
             extra_body=extra_body,
             timeout=timeout,
             max_retries=max_retries,
+            idempotency_key=idempotency_key,
         )
 
         async def _parse(_response: _httpx.Response) -> None:
