@@ -8,7 +8,6 @@ import json
 from pathlib import Path
 
 import pytest
-
 from sdkgen.builder import build_ir
 from sdkgen.cli import generate
 from sdkgen.emit import MANIFEST

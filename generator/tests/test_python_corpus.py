@@ -19,7 +19,6 @@ import textwrap
 from pathlib import Path
 
 import pytest
-
 from sdkgen.builder import build_ir
 from sdkgen.cli import generate
 from sdkgen.spec import load_spec
@@ -44,7 +43,7 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Path, st
 def _run(src: Path, code: str) -> str:
     env = {**os.environ, "PYTHONPATH": str(src)}
     env.pop("PROMPTRAILS_LOG", None)
-    proc = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True, env=env,
+    proc = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True, env=env, check=False,
                           timeout=300)
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-8000:]
     return proc.stdout
@@ -100,7 +99,7 @@ def test_mypy_strict(corpus: dict[str, tuple[Path, str]], tmp_path: Path) -> Non
         targets = [str(corpus[s][0] / corpus[s][1]) for s in group]
         cmd = [sys.executable, "-m", "mypy", "--strict", "--no-error-summary", "--cache-dir", str(tmp_path / f"c{i}"),
                *targets]
-        proc = subprocess.run(cmd, capture_output=True, text=True, cwd=tmp_path, timeout=900)
+        proc = subprocess.run(cmd, capture_output=True, check=False, text=True, cwd=tmp_path, timeout=900)
         assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-2000:]
 
 
@@ -456,7 +455,7 @@ def test_no_run_leaves_a_traceback_or_a_dropped_piece(tmp_path: Path) -> None:
     """The CLI on every corpus spec: exit 0, nothing dropped, no traceback."""
     for spec in SPECS:
         proc = subprocess.run([sys.executable, "-m", "sdkgen", "generate", "--spec", str(spec), "--lang", "python",
-                               "--out", str(tmp_path / spec.stem), "--quiet"], capture_output=True, text=True,
+                               "--out", str(tmp_path / spec.stem), "--quiet"], capture_output=True, check=False, text=True,
                               timeout=300)
         assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stderr[-3000:]
         manifest = json.loads((tmp_path / spec.stem / ".sdkgen-manifest.json").read_text())

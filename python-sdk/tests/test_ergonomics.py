@@ -17,7 +17,6 @@ from collections.abc import Iterator
 import httpx
 import pytest
 import respx
-
 from conftest import KEY, MESSAGE, RUN, SESSION, SSE_HEADERS, frames, meta
 from promptrails import (
     APIResponse,
@@ -172,11 +171,11 @@ def test_promptrails_log_shows_calls_and_never_the_key(server: testing.MockServe
         client.chat.send_message_stream(session.id, content="Hi").until_done()
         """
     )
-    quiet = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+    quiet = subprocess.run([sys.executable, "-c", code], capture_output=True, check=False, text=True,
                            env={k: v for k, v in os.environ.items() if k != "PROMPTRAILS_LOG"}, timeout=120)
     assert quiet.returncode == 0 and quiet.stderr == "", quiet.stderr
     for level in ("info", "debug"):
-        proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+        proc = subprocess.run([sys.executable, "-c", code], capture_output=True, check=False, text=True,
                               env={**os.environ, "PROMPTRAILS_LOG": level}, timeout=120)
         assert proc.returncode == 0, proc.stderr
         log = proc.stderr

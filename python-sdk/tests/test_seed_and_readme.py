@@ -9,11 +9,9 @@ import os
 from collections.abc import Iterator
 
 import pytest
-
 from e2e_support import README, SEED, python_blocks
 from promptrails import PromptRails
-
-from promptrails_mock import testing  # noqa: E402  (make setup installs conformance-tests)
+from promptrails_mock import testing
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,6 @@ from pathlib import Path
 
 import pytest
 import respx
-
 from sdkgen.builder import build_ir
 from sdkgen.cli import generate
 from sdkgen.spec import load_spec

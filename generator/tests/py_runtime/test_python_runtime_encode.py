@@ -10,7 +10,6 @@ import uuid
 from pathlib import Path
 
 import pytest
-
 from notebook import InvalidArgumentError, Note, Priority
 from notebook._core._encode import (
     binary_content,
@@ -57,7 +56,7 @@ def test_plain_json_of_sdk_values() -> None:
     class Color(enum.Enum):
         RED = "red"
 
-    when = datetime.datetime(2026, 1, 2, 3, 4, 5, tzinfo=datetime.timezone.utc)
+    when = datetime.datetime(2026, 1, 2, 3, 4, 5, tzinfo=datetime.UTC)
     value = {"c": Color.RED, "p": Priority.HIGH, "at": when, "d": datetime.date(2026, 1, 2),
              "u": uuid.UUID(int=1), "n": Note.from_dict({"id": "n1", "title": "T"}), "l": (1, 2)}
     assert plain(value) == {"c": "red", "p": "high", "at": "2026-01-02T03:04:05Z", "d": "2026-01-02",

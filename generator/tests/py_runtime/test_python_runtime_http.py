@@ -15,7 +15,6 @@ from typing import Any
 import httpx
 import pytest
 import respx
-
 from notebook import (
     APIResponse,
     AsyncAPIResponse,
@@ -27,7 +26,13 @@ from notebook import (
     NotebookError,
     SyncPage,
 )
-from notebook._core import AuthSpec, RequestOptions, SdkIdentity, SyncHTTPClient, read_value
+from notebook._core import (
+    AuthSpec,
+    RequestOptions,
+    SdkIdentity,
+    SyncHTTPClient,
+    read_value,
+)
 from notebook._core._logs import REDACTED, configure_from_env
 from notebook._core._reading import Value
 
@@ -274,9 +279,8 @@ def test_with_raw_response(mock: respx.MockRouter) -> None:
 
 def test_with_raw_response_keeps_typed_errors_and_retries(mock: respx.MockRouter) -> None:
     route = mock.get("/v1/notes/n1").mock(side_effect=[httpx.Response(503), httpx.Response(401, json={})])
-    with Notebook(KEY, _sleep=lambda s: None) as client:
-        with pytest.raises(AuthenticationError) as info:
-            client.notes.with_raw_response.get_note("n1")
+    with Notebook(KEY, _sleep=lambda s: None) as client, pytest.raises(AuthenticationError) as info:
+        client.notes.with_raw_response.get_note("n1")
     assert route.call_count == 2 and isinstance(info.value, NotebookError)
 
 

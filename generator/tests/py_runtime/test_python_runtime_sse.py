@@ -7,7 +7,6 @@ import re
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
 from notebook import StreamError
 from notebook._core.sse import SSEParser
 
@@ -177,7 +176,7 @@ def reference(data: bytes) -> list[tuple[str, str, str]]:
         if line.startswith(":"):
             continue
         name, _, value = line.partition(":")
-        value = value[1:] if value.startswith(" ") else value
+        value = value.removeprefix(" ")
         if name == "event":
             event = value
         elif name == "data":

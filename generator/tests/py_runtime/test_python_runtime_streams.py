@@ -10,10 +10,17 @@ from typing import Any
 
 import httpx
 import pytest
-
 from notebook import DeltaEvent, FinishedEvent, StartedEvent, StreamError, UnknownEvent
-from notebook._core import RequestOptions, ResumeSpec, SdkIdentity, Stream, StreamResult, StreamSpec, SyncHTTPClient
-from notebook._core import ValuePath
+from notebook._core import (
+    RequestOptions,
+    ResumeSpec,
+    SdkIdentity,
+    Stream,
+    StreamResult,
+    StreamSpec,
+    SyncHTTPClient,
+    ValuePath,
+)
 from notebook._core._reading import Value
 
 H = {"content-type": "text/event-stream"}
