@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TypeAlias
+from typing import TypeAlias as _TypeAlias
 
 from ._generated.models.chat_message import ChatMessage
 from ._generated.models.chat_reply import ChatReply
@@ -33,5 +33,5 @@ __all__ = [
     "ErrorResponseError",
 ]
 
-ErrorResponseError: TypeAlias = ErrorBody | str
+ErrorResponseError: _TypeAlias = ErrorBody | str
 """What went wrong."""
