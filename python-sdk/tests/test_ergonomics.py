@@ -183,3 +183,19 @@ def test_promptrails_log_shows_calls_and_never_the_key(server: testing.MockServe
         assert key not in log
         assert ("promptrails.stream DEBUG" in log) == (level == "debug")
         assert ("x-api-key': '<redacted>'" in log) == (level == "debug")
+
+
+def test_async_pages_carry_the_options(aclient: AsyncPromptRails, mock: respx.MockRouter) -> None:
+    def answer(request: httpx.Request) -> httpx.Response:
+        n = int(request.url.params.get("page", "1"))
+        return httpx.Response(200, json={"data": [{**SESSION, "id": f"s{n}"}], "meta": meta(page=n, total_pages=2, total=2, limit=1)})
+
+    route = mock.get("/api/v1/chat/sessions").mock(side_effect=answer)
+
+    async def run() -> list[str]:
+        return [s.id async for s in aclient.chat.list_sessions(limit=1, extra_headers={"X-T": "1"}, idempotency_key="k1")]
+
+    assert asyncio.run(run()) == ["s1", "s2"]
+    first, second = (c.request.headers for c in route.calls)
+    assert first["x-t"] == second["x-t"] == "1"
+    assert first["idempotency-key"] == "k1" and "idempotency-key" not in second  # a key is for one request

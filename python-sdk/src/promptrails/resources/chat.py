@@ -813,6 +813,7 @@ class AsyncChat:
             lambda: self._list_sessions_page(
                 page=page,
                 limit=limit,
+                idempotency_key=idempotency_key,
                 extra_headers=extra_headers,
                 extra_query=extra_query,
                 extra_body=extra_body,
@@ -1133,6 +1134,7 @@ class AsyncChat:
                 session_id=session_id,
                 page=page,
                 limit=limit,
+                idempotency_key=idempotency_key,
                 extra_headers=extra_headers,
                 extra_query=extra_query,
                 extra_body=extra_body,

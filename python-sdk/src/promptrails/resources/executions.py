@@ -408,6 +408,7 @@ class AsyncExecutions:
                 agent_id=agent_id,
                 session_id=session_id,
                 status=status,
+                idempotency_key=idempotency_key,
                 extra_headers=extra_headers,
                 extra_query=extra_query,
                 extra_body=extra_body,

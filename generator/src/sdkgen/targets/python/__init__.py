@@ -525,7 +525,7 @@ class _Arg:
         self.ann = ann
         self.default = default
         self.doc = doc
-        self.passes = passes  # given again when a page fetches the next one
+        self.passes = passes  # given again when a page fetches the next one (not the idempotency key)
         self.documented = documented
         self.star = False
 
@@ -686,8 +686,6 @@ class _OpFacts:
             self.body_return = {"binary": b("bytes"), "text": b("str")}.get(r.kind, "None")
             self.sync_return = self.async_return = self.body_return
         self.annotations += [self.sync_return, self.async_return]
-        self.item_body = self.item
-        self.meta_body = self.meta
 
 
 class _ResourceFacts:
@@ -697,7 +695,6 @@ class _ResourceFacts:
         self.annotations = [a for f in self.ops for a in f.annotations]
         kinds = [op.result.kind for op in resource.operations]
         self.pages = "page" in kinds
-        self.async_pages = self.pages
         seen: list[str] = []
         self.streams = []
         for f in self.ops:

@@ -522,6 +522,7 @@ class AsyncNotes:
                 page=page,
                 limit=limit,
                 tag=tag,
+                idempotency_key=idempotency_key,
                 extra_headers=extra_headers,
                 extra_query=extra_query,
                 extra_body=extra_body,
