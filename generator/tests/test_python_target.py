@@ -26,6 +26,7 @@ from sdkgen.spec import load_spec
 from sdkgen.targets.python import (
     PythonTarget,
     Types,
+    _comment,
     _doc,
     _md,
     _needs,
@@ -204,6 +205,7 @@ def test_escaping_filters() -> None:
     # The docstring holds the text itself (its white space re-flowed); nothing ended it early.
     assert namespace["f"].__doc__ == 'a"""b\\c\x00d\u2028e f"'  # type: ignore[attr-defined]
     assert eval(_pystr(hostile)) == hostile
+    assert _comment(hostile) == 'a"""b\\cd e f"' and "\n" not in _comment("a\nb")
     assert "<" not in _md("<b>x</b> | `y`").replace("\\<", "")
     assert _toml('a"\\\x00\u2028') == '"a\\"\\\\\\u0000\\u2028"'
 

@@ -48,7 +48,8 @@ context (besides render.py's `wrap`/`lines`, used only before one of these):
     doc(indent)   prose inside a triple-quoted docstring: backslashes and every `"`
                   escaped, control characters, separators and surrogates as escapes, then
                   wrapped; a docstring can never end early
-    comment       prose after `#`: one line, control characters and separators dropped
+    comment       prose after `#`: one line, control characters and separators dropped (no
+                  template puts spec text in a comment today; one that does uses this)
     md            prose in api.md: one line; HTML (`<`, `>`, `&`), link brackets, `|` and
                   backslashes escaped
     toml          a TOML basic string (quotes included)
@@ -63,6 +64,13 @@ literals made by `pystr`, and fixed tokens):
     shape(t)                        the runtime's `Value(...)` expression of a TypeRef
     kind(t)                         the runtime check kind of a TypeRef
     choices(x)                      a tuple literal of an inline enum's values, or "()"
+
+The templates' globals look facts up in the IR and pre-render them the same way:
+`resource_facts(resource, shadow)` (each method's arguments, checks, return types, how to
+read its answer), `events_facts()` (each stream's event classes), `exported_unions()`,
+`union_ann(u)`, `union_models(unions)`, `path_parts(op)` (the path as literals and
+parameter names), `needs(annotations)` (the imports they use) and `derived(kind, base)`
+(the names `naming.DERIVED` keeps free for a type: `Async<Resource>`, `<Name>Error`...).
 """
 
 from __future__ import annotations
