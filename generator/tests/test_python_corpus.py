@@ -421,6 +421,8 @@ with respx.mock(base_url=BASE, assert_all_called=False) as m:
     raw = client.tag_drop.with_raw_response.stream_events("e 1")
     assert "secret-key-123" not in str(raw.http_response.request.url) and "redacted" in str(raw.http_response.request.url)
     assert [e.event for e in raw.parse()] == ["message", "done */"]
+    result = client.tag_drop.stream_events("e 1").until_done()  # the output: the `done */` event's execution_id
+    assert result.output == "e 1" and type(result.terminal).__name__ == "DoneEvent" and result.text == ""
     pet = m.get(url__regex=r".*/pets/7(\?.*)?$").respond(200, json={"id": 1})
     client.pet.get_item(7, class_="c", timeout_2=1.5)
     params = pet.calls[0].request.url.params
