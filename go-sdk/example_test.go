@@ -190,13 +190,15 @@ func ExampleStream_All() {
 		panic(err)
 	}
 	defer stream.Close()
+	var text strings.Builder
 	for event, err := range stream.All() {
 		if err != nil {
 			panic(err)
 		}
 		fmt.Println(event.EventType())
+		text.WriteString(stream.Delta()) // the piece of the reply this event carries
 	}
-	fmt.Println(stream.Text())
+	fmt.Println(text.String())
 	// Output:
 	// execution
 	// content

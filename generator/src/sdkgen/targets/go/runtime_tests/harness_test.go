@@ -175,3 +175,17 @@ func rtDrain(s *Stream) ([]Event, error) {
 	}
 	return out, nil
 }
+
+// rtDrainText is rtDrain, also joining the text pieces the events carry.
+func rtDrainText(s *Stream) ([]Event, string, error) {
+	var out []Event
+	text := ""
+	for ev, err := range s.All() {
+		if err != nil {
+			return out, text, err
+		}
+		out = append(out, ev)
+		text += s.Delta()
+	}
+	return out, text, nil
+}

@@ -518,9 +518,9 @@ func TestStreamStyles(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer s.Close()
-			events, err := rtDrain(s)
-			if rtNames(events) != tc.events || s.Text() != tc.text || string(s.Usage()) != tc.usage {
-				t.Fatalf("events %q text %q usage %s", rtNames(events), s.Text(), s.Usage())
+			events, text, err := rtDrainText(s)
+			if rtNames(events) != tc.events || text != tc.text || string(s.Usage()) != tc.usage {
+				t.Fatalf("events %q text %q usage %s", rtNames(events), text, s.Usage())
 			}
 			if tc.err == nil && err != nil || tc.err != nil && !errors.Is(err, tc.err) {
 				t.Fatalf("err = %v, want %v", err, tc.err)
@@ -560,9 +560,9 @@ func TestStreamResumesWithTheRoute(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	events, err := rtDrain(s)
-	if err != nil || rtNames(events) != "start,delta,delta,end" || s.Text() != "ab" {
-		t.Fatalf("%q %q %v", rtNames(events), s.Text(), err)
+	events, text, err := rtDrainText(s)
+	if err != nil || rtNames(events) != "start,delta,delta,end" || text != "ab" {
+		t.Fatalf("%q %q %v", rtNames(events), text, err)
 	}
 	r := ts.requests()
 	if len(r) != 2 || r[1].path != "/runs/r1/stream" || r[1].header.Get("Last-Event-ID") != "2" || r[1].header.Get("X-Key") != rtSecret {
@@ -599,7 +599,7 @@ func TestUntilDone(t *testing.T) {
 
 func TestNilStream(t *testing.T) {
 	var s *Stream
-	if s.Next() || s.Current() != nil || !errors.Is(s.Err(), ErrStream) || s.Close() != nil || s.Text() != "" || s.RequestID() != "" {
+	if s.Next() || s.Current() != nil || !errors.Is(s.Err(), ErrStream) || s.Close() != nil || s.Delta() != "" || s.RequestID() != "" {
 		t.Fatal("a nil stream")
 	}
 	if _, err := s.UntilDone(); !errors.Is(err, ErrStream) {
