@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 )
 
@@ -254,9 +255,13 @@ func scanMembers(s string, shape *objectShape, vals []string, extra []member) ([
 		key := s[i+1 : end-1]
 		if escaped || !utf8.ValidString(key) {
 			// As encoding/json reads it: escapes decoded, invalid UTF-8 replaced.
-			if err := json.Unmarshal([]byte(s[i:end]), &key); err != nil {
+			// (Into a variable of its own: one whose address is taken lives on
+			// the heap, and only this rare case should pay for it.)
+			var decoded string
+			if err := json.Unmarshal([]byte(s[i:end]), &decoded); err != nil {
 				return nil, &notJSONError{err}
 			}
+			key = decoded
 		}
 		i = skipSpace(s, end)
 		i = skipSpace(s, i+1) // the colon
@@ -553,8 +558,16 @@ func decodeValue[T any](o *objectReader, i int, dst *T, meta *JSONField) {
 // pointer of models, through the models' own tolerant reader; anything else
 // with encoding/json.
 func decodeInto(raw string, dst any) error {
-	if d, ok := dst.(jsonDecoder); ok {
+	switch d := dst.(type) {
+	case jsonDecoder:
 		return d.decodeJSON(raw, true)
+	case *time.Time:
+		return d.UnmarshalJSON([]byte(raw)) // as encoding/json would, without its reflection
+	case *map[string]any:
+		if emptyObject(raw) {
+			*d = map[string]any{}
+			return nil
+		}
 	}
 	rv := reflect.ValueOf(dst).Elem()
 	t := rv.Type()
@@ -606,6 +619,16 @@ func decodeInto(raw string, dst any) error {
 		return &notObjectError{got: jsonType(raw)} // not the list or map the field holds
 	}
 	return nil
+}
+
+// emptyObject reports whether raw (valid JSON) is {} (spaces allowed).
+func emptyObject(raw string) bool {
+	i := skipSpace(raw, 0)
+	if i >= len(raw) || raw[i] != '{' {
+		return false
+	}
+	i = skipSpace(raw, i+1)
+	return i < len(raw) && raw[i] == '}' && skipSpace(raw, i+1) == len(raw)
 }
 
 // decodeExtra decodes the extra fields whose values fit V (a model with
