@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"io"
 	"iter"
+	"maps"
 	"net/http"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -522,6 +524,28 @@ func (s *Stream) reconnect() error {
 	}
 }
 
+// continuation opens the stream of the rest of the run s was reading: its
+// resume route, from the last event s delivered (the frames s delivered are
+// skipped if the server sends them again). For a caller that left s before
+// its end and wants the run followed to its end.
+func (s *Stream) continuation(ctx context.Context) (*Stream, error) {
+	if s.resume == nil {
+		return nil, errNoRun
+	}
+	r := *s.resume
+	r.headers = append([][2]string(nil), r.headers...)
+	if s.lastID != "" {
+		r.headers = append(r.headers, [2]string{s.lastHeader, s.lastID})
+	}
+	r.lastEventIDHeader = s.lastHeader
+	next, err := newStream(ctx, s.core, s.spec, &r)
+	if err != nil {
+		return nil, err
+	}
+	next.delivered = s.delivered.clone()
+	return next, nil
+}
+
 // idSet is the set of the ids of the frames delivered, which a resumed
 // connection may replay. Servers commonly number frames 1, 2, 3...: numeric
 // ids are kept as runs of consecutive numbers (a sorted list of bounds), any
@@ -550,6 +574,10 @@ func runNumber(id string) (uint64, bool) {
 		n = n*10 + uint64(c-'0')
 	}
 	return n, true
+}
+
+func (d *idSet) clone() idSet {
+	return idSet{runs: slices.Clone(d.runs), others: maps.Clone(d.others)}
 }
 
 func (d *idSet) has(id string) bool {

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -119,6 +120,7 @@ func rtCore(t *testing.T, s *settings, handler http.HandlerFunc, opts ...Option)
 		ts.mu.Lock()
 		ts.reqs = append(ts.reqs, rtRequest{r.Method, r.URL.EscapedPath(), r.URL.RawQuery, r.Header.Clone(), string(body)})
 		ts.mu.Unlock()
+		r.Body = io.NopCloser(strings.NewReader(string(body))) // the handler reads it too
 		handler(w, r)
 	}))
 	t.Cleanup(ts.Close)
