@@ -292,7 +292,10 @@ type request struct {
 	accept      string
 	idempotent  bool
 	keepOpen    bool // a stream or a binary answer: the body is not read
-	opts        []Option
+	// noBody: the request has no body whatever the options say (a stream's
+	// resume request, made with the options of the call that opened it).
+	noBody bool
+	opts   []Option
 	// lastEventIDHeader names the header carrying Last-Event-ID when the
 	// request can resume a stream.
 	lastEventIDHeader string

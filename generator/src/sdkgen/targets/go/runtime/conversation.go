@@ -11,6 +11,7 @@ import (
 	"slices"
 	"sort"
 	"sync"
+	"sync/atomic"
 )
 
 // Conversations (RUNTIME.md, "Conversations").
@@ -207,7 +208,8 @@ func (r *ConversationReply) String() string {
 // messages (Send) or stream the replies (Stream, StreamEvents); the history,
 // usage and cost are kept as the server stored them. It is safe for
 // concurrent use: at most WithMaxConcurrentInvocations sends and streams run
-// at once (default 1: in the order they were called). Close it when done
+// at once (default 1: in the order they were called; a stream holds its turn
+// until its loop ends, so a Send inside that loop waits for it). Close it when done
 // (defer conv.Close()): it closes the streams still open and, with
 // WithDeleteOnClose, deletes the session.
 type Conversation struct {
@@ -398,8 +400,9 @@ func (c *Conversation) Send(ctx context.Context, text string, opts ...Option) (*
 	}
 	reply := &ConversationReply{Content: sent.text, ExecutionID: sent.runID, Raw: json.RawMessage(sent.raw)}
 	if !sent.hasText && sent.follow != nil {
-		// The server answered before its run ended: follow the run to its end.
-		st, err := sent.follow(ctx, opts)
+		// The server answered before its run ended: follow the run to its end
+		// (with the conversation's options: the send's are for the send).
+		st, err := sent.follow(ctx, nil)
 		if err != nil {
 			c.markStale()
 			return nil, err
@@ -452,7 +455,8 @@ func (c *Conversation) fill(reply *ConversationReply, id string, before int, tex
 	if user < 0 {
 		return
 	}
-	reply.UserMessage = &h[user]
+	um := h[user]
+	reply.UserMessage = &um
 	answer := -1
 	for i := user + 1; i < len(h); i++ {
 		if h[i].Role != h[user].Role && (reply.Content == "" || h[i].Content == reply.Content) {
@@ -471,8 +475,8 @@ func (c *Conversation) fill(reply *ConversationReply, id string, before int, tex
 	if answer < 0 {
 		return
 	}
-	m := &h[answer]
-	reply.Message = m
+	m := h[answer]
+	reply.Message = &m
 	if reply.Content == "" {
 		reply.Content = m.Content
 	}
@@ -499,13 +503,12 @@ func (c *Conversation) fill(reply *ConversationReply, id string, before int, tex
 // end (the server goes on and stores the reply) and reads what the server
 // stored before the next call or look at the history.
 func (c *Conversation) Stream(ctx context.Context, text string, opts ...Option) iter.Seq2[string, error] {
-	used := false
+	var used atomic.Bool
 	return func(yield func(string, error) bool) {
-		if used {
+		if used.Swap(true) {
 			yield("", invalidArgument("stream", "this stream was ranged over already: call Stream again to send another message"))
 			return
 		}
-		used = true
 		var last *Stream
 		stopped := false
 		err := c.run(ctx, text, opts, func(s *Stream) bool {
@@ -534,13 +537,12 @@ func (c *Conversation) Stream(ctx context.Context, text string, opts ...Option) 
 // failure event, not an error); the error that ended it, if any, comes last.
 // As Stream: range it once; leaving early is safe.
 func (c *Conversation) StreamEvents(ctx context.Context, text string, opts ...Option) iter.Seq2[Event, error] {
-	used := false
+	var used atomic.Bool
 	return func(yield func(Event, error) bool) {
-		if used {
+		if used.Swap(true) {
 			yield(nil, invalidArgument("stream", "this stream was ranged over already: call StreamEvents again to send another message"))
 			return
 		}
-		used = true
 		stopped := false
 		err := c.run(ctx, text, opts, func(s *Stream) bool {
 			stopped = !yield(s.Current(), nil)
@@ -594,18 +596,25 @@ func (c *Conversation) run(ctx context.Context, text string, opts []Option, each
 }
 
 // leave handles a stream left before its end (by the caller, or by an
-// error): it closes it and, in the background, follows the run to its end
-// through the stream's resume route, then reads what the server stored. The
+// error): in the background, it follows the run to its end, then reads what
+// the server stored. The run is followed through the stream's resume route
+// from the last event delivered (the stream itself is closed at once); a
+// stream of an API without a resume route is read to its end instead. The
 // invocation slot is released when that is done, so the next send waits for
 // it (in call order), and History waits for it.
 func (c *Conversation) leave(id string, st *Stream, release func()) {
-	// The run is followed from its id, which its first events carry: read on
-	// to it if the caller left before (normally it is the first event).
-	for st.resume == nil && !st.finished && st.Next() {
+	if st.spec.resumeFrom != nil {
+		// The run is followed from its id, which its first events carry: read
+		// on to it if the caller left before (normally it is the first event).
+		for st.resume == nil && !st.finished && st.Next() {
+		}
 	}
-	finished := st.finished && st.err == nil
-	st.Close()
-	c.untrack(st)
+	finished := st.finished
+	follow := !finished && st.resume != nil
+	if finished || follow {
+		st.Close()
+		c.untrack(st)
+	}
 	c.mu.Lock()
 	c.pending++
 	if c.idle == nil {
@@ -615,21 +624,33 @@ func (c *Conversation) leave(id string, st *Stream, release func()) {
 	go func() {
 		defer release()
 		defer c.settled()
-		ctx := c.life
 		var err error
-		if !finished && st.resume != nil {
+		switch {
+		case finished: // its end was delivered: nothing to follow
+		case follow:
 			var next *Stream
-			if next, err = st.continuation(ctx); err == nil {
+			if next, err = st.continuation(c.life); err == nil {
 				c.track(next)
 				for next.Next() {
 				}
 				c.untrack(next)
 				err = next.Err()
+				if err == nil && !next.finished {
+					err = errClosed
+				}
 				next.Close()
 			}
+		default: // no resume route (or it failed before naming its run)
+			for st.Next() {
+			}
+			if err = st.Err(); err == nil && !st.finished {
+				err = errClosed
+			}
+			st.Close()
+			c.untrack(st)
 		}
-		if err == nil {
-			err = c.sync(ctx, id)
+		if serr := c.sync(c.life, id); err == nil {
+			err = serr
 		}
 		if err != nil {
 			c.mu.Lock()
@@ -638,6 +659,8 @@ func (c *Conversation) leave(id string, st *Stream, release func()) {
 		}
 	}()
 }
+
+var errClosed = streamError("the stream was closed before its run ended")
 
 // settled records the end of following a run left early.
 func (c *Conversation) settled() {

@@ -22,6 +22,9 @@ type filePart struct {
 
 // encodeBody encodes the request's body into p, with its Content-Type.
 func encodeBody(r *request, cfg *config, p *prepared) error {
+	if r.noBody {
+		return nil // a resume request: the call's body options are not its
+	}
 	sets := append(append([]jsonSetting(nil), r.bodySet...), cfg.jsonSet...)
 	switch r.bodyKind {
 	case "", bodyJSON:

@@ -374,7 +374,7 @@ func (s *Stream) Next() bool {
 				// them, not necessarily the first event (an unknown one may come
 				// before).
 				if r := s.spec.resumeFrom(ev); r != nil {
-					r.opts = s.opts
+					r.opts, r.noBody = s.opts, true // the call's options, but not its body's (WithJSONSet)
 					s.resume, s.lastHeader = r, r.lastEventIDHeader
 				}
 			}

@@ -322,6 +322,30 @@ func TestConversationLeftBeforeTheRunIsNamed(t *testing.T) {
 	}
 }
 
+// An API whose streams cannot resume: the stream left early is read to its
+// end instead.
+func TestConversationWithoutAResumeRoute(t *testing.T) {
+	_, c, ts := newChatStub(t)
+	noRoute := *stubSpec
+	noRoute.resumeFrom = nil
+	bind := func(c *core) *conversationBinding {
+		b := stubBinding(c)
+		b.stream = func(ctx context.Context, id, text string, opts []Option) (*Stream, error) {
+			return newStream(ctx, c, &noRoute, &request{method: "POST", path: "/sessions/" + id + "/stream", body: map[string]string{"text": text}, bodyKind: bodyJSON, opts: opts})
+		}
+		return b
+	}
+	ctx := context.Background()
+	conv, _ := openConversation(ctx, c, bind, "", &stubParams{Agent: "a"}, nil)
+	defer conv.Close()
+	for range conv.Stream(ctx, "no route here") {
+		break
+	}
+	if h := conv.History(); len(h) != 2 || conv.Err() != nil || strings.Contains(fmt.Sprint(ts.requests()), "/runs/") {
+		t.Fatalf("%v %v", h, conv.Err())
+	}
+}
+
 // When the run cannot be followed, History does not wait forever, Err says
 // why, and the next call reads the stored messages again.
 func TestConversationFollowFailure(t *testing.T) {

@@ -671,7 +671,7 @@ func TestStreamResumesWithTheRoute(t *testing.T) {
 		}}
 	var logs bytes.Buffer
 	s, err := newStream(context.Background(), c, spec, &request{method: "POST", path: "/send", security: [][]string{{"key"}}, idempotent: true,
-		opts: []Option{WithLogger(slog.New(slog.NewTextHandler(&logs, nil)))}})
+		opts: []Option{WithLogger(slog.New(slog.NewTextHandler(&logs, nil))), WithJSONSet("extra", 1)}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -680,7 +680,9 @@ func TestStreamResumesWithTheRoute(t *testing.T) {
 		t.Fatalf("%q %q %v", rtNames(events), text, err)
 	}
 	r := ts.requests()
-	if len(r) != 2 || r[1].path != "/runs/r1/stream" || r[1].header.Get("Last-Event-ID") != "2" || r[1].header.Get("X-Key") != rtSecret {
+	// The resume has the call's options, but not its body's: a GET with no body.
+	if len(r) != 2 || r[1].path != "/runs/r1/stream" || r[1].header.Get("Last-Event-ID") != "2" || r[1].header.Get("X-Key") != rtSecret ||
+		r[0].body != `{"extra":1}` || r[1].body != "" {
 		t.Fatalf("%+v", r)
 	}
 	if !strings.Contains(logs.String(), "resuming the stream with GET /runs/r1/stream, Last-Event-ID 2") || strings.Contains(logs.String(), rtSecret) {
