@@ -332,8 +332,13 @@ func TestE2EConversationSaveAndLoad(t *testing.T) {
 		fmt.Sprint(loaded.Usage()) != fmt.Sprint(conv.Usage()) || loaded.TotalCost() != conv.TotalCost() {
 		t.Fatalf("loaded %s %v %v", loaded.SessionID(), loaded.History(), loaded.Usage())
 	}
+	gets := len(mockRequests(t, key, "GET", "/api/v1/chat/sessions/*/messages"))
 	if _, err := loaded.Send(ctx, "three"); err != nil {
 		t.Fatal(err)
+	}
+	// The loaded history is the server's: one read of what came after it.
+	if n := len(mockRequests(t, key, "GET", "/api/v1/chat/sessions/*/messages")); n != gets+1 {
+		t.Fatalf("%d reads of the messages after a send (want 1): the loaded history did not match", n-gets)
 	}
 	checkTotals(t, client, loaded)
 	// Clear on a loaded conversation keeps the saved fields.
@@ -619,4 +624,30 @@ func TestE2EConversationCloseAndDelete(t *testing.T) {
 	if _, err := other.Send(ctx, "anyone?"); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("send to a deleted session: %v", err)
 	}
+}
+
+// A history longer than a page: the conversation reads the messages after
+// the last it holds across the page boundary.
+func TestE2EConversationLongHistory(t *testing.T) {
+	client, _, _ := mockClient(t)
+	ctx := context.Background()
+	conv, err := client.Chat.Conversation(ctx, ConversationParams{AgentID: "echo", Metadata: map[string]any{"delay_ms": 0}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conv.Close()
+	for i := 0; i < 51; i++ {
+		if _, err := conv.Send(ctx, fmt.Sprint("m", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(conv.History()) != 102 {
+		t.Fatalf("%d messages", len(conv.History()))
+	}
+	checkTotals(t, client, conv)
+	resumed, err := client.Chat.Conversation(ctx, ConversationParams{SessionID: conv.SessionID()})
+	if err != nil || fmt.Sprint(resumed.History()) != fmt.Sprint(conv.History()) {
+		t.Fatalf("%v", err)
+	}
+	resumed.Close()
 }
