@@ -846,7 +846,8 @@ def conversation_info(resource: Resource, ir: IR, types: Types) -> dict[str, Any
         route = stream_spec.resume
         rop = ops.get(route.key)
         rstream = ir.streams.get(rop.result.stream or "") if rop is not None else None
-        args, run_id = [], None
+        args: list[dict[str, str]] = []
+        run_id = None
         for b in route.bindings:
             f = by_wire.get(b.field) or by_wire.get(b.param)
             if f is None or f.type.kind not in ("string", "integer") or f.type.nullable:
