@@ -12,7 +12,7 @@ STAMP := $(VENV)/.installed
 PYTHON ?= python3
 
 .PHONY: setup generate check serve test test-spec test-mock test-schemathesis test-generator \
-        test-python test-typescript test-go conformance bench lint clean
+        test-python test-typescript test-go conformance vendor-sdk bench lint clean
 
 setup: $(STAMP)
 
@@ -60,14 +60,19 @@ test-go: setup
 		&& PROMPTRAILS_MOCK_CMD="../$(VENV)/bin/promptrails-mock --control" go test -count=1 ./... \
 		&& go test ./internal/sse -run '^$$' -fuzz=FuzzParser -fuzztime=10s -fuzzminimizetime=100x
 
-conformance: setup
-	$(PYTEST) -q -rfEs conformance-tests/harness
+conformance: setup vendor-sdk
+	$(PYTEST) -q -rfE -n 2 conformance-tests/harness
 
+vendor-sdk:
+	$(PYTHON) conformance-tests/drivers/vendor-python/setup_venv.py
+
+# The performance report (bench/README.md): every row of issue 14's targets, ratios measured in
+# one run; exits 1 when a target is missed. BENCH_ARGS="--only mock" runs one part.
 bench: setup
-	$(PY) bench/run.py
+	$(PY) bench/run.py $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) typescript-sdk/node_modules reports
+	rm -rf $(VENV) typescript-sdk/node_modules reports conformance-tests/drivers/vendor-python/.venv
 
 # The maintainer's loop (docs/maintainers.md). BASE: the revision the spec is compared with.
 BASE ?= origin/main
@@ -85,3 +90,21 @@ release: setup
 ci-local: setup
 	$(VENV)/bin/sdkgen ci --base $(BASE) --spec openapi.yaml --reports reports; status=$$?; \
 	  $(MAKE) conformance && exit $$status
+
+# The Go linters, pinned (go run fetches them through the module proxy): staticcheck, and
+# revive with its exported rule, on the Go SDK and the Go conformance driver.
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+REVIVE := github.com/mgechev/revive@v1.15.0
+.PHONY: lint-go
+lint-go:
+	cd go-sdk && go vet ./... && test -z "$$(gofmt -l .)" && go run $(STATICCHECK) ./... \
+		&& go run $(REVIVE) -config revive.toml ./...
+	cd conformance-tests/drivers/go && go vet ./... && test -z "$$(gofmt -l .)" && go run $(STATICCHECK) ./... \
+		&& go run $(REVIVE) -config ../../../go-sdk/revive.toml ./...
+
+# TypeScript: the SDK and its tests type-check strictly, and the package passes arethetypeswrong
+# (which packs it as npm would, building it through `prepack`).
+.PHONY: lint-ts
+lint-ts: setup
+	cd typescript-sdk && npm ci --no-audit --no-fund && npx tsc -p tsconfig.json --noEmit \
+	  && npm run check:types && npx tsc -p tsconfig.test.json --noEmit

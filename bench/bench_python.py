@@ -1,124 +1,168 @@
-"""Python benchmarks: the promptrails SSE path against httpx-sse, in the same run.
+"""Python worker for the per-call and memory rows (the stream rows are py_stream.py).
 
-Each benchmark measures ours and a peer on identical input, best of N repeats,
-and reports ours/peer. The peer is what a user would write without the SDK:
-httpx-sse's `EventSource.iter_sse()` (+ `json.loads` for the typed-event case).
+    .venv/bin/python bench/bench_python.py calls --reply reply.json [--repeats 5]
+    .venv/bin/python bench/bench_python.py rss --side ours|peer     (one process per side)
+
+calls: a non-streaming `client.chat.send_message("s_1", content="Hello!")` through an
+  `httpx.MockTransport` answering the reply JSON, against the same request (method, URL,
+  headers, JSON body) through the same `httpx.Client` transport + `response.json()`. Both
+  clients are built once; each timing is a block of 200 calls, the sides alternate block by
+  block (at least 20 blocks each), best block.
+rss: the peak RSS growth (VmHWM after `/proc/self/clear_refs` reset it, minus the RSS before
+  the call) while reading a 100 MB reply (streams.BigStream, made as it is read, so the
+  transport holds one 64 KiB chunk) through our typed stream, or through httpx + httpx-sse +
+  json.loads ("peer"), every event dropped as it arrives.
+
+Prints one JSON line.
 """
 
 from __future__ import annotations
 
+import argparse
 import gc
 import json
+import os
+import re
+import sys
 import time
-import tracemalloc
-from collections.abc import Callable, Iterator
+import uuid
 from typing import Any
 
 import httpx
-from httpx_sse import EventSource
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import promptrails
-from promptrails._core.sse import SSEParser
 
-EVENTS = 20_000
-CHUNK = 4096
+import streams
 
-
-def _stream_bytes(events: int = EVENTS) -> bytes:
-    parts = [b'id: 1\nevent: execution\ndata: {"execution_id":"ex_1","user_message_id":"m_1"}\n\n']
-    for i in range(2, events):
-        word = json.dumps({"content": f"word{i} "})
-        parts.append(f"id: {i}\nevent: content\ndata: {word}\n\n".encode())
-    done = {"output": "...", "token_usage": {"prompt_tokens": 1, "completion_tokens": events, "total_tokens": events + 1}, "time": 1.0}
-    parts.append(f"id: {events}\nevent: done\ndata: {json.dumps(done)}\n\n".encode())
-    return b"".join(parts)
+BASE = "http://bench.local"
 
 
-def _chunks(data: bytes, size: int = CHUNK) -> list[bytes]:
-    return [data[i : i + size] for i in range(0, len(data), size)]
+def _client(handler: Any) -> promptrails.PromptRails:
+    return promptrails.PromptRails(
+        api_key="bench", base_url=BASE, http_client=httpx.Client(transport=httpx.MockTransport(handler))
+    )
 
 
-def _best(fn: Callable[[], Any], repeats: int) -> float:
-    best = float("inf")
-    for _ in range(repeats):
-        gc.collect()
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-    return best
+def calls(reply_path: str, repeats: int) -> dict[str, Any]:
+    with open(reply_path, "rb") as f:
+        body = f.read()
+    content = json.loads(body)["data"]["content"]
 
-
-def _peak(fn: Callable[[], Any]) -> int:
-    gc.collect()
-    tracemalloc.start()
-    try:
-        fn()
-        return tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
-
-
-def _sse_response(chunks: list[bytes]) -> httpx.Response:
-    return httpx.Response(200, headers={"content-type": "text/event-stream"}, content=iter(chunks))
-
-
-def parse_ours(chunks: list[bytes]) -> int:
-    parser = SSEParser()
-    n = 0
-    for c in chunks:
-        n += len(parser.feed(c))
-    parser.close()
-    return n
-
-
-def parse_peer(chunks: list[bytes]) -> int:
-    return sum(1 for _ in EventSource(_sse_response(chunks)).iter_sse())
-
-
-def _client(chunks: list[bytes]) -> promptrails.PromptRails:
     def handler(request: httpx.Request) -> httpx.Response:
-        return _sse_response(chunks)
+        return httpx.Response(200, headers={"content-type": "application/json"}, content=body)
 
+    client = _client(handler)
     http = httpx.Client(transport=httpx.MockTransport(handler))
-    return promptrails.PromptRails(api_key="bench", base_url="http://bench.local", http_client=http)
+    headers = {
+        "Accept": "application/json",
+        "X-API-Key": "bench",
+        "User-Agent": "bench/1.0",
+    }
+
+    def ours() -> Any:
+        return client.chat.send_message("s_1", content="Hello!")
+
+    def raw() -> Any:
+        r = http.post(
+            f"{BASE}/api/v1/chat/sessions/s_1/messages",
+            json={"content": "Hello!"},
+            headers={**headers, "Idempotency-Key": str(uuid.uuid4())},
+        )
+        r.raise_for_status()
+        return r.json()["data"]
+
+    got = ours()
+    if getattr(got, "content", None) != content or raw()["content"] != content:
+        raise SystemExit(f"bench_python: the reply was not decoded: {got!r}")
+    n = 200  # calls per timed block; the sides alternate block by block
+    best = {"ours": float("inf"), "raw": float("inf")}
+    for fn in (ours, raw):  # warm up
+        for _ in range(100):
+            fn()
+    for _ in range(max(20, 4 * repeats)):
+        for side, fn in (("ours", ours), ("raw", raw)):
+            gc.collect()
+            t0 = time.perf_counter()
+            for _ in range(n):
+                fn()
+            best[side] = min(best[side], (time.perf_counter() - t0) / n)
+    return {"ours": best["ours"], "raw": best["raw"], "calls": n, "bytes": len(body)}
 
 
-def typed_ours(chunks: list[bytes]) -> int:
-    client = _client(chunks)
-    n = 0
-    for _event in client.chat.send_message_stream("s_1", content="Hello!"):
-        n += 1
-    return n
+def _status() -> dict[str, int]:
+    with open("/proc/self/status") as f:
+        text = f.read()
+    return {k: int(v) * 1024 for k, v in re.findall(r"^(VmRSS|VmHWM):\s+(\d+) kB", text, re.MULTILINE)}
 
 
-def typed_peer(chunks: list[bytes]) -> int:
+def rss(side: str) -> dict[str, Any]:
+    big = streams.BigStream()
+
     def handler(request: httpx.Request) -> httpx.Response:
-        return _sse_response(chunks)
+        return httpx.Response(200, headers={"content-type": "text/event-stream"}, content=iter(big))
 
-    with httpx.Client(transport=httpx.MockTransport(handler)) as http:
-        with http.stream("POST", "http://bench.local/api/v1/chat/sessions/s_1/messages/stream", json={"content": "Hello!"}) as r:
+    if side == "ours":
+        client = _client(handler)
+
+        def run() -> int:
             n = 0
-            for sse in EventSource(r).iter_sse():
-                json.loads(sse.data)
+            for _event in client.chat.send_message_stream("s_1", content="Hello!"):
                 n += 1
             return n
+    elif side == "peer":
+        from httpx_sse import EventSource
+
+        http = httpx.Client(transport=httpx.MockTransport(handler))
+
+        def run() -> int:
+            n = 0
+            with http.stream(
+                "POST", f"{BASE}/api/v1/chat/sessions/s_1/messages/stream", json={"content": "Hello!"}
+            ) as r:
+                for sse in EventSource(r).iter_sse():
+                    json.loads(sse.data)
+                    n += 1
+            return n
+    else:
+        raise SystemExit(f"bench_python: --side ours|peer, not {side!r}")
+    gc.collect()
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+        reset = True
+    except OSError:
+        reset = False
+    before = _status()
+    t0 = time.perf_counter()
+    n = run()
+    seconds = time.perf_counter() - t0
+    after = _status()
+    if n != big.frames:
+        raise SystemExit(f"bench_python: {side} delivered {n} events of {big.frames}")
+    return {
+        "side": side,
+        "growth": after["VmHWM"] - before["VmRSS"],
+        "baseline": before["VmRSS"],
+        "peak": after["VmHWM"],
+        "events": n,
+        "seconds": seconds,
+        "reset": reset,
+    }
 
 
-def run(repeats: int = 5) -> Iterator[dict[str, Any]]:
-    data = _stream_bytes()
-    chunks = _chunks(data)
-    assert parse_ours(chunks) == parse_peer(chunks) == EVENTS
-    assert typed_ours(chunks) == typed_peer(chunks) == EVENTS
-    mb = len(data) / 1e6
-    for name, ours, peer, target in [
-        ("python: SSE parse, 20k events, 4 KiB chunks", parse_ours, parse_peer, 1.5),
-        ("python: typed stream via the SDK vs httpx-sse + json.loads", typed_ours, typed_peer, 2.5),
-    ]:
-        t_ours = _best(lambda: ours(chunks), repeats)
-        t_peer = _best(lambda: peer(chunks), repeats)
-        yield {"name": name, "unit": "s", "ours": t_ours, "peer": t_peer, "ratio": t_ours / t_peer, "target": target,
-               "note": f"{mb / t_ours:.1f} MB/s ours, {mb / t_peer:.1f} MB/s peer"}
-    m_ours = _peak(lambda: parse_ours(chunks))
-    m_peer = _peak(lambda: parse_peer(chunks))
-    yield {"name": "python: peak memory while parsing (tracemalloc)", "unit": "B", "ours": m_ours, "peer": m_peer,
-           "ratio": m_ours / m_peer, "target": 2.0, "note": f"stream is {len(data)} bytes"}
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("part", choices=["calls", "rss"])
+    ap.add_argument("--reply", help="calls: the JSON body the transport answers")
+    ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--side", help="rss: ours or peer")
+    args = ap.parse_args()
+    if args.part == "calls":
+        print(json.dumps(calls(args.reply, args.repeats)))
+    else:
+        print(json.dumps(rss(args.side)))
+
+
+if __name__ == "__main__":
+    main()

@@ -45,9 +45,8 @@ func TestMissingAPIKeyFailsBeforeSending(t *testing.T) {
 	_, ts, _ := newTestClient(t, func(w http.ResponseWriter, r *http.Request) {})
 	client := NewClient("", WithBaseURL(ts.URL))
 	_, err := client.Chat.GetSession(context.Background(), "s1")
-	var inv *InvalidArgumentError
-	if !errors.As(err, &inv) || !strings.Contains(err.Error(), "PROMPTRAILS_API_KEY") {
-		t.Fatalf("err = %v, want *InvalidArgumentError naming the env var", err)
+	if !errors.Is(err, ErrInvalidArgument) || !strings.Contains(err.Error(), "PROMPTRAILS_API_KEY") {
+		t.Fatalf("err = %v, want an ErrInvalidArgument naming the env var", err)
 	}
 	if n := len(ts.requests()); n != 0 {
 		t.Fatalf("%d requests sent", n)
@@ -59,15 +58,15 @@ func TestAPIKeyNeverPrinted(t *testing.T) {
 		writeError(w, 401, "unauthorized", "Missing or invalid API key.")
 	})
 	for _, format := range []string{"%v", "%+v", "%#v", "%s"} {
-		for _, v := range []any{client, *client, client.Chat, client.core, *client.core, &client.core.cfg, client.core.cfg, client.core.cfg.apiKey()} {
+		for _, v := range []any{client, *client, client.Chat, client.core, *client.core, &client.core.cfg, client.core.cfg, credentialOf(client.core.cfg, "ApiKeyAuth")} {
 			if out := fmt.Sprintf(format, v); strings.Contains(out, testKey) {
 				t.Fatalf("Sprintf(%q, %T) shows the API key: %s", format, v, out)
 			}
 		}
 	}
 	_, err := client.Chat.GetSession(context.Background(), "s1")
-	var se *APIStatusError
-	if !errors.As(err, &se) {
+	se := asKind(err, ErrAuthentication)
+	if se == nil {
 		t.Fatalf("err = %v", err)
 	}
 	for _, format := range []string{"%v", "%+v", "%#v"} {
@@ -89,8 +88,8 @@ func TestEveryMethod(t *testing.T) {
 	reply["execution_id"] = "e1"
 	reply["user_message"] = messageJSON("m1", "user", "hi")
 	execution := map[string]any{
-		"id": "e1", "workspace_id": "w1", "session_id": "s1", "agent_id": "echo", "status": "completed", "input": "hi",
-		"output": "You said: hi", "error": nil, "token_usage": map[string]any{"prompt_tokens": 1, "completion_tokens": 2, "total_tokens": 3, "cached_tokens": 9},
+		"id": "e1", "workspace_id": "w1", "session_id": "s1", "agent_id": "echo", "status": "completed",
+		"input": map[string]any{"message": "hi"}, "output": map[string]any{"content": "You said: hi"}, "error": nil, "token_usage": map[string]any{"prompt_tokens": 1, "completion_tokens": 2, "total_tokens": 3, "cached_tokens": 9},
 		"user_message_id": "m1", "assistant_message_id": "m2", "last_event_id": "4", "created_at": "2026-11-21T10:01:00Z", "completed_at": nil,
 	}
 	cases := []struct {
@@ -168,7 +167,27 @@ func TestEveryMethod(t *testing.T) {
 			func(c *Client) (any, error) { return c.Executions.Get(ctx, "e1") },
 			func(t *testing.T, v any) {
 				e := v.(*Execution)
-				if e.Status != ExecutionStatusCompleted || e.TokenUsage.TotalTokens != 3 || e.TokenUsage.Extra["cached_tokens"] != 9 || e.CompletedAt != nil {
+				if e.Status != ExecutionStatusCompleted || e.TokenUsage.TotalTokens != 3 || e.TokenUsage.CachedTokens != 9 ||
+					e.CompletedAt != nil || e.OutputText() != "You said: hi" || string(e.Input) != `{"message":"hi"}` {
+					t.Fatalf("execution = %+v", e)
+				}
+			}},
+		{"ExecutionsList", "GET", "/api/v1/executions", "agent_id=echo&limit=5&session_id=s1&status=waiting_approval", "", 200,
+			map[string]any{"data": []any{execution}, "meta": map[string]any{"total": 1, "page": 1, "limit": 5, "pages": 1}},
+			func(c *Client) (any, error) {
+				return c.Executions.List(ctx, &ListExecutionsParams{AgentID: "echo", SessionID: "s1", Status: "waiting_approval", Limit: Int(5)})
+			},
+			func(t *testing.T, v any) {
+				p := v.(*Page[Execution])
+				if len(p.Data) != 1 || p.Data[0].ID != "e1" || p.HasNextPage() || p.Meta.TotalPages != 1 {
+					t.Fatalf("page = %+v", p)
+				}
+			}},
+		{"ExecutionsCancel", "POST", "/api/v1/executions/e1/cancel", "", "", 200,
+			map[string]any{"data": map[string]any{"id": "e1", "status": "cancel_requested"}},
+			func(c *Client) (any, error) { return c.Executions.Cancel(ctx, "e1") },
+			func(t *testing.T, v any) {
+				if e := v.(*Execution); e.Status != ExecutionStatusCancelRequested {
 					t.Fatalf("execution = %+v", e)
 				}
 			}},
@@ -223,19 +242,18 @@ func TestEveryMethod(t *testing.T) {
 func TestInvalidArguments(t *testing.T) {
 	client, ts, _ := newTestClient(t, func(w http.ResponseWriter, r *http.Request) {})
 	ctx := context.Background()
-	var inv *InvalidArgumentError
-	if _, err := client.Chat.GetSession(ctx, ""); !errors.As(err, &inv) || inv.Argument != "session_id" {
+	if _, err := client.Chat.GetSession(ctx, ""); asKind(err, ErrInvalidArgument) == nil || asKind(err, ErrInvalidArgument).Argument != "session_id" {
 		t.Fatalf("empty path param: %v", err)
 	}
-	if _, err := client.Chat.SendMessage(ctx, "s1", nil); !errors.As(err, &inv) || inv.Argument != "params" {
+	if _, err := client.Chat.SendMessage(ctx, "s1", nil); asKind(err, ErrInvalidArgument) == nil || asKind(err, ErrInvalidArgument).Argument != "params" {
 		t.Fatalf("nil params: %v", err)
 	}
-	if err := client.Chat.DeleteMessage(ctx, "s1", ""); !errors.As(err, &inv) {
+	if err := client.Chat.DeleteMessage(ctx, "s1", ""); !errors.Is(err, ErrInvalidArgument) {
 		t.Fatalf("empty message id: %v", err)
 	}
-	var base *Error
-	if _, err := client.Chat.SendMessageStream(ctx, "", &SendMessageParams{Content: "x"}); !errors.As(err, &base) {
-		t.Fatalf("stream with empty session: %v", err)
+	stream, err := client.Chat.SendMessageStream(ctx, "", &SendMessageParams{Content: "x"})
+	if !errors.Is(err, ErrInvalidArgument) || stream != nil {
+		t.Fatalf("stream with empty session: %v, %v (a constructor returns nil with its error)", stream, err)
 	}
 	if n := len(ts.requests()); n != 0 {
 		t.Fatalf("%d requests sent", n)
@@ -245,31 +263,35 @@ func TestInvalidArguments(t *testing.T) {
 func TestStatusErrors(t *testing.T) {
 	cases := []struct {
 		status int
-		target any
+		kind   error
 	}{
-		{400, new(*BadRequestError)}, {401, new(*AuthenticationError)}, {402, new(*PaymentRequiredError)},
-		{403, new(*PermissionDeniedError)}, {404, new(*NotFoundError)}, {409, new(*ConflictError)},
-		{422, new(*UnprocessableEntityError)}, {429, new(*RateLimitError)}, {500, new(*InternalServerError)},
-		{503, new(*InternalServerError)}, {418, new(*APIStatusError)},
+		{400, ErrBadRequest}, {401, ErrAuthentication}, {402, ErrPaymentRequired},
+		{403, ErrPermissionDenied}, {404, ErrNotFound}, {409, ErrConflict},
+		{422, ErrUnprocessableEntity}, {429, ErrRateLimited}, {500, ErrInternalServer},
+		{503, ErrInternalServer}, {418, ErrStatus},
 	}
+	kinds := []error{ErrBadRequest, ErrAuthentication, ErrPaymentRequired, ErrPermissionDenied, ErrNotFound,
+		ErrConflict, ErrUnprocessableEntity, ErrRateLimited, ErrInternalServer}
 	for _, tc := range cases {
 		t.Run(fmt.Sprint(tc.status), func(t *testing.T) {
 			client, ts, _ := newTestClient(t, func(w http.ResponseWriter, r *http.Request) {
 				writeError(w, tc.status, "some_code", "Something failed.")
 			}, WithMaxRetries(0))
 			_, err := client.Chat.GetSession(context.Background(), "s1")
-			if !errors.As(err, tc.target) {
-				t.Fatalf("err %T does not match %T", err, tc.target)
+			if !errors.Is(err, tc.kind) || !errors.Is(err, ErrStatus) {
+				t.Fatalf("err %v is not %v and ErrStatus", err, tc.kind)
 			}
-			var se *APIStatusError
-			var api *APIError
-			var base *Error
-			if !errors.As(err, &se) || !errors.As(err, &api) || !errors.As(err, &base) {
-				t.Fatalf("err %T is not an *APIStatusError, *APIError and *Error", err)
+			for _, k := range kinds {
+				if k != tc.kind && errors.Is(err, k) {
+					t.Fatalf("err %v is also %v", err, k)
+				}
 			}
-			var conn *APIConnectionError
-			if errors.As(err, &conn) {
-				t.Fatal("a status error is not a connection error")
+			var se *Error
+			if !errors.As(err, &se) || se.Kind != tc.kind {
+				t.Fatalf("err %T (kind %v) is not an *Error of kind %v", err, se.Kind, tc.kind)
+			}
+			if errors.Is(err, ErrConnection) || errors.Is(err, ErrStream) || errors.Is(err, ErrInvalidArgument) {
+				t.Fatal("a status error is of no other kind")
 			}
 			if se.StatusCode != tc.status || se.Code != "some_code" || se.Message != "Something failed." ||
 				se.RequestID != "req_123" || se.Details["field"] != "x" || se.Response == nil || len(se.Body) == 0 {
@@ -346,8 +368,7 @@ func TestBackoffGrowsAndCaps(t *testing.T) {
 		writeError(w, 500, "x", "down")
 	}, WithMaxRetries(6))
 	_, err := client.Chat.GetSession(context.Background(), "s1")
-	var ise *InternalServerError
-	if !errors.As(err, &ise) {
+	if !errors.Is(err, ErrInternalServer) {
 		t.Fatalf("err = %v", err)
 	}
 	want := []time.Duration{500 * time.Millisecond, time.Second, 2 * time.Second, 4 * time.Second, 8 * time.Second, 8 * time.Second}
@@ -357,9 +378,9 @@ func TestBackoffGrowsAndCaps(t *testing.T) {
 }
 
 func TestJitterStaysInRange(t *testing.T) {
-	c := newCore(apiSettings, "k", nil)
+	c := newCore(apiSettings, "ApiKeyAuth", "k", nil)
 	for n := 0; n < 200; n++ {
-		d := c.retryDelay(n%6, nil)
+		d := retryDelay(&c.cfg, n%6, nil)
 		base := time.Duration(min(0.5*float64(int(1)<<(n%6)), 8) * float64(time.Second))
 		if d < base*3/4 || d > base {
 			t.Fatalf("delay %v outside [0.75, 1] x %v", d, base)
@@ -429,9 +450,8 @@ func TestPerCallMaxRetries(t *testing.T) {
 	client, ts, _ := newTestClient(t, func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, 429, "rate_limited", "slow down")
 	}, WithMaxRetries(5))
-	_, err := client.Chat.GetSession(context.Background(), "s1", WithRequestMaxRetries(1))
-	var rl *RateLimitError
-	if !errors.As(err, &rl) || len(ts.requests()) != 2 {
+	_, err := client.Chat.GetSession(context.Background(), "s1", WithMaxRetries(1))
+	if !errors.Is(err, ErrRateLimited) || len(ts.requests()) != 2 {
 		t.Fatalf("err %v after %d attempts", err, len(ts.requests()))
 	}
 }
@@ -464,10 +484,8 @@ func TestConnectionErrorType(t *testing.T) {
 	clock := &fakeClock{}
 	client := NewClient(testKey, WithBaseURL("http://"+addr), clock.option())
 	_, err := client.Chat.GetSession(context.Background(), "s1")
-	var conn *APIConnectionError
-	var timeout *APITimeoutError
 	var opErr *net.OpError
-	if !errors.As(err, &conn) || errors.As(err, &timeout) || !errors.As(err, &opErr) {
+	if !errors.Is(err, ErrConnection) || errors.Is(err, ErrTimeout) || !errors.As(err, &opErr) {
 		t.Fatalf("err = %#v", err)
 	}
 	if len(clock.slept()) != 2 {
@@ -489,10 +507,8 @@ func TestTimeoutError(t *testing.T) {
 	}, WithMaxRetries(1))
 	clock.fireAtOnce = true
 	_, err := client.Chat.GetSession(context.Background(), "s1")
-	var timeout *APITimeoutError
-	var conn *APIConnectionError
-	if !errors.As(err, &timeout) || !errors.As(err, &conn) {
-		t.Fatalf("err = %v, want *APITimeoutError", err)
+	if !errors.Is(err, ErrTimeout) || !errors.Is(err, ErrConnection) {
+		t.Fatalf("err = %v, want an ErrTimeout", err)
 	}
 	if len(clock.slept()) != 1 {
 		t.Fatalf("a timeout is retried: slept %v", clock.slept())
@@ -518,7 +534,7 @@ func TestHeaders(t *testing.T) {
 	client, ts, _ := newTestClient(t, func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, 200, map[string]any{"data": sessionJSON})
 	}, WithHeader("X-Team", "a"), WithHeader("X-Both", "client"))
-	client.Chat.GetSession(context.Background(), "s1", WithRequestHeader("X-Both", "call"), WithRequestHeader("X-Call", "c"))
+	client.Chat.GetSession(context.Background(), "s1", WithHeader("X-Both", "call"), WithHeader("X-Call", "c"))
 	h := ts.requests()[0].Header
 	if h.Get("X-Team") != "a" || h.Get("X-Both") != "call" || h.Get("X-Call") != "c" {
 		t.Fatalf("headers %v", h)
@@ -568,8 +584,7 @@ func TestAutoPagingStopsOnError(t *testing.T) {
 	if pager.Next() {
 		t.Fatal("Next on a failing list")
 	}
-	var nf *NotFoundError
-	if !errors.As(pager.Err(), &nf) {
+	if !errors.Is(pager.Err(), ErrNotFound) {
 		t.Fatalf("err = %v", pager.Err())
 	}
 }
@@ -596,11 +611,11 @@ func TestExtraPropertiesRoundTrip(t *testing.T) {
 	if err := json.Unmarshal([]byte(`{"prompt_tokens":1,"completion_tokens":2,"total_tokens":3,"cached":4}`), &u); err != nil {
 		t.Fatal(err)
 	}
-	if u.PromptTokens != 1 || u.Extra["cached"] != 4 || len(u.Extra) != 1 {
+	if u.PromptTokens != 1 || u.ExtraFields()["cached"].Raw() != "4" || len(u.ExtraFields()) != 1 || u.JSON.CachedTokens.IsPresent() {
 		t.Fatalf("%+v", u)
 	}
 	out, _ := json.Marshal(u)
-	if string(out) != `{"cached":4,"completion_tokens":2,"prompt_tokens":1,"total_tokens":3}` {
+	if string(out) != `{"prompt_tokens":1,"completion_tokens":2,"total_tokens":3,"cached":4}` {
 		t.Fatalf("%s", out)
 	}
 }

@@ -10,10 +10,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"strings"
@@ -39,7 +39,7 @@ func TestMain(m *testing.M) {
 }
 
 func startMock(cmd []string) (func(), string, error) {
-	args := append(cmd[1:], "--port", "0", "--db", ":memory:", "--strict", "--frame-delay-ms", "1", "--log-level", "warning")
+	args := append(cmd[1:], "--port", "0", "--db", ":memory:", "--strict", "--control", "--frame-delay-ms", "1", "--log-level", "warning")
 	proc := exec.Command(cmd[0], args...)
 	stdout, err := proc.StdoutPipe()
 	if err != nil {
@@ -140,15 +140,12 @@ type logged struct {
 	Status  *int              `json:"status"`
 }
 
-// mockRequests lists the requests of one workspace (API key) the mock received.
+// mockRequests lists the requests of one workspace (API key) the mock received
+// (its log redacts the key, and filters by it).
 func mockRequests(t *testing.T, key, method, path string) []logged {
-	var all, out []logged
-	json.Unmarshal(control(t, "GET", "/__mock/requests?method="+method+"&path="+path, nil), &all)
-	for _, r := range all {
-		if r.Headers["x-api-key"] == key {
-			out = append(out, r)
-		}
-	}
+	var out []logged
+	q := url.Values{"method": {method}, "path": {path}, "api_key": {key}, "limit": {"1000"}}
+	json.Unmarshal(control(t, "GET", "/__mock/requests?"+q.Encode(), nil), &out)
 	return out
 }
 
@@ -186,7 +183,7 @@ func TestE2ESessionsAndMessages(t *testing.T) {
 		t.Fatalf("%+v, %v", fb, err)
 	}
 	exec, err := client.Executions.Get(ctx, reply.ExecutionID)
-	if err != nil || exec.Status != ExecutionStatusCompleted || exec.Output == nil || *exec.Output != reply.Content {
+	if err != nil || exec.Status != ExecutionStatusCompleted || exec.OutputText() != reply.Content {
 		t.Fatalf("%+v, %v", exec, err)
 	}
 	for i := 0; i < 2; i++ {
@@ -215,8 +212,8 @@ func TestE2ESessionsAndMessages(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = client.Chat.GetSession(ctx, session.ID)
-	var nf *NotFoundError
-	if !errors.As(err, &nf) || nf.Code != "not_found" || nf.RequestID == "" {
+	nf := asKind(err, ErrNotFound)
+	if nf == nil || nf.Code != "not_found" || nf.RequestID == "" {
 		t.Fatalf("after delete: %v", err)
 	}
 }
@@ -225,23 +222,23 @@ func TestE2EErrors(t *testing.T) {
 	client, _, _ := mockClient(t)
 	ctx := context.Background()
 	_, err := client.Chat.CreateSession(ctx, &CreateSessionParams{AgentID: "nope"})
-	var unp *UnprocessableEntityError
-	if !errors.As(err, &unp) || unp.Code != "unknown_agent" {
+	unp := asKind(err, ErrUnprocessableEntity)
+	if unp == nil || unp.Code != "unknown_agent" {
 		t.Fatalf("unknown agent: %v", err)
 	}
 	_, err = client.Chat.ListSessions(ctx, &ListSessionsParams{Limit: Int(1000)})
-	var bad *BadRequestError
-	if !errors.As(err, &bad) {
+	bad := asKind(err, ErrBadRequest)
+	if bad == nil {
 		t.Fatalf("limit 1000: %v", err)
 	}
 	_, err = NewClient("wrong-key", WithBaseURL(mockURL)).Chat.ListSessions(ctx, nil)
-	var auth *AuthenticationError
-	if !errors.As(err, &auth) || strings.Contains(err.Error(), "wrong-key") {
+	auth := asKind(err, ErrAuthentication)
+	if auth == nil || strings.Contains(err.Error(), "wrong-key") {
 		t.Fatalf("bad key: %v", err)
 	}
 	stream, err := client.Chat.SendMessageStream(ctx, "missing-session", &SendMessageParams{Content: "x"})
-	var nf *NotFoundError
-	if !errors.As(err, &nf) || stream.Next() || !errors.As(stream.Err(), &nf) {
+	nf := asKind(err, ErrNotFound)
+	if nf == nil || stream != nil {
 		t.Fatalf("stream on a missing session: %v", err)
 	}
 }
@@ -264,7 +261,7 @@ func readStream(t *testing.T, stream *Stream) []Event {
 	seen := map[string]bool{}
 	var text strings.Builder
 	for stream.Next() {
-		e := stream.Event()
+		e := stream.Current()
 		events = append(events, e)
 		id := eventIDs([]Event{e})
 		if id != "?" {
@@ -277,8 +274,8 @@ func readStream(t *testing.T, stream *Stream) []Event {
 		case *ContentEvent:
 			text.WriteString(e.Content)
 		case *DoneEvent:
-			if e.Output != text.String() {
-				t.Fatalf("output %q, deltas %q", e.Output, text.String())
+			if e.OutputText() != text.String() {
+				t.Fatalf("output %s, deltas %q", e.Output, text.String())
 			}
 		}
 	}
@@ -365,9 +362,9 @@ func TestE2EServiceUnavailableTwiceThenSuccess(t *testing.T) {
 	control(t, "POST", "/__mock/faults", map[string]any{
 		"method": "GET", "path": "/api/v1/chat/sessions/*", "count": 2, "action": "status", "status": 503,
 	})
-	_, err := client.Chat.GetSession(context.Background(), session, WithRequestMaxRetries(1))
-	var ise *InternalServerError
-	if !errors.As(err, &ise) || ise.StatusCode != 503 {
+	_, err := client.Chat.GetSession(context.Background(), session, WithMaxRetries(1))
+	ise := asKind(err, ErrInternalServer)
+	if ise == nil || ise.StatusCode != 503 {
 		t.Fatalf("err = %v", err)
 	}
 }
@@ -427,6 +424,123 @@ func TestE2EStreamCutIsResumed(t *testing.T) {
 			msgs, _ := client.Chat.ListMessages(context.Background(), session, nil)
 			if len(msgs.Data) != 2 {
 				t.Fatalf("%d messages stored", len(msgs.Data))
+			}
+		})
+	}
+}
+
+// variant makes the mock answer the requests matching method and path in the
+// given evidenced shapes of the real wire format.
+func variant(t *testing.T, method, path string, variants ...string) {
+	t.Helper()
+	control(t, "POST", "/__mock/faults", map[string]any{"method": method, "path": path, "count": 20, "action": "variant", "variants": variants})
+}
+
+func TestE2EEvidencedVariants(t *testing.T) {
+	const sends = "/api/v1/chat/sessions/*/messages"
+	const streams = "/api/v1/chat/sessions/*/messages/stream"
+	for _, strict := range []bool{false, true} {
+		t.Run(fmt.Sprint("strict=", strict), func(t *testing.T) {
+			var opts []Option
+			if strict {
+				opts = append(opts, WithStrictValidation())
+			}
+			client, _, _ := mockClient(t, opts...)
+			ctx := context.Background()
+			session := newSession(t, client, "echo")
+
+			variant(t, "POST", sends, "send_201")
+			reply, err := client.Chat.SendMessage(ctx, session, &SendMessageParams{Content: "Hello!"})
+			if err != nil || reply.Content != "You said: Hello!" || reply.Role != MessageRoleAssistant || reply.UserMessage.Content != "Hello!" {
+				t.Fatalf("send_201: %+v, %v", reply, err)
+			}
+			control(t, "DELETE", "/__mock/faults", nil)
+			for i := 0; i < 2; i++ {
+				if _, err := client.Chat.SendMessage(ctx, session, &SendMessageParams{Content: fmt.Sprint("more ", i)}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for _, v := range []string{"meta_pages_only", "meta_total_pages_only", "meta_no_page_count"} {
+				variant(t, "GET", sends, v)
+				n := 0
+				for _, err := range client.Chat.ListMessagesAutoPaging(ctx, session, &ListMessagesParams{Limit: Int(4)}).All() {
+					if err != nil {
+						t.Fatalf("%s: %v", v, err)
+					}
+					n++
+				}
+				if n != 6 {
+					t.Fatalf("%s: %d messages of 6", v, n)
+				}
+				control(t, "DELETE", "/__mock/faults", nil)
+			}
+
+			variant(t, "GET", "/api/v1/chat/sessions/*", "error_string")
+			_, err = client.Chat.GetSession(ctx, "no-such-session")
+			nf := asKind(err, ErrNotFound)
+			if nf == nil || nf.Message == "" || nf.Message == "Not Found" || nf.Code != "" {
+				t.Fatalf("error_string: %#v", err)
+			}
+			control(t, "DELETE", "/__mock/faults", nil)
+
+			stream, err := client.Chat.SendMessageStream(ctx, session, &SendMessageParams{Content: "Hello!"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			events := readStream(t, stream)
+			execID := events[0].(*ExecutionEvent).ExecutionID
+			variant(t, "GET", "/api/v1/executions/**", "execution_sparse")
+			if e, err := client.Executions.Get(ctx, execID); err != nil || e.ID != execID || e.JSON.CreatedAt.IsPresent() {
+				t.Fatalf("execution_sparse: %+v, %v", e, err)
+			}
+			control(t, "DELETE", "/__mock/faults", nil)
+			variant(t, "GET", "/api/v1/executions/**", "execution_unknown_status")
+			e, err := client.Executions.Get(ctx, execID)
+			ve := asKind(err, ErrResponseValidation)
+			if strict && (ve == nil || ve.Path != "data.status") || !strict && (err != nil || e.Status.IsKnown()) {
+				t.Fatalf("execution_unknown_status: %+v, %v", e, err)
+			}
+			control(t, "DELETE", "/__mock/faults", nil)
+
+			for _, c := range []struct {
+				agent    string
+				variants []string
+				check    func(events []Event) bool
+			}{
+				{"echo", []string{"done_empty"}, func(ev []Event) bool { d := ev[len(ev)-1].(*DoneEvent); return d.RawJSON() == "{}" }},
+				{"echo", []string{"done_output_string"}, func(ev []Event) bool {
+					d := ev[len(ev)-1].(*DoneEvent)
+					return d.OutputText() == "You said: Hello!" && string(d.Output) == `"You said: Hello!"`
+				}},
+				{"echo", []string{"done_output_null"}, func(ev []Event) bool { return ev[len(ev)-1].(*DoneEvent).JSON.Output.IsNull() }},
+				{"echo", []string{"done_partial_usage"}, func(ev []Event) bool {
+					d := ev[len(ev)-1].(*DoneEvent)
+					return d.TokenUsage.TotalTokens > 0 && !d.TokenUsage.JSON.PromptTokens.IsPresent() && !d.JSON.Time.IsPresent()
+				}},
+				{"faulty", []string{"error_frame_error"}, func(ev []Event) bool {
+					e := ev[len(ev)-1].(*ErrorEvent)
+					return e.Message == "Tool 'lookup_order' timed out." && e.Error == e.Message
+				}},
+				{"thinker", []string{"tool_end_no_summary", "execution_frame_no_user_message_id"}, func(ev []Event) bool {
+					ok := !ev[0].(*ExecutionEvent).JSON.UserMessageID.IsPresent()
+					for _, e := range ev {
+						if te, is := e.(*ToolEndEvent); is {
+							ok = ok && !te.JSON.Summary.IsPresent() && te.Name != ""
+						}
+					}
+					return ok
+				}},
+			} {
+				variant(t, "POST", streams, c.variants...)
+				s, err := client.Chat.SendMessageStream(ctx, newSession(t, client, c.agent), &SendMessageParams{Content: "Hello!"})
+				if err != nil {
+					t.Fatalf("%v: %v", c.variants, err)
+				}
+				events, err := collect(t, s)
+				if err != nil || len(events) < 2 || !c.check(events) {
+					t.Fatalf("%v: %d events, %v", c.variants, len(events), err)
+				}
+				control(t, "DELETE", "/__mock/faults", nil)
 			}
 		})
 	}

@@ -3,6 +3,7 @@ package promptrails
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -162,4 +163,20 @@ func messageJSON(id, role, content string) map[string]any {
 		"id": id, "session_id": "s1", "role": role, "content": content, "metadata": map[string]any{},
 		"token_count": 3, "created_at": "2026-11-21T10:01:00Z",
 	}
+}
+
+// asKind returns the *Error of err when err is of the kind, nil otherwise.
+func asKind(err error, kind error) *Error {
+	var e *Error
+	if errors.As(err, &e) && errors.Is(err, kind) {
+		return e
+	}
+	return nil
+}
+
+// credentialOf returns what a configuration holds for a scheme (to check it
+// never prints).
+func credentialOf(cfg config, scheme string) secret {
+	v, _ := cfg.creds(scheme)
+	return v
 }

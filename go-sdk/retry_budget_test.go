@@ -90,8 +90,8 @@ func TestHiddenTransportResendsCountAgainstRetries(t *testing.T) {
 					}
 					trace := &connTrace{}
 					err := calls[method](client, trace.ctx())
-					var conn *APIConnectionError
-					if !errors.As(err, &conn) {
+					conn := asKind(err, ErrConnection)
+					if conn == nil {
 						t.Fatalf("err = %v, want *APIConnectionError", err)
 					}
 					if len(trace.reused) == 0 || !trace.reused[0] {
@@ -131,8 +131,8 @@ func TestHiddenResendIsChargedNotRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err := client.Chat.GetSession(context.Background(), "s1")
-	var conn *APIConnectionError
-	if !errors.As(err, &conn) {
+	conn := asKind(err, ErrConnection)
+	if conn == nil {
 		t.Fatalf("err = %v", err)
 	}
 	if n := len(ts.requests()) - 1; n != 2 {

@@ -10,12 +10,13 @@ import (
 	"testing"
 )
 
-// The Go code of the PromptRails docs (the seed this SDK was built from) must
-// compile and run unchanged: it is extracted verbatim at test time, pasted into
-// a function with client, ctx and sessionID defined, and run as a program
-// against the mock server (or, without PROMPTRAILS_MOCK_CMD, a test server).
+// The Go code of the documented SDK calls (docs/sdk-calls.md, the vendor's
+// call shapes kept verbatim) must compile and run unchanged: it is extracted
+// at test time, pasted into a function with client, ctx and sessionID
+// defined, and run as a program against the mock server (or, without
+// PROMPTRAILS_MOCK_CMD, a test server).
 
-const seedDefault = "../../shared/seeds/003_bba9387d52ddace4.txt"
+const seedDefault = "../docs/sdk-calls.md"
 
 var goBlock = regexp.MustCompile("(?s)```go\n(.*?)```")
 
@@ -26,7 +27,7 @@ func TestSeedGoSnippetRunsUnchanged(t *testing.T) {
 	}
 	raw, err := os.ReadFile(path)
 	if err != nil {
-		t.Fatalf("the seed file is needed (set PROMPTRAILS_SEED_FILE): %v", err)
+		t.Fatalf("the documented calls are needed (docs/sdk-calls.md, or PROMPTRAILS_SEED_FILE): %v", err)
 	}
 	blocks := goBlock.FindAllStringSubmatch(string(raw), -1)
 	if len(blocks) != 1 {
@@ -49,7 +50,7 @@ func TestSeedGoSnippetRunsUnchanged(t *testing.T) {
 				return
 			}
 			sseFrames(w, frame("1", "execution", execFrame), frame("2", "content", `{"content":"You said: "}`),
-				frame("3", "content", `{"content":"Hello!"}`), frame("4", "done", `{"output":"You said: Hello!","token_usage":{"prompt_tokens":1,"completion_tokens":2,"total_tokens":3},"time":0.1}`))
+				frame("3", "content", `{"content":"Hello!"}`), frame("4", "done", `{"output":{"content":"You said: Hello!"},"token_usage":{"total_tokens":3}}`))
 		})
 		baseURL, key = ts.URL, testKey
 	}

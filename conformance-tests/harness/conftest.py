@@ -1,13 +1,17 @@
-"""The conformance harness: every scenario in every language, against one mock server.
+"""The conformance harness: every scenario in every column, against the mock server.
 
-* ``test_conformance.py::test_scenario[<scenario>-<language>]``: one test per
-  cell of the matrix, so a failure names one scenario in one SDK.
+* A column is an SDK in one client mode (``python/tolerant``, ``python/strict``,
+  ..., ``vendor-python/tolerant``: the vendor's SDK has no strict mode).
+* ``test_conformance.py::test_scenario[<scenario>-<language>-<mode>]``: one test
+  per cell of the matrix, so a failure names one scenario in one SDK and mode.
 * The mock server starts once per pytest process (``promptrails_mock.testing``);
-  each language's driver starts once and serves every scenario.
+  each language's driver starts once per process and serves every scenario.
+  ``make conformance`` runs the cells on two pytest-xdist workers, each with its
+  own server and drivers; builds happen once per run (drivers.py).
 * At the end, the matrix is written to ``reports/conformance.md`` and
-  ``reports/conformance.html`` (the path is printed); ``CONFORMANCE_LANGUAGES``
-  (comma-separated) limits the languages, ``CONFORMANCE_SCENARIOS`` (a regex)
-  the scenarios, for local work.
+  ``reports/conformance.html`` (the path is printed). For local work:
+  ``CONFORMANCE_LANGUAGES`` (comma-separated) limits the languages,
+  ``CONFORMANCE_MODES`` the modes, ``CONFORMANCE_SCENARIOS`` (a regex) the scenarios.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from __future__ import annotations
 import os
 import re
 import sys
+import uuid
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -26,23 +31,29 @@ if str(HERE) not in sys.path:
     sys.path.insert(0, str(HERE))
 
 from drivers import REPO, Driver, driver_specs  # noqa: E402
-from report import Cell, write_reports  # noqa: E402
-from scenarios import LANGUAGES, load_scenarios, load_skips  # noqa: E402
+from report import OUTCOME, OUTCOMES, Cell, write_reports  # noqa: E402
+from scenarios import COLUMNS, LANGUAGES, MODES, Column, load_scenarios, load_skips  # noqa: E402
 
 REPORTS = REPO / "reports"
 _PROPERTY = "conformance-cell"
 _REASON = "conformance-reason"
 
 
-def _languages() -> list[str]:
-    chosen = os.environ.get("CONFORMANCE_LANGUAGES")
+def _chosen(variable: str, known: tuple[str, ...]) -> list[str]:
+    chosen = os.environ.get(variable)
     if not chosen:
-        return list(LANGUAGES)
-    wanted = [l.strip() for l in chosen.split(",") if l.strip()]
-    unknown = set(wanted) - set(LANGUAGES)
+        return list(known)
+    wanted = [value.strip() for value in chosen.split(",") if value.strip()]
+    unknown = set(wanted) - set(known)
     if unknown:
-        raise pytest.UsageError(f"CONFORMANCE_LANGUAGES: unknown {sorted(unknown)}; known: {LANGUAGES}")
+        raise pytest.UsageError(f"{variable}: unknown {sorted(unknown)}; known: {list(known)}")
     return wanted
+
+
+def _columns() -> list[Column]:
+    languages = _chosen("CONFORMANCE_LANGUAGES", LANGUAGES)
+    modes = _chosen("CONFORMANCE_MODES", MODES)
+    return [c for c in COLUMNS if c.language in languages and c.mode in modes]
 
 
 def _selected_scenarios() -> list[Any]:
@@ -54,21 +65,21 @@ def _selected_scenarios() -> list[Any]:
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    if {"scenario", "language"} <= set(metafunc.fixturenames):
+    if {"scenario", "column"} <= set(metafunc.fixturenames):
         scenarios = _selected_scenarios()
-        languages = _languages()
+        columns = _columns()
         metafunc.parametrize(
-            ("scenario", "language"),
-            [(s, l) for s in scenarios for l in languages],
-            ids=[f"{s.name}-{l}" for s in scenarios for l in languages],
+            ("scenario", "column"),
+            [(s, c) for s in scenarios for c in columns],
+            ids=[f"{s.name}-{c.test_id}" for s in scenarios for c in columns],
         )
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         callspec = getattr(item, "callspec", None)
-        if callspec is not None and "scenario" in callspec.params and "language" in callspec.params:
-            item.user_properties.append((_PROPERTY, f"{callspec.params['scenario'].name}|{callspec.params['language']}"))
+        if callspec is not None and "scenario" in callspec.params and "column" in callspec.params:
+            item.user_properties.append((_PROPERTY, f"{callspec.params['scenario'].name}|{callspec.params['column'].name}"))
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -78,7 +89,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[Any]) -> 
     if call.excinfo is None or not any(name == _PROPERTY for name, _ in item.user_properties):
         return
     value = call.excinfo.value
-    if call.excinfo.errisinstance(pytest.skip.Exception):
+    if call.excinfo.errisinstance((pytest.skip.Exception, pytest.xfail.Exception)):
         reason = str(getattr(value, "msg", value))
     else:
         reason = f"{type(value).__name__}: {value}"
@@ -120,6 +131,9 @@ def skips() -> dict[Any, Any]:
 
 def pytest_configure(config: pytest.Config) -> None:
     config._conformance_cells = {}  # type: ignore[attr-defined]
+    # One id per run, inherited by the xdist workers: they share one build per language.
+    if not hasattr(config, "workerinput"):
+        os.environ["CONFORMANCE_RUN_ID"] = uuid.uuid4().hex
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
@@ -130,27 +144,27 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     config = _CONFIG.get("config")
     if config is None:
         return
-    scenario, language = key.split("|", 1)
+    scenario, column = key.split("|", 1)
     cells = config._conformance_cells
     reason = props.get(_REASON, "")
-    if report.when == "setup" and report.outcome == "passed":
-        return
-    if report.when == "teardown" and report.outcome == "passed":
+    if report.outcome == "passed" and report.when in ("setup", "teardown"):
         return
     if report.outcome == "skipped":
         if not reason and isinstance(report.longrepr, tuple):
             reason = str(report.longrepr[2]).removeprefix("Skipped: ")
-        cells[(scenario, language)] = Cell("skipped", reason)
+        if hasattr(report, "wasxfail"):
+            reason = reason or str(report.wasxfail)
+        cells[(scenario, column)] = Cell(props.get(OUTCOME, "skipped"), reason)
     elif report.outcome == "failed":
         if not reason:
             reason = getattr(report, "longreprtext", "") or str(report.longrepr)
         if report.when != "call":
             reason = f"({report.when}) {reason}"
-        previous = cells.get((scenario, language))
+        previous = cells.get((scenario, column))
         if previous is None or previous.outcome != "failed":
-            cells[(scenario, language)] = Cell("failed", reason)
+            cells[(scenario, column)] = Cell("failed", reason)
     elif report.when == "call":
-        cells.setdefault((scenario, language), Cell("passed"))
+        cells.setdefault((scenario, column), Cell(props.get(OUTCOME, "passed"), reason))
 
 
 _CONFIG: dict[str, pytest.Config] = {}
@@ -172,8 +186,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         scenarios = [(s.name, s.description) for s in _selected_scenarios()]
     except ValueError:
         scenarios = sorted({(name, "") for name, _ in cells})
-    languages = [l for l in _languages()]
-    md, page = write_reports(REPORTS, scenarios, languages, cells)
+    md, page = write_reports(REPORTS, scenarios, [c.name for c in _columns()], cells)
     config._conformance_reports = (md, page)  # type: ignore[attr-defined]
 
 
@@ -183,13 +196,15 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
         return
     cells = config._conformance_cells  # type: ignore[attr-defined]
     terminalreporter.section("conformance matrix")
-    for language in _languages():
-        counts = {"passed": 0, "failed": 0, "skipped": 0}
-        for (_, lang), cell in cells.items():
-            if lang == language:
+    outcomes = OUTCOMES
+    terminalreporter.write_line(
+        f"{'column':<24}" + "".join(f"{name:>15}" for name in ("passed", "pass*", "failed", "vendor-defect", "n/a", "skipped"))
+    )
+    for column in _columns():
+        counts = dict.fromkeys(outcomes, 0)
+        for (_, name), cell in cells.items():
+            if name == column.name:
                 counts[cell.outcome] += 1
-        terminalreporter.write_line(
-            f"{language:<11} passed {counts['passed']:>3}  failed {counts['failed']:>3}  skipped {counts['skipped']:>3}"
-        )
+        terminalreporter.write_line(f"{column.name:<24}" + "".join(f"{counts[o]:>15}" for o in outcomes))
     for path in paths:
         terminalreporter.write_line(f"matrix: {path}")

@@ -10,6 +10,7 @@ scenario; the scenario that saw it fails.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import queue
@@ -22,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-__all__ = ["DriverSpec", "Driver", "DriverError", "BuildError", "driver_specs", "REPO"]
+__all__ = ["DriverSpec", "Driver", "DriverError", "BuildError", "Description", "driver_specs", "REPO", "DRIVERS"]
 
 HERE = Path(__file__).resolve().parent
 CONFORMANCE = HERE.parent
@@ -62,6 +63,44 @@ class DriverSpec:
 
     language: str
     build: Callable[[], list[str]]
+    # Put our Python SDK (python-sdk/src) on the driver's PYTHONPATH. Never for the
+    # vendor's SDK, whose import name is the same.
+    our_pythonpath: bool = True
+
+
+@dataclass(frozen=True)
+class Description:
+    """A driver's answer to ``describe``: its SDK, the modes it runs in, what it cannot express."""
+
+    sdk: str
+    version: str
+    modes: tuple[str, ...]
+    unsupported: dict[str, str]
+
+
+def _run_id() -> str:
+    """One id per harness run, shared by the pytest-xdist workers (conftest sets it)."""
+    return os.environ.get("CONFORMANCE_RUN_ID", "")
+
+
+def _build_once(language: str, build: Callable[[], list[str]]) -> list[str]:
+    """Build under a lock, once per harness run: parallel workers share one build."""
+    BUILD_DIR.mkdir(parents=True, exist_ok=True)
+    stamp = BUILD_DIR / f"{language}.built.json"
+    with open(BUILD_DIR / f"{language}.lock", "w") as lock:  # noqa: PTH123
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        run = _run_id()
+        if run and stamp.exists():
+            try:
+                done = json.loads(stamp.read_text())
+            except ValueError:
+                done = {}
+            if done.get("run") == run and isinstance(done.get("command"), list):
+                return [str(part) for part in done["command"]]
+        stamp.unlink(missing_ok=True)
+        command = build()
+        stamp.write_text(json.dumps({"run": run, "command": command}))
+        return command
 
 
 def _python_build() -> list[str]:
@@ -102,11 +141,22 @@ def _go_build() -> list[str]:
     return [str(binary)]
 
 
+
+def _vendor_python_build() -> list[str]:
+    folder = DRIVERS / "vendor-python"
+    # Its own venv, pinned and hash-checked (also `make vendor-sdk`); a no-op when current.
+    _run([sys.executable, str(folder / "setup_venv.py")], REPO, "building the vendor SDK's venv", timeout=600)
+    python = folder / ".venv" / "bin" / "python"
+    # -I: isolated, so neither PYTHONPATH nor the user's site can put our `promptrails` first.
+    return [str(python), "-I", "-u", str(folder / "driver.py")]
+
+
 def driver_specs() -> dict[str, DriverSpec]:
     return {
         "python": DriverSpec("python", _python_build),
         "typescript": DriverSpec("typescript", _typescript_build),
         "go": DriverSpec("go", _go_build),
+        "vendor-python": DriverSpec("vendor-python", _vendor_python_build, our_pythonpath=False),
     }
 
 
@@ -121,6 +171,7 @@ class Driver:
         self._lines: queue.Queue[str | None] = queue.Queue()
         self._seq = 0
         self._log: Any = None
+        self._description: Description | None = None
 
     @property
     def language(self) -> str:
@@ -132,7 +183,7 @@ class Driver:
         if self._build_error is not None:
             raise self._build_error
         try:
-            self._command = self.spec.build()
+            self._command = _build_once(self.language, self.spec.build)
         except BuildError as exc:
             self._build_error = exc
             raise
@@ -143,7 +194,11 @@ class Driver:
         LOG_DIR.mkdir(parents=True, exist_ok=True)
         if self._log is None:
             self._log = open(LOG_DIR / f"{self.language}-driver.stderr.log", "a", encoding="utf-8")  # noqa: SIM115
-        env = dict(os.environ, PYTHONPATH=str(REPO / "python-sdk" / "src"))
+        env = dict(os.environ)
+        if self.spec.our_pythonpath:
+            env["PYTHONPATH"] = str(REPO / "python-sdk" / "src")
+        else:
+            env.pop("PYTHONPATH", None)
         # The drivers must not pick up a developer's real credentials.
         for name in ("PROMPTRAILS_API_KEY", "PROMPTRAILS_BASE_URL"):
             env.pop(name, None)
@@ -211,6 +266,21 @@ class Driver:
                 # An answer to a request that timed out earlier: skip it.
                 continue
             return answer
+
+    def describe(self) -> Description:
+        """The driver's SDK, modes and what it cannot express (asked once)."""
+        if self._description is None:
+            answer = self.request({"cmd": "describe"})
+            result = answer.get("result") if answer.get("ok") else None
+            if not isinstance(result, dict):
+                raise DriverError(f"{self.language} driver: describe failed: {answer.get('error')}")
+            self._description = Description(
+                sdk=str(result.get("sdk", "")),
+                version=str(result.get("version", "")),
+                modes=tuple(result.get("modes") or ()),
+                unsupported={str(k): str(v) for k, v in (result.get("unsupported") or {}).items()},
+            )
+        return self._description
 
     def stop(self) -> None:
         process, self._process = self._process, None

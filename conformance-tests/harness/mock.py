@@ -42,12 +42,13 @@ class MockControl:
         self._server.clear_faults()
 
     def requests(self) -> list[dict[str, Any]]:
-        """The API requests made with the scenario client's key, oldest first."""
-        return [
-            entry
-            for entry in self._server.requests()
-            if entry.get("headers", {}).get("x-api-key") == self.client_api_key
-        ]
+        """The API requests made with the scenario client's key, oldest first.
+
+        The server's log never shows a key (its ``x-api-key`` header reads ``[REDACTED]``);
+        it matches entries to the key itself (``api_key=``), so a request listed here
+        carried exactly that key.
+        """
+        return self._server.requests(api_key=self.client_api_key)
 
     def message_count(self, session_id: str) -> int:
         """How many messages the session holds now (read through the API with the workspace key)."""

@@ -1,4 +1,10 @@
-"""The conformance matrix (scenario x language) as Markdown and as an HTML page."""
+"""The conformance matrix (scenario x column) as Markdown and as an HTML page.
+
+A column is an SDK in one client mode (``python/strict``). A cell is ``pass``,
+``pass*`` (passed, with the checks the SDK cannot observe taken out, listed), ``FAIL``, ``vendor-defect`` (an expected failure of the vendor's SDK, with the
+defect), ``n/a`` (the SDK cannot express the scenario, or the scenario does not
+run in that mode, with the reason) or ``skip`` (scenarios/skips.yaml).
+"""
 
 from __future__ import annotations
 
@@ -7,16 +13,21 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-__all__ = ["Cell", "write_reports"]
+__all__ = ["Cell", "OUTCOMES", "OUTCOME", "write_reports"]
+
+# The user property a test sets to say which outcome its skip or xfail stands for.
+OUTCOME = "conformance-outcome"
+OUTCOMES = ("passed", "partial", "failed", "xfailed", "unsupported", "skipped")
 
 
 @dataclass
 class Cell:
-    outcome: str  # "passed" | "failed" | "skipped"
+    outcome: str  # one of OUTCOMES
     reason: str = ""
 
 
-_MARK = {"passed": "pass", "failed": "FAIL", "skipped": "skip"}
+_MARK = {"passed": "pass", "partial": "pass*", "failed": "FAIL", "xfailed": "vendor-defect", "unsupported": "n/a", "skipped": "skip"}
+_HEAD = {"passed": "passed", "partial": "pass* (checks waived)", "failed": "failed", "xfailed": "vendor defect", "unsupported": "n/a", "skipped": "skipped"}
 
 
 def _first_line(text: str, limit: int = 160) -> str:
@@ -24,60 +35,82 @@ def _first_line(text: str, limit: int = 160) -> str:
     return line if len(line) <= limit else line[: limit - 3] + "..."
 
 
-def _counts(cells: dict[tuple[str, str], Cell], languages: list[str]) -> dict[str, dict[str, int]]:
-    counts = {language: {"passed": 0, "failed": 0, "skipped": 0} for language in languages}
-    for (_, language), cell in cells.items():
-        if language in counts:
-            counts[language][cell.outcome] += 1
+def _counts(cells: dict[tuple[str, str], Cell], columns: list[str]) -> dict[str, dict[str, int]]:
+    counts = {column: dict.fromkeys(OUTCOMES, 0) for column in columns}
+    for (_, column), cell in cells.items():
+        if column in counts:
+            counts[column][cell.outcome] += 1
     return counts
 
 
 def write_reports(
     directory: Path,
     scenarios: list[tuple[str, str]],
-    languages: list[str],
+    columns: list[str],
     cells: dict[tuple[str, str], Cell],
 ) -> tuple[Path, Path]:
     """Write ``conformance.md`` and ``conformance.html``; return their paths."""
     directory.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    counts = _counts(cells, languages)
+    counts = _counts(cells, columns)
     md = directory / "conformance.md"
     page = directory / "conformance.html"
-    md.write_text(_markdown(stamp, scenarios, languages, cells, counts), encoding="utf-8")
-    page.write_text(_html(stamp, scenarios, languages, cells, counts), encoding="utf-8")
+    md.write_text(_markdown(stamp, scenarios, columns, cells, counts), encoding="utf-8")
+    page.write_text(_html(stamp, scenarios, columns, cells, counts), encoding="utf-8")
     return md, page
 
 
-def _markdown(stamp, scenarios, languages, cells, counts) -> str:
+def _details(scenarios, columns, cells, outcome):
+    return [
+        (name, column, cells[(name, column)])
+        for name, _ in scenarios
+        for column in columns
+        if (name, column) in cells and cells[(name, column)].outcome == outcome
+    ]
+
+
+_SECTIONS = (
+    ("failed", "Failures"),
+    ("xfailed", "Known vendor defects (expected failures)"),
+    ("partial", "Passed with checks the SDK cannot observe taken out (pass*)"),
+    ("unsupported", "Not expressible (n/a)"),
+    ("skipped", "Skips"),
+)
+
+
+def _markdown(stamp, scenarios, columns, cells, counts) -> str:
     lines = [
         "# SDK conformance matrix",
         "",
-        f"Generated {stamp}. One row per scenario (conformance-tests/scenarios/), one column per SDK.",
+        f"Generated {stamp}. One row per scenario (conformance-tests/scenarios/), one column per SDK and",
+        "client mode (`tolerant` is the SDK default, `strict` validates every response against the",
+        "contract; `vendor-python` is the vendor's own PyPI SDK, which has no strict mode).",
         "",
-        "| language | passed | failed | skipped |",
-        "|---|---:|---:|---:|",
+        "| column | " + " | ".join(_HEAD[o] for o in OUTCOMES) + " |",
+        "|---|" + "---:|" * len(OUTCOMES),
     ]
-    for language in languages:
-        c = counts[language]
-        lines.append(f"| {language} | {c['passed']} | {c['failed']} | {c['skipped']} |")
-    lines += ["", "| scenario | " + " | ".join(languages) + " |", "|---|" + "---|" * len(languages)]
+    for column in columns:
+        c = counts[column]
+        lines.append(f"| {column} | " + " | ".join(str(c[o]) for o in OUTCOMES) + " |")
+    lines += ["", "| scenario | " + " | ".join(columns) + " |", "|---|" + "---|" * len(columns)]
     for name, _ in scenarios:
         row = [f"`{name}`"]
-        for language in languages:
-            cell = cells.get((name, language))
+        for column in columns:
+            cell = cells.get((name, column))
             row.append(_MARK[cell.outcome] if cell else "not run")
         lines.append("| " + " | ".join(row) + " |")
-    details = [
-        (name, language, cells[(name, language)])
-        for name, _ in scenarios
-        for language in languages
-        if (name, language) in cells and cells[(name, language)].outcome != "passed"
-    ]
-    if details:
-        lines += ["", "## Failures and skips", ""]
-        for name, language, cell in details:
-            lines.append(f"### {name} [{language}]: {_MARK[cell.outcome]}")
+    sections = _SECTIONS
+    for outcome, title in sections:
+        details = _details(scenarios, columns, cells, outcome)
+        if not details:
+            continue
+        lines += ["", f"## {title}", ""]
+        if outcome in ("unsupported", "partial"):
+            for name, column, cell in details:
+                lines.append(f"* `{name}` [{column}]: {_first_line(cell.reason, 600)}")
+            continue
+        for name, column, cell in details:
+            lines.append(f"### {name} [{column}]: {_MARK[cell.outcome]}")
             lines.append("")
             lines.append("```")
             lines.append(cell.reason.strip() or "(no reason given)")
@@ -91,9 +124,12 @@ body{font:14px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:24
 h1{font-size:20px;margin:0 0 4px} .sub{color:#5b6475;margin:0 0 16px}
 table{border-collapse:collapse} th,td{border:1px solid #d9dde5;padding:4px 10px;vertical-align:top}
 th{background:#f3f5f9;text-align:left;position:sticky;top:0}
-td.scn code{font-size:13px} td.desc{color:#5b6475;max-width:520px}
+td.scn code{font-size:13px} td.desc{color:#5b6475;max-width:420px}
 td.passed{background:#e6f6ea;color:#156c2f;text-align:center}
 td.failed{background:#fde8e8;color:#a11b1b;text-align:center;font-weight:600}
+td.partial{background:#eef8e6;color:#3d6c15;text-align:center}
+td.xfailed{background:#f3e8fd;color:#5b1ba1;text-align:center}
+td.unsupported{background:#f1f1f1;color:#666;text-align:center}
 td.skipped{background:#fff6dd;color:#7a5a00;text-align:center}
 td.missing{background:#eee;color:#777;text-align:center}
 td a{color:inherit} .summary td{text-align:right} .summary td:first-child{text-align:left}
@@ -111,7 +147,7 @@ document.getElementById('only-problems').addEventListener('change', function (e)
 """
 
 
-def _html(stamp, scenarios, languages, cells, counts) -> str:
+def _html(stamp, scenarios, columns, cells, counts) -> str:
     esc = html.escape
     out = [
         "<!doctype html><html lang=en><head><meta charset=utf-8>",
@@ -119,34 +155,33 @@ def _html(stamp, scenarios, languages, cells, counts) -> str:
         "<title>SDK conformance matrix</title>",
         f"<style>{_CSS}</style></head><body>",
         "<h1>SDK conformance matrix</h1>",
-        f"<p class=sub>Generated {esc(stamp)} &middot; {len(scenarios)} scenarios &times; {len(languages)} SDKs</p>",
-        "<table class=summary><tr><th>SDK</th><th>passed</th><th>failed</th><th>skipped</th></tr>",
+        f"<p class=sub>Generated {esc(stamp)} &middot; {len(scenarios)} scenarios &times; {len(columns)} columns "
+        "(SDK/mode; vendor-python is the vendor's own SDK)</p>",
+        "<table class=summary><tr><th>column</th>" + "".join(f"<th>{esc(_HEAD[o])}</th>" for o in OUTCOMES) + "</tr>",
     ]
-    for language in languages:
-        c = counts[language]
-        out.append(
-            f"<tr><td>{esc(language)}</td><td>{c['passed']}</td><td>{c['failed']}</td><td>{c['skipped']}</td></tr>"
-        )
+    for column in columns:
+        c = counts[column]
+        out.append(f"<tr><td>{esc(column)}</td>" + "".join(f"<td>{c[o]}</td>" for o in OUTCOMES) + "</tr>")
     out.append("</table>")
-    out.append("<div class=filters><label><input type=checkbox id=only-problems> show only rows with failures or skips</label></div>")
-    out.append("<table><tr><th>scenario</th><th>what it proves</th>" + "".join(f"<th>{esc(l)}</th>" for l in languages) + "</tr>")
+    out.append("<div class=filters><label><input type=checkbox id=only-problems> show only rows with failures or vendor defects</label></div>")
+    out.append("<table><tr><th>scenario</th><th>what it proves</th>" + "".join(f"<th>{esc(c)}</th>" for c in columns) + "</tr>")
     for name, description in scenarios:
         row_cells = []
         problem = False
-        for language in languages:
-            cell = cells.get((name, language))
+        for column in columns:
+            cell = cells.get((name, column))
             if cell is None:
                 row_cells.append("<td class=missing>not run</td>")
                 continue
             if cell.outcome == "passed":
                 row_cells.append("<td class=passed>pass</td>")
-            else:
-                problem = True
-                anchor = f"d-{name}-{language}"
-                title = esc(_first_line(cell.reason, 300), quote=True)
-                row_cells.append(
-                    f"<td class={cell.outcome} title=\"{title}\"><a href='#{esc(anchor)}'>{_MARK[cell.outcome]}</a></td>"
-                )
+                continue
+            problem = problem or cell.outcome in ("failed", "xfailed")
+            anchor = f"d-{name}-{column}"
+            title = esc(_first_line(cell.reason, 300), quote=True)
+            row_cells.append(
+                f"<td class={cell.outcome} title=\"{title}\"><a href='#{esc(anchor)}'>{_MARK[cell.outcome]}</a></td>"
+            )
         klass = "row problem" if problem else "row"
         out.append(
             f"<tr class='{klass}'><td class=scn><code>{esc(name)}</code></td><td class=desc>{esc(description)}</td>"
@@ -154,18 +189,16 @@ def _html(stamp, scenarios, languages, cells, counts) -> str:
             + "</tr>"
         )
     out.append("</table>")
-    problems = [
-        (name, language, cells[(name, language)])
-        for name, _ in scenarios
-        for language in languages
-        if (name, language) in cells and cells[(name, language)].outcome != "passed"
-    ]
-    if problems:
-        out.append("<h2>Failures and skips</h2>")
-        for name, language, cell in problems:
-            anchor = f"d-{name}-{language}"
+    for outcome, title in _SECTIONS:
+        details = _details(scenarios, columns, cells, outcome)
+        if not details:
+            continue
+        out.append(f"<h2>{esc(title)}</h2>")
+        for name, column, cell in details:
+            anchor = f"d-{name}-{column}"
+            opened = " open" if outcome == "failed" else ""
             out.append(
-                f"<details id='{esc(anchor)}' open><summary>{esc(name)} [{esc(language)}]: {_MARK[cell.outcome]}</summary>"
+                f"<details id='{esc(anchor)}'{opened}><summary>{esc(name)} [{esc(column)}]: {_MARK[cell.outcome]}</summary>"
                 f"<pre>{esc(cell.reason.strip() or '(no reason given)')}</pre></details>"
             )
     out.append(f"<script>{_JS}</script></body></html>")

@@ -6,8 +6,10 @@ All assertions of the suite live here (drivers only report outcomes). A run:
    its own faults), so languages and scenarios never see each other's state;
 2. ``setup`` (agent aliases, sessions with chosen ids) and ``faults`` through
    the mock's control API;
-3. ``configure``: a fresh client in the driver with the scenario's settings;
-4. the steps, in order; each outcome checked against ``expect`` and saved;
+3. ``configure``: a fresh client in the driver with the scenario's settings
+   and the column's mode (``strict: true`` in strict mode);
+4. the steps, in order; each outcome checked against ``expect`` (in strict
+   mode ``expectStrict`` where a step has one) and saved;
 5. ``expectServer``: the request log and the stored messages.
 
 The first failing step ends the run; the failure says which step, what was
@@ -20,13 +22,14 @@ import json
 import re
 from typing import Any
 
+from capabilities import effective_expect
 from drivers import Driver, DriverError
 from matchers import match
 from mock import MockControl
 from refs import resolve
 from scenarios import Scenario
 
-__all__ = ["ScenarioFailure", "run_scenario"]
+__all__ = ["ScenarioFailure", "run_scenario", "output_text"]
 
 
 class ScenarioFailure(AssertionError):
@@ -71,6 +74,19 @@ def _saved_value(answer: dict[str, Any]) -> Any:
     if "error" in answer:
         return {"error": answer["error"]}
     return answer.get("result")
+
+
+def output_text(output: Any) -> Any:
+    """The reply text of a done event's output: the string, or an object's string ``content``.
+
+    The same rule as the SDKs' text convenience (RUNTIME.md, ``x-sdk-text``), so the
+    harness can check a driver that has none (the vendor's) on the wire data alone.
+    """
+    if isinstance(output, str):
+        return output
+    if isinstance(output, dict) and isinstance(output.get("content"), str):
+        return output["content"]
+    return None
 
 
 def _check_events(expected: dict[str, Any], events: list[dict[str, Any]], saved: dict[str, Any]) -> list[str]:
@@ -124,17 +140,25 @@ def _check_events(expected: dict[str, Any], events: list[dict[str, Any]], saved:
             )
     if expected.get("contentMatchesOutput"):
         joined = "".join(
-            str(e["data"].get("content", "")) for e in events if e.get("type") == "content" and isinstance(e.get("data"), dict)
+            e["data"]["content"]
+            for e in events
+            if e.get("type") == "content" and isinstance(e.get("data"), dict) and isinstance(e["data"].get("content"), str)
         )
         done = [e for e in events if e.get("type") == "done"]
         output = done[-1]["data"].get("output") if done and isinstance(done[-1].get("data"), dict) else None
-        if output != joined:
-            problems.append(f"events: content deltas joined {joined!r} != done.output {output!r}")
+        if output_text(output) != joined:
+            problems.append(f"events: content deltas joined {joined!r} != the text of done.output {output!r}")
+        if done and "output_text" in done[-1] and done[-1]["output_text"] != joined:
+            problems.append(
+                f"events: content deltas joined {joined!r} != the SDK's done output_text {done[-1]['output_text']!r}"
+            )
     return problems
 
 
-def _check_step(step: dict[str, Any], answer: dict[str, Any], saved: dict[str, Any], api_key: str) -> list[str]:
-    expect = step.get("expect")
+def _check_step(
+    step: dict[str, Any], answer: dict[str, Any], saved: dict[str, Any], api_key: str, mode: str
+) -> list[str]:
+    expect = effective_expect(step, mode)
     ok = bool(answer.get("ok"))
     error = answer.get("error")
     problems: list[str] = []
@@ -215,21 +239,21 @@ def _check_server(expected: dict[str, Any], control: MockControl, saved: dict[st
     return problems
 
 
-def run_scenario(scenario: Scenario, driver: Driver, control_factory: Any) -> None:
-    """Run ``scenario`` through ``driver``; raise ScenarioFailure on the first broken expectation."""
+def run_scenario(scenario: Scenario, driver: Driver, control_factory: Any, mode: str = "tolerant") -> None:
+    """Run ``scenario`` through ``driver`` in ``mode``; raise ScenarioFailure on the first broken expectation."""
     driver.ensure_built()
     control: MockControl = control_factory()
     try:
-        _run(scenario, driver, control)
+        _run(scenario, driver, control, mode)
     finally:
         control.finish()
 
 
-def _run(scenario: Scenario, driver: Driver, control: MockControl) -> None:
+def _run(scenario: Scenario, driver: Driver, control: MockControl, mode: str) -> None:
     doc = scenario.data
     saved: dict[str, Any] = {
         "workspace": {"api_key": control.api_key, "id": control.workspace_id},
-        "driver": {"language": driver.language},
+        "driver": {"language": driver.language, "mode": mode},
     }
     setup = doc.get("setup") or {}
     for agent in setup.get("agents", []):
@@ -241,6 +265,7 @@ def _run(scenario: Scenario, driver: Driver, control: MockControl) -> None:
     client = resolve(dict(doc.get("client") or {}), saved)
     client.setdefault("api_key", control.api_key)
     client["base_url"] = control.base_url
+    client["strict"] = mode == "strict"
     control.client_api_key = client["api_key"]
     answer = driver.request({"cmd": "configure", "client": client})
     if not answer.get("ok"):
@@ -269,7 +294,7 @@ def _run(scenario: Scenario, driver: Driver, control: MockControl) -> None:
         except DriverError as exc:
             raise ScenarioFailure(f"{where}: {exc}") from exc
         try:
-            problems = _check_step(step, answer, saved, control.api_key)
+            problems = _check_step(step, answer, saved, control.api_key, mode)
         except LookupError as exc:
             problems = [str(exc)]
         if problems:

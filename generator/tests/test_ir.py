@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
 
 from sdkgen import naming
 from sdkgen.builder import build_ir
@@ -14,6 +15,7 @@ from sdkgen.spec import SpecError, load_spec
 HERE = Path(__file__).parent
 ROOT = HERE.parent.parent
 FIXTURES = HERE / "fixtures"
+SPEC = ROOT / "openapi.yaml"
 
 
 @pytest.fixture(scope="module")
@@ -67,8 +69,10 @@ def test_reserved_words_are_escaped_per_language() -> None:
 # -- the contract ----------------------------------------------------------------------
 
 
-def test_contract_builds_without_diagnostics(ir: IR) -> None:
-    assert ir.diagnostics == []
+def test_contract_builds_without_problems(ir: IR) -> None:
+    assert ir.errors == [] and ir.warnings == [] and ir.dropped == []
+    # The contract says every stream decision itself (x-sdk-stream): no rule had to decide.
+    assert ir.notes == []
 
 
 def test_sdk_info_comes_from_x_sdk(ir: IR) -> None:
@@ -91,7 +95,8 @@ def test_resources_are_grouped_by_tag_in_spec_order(ir: IR) -> None:
 
 def test_x_sdk_method_renames_the_method(ir: IR) -> None:
     names = [(o.operation_id, o.name.snake, o.name.go) for o in ir.resources[1].operations]
-    assert names == [("getExecution", "get", "Get"), ("streamExecution", "stream", "Stream")]
+    assert names == [("listExecutions", "list", "List"), ("cancelExecution", "cancel", "Cancel"),
+                     ("getExecution", "get", "Get"), ("streamExecution", "stream", "Stream")]
 
 
 def test_envelopes_are_unwrapped(ir: IR) -> None:
@@ -148,12 +153,13 @@ def test_request_body_fields_and_params_names(ir: IR) -> None:
     assert op(ir, "chat", "list_sessions").params_name.pascal == "ListSessionsParams"
 
 
-def test_all_of_is_flattened_with_bases(ir: IR) -> None:
+def test_a_composition_beside_properties_only_validates(ir: IR) -> None:
     reply = ir.models["ChatReply"]
     names = [f.wire_name for f in reply.fields]
     assert names[: len(ir.models["ChatMessage"].fields)] == [f.wire_name for f in ir.models["ChatMessage"].fields]
-    assert names[-2:] == ["execution_id", "user_message"]
-    assert reply.bases == ["ChatMessage"]
+    assert names[-3:] == ["execution_id", "user_message", "assistant_message"]
+    assert reply.bases == [] and reply.flatten == "assistant_message"
+    assert "ChatReply" not in ir.unions
 
 
 def test_nullable_one_of_and_enums(ir: IR) -> None:
@@ -180,7 +186,7 @@ def test_stream_events_and_terminals(ir: IR) -> None:
 
 
 def test_fixture_spec_has_what_the_contract_lacks(notebook: IR) -> None:
-    assert notebook.diagnostics == []
+    assert notebook.errors == [] and notebook.warnings == [] and notebook.dropped == []
     assert notebook.sdk.auth_header == "X-Notebook-Token"
     assert [o.name.snake for o in notebook.operations] == [
         "list_notes", "create_note", "get_note", "delete_note", "archive_note", "summarize_note"]
@@ -206,14 +212,14 @@ def test_broken_pieces_are_reported_and_skipped(broken: IR) -> None:
     messages = [(d.severity, d.location, d.message) for d in broken.diagnostics]
     def has(loc_part: str, text: str) -> bool:
         return any(loc_part in loc and text in msg for _, loc, msg in messages)
-    assert has("#/paths/~1things/post", "no operationId")
+    assert has("#/paths/~1things/post", "no operationId: it is named 'post_things'")
     assert has("#/paths/~1things~1{thing_id}/get", "placeholders without parameters")
     assert has("#/paths/~1widgets/get", "unknown schema 'Nope'")
     assert has("#/components/schemas/Frames", "x-terminal-events names 'finished'")
     assert has("#/components/schemas/Frames/oneOf/1", "$refs to named schemas")
     assert has("#/components/schemas/Thing/properties/parts", "unknown schema 'Missing'")
     # ...and everything else is still built.
-    assert [o.operation_id for o in broken.operations] == ["listThings", "streamEvents"]
+    assert [o.operation_id for o in broken.operations] == ["listThings", "post_things", "streamEvents"]
     assert [e.event for e in broken.streams["Frames"].events] == ["tick"]
     assert [f.wire_name for f in broken.models["Thing"].fields] == ["id"]
     assert all(d.location.startswith("#/") for d in broken.diagnostics)
@@ -235,3 +241,40 @@ def test_spec_validation_errors_are_diagnostics(tmp_path: Path) -> None:
     doc.write_text("openapi: 3.1.0\ninfo: {title: X}\npaths: {}\n")  # info.version missing
     ir = build_ir(load_spec(doc))
     assert any(d.severity == "error" and "spec validation" in d.message for d in ir.diagnostics)
+
+
+def test_x_sdk_conversation_binds_the_chat_operations(ir: IR) -> None:
+    chat = next(r for r in ir.resources if r.tag == "chat")
+    conv = chat.conversation
+    assert conv is not None
+    assert (conv.open_method.python_member, conv.load_method.typescript_member, conv.open_method.go_member) == (
+        "conversation", "load", "Conversation")
+    assert (conv.create, conv.send, conv.stream, conv.history, conv.get, conv.delete) == (
+        "createSession", "sendMessage", "sendMessageStream", "listMessages", "getSession", "deleteSession")
+    assert (conv.session_param, conv.session_id_field, conv.text_field) == ("session_id", "id", "content")
+    assert conv.create_fields == ["agent_id", "title", "metadata"]
+    assert conv.usage_fields == {"prompt_tokens": "prompt_tokens", "completion_tokens": "completion_tokens"}
+    assert conv.cost_field == "cost"
+    assert next(r for r in ir.resources if r.tag == "executions").conversation is None
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"send": "nope"}, "'nope' is not an operation of this tag"),
+        ({"history": "getSession"}, "must be a paginated list"),
+        ({"text_field": "body"}, "has no body field 'body'"),
+        ({"session_param": "sid"}, "has no path parameter 'sid'"),
+        ({"cost_field": "price"}, "have no field 'price'"),
+        ({"method": "send_message"}, "collides with an operation"),
+    ],
+)
+def test_x_sdk_conversation_mistakes_drop_only_the_conversation(tmp_path: Path, change: dict[str, str], message: str) -> None:
+    doc = yaml.safe_load(SPEC.read_text())
+    doc["tags"][0]["x-sdk-conversation"].update(change)
+    path = tmp_path / "spec.yaml"
+    path.write_text(yaml.safe_dump(doc, sort_keys=False))
+    broken = build_ir(load_spec(path))
+    assert next(r for r in broken.resources if r.tag == "chat").conversation is None
+    assert [d for d in broken.dropped if message in d.message], [str(d) for d in broken.diagnostics]
+    assert len(broken.operations) == len(build_ir(load_spec(SPEC)).operations)

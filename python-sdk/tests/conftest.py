@@ -49,8 +49,8 @@ EXECUTION: dict[str, Any] = {
     "session_id": "s1",
     "agent_id": "echo",
     "status": "completed",
-    "input": "Hi",
-    "output": "You said: Hi",
+    "input": {"message": "Hi"},
+    "output": {"content": "You said: Hi"},
     "error": None,
     "token_usage": {"prompt_tokens": 1, "completion_tokens": 3, "total_tokens": 4},
     "user_message_id": "m1",
@@ -84,7 +84,7 @@ RUN = [
     ("4", "tool_end", '{"id":"t1","name":"lookup","summary":"found"}'),
     ("5", "content", '{"content":"You said: "}'),
     ("6", "content", '{"content":"Hi"}'),
-    ("7", "done", '{"output":"You said: Hi","token_usage":{"prompt_tokens":1,"completion_tokens":3,"total_tokens":4,"cached_tokens":0},"time":0.5}'),
+    ("7", "done", '{"output":{"content":"You said: Hi"},"token_usage":{"prompt_tokens":1,"completion_tokens":3,"total_tokens":4,"cached_tokens":0},"time":0.5}'),
 ]
 
 SSE_HEADERS = {"content-type": "text/event-stream"}

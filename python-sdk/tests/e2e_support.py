@@ -5,8 +5,10 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-SEED = Path("/work/shared/seeds/003_bba9387d52ddace4.txt")
-README = Path(__file__).resolve().parent.parent / "README.md"
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parents[1]
+SEED = REPO / "docs" / "sdk-calls.md"  # the documented call shapes, in the repository's own docs
+README = HERE.parent / "README.md"
 
 
 def python_blocks(text: str) -> list[str]:

@@ -58,13 +58,13 @@ async def test_every_method(aclient: AsyncPromptRails, mock: respx.MockRouter) -
         assert reply.content == "You said: Hi" and reply.execution_id == "e1" and reply.user_message.id == "m1"
         assert await c.chat.delete_message("s1", "m1") is None
         assert (await c.chat.submit_feedback("s1", execution_id="e1", value=1)).submitted
-        assert (await c.executions.get("e1")).output == "You said: Hi"
+        assert (await c.executions.get("e1")).output_text == "You said: Hi"
     assert c._client._http.is_closed
 
 
 async def test_async_for_over_every_page(aclient: AsyncPromptRails, mock: respx.MockRouter) -> None:
     def answer(request: httpx.Request) -> httpx.Response:
-        n = int(request.url.params["page"])
+        n = int(request.url.params.get("page", "1"))
         return httpx.Response(200, json={"data": [{**SESSION, "id": f"s{n}"}], "meta": meta(page=n, total_pages=3, total=3, limit=1)})
 
     mock.get("/api/v1/chat/sessions").mock(side_effect=answer)
@@ -136,7 +136,7 @@ async def test_stream_and_until_done(aclient: AsyncPromptRails, mock: respx.Mock
                 break
     assert text == "You said: Hi"
     result = await (await aclient.chat.send_message_stream("s1", content="Hi")).until_done()
-    assert result.output == "You said: Hi" and result.usage.total_tokens == 4
+    assert result.output_text == "You said: Hi" and result.usage.total_tokens == 4
 
 
 async def test_stream_error_event(aclient: AsyncPromptRails, mock: respx.MockRouter) -> None:

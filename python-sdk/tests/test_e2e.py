@@ -61,7 +61,7 @@ def test_session_lifecycle(client: PromptRails) -> None:
     ]
     assert client.chat.submit_feedback(session.id, execution_id=reply.execution_id, value=1).submitted
     execution = client.executions.get(reply.execution_id)
-    assert execution.output == reply.content
+    assert execution.output_text == reply.content and execution.output == {"content": reply.content}
     client.chat.delete_message(session.id, history.data[0].id)
     assert len(client.chat.list_messages(session.id).data) == 1
     client.chat.delete_session(session.id)
@@ -91,16 +91,16 @@ def test_stream_thinker_all_event_types(client: PromptRails) -> None:
     assert {ExecutionEvent, ThinkingEvent, ToolStartEvent, ToolEndEvent, ContentEvent, DoneEvent} <= kinds
     assert isinstance(events[0], ExecutionEvent) and isinstance(events[-1], DoneEvent)
     text = "".join(e.content for e in events if isinstance(e, ContentEvent))
-    assert text == events[-1].output
+    assert text == events[-1].output_text
     assert events[-1].token_usage.total_tokens == events[-1].token_usage.prompt_tokens + events[-1].token_usage.completion_tokens
 
 
 def test_stream_until_done_and_history(client: PromptRails) -> None:
     session = client.chat.create_session(agent_id="echo")
     result = client.chat.send_message_stream(session.id, content="Hello!").until_done()
-    assert result.text == result.output and result.usage.total_tokens > 0
+    assert result.text == result.output_text and result.usage.total_tokens > 0
     history = client.chat.list_messages(session.id).data
-    assert [m.content for m in history] == ["Hello!", result.output]
+    assert [m.content for m in history] == ["Hello!", result.output_text]
 
 
 def test_faulty_agent_error_event(client: PromptRails) -> None:
@@ -158,7 +158,7 @@ def test_stream_cut_resumes_without_loss_or_duplicates(client: PromptRails, serv
     assert len(ids) == len(set(ids))
     assert ids == [str(i) for i in range(1, len(ids) + 1)]  # every frame, in order, once
     assert isinstance(events[-1], DoneEvent)
-    assert "".join(e.content for e in events if isinstance(e, ContentEvent)) == events[-1].output
+    assert "".join(e.content for e in events if isinstance(e, ContentEvent)) == events[-1].output_text
     execution_id = events[0].execution_id  # type: ignore[union-attr]
     resumed = [r for r in server.requests() if r["path"] == f"/api/v1/executions/{execution_id}/stream"]
     assert resumed and resumed[0]["headers"]["last-event-id"] == "3"
@@ -171,7 +171,7 @@ def test_executions_stream_replays(client: PromptRails) -> None:
     session = client.chat.create_session(agent_id="echo")
     reply = client.chat.send_message(session.id, content="replay me")
     events = list(client.executions.stream(reply.execution_id))
-    assert isinstance(events[-1], DoneEvent) and events[-1].output == reply.content
+    assert isinstance(events[-1], DoneEvent) and events[-1].output_text == reply.content
     later = list(client.executions.stream(reply.execution_id, last_event_id=events[-2].event_id))
     assert later == [events[-1]]
 

@@ -33,7 +33,7 @@ def test_create_session(client: PromptRails, mock: respx.MockRouter) -> None:
     assert isinstance(s, ChatSession)
     assert s.id == "s1" and s.title == "Support Conversation"
     assert s.created_at.year == 2026
-    assert s.metadata.to_dict() == {"channel": "web"}
+    assert s.metadata == {"channel": "web"}
     assert body(route) == {"agent_id": "echo", "title": "Support Conversation", "metadata": {"channel": "web"}}
     req = route.calls[0].request
     assert req.headers["x-api-key"].startswith("sk-test")
@@ -89,7 +89,7 @@ def test_list_sessions_page(client: PromptRails, mock: respx.MockRouter) -> None
 
 def test_list_sessions_iterates_every_page(client: PromptRails, mock: respx.MockRouter) -> None:
     def answer(request: httpx.Request) -> httpx.Response:
-        n = int(request.url.params["page"])
+        n = int(request.url.params.get("page", "1"))
         items = [{**SESSION, "id": f"s{n}-{i}"} for i in range(2)] if n <= 3 else []
         return httpx.Response(200, json={"data": items, "meta": meta(page=n, total_pages=3, total=6, limit=2)})
 
@@ -189,7 +189,7 @@ def test_unexpected_body_is_an_api_error(client: PromptRails, mock: respx.MockRo
     from promptrails import APIError
 
     mock.get("/api/v1/chat/sessions/s1").respond(200, json={"nope": 1})
-    with pytest.raises(APIError, match="does not match"):
+    with pytest.raises(APIError, match="cannot read the 200 response: it has no data"):
         client.chat.get_session("s1")
     mock.get("/api/v1/chat/sessions/s2").respond(200, content=b"<html>")
     with pytest.raises(APIError, match="not valid JSON"):

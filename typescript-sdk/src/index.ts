@@ -14,6 +14,7 @@ export {
   APIError,
   APIConnectionError,
   APITimeoutError,
+  APIUserAbortError,
   APIStatusError,
   BadRequestError,
   AuthenticationError,
@@ -24,10 +25,14 @@ export {
   UnprocessableEntityError,
   RateLimitError,
   InternalServerError,
+  APIResponseValidationError,
   StreamError,
   InvalidArgumentError,
 } from './core/errors.js';
 export type { RequestOptions, Fetch } from './core/api-client.js';
-export { Stream } from './core/streaming.js';
+export { APIPromise, type WithResponse } from './core/api-promise.js';
+export { Stream, type StreamResult } from './core/streaming.js';
 export { Page, PagePromise } from './core/pagination.js';
 export { SSEDecoder, type ServerSentEvent } from './core/sse.js';
+export type { Logger, LogLevel } from './core/log.js';
+export type { Uploadable } from './core/utils.js';

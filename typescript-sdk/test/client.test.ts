@@ -22,7 +22,7 @@ import {
   Page,
 } from '../src/index.js';
 import type { SubmitFeedbackParams } from '../src/index.js';
-import { API_KEY, apiError, fakeFetch, json, networkError, testClient, type Handler } from './helpers.js';
+import { API_KEY, aborted, apiError, fakeFetch, json, networkError, testClient, type Handler } from './helpers.js';
 
 const SESSION = {
   id: 'ses_1',
@@ -100,7 +100,8 @@ test('chat.listSessions: awaitable to a page with data and meta', async () => {
   assert.ok(page instanceof Page);
   assert.equal(calls[0]!.url.search, '?page=1&limit=20');
   assert.equal(page.data[0]!.agentId, 'agent_1');
-  assert.deepEqual(page.meta, { total: 2, page: 1, limit: 2, totalPages: 1 });
+  // `pages` and `total_pages` alias each other: both are read whichever the API sent.
+  assert.deepEqual(page.meta, { total: 2, page: 1, limit: 2, pages: 1, totalPages: 1 });
   assert.equal(page.hasNextPage(), false);
 });
 
@@ -153,7 +154,7 @@ test('chat.sendMessage: returns the assistant message with executionId and userM
   assert.deepEqual(calls[0]!.body, { content: 'Hi' });
   assert.equal(reply.content, 'Hello!');
   assert.equal(reply.executionId, 'ex_1');
-  assert.equal(reply.userMessage.content, 'Hi');
+  assert.equal(reply.userMessage?.content, 'Hi');
   assert.equal(reply.promptTokens, 3);
 });
 
@@ -282,12 +283,20 @@ for (const [status, cls] of STATUS_CLASSES) {
   });
 }
 
-test('errors: a non-JSON error body keeps its text', async () => {
-  const { client } = setup(() => new Response('upstream exploded', { status: 418 }));
+test('errors: a non-JSON error body: the message is the status line, the raw text stays in body', async () => {
+  const { client } = setup(() => new Response('upstream exploded', { status: 418, statusText: "I'm a teapot" }));
   const err = await client.chat.getSession('s').catch((e: unknown) => e);
   assert.ok(err instanceof APIStatusError);
   assert.equal(err.constructor, APIStatusError);
-  assert.equal(err.errorMessage, 'upstream exploded');
+  assert.equal(err.errorMessage, "I'm a teapot");
+  assert.equal(err.body, 'upstream exploded');
+  assert.equal(err.message, "418: I'm a teapot");
+  // Without a reason phrase on the response, the standard one.
+  const b = setup(() => new Response('<html>bad gateway</html>', { status: 502 }));
+  const err2 = await b.client.chat.getSession('s', { maxRetries: 0 }).catch((e: unknown) => e);
+  assert.ok(err2 instanceof InternalServerError);
+  assert.equal(err2.errorMessage, 'Bad Gateway');
+  assert.equal(err2.body, '<html>bad gateway</html>');
 });
 
 // -- retries ---------------------------------------------------------------------------------------
@@ -386,13 +395,22 @@ test('timeouts: a request that outlives `timeout` raises APITimeoutError (after 
   assert.equal(sleeps.length, 1);
 });
 
-test('cancellation: an aborted signal rejects with its reason and is not retried', async () => {
-  const controller = new AbortController();
+test('cancellation: an aborted signal rejects with APIUserAbortError (cause: its reason) and is not retried', async () => {
   const hang: Handler = (call) =>
     new Promise((_, reject) => call.signal?.addEventListener('abort', () => reject(new DOMException('aborted', 'AbortError'))));
-  const { client, calls } = setup(hang);
-  const pending = client.chat.getSession('s', { signal: controller.signal });
+  // Aborted while the request is in flight: that request ends, no other is sent.
+  const late = setup(hang);
+  const controller = new AbortController();
+  const pending = late.client.chat.getSession('s', { signal: controller.signal });
+  while (late.calls.length === 0) await new Promise((resolve) => setImmediate(resolve));
   controller.abort(new Error('user cancelled'));
-  await assert.rejects(pending, /user cancelled/);
-  assert.equal(calls.length, 1);
+  await assert.rejects(pending, aborted(/user cancelled/));
+  assert.equal(late.calls.length, 1);
+  // Aborted before the request went out: nothing is sent at all.
+  const early = setup(hang);
+  const before = new AbortController();
+  const never = early.client.chat.getSession('s', { signal: before.signal });
+  before.abort(new Error('changed my mind'));
+  await assert.rejects(never, aborted(/changed my mind/));
+  assert.equal(early.calls.length, 0);
 });

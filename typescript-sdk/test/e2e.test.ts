@@ -25,13 +25,15 @@ describe('e2e against the mock server', { skip: enabled ? false : `${MOCK_ENV} i
   async function fresh(): Promise<{ client: PromptRails; sleeps: number[]; key: string }> {
     const { api_key: key } = await mock.control('POST', '/__mock/workspaces', {});
     const sleeps: number[] = [];
-    const client = new PromptRails({ apiKey: key, baseUrl: mock.url, sleep: async (ms) => void sleeps.push(ms) });
+    // Strict: the mock must keep to the contract it serves.
+    const client = new PromptRails({ apiKey: key, baseUrl: mock.url, sleep: async (ms) => void sleeps.push(ms), strictResponseValidation: true });
     return { client, sleeps, key };
   }
 
+  /** The requests of one workspace the mock received (its log redacts the key, and filters by it). */
   async function requests(method: string, path: string, key: string): Promise<any[]> {
-    const all: any[] = await mock.control('GET', `/__mock/requests?method=${method}&path=${encodeURIComponent(path)}`);
-    return all.filter((r) => r.headers['x-api-key'] === key);
+    const query = new URLSearchParams({ method, path, api_key: key, limit: '1000' });
+    return mock.control('GET', `/__mock/requests?${query}`);
   }
 
   test('every chat and execution call, end to end', async () => {
@@ -43,10 +45,12 @@ describe('e2e against the mock server', { skip: enabled ? false : `${MOCK_ENV} i
     assert.equal(updated.title, null);
     const reply = await client.chat.sendMessage(session.id, { content: 'Hi there' });
     assert.equal(reply.role, 'assistant');
-    assert.equal(reply.userMessage.content, 'Hi there');
-    const execution = await client.executions.get(reply.executionId);
+    assert.equal(reply.userMessage?.content, 'Hi there');
+    const executionId = reply.executionId;
+    assert.ok(executionId);
+    const execution = await client.executions.get(executionId);
     assert.equal(execution.status, 'completed');
-    assert.deepEqual(await client.chat.submitFeedback(session.id, { executionId: reply.executionId, value: 1 }), { submitted: true });
+    assert.deepEqual(await client.chat.submitFeedback(session.id, { executionId, value: 1 }), { submitted: true });
     const page = await client.chat.listMessages(session.id);
     assert.deepEqual(page.data.map((m) => m.role), ['user', 'assistant']);
     await client.chat.deleteMessage(session.id, page.data[0]!.id);
@@ -78,7 +82,7 @@ describe('e2e against the mock server', { skip: enabled ? false : `${MOCK_ENV} i
     const text = events.map((e) => (e.type === 'content' ? e.content : '')).join('');
     const done = events.at(-1);
     assert.ok(done?.type === 'done');
-    assert.equal(done.output, text);
+    assert.equal(done.outputText, text);
   });
 
   test('stream: the faulty agent ends with an error event; finalResult() raises StreamError', async () => {
@@ -152,7 +156,7 @@ describe('e2e against the mock server', { skip: enabled ? false : `${MOCK_ENV} i
     const text = events.map((e) => (e.type === 'content' ? e.content : '')).join('');
     const done = events.at(-1);
     assert.ok(done?.type === 'done');
-    assert.equal(done.output, text);
+    assert.equal(done.outputText, text);
     const first = events[0];
     assert.ok(first?.type === 'execution');
     const resumed = await requests('GET', `/api/v1/executions/${first.executionId}/stream`, key);

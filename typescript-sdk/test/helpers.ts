@@ -1,6 +1,6 @@
 /** Test helpers: a scripted fake `fetch`, canned responses, and the mock server launcher. */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { PromptRails, type ClientOptions } from '../src/index.js';
+import { APIUserAbortError, PromptRails, type ClientOptions } from '../src/index.js';
 
 export interface Call {
   url: URL;
@@ -94,10 +94,22 @@ export const RUN = [
   frame(4, 'tool_end', { id: 'call_1', name: 'search', summary: '3 results' }),
   frame(5, 'content', { content: 'Hel' }),
   frame(6, 'content', { content: 'lo' }),
-  frame(7, 'done', { output: 'Hello', token_usage: { prompt_tokens: 3, completion_tokens: 2, total_tokens: 5, cached_tokens: 1 }, time: 0.5 }),
+  frame(7, 'done', { output: 'Hello', token_usage: { prompt_tokens: 3, completion_tokens: 2, total_tokens: 5, cached_tokens: 1, future_tokens: 9 }, time: 0.5 }),
 ];
 
 export const API_KEY = 'sk-test-very-secret-key';
+
+/**
+ * Matches the error of a cancelled call: an `APIUserAbortError` (never the raw abort reason or a
+ * `DOMException`) whose `cause` is the reason the caller gave, matching `reason`.
+ */
+export function aborted(reason: RegExp): (err: unknown) => boolean {
+  return (err) => {
+    if (!(err instanceof APIUserAbortError)) throw new Error(`expected APIUserAbortError, got ${String(err)}`);
+    if (!reason.test(String(err.cause))) throw new Error(`the cause ${String(err.cause)} does not match ${reason}`);
+    return true;
+  };
+}
 
 /** A client on a fake fetch; sleeps are recorded, never slept. */
 export function testClient(fetchImpl: typeof fetch, options: ClientOptions = {}): { client: PromptRails; sleeps: number[] } {

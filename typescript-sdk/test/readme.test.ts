@@ -1,4 +1,9 @@
-/** The README's ```typescript examples, compiled strictly and run against the mock server. */
+/**
+ * The README's ```typescript examples, compiled strictly and run unchanged against the mock
+ * server, whose development workspace accepts the documentation's placeholders (`your-api-key`,
+ * `your-agent-id`, `session-id`): registered here through the mock's control API when the mock
+ * does not have them already.
+ */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -17,8 +22,13 @@ describe('README examples against the mock server', { skip: enabled ? false : `$
     const started = await startMock();
     if (!started) throw new Error(`${MOCK_ENV} is set but no server was started`);
     mock = started;
-    await mock.control('POST', '/__mock/agents', { id: 'your-agent-id', like: 'thinker' });
-    process.env['PROMPTRAILS_API_KEY'] = 'promptrails-dev-key';
+    const exists = (err: unknown) => {
+      if (!/409/.test(String(err))) throw err;
+    };
+    await mock.control('POST', '/__mock/workspaces', { api_key: 'your-api-key' }).catch(exists);
+    await mock.control('POST', '/__mock/agents', { id: 'your-agent-id', like: 'thinker' }).catch(exists);
+    await mock.control('POST', '/__mock/sessions', { id: 'session-id', api_key: 'your-api-key', agent_id: 'your-agent-id' }).catch(exists);
+    delete process.env['PROMPTRAILS_API_KEY'];
     process.env['PROMPTRAILS_BASE_URL'] = mock.url;
   });
   after(async () => {
@@ -31,12 +41,18 @@ describe('README examples against the mock server', { skip: enabled ? false : `$
 
   test('every README example compiles and runs', async () => {
     const blocks = codeBlocks(readFileSync(README, 'utf8'));
-    assert.ok(blocks.length >= 6);
+    assert.ok(blocks.length >= 8);
     const run = await compileSnippets('readme', blocks, {});
     const printed = await captureOutput(() => run({}));
-    assert.match(printed, /\(calling search\)/);
+    assert.match(printed, /^session-id holds \d+ messages$/m);
     assert.match(printed, /\d+ tokens/);
-    assert.match(printed, /404 not_found: /);
+    assert.match(printed, /^true \d+$/m); // untilDone(): the streamed text is the output's text
     assert.match(printed, /^execution .* done$/m);
+    assert.match(printed, /^request \S+$/m);
+    assert.match(printed, /^200 true Support Conversation$/m);
+    assert.match(printed, /^application\/json true$/m);
+    assert.match(printed, /^PromptRails: GET \/api\/v1\/chat\/sessions -> 200 in \d+ ms, request_id \S+$/m);
+    assert.match(printed, /404 not_found: /);
+    assert.doesNotMatch(printed, /^request undefined$/m);
   });
 });

@@ -1,19 +1,21 @@
 /**
- * The seed's TypeScript code (/work/shared/seeds/003_...txt, or $PROMPTRAILS_SEED_FILE),
- * compiled strictly and run unchanged against the mock server, with a `client` constructed
- * first and the agent alias `your-agent-id` registered.
+ * The documented TypeScript calls (the ```typescript blocks of the repo's docs/sdk-calls.md,
+ * or of $PROMPTRAILS_SEED_FILE), compiled strictly and run unchanged against the mock server,
+ * with a `client` constructed first and the agent alias `your-agent-id` registered.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { PromptRails } from '../src/index.js';
 import { MOCK_ENV, startMock, type MockServer } from './helpers.js';
 import { captureOutput, codeBlocks, compileSnippets } from './snippets.js';
 
-const SEED = process.env['PROMPTRAILS_SEED_FILE'] ?? '/work/shared/seeds/003_bba9387d52ddace4.txt';
+const SEED = process.env['PROMPTRAILS_SEED_FILE'] ?? join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'docs', 'sdk-calls.md');
 const enabled = Boolean(process.env[MOCK_ENV]);
 
-test('the seed has the TypeScript blocks we run', () => {
+test('the documented calls have the TypeScript blocks we run', () => {
   const blocks = codeBlocks(readFileSync(SEED, 'utf8'));
   assert.equal(blocks.length, 3);
   assert.match(blocks[0]!, /client\.chat\.createSession/);

@@ -9,7 +9,7 @@ import {
   StreamError,
   type ChatStreamFrame,
 } from '../src/index.js';
-import { RUN, apiError, fakeFetch, frame, networkError, sse, testClient, type Handler } from './helpers.js';
+import { RUN, aborted, apiError, fakeFetch, frame, networkError, sse, testClient, type Handler } from './helpers.js';
 
 function setup(...handlers: Handler[]) {
   const f = fakeFetch(...handlers);
@@ -41,7 +41,7 @@ test('stream: typed events in order, usable without await as in the seed', async
   assert.match(calls[0]!.headers['idempotency-key']!, /^[0-9a-f-]{36}$/);
 });
 
-test('stream: event fields are camelCase, with eventId; extra usage counters kept', async () => {
+test('stream: event fields are camelCase, with eventId; unknown usage counters kept under their wire names', async () => {
   const { client } = setup(sse({ chunks: RUN }));
   const events = await client.chat.sendMessageStream('ses_1', { content: 'x' }).toArray();
   assert.deepEqual(events[0], { type: 'execution', executionId: 'ex_1', userMessageId: 'msg_u', eventId: '1' });
@@ -49,7 +49,8 @@ test('stream: event fields are camelCase, with eventId; extra usage counters kep
   assert.deepEqual(events[6], {
     type: 'done',
     output: 'Hello',
-    tokenUsage: { promptTokens: 3, completionTokens: 2, totalTokens: 5, cached_tokens: 1 },
+    outputText: 'Hello',
+    tokenUsage: { promptTokens: 3, completionTokens: 2, totalTokens: 5, cachedTokens: 1, future_tokens: 9 },
     time: 0.5,
     eventId: '7',
   });
@@ -69,7 +70,7 @@ test('stream: finalResult() returns the done event (output and usage)', async ()
   const done = await client.chat.sendMessageStream('ses_1', { content: 'x' }).finalResult();
   assert.equal(done.type, 'done');
   assert.equal(done.output, 'Hello');
-  assert.equal(done.tokenUsage.totalTokens, 5);
+  assert.equal(done.tokenUsage?.totalTokens, 5);
 });
 
 test('stream: an error event is delivered as a value and ends the stream; finalResult() throws StreamError', async () => {
@@ -100,9 +101,23 @@ test('stream: malformed JSON in a known event raises StreamError carrying the da
   assert.equal(err.data, '{"content": nope');
 });
 
-test('stream: a known event whose data does not match its schema raises StreamError', async () => {
-  const { client } = setup(sse({ chunks: [RUN[0]!, frame(2, 'content', { content: 42 })] }));
+test('stream: strict mode: a known event whose data does not match its schema raises StreamError', async () => {
+  const f = fakeFetch(sse({ chunks: [RUN[0]!, frame(2, 'content', { content: 42 })] }));
+  const { client } = testClient(f.fetch, { strictResponseValidation: true });
   await assert.rejects(collect(client.chat.sendMessageStream('ses_1', { content: 'x' })), /content.*expected string/);
+});
+
+test('stream: event data that is not a JSON object raises StreamError in both modes', async () => {
+  for (const strict of [false, true]) {
+    for (const data of ['[1, 2]', '"text"', '42', 'null']) {
+      const f = fakeFetch(sse({ chunks: [RUN[0]!, frame(2, 'content', data)] }));
+      const { client } = testClient(f.fetch, { strictResponseValidation: strict });
+      const err = await collect(client.chat.sendMessageStream('ses_1', { content: 'x' })).catch((e: unknown) => e);
+      assert.ok(err instanceof StreamError, `${data}, strict ${strict}`);
+      assert.match(err.message, /not a JSON object/);
+      assert.equal(err.data, data);
+    }
+  }
 });
 
 test('stream: break closes the connection (the response body is cancelled)', async () => {
@@ -114,7 +129,7 @@ test('stream: break closes the connection (the response body is cancelled)', asy
   assert.equal(cancelled.value, true);
 });
 
-test('stream: aborting the signal rejects with its reason and closes the connection', async () => {
+test('stream: aborting the signal rejects with APIUserAbortError (cause: its reason) and closes the connection', async () => {
   const cancelled = { value: false };
   const { client, calls } = setup(sse({ chunks: RUN.slice(0, 2), then: 'hang', cancelled }));
   const controller = new AbortController();
@@ -125,7 +140,7 @@ test('stream: aborting the signal rejects with its reason and closes the connect
       if (event.type === 'thinking') controller.abort(new Error('stop'));
     }
   })().catch((e: unknown) => e);
-  assert.match(String(err), /stop/);
+  assert.ok(aborted(/stop/)(err));
   assert.deepEqual(seen, ['execution', 'thinking']);
   assert.equal(cancelled.value, true);
   assert.equal(calls.length, 1);
@@ -138,7 +153,7 @@ test('stream: abort() on the stream closes it too', async () => {
   const err = await (async () => {
     for await (const event of stream) if (event.type === 'thinking') stream.abort(new Error('closed by caller'));
   })().catch((e: unknown) => e);
-  assert.match(String(err), /closed by caller/);
+  assert.ok(aborted(/closed by caller/)(err));
   assert.equal(cancelled.value, true);
 });
 
@@ -344,13 +359,14 @@ test('resume: a frame without an id has eventId undefined, is never skipped as a
 
 test('stream: several frames in one chunk: a malformed one raises StreamError after the events before it', async () => {
   const chunk = RUN[0]! + frame(2, 'content', { content: 'a' }) + frame(3, 'content', { content: 7 }) + frame(4, 'content', { content: 'b' });
-  const { client } = setup(sse({ chunks: [chunk] }));
+  const f = fakeFetch(sse({ chunks: [chunk] }));
+  const { client } = testClient(f.fetch, { strictResponseValidation: true });
   const seen: (string | undefined)[] = [];
   const err = await (async () => {
     for await (const e of client.chat.sendMessageStream('ses_1', { content: 'x' })) seen.push(e.eventId);
   })().catch((e: unknown) => e);
   assert.ok(err instanceof StreamError);
-  assert.match(err.message, /ContentEventData\.content: expected string, got a number/);
+  assert.match(err.message, /a `content` event does not match the contract at \$\.content: expected string, got a number/);
   assert.deepEqual(seen, ['1', '2']);
 });
 
@@ -378,4 +394,66 @@ test('resume: ids that are not increasing integers are de-duplicated exactly', a
   const events = await collect(client.chat.sendMessageStream('ses_1', { content: 'x' }));
   assert.deepEqual(events.map((e) => e.eventId), ['1', '5', '3', '007', 'a', '7', '4', '2', '9']);
   assert.equal(calls[1]!.headers['last-event-id'], 'a');
+});
+
+/** Wait (polling, up to 10 s) for a state a correct stream reaches promptly. */
+async function eventually(what: string, condition: () => boolean): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (!condition()) {
+    if (Date.now() > deadline) assert.fail(`never happened: ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+test('lifecycle: after the terminal event the rest of the body is read to its end (kept for reuse), not cancelled', async () => {
+  const cancelled = { value: false };
+  const { client } = setup(sse({ chunks: [...RUN, ': bye\n\n'], cancelled }));
+  for await (const event of client.chat.sendMessageStream('ses_1', { content: 'x' })) if (event.type === 'done') break;
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  assert.equal(cancelled.value, false);
+});
+
+test('lifecycle: a server still talking after the terminal event is cut after 64 KiB', async () => {
+  const cancelled = { value: false };
+  const noise = Array.from({ length: 100 }, () => `: ${'n'.repeat(1024)}\n`);
+  const { client } = setup(sse({ chunks: [...RUN, ...noise], then: 'hang', cancelled }));
+  assert.equal((await client.chat.sendMessageStream('ses_1', { content: 'x' }).finalResult()).type, 'done');
+  await eventually('the body is cancelled', () => cancelled.value);
+});
+
+test('lifecycle: a server silent after the terminal event is cut after min(timeout, 1 s)', async () => {
+  const cancelled = { value: false };
+  const { client } = setup(sse({ chunks: RUN, then: 'hang', cancelled }));
+  const events = await client.chat.sendMessageStream('ses_1', { content: 'x' }, { timeout: 30 }).toArray();
+  assert.equal(events.at(-1)?.type, 'done');
+  await eventually('the body is cancelled', () => cancelled.value);
+});
+
+test('lifecycle: abort() drops the events already buffered: the next call rejects', async () => {
+  const { client } = setup(sse({ chunks: [RUN.slice(0, 4).join('')], then: 'hang' }));
+  const stream = client.chat.sendMessageStream('ses_1', { content: 'x' });
+  const it = stream[Symbol.asyncIterator]();
+  assert.equal((await it.next()).value?.type, 'execution');
+  stream.abort(new Error('enough'));
+  await assert.rejects(it.next(), aborted(/enough/));
+  assert.deepEqual(await it.next(), { value: undefined, done: true });
+});
+
+test('delivered ids: a long stream of increasing ids is one run, however long; repeats are found', async () => {
+  const { DeliveredIds } = await import('../src/core/streaming.js');
+  const ids = new DeliveredIds();
+  for (let i = 1; i <= 1_000_000; i++) assert.equal(ids.add(String(i)), true);
+  assert.equal(ids.entries, 1);
+  assert.equal(ids.add('1'), false);
+  assert.equal(ids.add('999999'), false);
+  // Gaps start new runs; filling a gap later is kept apart (exact, never approximate).
+  assert.equal(ids.add('1000005'), true);
+  assert.equal(ids.add('1000006'), true);
+  assert.equal(ids.entries, 2);
+  assert.equal(ids.add('1000002'), true);
+  assert.equal(ids.add('1000002'), false);
+  assert.equal(ids.add('01'), true);
+  assert.equal(ids.add('ev-1'), true);
+  assert.equal(ids.add('ev-1'), false);
+  assert.equal(ids.entries, 5);
 });

@@ -3,7 +3,10 @@
 // It reads one JSON request per line on stdin, calls the SDK, and writes one
 // JSON answer per line on stdout (protocol: conformance-tests/CONFORMANCE.md).
 // No assertions: it only maps language-neutral operations to SDK calls and puts
-// outcomes in wire form (the SDK's own JSON encoding of its types).
+// outcomes in wire form (the SDK's own JSON encoding of its types). A strict
+// run (configure's "strict": true, or CONFORMANCE_STRICT=1) builds clients
+// WithStrictValidation; a response that does not match the contract is then
+// the error kind response_validation.
 package main
 
 import (
@@ -30,10 +33,11 @@ type request struct {
 }
 
 type event struct {
-	Type    string `json:"type"`
-	ID      any    `json:"id"`
-	Data    any    `json:"data"`
-	Unknown bool   `json:"unknown,omitempty"`
+	Type       string `json:"type"`
+	ID         any    `json:"id"`
+	Data       any    `json:"data"`
+	Unknown    bool   `json:"unknown,omitempty"`
+	OutputText any    `json:"output_text,omitempty"`
 }
 
 // driverProblem: the request cannot be mapped to an SDK call (a driver or harness bug).
@@ -55,8 +59,27 @@ func integer(v any) int {
 	return int(f)
 }
 
+func describe() map[string]any {
+	return map[string]any{"ok": true, "result": map[string]any{
+		"sdk": "github.com/promptrails/go-sdk", "modes": []string{"tolerant", "strict"}, "unsupported": map[string]string{},
+	}}
+}
+
+// strictRun reports whether responses are checked against the contract: the
+// configure command's "strict" setting, else CONFORMANCE_STRICT=1 (or true).
+func strictRun(settings map[string]any) bool {
+	if v, ok := settings["strict"].(bool); ok {
+		return v
+	}
+	env := os.Getenv("CONFORMANCE_STRICT")
+	return env == "1" || env == "true"
+}
+
 func configure(settings map[string]any) map[string]any {
 	opts := []promptrails.Option{}
+	if strictRun(settings) {
+		opts = append(opts, promptrails.WithStrictValidation())
+	}
 	if base, ok := settings["base_url"].(string); ok {
 		opts = append(opts, promptrails.WithBaseURL(base))
 	}
@@ -68,7 +91,8 @@ func configure(settings map[string]any) map[string]any {
 	}
 	key, _ := settings["api_key"].(string)
 	client = promptrails.NewClient(key, opts...)
-	return map[string]any{"ok": true, "result": map[string]any{"sdk": "github.com/promptrails/go-sdk"}}
+	return map[string]any{"ok": true, "result": map[string]any{"sdk": "github.com/promptrails/go-sdk", "version": promptrails.Version,
+		"strict": strictRun(settings)}}
 }
 
 // wire puts an SDK value in wire form: its JSON encoding, decoded generically.
@@ -142,7 +166,11 @@ func wireEvent(ev promptrails.Event) (event, error) {
 	if field := value.FieldByName("EventID"); field.IsValid() && field.Kind() == reflect.String {
 		id = field.String()
 	}
-	return event{Type: ev.EventType(), ID: idOrNil(id), Data: data}, nil
+	out := event{Type: ev.EventType(), ID: idOrNil(id), Data: data}
+	if text, ok := outputText(ev); ok {
+		out.OutputText = text
+	}
+	return out, nil
 }
 
 func idOrNil(id string) any {
@@ -152,51 +180,62 @@ func idOrNil(id string) any {
 	return id
 }
 
+// wireError puts an error in wire form. Its kind is the SDK error's own kind
+// (a stream error caused by a validation error is a stream error).
 func wireError(err error) map[string]any {
 	out := map[string]any{"class": fmt.Sprintf("%T", err), "display": err.Error()}
-	var invalid *promptrails.InvalidArgumentError
-	var timeout *promptrails.APITimeoutError
-	var status *promptrails.APIStatusError
-	var stream *promptrails.StreamError
-	var connection *promptrails.APIConnectionError
-	var base *promptrails.Error
+	var e *promptrails.Error
+	if !errors.As(err, &e) {
+		out["kind"], out["message"] = "foreign", fmt.Sprintf("%T: %v", err, err)
+		return out
+	}
+	out["class"] = fmt.Sprintf("%T(%v)", e, e.Kind)
 	switch {
-	case errors.As(err, &invalid):
-		out["kind"], out["message"] = "invalid_argument", invalid.Error()
-	case errors.As(err, &timeout):
-		out["kind"], out["message"] = "timeout", timeout.Error()
-	case errors.As(err, &status):
-		out["kind"] = fmt.Sprintf("status:%d", status.StatusCode)
-		out["status_code"] = status.StatusCode
-		out["code"] = status.Code
-		out["message"] = status.Message
-		out["request_id"] = status.RequestID
-		details, _ := wire(status.Details)
+	case e.Is(promptrails.ErrResponseValidation):
+		// Strict mode: a response, or a stream event (a stream error caused by the
+		// validation error), that does not match the contract.
+		out["kind"], out["message"] = "response_validation", e.Error()
+		if e.Data != "" {
+			out["data"] = e.Data
+		}
+	case e.Is(promptrails.ErrInvalidArgument):
+		out["kind"], out["message"] = "invalid_argument", e.Error()
+	case e.Is(promptrails.ErrTimeout):
+		out["kind"], out["message"] = "timeout", e.Error()
+	case e.Is(promptrails.ErrStatus):
+		out["kind"] = fmt.Sprintf("status:%d", e.StatusCode)
+		out["status_code"] = e.StatusCode
+		// Go cannot tell an empty code from none (a body without one): report none.
+		out["code"] = nil
+		if e.Code != "" {
+			out["code"] = e.Code
+		}
+		out["message"] = e.Message
+		out["request_id"] = e.RequestID
+		details, _ := wire(e.Details)
 		if details == nil {
 			details = map[string]any{}
 		}
 		out["details"] = details
-	case errors.As(err, &stream):
-		out["kind"], out["message"] = "stream", stream.Error()
+	case e.Is(promptrails.ErrStream):
+		out["kind"], out["message"] = "stream", e.Error()
 		// The offending frame's raw data; Go cannot tell an empty one from none.
 		out["data"] = nil
-		if stream.Data != "" {
-			out["data"] = stream.Data
+		if e.Data != "" {
+			out["data"] = e.Data
 		}
-	case errors.As(err, &connection):
-		out["kind"], out["message"] = "connection", connection.Error()
-	case errors.As(err, &base):
-		out["kind"], out["message"] = "unclassified", base.Error()
+	case e.Is(promptrails.ErrConnection):
+		out["kind"], out["message"] = "connection", e.Error()
 	default:
-		out["kind"], out["message"] = "foreign", fmt.Sprintf("%T: %v", err, err)
+		out["kind"], out["message"] = "unclassified", e.Error()
 	}
 	return out
 }
 
-func requestOptions(options map[string]any) []promptrails.RequestOption {
-	var opts []promptrails.RequestOption
+func requestOptions(options map[string]any) []promptrails.Option {
+	var opts []promptrails.Option
 	if v, ok := options["max_retries"]; ok {
-		opts = append(opts, promptrails.WithRequestMaxRetries(integer(v)))
+		opts = append(opts, promptrails.WithMaxRetries(integer(v)))
 	}
 	if v, ok := options["timeout"]; ok {
 		opts = append(opts, promptrails.WithRequestTimeout(seconds(v)))
@@ -223,7 +262,7 @@ func drain(stream *promptrails.Stream, err error) (outcome, error) {
 	}
 	defer stream.Close()
 	for stream.Next() {
-		ev, werr := wireEvent(stream.Event())
+		ev, werr := wireEvent(stream.Current())
 		if werr != nil {
 			return out, werr
 		}
@@ -358,6 +397,27 @@ func call(ctx context.Context, op string, args map[string]any, options map[strin
 			return outcome{}, err
 		}
 		return value(chat.SubmitFeedback(ctx, sid, params, opts...))
+	case "executions.list", "executions.list.all":
+		params := &promptrails.ListExecutionsParams{Page: optInt(args, "page"), Limit: optInt(args, "limit")}
+		for name, target := range map[string]*string{"agent_id": &params.AgentID, "session_id": &params.SessionID, "status": &params.Status} {
+			if _, given := args[name]; given {
+				value, err := str(args, name)
+				if err != nil {
+					return outcome{}, err
+				}
+				*target = value
+			}
+		}
+		if op == "executions.list" {
+			return page(executions.List(ctx, params, opts...))
+		}
+		return all(executions.ListAutoPaging(ctx, params, opts...))
+	case "executions.cancel":
+		eid, err := str(args, "execution_id")
+		if err != nil {
+			return outcome{}, err
+		}
+		return value(executions.Cancel(ctx, eid, opts...))
 	case "executions.get":
 		eid, err := str(args, "execution_id")
 		if err != nil {
@@ -380,6 +440,8 @@ func call(ctx context.Context, op string, args map[string]any, options map[strin
 
 func answer(req request) map[string]any {
 	switch req.Cmd {
+	case "describe":
+		return describe()
 	case "configure":
 		return configure(req.Client)
 	case "call":

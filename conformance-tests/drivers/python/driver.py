@@ -28,6 +28,9 @@ from promptrails import (
     UnknownEvent,
 )
 
+# Strict response validation (RUNTIME.md, "Reading responses"): its error class.
+APIResponseValidationError: type[BaseException] | None = getattr(promptrails, "APIResponseValidationError", None)
+
 
 class DriverProblem(Exception):
     """The request cannot be mapped to an SDK call (a driver or harness bug, not an SDK outcome)."""
@@ -64,11 +67,31 @@ def wire_event(event: Any) -> dict[str, Any]:
         for f in dataclasses.fields(event)
         if f.name != "event_id" and not (f.name == "code" and getattr(event, f.name) is None and name == "error")
     }
-    return {"type": name, "id": event.event_id, "data": data}
+    out: dict[str, Any] = {"type": name, "id": event.event_id, "data": data}
+    if name == "done" and hasattr(event, "output_text"):
+        out["output_text"] = event.output_text  # the SDK's text convenience (x-sdk-text)
+    return out
+
+
+def _validation_error(exc: BaseException) -> BaseException | None:
+    """The APIResponseValidationError ``exc`` is, or was caused by (a strict stream error)."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen and APIResponseValidationError is not None:
+        if isinstance(current, APIResponseValidationError):
+            return current
+        seen.add(id(current))
+        current = current.__cause__
+    return None
 
 
 def wire_error(exc: BaseException) -> dict[str, Any]:
     base: dict[str, Any] = {"class": type(exc).__name__, "display": str(exc)}
+    if _validation_error(exc) is not None:
+        out = {**base, "kind": "response_validation", "message": str(_validation_error(exc))}
+        if isinstance(exc, StreamError):
+            out["data"] = exc.data
+        return out
     if isinstance(exc, InvalidArgumentError):
         return {**base, "kind": "invalid_argument", "message": str(exc)}
     if isinstance(exc, APITimeoutError):
@@ -96,6 +119,12 @@ class Driver:
     def __init__(self) -> None:
         self.client: PromptRails | None = None
 
+    def describe(self) -> dict[str, Any]:
+        return {
+            "ok": True,
+            "result": {"sdk": "promptrails", "version": promptrails.__version__, "modes": ["tolerant", "strict"], "unsupported": {}},
+        }
+
     def configure(self, settings: dict[str, Any]) -> dict[str, Any]:
         if self.client is not None:
             self.client.close()
@@ -104,7 +133,14 @@ class Driver:
             kwargs["max_retries"] = settings["max_retries"]
         if "timeout" in settings:
             kwargs["timeout"] = float(settings["timeout"])
-        self.client = PromptRails(**kwargs)
+        if settings.get("strict"):
+            kwargs["strict_response_validation"] = True
+        try:
+            self.client = PromptRails(**kwargs)
+        except TypeError as exc:
+            if settings.get("strict") and "strict_response_validation" in str(exc):
+                raise DriverProblem(f"strict mode: the Python SDK has no strict_response_validation switch ({exc})") from exc
+            raise
         return {"ok": True, "result": {"sdk": "promptrails", "version": promptrails.__version__}}
 
     def _operation(self, op: str, args: dict[str, Any], options: dict[str, Any]) -> tuple[str, Callable[[], Any]]:
@@ -159,6 +195,13 @@ class Driver:
         if op == "chat.submit_feedback":
             sid = pop("session_id")
             return "result", lambda: chat.submit_feedback(sid, **a, **key, **opts)
+        if op == "executions.list":
+            return "result", lambda: executions.list(**a, **opts)
+        if op == "executions.list.all":
+            return "all", lambda: executions.list(**a, **opts)
+        if op == "executions.cancel":
+            eid = pop("execution_id")
+            return "result", lambda: executions.cancel(eid, **key, **opts)
         if op == "executions.get":
             eid = pop("execution_id")
             return "result", lambda: executions.get(eid, **opts)
@@ -184,7 +227,7 @@ class Driver:
             value = thunk()
             if shape == "all":
                 result = [wire(item) for item in value]
-            elif value is not None and hasattr(value, "data") and hasattr(value, "meta") and op.startswith("chat.list_"):
+            elif value is not None and hasattr(value, "data") and hasattr(value, "meta") and ".list" in op:
                 result = {"data": [wire(item) for item in value.data], "meta": wire(value.meta)}
             else:
                 result = wire(value)
@@ -205,7 +248,9 @@ def main() -> int:
             request = json.loads(line)
             seq = request.get("seq")
             cmd = request.get("cmd")
-            if cmd == "configure":
+            if cmd == "describe":
+                answer = driver.describe()
+            elif cmd == "configure":
                 answer = driver.configure(request["client"])
             elif cmd == "call":
                 answer = driver.call(request["op"], request.get("args") or {}, request.get("options") or {})

@@ -25,6 +25,8 @@ const {
   InvalidArgumentError,
   PromptRailsError,
 } = sdk;
+// Strict response validation (RUNTIME.md, "Reading responses"): its error class.
+const { APIResponseValidationError, ChatStreamFrameSpec } = sdk;
 
 class DriverProblem extends Error {}
 
@@ -39,16 +41,10 @@ const RESULT_MODEL = {
   'chat.list_messages.all': 'ChatMessage',
   'chat.send_message': 'ChatReply',
   'chat.submit_feedback': 'Feedback',
+  'executions.list': 'Execution',
+  'executions.list.all': 'Execution',
+  'executions.cancel': 'Execution',
   'executions.get': 'Execution',
-};
-const EVENT_MODEL = {
-  execution: 'ExecutionEventData',
-  thinking: 'ThinkingEventData',
-  tool_start: 'ToolStartEventData',
-  tool_end: 'ToolEndEventData',
-  content: 'ContentEventData',
-  done: 'DoneEventData',
-  error: 'ErrorEventData',
 };
 
 function shape(name) {
@@ -63,14 +59,35 @@ function wireEvent(event) {
   if (event.type === 'unknown') {
     return { type: event.event, id: event.eventId ?? null, data: event.data, unknown: true };
   }
-  const model = EVENT_MODEL[event.type];
-  if (!model) throw new DriverProblem(`an event of type ${event.type} has no data shape`);
-  const { type, eventId, ...fields } = event;
-  return { type, id: eventId ?? null, data: toWire(model, fields) };
+  // The stream's own definition puts an event's data back in wire form.
+  const out = { type: event.type, id: event.eventId ?? null, data: ChatStreamFrameSpec.eventData(event) };
+  if (event.type === 'done' && 'outputText' in event) {
+    // The SDK's text convenience (x-sdk-text); never part of the wire data.
+    out.output_text = event.outputText ?? null;
+    delete out.data.outputText;
+    delete out.data.output_text;
+  }
+  return out;
+}
+
+// The APIResponseValidationError `err` is, or was caused by (a strict stream error).
+function validationError(err) {
+  const seen = new Set();
+  for (let current = err; current && !seen.has(current) && APIResponseValidationError; current = current.cause) {
+    if (current instanceof APIResponseValidationError) return current;
+    seen.add(current);
+  }
+  return null;
 }
 
 function wireError(err) {
   const base = { class: err?.constructor?.name ?? typeof err, display: String(err?.message ?? err) };
+  const invalid = validationError(err);
+  if (invalid) {
+    const out = { ...base, kind: 'response_validation', message: invalid.message };
+    if (err instanceof StreamError) out.data = err.data ?? null;
+    return out;
+  }
   if (err instanceof InvalidArgumentError) return { ...base, kind: 'invalid_argument', message: err.message };
   if (err instanceof APITimeoutError) return { ...base, kind: 'timeout', message: err.message };
   if (err instanceof APIStatusError) {
@@ -92,8 +109,19 @@ function wireError(err) {
 
 let client = null;
 
+function describe() {
+  return { ok: true, result: { sdk: pkg.name, version: pkg.version, modes: ['tolerant', 'strict'], unsupported: {} } };
+}
+
 function configure(settings) {
   const options = { apiKey: settings.api_key, baseUrl: settings.base_url };
+  if (settings.strict) {
+    // The constructor ignores options it does not know, so check the switch exists.
+    if (!APIResponseValidationError) {
+      throw new DriverProblem('strict mode: the TypeScript SDK has no strictResponseValidation (no APIResponseValidationError export)');
+    }
+    options.strictResponseValidation = true;
+  }
   if ('max_retries' in settings) options.maxRetries = settings.max_retries;
   if ('timeout' in settings) options.timeout = Math.round(settings.timeout * 1000);
   client = new PromptRails(options);
@@ -115,6 +143,7 @@ function operation(op, args, options) {
   if ('idempotency_key' in options) opts.idempotencyKey = options.idempotency_key;
   const { chat, executions } = client;
   const page = { page: 'page', limit: 'limit' };
+  const filters = { agent_id: 'agentId', session_id: 'sessionId', status: 'status' };
   switch (op) {
     case 'chat.list_sessions':
       return ['page', () => chat.listSessions(params(args, page), opts)];
@@ -143,6 +172,12 @@ function operation(op, args, options) {
         'result',
         () => chat.submitFeedback(args.session_id, params(args, { execution_id: 'executionId', value: 'value', comment: 'comment' }), opts),
       ];
+    case 'executions.list':
+      return ['page', () => executions.list(params(args, { ...page, ...filters }), opts)];
+    case 'executions.list.all':
+      return ['all', () => executions.list(params(args, { ...page, ...filters }), opts)];
+    case 'executions.cancel':
+      return ['result', () => executions.cancel(args.execution_id, opts)];
     case 'executions.get':
       return ['result', () => executions.get(args.execution_id, opts)];
     case 'executions.stream':
@@ -194,7 +229,8 @@ for await (const line of lines) {
   try {
     const request = JSON.parse(line);
     seq = request.seq ?? null;
-    if (request.cmd === 'configure') answer = configure(request.client);
+    if (request.cmd === 'describe') answer = describe();
+    else if (request.cmd === 'configure') answer = configure(request.client);
     else if (request.cmd === 'call') answer = await call(request.op, request.args ?? {}, request.options ?? {});
     else throw new DriverProblem(`unknown command ${request.cmd}`);
   } catch (err) {

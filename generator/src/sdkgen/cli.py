@@ -10,6 +10,14 @@
   sdkgen diff OLD.yaml NEW.yaml --format json      #   (Markdown by default, JSON, or text)
   sdkgen release --base v0.4.0                     # next version from that report, regenerate, changelogs
   sdkgen ci --base origin/main                     # the pull-request checks of .github/workflows/sdk.yml
+
+Exit codes:
+  0  done (warnings and notes are printed, they do not fail a run)
+  1  the spec stops the run: it made the generator drop an operation, parameter, body,
+     field, event, schema or scheme (unless --allow-partial), or it has errors and
+     --strict was given; `lint` found errors; `check` found drift
+  2  the generator could not run: the spec is unreadable or not OpenAPI 3, or an
+     internal error (a short message; --debug or SDKGEN_DEBUG=1 shows the traceback)
 """
 
 from __future__ import annotations
@@ -17,8 +25,10 @@ from __future__ import annotations
 import argparse
 import difflib
 import hashlib
+import os
 import sys
 import tempfile
+import traceback
 from pathlib import Path
 
 from .builder import build_ir
@@ -31,13 +41,28 @@ from .targets import LANGS, RenderContext, generator_sha256, get_target
 __all__ = ["main", "generate"]
 
 
-def _report(ir: IR, strict: bool) -> bool:
+def _report(ir: IR, strict: bool, allow_partial: bool = False, quiet: bool = False) -> bool:
+    """Print the diagnostics; False when they stop the run (exit 1)."""
     for d in ir.diagnostics:
+        if quiet and d.severity == "note":
+            continue
         print(f"sdkgen: {d}", file=sys.stderr)
+    if ir.dropped:
+        print(f"sdkgen: the SDKs would lack {len(ir.dropped)} piece(s) of the spec:", file=sys.stderr)
+        for d in ir.dropped:
+            print(f"sdkgen:   {d.dropped} at {d.location}: {d.message}", file=sys.stderr)
+        if not allow_partial:
+            print("sdkgen: refusing to generate a partial SDK (--allow-partial generates it anyway)", file=sys.stderr)
+            return False
     if ir.errors and strict:
         print(f"sdkgen: {len(ir.errors)} error(s) in the spec; --strict refuses to generate", file=sys.stderr)
         return False
     return True
+
+
+def _summary(ir: IR) -> str:
+    return (f"{len(ir.errors)} error(s), {len(ir.warnings)} warning(s), {len(ir.notes)} note(s), "
+            f"{len(ir.dropped)} dropped")
 
 
 def generate(ir: IR, spec_path: Path, lang: str, out: Path) -> list[str]:
@@ -58,12 +83,39 @@ def _langs(arg: list[str] | None) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """The command line; never lets a Python traceback reach the user (see the exit codes)."""
+    debug = bool(os.environ.get("SDKGEN_DEBUG")) or "--debug" in (sys.argv[1:] if argv is None else argv)
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:
+        print("sdkgen: interrupted", file=sys.stderr)
+        return 130
+    except SystemExit:
+        raise
+    except BaseException as exc:  # noqa: BLE001 -- the edge: any failure becomes one short message
+        if debug:
+            traceback.print_exc()
+        lines = [ln.strip() for ln in str(exc).strip().splitlines() if ln.strip()]
+        first = lines[0] if lines else ""
+        if first.endswith(":") and len(lines) > 1:  # "tool failed:" says nothing; its next line does
+            first = f"{first} {lines[1]}"
+        first = first[:300]
+        where = "nested too deeply" if isinstance(exc, RecursionError) else f"{type(exc).__name__}: {first}"
+        print(f"sdkgen: internal error: {where}" + ("" if debug else " (--debug shows the traceback)"), file=sys.stderr)
+        return 2
+
+
+def _main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="sdkgen", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
 
     def common(p: argparse.ArgumentParser) -> None:
         p.add_argument("--spec", required=True, type=Path, help="the OpenAPI 3.x document (YAML or JSON)")
         p.add_argument("--strict", action="store_true", help="refuse to generate when the spec has errors")
+        p.add_argument("--allow-partial", action="store_true",
+                       help="generate even when parts of the spec were dropped (they are listed)")
+        p.add_argument("--quiet", action="store_true", help="do not print notes (renames, decisions made by rule)")
+        p.add_argument("--debug", action="store_true", help="show the traceback of an internal error")
 
     g = sub.add_parser("generate", help="generate one language's SDK into a folder")
     common(g)
@@ -99,12 +151,12 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.command == "ir":
         print(ir.model_dump_json(indent=2))
-        return 0
+        return 0 if _report(ir, strict=False, allow_partial=args.allow_partial, quiet=args.quiet) else 1
     if args.command == "lint":
-        _report(ir, strict=False)
-        print(f"sdkgen: {len(ir.errors)} error(s), {len(ir.diagnostics) - len(ir.errors)} warning(s)", file=sys.stderr)
+        _report(ir, strict=False, allow_partial=True, quiet=args.quiet)
+        print(f"sdkgen: {_summary(ir)}", file=sys.stderr)
         return 1 if ir.errors else 0
-    if not _report(ir, args.strict):
+    if not _report(ir, args.strict, allow_partial=args.allow_partial, quiet=args.quiet):
         return 1
     if args.command == "generate":
         files = generate(ir, args.spec, args.lang, args.out)

@@ -86,6 +86,192 @@ func TestInvalidUTF8Replaced(t *testing.T) {
 	expect(t, feedAll(t, New(0), "data: a\xffb\n\n"), Event{Type: "message", Data: "a\uFFFDb"})
 }
 
+// utf8Vectors are ill-formed UTF-8 inputs and their decoding by the WHATWG
+// Encoding standard's UTF-8 decoder (one U+FFFD per maximal subpart, as
+// Python's errors="replace" and TextDecoder give): the cases of the WPT
+// TextDecoder tests and the example of Unicode Table 3-8.
+var utf8Vectors = []struct {
+	name, in string
+	fffd     int    // U+FFFDs in the output
+	rest     string // the output with them removed
+}{
+	{"invalid code", "\xFF", 1, ""},
+	{"ends early", "\xC0", 1, ""},
+	{"ends early 2", "\xE0", 1, ""},
+	{"invalid trail", "\xC0\x00", 1, "\x00"},
+	{"invalid trail 2", "\xC0\xC0", 2, ""},
+	{"invalid trail 3", "\xE0\x00", 1, "\x00"},
+	{"invalid trail 4", "\xE0\xC0", 2, ""},
+	{"invalid trail 5", "\xE0\x80\x00", 2, "\x00"},
+	{"invalid trail 6", "\xE0\x80\xC0", 3, ""},
+	{"> 0x10FFFF", "\xFC\x80\x80\x80\x80\x80", 6, ""},
+	{"obsolete lead byte", "\xFE\x80\x80\x80\x80\x80", 6, ""},
+	{"overlong U+0000 - 2 bytes", "\xC0\x80", 2, ""},
+	{"overlong U+0000 - 3 bytes", "\xE0\x80\x80", 3, ""},
+	{"overlong U+0000 - 4 bytes", "\xF0\x80\x80\x80", 4, ""},
+	{"overlong U+0000 - 5 bytes", "\xF8\x80\x80\x80\x80", 5, ""},
+	{"overlong U+007F - 2 bytes", "\xC1\xBF", 2, ""},
+	{"overlong U+07FF - 3 bytes", "\xE0\x9F\xBF", 3, ""},
+	{"overlong U+FFFF - 4 bytes", "\xF0\x8F\xBF\xBF", 4, ""},
+	{"0x80 after F0", "\xF0\x80\x80", 3, ""},
+	{"lead surrogate", "\xED\xA0\x80", 3, ""},
+	{"trail surrogate", "\xED\xB0\x80", 3, ""},
+	{"surrogate pair", "\xED\xA0\x80\xED\xB0\x80", 6, ""},
+	{"above U+10FFFF", "\xF4\x90\x80\x80", 4, ""},
+	{"truncated 3-byte", "\xE1\x80", 1, ""},
+	{"truncated 3-byte in text", "a\xE1\x80b", 1, "ab"},
+	{"truncated 4-byte", "\xF0\x90\x80", 1, ""},
+	{"truncated 4-byte 2", "\xF1\x80\x80", 1, ""},
+	{"truncated U+10FFFF", "\xF4\x8F\xBF", 1, ""},
+	{"lone continuation", "\x80", 1, ""},
+	{"lone continuations", "\x80\xBF", 2, ""},
+	{"Unicode Table 3-8", "a\xF1\x80\x80\xE1\x80\xC2b\x80c\x80\xBFd", 6, "abcd"},
+	{"truncated in a row", "\xE1\x80\xE2\xF0\x91\x92\xF1\xBFA", 4, "A"},
+	{"U+FFFD itself", "\xEF\xBF\xBD", 1, ""},
+	{"U+10FFFF", "\xF4\x8F\xBF\xBF", 0, "\U0010FFFF"},
+}
+
+func TestInvalidUTF8MaximalSubparts(t *testing.T) {
+	for _, v := range utf8Vectors {
+		check := func(how string, got []Event) {
+			t.Helper()
+			if len(got) != 2 {
+				t.Fatalf("%s, %s: %d events", v.name, how, len(got))
+			}
+			for _, ev := range got {
+				if n := strings.Count(ev.Data, "\uFFFD"); n != v.fffd {
+					t.Errorf("%s, %s: %q has %d U+FFFD, want %d", v.name, how, ev.Data, n, v.fffd)
+				}
+				if rest := strings.ReplaceAll(ev.Data, "\uFFFD", ""); rest != "<"+v.rest+">" {
+					t.Errorf("%s, %s: %q, want %q around the U+FFFDs", v.name, how, ev.Data, "<"+v.rest+">")
+				}
+				if ev.Data != whatwgDecode([]byte("<"+v.in+">")) {
+					t.Errorf("%s, %s: %q differs from the reference decoder", v.name, how, ev.Data)
+				}
+			}
+			if got[1].Type != got[1].Data {
+				t.Errorf("%s, %s: event type %q, data %q: not decoded alike", v.name, how, got[1].Type, got[1].Data)
+			}
+		}
+		// A data line (decoded as it arrives) and an event field (decoded whole).
+		stream := "data: <" + v.in + ">\n\nevent: <" + v.in + ">\ndata: <" + v.in + ">\n\n"
+		check("whole", feedAll(t, New(0), stream))
+		var bytewise []string
+		for i := 0; i < len(stream); i++ {
+			bytewise = append(bytewise, stream[i:i+1])
+		}
+		check("byte by byte", feedAll(t, New(0), bytewise...))
+	}
+}
+
+func TestSequenceCutByLineEnd(t *testing.T) {
+	// A sequence a line end cuts short is one U+FFFD; the line end still counts.
+	expect(t, feedAll(t, New(0), "data: \xE1\x80", "\r\n\r\n"), Event{Type: "message", Data: "\uFFFD"})
+	expect(t, feedAll(t, New(0), "data: \xF0\x90\rdata: \x80\n\n"), Event{Type: "message", Data: "\uFFFD\n\uFFFD"})
+}
+
+// whatwgDecode is the Encoding standard's UTF-8 decoder as the standard words
+// it (bytes needed, bytes seen, lower and upper boundary), in replacement mode:
+// the reference the parser's decoder is checked against.
+func whatwgDecode(in []byte) string {
+	var out []rune
+	needed, seen, cp := 0, 0, rune(0)
+	lower, upper := byte(0x80), byte(0xBF)
+	for i := 0; i <= len(in); i++ {
+		if i == len(in) {
+			if needed != 0 {
+				out = append(out, '\uFFFD')
+			}
+			break
+		}
+		b := in[i]
+		if needed == 0 {
+			switch {
+			case b <= 0x7F:
+				out = append(out, rune(b))
+			case b >= 0xC2 && b <= 0xDF:
+				needed, cp = 1, rune(b&0x1F)
+			case b >= 0xE0 && b <= 0xEF:
+				if b == 0xE0 {
+					lower = 0xA0
+				}
+				if b == 0xED {
+					upper = 0x9F
+				}
+				needed, cp = 2, rune(b&0xF)
+			case b >= 0xF0 && b <= 0xF4:
+				if b == 0xF0 {
+					lower = 0x90
+				}
+				if b == 0xF4 {
+					upper = 0x8F
+				}
+				needed, cp = 3, rune(b&0x7)
+			default:
+				out = append(out, '\uFFFD')
+			}
+			continue
+		}
+		if b < lower || b > upper {
+			needed, seen, cp, lower, upper = 0, 0, 0, 0x80, 0xBF
+			out = append(out, '\uFFFD')
+			i-- // "restore byte to ioQueue"
+			continue
+		}
+		lower, upper = 0x80, 0xBF
+		cp = cp<<6 | rune(b&0x3F)
+		seen++
+		if seen == needed {
+			out = append(out, cp)
+			needed, seen, cp = 0, 0, 0
+		}
+	}
+	return string(out)
+}
+
+func TestCROnlyLinesInOneChunk(t *testing.T) {
+	// Many CR-only lines in one chunk: each line end is searched for once.
+	var b strings.Builder
+	var want []Event
+	for i := 0; i < 2000; i++ {
+		b.WriteString("data: x\r\r")
+		want = append(want, Event{Type: "message", Data: "x"})
+	}
+	expect(t, feedAll(t, New(0), b.String()), want...)
+}
+
+func TestLongDataLineAcrossChunks(t *testing.T) {
+	// One data line of 1 MiB fed in chunks that cut a two-byte character at
+	// every boundary gives the event whole, and the parser keeps no buffer of
+	// that size afterwards.
+	payload := strings.Repeat("\u00e9", 1<<19)
+	stream := []byte("event: big\ndata: " + payload + "\n\n")
+	p := New(0)
+	var got []Event
+	for i := 0; i < len(stream); i += 4095 {
+		evs, err := p.Feed(stream[i:min(i+4095, len(stream))])
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, evs...)
+	}
+	if len(got) != 1 || got[0].Type != "big" || got[0].Data != payload {
+		t.Fatalf("%d events", len(got))
+	}
+	if cap(p.data) > keepBuffer || cap(p.line) > keepBuffer {
+		t.Fatalf("the parser kept buffers of %d and %d bytes after the event", cap(p.data), cap(p.line))
+	}
+}
+
+func TestCommentsAndIgnoredFieldsAreNotBuffered(t *testing.T) {
+	p := New(0)
+	feedAll(t, p, ": "+strings.Repeat("c", 100_000), "\nfoo: "+strings.Repeat("f", 100_000))
+	if len(p.line) != 0 || len(p.data) != 0 {
+		t.Fatalf("buffered %d line bytes and %d data bytes for a comment and an ignored field", len(p.line), len(p.data))
+	}
+	expect(t, feedAll(t, p, "\ndata: ok\n\n"), Event{Type: "message", Data: "ok"})
+}
+
 func TestIDWithNULIgnored(t *testing.T) {
 	expect(t, feedAll(t, New(0), "id: 1\ndata: a\n\nid: 2\x003\ndata: b\n\n"),
 		Event{Type: "message", Data: "a", ID: "1", LastEventID: "1"},
@@ -221,16 +407,10 @@ func parseChunked(input []byte, cuts []int) ([]Event, string, error) {
 
 // referenceParse is the standard's algorithm written as plainly as possible,
 // over the whole input at once, to check the Parser against: decode UTF-8
-// (one leading BOM stripped, each invalid byte a U+FFFD), split into lines at
+// (whatwgDecode, one leading BOM stripped), split into lines at
 // CRLF, LF or CR (an unfinished last line is dropped), and process each line.
 func referenceParse(input []byte) (events []Event, lastID string) {
-	text := string(input)
-	text = strings.TrimPrefix(text, "\uFEFF")
-	var decoded strings.Builder
-	for _, r := range text {
-		decoded.WriteRune(r)
-	}
-	text = decoded.String()
+	text := strings.TrimPrefix(whatwgDecode(input), "\uFEFF")
 	var data, eventType, ownID string
 	dataSeen := false
 	for {
@@ -299,6 +479,8 @@ func FuzzParser(f *testing.F) {
 	f.Add([]byte("\xEF\xBB\xBFdata: \xc3\xa9\n\n: c\nretry: 10\n\n"), []byte{1, 2, 10})
 	f.Add([]byte("data\ndata:\n\nid: a\x00b\ndata: z\n\n"), []byte{0, 5})
 	f.Add([]byte("id: 1\ndata: a\n\ndata: b\n\nid: 2\n\nid\ndata: c\r\n\r\n"), []byte{4, 11, 2})
+	f.Add([]byte("data: a\xE1\x80\r\nevent: \xF0\x90\x80x\ndata: \xF0\x80\x80\xED\xA0\x80\n\n"), []byte{8, 1, 1, 9})
+	f.Add([]byte(": c\xE1\ndata\xE1: x\ndata:\xC2\xA9\xE2\x82\n\n"), []byte{5, 7, 1})
 	f.Fuzz(func(t *testing.T, input []byte, cutBytes []byte) {
 		whole, wholeLast, wholeErr := parseChunked(input, nil)
 		var cuts []int

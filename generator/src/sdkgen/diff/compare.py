@@ -29,7 +29,10 @@ from pydantic import BaseModel
 from .. import ir as irmod
 from ..ir import (
     IR,
+    AuthScheme,
+    Conversation,
     Body,
+    BodySwitch,
     Diagnostic,
     Enum,
     EnumValue,
@@ -43,12 +46,29 @@ from ..ir import (
     Parameter,
     Resource,
     Result,
+    ResumeBinding,
+    ResumeRoute,
     SdkInfo,
+    TextDelta,
     TypeRef,
+    Union,
+    UnionVariant,
+    ValuePath,
 )
 from .locate import Locator
 from .model import LANGS, Change, Impact, Severity
-from .surface import Surface, const_name, declared_types, inputs, member, outputs, type_name, type_text
+from .surface import (
+    Surface,
+    const_name,
+    declared_types,
+    declared_unions,
+    inputs,
+    local,
+    member,
+    outputs,
+    type_name,
+    type_text,
+)
 
 __all__ = [
     "TABLE",
@@ -120,7 +140,7 @@ class Scope:
         m = member(names, lang)
         if self.style == "arg":
             if lang == "go":
-                m = names.go_private
+                m = local(names)
             return f"`{self.owner[lang]}` argument `{m}`"
         if self.style == "kwarg" and lang == "python":
             call = self.owner[lang]
@@ -147,16 +167,27 @@ class Ctx:
     def __init__(self, old: IR, new: IR, old_loc: Locator, new_loc: Locator) -> None:
         self.old, self.new = old, new
         self.old_loc, self.new_loc = old_loc, new_loc
+        old_loc.know(old)
+        new_loc.know(new)
         self.old_s, self.new_s = Surface(old), Surface(new)
         self.changes: list[Change] = []
         self.inputs = inputs(old) | inputs(new)
         self.outputs = outputs(old) | outputs(new)
         self.declared_old = {lang: declared_types(old, lang) for lang in LANGS}
         self.declared_new = {lang: declared_types(new, lang) for lang in LANGS}
+        self.unions_old = {lang: declared_unions(old, lang) for lang in LANGS}
+        self.unions_new = {lang: declared_unions(new, lang) for lang in LANGS}
         self.model_renames: dict[str, str] = {}
         self.enum_renames: dict[str, str] = {}
+        self.union_renames: dict[str, str] = {}
         self.stream_renames: dict[str, str] = {}
-        self.pairings: dict[str, Any] = {}
+        self.auth_renames: dict[str, str] = {}
+        self.op_renames: dict[str, str] = {}  # old operation key -> new key
+        # per stream (new schema name): old event name -> new event name, for kept and renamed events
+        self.event_renames: dict[str, dict[str, str]] = {}
+        self.pairings: dict[Any, Any] = {}
+        # operation security changes, grouped (see _flush_security)
+        self.security: list[tuple[Operation, Operation, frozenset[Any], frozenset[Any]]] = []
 
     def add(
         self,
@@ -172,11 +203,23 @@ class Ctx:
         all_impacts["wire"] = Impact(*wire)
         self.changes.append(
             Change(kind=kind, subject=subject, message=message, location=location, side=side, impacts=all_impacts)
-        )  # type: ignore[arg-type]
+        )
 
     def direction(self, schema: str) -> str:
         i, o = schema in self.inputs, schema in self.outputs
         return "both" if i and o else "in" if i else "out" if o else "none"
+
+    def ptr(self, side: str, *candidates: str | None) -> str:
+        """The first candidate pointer that resolves in the old or new spec ("#" at worst)."""
+        loc = self.old_loc if side == "old" else self.new_loc
+        for c in candidates:
+            if c and loc.exists(c):
+                return c
+        return "#"
+
+    def text(self, t: TypeRef | None, lang: str, *, old: bool = False, **kw: Any) -> str:
+        """A type spelled with the names of the old or the new IR."""
+        return type_text(t, lang, ir=self.old if old else self.new, **kw)
 
     def norm(self, t: TypeRef | None) -> TypeRef | None:
         """An old TypeRef with renamed models/enums replaced by their new names."""
@@ -187,6 +230,8 @@ class Ctx:
             update["ref"] = self.model_renames[t.ref]
         if t.kind == "enum" and t.ref in self.enum_renames:
             update["ref"] = self.enum_renames[t.ref]
+        if t.union is not None and t.union in self.union_renames:
+            update["union"] = self.union_renames[t.union]
         if t.items is not None:
             update["items"] = self.norm(t.items)
         if t.values is not None:
@@ -294,7 +339,7 @@ def _ir_resources(ctx: Ctx, scope: Scope, old: IR, new: IR) -> None:
             "resource-removed",
             r.tag,
             f"resource {r.tag!r} was removed (every operation tagged {r.tag!r} is gone)",
-            "#/tags",
+            ctx.ptr("old", "#/tags", *(o.source for o in r.operations)),
             "old",
             {lang: Impact("breaking", f"`client.{member(r.name, lang)}` is gone") for lang in LANGS},
             ("breaking", "its operations are gone"),
@@ -304,14 +349,69 @@ def _ir_resources(ctx: Ctx, scope: Scope, old: IR, new: IR) -> None:
             "resource-added",
             r.tag,
             f"resource {r.tag!r} was added",
-            "#/tags",
+            ctx.ptr("new", "#/tags", *(o.source for o in r.operations)),
             "new",
             {lang: Impact("compatible", f"new `client.{member(r.name, lang)}`") for lang in LANGS},
             ("compatible", "new operations"),
         )
     for a, b in pairs:
-        compare_object(ctx, Scope(f"resource {b.tag}", "#/tags", "#/tags"), a, b)
+        old_ptr = ctx.ptr("old", "#/tags", *(o.source for o in a.operations))
+        new_ptr = ctx.ptr("new", "#/tags", *(o.source for o in b.operations))
+        compare_object(ctx, Scope(f"resource {b.tag}", old_ptr, new_ptr), a, b)
     _operations(ctx)
+
+
+def _resource_conversation(ctx: Ctx, scope: Scope, a: Any, b: Any) -> None:
+    """x-sdk-conversation: the conversation object is SDK-only (nothing on the wire)."""
+    x, y = a.conversation, b.conversation
+    if x is None and y is None:
+        return
+    if x is None or y is None:
+        gone = y is None
+        conv = x if gone else y
+        assert conv is not None
+        ctx.add(
+            "conversation-removed" if gone else "conversation-added",
+            scope.subject,
+            f"{scope.subject}: the conversation object was {'removed' if gone else 'added'}",
+            scope.old_ptr if gone else scope.new_ptr,
+            "old" if gone else "new",
+            {lang: Impact("breaking" if gone else "compatible",
+                          f"`client.{member(b.name, lang)}.{member(conv.open_method, lang)}()` "
+                          f"{'is gone' if gone else 'is new'}") for lang in LANGS},
+            ("internal", "an SDK-side helper"),
+        )
+        return
+    for attr in ("open_method", "load_method"):
+        old_name, new_name = getattr(x, attr), getattr(y, attr)
+        if old_name.snake != new_name.snake:
+            ctx.add(
+                "conversation-method-renamed",
+                scope.subject,
+                f"{scope.subject}: conversation method {old_name.original!r} is now {new_name.original!r}",
+                scope.new_ptr,
+                "new",
+                {lang: Impact("breaking", f"`{member(old_name, lang)}` is now `{member(new_name, lang)}`")
+                 for lang in LANGS},
+                ("internal", "an SDK-side helper"),
+            )
+    bound = [k for k in ("create", "send", "stream", "history", "get", "delete", "session_param",
+                         "session_id_field", "text_field", "create_fields", "usage_fields", "cost_field")
+             if getattr(x, k) != getattr(y, k)]
+    if bound:
+        lost = [k for k in ("stream", "get", "delete", "cost_field") if getattr(x, k) and not getattr(y, k)]
+        sev: Severity = "breaking" if lost else "internal"
+        what = (f"the conversation lost what {', '.join(lost)} gave it" if lost
+                else f"the conversation drives other operations or fields ({', '.join(bound)}); its methods are unchanged")
+        ctx.add(
+            "conversation-binding-changed",
+            scope.subject,
+            f"{scope.subject}: {what}",
+            scope.new_ptr,
+            "new",
+            {lang: Impact(sev, what) for lang in LANGS},
+            ("internal", "an SDK-side helper"),
+        )
 
 
 def _model_sig(ctx: Ctx, m: Model, is_old: bool) -> Any:
@@ -415,18 +515,36 @@ def _ir_models(ctx: Ctx, scope: Scope, old: IR, new: IR) -> None:
             impacts,
             ("internal", "same JSON on the wire"),
         )
-    for a, b in pairs:
-        _visibility(ctx, "model", a.schema_name, a.name, b.name)
     for a, b in pairs + renamed:
         _model(ctx, a, b)
 
 
-def _visibility(ctx: Ctx, what: str, name: str, old_names: Names, new_names: Names) -> None:
+def _visibility(
+    ctx: Ctx,
+    what: str,
+    name: str,
+    old_names: Names,
+    new_names: Names,
+    ir_change: tuple[str, str] | None = None,
+) -> None:
     """A schema kept by name whose use changed (it became or stopped being a request body,
-    event data, a frame, reachable...): the languages that now declare it, or no longer do."""
+    event data, a frame, reachable...): the languages that now declare it, or no longer do.
+    `ir_change` is the IR's own decision (Model.visibility) when it changed: reported even
+    where no target declares the type differently (then as internal)."""
     was = {lang for lang in LANGS if name in ctx.declared_old[lang]}
     now = {lang for lang in LANGS if name in ctx.declared_new[lang]}
     if was == now:
+        if ir_change is not None:
+            x, y = ir_change
+            ctx.add(
+                f"{what}-visibility-changed",
+                name,
+                f"{what} {name} is now {y} (was {x}); every SDK declares it as before",
+                ctx.new_loc.schema(name),
+                "new",
+                _all("internal", "declared as before" if was else "not a public type"),
+                ("internal", "how the schema is used is reported where it is used"),
+            )
         return
     impacts = {}
     for lang in LANGS:
@@ -462,7 +580,8 @@ def _model(ctx: Ctx, a: Model, b: Model) -> None:
         role="in" if direction == "in" else "out",
         owner={lang: type_name(b.name, lang) for lang in LANGS},
     )
-    skip = {"schema_name", "name"} if a.schema_name != b.schema_name else set()
+    # a rename says the name and the languages that declare it (visibility included)
+    skip = {"schema_name", "name", "visibility"} if a.schema_name != b.schema_name else set()
     if _hidden_fields(a) or _hidden_fields(b):
         skip |= {"fields", "additional_properties"}
     if a.is_envelope or a.is_event_frame or b.is_envelope or b.is_event_frame:
@@ -575,12 +694,19 @@ def _pair_streams(ctx: Ctx) -> None:
     for a, b in renamed:
         ctx.stream_renames[a.schema_name] = b.schema_name
     ctx.pairings["streams"] = (pairs, removed, added, renamed)
+    # the events of each kept stream, paired once: the stream's decisions (success, failure,
+    # text, output, usage, resume) name events, and a renamed event is followed there
+    for a, b in pairs + renamed:
+        ep, er, ea = _match(a.events, b.events, lambda e: e.event)
+        erenamed, er, ea = _pair(er, ea, lambda e, is_old: _event_sig(ctx, e, is_old))
+        ctx.pairings[("events", b.schema_name)] = (ep, er, ea, erenamed)
+        ctx.event_renames[b.schema_name] = {x.event: y.event for x, y in ep + erenamed}
 
 
 def _stream_type(n: Names, lang: str) -> str:
     """A stream's event union: Python `<Stream>Event`, TypeScript `<Stream>`; Go's streams
     are all `Stream`, their events `Event`."""
-    return {"python": n.pascal + "Event", "typescript": n.pascal, "go": "Stream"}[lang]
+    return {"python": type_name(n, "python") + "Event", "typescript": type_name(n, "typescript"), "go": "Stream"}[lang]
 
 
 def _ir_streams(ctx: Ctx, scope: Scope, old: IR, new: IR) -> None:
@@ -696,29 +822,8 @@ def _sdk_prose(key: str, ptr: tuple[str, ...]) -> Compare:
     return Compare(why="doc comments (internal)", fn=fn)
 
 
-def _auth(ctx: Ctx, scope: Scope, old: SdkInfo, new: SdkInfo) -> None:
-    a, b = old.auth_header, new.auth_header
-    if a == b:
-        return
-    if b is None:
-        text = f"the SDK no longer sends the API key (it sent it in `{a}`)"
-    elif a is None:
-        text = f"the SDK now sends the API key in `{b}`"
-    else:
-        text = f"the SDK sends the API key in `{b}` instead of `{a}`"
-    ctx.add(
-        "auth-changed",
-        "security scheme",
-        f"authentication changed: {text}",
-        "#/components/securitySchemes",
-        "new",
-        _all("breaking", text + "; credentials given as headers by hand break"),
-        ("breaking", "older releases send credentials the server no longer reads"),
-    )
-
-
 def _client_name(n: Names, lang: str) -> str:
-    return "Client" if lang == "go" else n.pascal
+    return "Client" if lang == "go" else type_name(n, lang)
 
 
 # -- resources and operations --------------------------------------------------------------------
@@ -729,17 +834,29 @@ def _norm_path(path: str) -> str:
 
 
 def _op_scope(ctx: Ctx, a: Operation, b: Operation) -> Scope:
-    return Scope(f"{b.operation_id}", a.source, b.source, owner=ctx.new_s.calls(b))
+    return Scope(_opname(b), a.source, b.source, owner=ctx.new_s.calls(b))
+
+
+def _opname(op: Operation) -> str:
+    """An operation's identity: its key (the operationId, `:stream` for a stream variant)."""
+    return op.key or op.operation_id
+
+
+def _pair_operations(ctx: Ctx) -> None:
+    pairs, removed, added = _match(ctx.old.operations, ctx.new.operations, _opname)
+    renamed, removed, added = _pair(removed, added, lambda o, is_old: (o.http_method, _norm_path(o.path), o.variant))
+    for a, b in pairs + renamed:
+        ctx.op_renames[_opname(a)] = _opname(b)
+    ctx.pairings["operations"] = (pairs, removed, added, renamed)
 
 
 def _operations(ctx: Ctx) -> None:
-    pairs, removed, added = _match(ctx.old.operations, ctx.new.operations, lambda o: o.operation_id)
-    renamed, removed, added = _pair(removed, added, lambda o, is_old: (o.http_method, _norm_path(o.path)))
+    pairs, removed, added, renamed = ctx.pairings["operations"]
     for op in removed:
         ctx.add(
             "operation-removed",
-            op.operation_id,
-            f"operation {op.operation_id} ({op.http_method.upper()} {op.path}) was removed",
+            _opname(op),
+            f"{_op_what(op)} was removed",
             op.source,
             "old",
             {lang: Impact("breaking", f"{_code(ctx.old_s.call(op, lang))} is gone") for lang in LANGS},
@@ -748,17 +865,17 @@ def _operations(ctx: Ctx) -> None:
     for op in added:
         ctx.add(
             "operation-added",
-            op.operation_id,
-            f"operation {op.operation_id} ({op.http_method.upper()} {op.path}) was added",
+            _opname(op),
+            f"{_op_what(op)} was added",
             op.source,
             "new",
             {lang: Impact("compatible", f"new {_code(ctx.new_s.call(op, lang))}") for lang in LANGS},
-            ("compatible", "a new operation"),
+            ("compatible", "a new operation" if op.variant != "stream" else _stream_twin_wire(op)),
         )
     for a, b in renamed:
         ctx.add(
             "operation-id-changed",
-            f"{a.operation_id} -> {b.operation_id}",
+            f"{_opname(a)} -> {_opname(b)}",
             f"operationId {a.operation_id} is now {b.operation_id} ({b.http_method.upper()} {b.path})",
             b.source,
             "new",
@@ -767,6 +884,23 @@ def _operations(ctx: Ctx) -> None:
         )
     for a, b in pairs + renamed:
         compare_object(ctx, _op_scope(ctx, a, b), a, b)
+    _flush_security(ctx)
+
+
+def _op_what(op: Operation) -> str:
+    what = f"operation {op.operation_id} ({op.http_method.upper()} {op.path})"
+    if op.variant == "stream":
+        return f"the streaming variant of {what}"
+    return what
+
+
+def _stream_twin_wire(op: Operation) -> str:
+    how = (
+        f"`{op.body_switch.field}: {json_value(op.body_switch.value)}` in the body"
+        if op.body_switch
+        else f"`Accept: {op.accept or 'text/event-stream'}`"
+    )
+    return f"the operation also answers with Server-Sent Events when asked ({how}); older releases never ask"
 
 
 def _op_call(ctx: Ctx, scope: Scope, a: Operation, b: Operation) -> None:
@@ -778,8 +912,8 @@ def _op_call(ctx: Ctx, scope: Scope, a: Operation, b: Operation) -> None:
     if any(i.severity != "internal" for i in impacts.values()):
         ctx.add(
             "operation-renamed",
-            b.operation_id,
-            f"the SDK method of {b.operation_id} was renamed or moved to another resource",
+            _opname(b),
+            f"the SDK method of {_opname(b)} was renamed or moved to another resource",
             b.source,
             "new",
             impacts,
@@ -795,8 +929,8 @@ def _op_wire(key: str, what: str) -> Compare:
         if x != y:
             ctx.add(
                 f"operation-{key.replace('_', '-')}-changed",
-                b.operation_id,
-                f"the {what} of {b.operation_id} changed from {getattr(a, key)!r} to {getattr(b, key)!r}",
+                _opname(b),
+                f"the {what} of {_opname(b)} changed from {getattr(a, key)!r} to {getattr(b, key)!r}",
                 b.source,
                 "new",
                 _all("internal", "same method; the SDK sends the new request"),
@@ -811,8 +945,8 @@ def _op_deprecated(ctx: Ctx, scope: Scope, a: Operation, b: Operation) -> None:
         state = "deprecated" if b.deprecated else "no longer deprecated"
         ctx.add(
             "operation-deprecated" if b.deprecated else "operation-undeprecated",
-            b.operation_id,
-            f"{b.operation_id} is {state}",
+            _opname(b),
+            f"{_opname(b)} is {state}",
             b.source,
             "new",
             {lang: Impact("compatible", f"{_code(ctx.new_s.call(b, lang))} is {state}") for lang in LANGS},
@@ -821,15 +955,15 @@ def _op_deprecated(ctx: Ctx, scope: Scope, a: Operation, b: Operation) -> None:
 
 
 def _path_params(ctx: Ctx, scope: Scope, a: Operation, b: Operation) -> None:
-    ps = Scope(f"{b.operation_id} path", a.source, b.source, direction="in", role="in", owner=scope.owner, style="arg")
+    ps = Scope(f"{_opname(b)} path", a.source, b.source, direction="in", role="in", owner=scope.owner, style="arg")
     for i in range(max(len(a.path_params), len(b.path_params))):
         x = a.path_params[i] if i < len(a.path_params) else None
         y = b.path_params[i] if i < len(b.path_params) else None
         if x is None and y is not None:
             ctx.add(
                 "path-param-added",
-                f"{b.operation_id} path {y.wire_name}",
-                f"{b.operation_id} takes a new path parameter {y.wire_name}",
+                f"{_opname(b)} path {y.wire_name}",
+                f"{_opname(b)} takes a new path parameter {y.wire_name}",
                 ctx.new_loc.parameter(b.source, "path", y.wire_name),
                 "new",
                 {lang: Impact("breaking", f"new required {ps.ref(lang, y.name)}") for lang in LANGS},
@@ -838,8 +972,8 @@ def _path_params(ctx: Ctx, scope: Scope, a: Operation, b: Operation) -> None:
         elif y is None and x is not None:
             ctx.add(
                 "path-param-removed",
-                f"{b.operation_id} path {x.wire_name}",
-                f"{b.operation_id} lost its path parameter {x.wire_name}",
+                f"{_opname(b)} path {x.wire_name}",
+                f"{_opname(b)} lost its path parameter {x.wire_name}",
                 ctx.old_loc.parameter(a.source, "path", x.wire_name),
                 "old",
                 {lang: Impact("breaking", f"{ps.ref(lang, x.name)} is gone") for lang in LANGS},
@@ -856,15 +990,15 @@ def _path_params(ctx: Ctx, scope: Scope, a: Operation, b: Operation) -> None:
 
                 ctx.add(
                     "path-param-renamed",
-                    f"{b.operation_id} path {x.wire_name} -> {y.wire_name}",
-                    f"path parameter {x.wire_name} of {b.operation_id} was renamed {y.wire_name}",
+                    f"{_opname(b)} path {x.wire_name} -> {y.wire_name}",
+                    f"path parameter {x.wire_name} of {_opname(b)} was renamed {y.wire_name}",
                     ctx.new_loc.parameter(b.source, "path", y.wire_name),
                     "new",
                     _per(imp),
                     ("internal", "the same URL"),
                 )
             sub = Scope(
-                f"{b.operation_id} path {y.wire_name}",
+                f"{_opname(b)} path {y.wire_name}",
                 ctx.old_loc.parameter(a.source, "path", x.wire_name),
                 ctx.new_loc.parameter(b.source, "path", y.wire_name),
                 direction="in",
@@ -875,24 +1009,34 @@ def _path_params(ctx: Ctx, scope: Scope, a: Operation, b: Operation) -> None:
             compare_object(ctx, sub, x, y, skip={"name", "wire_name"})
 
 
+def _param_key(p: Parameter) -> str:
+    """Query, header and cookie parameters share one params object: matched by wire name
+    (header names without case), so a parameter that moves is one change."""
+    return p.wire_name.lower() if p.location == "header" else p.wire_name
+
+
 def _param_scope(ctx: Ctx, b: Operation) -> Scope:
-    owner = {"python": ctx.new_s.call(b, "python"), "typescript": b.params_name.pascal, "go": b.params_name.go}
-    return Scope(b.operation_id, b.source, b.source, direction="in", role="query", owner=owner, style="kwarg")
+    owner = {
+        "python": ctx.new_s.call(b, "python"),
+        "typescript": type_name(b.params_name, "typescript"),
+        "go": type_name(b.params_name, "go"),
+    }
+    return Scope(_opname(b), b.source, b.source, direction="in", role="query", owner=owner, style="kwarg")
 
 
 def _params(ctx: Ctx, scope: Scope, a: Operation, b: Operation) -> None:
     ps = _param_scope(ctx, b)
-    old_ps = a.query_params + a.header_params
-    new_ps = b.query_params + b.header_params
-    pairs, removed, added = _match(old_ps, new_ps, lambda p: p.wire_name.lower() if p.location == "header" else p.wire_name)
+    old_ps = a.query_params + a.header_params + a.cookie_params
+    new_ps = b.query_params + b.header_params + b.cookie_params
+    pairs, removed, added = _match(old_ps, new_ps, _param_key)
     renamed, removed, added = _pair(
         removed, added, lambda p, is_old: (p.location, repr(ctx.norm(p.type) if is_old else p.type), p.required)
     )
     for p in removed:
         ctx.add(
             "param-removed",
-            f"{b.operation_id} {p.location} {p.wire_name}",
-            f"{p.location} parameter {p.wire_name} of {b.operation_id} was removed",
+            f"{_opname(b)} {p.location} {p.wire_name}",
+            f"{p.location} parameter {p.wire_name} of {_opname(b)} was removed",
             ctx.old_loc.parameter(a.source, p.location, p.wire_name),
             "old",
             {lang: Impact("breaking", f"{ps.ref(lang, p.name)} is gone") for lang in LANGS},
@@ -905,8 +1049,8 @@ def _params(ctx: Ctx, scope: Scope, a: Operation, b: Operation) -> None:
         sev: Severity = "breaking" if p.required else "compatible"
         ctx.add(
             "param-added",
-            f"{b.operation_id} {p.location} {p.wire_name}",
-            f"{'required' if p.required else 'optional'} {p.location} parameter {p.wire_name} of {b.operation_id} was added",
+            f"{_opname(b)} {p.location} {p.wire_name}",
+            f"{'required' if p.required else 'optional'} {p.location} parameter {p.wire_name} of {_opname(b)} was added",
             ctx.new_loc.parameter(b.source, p.location, p.wire_name),
             "new",
             {lang: Impact(sev, f"new {'required' if p.required else 'optional'} {ps.ref(lang, p.name)}") for lang in LANGS},
@@ -915,8 +1059,8 @@ def _params(ctx: Ctx, scope: Scope, a: Operation, b: Operation) -> None:
     for x, y in renamed:
         ctx.add(
             "param-renamed",
-            f"{b.operation_id} {x.location} {x.wire_name} -> {y.wire_name}",
-            f"{x.location} parameter {x.wire_name} of {b.operation_id} was renamed {y.wire_name}",
+            f"{_opname(b)} {x.location} {x.wire_name} -> {y.wire_name}",
+            f"{x.location} parameter {x.wire_name} of {_opname(b)} was renamed {y.wire_name}",
             ctx.new_loc.parameter(b.source, y.location, y.wire_name),
             "new",
             {
@@ -931,7 +1075,7 @@ def _params(ctx: Ctx, scope: Scope, a: Operation, b: Operation) -> None:
         )
     for x, y in pairs + renamed:
         sub = Scope(
-            f"{b.operation_id} {y.location} {y.wire_name}",
+            f"{_opname(b)} {y.location} {y.wire_name}",
             ctx.old_loc.parameter(a.source, x.location, x.wire_name),
             ctx.new_loc.parameter(b.source, y.location, y.wire_name),
             direction="in",
@@ -990,7 +1134,7 @@ def _body(ctx: Ctx, scope: Scope, a: Operation, b: Operation) -> None:
     empty = Body(schema_name="", required=False, fields=[])
     x, y = a.body or empty, b.body or empty
     sub = _param_scope(ctx, b)
-    sub.subject = f"{b.operation_id} body"
+    sub.subject = f"{_opname(b)} body"
     sub.old_ptr, sub.new_ptr = ctx.old_loc.request_body(a.source), ctx.new_loc.request_body(b.source)
     sub.role = "in"
     if a.body is None or b.body is None:
@@ -998,8 +1142,8 @@ def _body(ctx: Ctx, scope: Scope, a: Operation, b: Operation) -> None:
             kind = "request-body-added" if a.body is None else "request-body-removed"
             ctx.add(
                 kind,
-                f"{b.operation_id} body",
-                f"{b.operation_id} {'now takes' if a.body is None else 'no longer takes'} a request body",
+                f"{_opname(b)} body",
+                f"{_opname(b)} {'now takes' if a.body is None else 'no longer takes'} a request body",
                 sub.new_ptr if a.body is None else sub.old_ptr,
                 "new" if a.body is None else "old",
                 _all("internal", "its fields are reported one by one"),
@@ -1009,7 +1153,8 @@ def _body(ctx: Ctx, scope: Scope, a: Operation, b: Operation) -> None:
                 ),
             )
         sub.old_ptr = sub.new_ptr = ""
-    compare_object(ctx, sub, x, y, skip=() if a.body and b.body else {"schema_name", "required", "content_type", "description"})
+    skip = {"schema_name", "required", "content_type", "description", "kind", "content_types", "type"}
+    compare_object(ctx, sub, x, y, skip=() if a.body and b.body else skip)
 
 
 def _body_required(ctx: Ctx, scope: Scope, a: Body, b: Body) -> None:
@@ -1026,7 +1171,7 @@ def _body_required(ctx: Ctx, scope: Scope, a: Body, b: Body) -> None:
 
 
 def _body_content_type(ctx: Ctx, scope: Scope, a: Body, b: Body) -> None:
-    if a.content_type != b.content_type:
+    if a.kind == b.kind and a.content_type != b.content_type:
         ctx.add(
             "request-content-type-changed",
             scope.subject,
@@ -1039,7 +1184,7 @@ def _body_content_type(ctx: Ctx, scope: Scope, a: Body, b: Body) -> None:
 
 
 def _body_schema(ctx: Ctx, scope: Scope, a: Body, b: Body) -> None:
-    if a.schema_name != b.schema_name and ctx.model_renames.get(a.schema_name) != b.schema_name:
+    if a.schema_name != b.schema_name and ctx.model_renames.get(a.schema_name or "") != b.schema_name:
         ctx.add(
             "request-body-schema-changed",
             scope.subject,
@@ -1052,15 +1197,18 @@ def _body_schema(ctx: Ctx, scope: Scope, a: Body, b: Body) -> None:
 
 
 def _params_name(ctx: Ctx, scope: Scope, a: Operation, b: Operation) -> None:
-    has = lambda o: bool(o.body or o.query_params or o.header_params)  # noqa: E731
+    def has(o: Operation) -> bool:
+        return bool(o.body or o.query_params or o.header_params or o.cookie_params)
+
     if not (has(a) and has(b)):
         return
     impacts = _names_change(a.params_name, b.params_name, type_name, ("typescript", "go"))
     if any(i.severity != "internal" for i in impacts.values()):
         ctx.add(
             "params-type-renamed",
-            b.operation_id,
-            f"the parameters type of {b.operation_id} was renamed {a.params_name.pascal} -> {b.params_name.pascal}",
+            _opname(b),
+            f"the parameters type of {_opname(b)} was renamed "
+            f"{type_name(a.params_name, 'typescript')} -> {type_name(b.params_name, 'typescript')}",
             b.source,
             "new",
             impacts,
@@ -1070,7 +1218,7 @@ def _params_name(ctx: Ctx, scope: Scope, a: Operation, b: Operation) -> None:
 
 def _result(ctx: Ctx, scope: Scope, a: Operation, b: Operation) -> None:
     sub = Scope(
-        f"{b.operation_id} result",
+        f"{_opname(b)} result",
         ctx.old_loc.response(a.source, a.result.status),
         ctx.new_loc.response(b.source, b.result.status),
         direction="out",
@@ -1078,36 +1226,92 @@ def _result(ctx: Ctx, scope: Scope, a: Operation, b: Operation) -> None:
         owner=scope.owner,
     )
     # When the kind of result changes, that one change says it: what it returns is another thing.
-    skip = {"type", "unwrap", "meta_schema", "stream", "envelope"} if a.result.kind != b.result.kind else ()
+    skip = (
+        {"type", "unwrap", "meta_schema", "stream", "envelope", "wrapped", "content_type"}
+        if a.result.kind != b.result.kind
+        else ()
+    )
     compare_object(ctx, sub, a.result, b.result, skip=skip)
 
 
 def _result_kind(ctx: Ctx, scope: Scope, a: Result, b: Result) -> None:
     if a.kind != b.kind:
-        what = {"model": "a value", "page": "a page of items", "none": "nothing", "stream": "an event stream"}
+        what = {
+            "model": "a value",
+            "page": "a page of items",
+            "none": "nothing",
+            "stream": "an event stream",
+            "binary": "raw bytes",
+            "text": "text",
+        }
         ctx.add(
             "result-kind-changed",
             scope.subject,
             f"{scope.subject}: returns {what[b.kind]} instead of {what[a.kind]}",
             scope.new_ptr,
             "new",
-            _all("breaking", f"returns {what[b.kind]} instead of {what[a.kind]}"),
+            {
+                lang: Impact("breaking", f"`{scope.owner.get(lang, '?')}` returns {what[b.kind]} instead of {what[a.kind]}")
+                for lang in LANGS
+            },
             ("breaking", "older releases cannot read the new response"),
         )
 
 
-def _result_unwrap(ctx: Ctx, scope: Scope, a: Result, b: Result) -> None:
-    if a.kind == b.kind and a.unwrap != b.unwrap:
-        ctx.add(
-            "result-unwrap-changed",
-            scope.subject,
-            f"{scope.subject}: the SDK returns "
-            f"{'the whole body' if b.unwrap is None else 'the body' + chr(39) + 's ' + repr(b.unwrap)} now",
-            scope.new_ptr,
-            "new",
-            _all("breaking", "the returned value's shape changes"),
-            ("breaking", "older releases unwrap the old envelope"),
-        )
+def _result_wrapped(ctx: Ctx, scope: Scope, a: Result, b: Result) -> None:
+    """The `{data}` envelope: the SDK unwraps it, so what a method returns is `type` either
+    way (its change is the type rule's); the wire is what older releases read."""
+    if a.kind != b.kind or (a.wrapped, a.unwrap) == (b.wrapped, b.unwrap):
+        return
+    if b.unwrap is not None:
+        what = f"the response is now wrapped in `{{{b.unwrap}: …}}`, which the SDK unwraps"
+        wire = f"older releases read the whole body, which is now the `{b.unwrap}` envelope"
+    else:
+        what = f"the response is no longer wrapped in `{{{a.unwrap}: …}}`: the SDK returns the whole body"
+        wire = f"older releases look for `{a.unwrap}` in a body that has none"
+    same = relation(ctx.norm(a.type), b.type) is None
+
+    def imp(lang: str) -> tuple[Severity, str]:
+        returns = ctx.text(b.type, lang)
+        if same:
+            return "internal", f"`{scope.owner.get(lang, '?')}` still returns `{returns}`"
+        return "internal", "the returned type's change is reported on its own"
+
+    ctx.add(
+        "result-envelope-changed",
+        scope.subject,
+        f"{scope.subject}: {what}",
+        scope.new_ptr,
+        "new",
+        _per(imp),
+        ("breaking", wire),
+    )
+
+
+def _result_content_type(ctx: Ctx, scope: Scope, a: Result, b: Result) -> None:
+    """The response's media type: JSON flavours and streams read the same; for bytes and
+    text it is what the caller gets."""
+    if a.kind != b.kind or a.content_type == b.content_type:
+        return
+    if b.kind in ("binary", "text"):
+        what = "bytes" if b.kind == "binary" else "text"
+        impacts = {
+            lang: Impact("breaking", f"`{scope.owner.get(lang, '?')}` returns {b.content_type} {what} (was {a.content_type})")
+            for lang in LANGS
+        }
+        wire: tuple[Severity, str] = ("breaking", f"older releases' callers expect {a.content_type}")
+    else:
+        impacts = _all("internal", f"the body is read the same way ({b.content_type})")
+        wire = ("internal", "read the same way")
+    ctx.add(
+        "response-content-type-changed",
+        scope.subject,
+        f"{scope.subject}: the response's media type {a.content_type} is now {b.content_type}",
+        scope.new_ptr,
+        "new",
+        impacts,
+        wire,
+    )
 
 
 def _result_status(ctx: Ctx, scope: Scope, a: Result, b: Result) -> None:
@@ -1161,8 +1365,8 @@ def _error_statuses(ctx: Ctx, scope: Scope, a: Operation, b: Operation) -> None:
     for code in sorted(set(b.error_statuses) - set(a.error_statuses)):
         ctx.add(
             "error-status-added",
-            f"{b.operation_id} {code}",
-            f"{b.operation_id} documents a new error response {code}",
+            f"{_opname(b)} {code}",
+            f"{_opname(b)} documents a new error response {code}",
             f"{b.source}/responses/{code}",
             "new",
             _all("compatible", f"may raise {_error_class(code)}"),
@@ -1171,8 +1375,8 @@ def _error_statuses(ctx: Ctx, scope: Scope, a: Operation, b: Operation) -> None:
     for code in sorted(set(a.error_statuses) - set(b.error_statuses)):
         ctx.add(
             "error-status-removed",
-            f"{b.operation_id} {code}",
-            f"{b.operation_id} no longer documents error response {code}",
+            f"{_opname(b)} {code}",
+            f"{_opname(b)} no longer documents error response {code}",
             f"{a.source}/responses/{code}",
             "old",
             _all("internal", "doc comments change"),
@@ -1198,8 +1402,8 @@ def _pagination(ctx: Ctx, scope: Scope, a: Operation, b: Operation) -> None:
         added = b.pagination is not None
         ctx.add(
             "pagination-added" if added else "pagination-removed",
-            b.operation_id,
-            f"{b.operation_id} {'is now' if added else 'is no longer'} paginated",
+            _opname(b),
+            f"{_opname(b)} {'is now' if added else 'is no longer'} paginated",
             b.source,
             "new",
             _per(
@@ -1235,8 +1439,8 @@ def _idempotent(ctx: Ctx, scope: Scope, a: Operation, b: Operation) -> None:
     if a.idempotent and not b.idempotent:
         ctx.add(
             "idempotency-removed",
-            b.operation_id,
-            f"{b.operation_id} no longer accepts Idempotency-Key",
+            _opname(b),
+            f"{_opname(b)} no longer accepts Idempotency-Key",
             b.source,
             "new",
             {
@@ -1253,8 +1457,8 @@ def _idempotent(ctx: Ctx, scope: Scope, a: Operation, b: Operation) -> None:
     elif b.idempotent and not a.idempotent:
         ctx.add(
             "idempotency-added",
-            b.operation_id,
-            f"{b.operation_id} accepts Idempotency-Key",
+            _opname(b),
+            f"{_opname(b)} accepts Idempotency-Key",
             b.source,
             "new",
             _all("compatible", "retries are safe: the SDK sends an Idempotency-Key"),
@@ -1283,7 +1487,7 @@ def _field_ptr(ctx: Ctx, owner_kind: str, side_obj: Any, wire: str, is_old: bool
     if isinstance(side_obj, Body):
         return loc.property(side_obj.schema_name, wire) if side_obj.schema_name else ""
     if isinstance(side_obj, EventType):
-        return loc.property(side_obj.data_schema, wire)
+        return loc.property(side_obj.data_schema, wire) if side_obj.data_schema else ""
     return ""
 
 
@@ -1457,7 +1661,7 @@ def _lang_rel(old_text: str, new_text: str, lang: str) -> str:
     return _DIFFERENT
 
 
-def _field_choices(x: Any) -> tuple:
+def _field_choices(x: Any) -> tuple[Any, ...]:
     vals = x.constraints.get("enum") if isinstance(getattr(x, "constraints", None), dict) else None
     return tuple(v for v in vals if v is not None) if isinstance(vals, list) else ()
 
@@ -1473,9 +1677,9 @@ def _type_rule(ctx: Ctx, scope: Scope, a: Any, b: Any) -> None:
     role = scope.role
 
     def imp(lang: str) -> tuple[Severity, str]:
-        x = type_text(a.type, lang, role=role, required=req, choices=_field_choices(a))
-        y = type_text(b.type, lang, role=role, required=req, choices=_field_choices(b))
-        x_n = type_text(ta, lang, role=role, required=req, choices=_field_choices(a))
+        x = ctx.text(a.type, lang, old=True, role=role, required=req, choices=_field_choices(a))
+        y = ctx.text(b.type, lang, role=role, required=req, choices=_field_choices(b))
+        x_n = ctx.text(ta, lang, role=role, required=req, choices=_field_choices(a))
         ref = _ref(scope, lang, b)
         if x_n == y:
             if d in ("in", "both") and wire_sev == "breaking":
@@ -1534,8 +1738,8 @@ def _required_rule(ctx: Ctx, scope: Scope, a: Any, b: Any) -> None:
     now = "required" if b.required else "optional"
 
     def imp(lang: str) -> tuple[Severity, str]:
-        x = type_text(b.type, lang, role=scope.role, required=a.required, choices=_field_choices(b))
-        y = type_text(b.type, lang, role=scope.role, required=b.required, choices=_field_choices(b))
+        x = ctx.text(b.type, lang, role=scope.role, required=a.required, choices=_field_choices(b))
+        y = ctx.text(b.type, lang, role=scope.role, required=b.required, choices=_field_choices(b))
         ref = scope.ref(lang, b.name)
         if d == "in":
             if b.required:
@@ -1867,32 +2071,18 @@ def _stream_names(ctx: Ctx, scope: Scope, a: EventStream, b: EventStream) -> Non
         )
 
 
-def _stream_discriminator(ctx: Ctx, scope: Scope, a: EventStream, b: EventStream) -> None:
-    if a.discriminator != b.discriminator:
-        ctx.add(
-            "stream-discriminator-changed",
-            scope.subject,
-            f"{scope.subject} is discriminated by {b.discriminator!r} (was {a.discriminator!r})",
-            scope.new_ptr,
-            "new",
-            _all("internal", "the SDK decodes the new way"),
-            ("breaking", "older releases cannot tell events apart"),
-        )
-
-
 def _event_sig(ctx: Ctx, e: EventType, is_old: bool) -> Any:
     return (tuple(sorted((f.wire_name, repr(ctx.norm(f.type) if is_old else f.type), f.required) for f in e.fields)), e.terminal)
 
 
 def _stream_events(ctx: Ctx, scope: Scope, a: EventStream, b: EventStream) -> None:
-    pairs, removed, added = _match(a.events, b.events, lambda e: e.event)
-    renamed, removed, added = _pair(removed, added, lambda e, is_old: _event_sig(ctx, e, is_old))
+    pairs, removed, added, renamed = ctx.pairings[("events", b.schema_name)]
     for e in removed:
         ctx.add(
             "event-removed",
             f"{scope.subject} event {e.event}",
             f"event {e.event!r} of {scope.subject} was removed",
-            ctx.old_loc.event(a.schema_name, e.event, e.frame_schema),
+            ctx.old_loc.event(a, e),
             "old",
             {lang: Impact("breaking", f"event type {_code(type_name(e.name, lang))} is gone") for lang in LANGS},
             ("breaking", "older releases wait for it" if e.terminal else "older releases stop receiving it"),
@@ -1902,7 +2092,7 @@ def _stream_events(ctx: Ctx, scope: Scope, a: EventStream, b: EventStream) -> No
             "event-added",
             f"{scope.subject} event {e.event}",
             f"{'terminal ' if e.terminal else ''}event {e.event!r} was added to {scope.subject}",
-            ctx.new_loc.event(b.schema_name, e.event, e.frame_schema),
+            ctx.new_loc.event(b, e),
             "new",
             {lang: Impact("compatible", f"new event type {_code(type_name(e.name, lang))}") for lang in LANGS},
             ("breaking", "older releases see an unknown event, then a stream that ends without a terminal event")
@@ -1914,7 +2104,7 @@ def _stream_events(ctx: Ctx, scope: Scope, a: EventStream, b: EventStream) -> No
             "event-renamed",
             f"{scope.subject} event {x.event} -> {y.event}",
             f"event {x.event!r} of {scope.subject} was renamed {y.event!r}",
-            ctx.new_loc.event(b.schema_name, y.event, y.frame_schema),
+            ctx.new_loc.event(b, y),
             "new",
             _names_change(x.name, y.name, type_name),
             ("breaking", "older releases see the new name as an unknown event"),
@@ -1922,8 +2112,8 @@ def _stream_events(ctx: Ctx, scope: Scope, a: EventStream, b: EventStream) -> No
     for x, y in pairs + renamed:
         sub = Scope(
             f"{scope.subject} event {y.event}",
-            ctx.old_loc.event(a.schema_name, x.event, x.frame_schema),
-            ctx.new_loc.event(b.schema_name, y.event, y.frame_schema),
+            ctx.old_loc.event(a, x),
+            ctx.new_loc.event(b, y),
             direction="out",
             role="out",
             owner={lang: type_name(y.name, lang) for lang in LANGS},
@@ -1949,22 +2139,1258 @@ def _event_terminal(ctx: Ctx, scope: Scope, a: EventType, b: EventType) -> None:
         )
 
 
+# -- members: deprecation, read/write only ---------------------------------------------------------
+
+
+def _deprecated_rule(ctx: Ctx, scope: Scope, a: Any, b: Any) -> None:
+    if a.deprecated == b.deprecated:
+        return
+    state = "deprecated" if b.deprecated else "no longer deprecated"
+    what = "param" if isinstance(b, Parameter) else "field"
+    ctx.add(
+        f"{what}-deprecated" if b.deprecated else f"{what}-undeprecated",
+        scope.subject,
+        f"{scope.subject} is {state}",
+        scope.new_ptr,
+        "new",
+        {lang: Impact("compatible", f"{scope.ref(lang, b.name)} is {state}") for lang in LANGS},
+        ("compatible", state),
+    )
+
+
+def _read_only_rule(ctx: Ctx, scope: Scope, a: Field, b: Field) -> None:
+    """readOnly: the value is only in responses. It matters where the model is sent."""
+    if a.read_only == b.read_only:
+        return
+    d = scope.direction
+    state = "read-only" if b.read_only else "no longer read-only"
+    wire: tuple[Severity, str]
+    if d in ("in", "both"):
+        if b.read_only:
+            impacts = {
+                lang: Impact("breaking", f"{scope.ref(lang, b.name)}: the server ignores it in requests") for lang in LANGS
+            }
+            wire = ("breaking", "older releases send it; the server ignores it")
+        else:
+            impacts = {lang: Impact("compatible", f"{scope.ref(lang, b.name)} can now be sent") for lang in LANGS}
+            wire = ("compatible", "older releases do not send it")
+    else:
+        impacts = _all("internal", "responses carry it as before")
+        wire = ("internal", "only read")
+    ctx.add("field-read-only-changed", scope.subject, f"{scope.subject} is {state}", scope.new_ptr, "new", impacts, wire)
+
+
+def _write_only_rule(ctx: Ctx, scope: Scope, a: Field, b: Field) -> None:
+    """writeOnly: the value is only in requests. It matters where the model is read."""
+    if a.write_only == b.write_only:
+        return
+    d = scope.direction
+    state = "write-only" if b.write_only else "no longer write-only"
+    wire: tuple[Severity, str]
+    if d in ("out", "both", "none"):
+        if b.write_only:
+            impacts = {
+                lang: Impact("breaking", f"{scope.ref(lang, b.name)}: responses no longer carry it") for lang in LANGS
+            }
+            wire = ("breaking", "older releases expect it in responses")
+        else:
+            impacts = {lang: Impact("compatible", f"{scope.ref(lang, b.name)}: responses now carry it") for lang in LANGS}
+            wire = ("compatible", "older releases keep it as read")
+    else:
+        impacts = _all("internal", "requests send it as before")
+        wire = ("internal", "only sent")
+    ctx.add("field-write-only-changed", scope.subject, f"{scope.subject} is {state}", scope.new_ptr, "new", impacts, wire)
+
+
+def _recursive_rule(ctx: Ctx, scope: Scope, a: Model, b: Model) -> None:
+    """A model joins or leaves a reference cycle. Go declares a response model's field as
+    a pointer when its model holds the owner by value, directly or not (a value type
+    cannot contain itself); Python and TypeScript refer to types by name either way."""
+    if a.recursive == b.recursive:
+        return
+
+    def on_cycle(ir: IR, owner: str, target: str) -> bool:
+        seen: set[str] = set()
+        todo = [target]
+        while todo:
+            name = todo.pop()
+            if name == owner:
+                return True
+            if name not in seen:
+                seen.add(name)
+                m = ir.models.get(name)
+                todo += [
+                    f.type.ref
+                    for f in (m.fields if m else [])
+                    if f.type.kind == "model" and not f.type.nullable and f.type.ref
+                ]
+        return False
+
+    def pointered(ir: IR, m: Model) -> set[str]:
+        return {
+            f.wire_name
+            for f in m.fields
+            if f.type.kind == "model" and not f.type.nullable and on_cycle(ir, m.schema_name, f.type.ref or "")
+        }
+
+    was, now = pointered(ctx.old, a), pointered(ctx.new, b)
+    kept = {f.wire_name for f in a.fields} & {f.wire_name for f in b.fields}
+    moved = sorted((was ^ now) & kept)
+    state = "part of a reference cycle" if b.recursive else "no longer part of a reference cycle"
+    go: Impact
+    if moved and scope.direction != "in":
+        fields = {f.wire_name: f for f in b.fields}
+        names = ", ".join(_code(f"{scope.owner['go']}.{member(fields[w].name, 'go')}") for w in moved)
+        go = Impact("breaking", f"{names} {'become pointers' if b.recursive else 'are no longer pointers'}")
+    else:
+        go = Impact("internal", "no field changes its Go type")
+    same = Impact("internal", "types refer to each other by name")
+    ctx.add(
+        "model-recursion-changed",
+        scope.subject,
+        f"{scope.subject} is {state}",
+        scope.new_ptr,
+        "new",
+        {"python": same, "typescript": same, "go": go},
+        ("internal", "same JSON"),
+    )
+
+
+def _model_visibility(ctx: Ctx, scope: Scope, a: Model, b: Model) -> None:
+    """The IR's decision which models are public, and what each target declares (mirrored
+    in surface.declared_types): a type a language stops declaring breaks it, a new one is
+    compatible; a decision no target shows yet is reported as internal."""
+    ir_change = (a.visibility, b.visibility) if a.visibility != b.visibility else None
+    _visibility(ctx, "model", b.schema_name, a.name, b.name, ir_change)
+
+
+# -- parameters -------------------------------------------------------------------------------------
+
+_DEFAULT_STYLE = {"query": "form", "cookie": "form", "path": "simple", "header": "simple"}
+# styles that write one scalar value the same way (`x=1` / `1`): only arrays and objects differ
+_SCALAR_SAME = {"form", "simple", "spaceDelimited", "pipeDelimited", "deepObject"}
+_SCALAR_KINDS = ("string", "integer", "number", "boolean", "enum")
+
+
+def _effective_style(p: Parameter) -> tuple[str, bool]:
+    style = p.style or _DEFAULT_STYLE[p.location]
+    return style, p.explode if p.explode is not None else style == "form"
+
+
+def _param_style(ctx: Ctx, scope: Scope, a: Parameter, b: Parameter) -> None:
+    """style/explode: how the SDK writes the value into the URL, header or cookie."""
+    x, y = _effective_style(a), _effective_style(b)
+    if x == y:
+        return  # the default written out, or left out: the same serialization
+    scalar = a.type.kind in _SCALAR_KINDS and b.type.kind in _SCALAR_KINDS
+    if scalar and {x[0], y[0]} <= _SCALAR_SAME:
+        wire: tuple[Severity, str] = ("internal", "a single value is written the same way in both styles")
+    else:
+        wire = ("breaking", f"older releases write it {x[0]}{' exploded' if x[1] else ''}")
+    ctx.add(
+        "param-style-changed",
+        scope.subject,
+        f"{scope.subject} is serialized {y[0]}{', exploded' if y[1] else ''} (was {x[0]}{', exploded' if x[1] else ''})",
+        scope.new_ptr,
+        "new",
+        _all("internal", "the SDK writes it the new way; the argument is the same"),
+        wire,
+    )
+
+
+def _params_required(ctx: Ctx, scope: Scope, a: Operation, b: Operation) -> None:
+    """Whether the method's params object must be given: TypeScript's `params` argument
+    and Go's `*Params` (nil refused); Python's arguments are keywords, each reported."""
+    if a.params_required == b.params_required:
+        return
+    call = ctx.new_s.calls(b)
+    params = {lang: type_name(b.params_name, lang) for lang in LANGS}
+    impacts: dict[str, Impact] = {
+        "python": Impact("internal", "keyword arguments: each required one is reported on its own")
+    }
+    if b.params_required:
+        impacts["typescript"] = Impact("breaking", f"`{call['typescript']}` needs its `{params['typescript']}` argument")
+        impacts["go"] = Impact("breaking", f"`{call['go']}` refuses a nil `*{params['go']}`")
+    else:
+        impacts["typescript"] = Impact(
+            "compatible", f"`{call['typescript']}` may be called without `{params['typescript']}`"
+        )
+        impacts["go"] = Impact("compatible", f"`{call['go']}` accepts a nil `*{params['go']}`")
+    ctx.add(
+        "params-became-required" if b.params_required else "params-became-optional",
+        _opname(b),
+        f"the arguments of {_opname(b)} {'must now be given' if b.params_required else 'may now be left out'}",
+        b.source,
+        "new",
+        impacts,
+        ("internal", "what must be sent is reported per parameter and field"),
+    )
+
+
+# -- operations: bodies, answers, security ------------------------------------------------------------
+
+_BODY_KIND = {
+    "json": "JSON",
+    "multipart": "multipart/form-data",
+    "form": "a URL-encoded form",
+    "binary": "raw bytes",
+    "text": "text",
+}
+
+
+def _body_kind(ctx: Ctx, scope: Scope, a: Body, b: Body) -> None:
+    """How the body is encoded. Between the field encodings (JSON, multipart, form) the
+    arguments stay, but what a value may be changes (files, nested values, null); to or
+    from bytes or text, the method takes another thing."""
+    if a.kind == b.kind:
+        return
+    fieldish = {"json", "multipart", "form"}
+    if a.kind in fieldish and b.kind in fieldish:
+        text = f"its arguments are sent as {_BODY_KIND[b.kind]} (was {_BODY_KIND[a.kind]}): " + (
+            "`format: binary` fields are file uploads, nested values and null are encoded as form parts"
+            if b.kind == "multipart"
+            else "nested values and null are no longer sent as JSON"
+            if b.kind == "form"
+            else "values are sent as JSON, files as strings"
+        )
+    else:
+        text = f"it takes its body as {_BODY_KIND[b.kind]} instead of {_BODY_KIND[a.kind]}"
+    ctx.add(
+        "request-body-kind-changed",
+        scope.subject,
+        f"{scope.subject} is {_media(b)} instead of {_media(a)}",
+        scope.new_ptr,
+        "new",
+        {lang: Impact("breaking", f"{_body_call(ctx, scope, lang)}: {text}") for lang in LANGS},
+        ("breaking", f"older releases send {_media(a)}"),
+    )
+
+
+def _media(body: Body) -> str:
+    what = _BODY_KIND[body.kind]
+    return what if what == body.content_type else f"{what} ({body.content_type})"
+
+
+def _body_call(ctx: Ctx, scope: Scope, lang: str) -> str:
+    """The method a body scope ("<operation> body") belongs to, as `lang` calls it."""
+    key = scope.subject.rsplit(" ", 1)[0]
+    op = next((o for o in ctx.new.operations if _opname(o) == key), None)
+    return _code(ctx.new_s.call(op, lang)) if op else key
+
+
+def _body_content_types(ctx: Ctx, scope: Scope, a: Body, b: Body) -> None:
+    """The other media types the spec offers for the body: the SDK sends one
+    (`content_type`, compared on its own), so the rest is documentation."""
+    if a.kind != b.kind:
+        return
+    chosen = {a.content_type, b.content_type}
+    x, y = set(a.content_types) - chosen, set(b.content_types) - chosen
+    if x == y:
+        return
+    detail = "; ".join(
+        p for p in (f"added {sorted(y - x)}" if y - x else "", f"removed {sorted(x - y)}" if x - y else "") if p
+    )
+    ctx.add(
+        "request-media-types-changed",
+        scope.subject,
+        f"{scope.subject}: the media types the server accepts changed ({detail})",
+        scope.new_ptr,
+        "new",
+        _all("internal", f"the SDK sends {b.content_type} as before"),
+        ("internal", f"older releases send {a.content_type}, which the server still accepts"),
+    )
+
+
+def _body_type(ctx: Ctx, scope: Scope, a: Body, b: Body) -> None:
+    """A body that is no model (an array, bytes, text, a union) is the argument itself; a
+    model body is compared field by field (Body.fields)."""
+    if a.kind != b.kind or (a.schema_name and b.schema_name):
+        return
+    ta, tb = ctx.norm(a.type), b.type
+    if relation(ta, tb) is None:
+        return
+    if a.schema_name or b.schema_name:
+        ctx.add(
+            "request-body-type-changed",
+            scope.subject,
+            f"{scope.subject} is now {_describe(b.type)} (was {_describe(a.type)})",
+            scope.new_ptr,
+            "new",
+            _all("breaking", f"the method takes {'its body fields' if b.schema_name else 'the body as one value'} instead"),
+            ("breaking", "older releases send the old body"),
+        )
+        return
+    holder = Field(name=Names.of("body"), wire_name="body", type=tb or TypeRef(kind="any"), required=True)
+    old_holder = holder.model_copy(update={"type": a.type or TypeRef(kind="any")})
+    _type_rule(ctx, scope, old_holder, holder)
+
+
+def _body_switch(ctx: Ctx, scope: Scope, a: Operation, b: Operation) -> None:
+    """The body property a JSON-or-SSE method sends itself (`stream: true`)."""
+    x, y = a.body_switch, b.body_switch
+    if x == y:
+        return
+    def spell(s: BodySwitch) -> str:
+        return f"`{s.field}: {json_value(s.value)}`"
+
+    wire: tuple[Severity, str]
+    if x is not None and y is not None:
+        text = f"the method sends {spell(y)} itself (was {spell(x)})"
+        wire = ("breaking", f"older releases send {spell(x)}")
+    elif y is not None:
+        text = f"the method now sends {spell(y)} itself"
+        wire = ("compatible", "older releases send what their caller gave")
+    else:
+        assert x is not None
+        text = f"the method no longer sends {spell(x)}"
+        wire = ("compatible", f"older releases send {spell(x)}, which the server reads as before")
+    ctx.add("body-switch-changed", _opname(b), f"{_opname(b)}: {text}", b.source, "new", _all("internal", text), wire)
+
+
+def json_value(v: Any) -> str:
+    return "true" if v is True else "false" if v is False else "null" if v is None else repr(v)
+
+
+def _accept(ctx: Ctx, scope: Scope, a: Operation, b: Operation) -> None:
+    """The Accept header a method sends when the spec offers several media types."""
+    if a.accept == b.accept:
+        return
+    text = f"the method sends `Accept: {b.accept}`" if b.accept else "the method no longer asks for a media type"
+    twin = next((o for o in ctx.new.operations if b.pair and _opname(o) == b.pair), None)
+    offered = {b.result.content_type} | ({twin.result.content_type} if twin else set())
+    wire: tuple[Severity, str]
+    if a.accept is None:
+        wire = ("compatible", "older releases ask for nothing and read the server's default answer")
+    elif a.accept in offered:
+        wire = ("compatible", f"the server still answers {a.accept}")
+    else:
+        wire = ("breaking", f"older releases ask for {a.accept}, which the server no longer answers")
+    ctx.add(
+        "accept-changed",
+        _opname(b),
+        f"{_opname(b)}: {text} (was {a.accept or 'none'})",
+        b.source,
+        "new",
+        _all("internal", text),
+        wire,
+    )
+
+
+def _success_statuses(ctx: Ctx, scope: Scope, a: Operation, b: Operation) -> None:
+    """The other 2xx responses the spec documents (the one the SDK reads is Result.status)."""
+    chosen = {a.result.status, b.result.status}
+    x, y = set(a.success_statuses) - chosen, set(b.success_statuses) - chosen
+    if x == y:
+        return
+    ctx.add(
+        "success-statuses-changed",
+        _opname(b),
+        f"{_opname(b)} documents success responses {sorted(set(b.success_statuses))} (was {sorted(set(a.success_statuses))})",
+        b.source,
+        "new",
+        _all("internal", "every 2xx is a success"),
+        ("compatible" if y - x else "internal", "older releases take any 2xx as a success"),
+    )
+
+
+def _error_bodies(ctx: Ctx, scope: Scope, a: Operation, b: Operation) -> None:
+    """The JSON body of each documented error response. Every SDK raises by status and
+    keeps the body as read (untyped); a new status is Operation.error_statuses' change."""
+    moved = {str(c) for c in set(a.error_statuses) ^ set(b.error_statuses)}
+    for key in sorted(set(a.error_bodies) | set(b.error_bodies)):
+        if key in moved:
+            continue
+        x, y = ctx.norm(a.error_bodies.get(key)), b.error_bodies.get(key)
+        if x == y:
+            continue
+        side: Literal["old", "new"] = "old" if y is None else "new"
+        op = a if y is None else b
+        kind = "error-body-added" if x is None else "error-body-removed" if y is None else "error-body-changed"
+        ctx.add(
+            kind,
+            f"{_opname(b)} {key}",
+            f"{_opname(b)}: the body of error response {key} is now {_describe(y)} (was {_describe(x)})",
+            ctx.ptr(side, f"{op.source}/responses/{key}", op.source),
+            side,
+            _all("internal", "errors are raised by status; their body stays reachable as read"),
+            ("internal", "older releases read error bodies untyped"),
+        )
+
+
+def _alternatives(ctx: Ctx, op: Operation, is_old: bool) -> frozenset[frozenset[str]]:
+    if not op.security:
+        return frozenset({frozenset()})
+    rename = ctx.auth_renames if is_old else {}
+    return frozenset(frozenset(rename.get(k, k) for k in alt) for alt in op.security)
+
+
+def _op_security(ctx: Ctx, scope: Scope, a: Operation, b: Operation) -> None:
+    x, y = _alternatives(ctx, a, True), _alternatives(ctx, b, False)
+    if x != y:
+        ctx.security.append((a, b, x, y))
+
+
+def _spell_alts(alts: frozenset[frozenset[str]]) -> str:
+    return " or ".join(sorted(" and ".join(sorted(alt)) if alt else "no credentials" for alt in alts))
+
+
+def _flush_security(ctx: Ctx) -> None:
+    """Security requirement changes, one per distinct change: operations that inherit the
+    root `security` change together (one change at `#/security`); an operation's own
+    `security` is its own change. A caller who met a requirement that is no longer
+    accepted (and nothing weaker is) must supply other credentials: breaking."""
+    groups: dict[tuple[Any, ...], list[tuple[Operation, Operation]]] = {}
+    for a, b, x, y in ctx.security:
+        own = ctx.new_loc.exists(f"{b.source}/security") or ctx.old_loc.exists(f"{a.source}/security")
+        groups.setdefault((x, y, _opname(b) if own else ""), []).append((a, b))
+    for (x, y, own), ops in groups.items():
+        lost = [alt for alt in x if not any(n <= alt for n in y)]
+        sev: Severity = "breaking" if lost else "compatible"
+        names = ", ".join(_opname(b) for _, b in ops)
+        if own:
+            b = ops[0][1]
+            loc = ctx.ptr("new", f"{b.source}/security", b.source)
+        else:
+            loc = ctx.ptr("new", "#/security", "#/components/securitySchemes", "#")
+        what = f"calls need {_spell_alts(y)} (was {_spell_alts(x)})"
+        first = {lang: ctx.new_s.call(ops[0][1], lang) for lang in LANGS}
+        more = f" and {len(ops) - 1} more" if len(ops) > 1 else ""
+        ctx.add(
+            "operation-security-changed",
+            own or f"root security ({len(ops)} operations)",
+            f"the credentials {names} accept changed: {what}",
+            loc,
+            "new",
+            {lang: Impact(sev, f"`{first[lang]}`{more}: {what}") for lang in LANGS},
+            (
+                sev,
+                "older releases send credentials the server no longer accepts here"
+                if lost
+                else "older releases' credentials still work",
+            ),
+        )
+
+
+# -- auth ------------------------------------------------------------------------------------------------
+
+
+def _auth_option(ctx: Ctx, s: AuthScheme, lang: str) -> str:
+    client = type_name(ctx.new.sdk.name, lang)
+    m = member(s.name, lang)
+    return {
+        "python": f"`{client}({m}=…)`",
+        "typescript": f"`new {client}({{ {m} }})`",
+        "go": f"`NewClient(…)` credential `{m}`",
+    }[lang]
+
+
+def _auth_how(s: AuthScheme) -> str:
+    if s.kind == "mutual_tls":
+        return "a client certificate (configured on the HTTP client)"
+    if s.kind == "basic":
+        return f"HTTP basic credentials in `{s.param}`"
+    what = {
+        "api_key": "an API key",
+        "bearer": "a bearer token",
+        "oauth2": "an OAuth2 token",
+        "openid": "an OpenID Connect token",
+    }[s.kind]
+    where = {"header": "header", "query": "query parameter", "cookie": "cookie", "transport": "transport"}[s.location]
+    prefix = f" prefixed `{s.prefix.strip()}`" if s.prefix else ""
+    return f"{what} in {where} `{s.param}`{prefix}"
+
+
+def _auth_sig(s: AuthScheme) -> tuple[str, str, str, str]:
+    return (s.kind, s.location, s.param, s.prefix)
+
+
+def _pair_auth(ctx: Ctx) -> None:
+    pairs, removed, added = _match(ctx.old.auth, ctx.new.auth, lambda s: s.key)
+    renamed, removed, added = _pair(removed, added, lambda s, is_old: _auth_sig(s))
+    for a, b in renamed:
+        ctx.auth_renames[a.key] = b.key
+    ctx.pairings["auth"] = (pairs, removed, added, renamed)
+
+
+def _ir_auth(ctx: Ctx, scope: Scope, old: IR, new: IR) -> None:
+    pairs, removed, added, renamed = ctx.pairings["auth"]
+    for s in removed:
+        ctx.add(
+            "auth-removed",
+            s.key,
+            f"security scheme {s.key} ({_auth_how(s)}) was removed",
+            ctx.ptr("old", s.source, "#/components/securitySchemes"),
+            "old",
+            {lang: Impact("breaking", f"{_auth_option(ctx, s, lang)} is gone") for lang in LANGS},
+            ("breaking", "older releases send credentials the server no longer reads"),
+        )
+    for s in added:
+        ctx.add(
+            "auth-added",
+            s.key,
+            f"security scheme {s.key} ({_auth_how(s)}) was added",
+            ctx.ptr("new", s.source, "#/components/securitySchemes"),
+            "new",
+            {
+                lang: Impact(
+                    "compatible", f"new {_auth_option(ctx, s, lang)} ({', '.join(s.env) or 'no environment variable'})"
+                )
+                for lang in LANGS
+            },
+            ("compatible", "older releases do not send it; operations that require it are reported on their own"),
+        )
+    for a, b in renamed:
+        ctx.add(
+            "auth-key-changed",
+            f"{a.key} -> {b.key}",
+            f"security scheme {a.key} is now called {b.key} (sent the same way)",
+            ctx.ptr("new", b.source, "#/components/securitySchemes"),
+            "new",
+            _all("internal", "the key is the spec's name for it"),
+            ("internal", "the same credentials on the wire"),
+        )
+    for a, b in pairs + renamed:
+        sc = Scope(b.key, a.source, ctx.ptr("new", b.source, "#/components/securitySchemes"))
+        compare_object(ctx, sc, a, b, skip={"key"})
+
+
+def _auth_sending(ctx: Ctx, scope: Scope, a: AuthScheme, b: AuthScheme) -> None:
+    """kind, location, param and prefix together: how the credential is sent."""
+    if _auth_sig(a) == _auth_sig(b):
+        return
+    x, y = _auth_how(a), _auth_how(b)
+    text = f"the SDK sends {y} instead of {x}"
+    if a.kind != b.kind:
+        text += f"; a credential issued for the old scheme ({a.kind}) may not be accepted"
+    ctx.add(
+        "auth-changed",
+        scope.subject,
+        f"security scheme {scope.subject}: {text}",
+        scope.new_ptr,
+        "new",
+        {
+            lang: Impact("breaking", f"{_auth_option(ctx, b, lang)}: {text}; credentials set as headers by hand break")
+            for lang in LANGS
+        },
+        ("breaking", f"older releases send {x}"),
+    )
+
+
+def _auth_names(ctx: Ctx, scope: Scope, a: AuthScheme, b: AuthScheme) -> None:
+    impacts = {}
+    for lang in LANGS:
+        x, y = _auth_option(ctx, a, lang), _auth_option(ctx, b, lang)
+        impacts[lang] = Impact("internal", f"still {y}") if x == y else Impact("breaking", f"{x} is now {y}")
+    if any(i.severity != "internal" for i in impacts.values()):
+        ctx.add(
+            "auth-option-renamed",
+            scope.subject,
+            f"the client option of security scheme {scope.subject} was renamed",
+            scope.new_ptr,
+            "new",
+            impacts,
+            ("internal", "names are not on the wire"),
+        )
+
+
+def _auth_env(ctx: Ctx, scope: Scope, a: AuthScheme, b: AuthScheme) -> None:
+    """The environment variables the client reads; a change of the SDK's env prefix is
+    reported once, by SdkInfo.env_prefix."""
+    po, pn = ctx.old.sdk.env_prefix, ctx.new.sdk.env_prefix
+    x = [pn + v[len(po) :] if v.startswith(po) else v for v in a.env]
+    if x == b.env:
+        return
+    ctx.add(
+        "auth-env-changed",
+        scope.subject,
+        f"security scheme {scope.subject} is read from {b.env or 'no environment variable'} (was {a.env or 'none'})",
+        scope.new_ptr,
+        "new",
+        _all(
+            "breaking",
+            f"the client reads {', '.join(b.env) or 'no environment variable'} instead of {', '.join(a.env) or 'none'}",
+        ),
+        ("internal", "not on the wire"),
+    )
+
+
+# -- unions ------------------------------------------------------------------------------------------------
+
+
+def _variant_key(ctx: Ctx, v: UnionVariant, is_old: bool) -> str:
+    return repr(ctx.norm(v.type) if is_old else v.type)
+
+
+def _pair_unions(ctx: Ctx) -> None:
+    pairs, removed, added = _match(ctx.old.unions.values(), ctx.new.unions.values(), lambda u: u.schema_name)
+
+    def sig(u: Union, is_old: bool) -> Any:
+        return (u.keyword, u.discriminator, tuple(sorted(_variant_key(ctx, v, is_old) for v in u.variants)))
+
+    renamed, removed, added = _pair(removed, added, sig)
+    for a, b in renamed:
+        ctx.union_renames[a.schema_name] = b.schema_name
+    ctx.pairings["unions"] = (pairs, removed, added, renamed)
+
+
+def _union_ptr(ctx: Ctx, u: Union, side: str) -> str:
+    loc = ctx.old_loc if side == "old" else ctx.new_loc
+    return ctx.ptr(side, u.source, loc.schema(u.schema_name))
+
+
+def _ir_unions(ctx: Ctx, scope: Scope, old: IR, new: IR) -> None:
+    pairs, removed, added, renamed = ctx.pairings["unions"]
+    for u in removed:
+        ctx.add(
+            "union-removed",
+            u.schema_name,
+            f"union {u.schema_name} was removed",
+            _union_ptr(ctx, u, "old"),
+            "old",
+            {
+                lang: Impact("breaking", f"type {_code(type_name(u.name, lang))} is gone")
+                if u.schema_name in ctx.unions_old[lang]
+                else Impact("internal", "was not a public type")
+                for lang in LANGS
+            },
+            ("internal", "schemas are not on the wire; what used it is reported where it is used"),
+        )
+    for u in added:
+        ctx.add(
+            "union-added",
+            u.schema_name,
+            f"union {u.schema_name} was added",
+            _union_ptr(ctx, u, "new"),
+            "new",
+            {
+                lang: Impact("compatible", f"new type {_code(type_name(u.name, lang))}")
+                if u.schema_name in ctx.unions_new[lang]
+                else Impact("internal", "not a public type")
+                for lang in LANGS
+            },
+            ("internal", "schemas are not on the wire; what uses it is reported where it is used"),
+        )
+    for a, b in renamed:
+        ctx.add(
+            "union-renamed",
+            f"{a.schema_name} -> {b.schema_name}",
+            f"union {a.schema_name} was renamed {b.schema_name} (same variants: the wire is unchanged)",
+            _union_ptr(ctx, b, "new"),
+            "new",
+            _type_change_impacts(
+                ctx,
+                {lang: (a.name, b.name) for lang in LANGS},
+                ctx.unions_old,
+                ctx.unions_new,
+                a.schema_name,
+                b.schema_name,
+                "union",
+            ),
+            ("internal", "same values on the wire"),
+        )
+    for a, b in pairs + renamed:
+        direction = worst_direction(ctx.direction(a.schema_name), ctx.direction(b.schema_name))
+        sc = Scope(
+            b.schema_name,
+            _union_ptr(ctx, a, "old"),
+            _union_ptr(ctx, b, "new"),
+            direction="out" if direction == "none" else direction,
+            role="in" if direction == "in" else "out",
+            owner={lang: type_name(b.name, lang) for lang in LANGS},
+        )
+        first = len(ctx.changes)
+        compare_object(ctx, sc, a, b, skip={"schema_name", "name"} if a.schema_name != b.schema_name else ())
+        # only where the union is declared; nothing on the wire where nothing uses it
+        declared = {lang for lang in LANGS if a.schema_name in ctx.unions_old[lang] or b.schema_name in ctx.unions_new[lang]}
+        for i in range(first, len(ctx.changes)):
+            c = ctx.changes[i]
+            impacts = dict(c.impacts)
+            for lang in LANGS:
+                if lang not in declared and impacts[lang].severity != "internal":
+                    impacts[lang] = Impact("internal", f"{b.schema_name} is not a public type in this SDK")
+            if direction == "none" and impacts["wire"].severity != "internal":
+                impacts["wire"] = Impact("internal", "no operation or event uses this union")
+            if impacts != c.impacts:
+                ctx.changes[i] = dataclasses.replace(c, impacts=impacts)
+
+
+def _union_names(ctx: Ctx, scope: Scope, a: Union, b: Union) -> None:
+    impacts = _names_change(a.name, b.name, type_name)
+    if any(i.severity != "internal" for i in impacts.values()):
+        ctx.add(
+            "union-type-renamed",
+            scope.subject,
+            f"the type name of union {scope.subject} changed",
+            scope.new_ptr,
+            "new",
+            impacts,
+            ("internal", "names are not on the wire"),
+        )
+
+
+def _union_keyword(ctx: Ctx, scope: Scope, a: Union, b: Union) -> None:
+    """oneOf (exactly one variant fits) or anyOf (any may): the SDKs decode the first that
+    fits either way; a server validating requests refuses more under oneOf."""
+    if a.keyword == b.keyword:
+        return
+    d = scope.direction
+    if d in ("in", "both"):
+        wire: tuple[Severity, str] = (
+            ("breaking", "a value that fits several variants is now refused")
+            if b.keyword == "oneOf"
+            else ("compatible", "a value may fit several variants")
+        )
+    else:
+        wire = ("compatible", "older releases read the first variant that fits")
+    ctx.add(
+        "union-keyword-changed",
+        scope.subject,
+        f"{scope.subject} is {_an(b.keyword)} (was {_an(a.keyword)})",
+        scope.new_ptr,
+        "new",
+        _all("internal", "the SDK decodes the first variant that fits, as before"),
+        wire,
+    )
+
+
+def _an(word: str) -> str:
+    return f"{'an' if word[:1].lower() in 'aeiou' else 'a'} {word}"
+
+
+def _union_discriminator(ctx: Ctx, scope: Scope, a: Union, b: Union) -> None:
+    if a.discriminator == b.discriminator:
+        return
+    d = scope.direction
+    wire: tuple[Severity, str]
+    if a.discriminator and b.discriminator and d in ("out", "both"):
+        wire = ("breaking", f"older releases pick the variant by `{a.discriminator}`")
+    elif d in ("out", "both"):
+        wire = ("compatible", "older releases still find a variant that fits")
+    else:
+        wire = ("internal", "the variants' fields are compared on their own")
+    ctx.add(
+        "union-discriminator-changed",
+        scope.subject,
+        f"{scope.subject} is told apart by {b.discriminator or 'trying each variant'} "
+        f"(was {a.discriminator or 'trying each variant'})",
+        scope.new_ptr,
+        "new",
+        _all("internal", "the SDK picks the variant the new way"),
+        wire,
+    )
+
+
+def _union_variants(ctx: Ctx, scope: Scope, a: Union, b: Union) -> None:
+    """Variants match by their type (renamed schemas followed). Like enum values: a removed
+    variant breaks the code that matches it; a new one is compatible for code, and on the
+    wire a request may now carry more, a response may carry what older releases cannot
+    place (the value then reads as absent, its raw JSON kept: RUNTIME.md)."""
+    ok = {_variant_key(ctx, v, True): v for v in a.variants}
+    nk = {_variant_key(ctx, v, False): v for v in b.variants}
+    pairs = [(ok[k], nk[k]) for k in ok if k in nk]
+    removed = [ok[k] for k in ok if k not in nk]
+    added = [nk[k] for k in nk if k not in ok]
+    d = scope.direction
+
+    def ptr(u: Union, v: UnionVariant, side: str) -> str:
+        loc = ctx.old_loc if side == "old" else ctx.new_loc
+        ref = v.type.ref if v.type.kind in ("model", "enum") else None
+        return loc.variant(_union_ptr(ctx, u, side), u.keyword, ref, u.variants.index(v))
+
+    for v in removed:
+        ctx.add(
+            "union-variant-removed",
+            f"{scope.subject} {v.name.original}",
+            f"variant {v.name.original} of {scope.subject} was removed",
+            ptr(a, v, "old"),
+            "old",
+            {
+                lang: Impact(
+                    "breaking", f"{_code(scope.owner[lang])} no longer holds {_code(_variant_text(ctx, v, lang, True))}"
+                )
+                for lang in LANGS
+            },
+            ("compatible", "older releases never receive it again")
+            if d == "out"
+            else ("breaking", "older releases may send it; the server refuses it"),
+        )
+    for v in added:
+        ctx.add(
+            "union-variant-added",
+            f"{scope.subject} {v.name.original}",
+            f"variant {v.name.original} was added to {scope.subject}",
+            ptr(b, v, "new"),
+            "new",
+            {
+                lang: Impact(
+                    "compatible", f"{_code(scope.owner[lang])} may hold {_code(_variant_text(ctx, v, lang, False))}"
+                )
+                for lang in LANGS
+            },
+            ("compatible", "older releases never send it")
+            if d == "in"
+            else ("breaking", "older releases place no variant on it: the value reads as absent (raw JSON kept)"),
+        )
+    for x, y in pairs:
+        sub = Scope(f"{scope.subject} {y.name.original}", ptr(a, x, "old"), ptr(b, y, "new"), direction=d, owner=scope.owner)
+        compare_object(ctx, sub, x, y, skip={"type"})
+
+
+def _variant_text(ctx: Ctx, v: UnionVariant, lang: str, old: bool) -> str:
+    return ctx.text(v.type, lang, old=old)
+
+
+def _variant_name(ctx: Ctx, scope: Scope, a: UnionVariant, b: UnionVariant) -> None:
+    """The variant's own name (the Go accessor, the TS alias) for non-schema variants; a
+    schema variant is named by its schema, whose rename is the model's change."""
+    if a.type.kind in ("model", "enum"):
+        return
+    impacts = _names_change(a.name, b.name, type_name)
+    if any(i.severity != "internal" for i in impacts.values()):
+        ctx.add(
+            "union-variant-renamed",
+            scope.subject,
+            f"variant {scope.subject} was renamed",
+            scope.new_ptr,
+            "new",
+            impacts,
+            ("internal", "names are not on the wire"),
+        )
+
+
+def _variant_tags(ctx: Ctx, scope: Scope, a: UnionVariant, b: UnionVariant) -> None:
+    """The discriminator values selecting a variant: like enum values of that property."""
+    d = scope.direction
+    for t in [t for t in a.tags if t not in b.tags]:
+        ctx.add(
+            "union-tag-removed",
+            f"{scope.subject} {t!r}",
+            f"{t!r} no longer selects {scope.subject}",
+            scope.old_ptr,
+            "old",
+            _all("breaking", f"code matching {t!r} sees it no more"),
+            ("compatible", "older releases never receive it again")
+            if d == "out"
+            else ("breaking", "older releases may send it"),
+        )
+    for t in [t for t in b.tags if t not in a.tags]:
+        ctx.add(
+            "union-tag-added",
+            f"{scope.subject} {t!r}",
+            f"{t!r} now selects {scope.subject}",
+            scope.new_ptr,
+            "new",
+            _all("compatible", f"values tagged {t!r} read as this variant"),
+            ("compatible", "older releases never send it") if d == "in" else ("breaking", "older releases cannot place it"),
+        )
+
+
+# -- streams: how they end and what they mean --------------------------------------------------------------
+
+
+def _stream_calls(ctx: Ctx, s: EventStream, lang: str) -> str:
+    ops = [o for o in ctx.new.operations if _opname(o) in s.operations]
+    if not ops:
+        return _code(_stream_type(s.name, lang))
+    return ", ".join(_code(ctx.new_s.call(o, lang)) for o in ops)
+
+
+def _stream_ptr(ctx: Ctx, scope: Scope, s: EventStream) -> str:
+    """Where the stream's decisions are written: `x-sdk-stream` on the schema or on the
+    media type (whose `schema` the stream's source may be), else the stream itself."""
+    media = s.source[: -len("/schema")] if s.source.endswith("/schema") else ""
+    return ctx.ptr("new", f"{s.source}/x-sdk-stream", media and f"{media}/x-sdk-stream", s.source, scope.new_ptr)
+
+
+def _ev(ctx: Ctx, b: EventStream, name: str | None) -> str | None:
+    """An old event name, as the new stream calls it (renamed events followed)."""
+    return ctx.event_renames.get(b.schema_name, {}).get(name, name) if name is not None else None
+
+
+def _stream_change(
+    ctx: Ctx, scope: Scope, b: EventStream, kind: str, message: str, langs: tuple[Severity, str], wire: tuple[Severity, str]
+) -> None:
+    ctx.add(
+        kind,
+        scope.subject,
+        f"{scope.subject}: {message}",
+        _stream_ptr(ctx, scope, b),
+        "new",
+        {lang: Impact(langs[0], f"streams of {_stream_calls(ctx, b, lang)}: {langs[1]}") for lang in LANGS},
+        wire,
+    )
+
+
+def _stream_dispatch(ctx: Ctx, scope: Scope, a: EventStream, b: EventStream) -> None:
+    """How an event is recognised: by `event:`, by a property of the data, or every frame
+    is the one event. The event types are compared one by one."""
+    x, y = (a.dispatch, a.data_property), (b.dispatch, b.data_property)
+    if x == y:
+        return
+    def spell(d: str, p: str | None) -> str:
+        if d == "event":
+            return "the SSE `event:` field"
+        return f"the data's `{p}`" if d == "property" else "none: every frame is the one event"
+
+    _stream_change(
+        ctx,
+        scope,
+        b,
+        "stream-dispatch-changed",
+        f"events are told apart by {spell(*y)} (was {spell(*x)})",
+        ("internal", "the SDK recognises events the new way"),
+        ("breaking", f"older releases tell events apart by {spell(*x)}"),
+    )
+
+
+def _stream_sentinel(ctx: Ctx, scope: Scope, a: EventStream, b: EventStream) -> None:
+    """The data that ends a stream cleanly (`[DONE]`), not an event."""
+    x, y = a.sentinel, b.sentinel
+    if x == y:
+        return
+    if x is None:
+        kind, msg = "stream-sentinel-added", f"the data `{y}` now ends the stream cleanly"
+        langs: tuple[Severity, str] = ("compatible", f"end cleanly at `{y}` too")
+        wire: tuple[Severity, str] = (
+            "breaking",
+            f"older releases read `{y}` as an event's data, which is not JSON: an error",
+        )
+    elif y is None:
+        kind, msg = "stream-sentinel-removed", f"the data `{x}` no longer ends the stream"
+        langs = ("breaking", f"no longer end at `{x}` (a `{x}` frame is now an error); they end {_ends(b)}")
+        wire = ("breaking", f"older releases wait for `{x}`")
+    else:
+        kind, msg = "stream-sentinel-changed", f"the stream ends at the data `{y}` (was `{x}`)"
+        langs = ("breaking", f"end at `{y}`, and a `{x}` frame is now an error")
+        wire = ("breaking", f"older releases wait for `{x}` and fail on `{y}`")
+    _stream_change(ctx, scope, b, kind, msg, langs, wire)
+
+
+def _ends(s: EventStream) -> str:
+    ways = []
+    if s.terminal_events:
+        ways.append("at " + " or ".join(f"`{e}`" for e in s.terminal_events))
+    if s.sentinel is not None:
+        ways.append(f"at `{s.sentinel}`")
+    if s.eof_ends:
+        ways.append("when the connection closes")
+    return ", ".join(ways) or "never cleanly"
+
+
+def _stream_eof(ctx: Ctx, scope: Scope, a: EventStream, b: EventStream) -> None:
+    """Whether the connection closing ends the stream cleanly (else: a StreamError)."""
+    if a.eof_ends == b.eof_ends:
+        return
+    if b.eof_ends:
+        _stream_change(
+            ctx,
+            scope,
+            b,
+            "stream-eof-ends-changed",
+            "the connection closing now ends the stream cleanly",
+            ("compatible", "a closed connection ends them cleanly instead of raising a stream error"),
+            ("breaking", "older releases raise a stream error when the server closes without a terminal event"),
+        )
+    else:
+        _stream_change(
+            ctx,
+            scope,
+            b,
+            "stream-eof-ends-changed",
+            "the connection closing no longer ends the stream cleanly",
+            ("breaking", f"a connection that closes before they end ({_ends(b)}) now raises a stream error"),
+            ("compatible", "older releases end cleanly when the connection closes, as before"),
+        )
+
+
+def _stream_success(ctx: Ctx, scope: Scope, a: EventStream, b: EventStream) -> None:
+    """The terminal event of a successful end: what a finished stream's result is read from."""
+    x, y = _ev(ctx, b, a.success_event), b.success_event
+    if x == y:
+        return
+    if x is None:
+        _stream_change(
+            ctx,
+            scope,
+            b,
+            "stream-success-changed",
+            f"`{y}` now marks a successful end",
+            ("compatible", f"a stream that ends at `{y}` is a success, and its result is read from it"),
+            ("compatible", "older releases judge the end as before"),
+        )
+        return
+    now = f"`{y}`" if y else "no event"
+    _stream_change(
+        ctx,
+        scope,
+        b,
+        "stream-success-changed",
+        f"{now} marks a successful end (was `{a.success_event}`)",
+        ("breaking", f"succeed at {now} instead of `{x}`: what the finished stream returns changes"),
+        ("breaking", f"older releases take `{a.success_event}` as the success"),
+    )
+
+
+def _stream_failure(ctx: Ctx, scope: Scope, a: EventStream, b: EventStream) -> None:
+    """Terminal events that end a stream in an error. An event that is new, gone, or became
+    (non-)terminal is reported as such; here: kept terminal events that changed meaning."""
+    old_events = {ctx.event_renames.get(b.schema_name, {}).get(e.event, e.event): e for e in a.events}
+    new_events = {e.event: e for e in b.events}
+    kept = {n for n in old_events if n in new_events and old_events[n].terminal == new_events[n].terminal}
+    x = {n for n in (_ev(ctx, b, e) for e in a.failure_events) if n is not None} & kept
+    y = set(b.failure_events) & kept
+    if x == y:
+        return
+    parts = [f"`{e}` now ends it in an error" for e in sorted(y - x)] + [
+        f"`{e}` no longer ends it in an error" for e in sorted(x - y)
+    ]
+    _stream_change(
+        ctx,
+        scope,
+        b,
+        "stream-failure-changed",
+        "; ".join(parts),
+        ("breaking", "; ".join(parts) + " (a stream error is raised, or no longer)"),
+        ("breaking", "older releases judge those events the old way"),
+    )
+
+
+def _path_text(event: str | None, path: list[Any]) -> str:
+    return f"`{event or ''}{''.join(f'[{p}]' if isinstance(p, int) else f'.{p}' for p in path)}`"
+
+
+def _stream_text(ctx: Ctx, scope: Scope, a: EventStream, b: EventStream) -> None:
+    """Which event carries a piece of the text a finished stream collects (Python's
+    `until_done().text`): the issue 13 example, a new event silently emptying it."""
+    x = (_ev(ctx, b, a.text_delta.event), list(a.text_delta.path)) if a.text_delta else None
+    y = (b.text_delta.event, list(b.text_delta.path)) if b.text_delta else None
+    if x == y:
+        return
+    wire: tuple[Severity, str] = ("internal", "how the SDK collects text; the frames are the same")
+    if x is None:
+        assert y is not None
+        _stream_change(
+            ctx,
+            scope,
+            b,
+            "text-delta-added",
+            f"the text is collected from {_path_text(*y)}",
+            ("compatible", f"the finished stream's text now collects {_path_text(*y)}"),
+            wire,
+        )
+    elif y is None:
+        _stream_change(
+            ctx,
+            scope,
+            b,
+            "text-delta-removed",
+            f"no event carries the text any more (was {_path_text(*x)})",
+            ("breaking", "the finished stream's text is now empty"),
+            wire,
+        )
+    else:
+        _stream_change(
+            ctx,
+            scope,
+            b,
+            "text-delta-changed",
+            f"the text is collected from {_path_text(*y)} (was {_path_text(*x)})",
+            ("breaking", f"the finished stream's text collects {_path_text(*y)} instead of {_path_text(*x)}"),
+            wire,
+        )
+
+
+def _value_path(key: str) -> Compare:
+    def fn(ctx: Ctx, scope: Scope, a: EventStream, b: EventStream) -> None:
+        va: ValuePath | None = getattr(a, key)
+        vb: ValuePath | None = getattr(b, key)
+        x = (_ev(ctx, b, va.event), list(va.path)) if va else None
+        y = (vb.event, list(vb.path)) if vb else None
+        keys_x, keys_y = (list(va.text_keys) if va else []), (list(vb.text_keys) if vb else [])
+        if x == y and keys_x == keys_y:
+            return
+        wire: tuple[Severity, str] = ("internal", f"how the SDK reads the {key}; the frames are the same")
+        if x is None:
+            assert y is not None
+            langs: tuple[Severity, str] = ("compatible", f"the finished stream's `{key}` is read from {_path_text(*y)}")
+        elif y is None:
+            langs = (
+                "breaking",
+                f"the finished stream no longer has {'an' if key[0] in 'aeiou' else 'a'} `{key}` (was {_path_text(*x)})",
+            )
+        elif x != y:
+            langs = ("breaking", f"the finished stream's `{key}` is read from {_path_text(*y)} instead of {_path_text(*x)}")
+        elif keys_y[: len(keys_x)] == keys_x:
+            langs = ("compatible", f"the `{key}` text also reads keys {keys_y[len(keys_x) :]!r}")
+        else:
+            langs = ("breaking", f"the `{key}` text reads keys {keys_y!r} instead of {keys_x!r}")
+        _stream_change(ctx, scope, b, f"stream-{key}-changed", langs[1], langs, wire)
+
+    return Compare(
+        why=f"what a finished stream's result exposes as `{key}`: gained compatible, lost or moved breaking", fn=fn
+    )
+
+
+def _stream_resume(ctx: Ctx, scope: Scope, a: EventStream, b: EventStream) -> None:
+    """How a broken stream resumes (automatically, by the SDK). Gained: compatible; lost:
+    breaking; a changed route is the SDK's business unless fewer events can start it."""
+    x, y = a.resume, b.resume
+    if x is None and y is None:
+        return
+    if x is None:
+        assert y is not None
+        _stream_change(
+            ctx,
+            scope,
+            b,
+            "stream-resume-added",
+            f"a broken stream now resumes through {y.operation_id}",
+            ("compatible", f"a broken connection now resumes through {y.operation_id} instead of raising"),
+            ("internal", "older releases raise as before"),
+        )
+        return
+    if y is None:
+        _stream_change(
+            ctx,
+            scope,
+            b,
+            "stream-resume-removed",
+            f"a broken stream no longer resumes (was through {x.operation_id})",
+            ("breaking", "a broken connection now raises instead of resuming"),
+            ("compatible", f"older releases resume through {x.operation_id} while the server serves it"),
+        )
+        return
+    route_x = (ctx.op_renames.get(x.key, x.key), x.header.lower(), sorted((r.param, r.field) for r in x.bindings))
+    route_y = (y.key, y.header.lower(), sorted((r.param, r.field) for r in y.bindings))
+    carriers_x = {_ev(ctx, b, e) for e in x.carriers}
+    lost = sorted(c for c in carriers_x - set(y.carriers) if c)
+    if route_x == route_y and not lost and carriers_x == set(y.carriers):
+        return
+    langs: tuple[Severity, str] = (
+        (
+            "breaking",
+            f"a stream broken before {' or '.join(f'`{c}`' for c in sorted(y.carriers)) or 'any event'} "
+            "arrives no longer resumes",
+        )
+        if lost
+        else ("internal", "resuming stays automatic")
+    )
+    wire: tuple[Severity, str] = (
+        (
+            "breaking",
+            f"older releases resume through {x.operation_id} ({x.header}, {[(r.param, r.field) for r in x.bindings]})",
+        )
+        if route_x != route_y
+        else ("internal", "the same route")
+    )
+    _stream_change(
+        ctx,
+        scope,
+        b,
+        "stream-resume-changed",
+        f"a broken stream resumes through {y.operation_id} ({y.header}; from {sorted(y.carriers)})",
+        langs,
+        wire,
+    )
+
+
+# -- events: their data --------------------------------------------------------------------------------------
+
+
+def _event_data_type(ctx: Ctx, scope: Scope, a: EventType, b: EventType) -> None:
+    """What `data:` decodes to when it is no model (a string, an array...); a model's
+    fields are EventType.fields."""
+    if a.data_schema and b.data_schema:
+        return
+    ta, tb = ctx.norm(a.data_type), b.data_type
+    if relation(ta, tb) is None:
+        return
+    holder = Field(name=Names.of("data"), wire_name="data", type=tb or TypeRef(kind="any"), required=True)
+    old_holder = holder.model_copy(update={"type": a.data_type or TypeRef(kind="any")})
+    _type_rule(ctx, scope, old_holder, holder)
+
+
+def _event_data_format(ctx: Ctx, scope: Scope, a: EventType, b: EventType) -> None:
+    if a.data_format == b.data_format:
+        return
+    spell = {"json": "JSON", "text": "plain text"}
+    ctx.add(
+        "event-data-format-changed",
+        scope.subject,
+        f"{scope.subject}: its data is {spell[b.data_format]} (was {spell[a.data_format]})",
+        scope.new_ptr,
+        "new",
+        _all("internal", "the SDK decodes the new way; the event's type is compared on its own"),
+        ("breaking", f"older releases read its data as {spell[a.data_format]}"),
+    )
+
+
+def _event_sse_name(ctx: Ctx, scope: Scope, a: EventType, b: EventType) -> None:
+    """The `event:` name a frame must carry, where it is not the event's own name (for
+    event-dispatched streams it is, and a change is the event's rename)."""
+    x = None if a.sse_event in (None, a.event) else a.sse_event
+    y = None if b.sse_event in (None, b.event) else b.sse_event
+    checked_x, checked_y = a.sse_event is not None, b.sse_event is not None
+    if (x, checked_x) == (y, checked_y) or (a.event != b.event and x is None and y is None and checked_x == checked_y):
+        return
+    wire: tuple[Severity, str] = (
+        ("breaking", f"older releases expect `event: {a.sse_event}`")
+        if checked_x
+        else ("compatible", "older releases do not check it")
+    )
+    ctx.add(
+        "event-sse-name-changed",
+        scope.subject,
+        f"{scope.subject}: frames carry `event: {b.sse_event}` "
+        f"(was {a.sse_event and f'`event: {a.sse_event}`' or 'not checked'})",
+        scope.new_ptr,
+        "new",
+        _all("internal", "the SDK checks the new name"),
+        wire,
+    )
+
+
+# -- settings -------------------------------------------------------------------------------------------------
+
+
+def _sdk_openapi(ctx: Ctx, scope: Scope, old: SdkInfo, new: SdkInfo) -> None:
+    if old.openapi != new.openapi:
+        ctx.add(
+            "openapi-version-changed",
+            "openapi",
+            f"the document is OpenAPI {new.openapi} (was {old.openapi})",
+            ctx.ptr("new", "#/openapi", "#"),
+            "new",
+            _all("internal", "how the spec is read; what it describes is compared on its own"),
+            ("internal", "the same HTTP API"),
+        )
+
+
 # -- the table --------------------------------------------------------------------------------------
-
-
-def _internal_names(why: str) -> Ignored:
-    return Ignored(why=why)
 
 
 TABLE: dict[type[BaseModel], dict[str, Rule]] = {
     IR: {
-        "sdk": Compare(why="package names, settings, auth: see SdkInfo", fn=_ir_sdk),
-        "resources": Compare(why="by tag; their operations are matched across resources by operationId", fn=_ir_resources),
+        "sdk": Compare(why="package names, settings: see SdkInfo", fn=_ir_sdk),
+        "resources": Compare(why="by tag; their operations are matched across resources by key", fn=_ir_resources),
         "models": Compare(why="by schema name; an unmatched pair with the same fields is a rename", fn=_ir_models),
         "enums": Compare(why="by schema name; an unmatched pair with the same values is a rename", fn=_ir_enums),
         "streams": Compare(why="by schema name; an unmatched pair with the same events is a rename", fn=_ir_streams),
-        "diagnostics": Ignored(why="lint output: the report counts the new spec's errors in its header"),
+        "diagnostics": Ignored(
+            why="lint output: the report counts the new spec's errors (every dropped piece is one) in its header"
+        ),
         "spec_sha256": Ignored(why="changes with every edit; recorded in the report header"),
+        "unions": Compare(
+            why="by schema name (an unmatched pair with the same variants is a rename); variants like enum values",
+            fn=_ir_unions,
+        ),
+        "auth": Compare(
+            why="security schemes by key: new compatible, removed or sent another way breaking (wire too)", fn=_ir_auth
+        ),
+        "aliases": Covered(
+            by="Field.type, Parameter.type",
+            why="an alias is inlined where it is used (no SDK declares it): its change is reported at every use",
+        ),
     },
     SdkInfo: {
         "name": _sdk_leaf("name", "client-renamed", "the client class", ("python", "typescript"), "internal", _client_name),
@@ -1984,20 +3410,52 @@ TABLE: dict[type[BaseModel], dict[str, Rule]] = {
         "default_base_url": _sdk_leaf(
             "default_base_url", "base-url-changed", "the default base URL", ("python", "typescript", "go"), "internal"
         ),
-        "auth_header": Compare(why="the credential header: breaking everywhere", fn=_auth),
+        "auth_header": Covered(by="IR.auth", why="deprecated: the first API-key header scheme, one of IR.auth's"),
         "python_package": _sdk_leaf("python_package", "package-renamed", "the Python package", ("python",), "internal"),
         "npm_package": _sdk_leaf("npm_package", "package-renamed", "the npm package", ("typescript",), "internal"),
         "go_module": _sdk_leaf("go_module", "package-renamed", "the Go module path", ("go",), "internal"),
         "go_package": _sdk_leaf("go_package", "package-renamed", "the Go package name", ("go",), "internal"),
+        "license": _sdk_internal("license", "license-changed", "the packages' license", ("license",)),
+        "repository": _sdk_internal("repository", "repository-changed", "the packages' repository URL",
+                                    ("x-sdk", "repository")),
+        "openapi": Compare(why="the document's OpenAPI version: how it is read, internal", fn=_sdk_openapi),
+    },
+    AuthScheme: {
+        "key": Key(why="schemes match by their securitySchemes key; an unmatched pair sent the same way is a rename"),
+        "name": Compare(why="the client option (Python keyword, TS option, Go credential): renamed breaks", fn=_auth_names),
+        "kind": Compare(
+            why="how the credential is sent (kind, location, param, prefix): breaking in every SDK and on the wire",
+            fn=_auth_sending,
+        ),
+        "location": Covered(by="AuthScheme.kind", why="part of how the credential is sent, one change"),
+        "param": Covered(by="AuthScheme.kind", why="part of how the credential is sent, one change"),
+        "prefix": Covered(by="AuthScheme.kind", why="part of how the credential is sent, one change"),
+        "bearer_format": Prose(why="a hint for documentation (`JWT`): doc comments"),
+        "env": Compare(why="the environment variables the client reads (beyond the env prefix): breaking", fn=_auth_env),
+        "description": Prose(why="doc comments"),
+        "source": Ignored(why="a JSON pointer (bookkeeping); changes are located by it"),
     },
     Resource: {
         "tag": Key(why="resources match by tag"),
-        "name": Covered(by="Operation.name", why="the accessor is part of each operation's call (client.<resource>.<method>)"),
+        "name": Covered(
+            by="Operation.name", why="the accessor is part of each operation's call (client.<resource>.<method>)"
+        ),
         "description": Prose(why="doc comments"),
-        "operations": Covered(by="IR.resources", why="matched across resources by operationId, so a move is one change"),
+        "operations": Covered(by="IR.resources", why="matched across resources by key, so a move is one change"),
+        "conversation": Compare(why="x-sdk-conversation: the conversation helper's presence, methods and bindings",
+                                fn=_resource_conversation),
+    },
+    Conversation: {
+        **{k: Covered(by="Resource.conversation", why="compared as one helper")
+           for k in ("open_method", "load_method", "create", "send", "stream", "history", "get", "delete",
+                     "session_param", "session_id_field", "text_field", "create_fields", "usage_fields",
+                     "cost_field")},
+        "source": Ignored(why="a JSON pointer (bookkeeping)"),
     },
     Operation: {
-        "operation_id": Key(why="operations match by operationId; an unmatched pair with the same method and path is a rename"),
+        "operation_id": Covered(
+            by="Operation.key", why="the key is the operationId (plus `:stream`); renames pair by method and path"
+        ),
         "name": Compare(why="the method, spelled client.<resource>.<method>() per language", fn=_op_call),
         "tag": Covered(by="Operation.name", why="the resource is part of the call"),
         "http_method": _op_wire("http_method", "HTTP method"),
@@ -2006,7 +3464,9 @@ TABLE: dict[type[BaseModel], dict[str, Rule]] = {
         "description": Prose(why="doc comments"),
         "deprecated": Compare(why="compatible either way", fn=_op_deprecated),
         "path_params": Compare(why="positional arguments, compared by position", fn=_path_params),
-        "query_params": Compare(why="query and header parameters together (one params object), by wire name", fn=_params),
+        "query_params": Compare(
+            why="query, header and cookie parameters together (one params object), by wire name", fn=_params
+        ),
         "header_params": Covered(by="Operation.query_params", why="one params object"),
         "body": Compare(why="the body's fields are method arguments (Python keywords, TS/Go params fields)", fn=_body),
         "result": Compare(why="what the method returns", fn=_result),
@@ -2015,11 +3475,43 @@ TABLE: dict[type[BaseModel], dict[str, Rule]] = {
         "idempotent": Compare(why="Idempotency-Key support: losing it is breaking", fn=_idempotent),
         "params_name": Compare(why="the TS interface / Go struct of the arguments", fn=_params_name),
         "source": Ignored(why="a JSON pointer, derived from path and method"),
+        "key": Key(
+            why="operations match by key (a JSON-or-SSE operation is two: `op` and `op:stream`); an unmatched pair "
+            "with the same method, path and variant is a rename"
+        ),
+        "cookie_params": Covered(by="Operation.query_params", why="one params object"),
+        "security": Compare(
+            why="requirement alternatives: a requirement no longer met breaks, more ways or fewer credentials are compatible",
+            fn=_op_security,
+        ),
+        "params_required": Compare(
+            why="the params object must be given: breaking in TypeScript and Go (Python: keywords, each reported)",
+            fn=_params_required,
+        ),
+        "variant": Covered(
+            by="Operation.key",
+            why="part of the key: a stream twin is a new method (operation-added), the plain one is compared "
+            "with its former self",
+        ),
+        "pair": Covered(by="Operation.key", why="names the twin, which is matched by its own key"),
+        "body_switch": Compare(
+            why="the body flag the method sends itself: internal in code, wire breaking when changed", fn=_body_switch
+        ),
+        "accept": Compare(why="the Accept header the method sends: internal in code, wire", fn=_accept),
+        "success_statuses": Compare(why="other documented 2xx: every 2xx is a success", fn=_success_statuses),
+        "error_bodies": Compare(why="error bodies are read untyped: internal", fn=_error_bodies),
+        "decisions": Ignored(
+            why="how the builder decided (extension, rule, spec): bookkeeping; the decided values are compared"
+        ),
+    },
+    BodySwitch: {
+        "field": Covered(by="Operation.body_switch", why="compared as one"),
+        "value": Covered(by="Operation.body_switch", why="compared as one"),
     },
     Parameter: {
         "name": Compare(why="the argument's name per language", fn=_param_names),
         "wire_name": Key(why="parameters match by wire name (path parameters by position)"),
-        "location": Compare(why="path/query/header: wire breaking", fn=_param_location),
+        "location": Compare(why="path/query/header/cookie: wire breaking", fn=_param_location),
         "required": Compare(
             why="required in a request: breaking; optional: compatible (Go pointer changes aside)", fn=_required_rule
         ),
@@ -2029,23 +3521,42 @@ TABLE: dict[type[BaseModel], dict[str, Rule]] = {
         "has_default": Covered(by="Parameter.default", why="compared with the default"),
         "role": Compare(why="which parameters the runtime manages", fn=_param_role),
         "constraints": Compare(why="tightened: breaking; loosened: compatible", fn=_constraints_rule),
+        "style": Compare(
+            why="how the value is serialized: wire breaking where the bytes differ (arrays, objects, matrix/label)",
+            fn=_param_style,
+        ),
+        "explode": Covered(by="Parameter.style", why="compared with the style, defaults applied"),
+        "deprecated": Compare(why="compatible either way", fn=_deprecated_rule),
+        "source": Ignored(why="a JSON pointer (bookkeeping); changes are located by it"),
     },
     Body: {
         "schema_name": Compare(why="the request model's name (its fields are compared one by one)", fn=_body_schema),
         "required": Compare(why="the SDK always sends its body: wire only", fn=_body_required),
-        "content_type": Compare(why="wire only", fn=_body_content_type),
+        "content_type": Compare(why="the media type sent, same encoding: wire only", fn=_body_content_type),
         "description": Prose(why="doc comments"),
         "fields": fields_rule("body"),
+        "kind": Compare(
+            why="json/multipart/form/binary/text: how the arguments are sent, breaking everywhere", fn=_body_kind
+        ),
+        "content_types": Compare(why="the other media types offered: the SDK sends one, internal", fn=_body_content_types),
+        "type": Compare(why="a body that is no model is the argument itself: typed as a request value", fn=_body_type),
     },
     Result: {
-        "kind": Compare(why="model/page/none/stream: breaking", fn=_result_kind),
+        "kind": Compare(why="model/page/none/stream/binary/text: breaking", fn=_result_kind),
         "status": Compare(why="any 2xx is success", fn=_result_status),
         "description": Prose(why="doc comments"),
         "envelope": Ignored(why="no SDK shows the envelope; what it unwraps to is compared as `type`"),
-        "unwrap": Compare(why="what the method returns from the body", fn=_result_unwrap),
+        "unwrap": Covered(by="Result.wrapped", why="the key unwrapped, compared with the decision"),
         "type": Compare(why="the return type: narrowed compatible, widened or changed breaking", fn=_type_rule),
         "meta_schema": Compare(why="TypeScript's page type names its meta", fn=_result_meta),
         "stream": Compare(why="which event union a stream yields", fn=_result_stream),
+        "wrapped": Compare(
+            why="the {data} envelope: the SDK unwraps it, so code sees `type` (internal); wire breaking", fn=_result_wrapped
+        ),
+        "content_type": Compare(
+            why="the response's media type: what bytes or text mean (breaking), JSON flavours read the same",
+            fn=_result_content_type,
+        ),
     },
     Pagination: {
         "style": _pagination_field("style"),
@@ -2062,22 +3573,45 @@ TABLE: dict[type[BaseModel], dict[str, Rule]] = {
         "bases": Ignored(why="allOf is flattened into `fields`, which are compared; no target declares inheritance"),
         "additional_properties": Compare(why="extra keys typed or not", fn=_additional_rule),
         "flatten": Compare(why="x-sdk-flatten: how a second wire shape is read", fn=_flatten_rule),
-        "is_envelope": Ignored(why="usage flag: decides visibility, reported as types appearing or going"),
-        "is_request_body": Ignored(why="usage flag: decides visibility, reported as types appearing or going"),
-        "is_event_data": Ignored(why="usage flag: decides visibility, reported as types appearing or going"),
-        "is_event_frame": Ignored(why="usage flag: decides visibility, reported as types appearing or going"),
+        "is_envelope": Covered(by="Model.visibility", why="deprecated usage flag: decides which languages declare the type"),
+        "is_request_body": Covered(
+            by="Model.visibility", why="deprecated usage flag: decides which languages declare the type"
+        ),
+        "is_event_data": Covered(
+            by="Model.visibility", why="deprecated usage flag: decides which languages declare the type"
+        ),
+        "is_event_frame": Covered(
+            by="Model.visibility", why="deprecated usage flag: decides which languages declare the type"
+        ),
+        "roles": Covered(by="Model.visibility", why="what the model is for decides which languages declare it"),
+        "visibility": Compare(
+            why="public/internal, and what each target declares: a type a language stops declaring breaks it, "
+            "a new one is compatible",
+            fn=_model_visibility,
+        ),
+        "recursive": Compare(why="on a reference cycle: Go spells required fields on it as pointers", fn=_recursive_rule),
+        "inline": Covered(
+            by="Model.name", why="where the schema is written; SDKs show its name (from its place when inline)"
+        ),
+        "source": Ignored(why="a JSON pointer (bookkeeping); changes are located by it"),
     },
     Field: {
         "name": Compare(why="the member's name per language", fn=_member_names),
         "wire_name": Key(why="fields match by wire name; an unmatched pair of the same type is a rename"),
         "type": Compare(why="by direction: requests accept wider, responses may return narrower", fn=_type_rule),
-        "required": Compare(why="by direction: required in requests breaks, optional in responses breaks", fn=_required_rule),
+        "required": Compare(
+            why="by direction: required in requests breaks, optional in responses breaks", fn=_required_rule
+        ),
         "description": Prose(why="doc comments"),
         "default": Compare(why="request defaults: what omitted values become", fn=_default_rule),
         "has_default": Covered(by="Field.default", why="compared with the default"),
         "constraints": Compare(why="request values: tightened breaking; responses are not validated", fn=_constraints_rule),
         "aliases": Compare(why="x-sdk-aliases: wire names also read", fn=_aliases_rule),
         "text_keys": Compare(why="x-sdk-text: the <field>_text convenience", fn=_text_key_rule),
+        "read_only": Compare(why="readOnly where the model is sent: the server ignores it (breaking)", fn=_read_only_rule),
+        "write_only": Compare(why="writeOnly where the model is read: responses lack it (breaking)", fn=_write_only_rule),
+        "deprecated": Compare(why="compatible either way", fn=_deprecated_rule),
+        "source": Ignored(why="a JSON pointer (bookkeeping); changes are located by it"),
     },
     Enum: {
         "schema_name": Key(why="enums match by schema name; an unmatched pair with the same values is a rename"),
@@ -2085,17 +3619,75 @@ TABLE: dict[type[BaseModel], dict[str, Rule]] = {
         "description": Prose(why="doc comments"),
         "kind": Compare(why="string/integer: breaking", fn=_enum_kind),
         "values": Compare(why="removed values: breaking (their constants go); added: compatible", fn=_enum_values),
+        "nullable": Covered(by="Field.type", why="null is a value of the fields that use the enum: their TypeRef.nullable"),
+        "source": Ignored(why="a JSON pointer (bookkeeping); changes are located by it"),
     },
     EnumValue: {
         "value": Key(why="values match by value"),
         "name": Covered(by="Enum.values", why="the constant's name, compared with the values"),
     },
+    Union: {
+        "schema_name": Key(why="unions match by schema name; an unmatched pair with the same variants is a rename"),
+        "name": Compare(why="the union's type name per language", fn=_union_names),
+        "description": Prose(why="doc comments"),
+        "keyword": Compare(why="oneOf/anyOf: decoded alike; a request server refuses more under oneOf", fn=_union_keyword),
+        "variants": Compare(
+            why="by type: removed breaking (wire: compatible in responses), added compatible (wire: breaking in responses)",
+            fn=_union_variants,
+        ),
+        "discriminator": Compare(
+            why="how a variant is picked: internal in code, wire breaking in responses", fn=_union_discriminator
+        ),
+        "nullable": Covered(
+            by="Field.type, Parameter.type", why="null is on the TypeRef of every value that uses the union"
+        ),
+        "inline": Covered(by="Union.name", why="where the schema is written; SDKs show its name"),
+        "source": Ignored(why="a JSON pointer (bookkeeping); changes are located by it"),
+    },
+    UnionVariant: {
+        "type": Key(why="variants match by their type (renamed schemas followed)"),
+        "name": Compare(why="a non-schema variant's own name (schema variants: the model's name)", fn=_variant_name),
+        "tags": Compare(why="discriminator values: like enum values of that property", fn=_variant_tags),
+    },
     EventStream: {
         "schema_name": Key(why="streams match by schema name"),
         "name": Compare(why="the event union's type (Python <Stream>Event, TypeScript <Stream>)", fn=_stream_names),
         "description": Prose(why="doc comments"),
-        "discriminator": Compare(why="wire only", fn=_stream_discriminator),
-        "events": Compare(why="removed events: breaking; new ones: compatible (unknown events are tolerated)", fn=_stream_events),
+        "discriminator": Covered(by="EventStream.dispatch", why="deprecated: the dispatch, spelled as one string"),
+        "events": Compare(
+            why="removed events: breaking; new ones: compatible (unknown events are tolerated)", fn=_stream_events
+        ),
+        "dispatch": Compare(why="how events are told apart: internal in code, wire breaking", fn=_stream_dispatch),
+        "data_property": Covered(by="EventStream.dispatch", why="the property of property dispatch"),
+        "sentinel": Compare(
+            why="the data that ends a stream: added compatible, removed or changed breaking; wire breaking",
+            fn=_stream_sentinel,
+        ),
+        "eof_ends": Compare(
+            why="a closed connection ends cleanly: gained compatible (wire breaking), lost breaking", fn=_stream_eof
+        ),
+        "item_schema": Covered(
+            by="EventStream.events", why="how the spec describes the frames (3.2 itemSchema); what it describes is compared"
+        ),
+        "success_event": Compare(
+            why="the successful end: set compatible, changed or lost breaking (renamed events followed)", fn=_stream_success
+        ),
+        "failure_events": Compare(
+            why="kept terminal events that start or stop meaning failure: breaking", fn=_stream_failure
+        ),
+        "text_delta": Compare(
+            why="where the collected text comes from: gained compatible, lost or moved breaking", fn=_stream_text
+        ),
+        "output": _value_path("output"),
+        "usage": _value_path("usage"),
+        "resume": Compare(
+            why="how a broken stream resumes: gained compatible, lost breaking, route wire", fn=_stream_resume
+        ),
+        "operations": Covered(by="Result.stream", why="which operations stream it is compared at each operation's result"),
+        "decisions": Ignored(
+            why="how the builder decided (extension, rule, spec): bookkeeping; the decided values are compared"
+        ),
+        "source": Ignored(why="a JSON pointer (bookkeeping); changes are located by it"),
     },
     EventType: {
         "event": Key(why="events match by wire name; an unmatched pair with the same fields is a rename"),
@@ -2105,17 +3697,74 @@ TABLE: dict[type[BaseModel], dict[str, Rule]] = {
         "fields": fields_rule("event"),
         "terminal": Compare(why="where streams end: breaking either way", fn=_event_terminal),
         "description": Prose(why="doc comments"),
+        "data_type": Compare(why="data that is no model: typed as a response value", fn=_event_data_type),
+        "data_format": Compare(
+            why="JSON or plain text: decoded by the SDK (internal), wire breaking", fn=_event_data_format
+        ),
+        "sse_event": Compare(why="the `event:` name checked where it is not the event's own: wire", fn=_event_sse_name),
+        "tag": Covered(
+            by="EventType.event", why="the data property's value, which is the event's name under property dispatch"
+        ),
+        "success": Covered(by="EventStream.success_event", why="the same decision, per event"),
+        "failure": Covered(by="EventStream.failure_events", why="the same decision, per event"),
+        "source": Ignored(why="a JSON pointer (bookkeeping); changes are located by it"),
+    },
+    TextDelta: {
+        "event": Covered(by="EventStream.text_delta", why="compared as one (renamed events followed)"),
+        "path": Covered(by="EventStream.text_delta", why="compared as one"),
+    },
+    ValuePath: {
+        "event": Covered(by="EventStream.output, EventStream.usage", why="compared as one (renamed events followed)"),
+        "path": Covered(by="EventStream.output, EventStream.usage", why="compared as one"),
+        "text_keys": Covered(by="EventStream.output, EventStream.usage", why="compared as one: keys added compatible"),
+    },
+    ResumeRoute: {
+        "operation_id": Covered(by="EventStream.resume", why="compared as one route (renamed operations followed)"),
+        "key": Covered(by="EventStream.resume", why="compared as one route (renamed operations followed)"),
+        "tag": Covered(by="EventStream.resume", why="part of the operation's call, compared with it"),
+        "path": Covered(by="EventStream.resume", why="the resume operation's path: Operation.path"),
+        "header": Covered(by="EventStream.resume", why="compared as one route"),
+        "bindings": Covered(by="EventStream.resume", why="compared as one route"),
+        "carriers": Covered(by="EventStream.resume", why="fewer carriers: streams broken early no longer resume (breaking)"),
+    },
+    ResumeBinding: {
+        "param": Covered(by="EventStream.resume", why="compared as one route"),
+        "field": Covered(by="EventStream.resume", why="compared as one route"),
     },
     Names: {
         "original": Ignored(why="the spec's spelling; the per-language spellings below are compared"),
-        "snake": Ignored(why="a building block; `python` is what Python shows"),
-        "camel": Ignored(why="a building block; `typescript` is what TypeScript shows"),
-        "pascal": Covered(by="type names", why="Python and TypeScript type names"),
-        "constant": Covered(by="Enum.values", why="Python enum constants"),
-        "python": Covered(by="member names", why="Python members"),
-        "typescript": Covered(by="member names", why="TypeScript members"),
-        "go": Covered(by="member and type names", why="Go members and types"),
-        "go_private": Covered(by="Operation.path_params", why="Go positional argument names (not API: positional)"),
+        "snake": Covered(by="python_member", why="a building block of the resolved spellings"),
+        "camel": Covered(by="typescript_member", why="a building block of the resolved spellings"),
+        "pascal": Covered(
+            by="python_type, typescript_type", why="deprecated: equal to them unless a collision was resolved"
+        ),
+        "constant": Covered(by="python_member", why="deprecated: an enum value's UPPER_SNAKE member"),
+        "python": Covered(by="python_member", why="deprecated: equal to it unless a collision was resolved"),
+        "typescript": Covered(by="typescript_member", why="deprecated: equal to it unless a collision was resolved"),
+        "go": Covered(by="go_member, go_type", why="deprecated: equal to them unless a collision was resolved"),
+        "go_private": Covered(by="go_local", why="deprecated: Go argument names"),
+        "python_member": Covered(
+            by="member, method and enum constant rules",
+            why="what Python code writes (surface.member): a rename breaks Python",
+        ),
+        "typescript_member": Covered(
+            by="member, method and enum constant rules",
+            why="what TypeScript code writes (surface.member): a rename breaks TS",
+        ),
+        "go_member": Covered(
+            by="member, method and enum constant rules", why="what Go code writes (surface.member): a rename breaks Go"
+        ),
+        "go_local": Covered(by="Operation.path_params", why="Go argument names: positional, not part of any call"),
+        "python_type": Covered(by="type name rules", why="the Python class (surface.type_name): a rename breaks Python"),
+        "typescript_type": Covered(
+            by="type name rules", why="the TypeScript type (surface.type_name): a rename breaks TypeScript"
+        ),
+        "go_type": Covered(by="type name rules", why="the Go type (surface.type_name): a rename breaks Go"),
+        "module": Covered(
+            by="type and member name rules",
+            why="the file stem of a generated file: files are private (Python `_generated`, TS re-exported by index.ts, "
+            "one Go package); it follows the entity's name",
+        ),
     },
     TypeRef: {
         "kind": Covered(by="relation()", why="kind changes: different (integer->number widens)"),
@@ -2125,11 +3774,15 @@ TABLE: dict[type[BaseModel], dict[str, Rule]] = {
         "values": Covered(by="relation()", why="compared recursively"),
         "ref": Covered(by="relation()", why="another model/enum (renames followed)"),
         "const": Covered(by="relation()", why="a const added narrows"),
+        "union": Covered(
+            by="relation()", why="a union added narrows `any`, removed widens it, another is different (renames followed)"
+        ),
     },
     Diagnostic: {
         "severity": Ignored(why="lint output"),
         "message": Ignored(why="lint output"),
         "location": Ignored(why="lint output"),
+        "dropped": Ignored(why="lint output: a dropped piece is an error, counted in the report header (it looks removed)"),
     },
 }
 
@@ -2152,6 +3805,9 @@ def compare_irs(old: IR, new: IR, old_loc: Locator, new_loc: Locator) -> list[Ch
     # comparison below follows them, so a renamed schema is one change, not one per use.
     _pair_enums(ctx)
     _pair_models(ctx)
+    _pair_unions(ctx)
     _pair_streams(ctx)
+    _pair_auth(ctx)
+    _pair_operations(ctx)
     compare_object(ctx, Scope("the API", "#", "#"), old, new)
     return sorted(ctx.changes, key=Change.sort_key)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import naming
+from ..ir import IR, EventStream, EventType
 from ..spec import Spec, pointer
 
 __all__ = ["Locator"]
@@ -16,18 +17,33 @@ class Locator:
     def __init__(self, spec: Spec) -> None:
         self.spec = spec
         self._inline: dict[str, tuple[str, Any]] | None = None
+        self._sources: dict[str, str] = {}
+
+    def know(self, ir: IR) -> None:
+        """Learn where the builder found each schema it named (models, enums, unions,
+        streams carry their `source`): inline schemas are named from their place."""
+        for table in (ir.models, ir.enums, ir.unions, ir.streams):
+            for name, obj in table.items():
+                if obj.source and self.exists(obj.source):
+                    self._sources.setdefault(name, obj.source)
 
     def schema(self, name: str) -> str:
-        """Where a schema is declared: under components, or inline (the builder names an
-        inline object schema <Owner><Property>, <Owner>Item for array items, <Owner>Value
-        for map values)."""
-        if name in (self.spec.schemas or {}) or name not in self._inlines():
+        """Where a schema is declared: under components, where the builder found it, or
+        inline (the builder names an inline object schema <Owner><Property>, <Owner>Item
+        for array items, <Owner>Value for map values)."""
+        if name in (self.spec.schemas or {}):
+            return pointer("components", "schemas", name)
+        if name in self._sources:
+            return self._sources[name]
+        if name not in self._inlines():
             return pointer("components", "schemas", name)
         return self._inlines()[name][0]
 
     def _schema_raw(self, name: str) -> Any:
         if name in (self.spec.schemas or {}):
             return self.spec.schemas[name]
+        if name in self._sources:
+            return self.spec.resolve(self._sources[name])
         hit = self._inlines().get(name)
         return hit[1] if hit else None
 
@@ -108,13 +124,20 @@ class Locator:
     def response(self, op_source: str, status: int) -> str:
         return f"{op_source}/responses/{status}"
 
-    def event(self, stream: str, event: str, frame_schema: str) -> str:
-        """The oneOf entry of an event in its stream's union."""
-        schema = self._schema_raw(stream)
-        for i, variant in enumerate((schema or {}).get("oneOf") or [] if isinstance(schema, dict) else []):
-            if isinstance(variant, dict) and variant.get("$ref") == SCHEMA_REF + frame_schema:
-                return f"{self.schema(stream)}/oneOf/{i}"
-        return self.schema(stream)
+    def event(self, stream: EventStream, event: EventType) -> str:
+        """Where an event is declared: the entry of its stream's union (oneOf/anyOf) that
+        references its frame or data schema, else the event's own source, else the stream."""
+        schema = self._schema_raw(stream.schema_name)
+        wanted = {SCHEMA_REF + n for n in (event.frame_schema, event.data_schema) if n}
+        if isinstance(schema, dict):
+            for key in ("oneOf", "anyOf"):
+                for i, variant in enumerate(schema.get(key) or []):
+                    if isinstance(variant, dict) and variant.get("$ref") in wanted:
+                        return f"{self.schema(stream.schema_name)}/{key}/{i}"
+        for ptr in (event.source, stream.source):
+            if ptr and self.exists(ptr):
+                return ptr
+        return self.schema(stream.schema_name)
 
     def enum_value(self, enum: str, value: Any) -> str:
         schema = self._schema_raw(enum)
@@ -122,6 +145,31 @@ class Locator:
         if isinstance(values, list) and value in values:
             return f"{self.schema(enum)}/enum/{values.index(value)}"
         return self.schema(enum)
+
+    def exists(self, ptr: str) -> bool:
+        """Whether a JSON pointer ("#/...") names a node of the spec."""
+        try:
+            self.spec.resolve(ptr)
+        except (KeyError, TypeError):
+            return False
+        return True
+
+    def variant(self, union_ptr: str, keyword: str, ref: str | None, index: int) -> str:
+        """The `oneOf`/`anyOf` entry of a union variant: the one referencing `ref`, else
+        the `index`-th (null aside), else the union itself."""
+        try:
+            node = self.spec.resolve(union_ptr)
+        except (KeyError, TypeError, ValueError):
+            return union_ptr
+        parts = node.get(keyword) if isinstance(node, dict) else None
+        if not isinstance(parts, list):
+            return union_ptr
+        if ref:
+            for i, part in enumerate(parts):
+                if isinstance(part, dict) and part.get("$ref") == SCHEMA_REF + ref:
+                    return f"{union_ptr}/{keyword}/{i}"
+        kept = [i for i, part in enumerate(parts) if not (isinstance(part, dict) and part.get("type") == "null")]
+        return f"{union_ptr}/{keyword}/{kept[index]}" if index < len(kept) else union_ptr
 
     def info(self, *keys: str) -> str:
         """`#/info/<keys>`, or its deepest part the spec has (a setting may be derived)."""

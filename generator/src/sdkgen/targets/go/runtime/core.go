@@ -1,11 +1,9 @@
-package promptrails
-
 import (
 	"bytes"
 	"context"
 	"crypto/rand"
-	"crypto/tls"
-	"encoding/json"
+	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -13,136 +11,46 @@ import (
 	mathrand "math/rand"
 	"net"
 	"net/http"
-	"net/http/httptrace"
 	"net/url"
 	"os"
 	"strconv"
 	"strings"
-	"sync"
+	"sync/atomic"
 	"time"
 )
-
-// Defaults of the runtime policy.
-const (
-	DefaultMaxRetries     = 2
-	DefaultTimeout        = 60 * time.Second
-	DefaultConnectTimeout = 5 * time.Second
-	maxErrorBody          = 1 << 20
-)
-
-// Option configures a Client.
-type Option func(*config)
-
-// RequestOption configures one call.
-type RequestOption func(*requestConfig)
-
-// WithBaseURL sets the API's base URL (default: the {PREFIX}_BASE_URL
-// environment variable, else the spec's default).
-func WithBaseURL(baseURL string) Option {
-	return func(c *config) { c.baseURL = baseURL }
-}
-
-// WithHTTPClient sets the *http.Client every request goes through.
-func WithHTTPClient(client *http.Client) Option {
-	return func(c *config) { c.httpClient = client }
-}
-
-// WithMaxRetries sets how many times a failed request is retried (default 2).
-func WithMaxRetries(n int) Option {
-	return func(c *config) { c.maxRetries = n }
-}
-
-// WithTimeout sets the read timeout of one attempt of a request, and the
-// longest silence allowed between two chunks of a stream (default 60s).
-func WithTimeout(d time.Duration) Option {
-	return func(c *config) { c.timeout = d }
-}
-
-// WithHeader adds a header sent with every request.
-func WithHeader(key, value string) Option {
-	return func(c *config) { c.headers.Set(key, value) }
-}
-
-// WithIdempotencyKey sets the Idempotency-Key of a call (default: a random
-// UUID per call), sent unchanged on every retry of the call.
-func WithIdempotencyKey(key string) RequestOption {
-	return func(r *requestConfig) { r.idempotencyKey = key }
-}
-
-// WithRequestMaxRetries overrides the client's retry count for one call.
-func WithRequestMaxRetries(n int) RequestOption {
-	return func(r *requestConfig) { r.maxRetries = &n }
-}
-
-// WithRequestTimeout overrides the client's timeout for one call.
-func WithRequestTimeout(d time.Duration) RequestOption {
-	return func(r *requestConfig) { r.timeout = &d }
-}
-
-// WithRequestHeader adds a header to one call.
-func WithRequestHeader(key, value string) RequestOption {
-	return func(r *requestConfig) { r.headers = append(r.headers, [2]string{key, value}) }
-}
-
-// secret holds the API key; every way of printing it prints a placeholder.
-type secret string
-
-func (s secret) String() string   { return "[REDACTED]" }
-func (s secret) GoString() string { return `"[REDACTED]"` }
-
-// Format prints the placeholder for every verb.
-func (s secret) Format(f fmt.State, verb rune) { io.WriteString(f, "[REDACTED]") }
 
 // settings are what the generated client knows about the API.
 type settings struct {
 	envPrefix      string
 	defaultBaseURL string
-	authHeader     string
 	userAgent      string
+	// shapes is the contract, for strict validation and the tolerant reader.
+	shapes shapeTable
+	// auth lists the security schemes the SDK can send, in spec order.
+	auth []authScheme
 }
 
-// timer is what the runtime needs of a *time.Timer (for the stream idle timeout).
-type timer interface {
-	Reset(d time.Duration) bool
-	Stop() bool
+// authScheme is one security scheme: its credential goes in param (a header,
+// query parameter or cookie), after prefix.
+type authScheme struct {
+	key      string // the spec's securitySchemes key
+	basic    bool   // HTTP basic: the credential is "username:password", sent base64-encoded
+	location string // "header", "query", "cookie", or "transport" (mutual TLS: nothing to send)
+	param    string
+	prefix   string
+	env      []string // the environment variables it is read from (basic: username, password)
+	// how names the way to set it in code, for messages ("NewClient's apiKey").
+	how string
 }
-
-type config struct {
-	// apiKey is behind a function so that no fmt verb can reach the string.
-	apiKey     func() secret
-	baseURL    string
-	httpClient *http.Client
-	maxRetries int
-	timeout    time.Duration
-	headers    http.Header
-	// sleep waits d or until ctx is done; replaced by tests.
-	sleep func(ctx context.Context, d time.Duration) error
-	// afterFunc starts the stream idle timer; replaced by tests.
-	afterFunc func(d time.Duration, f func()) timer
-	// jitter returns a factor in [0.75, 1.0]; replaced by tests.
-	jitter func() float64
-}
-
-// String prints the configuration without the API key.
-func (c config) String() string {
-	return fmt.Sprintf("{baseURL:%s maxRetries:%d timeout:%s apiKey:%s}", c.baseURL, c.maxRetries, c.timeout, secret(""))
-}
-
-// GoString prints the configuration without the API key.
-func (c config) GoString() string { return c.String() }
-
-// Format prints the configuration without the API key, whatever the verb
-// (fmt cannot call the methods of secret through an unexported field).
-func (c config) Format(f fmt.State, verb rune) { io.WriteString(f, c.String()) }
-
-// Format prints the core without the API key, whatever the verb.
-func (c core) Format(f fmt.State, verb rune) { io.WriteString(f, "core"+c.cfg.String()) }
 
 // core executes requests: auth, headers, retries, error decoding.
 type core struct {
 	cfg      config
-	settings settings
+	settings *settings
 }
+
+// Format prints the core without any credential, whatever the verb.
+func (c core) Format(f fmt.State, verb rune) { io.WriteString(f, "core"+c.cfg.String()) }
 
 var defaultHTTPClient = &http.Client{
 	Transport: &http.Transport{
@@ -156,37 +64,183 @@ var defaultHTTPClient = &http.Client{
 	},
 }
 
-func newCore(s settings, apiKey string, opts []Option) *core {
+// newCore builds a client's core: credentials from the environment, then
+// primary (the API key given to NewClient, for the scheme primaryScheme
+// names), then the options.
+func newCore(s *settings, primaryScheme, primary string, opts []Option) *core {
 	cfg := config{
 		maxRetries: DefaultMaxRetries,
 		timeout:    DefaultTimeout,
-		headers:    http.Header{},
 		sleep:      sleepContext,
 		afterFunc:  func(d time.Duration, f func()) timer { return time.AfterFunc(d, f) },
 		jitter:     defaultJitter,
 	}
+	for _, a := range s.auth {
+		switch {
+		case a.basic && len(a.env) == 2:
+			user, pass := os.Getenv(a.env[0]), os.Getenv(a.env[1])
+			if user != "" || pass != "" {
+				withCredential(a.key, user+":"+pass)(&cfg)
+			}
+		case len(a.env) == 1:
+			if v := os.Getenv(a.env[0]); v != "" {
+				withCredential(a.key, v)(&cfg)
+			}
+		}
+	}
+	if primary != "" {
+		withCredential(primaryScheme, primary)(&cfg)
+	}
 	for _, opt := range opts {
 		opt(&cfg)
 	}
-	if apiKey == "" {
-		apiKey = os.Getenv(s.envPrefix + "_API_KEY")
-	}
-	key := secret(apiKey)
-	cfg.apiKey = func() secret { return key }
 	if cfg.baseURL == "" {
 		cfg.baseURL = os.Getenv(s.envPrefix + "_BASE_URL")
 	}
 	if cfg.baseURL == "" {
 		cfg.baseURL = s.defaultBaseURL
 	}
-	cfg.baseURL = strings.TrimRight(cfg.baseURL, "/")
 	if cfg.httpClient == nil {
 		cfg.httpClient = defaultHTTPClient
 	}
-	if cfg.maxRetries < 0 {
-		cfg.maxRetries = 0
+	if cfg.logger == nil {
+		cfg.logger = envLogger(s.envPrefix + "_LOG")
 	}
 	return &core{cfg: cfg, settings: s}
+}
+
+// with returns a core with the options applied over this one's (the same
+// HTTP client, so the same connection pool, unless an option changes it).
+func (c *core) with(opts []Option) *core {
+	cfg := c.cfg
+	for _, opt := range opts {
+		opt(&cfg)
+	}
+	return &core{cfg: cfg, settings: c.settings}
+}
+
+// checkCredential says what is wrong with a credential, never showing it: a
+// control character (such as the newline a key read from a file ends with)
+// or a character outside ASCII, which no HTTP header can carry.
+func checkCredential(key secret, what string) error {
+	for i := 0; i < len(key); i++ {
+		c := key[i]
+		switch {
+		case c == '\n' || c == '\r':
+			return invalidArgument("apiKey", "the %s contains a line break (U+%04X) at byte %d of %d: "+
+				"a key read from a file often ends with one; trim it", what, c, i, len(key))
+		case c < 0x20 || c == 0x7f:
+			return invalidArgument("apiKey", "the %s contains a control character (U+%04X) at byte %d of %d", what, c, i, len(key))
+		case c >= 0x80:
+			return invalidArgument("apiKey", "the %s contains a non-ASCII character at byte %d of %d: "+
+				"API keys are ASCII (was it copied from a formatted document?)", what, i, len(key))
+		}
+	}
+	return nil
+}
+
+// credential is one credential to send.
+type credential struct {
+	scheme *authScheme
+	value  secret
+}
+
+// credentialsFor picks the first alternative of the operation's security
+// requirements whose every scheme has a credential (an empty alternative
+// needs none), and checks those credentials.
+func (c *core) credentialsFor(cfg *config, security [][]string) ([]credential, error) {
+	if len(security) == 0 {
+		return nil, nil
+	}
+	for _, alt := range security {
+		var creds []credential
+		ok := true
+		for _, key := range alt {
+			a := c.settings.scheme(key)
+			if a == nil {
+				ok = false // a scheme this SDK cannot send
+				break
+			}
+			if a.location == "transport" {
+				continue // mutual TLS: the HTTP client carries it
+			}
+			v, set := secret(""), false
+			if cfg.creds != nil {
+				v, set = cfg.creds(key)
+			}
+			if !set || v == "" {
+				ok = false
+				break
+			}
+			creds = append(creds, credential{a, v})
+		}
+		if !ok {
+			continue
+		}
+		for _, cr := range creds {
+			what := "API key"
+			if cr.scheme.basic {
+				what = "username or password"
+			}
+			if err := checkCredential(cr.value, what); err != nil {
+				return nil, err
+			}
+		}
+		return creds, nil
+	}
+	var ways []string
+	for _, key := range security[0] {
+		if a := c.settings.scheme(key); a != nil && a.how != "" {
+			w := a.how
+			if len(a.env) > 0 {
+				w += " or set " + strings.Join(a.env, " and ")
+			}
+			ways = append(ways, w)
+		}
+	}
+	return nil, invalidArgument("apiKey", "no API key: %s", strings.Join(ways, "; "))
+}
+
+func (s *settings) scheme(key string) *authScheme {
+	for i := range s.auth {
+		if s.auth[i].key == key {
+			return &s.auth[i]
+		}
+	}
+	return nil
+}
+
+// secretHeaders reports whether a header holds a credential: one a scheme
+// sends, or one named like a key or a token.
+func (s *settings) secretHeader(name string) bool {
+	for _, a := range s.auth {
+		if a.location == "header" && strings.EqualFold(a.param, name) {
+			return true
+		}
+	}
+	n := strings.ToLower(name)
+	for _, w := range []string{"auth", "key", "token", "secret", "cookie", "password"} {
+		if strings.Contains(n, w) && n != "idempotency-key" {
+			return true
+		}
+	}
+	return false
+}
+
+// checkHeader reports a header name or value no HTTP request can carry,
+// naming the header but never showing the value.
+func checkHeader(name string, values []string) error {
+	if name == "" || strings.IndexFunc(name, func(r rune) bool {
+		return r <= ' ' || r >= 0x7f || strings.ContainsRune("\"(),/:;<=>?@[\\]{}", r)
+	}) >= 0 {
+		return invalidArgument("headers", "%q is not a valid HTTP header name", name)
+	}
+	for _, v := range values {
+		if strings.IndexFunc(v, func(r rune) bool { return (r < ' ' && r != '\t') || r == 0x7f }) >= 0 {
+			return invalidArgument("headers", "the value of header %q contains a control character", name)
+		}
+	}
+	return nil
 }
 
 func sleepContext(ctx context.Context, d time.Duration) error {
@@ -207,93 +261,157 @@ func defaultJitter() float64 {
 	return 0.75 + 0.25*mathrand.Float64()
 }
 
-type requestConfig struct {
-	idempotencyKey string
-	maxRetries     *int
-	timeout        *time.Duration
-	headers        [][2]string
-}
+// The kinds of body a request has, and of answer it expects.
+const (
+	bodyJSON      = "json"
+	bodyForm      = "form"
+	bodyMultipart = "multipart"
+	bodyRaw       = "raw" // binary or text: rawBody as is
+)
 
 // request is one call, as the generated methods describe it.
 type request struct {
-	method     string
-	path       string // already expanded and escaped
-	query      url.Values
-	headers    [][2]string
-	body       any // marshalled to JSON when not nil
-	idempotent bool
-	stream     bool
-	opts       []RequestOption
+	method   string
+	path     string // already expanded and escaped
+	query    url.Values
+	headers  [][2]string
+	cookies  [][2]string
+	security [][]string // the operation's security requirement alternatives
+	// body is the body's value (marshalled to JSON for bodyJSON, and turned
+	// into form fields for bodyForm and bodyMultipart); nil: no body.
+	body        any
+	bodyKind    string
+	contentType string        // of a raw body
+	rawBody     io.Reader     // bodyRaw
+	files       []filePart    // bodyMultipart: the file fields
+	bodySet     []jsonSetting // keys the method sets itself (a body switch such as stream: true)
+	accept      string
+	idempotent  bool
+	keepOpen    bool // a stream or a binary answer: the body is not read
+	// noBody: the request has no body whatever the options say (a stream's
+	// resume request, made with the options of the call that opened it).
+	noBody bool
+	opts   []Option
 	// lastEventIDHeader names the header carrying Last-Event-ID when the
 	// request can resume a stream.
 	lastEventIDHeader string
+	// err is the first parameter that could not be encoded.
+	err error
+}
+
+// addQuery adds a query parameter (see addQuery).
+func (r *request) addQuery(name, style string, explode int, value any) {
+	if r.query == nil {
+		r.query = url.Values{}
+	}
+	if err := addQuery(r.query, name, style, explode, value); err != nil && r.err == nil {
+		r.err = err
+	}
+}
+
+// addHeader adds a header parameter.
+func (r *request) addHeader(name string, value any) {
+	r.headers = append(r.headers, [2]string{name, paramString(value)})
+}
+
+// addCookie adds a cookie parameter.
+func (r *request) addCookie(name string, value any) {
+	r.cookies = append(r.cookies, [2]string{name, paramString(value)})
 }
 
 // prepared is a request ready to send, possibly several times.
 type prepared struct {
-	method     string
-	url        string
-	body       []byte
-	header     http.Header
-	maxRetries int
-	timeout    time.Duration
+	method  string
+	url     string // without credentials
+	body    []byte
+	header  http.Header
+	fixed   []string // backs Content-Type and Idempotency-Key (see prepare)
+	cookies [][2]string
+	// creds returns the credentials to send; behind a function so that no
+	// fmt verb reaches them.
+	creds func() []credential
+	cfg   *config
 }
 
 func (c *core) prepare(r *request) (*prepared, error) {
-	if c.cfg.apiKey() == "" && c.settings.authHeader != "" {
-		return nil, invalidArgument("apiKey", "no API key: pass one to NewClient or set %s_API_KEY", c.settings.envPrefix)
+	if r.err != nil {
+		return nil, r.err
 	}
-	var rc requestConfig
+	cfg := c.cfg
+	cfg.inCall = true
 	for _, opt := range r.opts {
-		opt(&rc)
+		opt(&cfg)
 	}
-	p := &prepared{method: r.method, maxRetries: c.cfg.maxRetries, timeout: c.cfg.timeout, header: http.Header{}}
-	if rc.maxRetries != nil {
-		p.maxRetries = max(*rc.maxRetries, 0)
+	cfg.inCall = false
+	creds, err := c.credentialsFor(&cfg, r.security)
+	if err != nil {
+		return nil, err
 	}
-	if rc.timeout != nil {
-		p.timeout = *rc.timeout
-	}
-	p.url = c.cfg.baseURL + r.path
-	if len(r.query) > 0 {
-		p.url += "?" + r.query.Encode()
-	}
-	if r.body != nil {
-		b, err := json.Marshal(r.body)
-		if err != nil {
-			return nil, invalidArgument("params", "cannot encode the request body: %v", err)
+	p := &prepared{method: r.method, header: make(http.Header, 8), cookies: r.cookies, creds: func() []credential { return creds }, cfg: &cfg}
+	p.url = strings.TrimRight(cfg.baseURL, "/") + r.path
+	if len(r.query) > 0 || len(cfg.query) > 0 {
+		query := make(url.Values, len(r.query)+len(cfg.query))
+		for k, vs := range r.query {
+			query[k] = append([]string(nil), vs...)
 		}
-		p.body = b
-		p.header.Set("Content-Type", "application/json")
+		for _, kv := range cfg.query {
+			query.Set(kv[0], kv[1])
+		}
+		p.url += "?" + query.Encode()
 	}
-	if r.stream {
-		p.header.Set("Accept", "text/event-stream")
-		p.header.Set("Cache-Control", "no-cache")
-	} else {
-		p.header.Set("Accept", "application/json")
+	// The headers every request has, under their canonical names, their
+	// values in one slice (each of capacity 1: an Add elsewhere copies).
+	fixed := make([]string, 5)
+	fixed[0] = r.accept
+	if fixed[0] == "" {
+		fixed[0] = "application/json"
 	}
-	p.header.Set("User-Agent", c.settings.userAgent)
-	for k, vs := range c.cfg.headers {
-		p.header[k] = append([]string(nil), vs...)
+	fixed[1] = c.settings.userAgent
+	p.header["Accept"] = fixed[0:1:1]
+	p.header["User-Agent"] = fixed[1:2:2]
+	if fixed[0] == "text/event-stream" {
+		fixed[2] = "no-cache"
+		p.header["Cache-Control"] = fixed[2:3:3]
 	}
+	p.fixed = fixed[3:5:5]
+	if err := encodeBody(r, &cfg, p); err != nil {
+		return nil, err
+	}
+	edit := func(call bool) {
+		for _, h := range cfg.headers {
+			if h.call != call {
+				continue
+			}
+			if h.del {
+				p.header.Del(h.key)
+				if http.CanonicalHeaderKey(h.key) == "User-Agent" {
+					p.header["User-Agent"] = []string{""} // net/http sends none, not its own
+				}
+			} else {
+				p.header.Set(h.key, h.value)
+			}
+		}
+	}
+	edit(false)
 	for _, h := range r.headers {
 		p.header.Set(h[0], h[1])
 	}
-	for _, h := range rc.headers {
-		p.header.Set(h[0], h[1])
-	}
+	edit(true)
 	if r.idempotent {
-		key := rc.idempotencyKey
+		key := cfg.idempotencyKey
 		if key == "" {
 			key = p.header.Get("Idempotency-Key")
 		}
 		if key == "" {
 			key = newUUID()
 		}
-		p.header.Set("Idempotency-Key", key)
+		p.fixed[1] = key
+		p.header["Idempotency-Key"] = p.fixed[1:2:2]
 	}
-	if c.settings.authHeader != "" {
-		p.header.Set(c.settings.authHeader, string(c.cfg.apiKey()))
+	for name, values := range p.header {
+		if err := checkHeader(name, values); err != nil {
+			return nil, err
+		}
 	}
 	return p, nil
 }
@@ -302,249 +420,181 @@ func (c *core) prepare(r *request) (*prepared, error) {
 // once the stream is closed).
 type attempt struct {
 	resp *http.Response
-	// body is the whole body of a non-stream response (already read and closed).
-	body   []byte
-	cancel context.CancelFunc
-	// timedOut reports whether this attempt's own timeout fired.
-	timedOut func() bool
+	// body is the whole body of a response that was read (already closed).
+	body []byte
+	// cfg is the configuration of the call.
+	cfg      *config
+	settings *settings
+	stop     context.CancelFunc // cancels the attempt's context
+	t        timer              // the attempt's timeout (nil: none)
+	fired    atomic.Bool        // the timeout fired
+	// shown: the response was made fit to leave the SDK (see exposed).
+	shown bool
 }
 
-// The retry budget, and the re-sends net/http makes by itself.
-//
-// RUNTIME.md allows a call 1 + max_retries attempts, counted by what the server
-// can see. net/http's Transport re-sends a request on its own, once per failed
-// connection, when a *reused* keep-alive connection fails before the answer
-// and the request is replayable (a GET always is; so is a POST with an
-// Idempotency-Key header and GetBody, i.e. every POST of this SDK). The server
-// may well have seen the first send (a reset after the handler ran looks the
-// same to the client), so without care a call could make 2 x (1 + max_retries)
-// sends.
-//
-// Other ways out were rejected: disabling keep-alive costs every call a
-// handshake; making requests non-replayable (no GetBody) cannot stop the
-// re-send of a GET and breaks 307/308 redirects of a POST; a Transport of our
-// own would ignore the *http.Client the caller gave (WithHTTPClient); counting
-// alone cannot stop the re-send of the last attempt allowed.
-//
-// So each attempt runs through a copy of the caller's *http.Client whose
-// RoundTripper wraps the caller's one (sendWatcher) and adds an httptrace
-// ClientTrace to the request: every connection the Transport obtains is one
-// send. The first connection of a RoundTrip is the attempt itself (charged
-// when the attempt starts, with or without a connection); any further one
-// within the same RoundTrip is a hidden re-send and is charged to the same
-// budget, so the SDK makes that many fewer retries of its own. A redirect is a
-// new RoundTrip, not a re-send, so it is not charged. When the budget is
-// already spent the re-send is refused before anything is written:
-//
-//   - a request with a body: the Transport calls GetBody to rewind it before
-//     re-sending; our GetBody fails (deterministic, HTTP/1 and HTTP/2);
-//   - any request, when the connection is obtained (GotConn, which runs before
-//     the request is handed to the connection): we cancel the attempt and, on
-//     HTTP/1 (where a connection carries one request at a time), close that
-//     connection, so the write fails with nothing sent. An HTTP/2 connection is
-//     shared with other requests, so it is not closed: there the cancellation
-//     stops a body-less re-send on a best-effort basis, and the HTTP/2
-//     Transport only re-sends streams the server refused or never processed
-//     (GOAWAY, REFUSED_STREAM, a rejected stream).
-//
-// The count is conservative: a re-send after a failure the server cannot have
-// seen (nothing written, or an idle connection it had closed) is charged too.
-// A caller's own ClientTrace in the context still runs (httptrace composes).
-
-// sendBudget counts the sends of one call, attempts and hidden re-sends.
-type sendBudget struct {
-	mu    sync.Mutex
-	limit int // 1 + max_retries
-	used  int
-	// refused is set when a hidden re-send was refused.
-	refused bool
-}
-
-// errResendRefused is the cause of the connection error of a call whose last
-// attempt lost its connection and whose Transport wanted to send it again.
-var errResendRefused = errors.New("the connection failed without an answer and the retry budget is spent (the HTTP transport's automatic re-send was refused)")
-
-// attempt charges the start of an attempt.
-func (b *sendBudget) attempt() {
-	b.mu.Lock()
-	b.used++
-	b.mu.Unlock()
-}
-
-// resend charges a hidden re-send; false (and the re-send refused) when the
-// budget is spent. peek only checks.
-func (b *sendBudget) resend(peek bool) bool {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.used >= b.limit {
-		b.refused = true
-		return false
+// cancel releases the attempt: its timer and its context.
+func (a *attempt) cancel() {
+	if a.t != nil {
+		a.t.Stop()
 	}
-	if !peek {
-		b.used++
-	}
-	return true
+	a.stop()
 }
 
-// retries is how many retries the call used: the (0-based) backoff index of
-// the next one.
-func (b *sendBudget) retries() int {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.used - 1
+// timeout is the attempt's timer callback.
+func (a *attempt) timeout() {
+	a.fired.Store(true)
+	a.stop()
 }
 
-// left reports whether another attempt fits in the budget.
-func (b *sendBudget) left() bool {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.used < b.limit
-}
+// timedOut reports whether this attempt's own timeout fired.
+func (a *attempt) timedOut() bool { return a.fired.Load() }
 
-func (b *sendBudget) wasRefused() bool {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.refused
-}
-
-// sendWatcher is the RoundTripper of one attempt: the caller's, watched.
-type sendWatcher struct {
-	base   http.RoundTripper
-	budget *sendBudget
-}
-
-func (w *sendWatcher) RoundTrip(req *http.Request) (*http.Response, error) {
-	ctx, cancel := context.WithCancelCause(req.Context())
-	var mu sync.Mutex
-	conns := 0
-	trace := &httptrace.ClientTrace{
-		GotConn: func(info httptrace.GotConnInfo) {
-			mu.Lock()
-			conns++
-			n := conns
-			mu.Unlock()
-			if n == 1 || w.budget.resend(false) {
-				return
-			}
-			cancel(errResendRefused)
-			if exclusiveConn(info.Conn) {
-				info.Conn.Close()
-			}
-		},
-	}
-	out := req.WithContext(httptrace.WithClientTrace(ctx, trace))
-	if get := req.GetBody; get != nil {
-		// The Transport calls GetBody only to rewind the body for a re-send
-		// (the Client's own calls, for redirects, use the caller's request).
-		out.GetBody = func() (io.ReadCloser, error) {
-			if !w.budget.resend(true) {
-				cancel(errResendRefused)
-				return nil, errResendRefused
-			}
-			return get()
+// exposed returns the response, made fit to leave the SDK (in an error, in
+// WithResponseInto, as a stream's or a raw call's response): the request it
+// points to is a copy with the credentials redacted, and a body the SDK read
+// is readable again. Done on the first call only: a call whose response
+// never leaves (a decoded JSON answer) pays nothing for it.
+func (a *attempt) exposed() *http.Response {
+	if !a.shown {
+		a.shown = true
+		redactRequest(a.settings, a.resp)
+		if a.body != nil {
+			a.resp.Body = io.NopCloser(bytes.NewReader(a.body))
 		}
 	}
-	resp, err := w.base.RoundTrip(out)
-	if err != nil {
-		cancel(err)
-	}
-	// On success the context lives as long as the attempt's (its parent).
-	return resp, err
+	return a.resp
 }
 
-// exclusiveConn reports whether a connection carries only this request (HTTP/1).
-func exclusiveConn(conn net.Conn) bool {
-	if conn == nil {
-		return false
-	}
-	if tc, ok := conn.(*tls.Conn); ok {
-		return tc.ConnectionState().NegotiatedProtocol != "h2"
-	}
-	return true
-}
-
-// watched returns a copy of the configured client whose transport charges
-// hidden re-sends to b.
-func (c *core) watched(b *sendBudget) *http.Client {
-	hc := *c.cfg.httpClient
+// watched returns a copy of the call's client whose transport charges hidden
+// re-sends to b, and which drops credentials on a redirect leaving the host.
+func (c *core) watched(cfg *config, b *sendBudget, stop context.CancelFunc) *http.Client {
+	hc := *cfg.httpClient
 	base := hc.Transport
 	if base == nil {
 		base = http.DefaultTransport
 	}
-	hc.Transport = &sendWatcher{base: base, budget: b}
+	hc.Transport = &sendWatcher{base: base, budget: b, stop: stop}
+	// net/http drops Authorization and cookies when a redirect leaves the
+	// host, but not other headers: drop every credential there.
+	check := hc.CheckRedirect
+	hc.CheckRedirect = func(req *http.Request, via []*http.Request) error {
+		if len(via) > 0 && req.URL.Host != via[0].URL.Host {
+			for _, a := range c.settings.auth {
+				if a.location == "header" {
+					req.Header.Del(a.param)
+				}
+			}
+			req.Header.Del("Cookie")
+		}
+		if check != nil {
+			return check(req, via)
+		}
+		if len(via) >= 10 {
+			return errors.New("stopped after 10 redirects")
+		}
+		return nil
+	}
 	return &hc
 }
 
-// send performs one attempt. For a stream the timeout covers the wait for the
-// response headers only; the stream applies its own idle timeout afterwards.
-func (c *core) send(ctx context.Context, p *prepared, stream bool, b *sendBudget) (*attempt, error) {
-	b.attempt()
-	actx, cancel := context.WithCancel(ctx)
-	var fired bool
-	var mu sync.Mutex
-	var t timer
-	if p.timeout > 0 {
-		t = c.cfg.afterFunc(p.timeout, func() {
-			mu.Lock()
-			fired = true
-			mu.Unlock()
-			cancel()
-		})
+// wire returns the request of one attempt: the prepared one with its
+// credentials, which only the request on the wire carries.
+func (p *prepared) wire(ctx context.Context) (*http.Request, error) {
+	u := p.url
+	var query []string
+	cookies := append([][2]string(nil), p.cookies...)
+	header := p.header.Clone()
+	for _, cr := range p.creds() {
+		v := string(cr.value)
+		if cr.scheme.basic {
+			v = base64.StdEncoding.EncodeToString([]byte(v))
+		}
+		v = cr.scheme.prefix + v
+		switch cr.scheme.location {
+		case "header":
+			header.Set(cr.scheme.param, v)
+		case "query":
+			query = append(query, url.QueryEscape(cr.scheme.param)+"="+url.QueryEscape(v))
+		case "cookie":
+			cookies = append(cookies, [2]string{cr.scheme.param, v})
+		}
 	}
-	timedOut := func() bool {
-		mu.Lock()
-		defer mu.Unlock()
-		return fired
+	if len(query) > 0 {
+		sep := "?"
+		if strings.Contains(u, "?") {
+			sep = "&"
+		}
+		u += sep + strings.Join(query, "&")
 	}
 	var body io.Reader
 	if p.body != nil {
 		body = bytes.NewReader(p.body)
 	}
-	req, err := http.NewRequestWithContext(actx, p.method, p.url, body)
+	req, err := http.NewRequestWithContext(ctx, p.method, u, body)
 	if err != nil {
-		cancel()
-		return nil, invalidArgument("baseURL", "cannot build the request: %v", err)
+		return nil, invalidArgument("baseURL", "cannot build the request: %v", stripURL(err))
 	}
-	req.Header = p.header.Clone()
-	resp, err := c.watched(b).Do(req)
+	for _, kv := range cookies {
+		header.Add("Cookie", (&http.Cookie{Name: kv[0], Value: kv[1]}).String())
+	}
+	req.Header = header
+	return req, nil
+}
+
+// send performs one attempt. For a kept-open answer the timeout covers the
+// wait for the response headers only (a stream applies its own idle timeout
+// afterwards).
+func (c *core) send(ctx context.Context, p *prepared, keepOpen bool, b *sendBudget) (*attempt, error) {
+	b.attempt()
+	actx, stop := context.WithCancel(ctx)
+	a := &attempt{cfg: p.cfg, settings: c.settings, stop: stop}
+	if p.cfg.timeout > 0 {
+		a.t = p.cfg.afterFunc(p.cfg.timeout, a.timeout)
+	}
+	req, err := p.wire(actx)
 	if err != nil {
-		if t != nil {
-			t.Stop()
-		}
-		cancel()
-		if b.wasRefused() && ctx.Err() == nil && !timedOut() {
+		a.cancel()
+		return nil, err
+	}
+	start := time.Now()
+	resp, err := c.watched(p.cfg, b, stop).Do(req)
+	if err != nil {
+		a.cancel()
+		if b.wasRefused() && ctx.Err() == nil && !a.timedOut() {
 			err = errResendRefused
 		}
-		return nil, c.transportError(ctx, err, timedOut())
+		err = transportError(ctx, err, a.timedOut())
+		c.logAttempt(p, req.Header, nil, err, time.Since(start))
+		return nil, err
 	}
-	if stream && t != nil {
-		t.Stop()
-	}
-	release := func() {
-		if t != nil {
-			t.Stop()
+	c.logAttempt(p, req.Header, resp, nil, time.Since(start))
+	a.resp = resp
+	if keepOpen {
+		if a.t != nil {
+			a.t.Stop()
 		}
-		cancel()
+		a.exposed() // a stream's or a raw call's response leaves the SDK
 	}
-	return &attempt{resp: resp, cancel: release, timedOut: timedOut}, nil
+	return a, nil
 }
 
 // transportError classifies a failure to get (or read) an answer.
-func (c *core) transportError(ctx context.Context, err error, timedOut bool) error {
+func transportError(ctx context.Context, err error, timedOut bool) error {
 	if ctx.Err() != nil {
 		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-			return &APITimeoutError{&APIConnectionError{Message: "request timed out (context deadline)", Err: ctx.Err()}}
+			return timeoutError("request timed out (context deadline)", ctx.Err())
 		}
 		return ctx.Err()
 	}
 	var ne net.Error
 	if timedOut || (errors.As(err, &ne) && ne.Timeout()) {
-		return &APITimeoutError{&APIConnectionError{Message: "request timed out", Err: stripURL(err)}}
+		return timeoutError("request timed out", stripURL(err))
 	}
-	return &APIConnectionError{Message: "connection error", Err: stripURL(err)}
+	return connectionError("connection error", stripURL(err))
 }
 
-// stripURL drops the *url.Error wrapper (its message repeats the URL) but keeps its cause.
+// stripURL drops the *url.Error wrapper (its message repeats the URL, which
+// may hold a credential) but keeps its cause.
 func stripURL(err error) error {
 	var ue *url.Error
 	if errors.As(err, &ue) {
@@ -565,20 +615,19 @@ func retryable(resp *http.Response, err error) bool {
 		s := resp.StatusCode
 		return s == 408 || s == 409 || s == 429 || s >= 500
 	}
-	var conn *APIConnectionError
-	return errors.As(err, &conn)
+	return errors.Is(err, ErrConnection)
 }
 
 // retryDelay is the wait before retry n (0-based): the server's retry-after-ms
 // or Retry-After when it gives a value in [0, 60] seconds, else
 // min(0.5 * 2**n, 8) seconds times a jitter factor in [0.75, 1.0].
-func (c *core) retryDelay(n int, resp *http.Response) time.Duration {
+func retryDelay(cfg *config, n int, resp *http.Response) time.Duration {
 	if resp != nil {
 		if d, ok := retryAfter(resp.Header, time.Now()); ok {
 			return d
 		}
 	}
-	secs := math.Min(0.5*math.Pow(2, float64(n)), 8.0) * c.cfg.jitter()
+	secs := math.Min(0.5*math.Pow(2, float64(n)), 8.0) * cfg.jitter()
 	return time.Duration(secs * float64(time.Second))
 }
 
@@ -611,100 +660,219 @@ func retryAfter(h http.Header, now time.Time) (time.Duration, bool) {
 	return 0, false
 }
 
-// do sends a request with retries and returns a 2xx response, or a typed error.
+// do sends a request with retries and returns a 2xx response, or an error.
 // The caller closes the attempt (its body and context).
 func (c *core) do(ctx context.Context, r *request) (*attempt, error) {
 	p, err := c.prepare(r)
 	if err != nil {
 		return nil, err
 	}
-	return c.doPrepared(ctx, p, r.stream)
+	return c.doPrepared(ctx, p, r.keepOpen, p.cfg.maxRetries)
 }
 
-func (c *core) doPrepared(ctx context.Context, p *prepared, stream bool) (*attempt, error) {
-	budget := &sendBudget{limit: 1 + p.maxRetries}
+// doPrepared sends a prepared request, retried up to retries times. A
+// kept-open answer (a stream, binary content) is returned with its body
+// unread.
+func (c *core) doPrepared(ctx context.Context, p *prepared, keepOpen bool, retries int) (*attempt, error) {
+	budget := &sendBudget{limit: 1 + retries}
 	for {
-		a, err := c.send(ctx, p, stream, budget)
+		a, err := c.send(ctx, p, keepOpen, budget)
 		var resp *http.Response
 		if err == nil {
 			resp = a.resp
-			if resp.StatusCode < 400 && stream {
+			if resp.StatusCode < 400 && keepOpen {
+				c.store(p, a)
 				return a, nil
 			}
-			limit := int64(math.MaxInt64)
-			if resp.StatusCode >= 400 {
-				limit = maxErrorBody
-			}
-			body, rerr := io.ReadAll(io.LimitReader(resp.Body, limit))
+			body, rerr := readBody(resp)
 			resp.Body.Close()
 			a.cancel()
+			a.body = body
+			if a.body == nil {
+				a.body = []byte{}
+			}
+			c.store(p, a)
 			switch {
 			case rerr != nil:
-				err = c.transportError(ctx, rerr, a.timedOut())
+				err = transportError(ctx, rerr, a.timedOut())
 				resp = nil
 			case resp.StatusCode < 400:
-				a.body = body
 				return a, nil
 			default:
-				resp.Body = io.NopCloser(bytes.NewReader(body))
-				redactRequest(resp, c.settings.authHeader)
-				err = newStatusError(resp, body)
+				err = newStatusError(a.exposed(), body)
 			}
 		}
 		if ctx.Err() != nil || !budget.left() || !retryable(resp, err) {
 			return nil, err
 		}
-		if serr := c.cfg.sleep(ctx, c.retryDelay(budget.retries(), resp)); serr != nil {
-			return nil, c.transportError(ctx, serr, false)
+		delay := retryDelay(p.cfg, budget.retries(), resp)
+		c.logRetry(p, err, delay)
+		if serr := p.cfg.sleep(ctx, delay); serr != nil {
+			return nil, transportError(ctx, serr, false)
 		}
 	}
 }
 
-// redactRequest replaces the request an error response points to with a copy
-// whose auth header is redacted.
-func redactRequest(resp *http.Response, authHeader string) {
-	if resp.Request == nil {
-		return
+// store gives the response to WithResponseInto, if the call asked for it.
+func (c *core) store(p *prepared, a *attempt) {
+	if p.cfg.responseInto != nil {
+		*p.cfg.responseInto = a.exposed()
 	}
-	req := resp.Request.Clone(context.Background())
-	if authHeader != "" && req.Header.Get(authHeader) != "" {
-		req.Header.Set(authHeader, "[REDACTED]")
-	}
-	resp.Request = req
 }
 
-// decodeJSON decodes a 2xx response body into v.
-func decodeJSON(a *attempt, v any) error {
-	if err := json.Unmarshal(a.body, v); err != nil {
-		return &APIError{Message: fmt.Sprintf("cannot decode the %d response: %v", a.resp.StatusCode, err)}
+// readBody reads a response's body: all of a success's, at most maxErrorBody
+// of an error's. A body of known length is read into a buffer of that size.
+func readBody(resp *http.Response) ([]byte, error) {
+	limit := int64(math.MaxInt64)
+	if resp.StatusCode >= 400 {
+		limit = maxErrorBody
 	}
-	return nil
+	if n := resp.ContentLength; n >= 0 && n < limit && n <= 8<<20 {
+		buf := bytes.NewBuffer(make([]byte, 0, n+1))
+		_, err := buf.ReadFrom(io.LimitReader(resp.Body, limit))
+		return buf.Bytes(), err
+	}
+	if limit == math.MaxInt64 {
+		return io.ReadAll(resp.Body)
+	}
+	return io.ReadAll(io.LimitReader(resp.Body, limit))
 }
 
-// getJSON sends a request and decodes its {"data": ...} envelope into out.
-func getJSON[T any](ctx context.Context, c *core, r *request, out *T) error {
+// redactRequest replaces the request a response points to (and the requests
+// of the redirects that led to it) with copies whose credentials are
+// redacted, so no response the SDK keeps or exposes reaches them.
+func redactRequest(s *settings, resp *http.Response) {
+	for ; resp != nil && resp.Request != nil; resp = resp.Request.Response {
+		req := resp.Request.Clone(context.Background())
+		for _, a := range s.auth {
+			switch a.location {
+			case "header":
+				if req.Header.Get(a.param) != "" {
+					req.Header.Set(a.param, "[REDACTED]")
+				}
+			case "query":
+				if q := req.URL.Query(); q.Has(a.param) {
+					q.Set(a.param, "[REDACTED]")
+					u := *req.URL
+					u.RawQuery = q.Encode()
+					req.URL = &u
+				}
+			}
+		}
+		if req.Header.Get("Cookie") != "" {
+			req.Header.Set("Cookie", "[REDACTED]")
+		}
+		if req.Response != nil {
+			prev := *req.Response
+			req.Response = &prev
+		}
+		resp.Request = req
+	}
+}
+
+// unusable is the error of a 2xx response the SDK cannot read at all (not
+// JSON, or without the value the call returns).
+func unusable(a *attempt, format string, args ...any) error {
+	return &Error{
+		Kind:       ErrResponseValidation,
+		StatusCode: a.resp.StatusCode,
+		RequestID:  a.resp.Header.Get("X-Request-ID"),
+		Message:    fmt.Sprintf("cannot read the %d response: %s", a.resp.StatusCode, fmt.Sprintf(format, args...)),
+		Response:   a.exposed(),
+		Body:       a.body,
+	}
+}
+
+// invalidResponse is the strict mode's error for a response that departs
+// from the contract.
+func invalidResponse(a *attempt, m *mismatch) error {
+	where := ""
+	if m.path != "" {
+		where = " at " + m.path
+	}
+	return &Error{
+		Kind:       ErrResponseValidation,
+		StatusCode: a.resp.StatusCode,
+		RequestID:  a.resp.Header.Get("X-Request-ID"),
+		Message:    fmt.Sprintf("the %d response does not match the API contract%s: %s", a.resp.StatusCode, where, m.reason),
+		Path:       m.path,
+		Reason:     m.reason,
+		Response:   a.exposed(),
+		Body:       a.body,
+	}
+}
+
+// envelopeObjectShape reads the {"data": ...} wrapper of single objects.
+var envelopeObjectShape = &objectShape{fields: []fieldShape{{wire: "data", required: true}}, flatten: -1}
+
+// getJSON sends a request and reads the JSON answer into out: the value of
+// its "data" when wrapped, else the whole body. shape is the contract's
+// shape of that value, for strict mode (nil: nothing to check).
+func getJSON[T any](ctx context.Context, c *core, r *request, out *T, wrapped bool, shape *valueShape) error {
 	a, err := c.do(ctx, r)
 	if err != nil {
 		return err
 	}
-	var env envelope[T]
-	if err := decodeJSON(a, &env); err != nil {
-		return err
+	value, path := string(a.body), ""
+	if wrapped {
+		var vals [1]string
+		o, err := scanObject(value, envelopeObjectShape, vals[:], false)
+		if err != nil {
+			return unusable(a, "%v", err)
+		}
+		value, path = o.vals[0], "data"
+		if value == "" || value == "null" {
+			return unusable(a, "it has no data")
+		}
+	} else if err := checkJSON(value); err != nil {
+		return unusable(a, "%v", err)
 	}
-	*out = env.Data
+	if err := decodeInto(value, out); err != nil {
+		if path != "" {
+			return unusable(a, "%s: %v", path, err)
+		}
+		return unusable(a, "%v", err)
+	}
+	if a.cfg.strict && shape != nil {
+		if m := c.settings.shapes.checkValue(path, shape, value); m != nil {
+			return invalidResponse(a, m)
+		}
+	}
 	return nil
 }
 
-// retryableError reports whether a failed attempt may be retried.
-func retryableError(err error) bool { return retryable(statusResponse(err), err) }
-
-// getBody sends a request and decodes its whole body into out (a page).
-func getBody[T any](ctx context.Context, c *core, r *request, out *T) error {
+// getText sends a request and returns its body as text.
+func getText(ctx context.Context, c *core, r *request) (string, error) {
 	a, err := c.do(ctx, r)
 	if err != nil {
-		return err
+		return "", err
 	}
-	return decodeJSON(a, out)
+	return string(a.body), nil
+}
+
+// getRaw sends a request and returns the response with its body unread: the
+// caller reads and closes it.
+func getRaw(ctx context.Context, c *core, r *request) (*http.Response, error) {
+	r.keepOpen = true
+	a, err := c.do(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	body := a.resp.Body
+	a.resp.Body = &releasingBody{ReadCloser: body, release: a.cancel}
+	return a.resp, nil
+}
+
+// releasingBody releases the attempt's context when the body is closed.
+type releasingBody struct {
+	io.ReadCloser
+	release func()
+}
+
+func (b *releasingBody) Close() error {
+	err := b.ReadCloser.Close()
+	b.release()
+	return err
 }
 
 // call sends a request whose answer has no body the SDK returns.
@@ -713,14 +881,9 @@ func (c *core) call(ctx context.Context, r *request) error {
 	return err
 }
 
-// envelope is the {"data": ...} wrapper of single objects.
-type envelope[T any] struct {
-	Data T `json:"data"`
-}
-
 // buildPath fills the {name} placeholders of a path template with the values
 // of kv (name, value, name, value...), escaped; an empty value is an
-// *InvalidArgumentError.
+// ErrInvalidArgument error.
 func buildPath(template string, kv ...string) (string, error) {
 	for i := 0; i+1 < len(kv); i += 2 {
 		v, err := pathParam(kv[i], kv[i+1])
@@ -747,5 +910,18 @@ func newUUID() string {
 	}
 	b[6] = b[6]&0x0f | 0x40
 	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+	var out [36]byte
+	hex.Encode(out[0:8], b[0:4])
+	out[8] = '-'
+	hex.Encode(out[9:13], b[4:6])
+	out[13] = '-'
+	hex.Encode(out[14:18], b[6:8])
+	out[18] = '-'
+	hex.Encode(out[19:23], b[8:10])
+	out[23] = '-'
+	hex.Encode(out[24:36], b[10:16])
+	return string(out[:])
 }
+
+// requestIDOf is the X-Request-ID header of an attempt's response.
+func requestIDOf(a *attempt) string { return a.resp.Header.Get("X-Request-ID") }

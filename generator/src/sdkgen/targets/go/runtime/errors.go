@@ -1,110 +1,143 @@
-package promptrails
-
 import (
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
 )
 
-// The errors every call can return. Each is a pointer type usable with
-// errors.As; a more specific error unwraps to the more general one, so
-// errors.As(err, &statusErr) with statusErr *APIStatusError matches every
-// status error, and errors.As(err, &base) with base *Error matches all of them:
+// The kinds of *Error, for errors.Is. Every error the SDK returns is an
+// *Error; what it is about is its kind, matched with errors.Is, and its
+// details are fields, reached with errors.As:
 //
-//	Error                                  base of everything the SDK returns
-//	├── APIError                           the server or the network failed the request
-//	│   ├── APIConnectionError             no HTTP answer (refused, reset, DNS, TLS)
-//	│   │   └── APITimeoutError            connect/read timeout, or a stream idle timeout
-//	│   ├── APIStatusError                 an HTTP answer with status >= 400
-//	│   │   ├── BadRequestError            400
-//	│   │   ├── AuthenticationError        401
-//	│   │   ├── PaymentRequiredError       402
-//	│   │   ├── PermissionDeniedError      403
-//	│   │   ├── NotFoundError              404
-//	│   │   ├── ConflictError              409
-//	│   │   ├── UnprocessableEntityError   422
-//	│   │   ├── RateLimitError             429
-//	│   │   └── InternalServerError        >= 500
-//	│   └── StreamError                    the stream broke its contract: malformed JSON
-//	│                                      in a known event, an event over the size cap,
-//	│                                      or no terminal event even after resuming
-//	└── InvalidArgumentError               a bad argument, returned before any request
+//	_, err := client.Things.Get(ctx, "id")
+//	switch {
+//	case errors.Is(err, ErrNotFound):          // a 404 answer
+//	case errors.Is(err, ErrRateLimited):       // a 429 answer (retried first)
+//	case errors.Is(err, ErrTimeout):           // also an ErrConnection
+//	}
+//	var apiErr *Error
+//	if errors.As(err, &apiErr) {
+//		fmt.Println(apiErr.StatusCode, apiErr.Code, apiErr.RequestID)
+//	}
 //
-// Connection and timeout errors also unwrap to their cause (a *net.OpError,
-// context.DeadlineExceeded, ...). A context cancelled by the caller is returned
-// as ctx.Err() itself. No error's message contains the API key, and the request
-// an APIStatusError's Response points to has the auth header redacted.
+// The kinds, and the broader kinds each one also matches:
+//
+//	ErrConnection           no HTTP answer (refused, reset, DNS, TLS)
+//	  ErrTimeout            a connect or read timeout, or a stream idle timeout
+//	ErrStatus               an HTTP answer with a status >= 400
+//	  ErrBadRequest         400
+//	  ErrAuthentication     401
+//	  ErrPaymentRequired    402
+//	  ErrPermissionDenied   403
+//	  ErrNotFound           404
+//	  ErrConflict           409
+//	  ErrUnprocessableEntity 422
+//	  ErrRateLimited        429
+//	  ErrInternalServer     >= 500
+//	ErrResponseValidation   strict mode only (WithStrictValidation): a response
+//	                        or an event's data does not match the contract
+//	ErrStream               the stream broke its contract (event data that is
+//	                        not a JSON object, an event over the size cap, no
+//	                        end even after resuming), or a helper reading a
+//	                        stream to its end met the run's failure event
+//	ErrInvalidArgument      a bad argument, returned before any request is sent
+//
+// A connection error unwraps to its cause (a *net.OpError,
+// context.DeadlineExceeded...); a stream error caused by a validation error
+// unwraps to it, so errors.Is(err, ErrResponseValidation) holds for both. A
+// context cancelled by the caller is returned as ctx.Err() itself. No error's
+// text holds the API key, and the request an error's Response points to has
+// its credentials redacted.
+var (
+	ErrConnection          error = &errorKind{name: "connection error"}
+	ErrTimeout             error = &errorKind{name: "timeout", parent: ErrConnection}
+	ErrStatus              error = &errorKind{name: "status error"}
+	ErrBadRequest          error = &errorKind{name: "bad request", status: 400, parent: ErrStatus}
+	ErrAuthentication      error = &errorKind{name: "authentication error", status: 401, parent: ErrStatus}
+	ErrPaymentRequired     error = &errorKind{name: "payment required", status: 402, parent: ErrStatus}
+	ErrPermissionDenied    error = &errorKind{name: "permission denied", status: 403, parent: ErrStatus}
+	ErrNotFound            error = &errorKind{name: "not found", status: 404, parent: ErrStatus}
+	ErrConflict            error = &errorKind{name: "conflict", status: 409, parent: ErrStatus}
+	ErrUnprocessableEntity error = &errorKind{name: "unprocessable entity", status: 422, parent: ErrStatus}
+	ErrRateLimited         error = &errorKind{name: "rate limited", status: 429, parent: ErrStatus}
+	ErrInternalServer      error = &errorKind{name: "internal server error", status: 500, parent: ErrStatus}
+	ErrResponseValidation  error = &errorKind{name: "response validation error"}
+	ErrStream              error = &errorKind{name: "stream error"}
+	ErrInvalidArgument     error = &errorKind{name: "invalid argument"}
+)
 
-// Error is the base of every error the SDK returns.
+// errorKind is the type of the Err* kinds.
+type errorKind struct {
+	name   string
+	status int // the status of a status kind (500: every status >= 500)
+	parent error
+}
+
+func (k *errorKind) Error() string { return k.name }
+
+// statusKinds are the status kinds, by status.
+var statusKinds = []error{ErrBadRequest, ErrAuthentication, ErrPaymentRequired, ErrPermissionDenied,
+	ErrNotFound, ErrConflict, ErrUnprocessableEntity, ErrRateLimited}
+
+// kindOfStatus is the most specific kind of an HTTP answer with status s >= 400.
+func kindOfStatus(s int) error {
+	if s >= 500 {
+		return ErrInternalServer
+	}
+	for _, k := range statusKinds {
+		if k.(*errorKind).status == s {
+			return k
+		}
+	}
+	return ErrStatus
+}
+
+// Error is every error the SDK returns. Kind says what it is about (one of the
+// Err* values: match it with errors.Is, which also matches the broader kind);
+// the other fields are set when they apply to that kind.
 type Error struct {
-	Message string
-}
-
-func (e *Error) Error() string { return e.Message }
-
-// APIError is the base of the errors where the server or the network failed the request.
-type APIError struct {
-	Message string
-}
-
-func (e *APIError) Error() string { return e.Message }
-
-// Unwrap returns the base *Error.
-func (e *APIError) Unwrap() error { return &Error{Message: e.Message} }
-
-// APIConnectionError means no HTTP answer arrived: the connection was refused,
-// reset or closed early, or DNS or TLS failed.
-type APIConnectionError struct {
-	Message string
-	// Err is the underlying error (a *net.OpError, io.ErrUnexpectedEOF, ...).
-	Err error
-}
-
-func (e *APIConnectionError) Error() string {
-	if e.Err != nil {
-		return e.Message + ": " + e.Err.Error()
-	}
-	return e.Message
-}
-
-// Unwrap returns the parent *APIError and the cause.
-func (e *APIConnectionError) Unwrap() []error {
-	errs := []error{&APIError{Message: e.Error()}}
-	if e.Err != nil {
-		errs = append(errs, e.Err)
-	}
-	return errs
-}
-
-// APITimeoutError means a connect or read timeout, or a stream that stayed
-// silent longer than the idle timeout.
-type APITimeoutError struct {
-	*APIConnectionError
-}
-
-// Unwrap returns the parent *APIConnectionError.
-func (e *APITimeoutError) Unwrap() error { return e.APIConnectionError }
-
-// APIStatusError is an HTTP answer with a status >= 400.
-type APIStatusError struct {
+	// Kind is the most specific kind of the error, such as ErrNotFound.
+	Kind error
+	// StatusCode is the HTTP status of the answer (ErrStatus; also the status
+	// of the response a validation error is about).
 	StatusCode int
 	// Code is the machine-readable error code of the body, such as "not_found".
 	Code string
-	// Message is the human-readable message of the body.
+	// Message is what went wrong: the human-readable message of an error
+	// body, or the SDK's description.
 	Message string
 	// Details holds more about the error, such as the offending field.
 	Details map[string]any
-	// RequestID is the X-Request-ID response header.
+	// RequestID is the X-Request-ID header of the answer, "" without one.
 	RequestID string
-	// Response is the raw response; its body was read into Body. The request it
-	// points to has the auth header redacted.
+	// Response is the raw response, when there was one; its body was read
+	// into Body. The request it points to has its credentials redacted.
 	Response *http.Response
-	// Body is the raw response body.
+	// Body is the raw response body (for a stream, the offending event's data).
 	Body []byte
+	// Path and Reason say where a response departs from the contract and how
+	// (ErrResponseValidation), such as "data.status" and "must not be null".
+	Path, Reason string
+	// Data is the raw data of the event a stream error is about, "" if none.
+	Data string
+	// Event is the failure event a helper reading a stream to its end met
+	// (ErrStream), nil otherwise.
+	Event Event
+	// Argument names the offending argument (ErrInvalidArgument).
+	Argument string
+	// Err is the cause, if there is one (a *net.OpError, a validation error
+	// of a stream event...).
+	Err error
 }
 
-func (e *APIStatusError) Error() string {
+// Error describes the error; a status error reads like
+// "404 not_found: Item not found. (request_id: req_1)".
+func (e *Error) Error() string {
+	if !e.Is(ErrStatus) {
+		if e.Err != nil && e.Is(ErrConnection) {
+			return e.Message + ": " + e.Err.Error()
+		}
+		return e.Message
+	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "%d", e.StatusCode)
 	if e.Code != "" {
@@ -122,135 +155,106 @@ func (e *APIStatusError) Error() string {
 	return b.String()
 }
 
-// Unwrap returns the parent *APIError.
-func (e *APIStatusError) Unwrap() error { return &APIError{Message: e.Error()} }
-
-// BadRequestError is a 400 answer.
-type BadRequestError struct{ *APIStatusError }
-
-// AuthenticationError is a 401 answer.
-type AuthenticationError struct{ *APIStatusError }
-
-// PaymentRequiredError is a 402 answer.
-type PaymentRequiredError struct{ *APIStatusError }
-
-// PermissionDeniedError is a 403 answer.
-type PermissionDeniedError struct{ *APIStatusError }
-
-// NotFoundError is a 404 answer.
-type NotFoundError struct{ *APIStatusError }
-
-// ConflictError is a 409 answer.
-type ConflictError struct{ *APIStatusError }
-
-// UnprocessableEntityError is a 422 answer.
-type UnprocessableEntityError struct{ *APIStatusError }
-
-// RateLimitError is a 429 answer.
-type RateLimitError struct{ *APIStatusError }
-
-// InternalServerError is a 5xx answer.
-type InternalServerError struct{ *APIStatusError }
-
-// Unwrap returns the parent *APIStatusError.
-func (e *BadRequestError) Unwrap() error { return e.APIStatusError }
-
-// Unwrap returns the parent *APIStatusError.
-func (e *AuthenticationError) Unwrap() error { return e.APIStatusError }
-
-// Unwrap returns the parent *APIStatusError.
-func (e *PaymentRequiredError) Unwrap() error { return e.APIStatusError }
-
-// Unwrap returns the parent *APIStatusError.
-func (e *PermissionDeniedError) Unwrap() error { return e.APIStatusError }
-
-// Unwrap returns the parent *APIStatusError.
-func (e *NotFoundError) Unwrap() error { return e.APIStatusError }
-
-// Unwrap returns the parent *APIStatusError.
-func (e *ConflictError) Unwrap() error { return e.APIStatusError }
-
-// Unwrap returns the parent *APIStatusError.
-func (e *UnprocessableEntityError) Unwrap() error { return e.APIStatusError }
-
-// Unwrap returns the parent *APIStatusError.
-func (e *RateLimitError) Unwrap() error { return e.APIStatusError }
-
-// Unwrap returns the parent *APIStatusError.
-func (e *InternalServerError) Unwrap() error { return e.APIStatusError }
-
-// StreamError means a stream broke its contract: a known event with malformed
-// JSON or a data shape that does not match, an event over the size cap, or no
-// terminal event even after resuming.
-type StreamError struct {
-	Message string
-	// Data is the raw data of the offending event, if there is one.
-	Data string
-	// Event is the event that failed the run (an error event), when a helper
-	// aggregating a stream reports it as an error.
-	Event Event
+// Is reports whether the error is of kind target, or of a kind target
+// includes (every status kind is an ErrStatus, ErrTimeout an ErrConnection).
+func (e *Error) Is(target error) bool {
+	for k := e.Kind; k != nil; {
+		if k == target {
+			return true
+		}
+		ek, ok := k.(*errorKind)
+		if !ok {
+			return false
+		}
+		k = ek.parent
+	}
+	return false
 }
 
-func (e *StreamError) Error() string { return e.Message }
-
-// Unwrap returns the parent *APIError.
-func (e *StreamError) Unwrap() error { return &APIError{Message: e.Message} }
-
-// InvalidArgumentError is a bad argument, returned before any request is sent.
-type InvalidArgumentError struct {
-	// Argument names the offending argument.
-	Argument string
-	Message  string
-}
-
-func (e *InvalidArgumentError) Error() string { return e.Message }
-
-// Unwrap returns the base *Error.
-func (e *InvalidArgumentError) Unwrap() error { return &Error{Message: e.Message} }
+// Unwrap returns the cause, if there is one.
+func (e *Error) Unwrap() error { return e.Err }
 
 func invalidArgument(arg, format string, args ...any) error {
-	return &InvalidArgumentError{Argument: arg, Message: fmt.Sprintf(format, args...)}
+	return &Error{Kind: ErrInvalidArgument, Argument: arg, Message: fmt.Sprintf(format, args...)}
 }
 
-// newStatusError builds the typed error of a >= 400 answer whose body was read.
+func streamError(format string, args ...any) *Error {
+	return &Error{Kind: ErrStream, Message: fmt.Sprintf(format, args...)}
+}
+
+func connectionError(message string, cause error) error {
+	return &Error{Kind: ErrConnection, Message: message, Err: cause}
+}
+
+func timeoutError(message string, cause error) error {
+	return &Error{Kind: ErrTimeout, Message: message, Err: cause}
+}
+
+// newStatusError builds the error of a >= 400 answer whose body was read.
+// The body is read as every server shape has it: {"error": {"code",
+// "message", "details"}}, {"error": "text"}, {"message": "text"}; any other
+// body (not JSON, or none of these) leaves the message to the status line's
+// reason phrase, and the raw body stays in Body.
 func newStatusError(resp *http.Response, body []byte) error {
-	base := &APIStatusError{
+	e := &Error{
+		Kind:       kindOfStatus(resp.StatusCode),
 		StatusCode: resp.StatusCode,
 		RequestID:  resp.Header.Get("X-Request-ID"),
 		Response:   resp,
 		Body:       body,
+		Message:    reasonPhrase(resp),
 	}
-	var envelope struct {
-		Error *struct {
-			Code    string         `json:"code"`
-			Message string         `json:"message"`
-			Details map[string]any `json:"details"`
-		} `json:"error"`
+	if o, err := readObject(string(body), errorBodyShape, false); err == nil {
+		var d errorDetail
+		switch v := o.vals[0]; {
+		case v == "":
+		case v[0] == '"':
+			if msg, ok := parseString(v); ok && msg != "" {
+				e.Message = msg
+			}
+		case v[0] == '{':
+			if d.decodeJSON(v, true) == nil {
+				if d.Message != "" {
+					e.Message = d.Message
+				}
+				e.Code, e.Details = d.Code, d.Details
+			}
+		}
+		if msg, ok := parseString(o.vals[1]); ok && msg != "" && o.vals[0] == "" {
+			e.Message = msg
+		}
 	}
-	if json.Unmarshal(body, &envelope) == nil && envelope.Error != nil {
-		base.Code = envelope.Error.Code
-		base.Message = envelope.Error.Message
-		base.Details = envelope.Error.Details
+	return e
+}
+
+// errorBodyShape is how an error body is read: {"error": ...} or {"message": ...}.
+var errorBodyShape = &objectShape{fields: []fieldShape{{wire: "error"}, {wire: "message"}}, flatten: -1}
+
+// errorDetail is the object form of an error body's "error".
+type errorDetail struct {
+	Code    string
+	Message string
+	Details map[string]any
+}
+
+var errorDetailShape = &objectShape{fields: []fieldShape{{wire: "code"}, {wire: "message"}, {wire: "details"}}, flatten: -1}
+
+func (e *errorDetail) decodeJSON(raw string, valid bool) error {
+	o, err := readObject(raw, errorDetailShape, valid)
+	if err != nil {
+		return err
 	}
-	switch s := resp.StatusCode; {
-	case s == 400:
-		return &BadRequestError{base}
-	case s == 401:
-		return &AuthenticationError{base}
-	case s == 402:
-		return &PaymentRequiredError{base}
-	case s == 403:
-		return &PermissionDeniedError{base}
-	case s == 404:
-		return &NotFoundError{base}
-	case s == 409:
-		return &ConflictError{base}
-	case s == 422:
-		return &UnprocessableEntityError{base}
-	case s == 429:
-		return &RateLimitError{base}
-	case s >= 500:
-		return &InternalServerError{base}
+	var meta JSONField
+	decodeString(o, 0, &e.Code, &meta)
+	decodeString(o, 1, &e.Message, &meta)
+	decodeValue(o, 2, &e.Details, &meta)
+	return nil
+}
+
+// reasonPhrase is the reason phrase of the status line ("Not Found").
+func reasonPhrase(resp *http.Response) string {
+	if _, reason, ok := strings.Cut(resp.Status, " "); ok && reason != "" {
+		return reason
 	}
-	return base
+	return http.StatusText(resp.StatusCode)
 }

@@ -1,11 +1,8 @@
-package promptrails
-
 import (
 	"encoding/json"
 	"fmt"
 	"reflect"
-	"sort"
-	"strconv"
+	"unicode/utf8"
 )
 
 // String returns a pointer to v, for optional string parameters.
@@ -80,72 +77,117 @@ func (n Nullable[T]) String() string {
 	return fmt.Sprint(n.value)
 }
 
-// paramString formats a query or header parameter value.
-func paramString(v any) string {
+// valueOr returns *p, or d when p is nil.
+func valueOr[T any](p *T, d T) T {
+	if p == nil {
+		return d
+	}
+	return *p
+}
+
+// paramField is a body field of a Params struct: its wire name, and whether
+// it is sent when zero (a required field).
+type paramField struct {
+	wire     string
+	required bool
+}
+
+// marshalParams encodes the body fields of a Params struct (v: the struct
+// or a pointer to it; its first len(fields) fields, in order) as a JSON
+// object under their wire names: a required field always, an optional one
+// when it is not zero (nil, unset). The output is what encoding/json writes
+// (strings escaped as it escapes them, HTML characters included).
+func marshalParams(v any, fields []paramField) ([]byte, error) {
 	rv := reflect.ValueOf(v)
-	switch rv.Kind() {
-	case reflect.String:
-		return rv.String()
-	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-		return strconv.FormatInt(rv.Int(), 10)
-	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
-		return strconv.FormatUint(rv.Uint(), 10)
-	case reflect.Float32, reflect.Float64:
-		return strconv.FormatFloat(rv.Float(), 'f', -1, 64)
-	case reflect.Bool:
-		return strconv.FormatBool(rv.Bool())
+	if rv.Kind() == reflect.Pointer {
+		rv = rv.Elem()
 	}
-	return fmt.Sprint(v)
-}
-
-// unmarshalExtra decodes the properties of a JSON object not named in known.
-func unmarshalExtra[V any](data []byte, known ...string) (map[string]V, error) {
-	var all map[string]json.RawMessage
-	if err := json.Unmarshal(data, &all); err != nil {
-		return nil, err
-	}
-	for _, k := range known {
-		delete(all, k)
-	}
-	if len(all) == 0 {
-		return nil, nil
-	}
-	out := make(map[string]V, len(all))
-	for k, raw := range all {
-		var v V
-		if err := json.Unmarshal(raw, &v); err != nil {
-			return nil, fmt.Errorf("property %q: %w", k, err)
-		}
-		out[k] = v
-	}
-	return out, nil
-}
-
-// marshalWithExtra encodes known (a struct without the extra map) plus the
-// extra properties that do not shadow a known one.
-func marshalWithExtra[V any](known any, extra map[string]V) ([]byte, error) {
-	b, err := json.Marshal(known)
-	if err != nil || len(extra) == 0 {
-		return b, err
-	}
-	var all map[string]json.RawMessage
-	if err := json.Unmarshal(b, &all); err != nil {
-		return nil, err
-	}
-	keys := make([]string, 0, len(extra))
-	for k := range extra {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		if _, ok := all[k]; ok {
+	b := make([]byte, 0, 64)
+	b = append(b, '{')
+	for i, f := range fields {
+		fv := rv.Field(i)
+		if !f.required && fv.IsZero() {
 			continue
 		}
-		raw, err := json.Marshal(extra[k])
+		if len(b) > 1 {
+			b = append(b, ',')
+		}
+		b = appendJSONString(b, f.wire)
+		b = append(b, ':')
+		if fv.Kind() == reflect.String && !fv.Type().Implements(marshalerType) {
+			b = appendJSONString(b, fv.String())
+			continue
+		}
+		raw, err := json.Marshal(fv.Interface())
 		if err != nil {
 			return nil, err
 		}
-		all[k] = raw
+		b = append(b, raw...)
 	}
-	return json.Marshal(all)
+	return append(b, '}'), nil
+}
+
+var marshalerType = reflect.TypeFor[json.Marshaler]()
+
+// paramsEncoder is implemented by the generated Params structs whose body is
+// their fields: the request body is encoded without a round through
+// encoding/json (which would check and copy the output again).
+type paramsEncoder interface {
+	encodeParams() ([]byte, error)
+}
+
+// appendJSONString appends s as a JSON string, escaped exactly as
+// encoding/json escapes it: quotes, backslashes and control characters
+// (\b \f \n \r \t, else \u00XX), <, > and & (\u003c...), U+2028 and U+2029, and
+// each byte of invalid UTF-8 as \ufffd.
+func appendJSONString(dst []byte, s string) []byte {
+	const hexDigits = "0123456789abcdef"
+	dst = append(dst, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		if c := s[i]; c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
+				i++
+				continue
+			}
+			dst = append(dst, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				dst = append(dst, '\\', c)
+			case '\b':
+				dst = append(dst, '\\', 'b')
+			case '\f':
+				dst = append(dst, '\\', 'f')
+			case '\n':
+				dst = append(dst, '\\', 'n')
+			case '\r':
+				dst = append(dst, '\\', 'r')
+			case '\t':
+				dst = append(dst, '\\', 't')
+			default:
+				dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, '\\', 'u', '2', '0', '2', hexDigits[r&0xF])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	dst = append(dst, s[start:]...)
+	return append(dst, '"')
 }

@@ -1,11 +1,14 @@
 """The errors every SDK call can raise.
 
-The hierarchy (RUNTIME.md "Errors"):
+The hierarchy (RUNTIME.md "Errors"); its root is the SDK's own base class, named after
+the client (`<Name>Error`, rendered by the generator into `_brand.py`):
 
-    PromptRailsError                      base of everything the SDK raises
+    <Name>Error                           base of everything the SDK raises
     ├── APIError                          the server or the network failed the request
     │   ├── APIConnectionError            no HTTP answer (refused, reset, DNS, TLS)
     │   │   └── APITimeoutError           connect/read timeout, or a stream idle timeout
+    │   ├── APIResponseValidationError    strict mode only: a response or event data does
+    │   │                                 not match the contract
     │   ├── APIStatusError                an HTTP answer with status >= 400
     │   │   ├── BadRequestError           400
     │   │   ├── AuthenticationError       401
@@ -18,14 +21,12 @@ The hierarchy (RUNTIME.md "Errors"):
     │   │   └── InternalServerError       >= 500
     │   └── StreamError                   the stream broke its contract: malformed JSON in a
     │                                     known event, an event over the size cap, or no
-    │                                     terminal event even after resuming
+    │                                     end even after resuming
     └── InvalidArgumentError              a bad argument, raised before any request is sent
                                           (also a ValueError)
 
-`PromptRailsError` is the name for openapi.yaml; every generated SDK re-exports
-this base under its own client name as well (`<Name>Error`). No error message,
-`str()` or `repr()` ever contains the API key: requests kept on errors have
-their auth header redacted.
+No error message, `str()` or `repr()` ever contains a credential: requests kept on errors
+have their credentials redacted.
 """
 
 from __future__ import annotations
@@ -35,42 +36,32 @@ from typing import Any
 
 import httpx
 
+from ._brand import BaseError
+
 __all__ = [
-    "PromptRailsError",
-    "APIError",
     "APIConnectionError",
-    "APITimeoutError",
+    "APIError",
+    "APIResponseValidationError",
     "APIStatusError",
-    "BadRequestError",
+    "APITimeoutError",
     "AuthenticationError",
+    "BadRequestError",
+    "ConflictError",
+    "InternalServerError",
+    "InvalidArgumentError",
+    "NotFoundError",
     "PaymentRequiredError",
     "PermissionDeniedError",
-    "NotFoundError",
-    "ConflictError",
-    "UnprocessableEntityError",
+    "BaseError",
     "RateLimitError",
-    "InternalServerError",
     "StreamError",
-    "InvalidArgumentError",
-    "status_error",
+    "UnprocessableEntityError",
     "error_kind",
+    "status_error",
 ]
 
 
-class PromptRailsError(Exception):
-    """Base of everything the SDK raises."""
-
-    message: str
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}({self.message!r})"
-
-
-class APIError(PromptRailsError):
+class APIError(BaseError):
     """The server or the network failed the request."""
 
     request: httpx.Request | None
@@ -186,7 +177,40 @@ class StreamError(APIError):
         self.event = event
 
 
-class InvalidArgumentError(PromptRailsError, ValueError):
+class APIResponseValidationError(APIError):
+    """Strict mode only (`strict_response_validation=True`): a response, or an event's data,
+    does not match the contract. `path` is where the first mismatch is (`data.status`,
+    `data[2].role`; "" for the value itself), `reason` what is wrong there; `response` is
+    the raw response (its request redacted), `body` its parsed body or the event's data."""
+
+    status_code: int | None
+    path: str
+    reason: str
+    response: httpx.Response | None
+    body: object
+
+    def __init__(
+        self,
+        *,
+        path: str,
+        reason: str,
+        response: httpx.Response | None,
+        body: object = None,
+    ) -> None:
+        self.status_code = response.status_code if response is not None else None
+        self.path = path
+        self.reason = reason
+        self.response = response
+        self.body = body
+        where = f" at {path}" if path else ""
+        status = f"the {self.status_code} response" if self.status_code is not None else "the response"
+        super().__init__(
+            f"{status} does not match the API contract{where}: {reason}",
+            request=response.request if response is not None else None,
+        )
+
+
+class InvalidArgumentError(BaseError, ValueError):
     """A bad argument, raised before any request is sent."""
 
 
@@ -213,6 +237,8 @@ def status_error(response: httpx.Response) -> APIStatusError:
     except (json.JSONDecodeError, UnicodeDecodeError, ValueError):
         body = response.text or None
     if isinstance(body, dict):
+        # The shapes the evidence shows: {"error": {code, message, details}}, {"error": "text"}
+        # and the HTTP framework's {"message": "text"}; anything else keeps the status line.
         err = body.get("error")
         if isinstance(err, dict):
             if isinstance(err.get("code"), str):
@@ -221,6 +247,10 @@ def status_error(response: httpx.Response) -> APIStatusError:
                 message = err["message"]
             if isinstance(err.get("details"), dict):
                 details = err["details"]
+        elif isinstance(err, str) and err:
+            message = err
+        elif isinstance(body.get("message"), str) and body["message"]:
+            message = body["message"]
     status = response.status_code
     cls = _BY_STATUS.get(status, InternalServerError if status >= 500 else APIStatusError)
     return cls(message, response=response, code=code, details=details, body=body)
@@ -236,6 +266,10 @@ def error_kind(err: BaseException) -> str:
         return "connection"
     if isinstance(err, APIStatusError):
         return f"status:{err.status_code}"
+    if isinstance(err, APIResponseValidationError):
+        return "response_validation"
     if isinstance(err, StreamError):
+        if isinstance(err.__cause__, APIResponseValidationError):
+            return "response_validation"
         return "stream"
     return "unknown"

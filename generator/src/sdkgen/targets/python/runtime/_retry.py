@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import httpx
 
-__all__ = ["should_retry", "retry_delay", "INITIAL_DELAY", "MAX_DELAY", "MAX_RETRY_AFTER"]
+__all__ = ["INITIAL_DELAY", "MAX_DELAY", "MAX_RETRY_AFTER", "retry_delay", "should_retry"]
 
 INITIAL_DELAY = 0.5
 MAX_DELAY = 8.0

@@ -1,7 +1,7 @@
 """A small push-style Server-Sent Events parser: feed bytes, get events.
 
 Independent of the transport. It follows the WHATWG "event stream
-interpretation" rules (DESIGN.md §4), quoted where they are applied. It yields
+interpretation" rules (docs/architecture.md, "Server-Sent Events"), quoted where they are applied. It yields
 httpx-sse's `ServerSentEvent`, but does its own line splitting: httpx-sse's
 `iter_sse` splits decoded text with `str.splitlines`, which also breaks lines
 at characters the spec does not treat as line ends (U+2028, VT, FF, NEL...), and
@@ -23,7 +23,7 @@ from httpx_sse import ServerSentEvent
 
 from ._errors import StreamError
 
-__all__ = ["SSEParser", "ServerSentEvent", "Frame", "DEFAULT_MAX_EVENT_SIZE"]
+__all__ = ["DEFAULT_MAX_EVENT_SIZE", "Frame", "SSEParser", "ServerSentEvent"]
 
 DEFAULT_MAX_EVENT_SIZE = 16 * 1024 * 1024  # bytes per event (RUNTIME.md)
 
@@ -44,7 +44,13 @@ class Frame(ServerSentEvent):
 
 
 class SSEParser:
-    """Feed chunks of bytes; returns the events each chunk completes."""
+    """Feed chunks of bytes; returns the events each chunk completes.
+
+    Linear in the input: each chunk is scanned once for line ends, and the bytes of a line
+    that spans chunks are kept as a list of pieces joined once, when the line ends (an 8 MiB
+    line fed in 4 KiB chunks costs what the same bytes in short lines cost). Memory is
+    bounded by the size cap: the pieces of an unfinished line count against it.
+    """
 
     def __init__(self, *, max_event_size: int = DEFAULT_MAX_EVENT_SIZE) -> None:
         self.max_event_size = max_event_size
@@ -52,9 +58,11 @@ class SSEParser:
 
     def reset(self) -> None:
         """Forget everything, as for a new connection (the last event id too)."""
-        self._buf = bytearray()
+        self._head = b""  # the first bytes, until it is known whether they open with a BOM
         self._started = False  # past the optional BOM
         self._skip_lf = False  # the previous chunk ended with CR: a leading LF belongs to it
+        self._pieces: list[bytes] = []  # the unfinished line, in pieces
+        self._pending = 0  # their total length
         self._event = ""
         self._data: list[str] = []
         self._data_size = 0
@@ -70,61 +78,75 @@ class SSEParser:
         events: list[Frame] = []
         if not chunk:
             return events
-        buf = self._buf
-        buf.extend(chunk)
+        if not isinstance(chunk, bytes):
+            chunk = bytes(chunk)  # a bytearray or memoryview the caller may reuse
         if not self._started:
             # "The UTF-8 decode algorithm strips one leading UTF-8 Byte Order Mark (BOM), if any."
-            if len(buf) < len(_BOM) and _BOM.startswith(bytes(buf)):
-                return events  # could still become a BOM: wait for more bytes
-            if buf.startswith(_BOM):
-                del buf[: len(_BOM)]
+            chunk = self._head + chunk
+            if len(chunk) < len(_BOM) and _BOM.startswith(chunk):
+                self._head = chunk  # could still become a BOM: wait for more bytes
+                return events
+            self._head = b""
             self._started = True
+            if chunk.startswith(_BOM):
+                chunk = chunk[len(_BOM) :]
+                if not chunk:
+                    return events
         start = 0
-        if self._skip_lf and buf:
-            if buf[0] == _LF:
-                start = 1
+        if self._skip_lf:
             self._skip_lf = False
+            if chunk[0] == _LF:
+                start = 1
         # "Lines must be separated by either a U+000D CARRIAGE RETURN U+000A LINE FEED
         # (CRLF) character pair, a single U+000A LINE FEED (LF) character, or a single
-        # U+000D CARRIAGE RETURN (CR) character." Searching with a compiled pattern keeps the
-        # scan in C; CR and LF never occur inside a multi-byte UTF-8 sequence, so splitting
-        # bytes before decoding is safe.
-        # Lines are cut from an immutable snapshot (the size cap clears the bytearray, which
-        # must not be exported to a running scan). LF-only streams, the common case, are
-        # split in one C call; a CR anywhere falls back to the CRLF/CR/LF pattern.
-        data = bytes(buf)
-        n = len(data)
-        if _CR_BYTE not in data:
-            lines = data[start:].split(b"\n")
-            start = n - len(lines.pop())  # the unterminated tail stays buffered
+        # U+000D CARRIAGE RETURN (CR) character." Only this chunk is scanned (in C: a split
+        # when it has no CR, the common case, else a compiled pattern); CR and LF never occur
+        # inside a multi-byte UTF-8 sequence, so splitting bytes before decoding is safe.
+        n = len(chunk)
+        lines: list[bytes]
+        if chunk.find(_CR_BYTE, start) < 0:
+            lines = chunk[start:].split(b"\n") if start else chunk.split(b"\n")
+            tail = lines.pop()  # the unterminated rest of the chunk
+            end = n - len(tail)
         else:
             lines = []
-            for match in _EOL.finditer(data, start):
-                lines.append(data[start : match.start()])
-                start = match.end()
-            if start == n and n and data[n - 1] == _CR:
+            end = start
+            for match in _EOL.finditer(chunk, start):
+                lines.append(chunk[end : match.start()])
+                end = match.end()
+            if end == n and chunk[n - 1] == _CR:
                 self._skip_lf = True  # the LF of this CRLF may open the next chunk
+        if lines and self._pieces:
+            # The first line ending here began in earlier chunks: join its pieces once.
+            self._pieces.append(lines[0])
+            lines[0] = b"".join(self._pieces)
+            self._pieces = []
+            self._pending = 0
         line = self._line
         for raw in lines:
             event = line(raw)
             if event is not None:
                 events.append(event)
-        del buf[:start]
-        if len(buf) + self._data_size > self.max_event_size:
-            self._overflow()
+        if end < n:
+            rest = chunk[end:] if end else chunk
+            self._pieces.append(rest)
+            self._pending += len(rest)
+            if self._pending + self._data_size > self.max_event_size:
+                self._overflow()
         return events
 
     def close(self) -> None:
         """End of the stream: "If the file ends in the middle of an event, before the final
         empty line, the incomplete event is not dispatched." """
-        self._buf.clear()
+        self._pieces = []
+        self._pending = 0
         self._event = ""
         self._data = []
         self._data_size = 0
         self._own_id = False
 
     def _overflow(self) -> None:
-        size = len(self._buf) + self._data_size
+        size = self._pending + self._data_size
         self.close()
         raise StreamError(f"a server-sent event exceeded the size cap of {self.max_event_size} bytes (at least {size})")
 
@@ -150,11 +172,10 @@ class SSEParser:
             if "\0" not in value:
                 self._last_id = value
                 self._own_id = True
-        elif name == "retry":
+        elif name == "retry" and value and all("0" <= c <= "9" for c in value):
             # "If the field value consists of only ASCII digits, then interpret the field value
             # as an integer in base ten [...] Otherwise, ignore the field."
-            if value and all("0" <= c <= "9" for c in value):
-                self._retry = int(value)
+            self._retry = int(value)
         # "Otherwise: The field is ignored."
         return None
 

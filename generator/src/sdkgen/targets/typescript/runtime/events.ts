@@ -1,13 +1,45 @@
 /**
- * Decoding frames into typed events, from the tables the generator writes into `events.ts`.
+ * Typed events from Server-Sent Events frames, in every style a spec can describe (the IR's
+ * `EventStream`): the generator writes one `StreamDef` per stream into `events.ts`, and
+ * `streamSpec()` turns it into the decoder the `Stream` runs.
  *
- * A frame whose name the spec knows becomes `{ type: <name>, ...data fields, eventId }`;
- * malformed JSON, or data not matching the event's schema, throws `StreamError` carrying
- * the raw data. Any other name becomes `{ type: 'unknown', event, data, eventId }`: never a
+ * How an event is recognised (`dispatch`):
+ * - `event`: by the frame's `event:` field (`message` when it has none);
+ * - `property`: by a property of the JSON data (Anthropic's `type`); a frame whose data is not a
+ *   JSON object, or has no such property, has no event name to dispatch on: `StreamError`;
+ * - `single`: every frame is the one event of the stream (OpenAI's chunks).
+ *
+ * Every typed event is `{ type: <event name>, ...its data, eventId }`: `type` is the event's name
+ * (for property dispatch, the data property's value), `eventId` the frame's own `id:` (undefined
+ * without one). Object data is read into the event's fields as `schema.ts` reads any response
+ * (tolerant by default: unknown keys kept under their wire names; strict with
+ * `strictResponseValidation`); data of another JSON type is the event's `data`, and so is the text
+ * of a text event (a 3.2 `itemSchema` with string data). A known event whose data is not JSON, or
+ * not the JSON object its fields need, throws `StreamError` carrying the raw data, in both modes; a
+ * strict mismatch throws `StreamError` whose cause is an `APIResponseValidationError` (path,
+ * reason). Any other event name becomes `{ type: 'unknown', event, data, eventId }`: never a
  * crash, never silently dropped.
+ *
+ * How the stream ends cleanly: a terminal event (delivered, then the stream ends), the
+ * `sentinel` data (`[DONE]`: not an event, the stream just ends), or, with `eofEnds`, the
+ * connection closing. What the stream means: `text` (which event carries a piece of the text,
+ * and where), `output` and `usage` (what a finished stream's result exposes), and `resume` (how a
+ * broken stream continues): paths are the spec's wire names, looked up in the typed event.
  */
-import { StreamError } from './errors.js';
-import { modelIn, run, ShapeError, type ModelIn, type ModelShape } from './schema.js';
+import type { HTTPMethod } from './api-client.js';
+import { APIResponseValidationError, StreamError } from './errors.js';
+import {
+  decodeValue,
+  describe,
+  encodeValue,
+  modelIn,
+  run,
+  ShapeError,
+  valueAt,
+  type ModelIn,
+  type ModelShape,
+  type Shape,
+} from './schema.js';
 import type { ServerSentEvent } from './sse.js';
 
 export interface UnknownEvent {
@@ -20,42 +52,219 @@ export interface UnknownEvent {
   eventId: string | undefined;
 }
 
-type EventTable = Readonly<Record<string, ModelShape<unknown>>>;
+/** How a stream reads its frames. */
+export interface DecodeContext {
+  /** Check every event against the contract (`strictResponseValidation`). */
+  strict: boolean;
+  /** The response the frames came in (for the errors). */
+  response?: Response | undefined;
+}
 
-/**
- * The decoder of one stream's frames: each known event's data model is compiled (strict)
- * once, on its first frame, and every event is built in one object (`type`, the fields,
- * then `eventId`), with no intermediate copy.
- */
-export function eventDecoder(table: EventTable): (frame: ServerSentEvent) => unknown {
-  const known = new Map<string, { model: ModelShape<unknown>; convert: ModelIn }>();
-  return (frame) => {
-    let entry = known.get(frame.event);
-    if (entry === undefined) {
-      if (!Object.prototype.hasOwnProperty.call(table, frame.event)) {
-        const unknown: UnknownEvent = { type: 'unknown', event: frame.event, data: frame.data, eventId: frame.id };
-        return unknown;
-      }
-      const model = table[frame.event]!;
-      entry = { model, convert: modelIn(model, true) };
-      known.set(frame.event, entry);
-    }
-    let json: unknown;
+/** One event of a stream, as the generator describes it (IR `EventType`). */
+export interface EventDef {
+  /** The event's name: the `type` of its typed value. */
+  readonly name: string;
+  /** What selects it: the `event:` name (event dispatch) or the data property's value (property dispatch). */
+  readonly key: string;
+  /** The `event:` name its frames carry besides (property dispatch; checked in strict mode). */
+  readonly sse?: string | undefined;
+  /** `object`: a JSON object read into the event's fields; `json`: any JSON, the event's `data`; `text`: the raw text, its `data`. */
+  readonly data: 'object' | 'json' | 'text';
+  /** The fields of object data. */
+  readonly fields?: ModelShape<unknown> | undefined;
+  /** The shape of `json` data. */
+  readonly shape?: Shape | undefined;
+  readonly terminal?: boolean | undefined;
+  readonly success?: boolean | undefined;
+  readonly failure?: boolean | undefined;
+}
+
+/** Where in an event's data a value is (wire keys and list indexes). */
+export interface ValuePath {
+  readonly event: string;
+  readonly path: readonly (string | number)[];
+  /** The keys that may hold the value's text when it is an object (`x-sdk-text`). */
+  readonly text?: readonly string[] | undefined;
+}
+
+/** How a broken stream is resumed (IR `ResumeRoute`). */
+export interface ResumeRoute {
+  readonly method: HTTPMethod;
+  /** The resume operation's path, with `{param}` placeholders. */
+  readonly path: string;
+  /** The header carrying the last event id (`Last-Event-ID`). */
+  readonly header: string;
+  /** `[path parameter, event field]` pairs (wire names). */
+  readonly bindings: readonly (readonly [string, string])[];
+  /** The events carrying every bound field; the values come from the first of them delivered. */
+  readonly carriers: readonly string[];
+  readonly security?: readonly (readonly string[])[] | undefined;
+}
+
+/** One stream, as the generator describes it (IR `EventStream`). */
+export interface StreamDef {
+  readonly name: string;
+  readonly dispatch: 'event' | 'property' | 'single';
+  /** The data property naming the event (property dispatch). */
+  readonly property?: string | undefined;
+  /** The data that ends the stream cleanly (`[DONE]`). */
+  readonly sentinel?: string | undefined;
+  /** The connection closing ends the stream cleanly. */
+  readonly eofEnds?: boolean | undefined;
+  readonly events: readonly EventDef[];
+  readonly text?: ValuePath | undefined;
+  readonly output?: ValuePath | undefined;
+  readonly usage?: ValuePath | undefined;
+  readonly resume?: ResumeRoute | undefined;
+  /** The largest event accepted, in characters (default 16 MiB). */
+  readonly maxEventSize?: number | undefined;
+}
+
+/** A decoded frame: the typed event, its definition (none for an unknown event). */
+export interface Decoded<E> {
+  event: E;
+  def: EventDef | undefined;
+}
+
+/** The `UnknownEvent`s made here (a stream may also have a known event named `unknown`). */
+const unknownEvents = new WeakSet<object>();
+
+/** Whether `event` is an `UnknownEvent` (an event name the SDK does not know). */
+export function isUnknownEvent(event: unknown): event is UnknownEvent {
+  return typeof event === 'object' && event !== null && unknownEvents.has(event);
+}
+
+/** What `decode` returns for the sentinel frame: the stream ends here, with no event. */
+export const END: unique symbol = Symbol('end of stream');
+
+/** How the runtime types, ends and judges one stream (what `streamSpec()` builds from a `StreamDef`). */
+export interface StreamSpec<E> {
+  readonly def: StreamDef;
+  /** Turn a frame into a typed event; throws `StreamError` for unusable (or, strict, mismatched) data. */
+  decode(frame: ServerSentEvent, context: DecodeContext): Decoded<E> | typeof END;
+  /** The value at `path` in the data of an event of this stream (undefined: not there). */
+  valueAt(decoded: Decoded<E>, path: readonly (string | number)[]): unknown;
+  /** An event's data in wire form (the spec's names), as the server sent it. */
+  eventData(event: E): unknown;
+}
+
+/** The decoder of one stream: each event's reader is compiled once per mode, on its first frame. */
+export function streamSpec<E>(def: StreamDef): StreamSpec<E> {
+  const byKey = new Map<string, EventDef>();
+  const byName = new Map<string, EventDef>();
+  for (const ev of def.events) {
+    byKey.set(ev.key, ev);
+    byName.set(ev.name, ev);
+  }
+  const readers = [new Map<EventDef, ModelIn>(), new Map<EventDef, ModelIn>()];
+  const single = def.dispatch === 'single' ? def.events[0] : undefined;
+
+  const unknown = (name: string, frame: ServerSentEvent): Decoded<E> => {
+    const event: UnknownEvent = { type: 'unknown', event: name, data: frame.data, eventId: frame.id };
+    unknownEvents.add(event);
+    return { event: event as E, def: undefined };
+  };
+  const mismatch = (ev: EventDef, frame: ServerSentEvent, context: DecodeContext, path: string, reason: string, body: unknown) => {
+    const cause = new APIResponseValidationError({
+      status: context.response?.status ?? 200,
+      response: context.response,
+      path,
+      reason,
+      body,
+      what: `a \`${ev.name}\` event`,
+    });
+    return new StreamError(cause.message, { data: frame.data, cause });
+  };
+  const parse = (name: string, frame: ServerSentEvent): unknown => {
     try {
-      json = JSON.parse(frame.data);
+      return JSON.parse(frame.data);
     } catch (err) {
-      throw new StreamError(`malformed JSON in a \`${frame.event}\` event`, { data: frame.data, cause: err });
+      throw new StreamError(`malformed JSON in a \`${name}\` event`, { data: frame.data, cause: err });
+    }
+  };
+
+  const build = (ev: EventDef, frame: ServerSentEvent, context: DecodeContext, json: unknown): Decoded<E> => {
+    if (ev.data === 'text') return { event: { type: ev.name, data: frame.data, eventId: frame.id } as E, def: ev };
+    const value = json === undefined ? parse(ev.name, frame) : json;
+    if (ev.data === 'json') {
+      let data: unknown = value;
+      if (ev.shape !== undefined) {
+        try {
+          data = decodeValue(ev.shape, value, { strict: context.strict }, ev.name);
+        } catch (err) {
+          if (err instanceof ShapeError) throw mismatch(ev, frame, context, err.path, err.reason, value);
+          throw err;
+        }
+      }
+      return { event: { type: ev.name, data, eventId: frame.id } as E, def: ev };
+    }
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+      throw new StreamError(`the data of a \`${ev.name}\` event is ${describe(value)}, not a JSON object`, { data: frame.data });
+    }
+    const model = ev.fields!;
+    const cache = readers[context.strict ? 1 : 0]!;
+    let convert = cache.get(ev);
+    if (convert === undefined) {
+      convert = modelIn(model, context.strict);
+      cache.set(ev, convert);
     }
     let event: Record<string, unknown>;
     try {
-      event = run<Record<string, unknown>>(entry.convert, entry.model, json, { type: frame.event });
+      event = run<Record<string, unknown>>(convert, model, value, { type: ev.name });
     } catch (err) {
-      if (err instanceof ShapeError) {
-        throw new StreamError(`a \`${frame.event}\` event does not match its schema: ${err.message}`, { data: frame.data, cause: err });
-      }
+      if (err instanceof ShapeError) throw mismatch(ev, frame, context, err.path, err.reason, value);
       throw err;
     }
-    event.eventId = frame.id;
-    return event;
+    // The union's own keys win over any data keys of the same name.
+    event['type'] = ev.name;
+    event['eventId'] = frame.id;
+    return { event: event as E, def: ev };
+  };
+
+  const shapeOf = (ev: EventDef): Shape | undefined =>
+    ev.data === 'object' && ev.fields !== undefined ? { kind: 'model', model: () => ev.fields! } : ev.shape;
+
+  return {
+    def,
+    decode(frame, context) {
+      if (def.sentinel !== undefined && frame.data === def.sentinel) return END;
+      if (single !== undefined) return build(single, frame, context, undefined);
+      if (def.dispatch === 'event') {
+        const ev = byKey.get(frame.event);
+        return ev === undefined ? unknown(frame.event, frame) : build(ev, frame, context, undefined);
+      }
+      const property = def.property ?? 'type';
+      let json: unknown;
+      try {
+        json = JSON.parse(frame.data);
+      } catch (err) {
+        throw new StreamError(`a frame whose data is not JSON has no \`${property}\` to dispatch on`, { data: frame.data, cause: err });
+      }
+      const tag = typeof json === 'object' && json !== null && !Array.isArray(json) ? (json as Record<string, unknown>)[property] : undefined;
+      if (typeof tag !== 'string') {
+        throw new StreamError(`a frame whose data has no string \`${property}\` has no event name to dispatch on`, { data: frame.data });
+      }
+      const ev = byKey.get(tag);
+      if (ev === undefined) return unknown(tag, frame);
+      if (context.strict && ev.sse !== undefined && frame.event !== ev.sse) {
+        throw mismatch(ev, frame, context, '$', `the frame's event name is ${JSON.stringify(frame.event)}, not ${JSON.stringify(ev.sse)}`, json);
+      }
+      return build(ev, frame, context, json);
+    },
+    valueAt(decoded, path) {
+      const ev = decoded.def;
+      if (ev === undefined) return undefined;
+      const data = ev.data === 'object' ? decoded.event : (decoded.event as { data?: unknown }).data;
+      return valueAt(shapeOf(ev), data, path);
+    },
+    eventData(event) {
+      const e = event as Record<string, unknown>;
+      const ev = typeof e['type'] === 'string' && !unknownEvents.has(e) ? byName.get(e['type']) : undefined;
+      if (ev === undefined) return e['data'];
+      if (ev.data !== 'object') return ev.shape === undefined ? e['data'] : encodeValue(ev.shape, e['data']);
+      const { eventId: _id, type: _type, ...rest } = e;
+      const own = ev.fields!.fields.some((f) => f.key === 'type') ? { type: e['type'], ...rest } : rest;
+      return ev.fields!.toWire(own);
+    },
   };
 }

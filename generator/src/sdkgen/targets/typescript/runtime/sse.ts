@@ -1,5 +1,6 @@
 /**
- * A small push-style Server-Sent Events decoder (DESIGN.md §4), built on
+ * A small push-style Server-Sent Events decoder (the WHATWG HTML standard, "Server-sent
+ * events", and generator/RUNTIME.md, "Streams"), built on
  * eventsource-parser's `createParser` and fixing, in front of it, what it does not do:
  *
  * - "The stream must be decoded as UTF-8", with "one leading BOM stripped": bytes go
@@ -20,6 +21,13 @@
  *   flushes the decoder and drops an incomplete event; it never dispatches it.
  * - A cap on the size of one event (`maxEventSize`, counted in UTF-16 code units of the
  *   event's lines, default 16 MiB) throws `StreamError` instead of growing without bound.
+ * - Linear time however long a line is: the parser is only ever fed whole lines. The end of a
+ *   chunk after its last line end is kept here, as a list of pieces joined once when the line
+ *   ends, so a line of N bytes arriving in small chunks costs O(N), whatever the parser
+ *   version (eventsource-parser before 3.1 re-scanned its whole pending line on every chunk:
+ *   8 MiB in 4 KiB chunks took seconds). The parser's own first-chunk BOM check (which
+ *   compares code units 0xEF 0xBB 0xBF, i.e. Latin-1 text, not U+FEFF) is disarmed by an
+ *   empty first feed: the decoder above has already stripped the one BOM the spec allows.
  */
 import { createParser, type EventSourceParser } from 'eventsource-parser';
 import { StreamError } from './errors.js';
@@ -46,6 +54,8 @@ export class SSEDecoder {
   private eventSize = 0;
   private lastId: string | undefined;
   private retryMs: number | undefined;
+  /** The current line's text so far (after the chunk's last line end), in pieces. */
+  private partial: string[] = [];
 
   constructor(options: { maxEventSize?: number | undefined } = {}) {
     this.maxEventSize = options.maxEventSize ?? DEFAULT_MAX_EVENT_SIZE;
@@ -60,6 +70,7 @@ export class SSEDecoder {
       // Invalid `retry` values and unknown fields are ignored, as the spec says.
       onError: () => undefined,
     });
+    this.parser.feed('');
   }
 
   /** The last `id` seen on a dispatched event (the spec's "last event ID buffer"). */
@@ -91,6 +102,8 @@ export class SSEDecoder {
   /** Forget everything buffered (a new connection starts from a clean state). */
   reset(): void {
     this.parser.reset();
+    this.parser.feed('');
+    this.partial = [];
     this.decoder = new TextDecoder('utf-8');
     this.pending = [];
     this.lastWasCR = false;
@@ -113,7 +126,19 @@ export class SSEDecoder {
     this.lastWasCR = text.length > 0 && text.charCodeAt(text.length - 1) === 13;
     const normalised = text.indexOf('\r') === -1 ? text : text.replace(/\r\n?/g, '\n');
     this.checkSize(normalised);
-    this.parser.feed(normalised);
+    const lf = normalised.lastIndexOf('\n');
+    if (lf === -1) {
+      this.partial.push(normalised);
+      return;
+    }
+    let lines = lf === normalised.length - 1 ? normalised : normalised.slice(0, lf + 1);
+    if (this.partial.length > 0) {
+      this.partial.push(lines);
+      lines = this.partial.join('');
+      this.partial = [];
+    }
+    if (lf !== normalised.length - 1) this.partial.push(normalised.slice(lf + 1));
+    this.parser.feed(lines);
   }
 
   /**

@@ -3,43 +3,47 @@
  *
  * A `Stream` is returned synchronously and is async-iterable directly:
  * `for await (const event of client.x.yStream(...))`. The request is sent when iteration
- * starts. Opening is retried like any request (same Idempotency-Key) until a first event
- * reached the caller; after that the request is never re-sent: when the connection drops,
- * stays silent longer than the idle timeout, or ends without a terminal event, the stream
- * resumes through the resume route (`Last-Event-ID: <last id seen>`), skipping frames
- * already delivered, so every frame reaches the caller exactly once. Reconnects follow the
- * retry policy (count and backoff); the count restarts whenever a frame arrives.
+ * starts (or at `withResponse()` / `asResponse()`). What each frame is, and how the stream ends,
+ * is the stream's definition (`events.ts`, from the IR): a terminal event (delivered, then the
+ * stream ends), the sentinel data (`[DONE]`: the stream just ends), or, where the spec says so,
+ * the connection closing. Any other end is an error the caller sees, unless the stream can resume.
  *
- * `break`, `return()` and aborting the signal close the connection (the response body is
- * cancelled).
+ * Opening is retried like any request (same Idempotency-Key) until a first event reached the
+ * caller; after that the request is never re-sent: when the connection drops, stays silent
+ * longer than the idle timeout, or ends without a clean end, the stream resumes through its
+ * resume route (the IR's: the operation, its path parameters read from the first carrier event
+ * delivered, `Last-Event-ID: <last id seen>`), skipping frames already delivered, so every frame
+ * reaches the caller exactly once. A stream without a resume route fails instead. Reconnects
+ * follow the retry policy (count and backoff); the count restarts whenever a frame arrives.
+ *
+ * `untilDone()` consumes the stream and returns what its definition names: the text pieces
+ * joined, the output and usage, the successful terminal event, every event; `finalResult()`
+ * the successful terminal event; both throw `StreamError` (carrying the event) on a failure
+ * event. Cancelling (`abort()`, the call's `AbortSignal`) rejects with `APIUserAbortError`.
+ *
+ * Connections (generator/RUNTIME.md, "Careless callers cost nothing"):
+ * - A stream read to its clean end gives its connection back to the pool: the rest of the
+ *   body (the server ends it right after the terminal frame) is read in the background, at most
+ *   64 KiB and `min(idle timeout, 1 s)`, then the connection is reusable (keep-alive). A server
+ *   that keeps talking past that is cut.
+ * - `break`, `return()`, an exception thrown out of a `for await` body, `abort()` and the
+ *   caller's `AbortSignal` close the connection at once (the request is aborted and the
+ *   response body cancelled); no timer or listener is left behind.
+ * - A stream never iterated sends no request: creating one and dropping it costs nothing.
+ * - A stream iterated partly by hand (`next()`) and then dropped without `return()` is closed
+ *   when its iterator is garbage-collected (a `FinalizationRegistry` aborts the connection);
+ *   that may be late, so call `return()` or `abort()` when stopping early by hand.
  */
-import { APIConnectionError, APIStatusError, APITimeoutError, StreamError } from './errors.js';
+import { APIConnectionError, APIStatusError, APITimeoutError, APIUserAbortError, StreamError } from './errors.js';
 import { SSEDecoder, type ServerSentEvent } from './sse.js';
 import type { APIClient, RequestOptions, RequestSpec } from './api-client.js';
+import type { DecodeContext, Decoded, StreamSpec } from './events.js';
+import { END } from './events.js';
+import type { Log } from './log.js';
 import { shouldRetry } from './api-client.js';
 import { anySignal } from './utils.js';
 
-/** How to type one stream's frames: written by the generator for each event union. */
-export interface StreamSpec<E> {
-  /** Turn a frame into a typed event; throws `StreamError` for malformed data. */
-  decode: (sse: ServerSentEvent) => E;
-  eventId: (event: E) => string | undefined;
-  /** A terminal event ends the stream. */
-  isTerminal: (event: E) => boolean;
-  /** A terminal event that reports a failed run (the aggregating helpers throw on it). */
-  isFailure: (event: E) => boolean;
-  /**
-   * The request that resumes this run, when the API has one and `event` carries its
-   * parameters (e.g. the execution id of an `execution` event); undefined otherwise. Asked of
-   * each delivered event until one answers, so events before it (unknown ones included) do
-   * not make the stream unresumable.
-   */
-  resume?: ((event: E) => RequestSpec | undefined) | undefined;
-  /** The header carrying the last event id on resume (e.g. `Last-Event-ID`). */
-  lastEventIdHeader?: string | undefined;
-  /** The largest event accepted, in characters (default 16 MiB). */
-  maxEventSize?: number | undefined;
-}
+export type { StreamSpec };
 
 export interface StreamInit<E> {
   client: APIClient;
@@ -48,8 +52,37 @@ export interface StreamInit<E> {
   spec: StreamSpec<E>;
   idleTimeout: number;
   maxRetries: number;
+  /** Check every event against the contract (`strictResponseValidation`). */
+  strict: boolean;
   backoff: (attempt: number) => number;
   sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
+  log: Log;
+}
+
+/**
+ * What a whole stream produced (`untilDone()`): the text pieces joined, the output and usage the
+ * stream's spec names (the last value each carried), the terminal event, and every event.
+ */
+export interface StreamResult<E, F, O, U> {
+  /** The text pieces joined, in order (`''` when the stream carries no text). */
+  text: string;
+  /** The finished stream's output (`undefined` when no event carried one). */
+  output: O | undefined;
+  /** The output as text: itself when a string, else the first of its text keys that is a string. */
+  outputText: string | undefined;
+  /** The token usage (`undefined` when no event carried it). */
+  usage: U | undefined;
+  /** The successful terminal event (`undefined` for a stream ended by a sentinel or the connection). */
+  terminal: F | undefined;
+  /** Every event, in order. */
+  events: E[];
+}
+
+/** `withResponse()` on a stream: the stream, with the response of its first connection. */
+export interface StreamWithResponse<S> {
+  data: S;
+  response: Response;
+  request_id: string | undefined;
 }
 
 /** The reason a connection was aborted because it stayed silent too long. */
@@ -57,43 +90,174 @@ class IdleTimeout {
   constructor(readonly ms: number) {}
 }
 
-export class Stream<E, F = E> implements AsyncIterable<E> {
+/** The reason a connection is aborted when its iterator was dropped unfinished. */
+class Dropped {}
+
+/** What is drained after a terminal event, at most, before the connection is given back. */
+const DRAIN_BYTES = 64 * 1024;
+const DRAIN_MS = 1000;
+
+/**
+ * Aborts the connection of an iterator that was garbage-collected before it finished. The held
+ * value is the stream's own controller, which references neither the iterator nor the stream.
+ */
+const dropped =
+  typeof FinalizationRegistry === 'function'
+    ? new FinalizationRegistry<AbortController>((controller) => controller.abort(new Dropped()))
+    : undefined;
+
+export class Stream<E, F = undefined, O = unknown, U = unknown> implements AsyncIterable<E> {
   /** Abort this to close the stream (the same as `abort()`). */
   readonly controller = new AbortController();
   readonly #init: StreamInit<E>;
   #started = false;
+  #first: Promise<Response> | undefined;
+  #firstConn: AbortController | undefined;
+  #response: Response | undefined;
+  #requestId: string | undefined;
 
   constructor(init: StreamInit<E>) {
     this.#init = init;
   }
 
   [Symbol.asyncIterator](): AsyncIterator<E> {
-    if (this.#started) throw new Error('a stream can be iterated only once');
-    this.#started = true;
-    return new Events(this.#iterate());
+    return this.#iterator((d) => d.event);
   }
 
-  /** Close the stream (and its connection). */
+  #iterator<T>(map: (decoded: Decoded<E>) => T): AsyncIterator<T> {
+    if (this.#started) throw new Error('a stream can be iterated only once');
+    this.#started = true;
+    const user = this.#init.options.signal;
+    const aborted = () => this.controller.signal.aborted || user?.aborted === true;
+    const events = new Events<Decoded<E>, T>(this.#iterate(), map, aborted, () => dropped?.unregister(events));
+    dropped?.register(events, this.controller, events);
+    return events;
+  }
+
+  /** Close the stream (and its connection); the iteration rejects with `APIUserAbortError`. */
   abort(reason?: unknown): void {
     this.controller.abort(reason);
   }
 
+  /** The response of the stream's latest connection, once it is open. */
+  get response(): Response | undefined {
+    return this.#response;
+  }
+
+  /** The `X-Request-ID` of the stream's first response, once it is open. */
+  get _request_id(): string | undefined {
+    return this.#requestId;
+  }
+
+  /**
+   * Open the stream now and resolve the response of its first connection (body unread), with the
+   * stream itself to iterate after.
+   */
+  async withResponse(): Promise<StreamWithResponse<this>> {
+    if (this.#started) throw new Error('withResponse() must be called before iterating the stream');
+    const response = await this.#openFirst();
+    return { data: this, response, request_id: response.headers.get('x-request-id') ?? undefined };
+  }
+
+  /** The raw `Response` of the stream's request, its body unread: read it yourself (the stream is then used up). */
+  async asResponse(): Promise<Response> {
+    if (this.#started) throw new Error('asResponse() must be called before iterating the stream');
+    this.#started = true;
+    return this.#openFirst();
+  }
+
+  #openFirst(): Promise<Response> {
+    if (this.#first === undefined) {
+      const conn = new AbortController();
+      const { signal } = anySignal([this.#init.options.signal, this.controller.signal, conn.signal]);
+      this.#firstConn = conn;
+      this.#first = this.#open(undefined, undefined, signal, true);
+      this.#first.catch(() => undefined);
+    }
+    return this.#first;
+  }
+
   /**
    * Consume the stream and return its successful terminal event (e.g. `done`, carrying the
-   * output and the token usage). A failure event (e.g. `error`) throws `StreamError` with
-   * the event in `error.event`.
+   * output and the token usage); `undefined` for a stream that ends by a sentinel or its
+   * connection closing. A failure event (e.g. `error`) throws `StreamError` with the event in
+   * `error.event`.
    */
   async finalResult(): Promise<F> {
-    for await (const event of this) {
-      if (this.#init.spec.isTerminal(event)) {
-        if (this.#init.spec.isFailure(event)) {
-          const message = (event as { message?: unknown }).message;
-          throw new StreamError(`the run failed${typeof message === 'string' ? `: ${message}` : ''}`, { event });
+    const iterator = this.#iterator((d) => d);
+    try {
+      for (;;) {
+        const { done, value } = await iterator.next();
+        if (done) break;
+        if (value.def?.terminal) {
+          this.#judge(value);
+          return value.event as unknown as F;
         }
-        return event as unknown as F;
+      }
+    } finally {
+      // Ends the connection loop (which gives the connection back after a terminal event).
+      await iterator.return?.();
+    }
+    if (this.#init.spec.def.events.some((e) => e.success)) throw new StreamError('the stream ended without a terminal event');
+    return undefined as F;
+  }
+
+  /**
+   * Consume the stream and return what it produced: the text, output and usage its spec names,
+   * the terminal event and every event. A failure event throws `StreamError` (`error.event`).
+   */
+  async untilDone(): Promise<StreamResult<E, F, O, U>> {
+    const spec = this.#init.spec;
+    const { output } = spec.def;
+    const pieces: string[] = [];
+    const result: StreamResult<E, F, O, U> = { text: '', output: undefined, outputText: undefined, usage: undefined, terminal: undefined, events: [] };
+    const iterator = this.#iterator((d) => d);
+    try {
+      await this.#collect(iterator, result, pieces);
+    } finally {
+      await iterator.return?.();
+    }
+    if (result.terminal === undefined && spec.def.events.some((e) => e.success)) {
+      throw new StreamError('the stream ended without a terminal event');
+    }
+    result.text = pieces.join('');
+    result.outputText = textOf(result.output, output?.text ?? []);
+    return result;
+  }
+
+  async #collect(iterator: AsyncIterator<Decoded<E>>, result: StreamResult<E, F, O, U>, pieces: string[]): Promise<void> {
+    const spec = this.#init.spec;
+    const { text, output, usage } = spec.def;
+    for (;;) {
+      const { done, value } = await iterator.next();
+      if (done) break;
+      result.events.push(value.event);
+      const name = value.def?.name;
+      if (name === undefined) continue;
+      if (text !== undefined && name === text.event) {
+        const piece = spec.valueAt(value, text.path);
+        if (typeof piece === 'string') pieces.push(piece);
+      }
+      if (output !== undefined && name === output.event) {
+        const v = spec.valueAt(value, output.path);
+        if (v !== undefined && v !== null) result.output = v as O;
+      }
+      if (usage !== undefined && name === usage.event) {
+        const v = spec.valueAt(value, usage.path);
+        if (v !== undefined && v !== null) result.usage = v as U;
+      }
+      if (value.def?.terminal) {
+        this.#judge(value);
+        result.terminal = value.event as unknown as F;
       }
     }
-    throw new StreamError('the stream ended without a terminal event');
+  }
+
+  /** A terminal event that reports a failed run throws `StreamError` carrying it. */
+  #judge(decoded: Decoded<E>): void {
+    if (!decoded.def?.failure) return;
+    const message = failureMessage(decoded.event);
+    throw this.#init.client.redactError(new StreamError(`the run failed${message ? `: ${message}` : ''}`, { event: decoded.event }));
   }
 
   /** Consume the stream and return every event, the terminal one last. */
@@ -110,37 +274,53 @@ export class Stream<E, F = E> implements AsyncIterable<E> {
    * fails to decode ends the batch before it and throws when the caller asks past it, so
    * every event and error reaches the caller in the order of the frames.
    */
-  async *#iterate(): AsyncGenerator<E[], void, undefined> {
+  async *#iterate(): AsyncGenerator<Decoded<E>[], void, undefined> {
     const init = this.#init;
     const spec = init.spec;
+    const def = spec.def;
     const user = anySignal([init.options.signal, this.controller.signal]);
     const delivered = new DeliveredIds();
     let lastId: string | undefined;
     let resumeRequest: RequestSpec | undefined;
+    let resumeParams = '';
     let anyDelivered = false;
     let firstOpen = true;
     let failures = 0;
     try {
       for (;;) {
-        const conn = new AbortController();
+        const pre = firstOpen ? this.#firstConn : undefined;
+        const conn = pre ?? new AbortController();
         const { signal, dispose } = anySignal([user.signal, conn.signal]);
         let error: unknown;
         let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
+        // The stream ended cleanly: the connection is drained and given back, not cut.
+        let ended = false;
         try {
-          const response = await this.#open(anyDelivered ? resumeRequest : undefined, lastId, signal, firstOpen);
+          const response = await (pre !== undefined && this.#first !== undefined
+            ? this.#first
+            : this.#open(anyDelivered ? resumeRequest : undefined, lastId, signal, firstOpen));
           firstOpen = false;
+          this.#response = response;
+          this.#requestId ??= response.headers.get('x-request-id') ?? undefined;
           if (!response.body) throw new APIConnectionError('the stream response has no body');
           reader = response.body.getReader();
-          const decoder = new SSEDecoder({ maxEventSize: spec.maxEventSize });
+          const context: DecodeContext = { strict: init.strict, response };
+          const decoder = new SSEDecoder({ maxEventSize: def.maxEventSize });
+          const debug = init.log.enabled('debug');
           for (;;) {
             const { done, value } = await readWithin(reader, signal, conn, init.idleTimeout);
             const frames = done ? decoder.end() : decoder.feed(value);
-            const batch: E[] = [];
+            const batch: Decoded<E>[] = [];
             let terminal = false;
             try {
               for (const frame of frames) {
-                const event = spec.decode(frame);
-                const id = spec.eventId(event);
+                if (debug) init.log.debug(`stream frame: event ${JSON.stringify(frame.event)}, id ${frame.id === undefined ? '(none)' : JSON.stringify(frame.id)}`);
+                const decoded = spec.decode(frame, context);
+                if (decoded === END) {
+                  terminal = true;
+                  break;
+                }
+                const id = frame.id;
                 if (id !== undefined) {
                   if (!delivered.add(id)) continue;
                   lastId = id;
@@ -149,9 +329,12 @@ export class Stream<E, F = E> implements AsyncIterable<E> {
                 anyDelivered = true;
                 // The resume parameters come from the first event that carries them, which need
                 // not be the first event of the stream.
-                resumeRequest ??= spec.resume?.(event);
-                batch.push(event);
-                if (spec.isTerminal(event)) {
+                if (resumeRequest === undefined) {
+                  const found = this.#resumeFrom(decoded);
+                  if (found !== undefined) [resumeRequest, resumeParams] = found;
+                }
+                batch.push(decoded);
+                if (decoded.def?.terminal) {
                   terminal = true;
                   break;
                 }
@@ -161,14 +344,15 @@ export class Stream<E, F = E> implements AsyncIterable<E> {
               if (batch.length > 0) yield batch;
               throw err;
             }
+            ended = terminal || (done && def.eofEnds === true);
             if (batch.length > 0) yield batch;
-            if (terminal) return;
+            if (ended) return;
             if (done) break;
           }
           error = new StreamError('the stream ended without a terminal event');
         } catch (err) {
-          if (firstOpen || err instanceof StreamError) throw err;
-          if (user.signal.aborted) throw user.signal.reason;
+          if (user.signal.aborted) throw new APIUserAbortError(undefined, { cause: user.signal.reason });
+          if (firstOpen || err instanceof StreamError || err instanceof APIUserAbortError) throw err;
           if (err instanceof APIStatusError && !shouldRetry(err.response ?? new Response(null, { status: err.status }))) throw err;
           if (conn.signal.reason instanceof IdleTimeout) {
             error = new APITimeoutError(`no data on the stream for ${init.idleTimeout} ms`);
@@ -178,28 +362,87 @@ export class Stream<E, F = E> implements AsyncIterable<E> {
             error = new APIConnectionError(`the stream's connection failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
           }
         } finally {
-          conn.abort();
-          dispose();
-          reader?.cancel().catch(() => undefined);
+          if (ended && reader) {
+            release(reader, conn, Math.min(init.idleTimeout, DRAIN_MS), dispose);
+          } else {
+            conn.abort();
+            dispose();
+            reader?.cancel().catch(() => undefined);
+          }
         }
         // Reconnect: the same request while nothing reached the caller, else resume.
         if ((anyDelivered && resumeRequest === undefined) || failures >= init.maxRetries) throw error;
         await init.sleep(init.backoff(failures), user.signal);
         failures++;
+        if (anyDelivered && resumeRequest !== undefined) {
+          init.log.info(
+            `resuming the stream: ${resumeRequest.method.toUpperCase()} ${resumeRequest.path} (${resumeParams}), Last-Event-ID ${lastId ?? '(none)'} (retry ${failures} of ${init.maxRetries})`,
+          );
+        } else {
+          init.log.info(`reopening the stream (retry ${failures} of ${init.maxRetries})`);
+        }
       }
+    } catch (err) {
+      throw init.client.redactError(err);
     } finally {
       user.dispose();
     }
+  }
+
+  /**
+   * The request that resumes this stream, and its parameters as `name value` text (for the log),
+   * when `decoded` is a carrier of every bound field.
+   */
+  #resumeFrom(decoded: Decoded<E>): [RequestSpec, string] | undefined {
+    const route = this.#init.spec.def.resume;
+    const name = decoded.def?.name;
+    if (route === undefined || name === undefined || !route.carriers.includes(name)) return undefined;
+    let path = route.path;
+    const params: string[] = [];
+    for (const [param, field] of route.bindings) {
+      const value = this.#init.spec.valueAt(decoded, [field]);
+      if (!((typeof value === 'string' && value !== '') || (typeof value === 'number' && Number.isFinite(value)))) return undefined;
+      path = path.split(`{${param}}`).join(encodeURIComponent(String(value)));
+      params.push(`${param} ${String(value)}`);
+    }
+    return [{ method: route.method, path, security: route.security }, params.join(', ')];
   }
 
   #open(resume: RequestSpec | undefined, lastId: string | undefined, signal: AbortSignal, first: boolean): Promise<Response> {
     const init = this.#init;
     const options = { ...init.options, signal, maxRetries: init.maxRetries };
     if (resume === undefined) return init.client.openStream(init.request, options, first);
-    const header = init.spec.lastEventIdHeader;
+    const header = init.spec.def.resume?.header;
     const headers = { ...resume.headers, ...(header && lastId !== undefined ? { [header]: lastId } : {}) };
-    return init.client.openStream({ ...resume, headers }, options, false);
+    // A resume sends none of the first request's own extras (its body, query or headers).
+    const { body: _body, query: _query, headers: _headers, ...rest } = options;
+    return init.client.openStream({ ...resume, headers }, rest, false);
   }
+}
+
+/** A value's text: itself when a string, else the first of `keys` holding a string. */
+function textOf(value: unknown, keys: readonly string[]): string | undefined {
+  if (typeof value === 'string') return value;
+  if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
+    for (const key of keys) {
+      const inner = (value as Record<string, unknown>)[key];
+      if (typeof inner === 'string') return inner;
+    }
+  }
+  return undefined;
+}
+
+/** What a failure event says: its `message`, `error.message` or `error`, when a string. */
+function failureMessage(event: unknown): string | undefined {
+  const e = event as Record<string, unknown> | null;
+  if (typeof e !== 'object' || e === null) return undefined;
+  if (typeof e['message'] === 'string') return e['message'];
+  const error = e['error'];
+  if (typeof error === 'string') return error;
+  if (typeof error === 'object' && error !== null && typeof (error as Record<string, unknown>)['message'] === 'string') {
+    return (error as Record<string, string>)['message'];
+  }
+  return undefined;
 }
 
 /**
@@ -208,14 +451,24 @@ export class Stream<E, F = E> implements AsyncIterable<E> {
  * a batch is used up. Calls made while a batch is being fetched wait their turn, in order.
  * `return()` (a `break`) and `throw()` go to the loop as on the generator itself.
  */
-class Events<E> implements AsyncIterator<E> {
-  readonly #source: AsyncGenerator<E[], void, undefined>;
-  #batch: E[] = [];
+class Events<D, E> implements AsyncIterator<E> {
+  readonly #source: AsyncGenerator<D[], void, undefined>;
+  readonly #map: (item: D) => E;
+  readonly #aborted: () => boolean;
+  readonly #finished: () => void;
+  #batch: D[] = [];
   #next = 0;
   #pulling: Promise<IteratorResult<E, undefined>> | undefined;
 
-  constructor(source: AsyncGenerator<E[], void, undefined>) {
+  /**
+   * `aborted`: whether the caller cancelled (the events still buffered are then dropped and the
+   * loop throws the reason); `finished` is called once the loop is over (it holds no connection).
+   */
+  constructor(source: AsyncGenerator<D[], void, undefined>, map: (item: D) => E, aborted: () => boolean, finished: () => void) {
     this.#source = source;
+    this.#map = map;
+    this.#aborted = aborted;
+    this.#finished = finished;
   }
 
   [Symbol.asyncIterator](): this {
@@ -227,8 +480,8 @@ class Events<E> implements AsyncIterator<E> {
       const after = (): Promise<IteratorResult<E, undefined>> => this.next();
       return this.#pulling.then(after, after);
     }
-    if (this.#next < this.#batch.length) {
-      const value = this.#batch[this.#next++]!;
+    if (this.#next < this.#batch.length && !this.#aborted()) {
+      const value = this.#map(this.#batch[this.#next++]!);
       return Promise.resolve({ value, done: false });
     }
     this.#batch = [];
@@ -243,28 +496,50 @@ class Events<E> implements AsyncIterator<E> {
   }
 
   async #pull(): Promise<IteratorResult<E, undefined>> {
-    const result = await this.#source.next();
-    if (result.done) return { value: undefined, done: true };
+    let result: IteratorResult<D[], void>;
+    try {
+      result = await this.#source.next();
+    } catch (err) {
+      this.#finished();
+      throw err;
+    }
+    if (result.done) {
+      this.#finished();
+      return { value: undefined, done: true };
+    }
     this.#batch = result.value;
     this.#next = 1;
-    return { value: result.value[0]!, done: false };
+    return { value: this.#map(result.value[0]!), done: false };
   }
 
   async return(): Promise<IteratorResult<E, undefined>> {
     this.#batch = [];
     this.#next = 0;
-    await this.#source.return(undefined);
+    try {
+      await this.#source.return(undefined);
+    } finally {
+      this.#finished();
+    }
     return { value: undefined, done: true };
   }
 
   async throw(err?: unknown): Promise<IteratorResult<E, undefined>> {
     this.#batch = [];
     this.#next = 0;
-    const result = await this.#source.throw(err);
-    if (result.done) return { value: undefined, done: true };
+    let result: IteratorResult<D[], void>;
+    try {
+      result = await this.#source.throw(err);
+    } catch (error) {
+      this.#finished();
+      throw error;
+    }
+    if (result.done) {
+      this.#finished();
+      return { value: undefined, done: true };
+    }
     this.#batch = result.value;
     this.#next = 1;
-    return { value: result.value[0]!, done: false };
+    return { value: this.#map(result.value[0]!), done: false };
   }
 }
 
@@ -282,6 +557,11 @@ export class DeliveredIds {
   /** Sorted, disjoint runs of consecutive numbers: `[lo0, hi0, lo1, hi1, ...]`. */
   readonly #runs: number[] = [];
   readonly #other = new Set<string>();
+
+  /** How many entries are kept: runs plus ids kept one by one (what the memory grows with). */
+  get entries(): number {
+    return this.#runs.length / 2 + this.#other.size;
+  }
 
   /** Record `id`; false when it was already delivered. */
   add(id: string): boolean {
@@ -329,6 +609,41 @@ function inRuns(runs: readonly number[], n: number): boolean {
     else return true;
   }
   return false;
+}
+
+/**
+ * After a terminal event: read what is left of the body (the server ends it right away) so the
+ * connection goes back to the pool, within `ms` and DRAIN_BYTES; else cut it. In the background:
+ * the caller's loop ends at once, and the timer does not keep the process alive.
+ */
+function release(
+  reader: ReadableStreamDefaultReader<Uint8Array>,
+  conn: AbortController,
+  ms: number,
+  dispose: () => void,
+): void {
+  let bytes = 0;
+  const finish = (cut: boolean) => {
+    clearTimeout(timer);
+    if (cut) {
+      conn.abort();
+      reader.cancel().catch(() => undefined);
+    }
+    dispose();
+  };
+  const timer = setTimeout(() => finish(true), ms);
+  (timer as { unref?: () => void }).unref?.();
+  const step = (): Promise<void> =>
+    reader.read().then(
+      ({ done, value }) => {
+        if (done) return finish(false);
+        bytes += value.byteLength;
+        if (bytes > DRAIN_BYTES) return finish(true);
+        return step();
+      },
+      () => finish(false),
+    );
+  void step();
 }
 
 /** One read, bounded by the idle timeout and cancellable by `signal`. */

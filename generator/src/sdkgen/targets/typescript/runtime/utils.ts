@@ -24,6 +24,18 @@ export function readEnv(name: string): string | undefined {
   return value === undefined || value.trim() === '' ? undefined : value.trim();
 }
 
+/** Bytes or a file to upload: a `Blob` (or `File`), an `ArrayBuffer`, or any typed array. */
+export type Uploadable = Blob | ArrayBuffer | ArrayBufferView;
+
+/** Whether `value` is something `Uploadable`. */
+export function isUploadable(value: unknown): value is Uploadable {
+  return (
+    (typeof Blob === 'function' && value instanceof Blob) ||
+    value instanceof ArrayBuffer ||
+    ArrayBuffer.isView(value)
+  );
+}
+
 /** A sleep that ends early (rejecting with the signal's reason) when `signal` aborts. */
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -43,11 +55,16 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
-/** A path parameter, checked (a non-empty string) and percent-encoded. */
+/**
+ * A path parameter, checked and percent-encoded: a non-empty string, a finite number or a
+ * boolean (the spec's integer, number and boolean path parameters).
+ */
 export function pathParam(name: string, value: unknown): string {
   if (typeof value === 'number' && Number.isFinite(value)) return String(value);
+  if (typeof value === 'boolean') return String(value);
   if (typeof value !== 'string' || value.length === 0) {
-    throw new InvalidArgumentError(`${name} must be a non-empty string, got ${value === '' ? 'an empty string' : typeof value}`);
+    const got = value === '' ? 'an empty string' : typeof value === 'number' ? String(value) : value === null ? 'null' : typeof value;
+    throw new InvalidArgumentError(`${name} must be a non-empty string or a finite number, got ${got}`);
   }
   return encodeURIComponent(value);
 }

@@ -6,23 +6,39 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 from types import TracebackType
+from typing import Any
 
 import httpx
 
-from ._core import NOT_GIVEN, AsyncHTTPClient, NotGiven, SdkIdentity, SyncHTTPClient, TimeoutTypes
+from ._core import NOT_GIVEN, NotGiven, TimeoutTypes
+from ._core import AsyncHTTPClient as _AsyncHTTPClient
+from ._core import AuthSpec as _AuthSpec
+from ._core import SdkIdentity as _SdkIdentity
+from ._core import SyncHTTPClient as _SyncHTTPClient
 from ._version import __version__
-from .resources import AsyncNotes, Notes
+from .resources import Notes, AsyncNotes
 
 __all__ = ["Notebook", "AsyncNotebook"]
 
-IDENTITY = SdkIdentity(
+_IDENTITY = _SdkIdentity(
     name="Notebook",
     package="notebook",
     slug="notebook",
     version=__version__,
     env_prefix="NOTEBOOK",
     default_base_url="https://api.notebook.test",
-    auth_header="X-Notebook-Token",
+    auth=(
+        _AuthSpec(
+            key="TokenAuth",
+            option="api_key",
+            kind="api_key",
+            location="header",
+            param="X-Notebook-Token",
+            prefix="",
+            env=("NOTEBOOK_API_KEY",),
+        ),
+    ),
+    auth_required=True,
 )
 
 
@@ -30,15 +46,22 @@ class Notebook:
     """Notebook API.
 
     Args:
-        api_key: defaults to the `NOTEBOOK_API_KEY` environment variable.
+        api_key: the credential of the `TokenAuth` security scheme; defaults to `NOTEBOOK_API_KEY` from the environment.
         base_url: defaults to `NOTEBOOK_BASE_URL`, else https://api.notebook.test.
         timeout: seconds or an `httpx.Timeout` (default: connect 5 s, read 60 s); the read
             timeout is also a stream's idle timeout between two chunks.
         max_retries: retries of a failed request (connection errors, timeouts, 408, 409,
             429, 5xx), with backoff; default 2.
-        http_client: an `httpx.Client` to send with (proxies, transports); the
-            caller closes it.
+        http_client: an `httpx.Client` to send with (proxies, transports); the caller closes it.
         default_headers: sent with every request.
+        strict_response_validation: check every response and event against the API
+            contract and raise `APIResponseValidationError` (in a stream: `StreamError`
+            caused by it) at the first mismatch. Off by default: responses are read
+            tolerantly (unknown fields kept, missing ones None, unknown enum values kept
+            as strings).
+
+    Logging: loggers `notebook.http` and `notebook.stream`;
+    `NOTEBOOK_LOG=info` or `debug` logs to stderr.
     """
 
     def __init__(
@@ -50,13 +73,16 @@ class Notebook:
         max_retries: int = 2,
         http_client: httpx.Client | None = None,
         default_headers: Mapping[str, str] | None = None,
+        strict_response_validation: bool = False,
         _sleep: Callable[[float], None] | None = None,
         _clock: Callable[[], float] | None = None,
         _random: Callable[[], float] | None = None,
     ) -> None:
-        self._client = SyncHTTPClient(
-            IDENTITY,
-            api_key=api_key,
+        self._client = _SyncHTTPClient(
+            _IDENTITY,
+            credentials={
+                "api_key": api_key,
+            },
             base_url=base_url,
             timeout=timeout,
             max_retries=max_retries,
@@ -65,9 +91,40 @@ class Notebook:
             sleep=_sleep,
             clock=_clock,
             random=_random,
+            strict=strict_response_validation,
         )
+        self._setup()
+
+    def _setup(self) -> None:
         self.notes = Notes(self._client)
         """Notes and their summaries."""
+
+    def with_options(
+        self,
+        *,
+        api_key: str | None | NotGiven = NOT_GIVEN,
+        base_url: str | NotGiven = NOT_GIVEN,
+        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
+        default_headers: Mapping[str, str] | None = None,
+        strict_response_validation: bool | NotGiven = NOT_GIVEN,
+    ) -> Notebook:
+        """A client with these defaults changed (`default_headers` are added to the current
+        ones), sharing this client's connection pool: closing the original closes the pool."""
+        changes: dict[str, Any] = {
+            "api_key": api_key,
+            "base_url": base_url,
+            "timeout": timeout,
+            "max_retries": max_retries,
+            "default_headers": default_headers,
+            "strict": strict_response_validation,
+        }
+        new = object.__new__(type(self))
+        new._client = self._client.derive(**{k: v for k, v in changes.items() if not isinstance(v, NotGiven)})
+        new._setup()
+        return new
+
+    copy = with_options
 
     @property
     def base_url(self) -> str:
@@ -80,6 +137,10 @@ class Notebook:
     @property
     def timeout(self) -> httpx.Timeout:
         return self._client.timeout
+
+    @property
+    def strict_response_validation(self) -> bool:
+        return self._client.strict
 
     def __repr__(self) -> str:
         return f"Notebook(base_url={self.base_url!r})"
@@ -101,15 +162,22 @@ class AsyncNotebook:
     """Notebook API (asyncio).
 
     Args:
-        api_key: defaults to the `NOTEBOOK_API_KEY` environment variable.
+        api_key: the credential of the `TokenAuth` security scheme; defaults to `NOTEBOOK_API_KEY` from the environment.
         base_url: defaults to `NOTEBOOK_BASE_URL`, else https://api.notebook.test.
         timeout: seconds or an `httpx.Timeout` (default: connect 5 s, read 60 s); the read
             timeout is also a stream's idle timeout between two chunks.
         max_retries: retries of a failed request (connection errors, timeouts, 408, 409,
             429, 5xx), with backoff; default 2.
-        http_client: an `httpx.AsyncClient` to send with (proxies, transports); the
-            caller closes it.
+        http_client: an `httpx.AsyncClient` to send with (proxies, transports); the caller closes it.
         default_headers: sent with every request.
+        strict_response_validation: check every response and event against the API
+            contract and raise `APIResponseValidationError` (in a stream: `StreamError`
+            caused by it) at the first mismatch. Off by default: responses are read
+            tolerantly (unknown fields kept, missing ones None, unknown enum values kept
+            as strings).
+
+    Logging: loggers `notebook.http` and `notebook.stream`;
+    `NOTEBOOK_LOG=info` or `debug` logs to stderr.
     """
 
     def __init__(
@@ -121,13 +189,16 @@ class AsyncNotebook:
         max_retries: int = 2,
         http_client: httpx.AsyncClient | None = None,
         default_headers: Mapping[str, str] | None = None,
+        strict_response_validation: bool = False,
         _sleep: Callable[[float], Awaitable[None]] | None = None,
         _clock: Callable[[], float] | None = None,
         _random: Callable[[], float] | None = None,
     ) -> None:
-        self._client = AsyncHTTPClient(
-            IDENTITY,
-            api_key=api_key,
+        self._client = _AsyncHTTPClient(
+            _IDENTITY,
+            credentials={
+                "api_key": api_key,
+            },
             base_url=base_url,
             timeout=timeout,
             max_retries=max_retries,
@@ -136,9 +207,40 @@ class AsyncNotebook:
             sleep=_sleep,
             clock=_clock,
             random=_random,
+            strict=strict_response_validation,
         )
+        self._setup()
+
+    def _setup(self) -> None:
         self.notes = AsyncNotes(self._client)
         """Notes and their summaries."""
+
+    def with_options(
+        self,
+        *,
+        api_key: str | None | NotGiven = NOT_GIVEN,
+        base_url: str | NotGiven = NOT_GIVEN,
+        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
+        default_headers: Mapping[str, str] | None = None,
+        strict_response_validation: bool | NotGiven = NOT_GIVEN,
+    ) -> AsyncNotebook:
+        """A client with these defaults changed (`default_headers` are added to the current
+        ones), sharing this client's connection pool: closing the original closes the pool."""
+        changes: dict[str, Any] = {
+            "api_key": api_key,
+            "base_url": base_url,
+            "timeout": timeout,
+            "max_retries": max_retries,
+            "default_headers": default_headers,
+            "strict": strict_response_validation,
+        }
+        new = object.__new__(type(self))
+        new._client = self._client.derive(**{k: v for k, v in changes.items() if not isinstance(v, NotGiven)})
+        new._setup()
+        return new
+
+    copy = with_options
 
     @property
     def base_url(self) -> str:
@@ -151,6 +253,10 @@ class AsyncNotebook:
     @property
     def timeout(self) -> httpx.Timeout:
         return self._client.timeout
+
+    @property
+    def strict_response_validation(self) -> bool:
+        return self._client.strict
 
     def __repr__(self) -> str:
         return f"AsyncNotebook(base_url={self.base_url!r})"

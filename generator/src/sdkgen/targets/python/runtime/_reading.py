@@ -1,0 +1,497 @@
+"""Reading responses (RUNTIME.md "Reading responses"): tolerant by default, strict on request.
+
+Every model and event class of the SDK is read here, from the contract's shape of its
+JSON object (`ModelShape`, rendered by the generator from the IR into `_shapes.py`):
+
+- the declared normalisations first: `flatten` (`x-sdk-flatten`: an object property whose
+  keys fill in the keys the outer object lacks) and `aliases` (`x-sdk-aliases`: other wire
+  names read when a field's own is absent);
+- a declared field that is absent, or null where the contract allows no null, or of
+  another JSON type, reads as None; its raw value (if any) stays in
+  `additional_properties`, with the keys the contract does not name;
+- an enum value the contract does not list is kept as its string;
+- every departure from the contract (a missing required field, a wrong type, a null, an
+  unknown enum value) is noted as a `Mismatch` with its JSON path. A tolerant read ignores
+  them; a strict read (the client's `strict_response_validation=True`) raises
+  `APIResponseValidationError` for the first one.
+
+What is an error in both modes ("unusable"): data that must be an object and is not (an
+envelope's `data`, a list item of model type, an event's data), a page without its list.
+
+`dump` turns a model back into plain JSON data (`to_dict()`): the fields it holds under
+their wire names, null only where the server sent null, and `additional_properties`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import enum
+import json
+import math
+import uuid
+from collections.abc import Mapping, Sequence
+from typing import Any, NamedTuple, Self, TypeVar
+
+__all__ = [
+    "FieldShape",
+    "Mismatch",
+    "Model",
+    "ModelShape",
+    "Reader",
+    "Unusable",
+    "Value",
+    "dump",
+    "shape_named",
+    "read_model",
+    "register",
+    "shape_of",
+    "text_of",
+    "value_at",
+]
+
+_M = TypeVar("_M")
+
+_KINDS = frozenset({"any", "string", "integer", "number", "boolean", "model", "map", "array", "enum", "union"})
+
+
+@dataclasses.dataclass(frozen=True)
+class Value:
+    """The contract's shape of one JSON value."""
+
+    kind: str  # one of _KINDS
+    nullable: bool = False
+    format: str | None = None  # string: "date-time", "date", "uuid" are read into Python values
+    model: str | None = None  # model: the ModelShape's name
+    items: Value | None = None  # array
+    values: Value | None = None  # map: the values' shape (None: any)
+    enum: type[enum.Enum] | None = None  # enum: the generated enum class
+    variants: tuple[Value, ...] = ()  # union: the alternatives, in order
+    const: Any = None  # a `const` value the contract fixes (strict mode checks it)
+    # union with a discriminator: the property naming the alternative, and which
+    # alternative (an index into `variants`) each of its values selects
+    discriminator: str | None = None
+    tags: Mapping[str, int] = dataclasses.field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.kind not in _KINDS:
+            raise ValueError(f"unknown value kind {self.kind!r}")
+
+
+@dataclasses.dataclass(frozen=True)
+class FieldShape:
+    wire: str  # the JSON key
+    attr: str  # the Python attribute
+    required: bool
+    value: Value
+    aliases: tuple[str, ...] = ()  # x-sdk-aliases: read in order when `wire` is absent
+    choices: tuple[Any, ...] = ()  # the values an inline `enum` lists (checked, never refused)
+
+
+@dataclasses.dataclass(frozen=True)
+class ModelShape:
+    name: str
+    cls: type
+    fields: tuple[FieldShape, ...]
+    extra: Value | None = None  # additionalProperties: the shape of values of unnamed keys (None: unchecked)
+    flatten: str | None = None  # x-sdk-flatten: the property whose object fills in missing keys
+    declared: frozenset[str] = dataclasses.field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "declared", frozenset(f.wire for f in self.fields))
+
+
+_BY_NAME: dict[str, ModelShape] = {}
+_BY_CLASS: dict[type, ModelShape] = {}
+
+
+def register(*shapes: ModelShape) -> None:
+    """Make the shapes of a generated SDK known (its `_shapes.py` calls this on import)."""
+    for shape in shapes:
+        _BY_NAME[shape.name] = shape
+        _BY_CLASS[shape.cls] = shape
+
+
+def shape_named(name: str) -> ModelShape:
+    return _BY_NAME[name]
+
+
+def shape_of(cls: type) -> ModelShape:
+    try:
+        return _BY_CLASS[cls]
+    except KeyError:
+        raise TypeError(f"{cls.__name__} has no registered shape (is the SDK package imported?)") from None
+
+
+class Mismatch(NamedTuple):
+    """Where a value first departs from the contract, and how."""
+
+    path: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.reason}" if self.path else self.reason
+
+
+class Unusable(ValueError):
+    """Data the SDK cannot read at all, in either mode."""
+
+
+class _Invalid:
+    """A value the field cannot hold: the field reads as None, the raw value is kept."""
+
+
+_INVALID = _Invalid()
+
+
+def _join(path: str, key: str) -> str:
+    return f"{path}.{key}" if path else key
+
+
+def _json_type(raw: object) -> str:
+    if raw is None:
+        return "null"
+    if isinstance(raw, bool):
+        return "a boolean"
+    if isinstance(raw, int):
+        return "an integer"
+    if isinstance(raw, float):
+        return "a number"
+    if isinstance(raw, str):
+        return "a string"
+    if isinstance(raw, Mapping):
+        return "an object"
+    if isinstance(raw, list | tuple):
+        return "an array"
+    return type(raw).__name__
+
+
+_KIND_NAMES = {
+    "string": "a string",
+    "integer": "an integer",
+    "number": "a number",
+    "boolean": "a boolean",
+    "model": "an object",
+    "map": "an object",
+    "array": "an array",
+    "enum": "one of the listed values",
+    "union": "one of the listed alternatives",
+}
+
+
+class Reader:
+    """One read of one document; `mismatches` collects every departure from the contract."""
+
+    def __init__(self) -> None:
+        self.mismatches: list[Mismatch] = []
+
+    def _note(self, path: str, reason: str) -> None:
+        self.mismatches.append(Mismatch(path, reason))
+
+    # -- objects ---------------------------------------------------------------------
+    def model(self, shape: ModelShape, data: Mapping[str, Any], path: str = "", **init: Any) -> Any:
+        """An instance of `shape.cls` read from the JSON object `data`; `init` adds
+        constructor arguments that do not come from the data (an event's id)."""
+        if not isinstance(data, Mapping):
+            raise Unusable(f"{path or 'the value'} is {_json_type(data)}, not an object")
+        obj: Mapping[str, Any] = data
+        if shape.flatten is not None:
+            inner = data.get(shape.flatten)
+            if isinstance(inner, Mapping):
+                merged = dict(data)
+                for key, inner_value in inner.items():
+                    merged.setdefault(key, inner_value)
+                obj = merged
+        declared = shape.declared
+        attrs: dict[str, Any] = {}
+        extra: dict[str, Any] = {}
+        present: set[str] = set()
+        for f in shape.fields:
+            key = f.wire
+            if key not in obj:
+                key = next((a for a in f.aliases if a in obj), key)
+            if key not in obj:
+                attrs[f.attr] = None
+                if f.required:
+                    self._note(_join(path, f.wire), "missing required field")
+                continue
+            raw = obj[key]
+            v = f.value
+            if type(raw) is str and v.kind == "string" and v.format is None and v.const is None:
+                value: Any = raw  # the common case, without the general path
+            else:
+                value = self.value(v, raw, _join(path, f.wire))
+            if value is _INVALID:
+                attrs[f.attr] = None
+                extra[f.wire] = raw
+            else:
+                attrs[f.attr] = value
+                present.add(f.wire)
+                if f.choices and value is not None and value not in f.choices:
+                    listed = ", ".join(repr(x) for x in f.choices)
+                    self._note(_join(path, f.wire), f"{value!r} is not one of the values the contract lists ({listed})")
+        for key, raw in obj.items():
+            if key in declared:
+                continue
+            if shape.extra is not None and shape.extra.kind != "any":
+                self.value(shape.extra, raw, _join(path, key))  # checked, kept raw
+            extra[key] = raw
+        instance = shape.cls(**attrs, **init)
+        _set(instance, "additional_properties", extra)
+        _set(instance, "_present", frozenset(present))
+        return instance
+
+    def top(self, v: Value, raw: Any, what: str = "the body") -> Any:
+        """A whole document (a response body, the `data` of an envelope) of shape `v`; one
+        that cannot be read as such at all is `Unusable`."""
+        if v.kind == "model":
+            if not isinstance(raw, Mapping):
+                raise Unusable(f"{what} is {_json_type(raw)}, not an object")
+            return self.model(_BY_NAME[v.model or ""], raw)
+        value = self.value(v, raw, "")
+        if value is _INVALID:
+            raise Unusable(f"{what} is {_json_type(raw)}, not {_KIND_NAMES.get(v.kind, v.kind)}")
+        return value
+
+    # -- values ----------------------------------------------------------------------
+    def value(self, v: Value, raw: Any, path: str) -> Any:
+        if raw is None:
+            if v.nullable or v.kind == "any":
+                return None
+            self._note(path, "is null, which the contract does not allow here")
+            return _INVALID
+        if v.const is not None and raw != v.const:
+            self._note(path, f"is {raw!r}, the contract fixes it to {v.const!r}")
+        kind = v.kind
+        if kind == "any":
+            return raw
+        if kind == "string":
+            if not isinstance(raw, str):
+                return self._wrong(v, raw, path)
+            return _string_format(v.format, raw)
+        if kind == "integer":
+            if isinstance(raw, bool) or not isinstance(raw, int | float):
+                return self._wrong(v, raw, path)
+            if isinstance(raw, float):
+                if not (math.isfinite(raw) and raw.is_integer()):
+                    return self._wrong(v, raw, path)
+                return int(raw)
+            return raw
+        if kind == "number":
+            if isinstance(raw, bool) or not isinstance(raw, int | float):
+                return self._wrong(v, raw, path)
+            return raw
+        if kind == "boolean":
+            return raw if isinstance(raw, bool) else self._wrong(v, raw, path)
+        if kind == "enum":
+            return self._enum(v, raw, path)
+        if kind == "model":
+            if not isinstance(raw, Mapping):
+                return self._wrong(v, raw, path)
+            return self.model(_BY_NAME[v.model or ""], raw, path)
+        if kind == "map":
+            if not isinstance(raw, Mapping):
+                return self._wrong(v, raw, path)
+            out = dict(raw)
+            if v.values is not None and v.values.kind != "any":
+                for key, item in raw.items():
+                    value = self.value(v.values, item, _join(path, key))
+                    out[key] = item if value is _INVALID else value
+            return out
+        if kind == "array":
+            if not isinstance(raw, list | tuple):
+                return self._wrong(v, raw, path)
+            if v.items is None or v.items.kind == "any":
+                return list(raw)
+            items = []
+            for i, item in enumerate(raw):
+                value = self.value(v.items, item, f"{path}[{i}]")
+                if value is _INVALID and v.items.kind == "model":
+                    raise Unusable(f"{path}[{i}] is {_json_type(item)}, not an object")
+                items.append(item if value is _INVALID else value)
+            return items
+        return self._union(v, raw, path)
+
+    def _wrong(self, v: Value, raw: Any, path: str) -> _Invalid:
+        self._note(path, f"is {_json_type(raw)}, not {_KIND_NAMES[v.kind]}")
+        return _INVALID
+
+    def _enum(self, v: Value, raw: Any, path: str) -> Any:
+        cls = v.enum
+        if cls is None:
+            return raw
+        values = [m.value for m in cls]
+        of_strings = all(isinstance(x, str) for x in values)
+        if isinstance(raw, bool) or not isinstance(raw, str if of_strings else int):
+            return self._wrong(v, raw, path)
+        try:
+            return cls(raw)
+        except ValueError:
+            listed = ", ".join(repr(x) for x in values)
+            self._note(path, f"{raw!r} is not one of the values the contract lists ({listed})")
+            return raw  # an open enum: kept as its string
+
+    def _union(self, v: Value, raw: Any, path: str) -> Any:
+        if v.discriminator is not None and isinstance(raw, Mapping):
+            tag = raw.get(v.discriminator)
+            index = v.tags.get(tag) if isinstance(tag, str) else None
+            if index is not None:
+                return self.value(v.variants[index], raw, path)
+        for variant in v.variants:
+            trial = Reader()
+            try:
+                value = trial.value(variant, raw, path)
+            except Unusable:
+                continue
+            if value is not _INVALID and not trial.mismatches:
+                return value
+        self._note(path, f"is {_json_type(raw)}, which fits none of the alternatives the contract lists")
+        return _INVALID
+
+
+def _string_format(fmt: str | None, raw: str) -> Any:
+    """A string in the Python type openapi-python-client gives its format; a string that
+    does not parse stays a string (formats are not part of the checks)."""
+    try:
+        if fmt == "date-time":
+            return datetime.datetime.fromisoformat(raw)
+        if fmt == "date":
+            return datetime.date.fromisoformat(raw)
+        if fmt == "uuid":
+            return uuid.UUID(raw)
+    except ValueError:
+        return raw
+    return raw
+
+
+def _set(instance: object, name: str, value: object) -> None:
+    try:
+        object.__setattr__(instance, name, value)
+    except AttributeError:
+        pass  # a class without that slot (no additional properties modelled)
+
+
+def read_model(cls: type[_M], data: Mapping[str, Any], **init: Any) -> _M:
+    """`cls` read tolerantly from JSON data (what a generated `from_dict` does)."""
+    result: _M = Reader().model(shape_of(cls), data, **init)
+    return result
+
+
+class Model:
+    """What every model and event class of the SDK has besides its fields: `to_dict()` and
+    `to_json()` (plain JSON data), `from_dict()` (a tolerant read), and the fields the
+    contract does not name (or that came in another JSON type) in `additional_properties`,
+    also reachable as `model["key"]`."""
+
+    __slots__ = ()
+
+    additional_properties: dict[str, Any]
+
+    def to_dict(self) -> dict[str, Any]:
+        """This object as plain JSON data (`json.dumps` takes it as it is): its fields under
+        their wire names (null only where the server sent null) and `additional_properties`."""
+        return dump(self)
+
+    def to_json(self, **kwargs: Any) -> str:
+        """`json.dumps(self.to_dict(), **kwargs)`."""
+        return json.dumps(self.to_dict(), **kwargs)
+
+    @classmethod
+    def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
+        """Read JSON data tolerantly (RUNTIME.md "Reading responses")."""
+        return read_model(cls, src_dict)
+
+    @property
+    def additional_keys(self) -> list[str]:
+        return list(self.additional_properties)
+
+    def __getitem__(self, key: str) -> Any:
+        return self.additional_properties[key]
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.additional_properties
+
+
+# -- values inside a read object ----------------------------------------------------------
+
+
+def value_at(value: Any, path: Sequence[str | int]) -> Any:
+    """The value at `path` (wire keys and list indexes) in a read object, None when absent."""
+    for key in path:
+        if value is None:
+            return None
+        if isinstance(key, int):
+            value = value[key] if isinstance(value, list) and -len(value) <= key < len(value) else None
+            continue
+        shape = _BY_CLASS.get(type(value))
+        if shape is not None:
+            attr = next((f.attr for f in shape.fields if f.wire == key), None)
+            if attr is not None:
+                value = getattr(value, attr, None)
+            else:
+                value = (getattr(value, "additional_properties", None) or {}).get(key)
+        elif isinstance(value, Mapping):
+            value = value.get(key)
+        else:
+            return None
+    return value
+
+
+def text_of(value: Any, keys: Sequence[str]) -> str | None:
+    """The text of a JSON value (`x-sdk-text`): the value itself when it is a string, else
+    the first of `keys` that holds a string when it is an object, else None."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, Mapping):
+        for key in keys:
+            text = value.get(key)
+            if isinstance(text, str):
+                return text
+    return None
+
+
+# -- back to plain data ---------------------------------------------------------------
+
+
+def dump(instance: object) -> dict[str, Any]:
+    """A model as plain JSON data: `json.dumps` takes the result as it is."""
+    shape = shape_of(type(instance))
+    present: frozenset[str] = getattr(instance, "_present", frozenset())
+    extra: Mapping[str, Any] = getattr(instance, "additional_properties", None) or {}
+    out: dict[str, Any] = {}
+    for f in shape.fields:
+        value = getattr(instance, f.attr, None)
+        if value is None:
+            if f.wire in extra:
+                out[f.wire] = _plain(extra[f.wire])  # what the server sent that the field could not hold
+            elif f.wire in present:
+                out[f.wire] = None
+            continue
+        out[f.wire] = _plain(value)
+    for key, value in extra.items():
+        out.setdefault(key, _plain(value))
+    return out
+
+
+def _plain(value: Any) -> Any:
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, datetime.datetime):
+        text = value.isoformat()
+        return text[: -len("+00:00")] + "Z" if text.endswith("+00:00") else text
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if type(value) in _BY_CLASS:
+        return dump(value)
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, Sequence):
+        return [_plain(v) for v in value]
+    to_dict = getattr(value, "to_dict", None)
+    if callable(to_dict):
+        return to_dict()
+    raise TypeError(f"{type(value).__name__} is not JSON data")

@@ -1,0 +1,218 @@
+"""The push-style SSE parser (`_core/sse.py`), one test per WHATWG rule (docs/architecture.md, "Server-Sent Events")."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from notebook import StreamError
+from notebook._core.sse import SSEParser
+
+
+def feed_all(chunks: list[bytes], **kw: int) -> list[tuple[str, str, str]]:
+    p = SSEParser(**kw)
+    out = []
+    for c in chunks:
+        out.extend((e.event, e.data, e.id) for e in p.feed(c))
+    p.close()
+    return out
+
+
+def bytewise(data: bytes) -> list[bytes]:
+    return [data[i : i + 1] for i in range(len(data))]
+
+
+def test_lf_line_ends() -> None:
+    assert feed_all([b"event: a\ndata: 1\n\n"]) == [("a", "1", "")]
+
+
+def test_crlf_line_ends() -> None:
+    assert feed_all([b"event: a\r\ndata: 1\r\n\r\nevent: b\r\ndata: 2\r\n\r\n"]) == [("a", "1", ""), ("b", "2", "")]
+
+
+def test_cr_line_ends() -> None:
+    assert feed_all([b"event: a\rdata: 1\r\rdata: 2\r\r"]) == [("a", "1", ""), ("message", "2", "")]
+
+
+def test_crlf_split_across_chunks() -> None:
+    # The CR ends one chunk, the LF opens the next: one line end, not two (no early dispatch).
+    assert feed_all([b"data: 1\r", b"\ndata: 2\r", b"\n\r", b"\n"]) == [("message", "1\n2", "")]
+
+
+def test_every_byte_its_own_chunk() -> None:
+    stream = "\ufeffid: 7\r\nevent: é\r\ndata: ü€😀\r\n\r\n".encode()
+    assert feed_all(bytewise(stream)) == [("é", "ü€😀", "7")]
+
+
+def test_multi_line_data_joined_with_lf() -> None:
+    assert feed_all([b"data: a\ndata: b\ndata:\ndata: c\n\n"]) == [("message", "a\nb\n\nc", "")]
+
+
+def test_comments_ignored() -> None:
+    assert feed_all([b": keep-alive\n:\ndata: x\n: mid\n\n"]) == [("message", "x", "")]
+
+
+def test_bom_stripped_once() -> None:
+    assert feed_all([b"\xef\xbb\xbfdata: x\n\n"]) == [("message", "x", "")]
+    # Split over chunks, too.
+    assert feed_all([b"\xef", b"\xbb", b"\xbfdata: x\n\n"]) == [("message", "x", "")]
+    # A second BOM is not stripped: the line's field name is then "\ufeffdata", ignored.
+    assert feed_all([b"\xef\xbb\xbf\xef\xbb\xbfdata: x\n\ndata: y\n\n"]) == [("message", "y", "")]
+
+
+def test_utf8_split_across_chunks() -> None:
+    raw = "data: 😀 ok\n\n".encode()
+    cut = raw.index(b"\xf0") + 2  # in the middle of the 4-byte sequence
+    assert feed_all([raw[:cut], raw[cut:]]) == [("message", "😀 ok", "")]
+
+
+def test_unicode_line_separators_are_not_line_ends() -> None:
+    # str.splitlines (httpx-sse) would split at U+2028, NEL, VT and FF; the SSE spec does not.
+    text = "data: a\u2028b\x85c\x0bd\x0ce\n\n"
+    assert feed_all([text.encode()]) == [("message", "a\u2028b\x85c\x0bd\x0ce", "")]
+
+
+def test_one_leading_space_stripped() -> None:
+    assert feed_all([b"data:  two\ndata:none\n\n"]) == [("message", " two\nnone", "")]
+
+
+def test_field_without_colon() -> None:
+    # "data" alone: the value is the empty string.
+    assert feed_all([b"data\n\n"]) == [("message", "", "")]
+
+
+def test_empty_data_frame_dispatches() -> None:
+    assert feed_all([b"event: ping\ndata:\n\n"]) == [("ping", "", "")]
+
+
+def test_blank_line_without_data_does_not_dispatch() -> None:
+    assert feed_all([b"event: a\n\n\n\nid: 3\n\n"]) == []
+
+
+def test_event_name_reset_after_dispatch() -> None:
+    assert feed_all([b"event: a\ndata: 1\n\ndata: 2\n\n"]) == [("a", "1", ""), ("message", "2", "")]
+
+
+def test_id_persists_and_id_with_nul_ignored() -> None:
+    events = feed_all([b"id: 1\ndata: a\n\ndata: b\n\nid: 2\x00x\ndata: c\n\nid\ndata: d\n\n"])
+    assert events == [("message", "a", "1"), ("message", "b", "1"), ("message", "c", "1"), ("message", "d", "")]
+
+
+def test_retry_only_ascii_digits() -> None:
+    p = SSEParser()
+    (e,) = p.feed(b"retry: 1500\ndata: a\n\n")
+    assert e.retry == 1500
+    (e,) = p.feed(b"retry: 15x0\ndata: b\n\n")
+    assert e.retry == 1500  # ignored: keeps the previous value
+    p2 = SSEParser()
+    (e,) = p2.feed(b"retry: -1\ndata: a\n\n")
+    assert e.retry is None
+
+
+def test_unknown_fields_ignored() -> None:
+    assert feed_all([b"foo: bar\ndata: x\nbaz\n\n"]) == [("message", "x", "")]
+
+
+def test_incomplete_event_at_eof_dropped() -> None:
+    assert feed_all([b"data: a\n\ndata: b\n"]) == [("message", "a", "")]
+    assert feed_all([b"data: a\n\ndata: b"]) == [("message", "a", "")]
+
+
+def test_oversized_event_raises_stream_error() -> None:
+    p = SSEParser(max_event_size=64)
+    with pytest.raises(StreamError, match="size cap"):
+        for _ in range(10):
+            p.feed(b"data: " + b"x" * 20 + b"\n")
+
+
+def test_oversized_line_without_end_raises_stream_error() -> None:
+    p = SSEParser(max_event_size=64)
+    with pytest.raises(StreamError, match="size cap"):
+        p.feed(b"data: " + b"x" * 100)
+
+
+def test_events_just_under_the_cap_pass() -> None:
+    p = SSEParser(max_event_size=64)
+    for _ in range(5):
+        assert [e.data for e in p.feed(b"data: " + b"y" * 40 + b"\n\n")] == ["y" * 40]
+
+
+def test_reset_forgets_partial_state() -> None:
+    p = SSEParser()
+    p.feed(b"id: 9\ndata: part")
+    p.reset()
+    assert [(e.data, e.id) for e in p.feed(b"data: new\n\n")] == [("new", "")]
+
+
+def test_own_id_flag() -> None:
+    p = SSEParser()
+    a, b = p.feed(b"id: 5\ndata: a\n\ndata: b\n\n")
+    assert (a.id, a.own_id) == ("5", True)
+    assert (b.id, b.own_id) == ("5", False)
+
+
+# -- any chunking gives what a whole-input reference reading gives -----------------------
+
+_EOL_RE = re.compile(rb"\r\n|\r|\n")
+
+
+def reference(data: bytes) -> list[tuple[str, str, str]]:
+    """The WHATWG rules applied to the whole input at once (the oracle for chunked feeding)."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    parts = _EOL_RE.split(data)
+    parts.pop()  # the unterminated last line (or b"" after a final line end) is not a line
+    out: list[tuple[str, str, str]] = []
+    event, buf, last_id = "", None, ""
+    for raw in parts:
+        line = raw.decode("utf-8", errors="replace")
+        if not line:
+            if buf is not None:
+                out.append((event or "message", "\n".join(buf), last_id))
+            event, buf = "", None
+            continue
+        if line.startswith(":"):
+            continue
+        name, _, value = line.partition(":")
+        value = value.removeprefix(" ")
+        if name == "event":
+            event = value
+        elif name == "data":
+            buf = [*(buf or []), value]
+        elif name == "id" and "\0" not in value:
+            last_id = value
+    return out
+
+
+_TOKENS = [b"data: x", b"data:y", b"data", b"event: e", b"id: 7", b"id: 8\x00", b": c", b"\xc3\xa9", b"\xf0\x9f\x98\x80",
+           b"retry: 5", b"\n", b"\r", b"\r\n", b"\n\n", b"\r\n\r\n", b"\xef\xbb\xbf", b"zz"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    parts=st.lists(st.sampled_from(_TOKENS), max_size=40),
+    bom=st.booleans(),
+    cuts=st.lists(st.integers(min_value=0, max_value=400), max_size=12),
+)
+def test_any_chunking_matches_the_reference(parts: list[bytes], bom: bool, cuts: list[int]) -> None:
+    data = (b"\xef\xbb\xbf" if bom else b"") + b"".join(parts)
+    points = sorted({c for c in cuts if c < len(data)} | {0, len(data)})
+    chunks = [data[a:b] for a, b in zip(points, points[1:])]
+    assert feed_all(chunks) == reference(data)
+    assert feed_all(bytewise(data)) == reference(data)
+
+
+def test_long_line_in_small_chunks_is_one_event() -> None:
+    payload = b"x" * 300_000
+    data = b"id: 1\ndata: " + payload + b"\r\n\r\n"
+    chunks = [data[i : i + 4096] for i in range(0, len(data), 4096)]
+    assert feed_all(chunks) == [("message", payload.decode(), "1")]
+
+
+def test_long_line_over_the_cap_fails_before_its_end() -> None:
+    p = SSEParser(max_event_size=10_000)
+    with pytest.raises(StreamError, match="size cap"):
+        for _ in range(100):
+            p.feed(b"data: " + b"x" * 500)  # never a line end: the pieces alone pass the cap
