@@ -27,7 +27,7 @@ import httpx
 import pytest
 
 from helpers import API, SPEC_PATH, FrameReader, parse_sse
-from promptrails_mock.executions import Turns
+from promptrails_mock.executions import FRAMES_PER_TURN, ExecutionManager, Turns
 from promptrails_mock.ids import ksuid, utc_now
 from promptrails_mock.storage import Frame, Storage
 from promptrails_mock.testing import MockServer
@@ -259,3 +259,51 @@ def test_turns_go_first_come_first_served_a_bounded_number_a_pass() -> None:
     assert order == [0, 1, 2, 3, 5, 6, 7, 8, 9]
     per_pass = {p: granted_in_pass.count(p) for p in granted_in_pass}
     assert max(per_pass.values()) == 3 and len(per_pass) == 3
+
+
+def _batches_of_one_run(session_metadata: dict[str, Any]) -> list[list[Frame]]:
+    """The batches (one write each) a stream of one storyteller run gets, read as the run goes."""
+
+    async def scenario() -> list[list[Frame]]:
+        store = Storage(":memory:")
+        try:
+            manager = ExecutionManager(store)
+            workspace = store.ensure_workspace("k", configured=True)
+            now = utc_now()
+            session = store.create_session(
+                {
+                    "id": ksuid(),
+                    "workspace_id": workspace["id"],
+                    "agent_id": "storyteller",
+                    "user_id": None,
+                    "title": None,
+                    "metadata": session_metadata,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+            )
+            execution_id = await manager.start(workspace_id=workspace["id"], session=session, content="Hello!")
+            batches = [batch async for batch in manager.subscribe_batches(execution_id)]
+            await manager.shutdown()
+            return batches
+        finally:
+            store.close()
+
+    return asyncio.run(scenario())
+
+
+def test_a_stream_sends_what_its_run_made_on_one_turn_in_one_write() -> None:
+    batches = _batches_of_one_run({"delay_ms": 0})
+    frames = [f for batch in batches for f in batch]
+    assert [f.seq for f in frames] == list(range(1, 91)) and frames[-1].event == "done"
+    assert [f.event for f in batches[0]] == ["execution"], "the first frame is sent at once"
+    sizes = [len(batch) for batch in batches[1:]]
+    assert max(sizes) <= FRAMES_PER_TURN + 1, sizes  # a turn's frames (the done frame may join the last)
+    assert len(batches) <= 2 + 89 // FRAMES_PER_TURN, f"{len(batches)} writes for 90 frames: {sizes}"
+
+
+def test_a_stream_never_holds_a_frame_through_a_pause() -> None:
+    batches = _batches_of_one_run({"delay_ms": 2})
+    frames = [f for batch in batches for f in batch]
+    assert [f.seq for f in frames] == list(range(1, 91))
+    assert all(len(batch) == 1 for batch in batches[:-1]), [len(b) for b in batches]

@@ -93,6 +93,9 @@ class _LiveRun:
         self.cancel_requested = False
         self.gone = False
         self.write_failed = False
+        self.more_soon = False
+        """The run holds its turn and makes its next frame in the next pass, with no pause (a stream waits
+        for it, to send the turn's frames in one write)."""
         self.started = time.monotonic()
         self._waiters: list[asyncio.Future[None]] = []
 
@@ -120,6 +123,12 @@ class _LiveRun:
     def forget_unpublished(self) -> None:
         """Frames that were never stored are dropped: number on from the last published one."""
         self.last_seq = self.frames[-1].seq
+
+    @property
+    def unpublished(self) -> bool:
+        """Whether the run made frames the writer has not stored and published yet (it will, in the next
+        pass: a write that fails, or a reset, ends the run with a published ``error`` frame)."""
+        return self.last_seq > self.frames[-1].seq
 
     @property
     def terminated(self) -> bool:
@@ -152,8 +161,8 @@ class _LiveRun:
 
 TURNS_PER_PASS = 64
 """How many runs may make frames in one pass of the event loop (see :class:`Turns`)."""
-FRAMES_PER_TURN = 2
-"""How many frames a run makes on one turn, yielding between them (so a stream can send two in one write)."""
+FRAMES_PER_TURN = 8
+"""How many frames a run makes on one turn, yielding between them (its stream sends them in one write)."""
 
 
 class Turns:
@@ -161,10 +170,12 @@ class Turns:
 
     Without a bound, a thousand runs with no pause would each make a frame in every pass, and every
     pass (the interval at which the server reads new requests and moves each one a step on) would
-    take a thousand frames' work: a new stream's first frame came seconds late. With it, a pass
-    takes about ``per_pass`` turns' work (a few milliseconds), the runs still take turns fairly, and
-    the frames per second stay the same. On a turn, a run makes up to ``FRAMES_PER_TURN`` frames,
-    yielding between them: its stream picks both up in one write (see ``subscribe_batches``).
+    take a thousand frames' work: a new stream's first frame came seconds late. With it, a run makes
+    up to ``FRAMES_PER_TURN`` frames on a turn, one a pass (it yields between them), so a pass takes
+    at most ``per_pass * FRAMES_PER_TURN`` frames' work (512, about 20 ms on a busy 2-core machine),
+    the runs still take turns fairly, and the frames per second stay the same. A stream sends the
+    frames of one turn in one write (see ``subscribe_batches``): eight frames a write instead of two
+    took a quarter off the server's CPU per frame and half off the client's (``scripts/load.py``).
     """
 
     def __init__(self, per_pass: int = TURNS_PER_PASS) -> None:
@@ -421,10 +432,10 @@ class ExecutionManager:
         script = script_for(agent, given, self.settings)
         left = 0  # frames this run may still make on its current turn
         for step in script.steps:
-            left = await self._pace(step.delay, left)
+            left = await self._pace(run, step.delay, left)
             run.check()  # cooperative: a cancelled (or reset) run stops at its next step
             self.writer.add(run, run.next_frame(step.event, step.data))
-        await self._pace(script.final_delay, left)
+        await self._pace(run, script.final_delay, left)
         run.check()
         outcome = script.outcome
         if isinstance(outcome, Failure):
@@ -461,15 +472,21 @@ class ExecutionManager:
         else:
             self._fail(run, "The chat session was deleted while the run was going on.", "session_deleted", pending)
 
-    async def _pace(self, delay: float, left: int) -> int:
+    async def _pace(self, run: _LiveRun, delay: float, left: int) -> int:
         """Wait before a frame: the pause, then a turn (or a mere yield, on the turn the run holds); how
         many more frames the run may make on its turn."""
         if delay > 0:
+            run.more_soon = False
             await asyncio.sleep(delay)
             left = 0  # a pause ends the turn
         if left > 0:
-            await asyncio.sleep(0)
+            run.more_soon = True
+            try:
+                await asyncio.sleep(0)
+            finally:
+                run.more_soon = False
             return left - 1
+        run.more_soon = False
         await self.turns.take()
         return FRAMES_PER_TURN - 1
 
@@ -522,10 +539,12 @@ class ExecutionManager:
         """:meth:`subscribe`, in batches: each time, every frame published since the last batch.
 
         A stream sends a batch in one write. So that a busy server sends more than one frame per write
-        (each write is a system call and a trip through the HTTP stack), a batch of a single frame of a
-        live run, but the first batch, waits for one pass of the event loop first: the run, which yields
-        after every frame, adds its next one meanwhile. An idle server loses nothing by it (a pass takes
-        microseconds), and a run's pauses (``delay_ms``) are never stretched by more than that pass.
+        (each write is a system call and a trip through the HTTP stack), a batch of a live run, but the
+        first one, is held while the run has made frames not yet published (``unpublished``: they are
+        in the next group commit) or holds its turn and makes its next frame in the next pass with no
+        pause (``more_soon``): the frames a run makes on one turn (``FRAMES_PER_TURN``) go out together.
+        A frame is held a few passes at most (an idle server's pass takes microseconds), and never
+        through a pause (``delay_ms``): a run about to pause is not ``more_soon``.
         """
         run = self._live.get(execution_id)
         if run is None:
@@ -537,8 +556,9 @@ class ExecutionManager:
         first = True
         while True:
             if index < len(run.frames):
-                if not first and len(run.frames) == index + 1 and not run.finished and not run.terminated:
-                    await asyncio.sleep(0)
+                if not first and not run.finished and not run.terminated and (run.more_soon or run.unpublished):
+                    await run.wait_beyond(len(run.frames))  # its next frame, made or stored in the next pass
+                    continue
                 batch = run.frames[index:]
                 index += len(batch)
                 first = False
