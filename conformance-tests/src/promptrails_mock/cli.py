@@ -258,7 +258,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         access_log=args.log_level in ("info", "debug"),
         timeout_graceful_shutdown=3,
     )
-    _Server(config, announcement).run(sockets=[sock])
+    try:
+        _Server(config, announcement).run(sockets=[sock])
+    except KeyboardInterrupt:
+        # Ctrl-C (make serve): uvicorn has shut down cleanly, then re-raises the signal it caught.
+        return 130
     return 0
 
 
