@@ -27,8 +27,11 @@ import httpx
 import pytest
 
 from helpers import API, SPEC_PATH, FrameReader, parse_sse
-from promptrails_mock.executions import FRAMES_PER_TURN, ExecutionManager, Turns
+from promptrails_mock.agents import AgentSettings
+from promptrails_mock.app import DEFAULT_API_KEY, Settings, create_app
+from promptrails_mock.executions import FRAMES_PER_TURN, ExecutionManager, Opening, Turns
 from promptrails_mock.ids import ksuid, utc_now
+from promptrails_mock.middleware import WireMiddleware
 from promptrails_mock.storage import Frame, Storage
 from promptrails_mock.testing import MockServer
 
@@ -307,3 +310,64 @@ def test_a_stream_never_holds_a_frame_through_a_pause() -> None:
     frames = [f for batch in batches for f in batch]
     assert [f.seq for f in frames] == list(range(1, 91))
     assert all(len(batch) == 1 for batch in batches[:-1]), [len(b) for b in batches]
+
+
+def test_while_requests_are_opening_runs_get_fewer_new_turns() -> None:
+    async def scenario() -> list[int]:
+        turns = Turns(per_pass=6, per_pass_opening=2)
+        loop = asyncio.get_running_loop()
+        passes = [0]
+        granted_in_pass: list[int] = []
+        opening = Opening(turns)  # a request on its way
+
+        def tick() -> None:
+            passes[0] += 1
+            if len(granted_in_pass) < 16:
+                loop.call_soon(tick)
+
+        async def run() -> None:
+            await turns.take()
+            granted_in_pass.append(passes[0])
+            if len(granted_in_pass) == 4:
+                opening.close()  # the request got its answer: full passes again
+
+        loop.call_soon(tick)
+        await asyncio.gather(*(asyncio.create_task(run()) for _ in range(16)))
+        return granted_in_pass
+
+    granted_in_pass = asyncio.run(scenario())
+    counts = [granted_in_pass.count(p) for p in sorted(set(granted_in_pass))]
+    assert counts == [2, 2, 6, 6], counts  # two a pass while the request was open, then the full six
+
+
+def test_no_request_stays_opening_and_a_waiting_send_does_not_hold_runs_back() -> None:
+    app = create_app(Settings(spec_path=SPEC_PATH, agents=AgentSettings(frame_delay=0.02)))
+    assert isinstance(app, WireMiddleware)
+    turns = app.state.executions.turns
+    headers = {"X-API-Key": DEFAULT_API_KEY}
+
+    async def scenario() -> None:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://mock", headers=headers) as client:
+            created = await client.post(f"{API}/chat/sessions", json={"agent_id": "echo"})
+            assert created.status_code == 201, created.text
+            session = created.json()["data"]["id"]
+            send = asyncio.create_task(
+                client.post(f"{API}/chat/sessions/{session}/messages", json={"content": "one two three"})
+            )
+            while not app.state.executions.running:
+                await asyncio.sleep(0.001)
+            assert turns.opening == 0, "a send that waits for its reply is no longer opening"
+            answer = await send
+            assert answer.status_code == 200, answer.text
+            streamed = await client.post(f"{API}/chat/sessions/{session}/messages/stream", json={"content": "hi"})
+            assert streamed.status_code == 200 and "event: done" in streamed.text
+            assert (await client.get(f"{API}/chat/sessions/nope")).status_code == 404
+            assert (await client.get(f"{API}/chat/sessions", headers={"X-API-Key": "wrong"})).status_code == 401
+            assert (await client.post(f"{API}/chat/sessions", json={"agent_id": 5})).status_code in (400, 422)
+            assert turns.opening == 0, "every request closed its opening"
+
+    try:
+        asyncio.run(scenario())
+    finally:
+        app.state.storage.close()

@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextvars
 import logging
 import time
 from collections.abc import AsyncIterator, Callable, Mapping
@@ -53,7 +54,7 @@ from promptrails_mock.ids import ksuid, utc_now
 from promptrails_mock.locks import KeyedLocks
 from promptrails_mock.storage import Frame, IdempotencyScope, Storage
 
-__all__ = ["ExecutionManager", "SessionGone"]
+__all__ = ["ExecutionManager", "Opening", "SessionGone"]
 
 logger = logging.getLogger("promptrails_mock.executions")
 
@@ -161,6 +162,8 @@ class _LiveRun:
 
 TURNS_PER_PASS = 64
 """How many runs may make frames in one pass of the event loop (see :class:`Turns`)."""
+TURNS_PER_PASS_WHILE_OPENING = 4
+"""How many, while requests are on their way to their first answer or their run (see :class:`Opening`)."""
 FRAMES_PER_TURN = 8
 """How many frames a run makes on one turn, yielding between them (its stream sends them in one write)."""
 
@@ -178,8 +181,11 @@ class Turns:
     took a quarter off the server's CPU per frame and half off the client's (``scripts/load.py``).
     """
 
-    def __init__(self, per_pass: int = TURNS_PER_PASS) -> None:
+    def __init__(self, per_pass: int = TURNS_PER_PASS, per_pass_opening: int = TURNS_PER_PASS_WHILE_OPENING) -> None:
         self.per_pass = per_pass
+        self.per_pass_opening = per_pass_opening
+        self.opening = 0
+        """Requests on their way to their first answer or their run (:class:`Opening`)."""
         self._queue: collections.deque[asyncio.Future[None]] = collections.deque()
         self._scheduled = False
 
@@ -194,7 +200,8 @@ class Turns:
     def _grant(self) -> None:
         granted = 0
         queue = self._queue
-        while queue and granted < self.per_pass:
+        limit = self.per_pass_opening if self.opening else self.per_pass
+        while queue and granted < limit:
             waiter = queue.popleft()
             if not waiter.done():  # a cancelled run's turn goes to the next
                 waiter.set_result(None)
@@ -202,6 +209,41 @@ class Turns:
         self._scheduled = bool(queue)
         if queue:
             asyncio.get_running_loop().call_soon(self._grant)  # the next pass
+
+
+_OPENING: contextvars.ContextVar[Opening | None] = contextvars.ContextVar("promptrails_mock_opening", default=None)
+
+
+class Opening:
+    """A request on its way to its first answer or its run: new streams go before more frames.
+
+    The wire middleware opens one for every request and closes it when the response starts, when the
+    request starts a run (:meth:`ExecutionManager.start`), or when the request ends. While any is open,
+    runs get ``per_pass_opening`` new turns a pass instead of ``per_pass``: the runs that hold a turn
+    finish it, passes get short, and requests that arrive while a thousand streams play reach their
+    first frame within a few short passes instead of waiting behind hundreds of frames each pass. Runs
+    never stop (a request that waits long, a slow upload or a delay fault, only slows them), and the
+    frames per second stay the same once the requests are in.
+    """
+
+    __slots__ = ("_open", "_turns")
+
+    def __init__(self, turns: Turns) -> None:
+        self._turns = turns
+        self._open = True
+        turns.opening += 1
+        _OPENING.set(self)  # in the request's own context (its task's), for ExecutionManager.start
+
+    def close(self) -> None:
+        if self._open:
+            self._open = False
+            self._turns.opening -= 1
+
+    @staticmethod
+    def close_current() -> None:
+        opening = _OPENING.get()
+        if opening is not None:
+            opening.close()
 
 
 class FrameWriter:
@@ -342,6 +384,7 @@ class ExecutionManager:
     ) -> str:
         """Store a new execution (and the idempotency record naming it) in the next group commit, then
         start its task; its id."""
+        Opening.close_current()  # the request reached its run (a reply it waits for needs turns)
         execution_id = ksuid()
         user_message_id = ksuid()
         metadata = dict(metadata or {})

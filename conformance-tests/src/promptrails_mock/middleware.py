@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Any
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from promptrails_mock.errors import error_body
+from promptrails_mock.executions import Opening
 from promptrails_mock.faults import LINE_ENDINGS, Fault
 from promptrails_mock.ids import ksuid
 from promptrails_mock.jsonsafe import dumps
@@ -141,6 +142,7 @@ class WireMiddleware:
         try:
             await exchange.run()
         finally:
+            exchange.opening.close()
             if task is not None:
                 self.state.inflight.discard(task)
 
@@ -195,6 +197,7 @@ class _Exchange:
         self.in_contract = operation is not None
         self.started = False
         self.dead = False
+        self.opening = Opening(state.executions.turns)  # closed once the response starts (or a run does)
 
     # -- the exchange ---------------------------------------------------------------
 
@@ -405,6 +408,7 @@ class _Exchange:
         headers = [h for h in headers if h[0] != b"x-request-id"]
         headers.append((b"x-request-id", self.request_id.encode("latin-1")))
         self.started = True
+        self.opening.close()
         await self.raw_send({"type": "http.response.start", "status": status, "headers": headers})
         await self.raw_send({"type": "http.response.body", "body": payload, "more_body": False})
         self.entry["status"] = status
@@ -512,6 +516,7 @@ class _Tap:
             return
         if self._action == "cut_stream":
             x.started = True
+            x.opening.close()
             await x.raw_send({"type": "http.response.start", "status": status, "headers": headers})
             x.entry["status"] = status
             await x._abort("cut")
@@ -579,6 +584,7 @@ class _Tap:
             return
         self.checker = StreamChecker(x.state.contract)
         x.started = True
+        x.opening.close()
         await x.raw_send({"type": "http.response.start", "status": self.status, "headers": self.headers})
         x.entry["status"] = self.status
         x.entry["outcome"] = "answered"
