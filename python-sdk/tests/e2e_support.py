@@ -6,7 +6,8 @@ import re
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-SEED = HERE / "fixtures" / "vendor_sessions_and_chat.md"  # the vendor guide's Python code, verbatim
+REPO = HERE.parents[1]
+SEED = REPO / "docs" / "sdk-calls.md"  # the documented call shapes, in the repository's own docs
 README = HERE.parent / "README.md"
 
 

@@ -64,7 +64,7 @@ async def test_every_method(aclient: AsyncPromptRails, mock: respx.MockRouter) -
 
 async def test_async_for_over_every_page(aclient: AsyncPromptRails, mock: respx.MockRouter) -> None:
     def answer(request: httpx.Request) -> httpx.Response:
-        n = int(request.url.params["page"])
+        n = int(request.url.params.get("page", "1"))
         return httpx.Response(200, json={"data": [{**SESSION, "id": f"s{n}"}], "meta": meta(page=n, total_pages=3, total=3, limit=1)})
 
     mock.get("/api/v1/chat/sessions").mock(side_effect=answer)

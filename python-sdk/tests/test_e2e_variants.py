@@ -96,7 +96,7 @@ def test_execution_variants(server: testing.MockServer, client: PromptRails, str
     assert sparse.id == reply.execution_id and sparse.status == ExecutionStatus.COMPLETED and sparse.output is None
     server.clear_faults()
     full = client.executions.get(reply.execution_id)
-    assert full.output_text == reply.content and isinstance(full.input_, dict)
+    assert full.output_text == reply.content and isinstance(full.input, dict)
     variant(server, "execution_unknown_status")
     if strict:
         with pytest.raises(APIResponseValidationError) as info:

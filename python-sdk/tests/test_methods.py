@@ -89,7 +89,7 @@ def test_list_sessions_page(client: PromptRails, mock: respx.MockRouter) -> None
 
 def test_list_sessions_iterates_every_page(client: PromptRails, mock: respx.MockRouter) -> None:
     def answer(request: httpx.Request) -> httpx.Response:
-        n = int(request.url.params["page"])
+        n = int(request.url.params.get("page", "1"))
         items = [{**SESSION, "id": f"s{n}-{i}"} for i in range(2)] if n <= 3 else []
         return httpx.Response(200, json={"data": items, "meta": meta(page=n, total_pages=3, total=6, limit=2)})
 

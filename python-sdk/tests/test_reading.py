@@ -265,7 +265,7 @@ def test_auto_paging_with_every_meta_shape(
         return
     items = list(c.chat.list_sessions(limit=2))
     assert len(items) == sum(sizes) and route.call_count == pages
-    assert [call.request.url.params["page"] for call in route.calls] == [str(p) for p in range(1, pages + 1)]
+    assert [call.request.url.params.get("page", "1") for call in route.calls] == [str(p) for p in range(1, pages + 1)]
 
 
 def test_meta_pages_and_total_pages_read_under_both_names(c: PromptRails, mock: respx.MockRouter) -> None:
@@ -335,7 +335,7 @@ def test_execution_with_object_input_output_and_more_fields(c: PromptRails, mock
     mock.get(EXEC).respond(200, json={"data": data})
     ex = c.executions.get("e1")
     assert isinstance(ex, Execution) and ex.status == ExecutionStatus.WAITING_APPROVAL
-    assert ex.input_ == {"message": "Hi"} and ex.output == {"content": "You said: Hi"}
+    assert ex.input == {"message": "Hi"} and ex.output == {"content": "You said: Hi"}
     assert ex.output_text == "You said: Hi" and ex.agent == {"id": "a1", "name": "Support"}
     assert ex.additional_properties == {"steps": [{"n": 1}]}
     assert ex.to_dict() == data
@@ -345,7 +345,7 @@ def test_execution_with_object_input_output_and_more_fields(c: PromptRails, mock
 def test_execution_output_any_json(c: PromptRails, mock: respx.MockRouter, output: Any) -> None:
     mock.get(EXEC).respond(200, json={"data": {"id": "e1", "status": "completed", "output": output, "input": None}})
     ex = c.executions.get("e1")
-    assert ex.output == output and ex.input_ is None
+    assert ex.output == output and ex.input is None
     assert ex.output_text == (output if isinstance(output, str) else (output.get("text") if isinstance(output, dict) else None))
 
 

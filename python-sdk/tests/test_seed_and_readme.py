@@ -1,5 +1,5 @@
-"""The Python code of the vendor's "Sessions and Chat" guide (tests/fixtures/) and of
-README.md, run unchanged against the mock server."""
+"""The Python code of docs/sdk-calls.md (the documented call shapes) and of README.md, run
+unchanged against the mock server."""
 
 from __future__ import annotations
 
@@ -9,11 +9,9 @@ import os
 from collections.abc import Iterator
 
 import pytest
-
 from e2e_support import README, SEED, python_blocks
 from promptrails import PromptRails
-
-from promptrails_mock import testing  # noqa: E402  (make setup installs conformance-tests)
+from promptrails_mock import testing
 
 
 @pytest.fixture(scope="module")

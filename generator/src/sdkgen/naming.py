@@ -259,7 +259,8 @@ RUNTIME_NAMES: dict[str, frozenset[str]] = {
         PaymentRequiredError PermissionDeniedError RateLimitError RequestOptions ResumeSpec
         SdkIdentity ServerSentEvent SSEParser Stream StreamError StreamResult StreamSpec SyncHTTPClient
         SyncPage TimeoutTypes UnknownEvent UnprocessableEntityError Any Awaitable Callable ClassVar
-        Conversation AsyncConversation ConversationReply ConversationMessage
+        Conversation AsyncConversation ConversationReply ConversationMessage APIResponse
+        AsyncAPIResponse APIResponseValidationError
         Literal Mapping Sequence TracebackType""".split()
     ),
     "typescript": frozenset(
@@ -285,7 +286,8 @@ RUNTIME_NAMES: dict[str, frozenset[str]] = {
         ErrAuthentication ErrBadRequest ErrConflict ErrConnection ErrInternalServer
         ErrInvalidArgument ErrNotFound ErrPaymentRequired ErrPermissionDenied ErrRateLimited
         ErrResponseValidation ErrStatus ErrStream ErrTimeout ErrUnprocessableEntity
-        Conversation ConversationReply ConversationMessage ConversationOption""".split()
+        Conversation ConversationReply ConversationMessage ConversationOption
+        WithMaxConcurrentInvocations WithDeleteOnClose WithoutHistory SaveOption""".split()
     ),
 }
 
@@ -302,11 +304,14 @@ BRANDED_RUNTIME_NAMES: dict[str, frozenset[str]] = {
 MEMBER_RESERVED: dict[str, dict[str, frozenset[str]]] = {
     "python": {
         # keyword arguments every method takes besides the operation's own
-        "params": frozenset({"self", "idempotency_key", "extra_headers", "timeout", "max_retries"}),
-        "event": frozenset({"event", "event_id", "from_data"}),
-        "resource": frozenset({"_client"}),
-        "client": frozenset({"base_url", "max_retries", "timeout", "close", "api_key"}),
-        "model": frozenset({"additional_properties", "to_dict", "from_dict"}),
+        "params": frozenset({"self", "idempotency_key", "extra_headers", "extra_query", "extra_body", "timeout",
+                             "max_retries"}),
+        "event": frozenset({"event", "event_id", "from_data", "to_dict", "to_json", "from_dict",
+                            "additional_properties"}),
+        "resource": frozenset({"_client", "with_raw_response", "with_streaming_response"}),
+        "client": frozenset({"base_url", "max_retries", "timeout", "close", "api_key", "with_options", "copy",
+                             "strict_response_validation"}),
+        "model": frozenset({"additional_properties", "to_dict", "from_dict", "self", "to_json", "additional_keys"}),
         "union": frozenset(),
     },
     "typescript": {

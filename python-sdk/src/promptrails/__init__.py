@@ -3,7 +3,7 @@
 
 from promptrails import PromptRails
 
-client = PromptRails()      # reads PROMPTRAILS_API_KEY
+client = PromptRails()
 """
 
 from __future__ import annotations
@@ -11,12 +11,13 @@ from __future__ import annotations
 from . import _shapes  # noqa: F401  (registers every model's and event's shape with the runtime)
 from ._client import AsyncPromptRails, PromptRails
 from ._core import (
-    NOT_GIVEN,
     APIConnectionError,
     APIError,
+    APIResponse,
     APIResponseValidationError,
     APIStatusError,
     APITimeoutError,
+    AsyncAPIResponse,
     AsyncPage,
     AsyncPager,
     AsyncStream,
@@ -25,11 +26,11 @@ from ._core import (
     ConflictError,
     InternalServerError,
     InvalidArgumentError,
+    NOT_GIVEN,
     NotFoundError,
     NotGiven,
     PaymentRequiredError,
     PermissionDeniedError,
-    PromptRailsError,
     RateLimitError,
     Stream,
     StreamError,
@@ -38,17 +39,18 @@ from ._core import (
     UnknownEvent,
     UnprocessableEntityError,
 )
+from ._core._brand import PromptRailsError
 from ._version import __version__
 from .events import (
-    ChatStreamFrameEvent,
-    ChatStreamFrameResult,
+    ExecutionEvent,
+    ThinkingEvent,
+    ToolStartEvent,
+    ToolEndEvent,
     ContentEvent,
     DoneEvent,
     ErrorEvent,
-    ExecutionEvent,
-    ThinkingEvent,
-    ToolEndEvent,
-    ToolStartEvent,
+    ChatStreamFrameEvent,
+    ChatStreamFrameResult,
 )
 from .models import (
     ChatMessage,
@@ -57,20 +59,21 @@ from .models import (
     ErrorBody,
     ErrorResponse,
     Execution,
-    ExecutionStatus,
     Feedback,
-    MessageRole,
     PaginationMeta,
     TokenUsage,
+    ExecutionStatus,
+    MessageRole,
+    ErrorResponseError,
 )
 
 __all__ = [
     "__version__",
     "PromptRails",
     "AsyncPromptRails",
+    "PromptRailsError",
     "NOT_GIVEN",
     "NotGiven",
-    "PromptRailsError",
     "APIError",
     "APIResponseValidationError",
     "APIConnectionError",
@@ -94,6 +97,8 @@ __all__ = [
     "AsyncStream",
     "StreamResult",
     "UnknownEvent",
+    "APIResponse",
+    "AsyncAPIResponse",
     "ExecutionEvent",
     "ThinkingEvent",
     "ToolStartEvent",
@@ -114,4 +119,5 @@ __all__ = [
     "TokenUsage",
     "ExecutionStatus",
     "MessageRole",
+    "ErrorResponseError",
 ]

@@ -8,7 +8,7 @@ from __future__ import annotations
 from ._core._reading import FieldShape as _F
 from ._core._reading import ModelShape as _S
 from ._core._reading import Value as _V
-from ._core._reading import register
+from ._core._reading import register as _register
 from ._generated.models.chat_message import ChatMessage
 from ._generated.models.chat_message_list import ChatMessageList
 from ._generated.models.chat_reply import ChatReply
@@ -16,32 +16,28 @@ from ._generated.models.chat_reply_response import ChatReplyResponse
 from ._generated.models.chat_session import ChatSession
 from ._generated.models.chat_session_list import ChatSessionList
 from ._generated.models.chat_session_response import ChatSessionResponse
-from ._generated.models.create_session_request import CreateSessionRequest
 from ._generated.models.error_body import ErrorBody
 from ._generated.models.error_response import ErrorResponse
 from ._generated.models.execution import Execution
 from ._generated.models.execution_list import ExecutionList
 from ._generated.models.execution_response import ExecutionResponse
-from ._generated.models.execution_status import ExecutionStatus
 from ._generated.models.feedback import Feedback
 from ._generated.models.feedback_response import FeedbackResponse
-from ._generated.models.message_role import MessageRole
 from ._generated.models.pagination_meta import PaginationMeta
-from ._generated.models.send_message_request import SendMessageRequest
-from ._generated.models.submit_feedback_request import SubmitFeedbackRequest
 from ._generated.models.token_usage import TokenUsage
-from ._generated.models.update_session_request import UpdateSessionRequest
+from ._generated.models.execution_status import ExecutionStatus
+from ._generated.models.message_role import MessageRole
 from .events import (
+    ExecutionEvent,
+    ThinkingEvent,
+    ToolStartEvent,
+    ToolEndEvent,
     ContentEvent,
     DoneEvent,
     ErrorEvent,
-    ExecutionEvent,
-    ThinkingEvent,
-    ToolEndEvent,
-    ToolStartEvent,
 )
 
-register(
+_register(
     _S(
         "ChatMessage",
         ChatMessage,
@@ -131,15 +127,6 @@ register(
         (_F("data", "data", True, _V("model", model="ChatSession")),),
     ),
     _S(
-        "CreateSessionRequest",
-        CreateSessionRequest,
-        (
-            _F("agent_id", "agent_id", True, _V("string")),
-            _F("title", "title", False, _V("string", nullable=True)),
-            _F("metadata", "metadata", False, _V("map", values=_V("any"))),
-        ),
-    ),
-    _S(
         "ErrorBody",
         ErrorBody,
         (
@@ -182,7 +169,7 @@ register(
             _F("session_id", "session_id", False, _V("string", nullable=True)),
             _F("parent_execution_id", "parent_execution_id", False, _V("string", nullable=True)),
             _F("status", "status", True, _V("enum", enum=ExecutionStatus)),
-            _F("input", "input_", False, _V("any")),
+            _F("input", "input", False, _V("any")),
             _F("output", "output", False, _V("any")),
             _F("error", "error", False, _V("string", nullable=True)),
             _F("metadata", "metadata", False, _V("map", values=_V("any"), nullable=True)),
@@ -240,32 +227,6 @@ register(
         ),
     ),
     _S(
-        "SendMessageRequest",
-        SendMessageRequest,
-        (
-            _F("content", "content", True, _V("string")),
-            _F("metadata", "metadata", False, _V("map", values=_V("any"))),
-        ),
-    ),
-    _S(
-        "SubmitFeedbackRequest",
-        SubmitFeedbackRequest,
-        (
-            _F("execution_id", "execution_id", True, _V("string")),
-            _F(
-                "value",
-                "value",
-                True,
-                _V("integer"),
-                choices=(
-                    1,
-                    -1,
-                ),
-            ),
-            _F("comment", "comment", False, _V("string", nullable=True)),
-        ),
-    ),
-    _S(
         "TokenUsage",
         TokenUsage,
         (
@@ -277,14 +238,6 @@ register(
             _F("reasoning_tokens", "reasoning_tokens", False, _V("integer")),
         ),
         extra=_V("any"),
-    ),
-    _S(
-        "UpdateSessionRequest",
-        UpdateSessionRequest,
-        (
-            _F("title", "title", False, _V("string", nullable=True)),
-            _F("metadata", "metadata", False, _V("map", values=_V("any"))),
-        ),
     ),
     _S(
         "event:ExecutionEvent",

@@ -4,25 +4,29 @@
 Each event is a frozen dataclass with its data fields and `event_id` (the frame's `id`),
 and `additional_properties` (data fields the contract does not name, or sent in another
 JSON type than the contract's: the field then reads as None). `to_dict()` / `to_json()` give
-the event's data back as plain JSON. Events are read tolerantly (RUNTIME.md "Reading
-responses"): a field the server left out reads as None. An event name the spec does not
-know arrives as `UnknownEvent`.
+the event's data back as plain JSON. An event whose data is plain text or a JSON value other
+than an object has it as `data`. Events are read tolerantly (RUNTIME.md "Reading
+responses"): a field the server left out reads as None. An event the spec does not know
+arrives as `UnknownEvent`.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import datetime  # noqa: F401
-import json
-import uuid  # noqa: F401
+import dataclasses as _dataclasses
+import json as _json
 from collections.abc import Mapping
-from types import MappingProxyType
-from typing import Any, ClassVar
+from types import MappingProxyType as _MappingProxyType
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from ._core import ResumeSpec, StreamResult, StreamSpec, UnknownEvent, ValuePath
-from ._core._reading import dump, read_model, text_of
-from ._generated.api.executions import stream_execution as _resume_stream_execution
-from ._generated.models.token_usage import TokenUsage
+from ._core import ResumeSpec, StreamResult, StreamSpec, UnknownEvent
+from ._core import ValuePath as _ValuePath
+from ._core._reading import dump as _dump
+from ._core._reading import read_model as _read_model
+from ._core._reading import text_of as _text_of
+from ._generated.api.executions.stream_execution import _get_kwargs as _resume_request_0
+
+if TYPE_CHECKING:
+    from ._generated.models.token_usage import TokenUsage
 
 __all__ = [
     "UnknownEvent",
@@ -39,7 +43,7 @@ __all__ = [
 ]
 
 
-@dataclasses.dataclass(frozen=True)
+@_dataclasses.dataclass(frozen=True)
 class ExecutionEvent:
     """The first frame of every run.
 
@@ -52,21 +56,21 @@ class ExecutionEvent:
     event_id: str | None = None
     # Not dataclass fields (dataclasses.fields() lists the data and the id): the reader sets
     # them per event; an event made by hand has none.
-    additional_properties: ClassVar[Mapping[str, Any]] = MappingProxyType({})
+    additional_properties: ClassVar[Mapping[str, Any]] = _MappingProxyType({})
     _present: ClassVar[frozenset[str]] = frozenset()
 
     def to_dict(self) -> dict[str, Any]:
         """The event's data as plain JSON (`json.dumps` takes it as it is)."""
-        return dump(self)
+        return _dump(self)
 
     def to_json(self, **kwargs: Any) -> str:
         """`json.dumps(self.to_dict(), **kwargs)`."""
-        return json.dumps(self.to_dict(), **kwargs)
+        return _json.dumps(self.to_dict(), **kwargs)
 
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any], event_id: str | None = None) -> ExecutionEvent:
         """Read the event's JSON data tolerantly."""
-        return read_model(cls, src_dict, event_id=event_id)
+        return _read_model(cls, src_dict, event_id=event_id)
 
     def __getitem__(self, key: str) -> Any:
         return self.additional_properties[key]
@@ -75,7 +79,7 @@ class ExecutionEvent:
         return key in self.additional_properties
 
 
-@dataclasses.dataclass(frozen=True)
+@_dataclasses.dataclass(frozen=True)
 class ThinkingEvent:
     """Intermediate reasoning between tool rounds.
 
@@ -87,21 +91,21 @@ class ThinkingEvent:
     event_id: str | None = None
     # Not dataclass fields (dataclasses.fields() lists the data and the id): the reader sets
     # them per event; an event made by hand has none.
-    additional_properties: ClassVar[Mapping[str, Any]] = MappingProxyType({})
+    additional_properties: ClassVar[Mapping[str, Any]] = _MappingProxyType({})
     _present: ClassVar[frozenset[str]] = frozenset()
 
     def to_dict(self) -> dict[str, Any]:
         """The event's data as plain JSON (`json.dumps` takes it as it is)."""
-        return dump(self)
+        return _dump(self)
 
     def to_json(self, **kwargs: Any) -> str:
         """`json.dumps(self.to_dict(), **kwargs)`."""
-        return json.dumps(self.to_dict(), **kwargs)
+        return _json.dumps(self.to_dict(), **kwargs)
 
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any], event_id: str | None = None) -> ThinkingEvent:
         """Read the event's JSON data tolerantly."""
-        return read_model(cls, src_dict, event_id=event_id)
+        return _read_model(cls, src_dict, event_id=event_id)
 
     def __getitem__(self, key: str) -> Any:
         return self.additional_properties[key]
@@ -110,7 +114,7 @@ class ThinkingEvent:
         return key in self.additional_properties
 
 
-@dataclasses.dataclass(frozen=True)
+@_dataclasses.dataclass(frozen=True)
 class ToolStartEvent:
     """The agent is about to call a tool.
 
@@ -123,21 +127,21 @@ class ToolStartEvent:
     event_id: str | None = None
     # Not dataclass fields (dataclasses.fields() lists the data and the id): the reader sets
     # them per event; an event made by hand has none.
-    additional_properties: ClassVar[Mapping[str, Any]] = MappingProxyType({})
+    additional_properties: ClassVar[Mapping[str, Any]] = _MappingProxyType({})
     _present: ClassVar[frozenset[str]] = frozenset()
 
     def to_dict(self) -> dict[str, Any]:
         """The event's data as plain JSON (`json.dumps` takes it as it is)."""
-        return dump(self)
+        return _dump(self)
 
     def to_json(self, **kwargs: Any) -> str:
         """`json.dumps(self.to_dict(), **kwargs)`."""
-        return json.dumps(self.to_dict(), **kwargs)
+        return _json.dumps(self.to_dict(), **kwargs)
 
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any], event_id: str | None = None) -> ToolStartEvent:
         """Read the event's JSON data tolerantly."""
-        return read_model(cls, src_dict, event_id=event_id)
+        return _read_model(cls, src_dict, event_id=event_id)
 
     def __getitem__(self, key: str) -> Any:
         return self.additional_properties[key]
@@ -146,7 +150,7 @@ class ToolStartEvent:
         return key in self.additional_properties
 
 
-@dataclasses.dataclass(frozen=True)
+@_dataclasses.dataclass(frozen=True)
 class ToolEndEvent:
     """A tool call finished.
 
@@ -160,21 +164,21 @@ class ToolEndEvent:
     event_id: str | None = None
     # Not dataclass fields (dataclasses.fields() lists the data and the id): the reader sets
     # them per event; an event made by hand has none.
-    additional_properties: ClassVar[Mapping[str, Any]] = MappingProxyType({})
+    additional_properties: ClassVar[Mapping[str, Any]] = _MappingProxyType({})
     _present: ClassVar[frozenset[str]] = frozenset()
 
     def to_dict(self) -> dict[str, Any]:
         """The event's data as plain JSON (`json.dumps` takes it as it is)."""
-        return dump(self)
+        return _dump(self)
 
     def to_json(self, **kwargs: Any) -> str:
         """`json.dumps(self.to_dict(), **kwargs)`."""
-        return json.dumps(self.to_dict(), **kwargs)
+        return _json.dumps(self.to_dict(), **kwargs)
 
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any], event_id: str | None = None) -> ToolEndEvent:
         """Read the event's JSON data tolerantly."""
-        return read_model(cls, src_dict, event_id=event_id)
+        return _read_model(cls, src_dict, event_id=event_id)
 
     def __getitem__(self, key: str) -> Any:
         return self.additional_properties[key]
@@ -183,7 +187,7 @@ class ToolEndEvent:
         return key in self.additional_properties
 
 
-@dataclasses.dataclass(frozen=True)
+@_dataclasses.dataclass(frozen=True)
 class ContentEvent:
     """A delta of the final assistant reply.
 
@@ -195,21 +199,21 @@ class ContentEvent:
     event_id: str | None = None
     # Not dataclass fields (dataclasses.fields() lists the data and the id): the reader sets
     # them per event; an event made by hand has none.
-    additional_properties: ClassVar[Mapping[str, Any]] = MappingProxyType({})
+    additional_properties: ClassVar[Mapping[str, Any]] = _MappingProxyType({})
     _present: ClassVar[frozenset[str]] = frozenset()
 
     def to_dict(self) -> dict[str, Any]:
         """The event's data as plain JSON (`json.dumps` takes it as it is)."""
-        return dump(self)
+        return _dump(self)
 
     def to_json(self, **kwargs: Any) -> str:
         """`json.dumps(self.to_dict(), **kwargs)`."""
-        return json.dumps(self.to_dict(), **kwargs)
+        return _json.dumps(self.to_dict(), **kwargs)
 
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any], event_id: str | None = None) -> ContentEvent:
         """Read the event's JSON data tolerantly."""
-        return read_model(cls, src_dict, event_id=event_id)
+        return _read_model(cls, src_dict, event_id=event_id)
 
     def __getitem__(self, key: str) -> Any:
         return self.additional_properties[key]
@@ -218,11 +222,11 @@ class ContentEvent:
         return key in self.additional_properties
 
 
-@dataclasses.dataclass(frozen=True)
+@_dataclasses.dataclass(frozen=True)
 class DoneEvent:
     """The run completed. Terminal.
 
-    The `done` event (terminal: the stream ends after it).
+    The `done` event (the stream ends after it).
     """
 
     event: ClassVar[str] = "done"
@@ -232,21 +236,21 @@ class DoneEvent:
     event_id: str | None = None
     # Not dataclass fields (dataclasses.fields() lists the data and the id): the reader sets
     # them per event; an event made by hand has none.
-    additional_properties: ClassVar[Mapping[str, Any]] = MappingProxyType({})
+    additional_properties: ClassVar[Mapping[str, Any]] = _MappingProxyType({})
     _present: ClassVar[frozenset[str]] = frozenset()
 
     def to_dict(self) -> dict[str, Any]:
         """The event's data as plain JSON (`json.dumps` takes it as it is)."""
-        return dump(self)
+        return _dump(self)
 
     def to_json(self, **kwargs: Any) -> str:
         """`json.dumps(self.to_dict(), **kwargs)`."""
-        return json.dumps(self.to_dict(), **kwargs)
+        return _json.dumps(self.to_dict(), **kwargs)
 
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any], event_id: str | None = None) -> DoneEvent:
         """Read the event's JSON data tolerantly."""
-        return read_model(cls, src_dict, event_id=event_id)
+        return _read_model(cls, src_dict, event_id=event_id)
 
     def __getitem__(self, key: str) -> Any:
         return self.additional_properties[key]
@@ -256,15 +260,22 @@ class DoneEvent:
 
     @property
     def output_text(self) -> str | None:
-        """The text of `output`: itself when it is a string, else the first of `content`, `text` that holds a string when it is an object, else None."""
-        return text_of(self.output, ["content", "text"])
+        """The text of `output`: itself when it is a string, else the first of
+        `content`, `text` that holds a string when it is an object, else None."""
+        return _text_of(
+            self.output,
+            [
+                "content",
+                "text",
+            ],
+        )
 
 
-@dataclasses.dataclass(frozen=True)
+@_dataclasses.dataclass(frozen=True)
 class ErrorEvent:
     """The run failed. Terminal.
 
-    The `error` event (terminal: the stream ends after it).
+    The `error` event (the stream ends after it).
     """
 
     event: ClassVar[str] = "error"
@@ -274,21 +285,21 @@ class ErrorEvent:
     event_id: str | None = None
     # Not dataclass fields (dataclasses.fields() lists the data and the id): the reader sets
     # them per event; an event made by hand has none.
-    additional_properties: ClassVar[Mapping[str, Any]] = MappingProxyType({})
+    additional_properties: ClassVar[Mapping[str, Any]] = _MappingProxyType({})
     _present: ClassVar[frozenset[str]] = frozenset()
 
     def to_dict(self) -> dict[str, Any]:
         """The event's data as plain JSON (`json.dumps` takes it as it is)."""
-        return dump(self)
+        return _dump(self)
 
     def to_json(self, **kwargs: Any) -> str:
         """`json.dumps(self.to_dict(), **kwargs)`."""
-        return json.dumps(self.to_dict(), **kwargs)
+        return _json.dumps(self.to_dict(), **kwargs)
 
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any], event_id: str | None = None) -> ErrorEvent:
         """Read the event's JSON data tolerantly."""
-        return read_model(cls, src_dict, event_id=event_id)
+        return _read_model(cls, src_dict, event_id=event_id)
 
     def __getitem__(self, key: str) -> Any:
         return self.additional_properties[key]
@@ -307,35 +318,42 @@ ChatStreamFrameEvent = (
     | ErrorEvent
     | UnknownEvent
 )
-"""Any event of the `ChatStreamFrame` stream."""
+"""Any event of the ChatStreamFrame stream."""
 
 
-@dataclasses.dataclass(frozen=True)
+@_dataclasses.dataclass(frozen=True)
 class ChatStreamFrameResult(StreamResult[ChatStreamFrameEvent]):
     """A finished run of the stream: `text` (the concatenated text deltas), `output`, `usage`,
-    the terminal event and every event."""
+    the final event and every event."""
 
     terminal: DoneEvent
     output: Any = None
-    """The last `done` event's `output`: the run's output as JSON."""
+    """The last `done` event's `output`."""
     usage: TokenUsage | None = None
     """The last `done` event's `token_usage`."""
 
     @property
     def output_text(self) -> str | None:
-        """The text of `output`: itself when it is a string, else the first of `content`, `text` that holds a string."""
-        return text_of(self.output, ["content", "text"])
+        """The text of `output`: itself when it is a string, else the first of
+        `content`, `text` that holds a string."""
+        return _text_of(
+            self.output,
+            [
+                "content",
+                "text",
+            ],
+        )
 
 
-def _make_chat_stream_frame_result(
+def _make_result_0(
     text: str, terminal: Any, events: tuple[ChatStreamFrameEvent, ...], output: Any, usage: Any
 ) -> ChatStreamFrameResult:
     return ChatStreamFrameResult(text=text, terminal=terminal, events=events, output=output, usage=usage)
 
 
-def _resume_chat_stream_frame(params: Mapping[str, str], last_event_id: str) -> dict[str, Any]:
-    return _resume_stream_execution._get_kwargs(
-        params["execution_id"],
+def _resume_0(params: Mapping[str, str], last_event_id: str) -> dict[str, Any]:
+    return _resume_request_0(
+        execution_id=params["execution_id"],
         last_event_id=last_event_id,
     )
 
@@ -362,12 +380,29 @@ CHAT_STREAM_FRAME_SPEC: StreamSpec[ChatStreamFrameEvent, ChatStreamFrameResult] 
             "error",
         }
     ),
-    make_result=_make_chat_stream_frame_result,
-    delta=ValuePath("content", ["content"]),
-    output=ValuePath("done", ["output"]),
-    usage=ValuePath("done", ["token_usage"]),
+    make_result=_make_result_0,
+    dispatch="event",
+    formats={
+        "execution": "object",
+        "thinking": "object",
+        "tool_start": "object",
+        "tool_end": "object",
+        "content": "object",
+        "done": "object",
+        "error": "object",
+    },
+    delta=_ValuePath("content", ("content",)),
+    output=_ValuePath("done", ("output",)),
+    usage=_ValuePath("done", ("token_usage",)),
     resume=ResumeSpec(
-        params=("execution_id",),
-        build=_resume_chat_stream_frame,
+        bindings=(("execution_id", "execution_id"),),
+        carriers=frozenset(
+            {
+                "execution",
+            }
+        ),
+        build=_resume_0,
+        security=(("ApiKeyAuth",),),
+        accept="text/event-stream",
     ),
 )

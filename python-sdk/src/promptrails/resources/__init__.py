@@ -3,8 +3,8 @@
 
 from __future__ import annotations
 
-from .chat import AsyncChat, Chat
-from .executions import AsyncExecutions, Executions
+from .chat import Chat, AsyncChat
+from .executions import Executions, AsyncExecutions
 
 __all__ = [
     "Chat",

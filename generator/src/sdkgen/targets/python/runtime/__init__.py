@@ -1,14 +1,19 @@
 """The hand-written runtime every generated SDK carries unchanged (sdkgen's Python target).
 
-HTTP core and retries (`_http`, `_retry`), errors (`_errors`), the SSE parser
-(`sse`), typed streams with resume (`_streaming`), pages (`_pagination`) and
-the argument checks generated methods call (`_args`). Generated code imports
-from here; nothing here knows the API it serves.
+HTTP core, credentials, retries and logging (`_http`, `_retry`, `_logs`), errors
+(`_errors`, on the base class `_brand.py` names after the SDK), the SSE parser (`sse`),
+typed streams with resume (`_streaming`), pages (`_pagination`), reading responses
+(`_reading`, `_response`), the wire encodings (`_encode`) and the argument checks
+generated methods call (`_args`). Generated code imports from here; nothing here knows
+the API it serves: every name and every fact about the API comes from the generated
+modules (`SdkIdentity`, `StreamSpec`, the shapes of `_shapes.py`).
 """
 
 from __future__ import annotations
 
-from ._args import build_body, check_arg, check_path, given
+from ._args import body_of, check_arg, check_path
+from ._brand import BaseError
+from ._encode import binary_content, form_fields, header_value, multipart_parts, path_segment, plain, query_pairs
 from ._errors import (
     APIConnectionError,
     APIError,
@@ -23,15 +28,27 @@ from ._errors import (
     NotFoundError,
     PaymentRequiredError,
     PermissionDeniedError,
-    PromptRailsError,
     RateLimitError,
     StreamError,
     UnprocessableEntityError,
     error_kind,
     status_error,
 )
-from ._http import AsyncHTTPClient, SyncHTTPClient
+from ._http import AsyncHTTPClient, Security, SyncHTTPClient
 from ._pagination import AsyncPage, AsyncPager, SyncPage
+from ._response import (
+    APIResponse,
+    AsyncAPIResponse,
+    async_to_raw_response_wrapper,
+    async_to_streamed_response_wrapper,
+    read_bytes,
+    read_none,
+    read_page,
+    read_text,
+    read_value,
+    to_raw_response_wrapper,
+    to_streamed_response_wrapper,
+)
 from ._streaming import (
     AsyncStream,
     ResumeSpec,
@@ -41,35 +58,49 @@ from ._streaming import (
     UnknownEvent,
     ValuePath,
 )
-from ._types import NOT_GIVEN, NotGiven, RequestOptions, SdkIdentity, TimeoutTypes
+from ._types import (
+    NOT_GIVEN,
+    AuthSpec,
+    FileTypes,
+    NotGiven,
+    RequestOptions,
+    SdkIdentity,
+    TimeoutTypes,
+    request_options,
+)
 from .sse import ServerSentEvent, SSEParser
 
 __all__ = [
     "NOT_GIVEN",
     "APIConnectionError",
     "APIError",
+    "APIResponse",
     "APIResponseValidationError",
     "APIStatusError",
     "APITimeoutError",
+    "AsyncAPIResponse",
     "AsyncHTTPClient",
     "AsyncPage",
     "AsyncPager",
     "AsyncStream",
+    "AuthSpec",
     "AuthenticationError",
     "BadRequestError",
+    "BaseError",
     "ConflictError",
+    "FileTypes",
     "InternalServerError",
     "InvalidArgumentError",
     "NotFoundError",
     "NotGiven",
     "PaymentRequiredError",
     "PermissionDeniedError",
-    "PromptRailsError",
     "RateLimitError",
     "RequestOptions",
     "ResumeSpec",
     "SSEParser",
     "SdkIdentity",
+    "Security",
     "ServerSentEvent",
     "Stream",
     "StreamError",
@@ -81,10 +112,26 @@ __all__ = [
     "UnknownEvent",
     "UnprocessableEntityError",
     "ValuePath",
-    "build_body",
+    "async_to_raw_response_wrapper",
+    "async_to_streamed_response_wrapper",
+    "binary_content",
+    "body_of",
     "check_arg",
     "check_path",
     "error_kind",
-    "given",
+    "form_fields",
+    "header_value",
+    "multipart_parts",
+    "path_segment",
+    "plain",
+    "query_pairs",
+    "read_bytes",
+    "read_none",
+    "read_page",
+    "read_text",
+    "read_value",
+    "request_options",
     "status_error",
+    "to_raw_response_wrapper",
+    "to_streamed_response_wrapper",
 ]

@@ -1,8 +1,9 @@
 """The errors every SDK call can raise.
 
-The hierarchy (RUNTIME.md "Errors"):
+The hierarchy (RUNTIME.md "Errors"); its root is the SDK's own base class, named after
+the client (`<Name>Error`, rendered by the generator into `_brand.py`):
 
-    PromptRailsError                      base of everything the SDK raises
+    <Name>Error                           base of everything the SDK raises
     ├── APIError                          the server or the network failed the request
     │   ├── APIConnectionError            no HTTP answer (refused, reset, DNS, TLS)
     │   │   └── APITimeoutError           connect/read timeout, or a stream idle timeout
@@ -20,14 +21,12 @@ The hierarchy (RUNTIME.md "Errors"):
     │   │   └── InternalServerError       >= 500
     │   └── StreamError                   the stream broke its contract: malformed JSON in a
     │                                     known event, an event over the size cap, or no
-    │                                     terminal event even after resuming
+    │                                     end even after resuming
     └── InvalidArgumentError              a bad argument, raised before any request is sent
                                           (also a ValueError)
 
-`PromptRailsError` is the name for openapi.yaml; every generated SDK re-exports
-this base under its own client name as well (`<Name>Error`). No error message,
-`str()` or `repr()` ever contains the API key: requests kept on errors have
-their auth header redacted.
+No error message, `str()` or `repr()` ever contains a credential: requests kept on errors
+have their credentials redacted.
 """
 
 from __future__ import annotations
@@ -36,6 +35,8 @@ import json
 from typing import Any
 
 import httpx
+
+from ._brand import BaseError
 
 __all__ = [
     "APIConnectionError",
@@ -51,7 +52,7 @@ __all__ = [
     "NotFoundError",
     "PaymentRequiredError",
     "PermissionDeniedError",
-    "PromptRailsError",
+    "BaseError",
     "RateLimitError",
     "StreamError",
     "UnprocessableEntityError",
@@ -60,20 +61,7 @@ __all__ = [
 ]
 
 
-class PromptRailsError(Exception):
-    """Base of everything the SDK raises."""
-
-    message: str
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}({self.message!r})"
-
-
-class APIError(PromptRailsError):
+class APIError(BaseError):
     """The server or the network failed the request."""
 
     request: httpx.Request | None
@@ -222,7 +210,7 @@ class APIResponseValidationError(APIError):
         )
 
 
-class InvalidArgumentError(PromptRailsError, ValueError):
+class InvalidArgumentError(BaseError, ValueError):
     """A bad argument, raised before any request is sent."""
 
 

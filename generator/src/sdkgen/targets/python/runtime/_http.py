@@ -1,55 +1,67 @@
-"""The HTTP core shared by the sync and async clients: configuration, headers, auth,
-retries with backoff, Idempotency-Key handling and error mapping.
+"""The HTTP core shared by the sync and async clients: configuration, credentials,
+building requests, retries with backoff, Idempotency-Key handling, error mapping, raw
+responses, logging and derived clients (RUNTIME.md "Configuration", "Retries", "Raw
+responses and request ids", "Per-request options and the escape hatch", "Logging").
 
-Generated resource methods build a request with the generated endpoint module's
-`_get_kwargs` and hand it here; nothing else in the SDK talks to httpx.
+Generated methods build a request description with their endpoint module's `_get_kwargs`
+and hand it to `request()` with how to read the answer; nothing else talks to httpx.
 """
 
 from __future__ import annotations
 
-import logging
+import base64
 import os
 import random as _random
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any
+from typing import Any, TypeVar
+from urllib.parse import urlencode
 
 import httpx
 
-from ._errors import (
-    APIConnectionError,
-    APIError,
-    APIStatusError,
-    APITimeoutError,
-    InvalidArgumentError,
-    status_error,
-)
+from ._encode import form_fields, plain, query_pairs
+from ._errors import APIConnectionError, APIError, APITimeoutError, InvalidArgumentError, StreamError, status_error
 from ._lifecycle import AsyncStreamRegistry, SyncStreamRegistry, in_sdk_call
+from ._logs import REDACTED, SdkLoggers, configure_from_env, redacted_headers, redacted_url
+from ._response import APIResponse, AsyncAPIResponse, attach_request_id, take_response_mode
 from ._retry import retry_delay, should_retry
-from ._types import NotGiven, RequestOptions, SdkIdentity, TimeoutTypes
+from ._types import AuthSpec, NotGiven, RequestOptions, SdkIdentity, TimeoutTypes
 
-__all__ = ["DEFAULT_MAX_RETRIES", "DEFAULT_TIMEOUT", "REDACTED", "AsyncHTTPClient", "BaseClient", "SyncHTTPClient"]
-
-log = logging.getLogger("sdk._core")
+__all__ = [
+    "DEFAULT_MAX_RETRIES",
+    "DEFAULT_TIMEOUT",
+    "REDACTED",
+    "AsyncHTTPClient",
+    "BaseClient",
+    "Security",
+    "SyncHTTPClient",
+    "check_api_key",
+]
 
 DEFAULT_TIMEOUT = httpx.Timeout(60.0, connect=5.0)
 DEFAULT_MAX_RETRIES = 2
-REDACTED = "<redacted>"
 
+# The security requirement alternatives of an operation: tuples of scheme keys; the first
+# alternative whose schemes all have credentials is sent. An empty alternative: no
+# credentials needed. No alternatives at all: the operation needs none.
+Security = tuple[tuple[str, ...], ...]
+
+_T = TypeVar("_T")
 Sleep = Callable[[float], None]
 AsyncSleep = Callable[[float], Awaitable[None]]
+Credential = str | tuple[str, str]
 
 
 class _Secret:
-    """The API key, held so that no repr, str or attribute dump of a client shows it."""
+    """A credential, held so that no repr, str or attribute dump of a client shows it."""
 
     __slots__ = ("_value",)
 
-    def __init__(self, value: str) -> None:
+    def __init__(self, value: Credential) -> None:
         self._value = value
 
-    def reveal(self) -> str:
+    def reveal(self) -> Credential:
         return self._value
 
     def __repr__(self) -> str:
@@ -58,12 +70,12 @@ class _Secret:
     __str__ = __repr__
 
 
-def check_api_key(key: str | None, source: str) -> str:
+def check_api_key(key: object, source: str) -> str:
     """The key, if usable as a header value; else `InvalidArgumentError` naming the problem
     (never the key: a key read from a file with its newline would otherwise fail later, in
     an HTTP library error or log line that shows it)."""
     if not key:
-        raise InvalidArgumentError(f"no API key: pass api_key= or set the {source} environment variable")
+        raise InvalidArgumentError(f"no API key: pass {source}")
     if not isinstance(key, str):
         raise InvalidArgumentError(f"the API key must be a string, not {type(key).__name__}")
     if not key.isascii():
@@ -78,20 +90,59 @@ def check_api_key(key: str | None, source: str) -> str:
     return key
 
 
+def _where(spec: AuthSpec) -> str:
+    env = " and ".join(spec.env)
+    return f"{spec.option}= or set the {env} environment variable{'s' if len(spec.env) > 1 else ''}"
+
+
+def _credential(spec: AuthSpec, given: object) -> Credential | None:
+    """The credential of one scheme: the argument, else the environment; None when absent."""
+    if spec.kind == "basic":
+        if given is None:
+            env_user, env_password = (*spec.env, "", "")[:2]
+            user = os.environ.get(env_user, "") if env_user else ""
+            password = os.environ.get(env_password, "") if env_password else ""
+            if not user and not password:
+                return None
+            given = (user, password)
+        if not (isinstance(given, tuple) and len(given) == 2 and all(isinstance(x, str) for x in given)):
+            raise InvalidArgumentError(f"{spec.option} must be a (username, password) tuple of strings")
+        user, password = given
+        if ":" in user:
+            raise InvalidArgumentError(f"the username of {spec.option} must not contain ':'")
+        for part in (user, password):
+            if any(c < " " or c == "\x7f" for c in part):
+                raise InvalidArgumentError(f"{spec.option} contains a control character")
+        return (user, password)
+    if given is None:
+        given = os.environ.get(spec.env[0]) if spec.env else None
+        if not given:
+            return None
+    return check_api_key(given, _where(spec))
+
+
 def _as_timeout(value: TimeoutTypes) -> httpx.Timeout:
     if isinstance(value, httpx.Timeout):
         return value
     return httpx.Timeout(value)
 
 
+def _check_retries(n: object) -> int:
+    if not isinstance(n, int) or isinstance(n, bool) or n < 0:
+        raise InvalidArgumentError("max_retries must be an integer >= 0")
+    return n
+
+
 class BaseClient:
     """Configuration every client holds (RUNTIME.md "Configuration")."""
+
+    _http: httpx.Client | httpx.AsyncClient
 
     def __init__(
         self,
         identity: SdkIdentity,
         *,
-        api_key: str | None,
+        credentials: Mapping[str, object],
         base_url: str | None,
         timeout: TimeoutTypes | NotGiven,
         max_retries: int,
@@ -101,41 +152,102 @@ class BaseClient:
         strict: bool = False,
     ) -> None:
         self._identity = identity
+        self.log = SdkLoggers(identity.package)
+        configure_from_env(identity.package, identity.env_prefix)
         # RUNTIME.md "Reading responses": check every response and event against the contract.
         self.strict = bool(strict)
-        env = f"{identity.env_prefix}_API_KEY"
-        key = check_api_key(api_key if api_key is not None else os.environ.get(env), env)
-        self.__api_key = _Secret(key)
+        self._credentials: dict[str, _Secret] = {}
+        for spec in identity.auth:
+            if spec.location == "transport":
+                continue
+            value = _credential(spec, credentials.get(spec.option))
+            if value is not None:
+                self._credentials[spec.key] = _Secret(value)
+        if identity.auth_required and not self._credentials:
+            usable = [s for s in identity.auth if s.location != "transport"]
+            if len(usable) == 1:
+                raise InvalidArgumentError(f"no API key: pass {_where(usable[0])}")
+            raise InvalidArgumentError("no credentials: pass " + ", or ".join(_where(s) for s in usable))
         url = base_url or os.environ.get(f"{identity.env_prefix}_BASE_URL") or identity.default_base_url
         self.base_url = url.rstrip("/")
         self.timeout: httpx.Timeout = DEFAULT_TIMEOUT if isinstance(timeout, NotGiven) else _as_timeout(timeout)
-        if not isinstance(max_retries, int) or isinstance(max_retries, bool) or max_retries < 0:
-            raise InvalidArgumentError("max_retries must be an integer >= 0")
-        self.max_retries = max_retries
+        self.max_retries = _check_retries(max_retries)
         self.default_headers: dict[str, str] = dict(default_headers or {})
         self._clock = clock or time.time
         self._random = random or _random.random
+        self._secret_headers = {s.param for s in identity.auth if s.location == "header"}
+        self._secret_params = {s.param for s in identity.auth if s.location == "query"}
+        self._secret_cookies = {s.param for s in identity.auth if s.location == "cookie"}
+
+    def _derive_from(self, parent: BaseClient, changes: Mapping[str, Any]) -> None:
+        """This client as a copy of `parent` with other defaults (`with_options`)."""
+        self.__dict__.update(parent.__dict__)
+        self._owns_http = False  # the pool stays the parent's
+        creds = dict(parent._credentials)
+        for spec in self._identity.auth:
+            if spec.option in changes and spec.location != "transport":
+                value = _credential(spec, changes[spec.option])
+                if value is None:
+                    creds.pop(spec.key, None)
+                else:
+                    creds[spec.key] = _Secret(value)
+        self._credentials = creds
+        if changes.get("base_url") is not None:
+            self.base_url = str(changes["base_url"]).rstrip("/")
+        if not isinstance(changes.get("timeout", NotGiven()), NotGiven):
+            self.timeout = DEFAULT_TIMEOUT if changes["timeout"] is None else _as_timeout(changes["timeout"])
+        if not isinstance(changes.get("max_retries", NotGiven()), NotGiven):
+            self.max_retries = _check_retries(changes["max_retries"])
+        if changes.get("default_headers"):
+            self.default_headers = {**parent.default_headers, **changes["default_headers"]}
+        if not isinstance(changes.get("strict", NotGiven()), NotGiven):
+            self.strict = bool(changes["strict"])
 
     @property
-    def api_key(self) -> str:
-        return self.__api_key.reveal()
+    def api_key(self) -> str | None:
+        """The first key or token the client holds, in the order of the spec's schemes."""
+        for spec in self._identity.auth:
+            secret = self._credentials.get(spec.key)
+            value = secret.reveal() if secret is not None else None
+            if isinstance(value, str):
+                return value
+        return None
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}(base_url={self.base_url!r}, api_key={REDACTED!r})"
+        return f"{type(self).__name__}(base_url={self.base_url!r})"
 
     # -- building a request -----------------------------------------------------------
-    def _headers(self, kwargs_headers: Mapping[str, Any] | None, options: RequestOptions) -> dict[str, str]:
-        headers: dict[str, str] = {
-            "Accept": "application/json",
-            "User-Agent": self._identity.user_agent,
-        }
-        headers.update(self.default_headers)
-        for k, v in (kwargs_headers or {}).items():
-            headers[k] = str(v)
-        if self._identity.auth_header:
-            headers[self._identity.auth_header] = self.__api_key.reveal()
-        headers.update(options.extra_headers or {})
-        return headers
+    def _auth(self, security: Security) -> tuple[dict[str, str], list[tuple[str, str]], dict[str, str]]:
+        """The headers, query parameters and cookies that carry the credentials of the
+        first satisfiable security alternative."""
+        if not security:
+            return {}, [], {}
+        by_key = {s.key: s for s in self._identity.auth}
+        for alternative in security:
+            usable = all(by_key.get(k) is not None and (by_key[k].location == "transport" or k in self._credentials)
+                         for k in alternative)
+            if not usable:
+                continue
+            headers: dict[str, str] = {}
+            params: list[tuple[str, str]] = []
+            cookies: dict[str, str] = {}
+            for k in alternative:
+                spec = by_key[k]
+                if spec.location == "transport":
+                    continue
+                value = self._credentials[k].reveal()
+                if isinstance(value, tuple):
+                    value = base64.b64encode(f"{value[0]}:{value[1]}".encode()).decode("ascii")
+                text = spec.prefix + value
+                if spec.location == "header":
+                    headers[spec.param] = text
+                elif spec.location == "query":
+                    params.append((spec.param, text))
+                else:
+                    cookies[spec.param] = text
+            return headers, params, cookies
+        wanted = [s for s in self._identity.auth if any(s.key in alt for alt in security) and s.location != "transport"]
+        raise InvalidArgumentError("this call needs credentials: pass " + ", or ".join(_where(s) for s in wanted))
 
     def _build(
         self,
@@ -143,39 +255,88 @@ class BaseClient:
         request: Mapping[str, Any],
         options: RequestOptions,
         *,
-        idempotent: bool,
+        idempotency_key: str | None,
         accept: str | None,
+        security: Security,
     ) -> httpx.Request:
-        headers = self._headers(request.get("headers"), options)
-        if accept:
-            headers["Accept"] = accept
-        if idempotent:
-            key = options.idempotency_key
-            # One key per call, sent unchanged on every retry (the caller's, if given).
-            headers["Idempotency-Key"] = key if isinstance(key, str) else str(uuid.uuid4())
+        auth_headers, auth_params, auth_cookies = self._auth(security)
+        headers: dict[str, str] = {"Accept": accept or "application/json", "User-Agent": self._identity.user_agent}
+        headers.update(self.default_headers)
+        headers.update(request.get("headers") or {})
+        headers.update(auth_headers)
+        if idempotency_key is not None:
+            headers["Idempotency-Key"] = idempotency_key
+        for k, v in (options.extra_headers or {}).items():
+            if v is None:
+                for name in [h for h in headers if h.lower() == k.lower()]:
+                    del headers[name]
+            else:
+                headers[k] = str(v)
+        params: list[tuple[str, str]] = [*(request.get("params") or ()), *auth_params]
+        if options.extra_query:
+            for key, value in options.extra_query.items():
+                params = [p for p in params if p[0] != key]
+                params.extend(query_pairs(key, value))
+        cookies = {**(request.get("cookies") or {}), **auth_cookies}
+        if cookies:
+            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in cookies.items())
+        body: dict[str, Any] = {}
+        extra_body = options.extra_body
+        if "json" in request:
+            payload = request["json"]
+            if extra_body:
+                if not isinstance(payload, dict):
+                    raise InvalidArgumentError("extra_body needs a JSON object body")
+                payload = {**payload, **plain(dict(extra_body))}
+            body["json"] = payload
+        elif "data" in request or "files" in request:
+            data: list[tuple[str, str]] = list(request.get("data") or [])
+            if extra_body:
+                extra = form_fields(extra_body)
+                given = {k for k, _ in extra}
+                data = [(k, v) for k, v in data if k not in given] + extra
+            if "files" in request:
+                fields: dict[str, list[str]] = {}
+                for k, v in data:
+                    fields.setdefault(k, []).append(v)
+                body["data"] = fields
+                body["files"] = request["files"]
+            else:
+                body["content"] = urlencode(data).encode("ascii")
+                headers.setdefault("Content-Type", "application/x-www-form-urlencoded")
+        elif "content" in request:
+            if extra_body:
+                raise InvalidArgumentError("extra_body cannot be merged into a binary or text body")
+            body["content"] = request["content"]
+        elif extra_body:
+            body["json"] = plain(dict(extra_body))
         timeout = self.timeout if isinstance(options.timeout, NotGiven) else _as_timeout(options.timeout)
-        return http.build_request(
+        query: list[tuple[str, str | int | float | bool | None]] = list(params)
+        req = http.build_request(
             str(request["method"]).upper(),
             self.base_url + str(request["url"]),
-            params=request.get("params"),
-            json=request.get("json"),
+            params=query or None,
             headers=headers,
             timeout=timeout,
+            **body,
         )
+        return req
 
     def _retries(self, options: RequestOptions) -> int:
-        n = self.max_retries if isinstance(options.max_retries, NotGiven) else options.max_retries
-        if not isinstance(n, int) or n < 0:
-            raise InvalidArgumentError("max_retries must be an integer >= 0")
-        return n
+        return _check_retries(self.max_retries if isinstance(options.max_retries, NotGiven) else options.max_retries)
 
     def _redact(self, request: httpx.Request) -> httpx.Request:
-        """Once a request is sent, its auth header is redacted: the request stays reachable
+        """Once a request is sent, its credentials are redacted: the request stays reachable
         (`response.request`, `error.request`, `stream.response.request`) and must not show
-        the key. A retry rebuilds the request with the key (`_rebuild`)."""
-        auth = self._identity.auth_header
-        if auth and auth in request.headers:
-            request.headers[auth] = REDACTED
+        them. A retry builds the request again, with them."""
+        for name in self._secret_headers:
+            if name in request.headers:
+                request.headers[name] = REDACTED
+        if self._secret_cookies and "cookie" in request.headers:
+            request.headers["cookie"] = REDACTED
+        if self._secret_params and any(k in self._secret_params for k in request.url.params.keys()):
+            params = [(k, REDACTED if k in self._secret_params else v) for k, v in request.url.params.multi_items()]
+            request.url = request.url.copy_with(params=params)
         return request
 
     def _transport_error(self, exc: httpx.TransportError, request: httpx.Request) -> APIConnectionError:
@@ -190,26 +351,62 @@ class BaseClient:
     def _check_stream_response(self, response: httpx.Response) -> None:
         ctype = response.headers.get("content-type", "")
         if "text/event-stream" not in ctype:
-            from ._errors import StreamError
-
             raise StreamError(
                 f"expected a text/event-stream response, got content-type {ctype!r}",
                 request=self._redact(response.request),
             )
 
+    # -- logging --------------------------------------------------------------------
+    def _log_sending(self, req: httpx.Request) -> None:
+        log = self.log.http
+        if log.isEnabledFor(10):  # DEBUG
+            log.debug(
+                "request %s %s headers=%s",
+                req.method,
+                redacted_url(req.url, self._secret_params),
+                redacted_headers(req.headers, self._secret_headers),
+            )
 
-def _log_retry(request: httpx.Request, attempt: int, delay: float, reason: str) -> None:
-    log.debug("retrying %s %s (attempt %d) in %.3fs: %s", request.method, request.url, attempt + 2, delay, reason)
+    def _log_answer(self, req: httpx.Request, response: httpx.Response | None, started: float, error: str | None) -> None:
+        log = self.log.http
+        if not log.isEnabledFor(20):  # INFO
+            return
+        ms = (time.monotonic() - started) * 1000
+        path = redacted_url(req.url, self._secret_params)
+        if response is None:
+            log.info("%s %s -> %s in %.0f ms", req.method, path, error, ms)
+            return
+        rid = response.headers.get("x-request-id")
+        log.info("%s %s -> %d in %.0f ms%s", req.method, path, response.status_code, ms,
+                 f", request_id {rid}" if rid else "")
+        if log.isEnabledFor(10):
+            log.debug("response headers=%s", redacted_headers(response.headers))
+
+    def _log_retry(self, req: httpx.Request, attempt: int, delay: float, reason: str) -> None:
+        self.log.http.info(
+            "retrying %s %s (attempt %d) in %.3f s: %s",
+            req.method, redacted_url(req.url, self._secret_params), attempt + 2, delay, reason,
+        )
+
+    def _idempotency_key(self, options: RequestOptions, idempotent: bool) -> str | None:
+        """The caller's key when given (any method), else a new one for an operation whose
+        spec declares Idempotency-Key; one per call, sent unchanged on every retry."""
+        key = options.idempotency_key
+        if isinstance(key, str):
+            return key
+        return str(uuid.uuid4()) if idempotent else None
 
 
 class SyncHTTPClient(BaseClient):
-    """The blocking transport: one method that sends with retries."""
+    """The blocking transport: sends with the retry policy and reads the answer."""
+
+    _http: httpx.Client
 
     def __init__(
         self,
         identity: SdkIdentity,
         *,
-        api_key: str | None,
+        credentials: Mapping[str, object],
         base_url: str | None,
         timeout: TimeoutTypes | NotGiven,
         max_retries: int,
@@ -222,7 +419,7 @@ class SyncHTTPClient(BaseClient):
     ) -> None:
         super().__init__(
             identity,
-            api_key=api_key,
+            credentials=credentials,
             base_url=base_url,
             timeout=timeout,
             max_retries=max_retries,
@@ -234,13 +431,48 @@ class SyncHTTPClient(BaseClient):
         self._owns_http = http_client is None
         self._http = http_client if http_client is not None else httpx.Client()
         self._sleep: Sleep = sleep or time.sleep
-        self._streams = SyncStreamRegistry()
+        self._streams = SyncStreamRegistry(self.log.stream)
+
+    def derive(self, **changes: Any) -> SyncHTTPClient:
+        """A client with other defaults sharing this one's connection pool."""
+        new = object.__new__(SyncHTTPClient)
+        new._derive_from(self, changes)
+        return new
 
     def close(self) -> None:
         """Close every stream still open, then the pool (unless the caller owns it)."""
         self._streams.close_all()
         if self._owns_http:
             self._http.close()
+
+    def request(
+        self,
+        request: Mapping[str, Any],
+        options: RequestOptions,
+        parse: Callable[[httpx.Response], _T],
+        *,
+        idempotent: bool = False,
+        stream: bool = False,
+        security: Security = (),
+        accept: str | None = None,
+    ) -> _T:
+        """Send, then read the answer with `parse` (RUNTIME.md "Raw responses and request
+        ids": under `with_raw_response`, an `APIResponse` instead, parsed on demand; under
+        `with_streaming_response`, one whose body is read on demand)."""
+        mode = take_response_mode()
+        streamed = stream or mode == "stream"
+        response = self.send(request, options, idempotent=idempotent, stream=streamed, security=security,
+                             accept=accept, event_stream=stream)
+        if mode is not None:
+            raw: Any = APIResponse(response, parse, body_read=not streamed, parse_owns_body=stream)
+            return raw  # type: ignore[no-any-return]
+        try:
+            result = parse(response)
+        except BaseException:
+            if streamed and not stream:
+                response.close()
+            raise
+        return attach_request_id(result, response)
 
     def send(
         self,
@@ -250,18 +482,26 @@ class SyncHTTPClient(BaseClient):
         idempotent: bool = False,
         stream: bool = False,
         retries: int | None = None,
+        security: Security = (),
+        accept: str | None = None,
+        event_stream: bool = False,
     ) -> httpx.Response:
         """Send with the retry policy; returns a successful response or raises a typed error.
 
-        With `stream=True` the body is not read (the caller closes the response).
+        With `stream=True` the body is not read (the caller closes the response);
+        `event_stream` also checks that the answer is `text/event-stream`.
         """
         max_retries = self._retries(options) if retries is None else retries
         self._streams.reap()  # streams dropped without close(): a safe point to close them
-        req = self._build(self._http, request, options, idempotent=idempotent, accept="text/event-stream" if stream else None)
+        key = self._idempotency_key(options, idempotent)
         attempt = 0
         while True:
+            req = self._build(self._http, request, options, idempotency_key=key, accept=accept, security=security)
+            started = time.monotonic()
+            self._log_sending(req)
             with in_sdk_call():
-                response, error = self._attempt(req, stream)
+                response, error = self._attempt(req, stream, event_stream)
+            self._log_answer(req, response, started, None if response is not None else str(error))
             if error is None:
                 assert response is not None
                 return response
@@ -269,12 +509,13 @@ class SyncHTTPClient(BaseClient):
             if not retryable or attempt >= max_retries:
                 raise error
             delay = self._delay(attempt, response)
-            _log_retry(req, attempt, delay, str(error))
+            self._log_retry(req, attempt, delay, str(error))
             self._sleep(delay)
             attempt += 1
-            req = self._rebuild(req)
 
-    def _attempt(self, req: httpx.Request, stream: bool) -> tuple[httpx.Response | None, APIError | None]:
+    def _attempt(
+        self, req: httpx.Request, stream: bool, event_stream: bool
+    ) -> tuple[httpx.Response | None, APIError | None]:
         """One attempt: a successful response (error None), or the error with the response
         it came from (None for a connection error). The request is redacted either way."""
         try:
@@ -283,7 +524,7 @@ class SyncHTTPClient(BaseClient):
             return None, self._transport_error(exc, req)
         self._redact(response.request)
         if response.status_code < 400:
-            if stream:
+            if event_stream:
                 try:
                     self._check_stream_response(response)
                 except Exception:
@@ -298,23 +539,17 @@ class SyncHTTPClient(BaseClient):
             response.close()
         return response, status_error(response)
 
-    def _rebuild(self, req: httpx.Request) -> httpx.Request:
-        # The same method, URL, body and headers (the same Idempotency-Key); the auth header
-        # was redacted once the previous attempt was sent, so it is set again.
-        headers = httpx.Headers(req.headers)
-        if self._identity.auth_header:
-            headers[self._identity.auth_header] = self.api_key
-        return httpx.Request(req.method, req.url, headers=headers, content=req.content, extensions=req.extensions)
-
 
 class AsyncHTTPClient(BaseClient):
     """The asyncio transport: the same policy as `SyncHTTPClient`."""
+
+    _http: httpx.AsyncClient
 
     def __init__(
         self,
         identity: SdkIdentity,
         *,
-        api_key: str | None,
+        credentials: Mapping[str, object],
         base_url: str | None,
         timeout: TimeoutTypes | NotGiven,
         max_retries: int,
@@ -327,7 +562,7 @@ class AsyncHTTPClient(BaseClient):
     ) -> None:
         super().__init__(
             identity,
-            api_key=api_key,
+            credentials=credentials,
             base_url=base_url,
             timeout=timeout,
             max_retries=max_retries,
@@ -343,13 +578,46 @@ class AsyncHTTPClient(BaseClient):
 
             sleep = asyncio.sleep
         self._sleep: AsyncSleep = sleep
-        self._streams = AsyncStreamRegistry()
+        self._streams = AsyncStreamRegistry(self.log.stream)
+
+    def derive(self, **changes: Any) -> AsyncHTTPClient:
+        """A client with other defaults sharing this one's connection pool."""
+        new = object.__new__(AsyncHTTPClient)
+        new._derive_from(self, changes)
+        return new
 
     async def close(self) -> None:
         """Close every stream still open, then the pool (unless the caller owns it)."""
         await self._streams.close_all()
         if self._owns_http:
             await self._http.aclose()
+
+    async def request(
+        self,
+        request: Mapping[str, Any],
+        options: RequestOptions,
+        parse: Callable[[httpx.Response], Awaitable[_T]],
+        *,
+        idempotent: bool = False,
+        stream: bool = False,
+        security: Security = (),
+        accept: str | None = None,
+    ) -> _T:
+        """See `SyncHTTPClient.request`; `parse` is awaited."""
+        mode = take_response_mode()
+        streamed = stream or mode == "stream"
+        response = await self.send(request, options, idempotent=idempotent, stream=streamed, security=security,
+                                   accept=accept, event_stream=stream)
+        if mode is not None:
+            raw: Any = AsyncAPIResponse(response, parse, body_read=not streamed, parse_owns_body=stream)
+            return raw  # type: ignore[no-any-return]
+        try:
+            result = await parse(response)
+        except BaseException:
+            if streamed and not stream:
+                await response.aclose()
+            raise
+        return attach_request_id(result, response)
 
     async def send(
         self,
@@ -359,14 +627,21 @@ class AsyncHTTPClient(BaseClient):
         idempotent: bool = False,
         stream: bool = False,
         retries: int | None = None,
+        security: Security = (),
+        accept: str | None = None,
+        event_stream: bool = False,
     ) -> httpx.Response:
         max_retries = self._retries(options) if retries is None else retries
         if self._streams.pending:
             await self._streams.reap()  # streams dropped without close()
-        req = self._build(self._http, request, options, idempotent=idempotent, accept="text/event-stream" if stream else None)
+        key = self._idempotency_key(options, idempotent)
         attempt = 0
         while True:
-            response, error = await self._attempt(req, stream)
+            req = self._build(self._http, request, options, idempotency_key=key, accept=accept, security=security)
+            started = time.monotonic()
+            self._log_sending(req)
+            response, error = await self._attempt(req, stream, event_stream)
+            self._log_answer(req, response, started, None if response is not None else str(error))
             if error is None:
                 assert response is not None
                 return response
@@ -374,19 +649,20 @@ class AsyncHTTPClient(BaseClient):
             if not retryable or attempt >= max_retries:
                 raise error
             delay = self._delay(attempt, response)
-            _log_retry(req, attempt, delay, str(error))
+            self._log_retry(req, attempt, delay, str(error))
             await self._sleep(delay)
             attempt += 1
-            req = self._rebuild(req)
 
-    async def _attempt(self, req: httpx.Request, stream: bool) -> tuple[httpx.Response | None, APIError | None]:
+    async def _attempt(
+        self, req: httpx.Request, stream: bool, event_stream: bool
+    ) -> tuple[httpx.Response | None, APIError | None]:
         try:
             response = await self._http.send(req, stream=stream)
         except httpx.TransportError as exc:
             return None, self._transport_error(exc, req)
         self._redact(response.request)
         if response.status_code < 400:
-            if stream:
+            if event_stream:
                 try:
                     self._check_stream_response(response)
                 except Exception:
@@ -401,12 +677,3 @@ class AsyncHTTPClient(BaseClient):
             await response.aclose()
         return response, status_error(response)
 
-    def _rebuild(self, req: httpx.Request) -> httpx.Request:
-        headers = httpx.Headers(req.headers)
-        if self._identity.auth_header:
-            headers[self._identity.auth_header] = self.api_key
-        return httpx.Request(req.method, req.url, headers=headers, content=req.content, extensions=req.extensions)
-
-
-def is_status_error(err: BaseException) -> bool:
-    return isinstance(err, APIStatusError)

@@ -57,8 +57,6 @@ __all__ = [
     "safe_to_close_now",
 ]
 
-log = logging.getLogger("sdk._core")
-
 DRAIN_LIMIT = 64 * 1024  # bytes read after a terminal event to give a connection back
 
 # What reading the rest of a body or closing a response may raise on a broken connection.
@@ -185,7 +183,8 @@ class AsyncConnection:
 class SyncStreamRegistry:
     """The open stream connections of one blocking client, and those waiting to be closed."""
 
-    def __init__(self) -> None:
+    def __init__(self, log: logging.Logger) -> None:
+        self.log = log
         self._live: set[SyncConnection] = set()
         self._dropped: collections.deque[SyncConnection] = collections.deque()
 
@@ -204,7 +203,7 @@ class SyncStreamRegistry:
             if drain:
                 conn.drain()  # at the end of the body httpx gives the connection back
         except _CLOSE_ERRORS as exc:  # a broken connection: it is closed below either way
-            log.debug("draining a finished stream failed: %s", type(exc).__name__)
+            self.log.debug("draining a finished stream failed: %s", type(exc).__name__)
         conn.close()  # closes it unless it was given back
 
     def abandon(self, conn: SyncConnection) -> None:
@@ -225,7 +224,7 @@ class SyncStreamRegistry:
             try:
                 conn.close()
             except _CLOSE_ERRORS as exc:
-                log.debug("closing a dropped stream failed: %s", type(exc).__name__)
+                self.log.debug("closing a dropped stream failed: %s", type(exc).__name__)
 
     def close_all(self) -> None:
         self.reap()
@@ -236,7 +235,8 @@ class SyncStreamRegistry:
 class AsyncStreamRegistry:
     """The asyncio flavour: a dropped stream is closed by a task on its event loop."""
 
-    def __init__(self) -> None:
+    def __init__(self, log: logging.Logger) -> None:
+        self.log = log
         self._live: set[AsyncConnection] = set()
         self._dropped: collections.deque[AsyncConnection] = collections.deque()
         self._reapers: set[asyncio.Task[None]] = set()
@@ -258,7 +258,7 @@ class AsyncStreamRegistry:
             if drain:
                 await conn.drain()
         except _CLOSE_ERRORS as exc:
-            log.debug("draining a finished stream failed: %s", type(exc).__name__)
+            self.log.debug("draining a finished stream failed: %s", type(exc).__name__)
         await conn.aclose()
 
     def abandon(self, conn: AsyncConnection) -> None:
@@ -291,7 +291,7 @@ class AsyncStreamRegistry:
             try:
                 await conn.aclose()
             except _CLOSE_ERRORS as exc:
-                log.debug("closing a dropped stream failed: %s", type(exc).__name__)
+                self.log.debug("closing a dropped stream failed: %s", type(exc).__name__)
 
     async def close_all(self) -> None:
         await self.reap()

@@ -1,12 +1,12 @@
 """Pages of a paginated list (`?page=` from 1; `meta.pages` or `meta.total_pages`, else
 `total`/`limit`, else full pages: RUNTIME.md "Reading responses").
 
-A page holds `.data` and `.meta`, and iterating it walks every item of every
-page from this one on, fetching the next pages as needed:
+A page holds `.data` and `.meta` (and `._request_id`), and iterating it walks every item
+of every page from this one on, fetching the next pages as needed:
 
-    for session in client.chat.list_sessions():      # every session
+    for item in client.<resource>.<list method>():      # every item
         ...
-    page = client.chat.list_sessions(limit=50)
+    page = client.<resource>.<list method>(limit=50)
     while True:
         handle(page.data)
         if not page.has_next_page():
@@ -16,8 +16,8 @@ page from this one on, fetching the next pages as needed:
 An async list call returns an `AsyncPager`: `await` it for the first page, or
 `async for` over it directly for every item of every page:
 
-    page = await client.chat.list_sessions(limit=50)  # an AsyncPage
-    async for session in client.chat.list_sessions():  # every session
+    page = await client.<resource>.<list method>(limit=50)  # an AsyncPage
+    async for item in client.<resource>.<list method>():     # every item
         ...
 """
 
@@ -60,7 +60,9 @@ def _int(value: object) -> int | None:
 
 class SyncPage(Generic[ItemT, MetaT]):
     """One page: `data` (its items) and `meta` (None when the server sent none).
-    `page` and `limit` are what was asked for."""
+    `page` and `limit` are what was asked for; `_request_id` the answer's `X-Request-ID`."""
+
+    _request_id: str | None = None
 
     def __init__(
         self,
@@ -107,6 +109,8 @@ class SyncPage(Generic[ItemT, MetaT]):
 
 class AsyncPage(Generic[ItemT, MetaT]):
     """The asyncio flavour of `SyncPage`."""
+
+    _request_id: str | None = None
 
     def __init__(
         self,

@@ -42,6 +42,7 @@ __all__ = [
     "Unusable",
     "Value",
     "dump",
+    "shape_named",
     "read_model",
     "register",
     "shape_of",
@@ -67,6 +68,10 @@ class Value:
     enum: type[enum.Enum] | None = None  # enum: the generated enum class
     variants: tuple[Value, ...] = ()  # union: the alternatives, in order
     const: Any = None  # a `const` value the contract fixes (strict mode checks it)
+    # union with a discriminator: the property naming the alternative, and which
+    # alternative (an index into `variants`) each of its values selects
+    discriminator: str | None = None
+    tags: Mapping[str, int] = dataclasses.field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.kind not in _KINDS:
@@ -105,6 +110,10 @@ def register(*shapes: ModelShape) -> None:
     for shape in shapes:
         _BY_NAME[shape.name] = shape
         _BY_CLASS[shape.cls] = shape
+
+
+def shape_named(name: str) -> ModelShape:
+    return _BY_NAME[name]
 
 
 def shape_of(cls: type) -> ModelShape:
@@ -232,6 +241,18 @@ class Reader:
         _set(instance, "_present", frozenset(present))
         return instance
 
+    def top(self, v: Value, raw: Any, what: str = "the body") -> Any:
+        """A whole document (a response body, the `data` of an envelope) of shape `v`; one
+        that cannot be read as such at all is `Unusable`."""
+        if v.kind == "model":
+            if not isinstance(raw, Mapping):
+                raise Unusable(f"{what} is {_json_type(raw)}, not an object")
+            return self.model(_BY_NAME[v.model or ""], raw)
+        value = self.value(v, raw, "")
+        if value is _INVALID:
+            raise Unusable(f"{what} is {_json_type(raw)}, not {_KIND_NAMES.get(v.kind, v.kind)}")
+        return value
+
     # -- values ----------------------------------------------------------------------
     def value(self, v: Value, raw: Any, path: str) -> Any:
         if raw is None:
@@ -311,6 +332,11 @@ class Reader:
             return raw  # an open enum: kept as its string
 
     def _union(self, v: Value, raw: Any, path: str) -> Any:
+        if v.discriminator is not None and isinstance(raw, Mapping):
+            tag = raw.get(v.discriminator)
+            index = v.tags.get(tag) if isinstance(tag, str) else None
+            if index is not None:
+                return self.value(v.variants[index], raw, path)
         for variant in v.variants:
             trial = Reader()
             try:

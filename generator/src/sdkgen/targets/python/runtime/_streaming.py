@@ -1,34 +1,34 @@
 """Typed event streams over Server-Sent Events, with resume (RUNTIME.md "Streams").
 
-A generated `StreamSpec` says which event names the stream knows (and their
-classes), which are terminal, how to aggregate a run (final text, output, usage)
-and, when the spec has one, how to resume: the streaming operation whose path
-parameters come from the fields of the first event and which takes
-`Last-Event-ID`.
+A generated `StreamSpec` says how the stream is written (the generator's IR decides it
+from the spec): how an event is recognised (`dispatch`: the SSE `event:` name, a property
+of the JSON data such as `type`, or every frame the one event), how the stream ends (a
+terminal event, a `sentinel` data such as `[DONE]`, or, with `eof_ends`, the connection
+closing), what each event's data is (a JSON object read into its class, plain text, or
+any JSON value), how to aggregate a run (text deltas, output, usage) and, when the spec
+has a route for it, how to resume.
 
-The caller sees each frame exactly once: after a drop (connection error, idle
-timeout, or a clean end without a terminal event) the stream reconnects to the
-resume route with `Last-Event-ID: <last id seen>` and skips frames whose id it
-already delivered. Before the first event reached the caller, the original
-request is re-sent instead (same Idempotency-Key). Reconnects follow the retry
-policy; the count resets whenever a connection delivers a frame.
+The caller sees each frame exactly once: after a drop (connection error, idle timeout, or
+the connection closing before the stream's end) the stream reconnects to the resume route
+with the last event id seen and skips frames whose id it already delivered. Before the
+first event reached the caller, the original request is re-sent instead (same
+Idempotency-Key). Reconnects follow the retry policy; the count resets whenever a
+connection delivers a frame.
 
 A stream is an explicit state machine (`__next__` reads the current connection), not a
 generator: a generator would hold the stream and the stream the generator, a reference
 cycle that only the cyclic garbage collector could free, at an arbitrary moment. How each
-connection is released (reused after the terminal event, closed when dropped) is in
-`_lifecycle.py`.
+connection is released (reused after the end, closed when dropped) is in `_lifecycle.py`.
 """
 
 from __future__ import annotations
 
 import bisect
 import json
-import uuid
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from types import TracebackType
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar, cast
 
 import httpx
 
@@ -37,11 +37,12 @@ from ._errors import (
     APIError,
     APIResponseValidationError,
     APIStatusError,
+    APITimeoutError,
     StreamError,
 )
 from ._http import AsyncHTTPClient, SyncHTTPClient
 from ._lifecycle import AsyncConnection, SyncConnection
-from ._reading import Reader, Unusable, shape_of, value_at
+from ._reading import Reader, Unusable, Value, shape_of, value_at
 from ._retry import should_retry
 from ._types import RequestOptions
 from .sse import DEFAULT_MAX_EVENT_SIZE, Frame, ServerSentEvent
@@ -78,11 +79,16 @@ class UnknownEvent:
 
 @dataclass(frozen=True)
 class ResumeSpec:
-    """How to reconnect: `params` are read from the first event that has them (or given by the
-    call that opened the stream); `build(params, last_event_id)` returns the request."""
+    """How to reconnect: `bindings` pair each path parameter of the resume route (wire name)
+    with the event field that feeds it (wire name), read from the first `carriers` event
+    that has them (or given by the call that opened the stream); `build(params,
+    last_event_id)` returns the resume request."""
 
-    params: tuple[str, ...]
+    bindings: tuple[tuple[str, str], ...]
+    carriers: frozenset[str]
     build: Callable[[Mapping[str, str], str], Mapping[str, Any]]
+    security: tuple[tuple[str, ...], ...] = ()
+    accept: str | None = "text/event-stream"
 
 
 @dataclass(frozen=True)
@@ -96,8 +102,9 @@ class ValuePath:
 
 @dataclass(frozen=True)
 class StreamResult(Generic[EventT]):
-    """What a whole run produced: the concatenated text deltas, the terminal event and
-    every event in order. Generated subclasses add typed `output` and `usage`."""
+    """What a whole run produced: the concatenated text deltas, the terminal event (None
+    when the stream ended by its sentinel or by closing) and every event in order.
+    Generated subclasses add typed `output` and `usage`."""
 
     text: str
     terminal: Any
@@ -106,21 +113,31 @@ class StreamResult(Generic[EventT]):
 
 @dataclass(frozen=True)
 class StreamSpec(Generic[EventT, ResultT]):
-    """The generated description of one event stream: its event classes by event name
-    (each read from its registered shape, `_reading.py`), the terminal and failure events,
-    where the text deltas, the output and the usage are, and how to resume."""
+    """The generated description of one event stream (see the module docstring).
+
+    `events` maps each event's name to its class: the SSE `event:` name (dispatch
+    "event"), the value of `data_property` in the data (dispatch "property"), or the one
+    event of a "single" stream. `formats` says how an event's data reads: "object" (a JSON
+    object, read into the class from its registered shape), "text" (the data as a string,
+    the class's `data`), "json" (any JSON value, the class's `data`)."""
 
     name: str
     events: Mapping[str, type]
     terminal: frozenset[str]
     failure: frozenset[str]  # terminal events meaning the run failed
     make_result: Callable[[str, Any, tuple[EventT, ...], Any, Any], ResultT]
+    dispatch: str = "event"
+    data_property: str | None = None
+    formats: Mapping[str, str] = field(default_factory=dict)
+    data_shapes: Mapping[str, Value] = field(default_factory=dict)  # "json" events: the data's shape
+    sentinel: str | None = None
+    eof_ends: bool = False
     delta: ValuePath | None = None  # string values that concatenate to the text
     output: ValuePath | None = None
     usage: ValuePath | None = None
     resume: ResumeSpec | None = None
     max_event_size: int = DEFAULT_MAX_EVENT_SIZE
-    failure_message: Callable[[Any], str] = field(default=lambda e: str(getattr(e, "message", None) or "the run failed"))
+    failure_message: Callable[[Any], str] = field(default=lambda e: _failure_text(e))
 
     def __post_init__(self) -> None:
         # The event name of each class, looked up once per event (not a field: `replace` rebuilds it).
@@ -129,40 +146,91 @@ class StreamSpec(Generic[EventT, ResultT]):
     def decode(
         self, sse: ServerSentEvent, *, strict: bool = False, response: httpx.Response | None = None
     ) -> EventT | UnknownEvent:
-        """The typed event of a frame. Malformed JSON or data that is not an object is a
-        `StreamError` in both modes; with `strict`, so is data that departs from the contract
-        (its cause is the `APIResponseValidationError`)."""
-        name = sse.event or "message"
+        """The typed event of a frame. Data that cannot be read at all (malformed JSON where
+        JSON is due, data that is not an object where an object is due) is a `StreamError`
+        in both modes; with `strict`, so is data that departs from the contract (its cause
+        is the `APIResponseValidationError`)."""
         # An event's id is its frame's own `id:` line; a frame without one has none, even
-        # though the connection's last event ID (used for `Last-Event-ID`) carries over.
+        # though the connection's last event ID (used for resuming) carries over.
         event_id = (sse.id or None) if getattr(sse, "own_id", True) else None
+        data = sse.data or ""
+        payload: Any = None
+        parsed = False
+        if self.dispatch == "property":
+            payload = _json_data(data, sse.event or "message")
+            parsed = True
+            tag = payload.get(self.data_property or "") if isinstance(payload, dict) else None
+            name = tag if isinstance(tag, str) else ""
+            if not isinstance(payload, dict):
+                raise StreamError("the data of an event is not a JSON object", data=data)
+        elif self.dispatch == "single":
+            name = next(iter(self.events), "message")
+        else:
+            name = sse.event or "message"
         cls = self.events.get(name)
         if cls is None:
-            return UnknownEvent(event=name, data=sse.data or "", event_id=event_id)
-        try:
-            payload = json.loads(sse.data or "")
-        except json.JSONDecodeError as exc:
-            raise StreamError(f"malformed JSON in a {name!r} event: {exc}", data=sse.data) from exc
+            return UnknownEvent(event=name or (sse.event or "message"), data=data, event_id=event_id)
+        fmt = self.formats.get(name, "object")
+        if fmt == "text":
+            event: Any = cls(data=data, event_id=event_id)
+            return cast(EventT, event)
+        if not parsed:
+            payload = _json_data(data, name)
+        if fmt == "json":
+            shape = self.data_shapes.get(name)
+            if shape is None:
+                return cast(EventT, cls(data=payload, event_id=event_id))
+            reader = Reader()
+            try:
+                value = reader.top(shape, payload, "the data")
+            except Unusable as exc:
+                raise StreamError(f"the data of a {name!r} event cannot be read: {exc}", data=data) from exc
+            self._check(reader, name, data, strict, response)
+            return cast(EventT, cls(data=value, event_id=event_id))
         if not isinstance(payload, dict):
-            raise StreamError(f"the data of a {name!r} event is not a JSON object", data=sse.data)
+            raise StreamError(f"the data of a {name!r} event is not a JSON object", data=data)
         reader = Reader()
         try:
-            event: EventT = reader.model(shape_of(cls), payload, event_id=event_id)
+            decoded: EventT = reader.model(shape_of(cls), payload, event_id=event_id)
         except Unusable as exc:
-            raise StreamError(f"the data of a {name!r} event cannot be read: {exc}", data=sse.data) from exc
+            raise StreamError(f"the data of a {name!r} event cannot be read: {exc}", data=data) from exc
+        self._check(reader, name, data, strict, response)
+        return decoded
+
+    @staticmethod
+    def _check(reader: Reader, name: str, data: str, strict: bool, response: httpx.Response | None) -> None:
         if strict and reader.mismatches:
             first = reader.mismatches[0]
-            cause = APIResponseValidationError(path=first.path, reason=first.reason, response=response, body=sse.data)
+            cause = APIResponseValidationError(path=first.path, reason=first.reason, response=response, body=data)
             raise StreamError(
-                f"the data of a {name!r} event does not match the API contract: {first}", data=sse.data
+                f"the data of a {name!r} event does not match the API contract: {first}", data=data
             ) from cause
-        return event
 
     def name_of(self, event: object) -> str:
         if isinstance(event, UnknownEvent):
             return event.event
         names: dict[type, str] = self.__dict__["_names"]
         return names.get(type(event), "")
+
+    def ends_cleanly_at_eof(self) -> bool:
+        return self.eof_ends
+
+
+def _json_data(data: str, name: str) -> Any:
+    try:
+        return json.loads(data)
+    except json.JSONDecodeError as exc:
+        raise StreamError(f"malformed JSON in a {name!r} event: {exc}", data=data) from exc
+
+
+def _failure_text(event: Any) -> str:
+    """The message of a failure event: its `message`, or its `error`'s message, or the
+    event's name."""
+    for path in (("message",), ("error", "message"), ("error",)):
+        value = value_at(event, list(path)) if not isinstance(event, UnknownEvent) else None
+        if isinstance(value, str) and value:
+            return value
+    return "the run failed"
 
 
 class _Aggregator(Generic[EventT, ResultT]):
@@ -179,25 +247,33 @@ class _Aggregator(Generic[EventT, ResultT]):
         spec = self.spec
         name = spec.name_of(event)
         if spec.delta and name == spec.delta.event:
-            piece = value_at(event, spec.delta.path)
+            piece = self._value(name, event, spec.delta.path)
             if isinstance(piece, str):
                 self.text.append(piece)
         # The value of the last event that carried one (a non-null value).
         if spec.output and name == spec.output.event:
-            value = value_at(event, spec.output.path)
+            value = self._value(name, event, spec.output.path)
             if value is not None:
                 self.output = value
         if spec.usage and name == spec.usage.event:
-            value = value_at(event, spec.usage.path)
+            value = self._value(name, event, spec.usage.path)
             if value is not None:
                 self.usage = value
         if name in spec.terminal:
             self.terminal = event
 
-    def result(self) -> ResultT:
-        if self.terminal is None:
+    def _value(self, name: str, event: object, path: tuple[str | int, ...] | list[str | int]) -> Any:
+        """The value at `path` in an event's data (a text or JSON-valued event: in its `data`)."""
+        if isinstance(event, UnknownEvent):
+            return None
+        if self.spec.formats.get(name, "object") != "object":
+            return value_at(getattr(event, "data", None), path)
+        return value_at(event, path)
+
+    def result(self, ended: bool) -> ResultT:
+        if self.terminal is None and not ended:
             raise StreamError(f"the {self.spec.name} stream ended without a terminal event")
-        if self.spec.name_of(self.terminal) in self.spec.failure:
+        if self.terminal is not None and self.spec.name_of(self.terminal) in self.spec.failure:
             raise StreamError(
                 f"the run failed: {self.spec.failure_message(self.terminal)}", event=self.terminal
             )
@@ -258,11 +334,11 @@ class _State:
 
     def __init__(self, spec: StreamSpec[Any, Any], seed: Mapping[str, str]) -> None:
         self.spec = spec
-        self.params: dict[str, str] = dict(seed)
+        self.params: dict[str, str] = dict(seed)  # resume route path parameters (wire names)
         self.delivered = DeliveredIds()
         self.last_id: str | None = None
         self.count = 0
-        self.done = False
+        self.done = False  # ended cleanly: a terminal event, the sentinel, or EOF where it ends
 
     def accept(self, frame: Frame, event: object) -> bool:
         """Whether to deliver `event` (False: a replayed frame already delivered).
@@ -272,35 +348,39 @@ class _State:
             return False
         if frame.id:
             self.last_id = frame.id
-        if self.spec.resume is not None and len(self.params) < len(self.spec.resume.params):
-            # The resume parameters come from the first event that carries them (normally
-            # the first event; an unknown event before it carries nothing).
-            for name in self.spec.resume.params:
-                value = getattr(event, name, None)
-                if name not in self.params and isinstance(value, str) and value:
-                    self.params[name] = value
+        spec = self.spec
+        name = spec.name_of(event)
+        resume = spec.resume
+        if resume is not None and len(self.params) < len(resume.bindings) and name in resume.carriers:
+            # The resume parameters come from the first carrier event that has them.
+            for param, wire in resume.bindings:
+                value = value_at(event, [wire])
+                if param not in self.params and isinstance(value, str | int) and not isinstance(value, bool):
+                    if str(value):
+                        self.params[param] = str(value)
         self.count += 1
-        if self.spec.name_of(event) in self.spec.terminal:
+        if name in spec.terminal:
             self.done = True
         return True
 
     def resume_request(self) -> Mapping[str, Any] | None:
         resume = self.spec.resume
-        if resume is None or self.last_id is None or any(p not in self.params for p in resume.params):
+        if resume is None or self.last_id is None or any(p not in self.params for p, _ in resume.bindings):
             return None
         return resume.build(self.params, self.last_id)
 
-    def resume_options(self, options: RequestOptions) -> RequestOptions:
-        headers = {"Last-Event-ID": self.last_id or ""}
-        return RequestOptions(extra_headers={**(options.extra_headers or {}), **headers}, timeout=options.timeout)
+
+class _End:
+    """The stream ended cleanly on this read (its sentinel, or EOF where that ends it)."""
+
+
+_END = _End()
 
 
 def _drop_error(exc: BaseException | None, name: str) -> APIError:
     if isinstance(exc, APIError):
         return exc
     if isinstance(exc, httpx.TimeoutException):
-        from ._errors import APITimeoutError
-
         return APITimeoutError(f"the {name} stream was idle too long ({type(exc).__name__})")
     if isinstance(exc, httpx.TransportError):
         return APIConnectionError(f"the {name} stream's connection failed ({type(exc).__name__})")
@@ -313,18 +393,67 @@ def _retryable(err: APIError) -> bool:
     return isinstance(err, APIConnectionError)
 
 
-class Stream(Generic[EventT, ResultT]):
+class _Base(Generic[EventT, ResultT]):
+    """What both flavours share: the spec, the opening call, the reading state."""
+
+    _request_id: str | None = None
+
+    def __init__(
+        self,
+        spec: StreamSpec[EventT, ResultT],
+        request: Mapping[str, Any],
+        options: RequestOptions,
+        opening: Mapping[str, Any],
+        seed: Mapping[str, str] | None,
+        last_event_id: str | None,
+        retries: int,
+    ) -> None:
+        self._spec = spec
+        self._request = request
+        self._options = options
+        self._opening = dict(opening)  # idempotent, security, accept: how the call was sent
+        self._state = _State(spec, seed or {})
+        self._state.last_id = last_event_id
+        self._retries = retries
+        self._failures = 0
+
+    def _frame(self, frame: Frame, strict: bool, response: httpx.Response | None, log: Any) -> Any:
+        """The event of a frame to deliver, `_END` at the sentinel, None for a replay."""
+        spec = self._spec
+        if spec.sentinel is not None and frame.data == spec.sentinel:
+            self._state.done = True
+            return _END
+        if log.isEnabledFor(10):
+            log.debug("%s stream frame event=%s id=%s", spec.name, frame.event, frame.id if frame.own_id else None)
+        event = spec.decode(frame, strict=strict, response=response)
+        if self._state.accept(frame, event):
+            self._failures = 0
+            return event
+        return None
+
+    def _resume_options(self) -> RequestOptions:
+        return RequestOptions(extra_headers=self._options.extra_headers, timeout=self._options.timeout)
+
+    def _log_resume(self, log: Any, request: Mapping[str, Any] | None) -> None:
+        state = self._state
+        if request is None:
+            log.info("re-sending the %s stream's request (nothing was delivered yet)", self._spec.name)
+        else:
+            log.info("resuming the %s stream with %s, Last-Event-ID %s", self._spec.name, dict(state.params), state.last_id)
+
+
+class Stream(_Base[EventT, ResultT]):
     """A blocking event stream: an iterator of typed events and a context manager that
     closes the response.
 
-        with client.chat.send_message_stream(session_id, content="Hi") as stream:
+        with client.<resource>.<method>(...) as stream:
             for event in stream:
                 ...
 
-    Iterating to the end (or `until_done()`, or `close()` after the terminal event) reads
-    the rest of the body, so the connection goes back to the client's pool. A stream left
-    without `close()` (a `break` out of the loop) is closed as soon as nothing refers to it
-    any more; its connection is then discarded rather than reused (`_lifecycle.py`).
+    Iterating to the end (or `until_done()`, or `close()` after the end) reads the rest of
+    the body, so the connection goes back to the client's pool. A stream left without
+    `close()` (a `break` out of the loop) is closed as soon as nothing refers to it any
+    more; its connection is then discarded rather than reused (`_lifecycle.py`).
     """
 
     _conn: SyncConnection | None = None  # also what __del__ reads if __init__ failed
@@ -335,25 +464,14 @@ class Stream(Generic[EventT, ResultT]):
         spec: StreamSpec[EventT, ResultT],
         request: Mapping[str, Any],
         options: RequestOptions,
+        response: httpx.Response,
         *,
-        idempotent: bool,
+        opening: Mapping[str, Any],
         seed: Mapping[str, str] | None = None,
         last_event_id: str | None = None,
     ) -> None:
-        if idempotent and not isinstance(options.idempotency_key, str):
-            # One key for the call: a re-sent opening request must not start a second run.
-            options = replace(options, idempotency_key=str(uuid.uuid4()))
+        super().__init__(spec, request, options, opening, seed, last_event_id, client._retries(options))
         self._client = client
-        self._spec = spec
-        self._request = request
-        self._options = options
-        self._idempotent = idempotent
-        self._state = _State(spec, seed or {})
-        self._state.last_id = last_event_id
-        self._retries = client._retries(options)
-        self._failures = 0
-        # Opening is retried like any request; typed errors surface here, at the call.
-        response = client.send(request, options, idempotent=idempotent, stream=True)
         self._conn = client._streams.track(SyncConnection(response, spec.max_event_size))
 
     @property
@@ -368,13 +486,17 @@ class Stream(Generic[EventT, ResultT]):
         if self._conn is None:
             raise StopIteration
         if self._state.done:
-            self._release(drain=True)  # the terminal event was the last: give the connection back
+            self._release(drain=True)  # the end was the last: give the connection back
             raise StopIteration
         try:
-            return self._next_event()
+            item = self._next_event()
         except BaseException:
             self._release(drain=False)
             raise
+        if item is _END:
+            self._release(drain=True)
+            raise StopIteration
+        return cast(EventT | UnknownEvent, item)
 
     def __enter__(self) -> Stream[EventT, ResultT]:
         return self
@@ -385,7 +507,7 @@ class Stream(Generic[EventT, ResultT]):
         self.close()
 
     def close(self) -> None:
-        """Close the response; after the terminal event, its connection is kept for reuse."""
+        """Close the response; after the end, its connection is kept for reuse."""
         self._release(drain=self._state.done)
 
     def __del__(self) -> None:
@@ -396,14 +518,14 @@ class Stream(Generic[EventT, ResultT]):
 
     def until_done(self) -> ResultT:
         """Consume the rest of the stream; returns the run's text, output and usage.
-        Raises `StreamError` (with `.event`) if the run ended with an error event."""
+        Raises `StreamError` (with `.event`) if the run ended with a failure event."""
         agg: _Aggregator[EventT, ResultT] = _Aggregator(self._spec)
         try:
             for event in self:
                 agg.add(event)
         finally:
             self.close()
-        return agg.result()
+        return agg.result(self._state.done)
 
     final = until_done
 
@@ -412,8 +534,8 @@ class Stream(Generic[EventT, ResultT]):
         if conn is not None:
             self._client._streams.release(conn, drain=drain)
 
-    def _next_event(self) -> EventT | UnknownEvent:
-        state = self._state
+    def _next_event(self) -> object:
+        log = self._client.log.stream
         while True:
             conn = self._conn
             if conn is None:
@@ -424,16 +546,19 @@ class Stream(Generic[EventT, ResultT]):
                 self._reconnect(exc)  # the connection dropped or idled out
                 continue
             if frame is None:
-                self._reconnect(None)  # a clean end without a terminal event
+                if self._spec.eof_ends:
+                    self._state.done = True
+                    return _END
+                self._reconnect(None)  # the connection closed before the stream's end
                 continue
-            event = self._spec.decode(frame, strict=self._client.strict, response=conn.response)
-            if state.accept(frame, event):
-                self._failures = 0
-                return event
+            item = self._frame(frame, self._client.strict, conn.response, log)
+            if item is not None:
+                return item
 
     def _reconnect(self, exc: BaseException | None) -> None:
         self._release(drain=False)
         state = self._state
+        client = self._client
         while True:
             err = _drop_error(exc, self._spec.name)
             request = state.resume_request() if state.count else None
@@ -441,28 +566,29 @@ class Stream(Generic[EventT, ResultT]):
                 raise err  # no resume route (or no id yet): the caller sees the drop
             if self._failures >= self._retries:
                 raise err
-            self._client._sleep(self._client._delay(self._failures, None))
+            client._sleep(client._delay(self._failures, None))
             self._failures += 1
+            self._log_resume(client.log.stream, request)
             try:
                 if request is None:
                     # Nothing reached the caller yet: re-send the original request.
-                    response = self._client.send(
-                        self._request, self._options, idempotent=self._idempotent, stream=True, retries=0
-                    )
+                    response = client.send(self._request, self._options, stream=True, retries=0, event_stream=True,
+                                           **self._opening)
                 else:
-                    response = self._client.send(
-                        request, state.resume_options(self._options), stream=True, retries=0
-                    )
+                    resume = self._spec.resume
+                    assert resume is not None
+                    response = client.send(request, self._resume_options(), stream=True, retries=0,
+                                           event_stream=True, security=resume.security, accept=resume.accept)
             except APIError as e:
                 if not _retryable(e):
                     raise
                 exc = e
                 continue
-            self._conn = self._client._streams.track(SyncConnection(response, self._spec.max_event_size))
+            self._conn = client._streams.track(SyncConnection(response, self._spec.max_event_size))
             return
 
 
-class AsyncStream(Generic[EventT, ResultT]):
+class AsyncStream(_Base[EventT, ResultT]):
     """The asyncio flavour of `Stream`: an async iterator and async context manager.
 
     A task cancelled while it waits for an event, or a stream dropped without `close()`,
@@ -476,28 +602,15 @@ class AsyncStream(Generic[EventT, ResultT]):
         spec: StreamSpec[EventT, ResultT],
         request: Mapping[str, Any],
         options: RequestOptions,
+        response: httpx.Response,
         *,
-        idempotent: bool,
+        opening: Mapping[str, Any],
         seed: Mapping[str, str] | None = None,
         last_event_id: str | None = None,
     ) -> None:
-        if idempotent and not isinstance(options.idempotency_key, str):
-            # One key for the call: a re-sent opening request must not start a second run.
-            options = replace(options, idempotency_key=str(uuid.uuid4()))
+        super().__init__(spec, request, options, opening, seed, last_event_id, client._retries(options))
         self._client = client
-        self._spec = spec
-        self._request = request
-        self._options = options
-        self._idempotent = idempotent
-        self._state = _State(spec, seed or {})
-        self._state.last_id = last_event_id
-        self._retries = client._retries(options)
-        self._failures = 0
-
-    async def _open(self) -> AsyncStream[EventT, ResultT]:
-        response = await self._client.send(self._request, self._options, idempotent=self._idempotent, stream=True)
         self._track(response)
-        return self
 
     def _track(self, response: httpx.Response) -> None:
         self._conn = self._client._streams.track(AsyncConnection(response, self._spec.max_event_size))
@@ -516,7 +629,7 @@ class AsyncStream(Generic[EventT, ResultT]):
             await self._release(drain=True)
             raise StopAsyncIteration
         try:
-            return await self._next_event()
+            item = await self._next_event()
         except Exception:
             await self._release(drain=False)
             raise
@@ -525,6 +638,10 @@ class AsyncStream(Generic[EventT, ResultT]):
             # the connection is closed by a task of its own.
             self._abandon()
             raise
+        if item is _END:
+            await self._release(drain=True)
+            raise StopAsyncIteration
+        return cast(EventT | UnknownEvent, item)
 
     async def __aenter__(self) -> AsyncStream[EventT, ResultT]:
         return self
@@ -535,7 +652,7 @@ class AsyncStream(Generic[EventT, ResultT]):
         await self.close()
 
     async def close(self) -> None:
-        """Close the response; after the terminal event, its connection is kept for reuse."""
+        """Close the response; after the end, its connection is kept for reuse."""
         await self._release(drain=self._state.done)
 
     def __del__(self) -> None:
@@ -548,7 +665,7 @@ class AsyncStream(Generic[EventT, ResultT]):
                 agg.add(event)
         finally:
             await self.close()
-        return agg.result()
+        return agg.result(self._state.done)
 
     final = until_done
 
@@ -563,8 +680,8 @@ class AsyncStream(Generic[EventT, ResultT]):
         if conn is not None:
             await self._client._streams.release(conn, drain=drain)
 
-    async def _next_event(self) -> EventT | UnknownEvent:
-        state = self._state
+    async def _next_event(self) -> object:
+        log = self._client.log.stream
         while True:
             conn = self._conn
             if conn is None:
@@ -575,16 +692,19 @@ class AsyncStream(Generic[EventT, ResultT]):
                 await self._reconnect(exc)
                 continue
             if frame is None:
+                if self._spec.eof_ends:
+                    self._state.done = True
+                    return _END
                 await self._reconnect(None)
                 continue
-            event = self._spec.decode(frame, strict=self._client.strict, response=conn.response)
-            if state.accept(frame, event):
-                self._failures = 0
-                return event
+            item = self._frame(frame, self._client.strict, conn.response, log)
+            if item is not None:
+                return item
 
     async def _reconnect(self, exc: BaseException | None) -> None:
         await self._release(drain=False)
         state = self._state
+        client = self._client
         while True:
             err = _drop_error(exc, self._spec.name)
             request = state.resume_request() if state.count else None
@@ -592,17 +712,18 @@ class AsyncStream(Generic[EventT, ResultT]):
                 raise err
             if self._failures >= self._retries:
                 raise err
-            await self._client._sleep(self._client._delay(self._failures, None))
+            await client._sleep(client._delay(self._failures, None))
             self._failures += 1
+            self._log_resume(client.log.stream, request)
             try:
                 if request is None:
-                    response = await self._client.send(
-                        self._request, self._options, idempotent=self._idempotent, stream=True, retries=0
-                    )
+                    response = await client.send(self._request, self._options, stream=True, retries=0,
+                                                 event_stream=True, **self._opening)
                 else:
-                    response = await self._client.send(
-                        request, state.resume_options(self._options), stream=True, retries=0
-                    )
+                    resume = self._spec.resume
+                    assert resume is not None
+                    response = await client.send(request, self._resume_options(), stream=True, retries=0,
+                                                 event_stream=True, security=resume.security, accept=resume.accept)
             except APIError as e:
                 if not _retryable(e):
                     raise

@@ -1,7 +1,7 @@
 """A small push-style Server-Sent Events parser: feed bytes, get events.
 
 Independent of the transport. It follows the WHATWG "event stream
-interpretation" rules (DESIGN.md §4), quoted where they are applied. It yields
+interpretation" rules (docs/architecture.md, "Server-Sent Events"), quoted where they are applied. It yields
 httpx-sse's `ServerSentEvent`, but does its own line splitting: httpx-sse's
 `iter_sse` splits decoded text with `str.splitlines`, which also breaks lines
 at characters the spec does not treat as line ends (U+2028, VT, FF, NEL...), and

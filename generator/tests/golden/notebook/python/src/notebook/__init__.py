@@ -3,7 +3,7 @@
 
 from notebook import Notebook
 
-client = Notebook()      # reads NOTEBOOK_API_KEY
+client = Notebook()
 """
 
 from __future__ import annotations
@@ -11,12 +11,13 @@ from __future__ import annotations
 from . import _shapes  # noqa: F401  (registers every model's and event's shape with the runtime)
 from ._client import AsyncNotebook, Notebook
 from ._core import (
-    NOT_GIVEN,
     APIConnectionError,
     APIError,
+    APIResponse,
     APIResponseValidationError,
     APIStatusError,
     APITimeoutError,
+    AsyncAPIResponse,
     AsyncPage,
     AsyncPager,
     AsyncStream,
@@ -25,11 +26,11 @@ from ._core import (
     ConflictError,
     InternalServerError,
     InvalidArgumentError,
+    NOT_GIVEN,
     NotFoundError,
     NotGiven,
     PaymentRequiredError,
     PermissionDeniedError,
-    PromptRailsError,
     RateLimitError,
     Stream,
     StreamError,
@@ -38,13 +39,14 @@ from ._core import (
     UnknownEvent,
     UnprocessableEntityError,
 )
+from ._core._brand import NotebookError
 from ._version import __version__
 from .events import (
-    CitationEvent,
-    DeltaEvent,
-    FailedEvent,
-    FinishedEvent,
     StartedEvent,
+    DeltaEvent,
+    CitationEvent,
+    FinishedEvent,
+    FailedEvent,
     SummaryFrameEvent,
     SummaryFrameResult,
 )
@@ -54,21 +56,17 @@ from .models import (
     ErrorResponseError,
     Note,
     PageMeta,
-    Priority,
     Usage,
+    Priority,
 )
-
-NotebookError = PromptRailsError
-"""The base of every error this SDK raises (the runtime names it `PromptRailsError`)."""
 
 __all__ = [
     "__version__",
     "Notebook",
     "AsyncNotebook",
+    "NotebookError",
     "NOT_GIVEN",
     "NotGiven",
-    "PromptRailsError",
-    "NotebookError",
     "APIError",
     "APIResponseValidationError",
     "APIConnectionError",
@@ -92,6 +90,8 @@ __all__ = [
     "AsyncStream",
     "StreamResult",
     "UnknownEvent",
+    "APIResponse",
+    "AsyncAPIResponse",
     "StartedEvent",
     "DeltaEvent",
     "CitationEvent",

@@ -6,23 +6,39 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 from types import TracebackType
+from typing import Any
 
 import httpx
 
-from ._core import NOT_GIVEN, AsyncHTTPClient, NotGiven, SdkIdentity, SyncHTTPClient, TimeoutTypes
+from ._core import NOT_GIVEN, NotGiven, TimeoutTypes
+from ._core import AsyncHTTPClient as _AsyncHTTPClient
+from ._core import AuthSpec as _AuthSpec
+from ._core import SdkIdentity as _SdkIdentity
+from ._core import SyncHTTPClient as _SyncHTTPClient
 from ._version import __version__
-from .resources import AsyncNotes, Notes
+from .resources import Notes, AsyncNotes
 
 __all__ = ["Notebook", "AsyncNotebook"]
 
-IDENTITY = SdkIdentity(
+_IDENTITY = _SdkIdentity(
     name="Notebook",
     package="notebook",
     slug="notebook",
     version=__version__,
     env_prefix="NOTEBOOK",
     default_base_url="https://api.notebook.test",
-    auth_header="X-Notebook-Token",
+    auth=(
+        _AuthSpec(
+            key="TokenAuth",
+            option="api_key",
+            kind="api_key",
+            location="header",
+            param="X-Notebook-Token",
+            prefix="",
+            env=("NOTEBOOK_API_KEY",),
+        ),
+    ),
+    auth_required=True,
 )
 
 
@@ -30,20 +46,22 @@ class Notebook:
     """Notebook API.
 
     Args:
-        api_key: defaults to the `NOTEBOOK_API_KEY` environment variable.
+        api_key: the credential of the `TokenAuth` security scheme; defaults to `NOTEBOOK_API_KEY` from the environment.
         base_url: defaults to `NOTEBOOK_BASE_URL`, else https://api.notebook.test.
         timeout: seconds or an `httpx.Timeout` (default: connect 5 s, read 60 s); the read
             timeout is also a stream's idle timeout between two chunks.
         max_retries: retries of a failed request (connection errors, timeouts, 408, 409,
             429, 5xx), with backoff; default 2.
-        http_client: an `httpx.Client` to send with (proxies, transports); the
-            caller closes it.
+        http_client: an `httpx.Client` to send with (proxies, transports); the caller closes it.
         default_headers: sent with every request.
         strict_response_validation: check every response and event against the API
             contract and raise `APIResponseValidationError` (in a stream: `StreamError`
             caused by it) at the first mismatch. Off by default: responses are read
             tolerantly (unknown fields kept, missing ones None, unknown enum values kept
             as strings).
+
+    Logging: loggers `notebook.http` and `notebook.stream`;
+    `NOTEBOOK_LOG=info` or `debug` logs to stderr.
     """
 
     def __init__(
@@ -60,9 +78,11 @@ class Notebook:
         _clock: Callable[[], float] | None = None,
         _random: Callable[[], float] | None = None,
     ) -> None:
-        self._client = SyncHTTPClient(
-            IDENTITY,
-            api_key=api_key,
+        self._client = _SyncHTTPClient(
+            _IDENTITY,
+            credentials={
+                "api_key": api_key,
+            },
             base_url=base_url,
             timeout=timeout,
             max_retries=max_retries,
@@ -73,8 +93,38 @@ class Notebook:
             random=_random,
             strict=strict_response_validation,
         )
+        self._setup()
+
+    def _setup(self) -> None:
         self.notes = Notes(self._client)
         """Notes and their summaries."""
+
+    def with_options(
+        self,
+        *,
+        api_key: str | None | NotGiven = NOT_GIVEN,
+        base_url: str | NotGiven = NOT_GIVEN,
+        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
+        default_headers: Mapping[str, str] | None = None,
+        strict_response_validation: bool | NotGiven = NOT_GIVEN,
+    ) -> Notebook:
+        """A client with these defaults changed (`default_headers` are added to the current
+        ones), sharing this client's connection pool: closing the original closes the pool."""
+        changes: dict[str, Any] = {
+            "api_key": api_key,
+            "base_url": base_url,
+            "timeout": timeout,
+            "max_retries": max_retries,
+            "default_headers": default_headers,
+            "strict": strict_response_validation,
+        }
+        new = object.__new__(type(self))
+        new._client = self._client.derive(**{k: v for k, v in changes.items() if not isinstance(v, NotGiven)})
+        new._setup()
+        return new
+
+    copy = with_options
 
     @property
     def base_url(self) -> str:
@@ -112,20 +162,22 @@ class AsyncNotebook:
     """Notebook API (asyncio).
 
     Args:
-        api_key: defaults to the `NOTEBOOK_API_KEY` environment variable.
+        api_key: the credential of the `TokenAuth` security scheme; defaults to `NOTEBOOK_API_KEY` from the environment.
         base_url: defaults to `NOTEBOOK_BASE_URL`, else https://api.notebook.test.
         timeout: seconds or an `httpx.Timeout` (default: connect 5 s, read 60 s); the read
             timeout is also a stream's idle timeout between two chunks.
         max_retries: retries of a failed request (connection errors, timeouts, 408, 409,
             429, 5xx), with backoff; default 2.
-        http_client: an `httpx.AsyncClient` to send with (proxies, transports); the
-            caller closes it.
+        http_client: an `httpx.AsyncClient` to send with (proxies, transports); the caller closes it.
         default_headers: sent with every request.
         strict_response_validation: check every response and event against the API
             contract and raise `APIResponseValidationError` (in a stream: `StreamError`
             caused by it) at the first mismatch. Off by default: responses are read
             tolerantly (unknown fields kept, missing ones None, unknown enum values kept
             as strings).
+
+    Logging: loggers `notebook.http` and `notebook.stream`;
+    `NOTEBOOK_LOG=info` or `debug` logs to stderr.
     """
 
     def __init__(
@@ -142,9 +194,11 @@ class AsyncNotebook:
         _clock: Callable[[], float] | None = None,
         _random: Callable[[], float] | None = None,
     ) -> None:
-        self._client = AsyncHTTPClient(
-            IDENTITY,
-            api_key=api_key,
+        self._client = _AsyncHTTPClient(
+            _IDENTITY,
+            credentials={
+                "api_key": api_key,
+            },
             base_url=base_url,
             timeout=timeout,
             max_retries=max_retries,
@@ -155,8 +209,38 @@ class AsyncNotebook:
             random=_random,
             strict=strict_response_validation,
         )
+        self._setup()
+
+    def _setup(self) -> None:
         self.notes = AsyncNotes(self._client)
         """Notes and their summaries."""
+
+    def with_options(
+        self,
+        *,
+        api_key: str | None | NotGiven = NOT_GIVEN,
+        base_url: str | NotGiven = NOT_GIVEN,
+        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
+        default_headers: Mapping[str, str] | None = None,
+        strict_response_validation: bool | NotGiven = NOT_GIVEN,
+    ) -> AsyncNotebook:
+        """A client with these defaults changed (`default_headers` are added to the current
+        ones), sharing this client's connection pool: closing the original closes the pool."""
+        changes: dict[str, Any] = {
+            "api_key": api_key,
+            "base_url": base_url,
+            "timeout": timeout,
+            "max_retries": max_retries,
+            "default_headers": default_headers,
+            "strict": strict_response_validation,
+        }
+        new = object.__new__(type(self))
+        new._client = self._client.derive(**{k: v for k, v in changes.items() if not isinstance(v, NotGiven)})
+        new._setup()
+        return new
+
+    copy = with_options
 
     @property
     def base_url(self) -> str:

@@ -8,49 +8,31 @@ from __future__ import annotations
 from ._core._reading import FieldShape as _F
 from ._core._reading import ModelShape as _S
 from ._core._reading import Value as _V
-from ._core._reading import register
-from ._generated.models.archive_note_request import ArchiveNoteRequest
+from ._core._reading import register as _register
 from ._generated.models.attachment import Attachment
-from ._generated.models.create_note_request import CreateNoteRequest
 from ._generated.models.error_response import ErrorResponse
 from ._generated.models.error_response_error import ErrorResponseError
 from ._generated.models.note import Note
 from ._generated.models.note_list import NoteList
 from ._generated.models.note_response import NoteResponse
 from ._generated.models.page_meta import PageMeta
-from ._generated.models.priority import Priority
-from ._generated.models.summarize_request import SummarizeRequest
 from ._generated.models.usage import Usage
+from ._generated.models.priority import Priority
 from .events import (
-    CitationEvent,
-    DeltaEvent,
-    FailedEvent,
-    FinishedEvent,
     StartedEvent,
+    DeltaEvent,
+    CitationEvent,
+    FinishedEvent,
+    FailedEvent,
 )
 
-register(
-    _S(
-        "ArchiveNoteRequest",
-        ArchiveNoteRequest,
-        (_F("reason", "reason", False, _V("string")),),
-    ),
+_register(
     _S(
         "Attachment",
         Attachment,
         (
             _F("name", "name", True, _V("string")),
             _F("size_bytes", "size_bytes", True, _V("integer")),
-        ),
-    ),
-    _S(
-        "CreateNoteRequest",
-        CreateNoteRequest,
-        (
-            _F("title", "title", True, _V("string")),
-            _F("body", "body", False, _V("string", nullable=True)),
-            _F("tags", "tags", False, _V("array", items=_V("string"))),
-            _F("priority", "priority", False, _V("enum", enum=Priority)),
         ),
     ),
     _S(
@@ -103,11 +85,6 @@ register(
             _F("limit", "limit", True, _V("integer")),
             _F("total_pages", "total_pages", True, _V("integer")),
         ),
-    ),
-    _S(
-        "SummarizeRequest",
-        SummarizeRequest,
-        (_F("max_words", "max_words", False, _V("integer")),),
     ),
     _S(
         "Usage",

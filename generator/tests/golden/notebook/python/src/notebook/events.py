@@ -4,24 +4,28 @@
 Each event is a frozen dataclass with its data fields and `event_id` (the frame's `id`),
 and `additional_properties` (data fields the contract does not name, or sent in another
 JSON type than the contract's: the field then reads as None). `to_dict()` / `to_json()` give
-the event's data back as plain JSON. Events are read tolerantly (RUNTIME.md "Reading
-responses"): a field the server left out reads as None. An event name the spec does not
-know arrives as `UnknownEvent`.
+the event's data back as plain JSON. An event whose data is plain text or a JSON value other
+than an object has it as `data`. Events are read tolerantly (RUNTIME.md "Reading
+responses"): a field the server left out reads as None. An event the spec does not know
+arrives as `UnknownEvent`.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import datetime  # noqa: F401
-import json
-import uuid  # noqa: F401
+import dataclasses as _dataclasses
+import json as _json
 from collections.abc import Mapping
-from types import MappingProxyType
-from typing import Any, ClassVar
+from types import MappingProxyType as _MappingProxyType
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from ._core import StreamResult, StreamSpec, UnknownEvent, ValuePath
-from ._core._reading import dump, read_model
-from ._generated.models.usage import Usage
+from ._core import ResumeSpec, StreamResult, StreamSpec, UnknownEvent
+from ._core import ValuePath as _ValuePath
+from ._core._reading import dump as _dump
+from ._core._reading import read_model as _read_model
+from ._core._reading import text_of as _text_of
+
+if TYPE_CHECKING:
+    from ._generated.models.usage import Usage
 
 __all__ = [
     "UnknownEvent",
@@ -36,7 +40,7 @@ __all__ = [
 ]
 
 
-@dataclasses.dataclass(frozen=True)
+@_dataclasses.dataclass(frozen=True)
 class StartedEvent:
     """First frame.
 
@@ -48,21 +52,21 @@ class StartedEvent:
     event_id: str | None = None
     # Not dataclass fields (dataclasses.fields() lists the data and the id): the reader sets
     # them per event; an event made by hand has none.
-    additional_properties: ClassVar[Mapping[str, Any]] = MappingProxyType({})
+    additional_properties: ClassVar[Mapping[str, Any]] = _MappingProxyType({})
     _present: ClassVar[frozenset[str]] = frozenset()
 
     def to_dict(self) -> dict[str, Any]:
         """The event's data as plain JSON (`json.dumps` takes it as it is)."""
-        return dump(self)
+        return _dump(self)
 
     def to_json(self, **kwargs: Any) -> str:
         """`json.dumps(self.to_dict(), **kwargs)`."""
-        return json.dumps(self.to_dict(), **kwargs)
+        return _json.dumps(self.to_dict(), **kwargs)
 
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any], event_id: str | None = None) -> StartedEvent:
         """Read the event's JSON data tolerantly."""
-        return read_model(cls, src_dict, event_id=event_id)
+        return _read_model(cls, src_dict, event_id=event_id)
 
     def __getitem__(self, key: str) -> Any:
         return self.additional_properties[key]
@@ -71,7 +75,7 @@ class StartedEvent:
         return key in self.additional_properties
 
 
-@dataclasses.dataclass(frozen=True)
+@_dataclasses.dataclass(frozen=True)
 class DeltaEvent:
     """A piece of the summary.
 
@@ -83,21 +87,21 @@ class DeltaEvent:
     event_id: str | None = None
     # Not dataclass fields (dataclasses.fields() lists the data and the id): the reader sets
     # them per event; an event made by hand has none.
-    additional_properties: ClassVar[Mapping[str, Any]] = MappingProxyType({})
+    additional_properties: ClassVar[Mapping[str, Any]] = _MappingProxyType({})
     _present: ClassVar[frozenset[str]] = frozenset()
 
     def to_dict(self) -> dict[str, Any]:
         """The event's data as plain JSON (`json.dumps` takes it as it is)."""
-        return dump(self)
+        return _dump(self)
 
     def to_json(self, **kwargs: Any) -> str:
         """`json.dumps(self.to_dict(), **kwargs)`."""
-        return json.dumps(self.to_dict(), **kwargs)
+        return _json.dumps(self.to_dict(), **kwargs)
 
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any], event_id: str | None = None) -> DeltaEvent:
         """Read the event's JSON data tolerantly."""
-        return read_model(cls, src_dict, event_id=event_id)
+        return _read_model(cls, src_dict, event_id=event_id)
 
     def __getitem__(self, key: str) -> Any:
         return self.additional_properties[key]
@@ -106,7 +110,7 @@ class DeltaEvent:
         return key in self.additional_properties
 
 
-@dataclasses.dataclass(frozen=True)
+@_dataclasses.dataclass(frozen=True)
 class CitationEvent:
     """A citation, an event type openapi.yaml does not have.
 
@@ -120,21 +124,21 @@ class CitationEvent:
     event_id: str | None = None
     # Not dataclass fields (dataclasses.fields() lists the data and the id): the reader sets
     # them per event; an event made by hand has none.
-    additional_properties: ClassVar[Mapping[str, Any]] = MappingProxyType({})
+    additional_properties: ClassVar[Mapping[str, Any]] = _MappingProxyType({})
     _present: ClassVar[frozenset[str]] = frozenset()
 
     def to_dict(self) -> dict[str, Any]:
         """The event's data as plain JSON (`json.dumps` takes it as it is)."""
-        return dump(self)
+        return _dump(self)
 
     def to_json(self, **kwargs: Any) -> str:
         """`json.dumps(self.to_dict(), **kwargs)`."""
-        return json.dumps(self.to_dict(), **kwargs)
+        return _json.dumps(self.to_dict(), **kwargs)
 
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any], event_id: str | None = None) -> CitationEvent:
         """Read the event's JSON data tolerantly."""
-        return read_model(cls, src_dict, event_id=event_id)
+        return _read_model(cls, src_dict, event_id=event_id)
 
     def __getitem__(self, key: str) -> Any:
         return self.additional_properties[key]
@@ -143,11 +147,11 @@ class CitationEvent:
         return key in self.additional_properties
 
 
-@dataclasses.dataclass(frozen=True)
+@_dataclasses.dataclass(frozen=True)
 class FinishedEvent:
     """Done.
 
-    The `finished` event (terminal: the stream ends after it).
+    The `finished` event (the stream ends after it).
     """
 
     event: ClassVar[str] = "finished"
@@ -156,21 +160,21 @@ class FinishedEvent:
     event_id: str | None = None
     # Not dataclass fields (dataclasses.fields() lists the data and the id): the reader sets
     # them per event; an event made by hand has none.
-    additional_properties: ClassVar[Mapping[str, Any]] = MappingProxyType({})
+    additional_properties: ClassVar[Mapping[str, Any]] = _MappingProxyType({})
     _present: ClassVar[frozenset[str]] = frozenset()
 
     def to_dict(self) -> dict[str, Any]:
         """The event's data as plain JSON (`json.dumps` takes it as it is)."""
-        return dump(self)
+        return _dump(self)
 
     def to_json(self, **kwargs: Any) -> str:
         """`json.dumps(self.to_dict(), **kwargs)`."""
-        return json.dumps(self.to_dict(), **kwargs)
+        return _json.dumps(self.to_dict(), **kwargs)
 
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any], event_id: str | None = None) -> FinishedEvent:
         """Read the event's JSON data tolerantly."""
-        return read_model(cls, src_dict, event_id=event_id)
+        return _read_model(cls, src_dict, event_id=event_id)
 
     def __getitem__(self, key: str) -> Any:
         return self.additional_properties[key]
@@ -179,11 +183,11 @@ class FinishedEvent:
         return key in self.additional_properties
 
 
-@dataclasses.dataclass(frozen=True)
+@_dataclasses.dataclass(frozen=True)
 class FailedEvent:
     """Failed.
 
-    The `failed` event (terminal: the stream ends after it).
+    The `failed` event (the stream ends after it).
     """
 
     event: ClassVar[str] = "failed"
@@ -191,21 +195,21 @@ class FailedEvent:
     event_id: str | None = None
     # Not dataclass fields (dataclasses.fields() lists the data and the id): the reader sets
     # them per event; an event made by hand has none.
-    additional_properties: ClassVar[Mapping[str, Any]] = MappingProxyType({})
+    additional_properties: ClassVar[Mapping[str, Any]] = _MappingProxyType({})
     _present: ClassVar[frozenset[str]] = frozenset()
 
     def to_dict(self) -> dict[str, Any]:
         """The event's data as plain JSON (`json.dumps` takes it as it is)."""
-        return dump(self)
+        return _dump(self)
 
     def to_json(self, **kwargs: Any) -> str:
         """`json.dumps(self.to_dict(), **kwargs)`."""
-        return json.dumps(self.to_dict(), **kwargs)
+        return _json.dumps(self.to_dict(), **kwargs)
 
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any], event_id: str | None = None) -> FailedEvent:
         """Read the event's JSON data tolerantly."""
-        return read_model(cls, src_dict, event_id=event_id)
+        return _read_model(cls, src_dict, event_id=event_id)
 
     def __getitem__(self, key: str) -> Any:
         return self.additional_properties[key]
@@ -215,22 +219,22 @@ class FailedEvent:
 
 
 SummaryFrameEvent = StartedEvent | DeltaEvent | CitationEvent | FinishedEvent | FailedEvent | UnknownEvent
-"""Any event of the `SummaryFrame` stream."""
+"""Any event of the SummaryFrame stream."""
 
 
-@dataclasses.dataclass(frozen=True)
+@_dataclasses.dataclass(frozen=True)
 class SummaryFrameResult(StreamResult[SummaryFrameEvent]):
     """A finished run of the stream: `text` (the concatenated text deltas), `output`, `usage`,
-    the terminal event and every event."""
+    the final event and every event."""
 
     terminal: FinishedEvent
     output: str | None = None
-    """The last `finished` event's `summary`: the run's output as JSON."""
+    """The last `finished` event's `summary`."""
     usage: Usage | None = None
     """The last `finished` event's `usage`."""
 
 
-def _make_summary_frame_result(
+def _make_result_0(
     text: str, terminal: Any, events: tuple[SummaryFrameEvent, ...], output: Any, usage: Any
 ) -> SummaryFrameResult:
     return SummaryFrameResult(text=text, terminal=terminal, events=events, output=output, usage=usage)
@@ -256,8 +260,16 @@ SUMMARY_FRAME_SPEC: StreamSpec[SummaryFrameEvent, SummaryFrameResult] = StreamSp
             "failed",
         }
     ),
-    make_result=_make_summary_frame_result,
-    delta=ValuePath("delta", ["text"]),
-    output=ValuePath("finished", ["summary"]),
-    usage=ValuePath("finished", ["usage"]),
+    make_result=_make_result_0,
+    dispatch="event",
+    formats={
+        "started": "object",
+        "delta": "object",
+        "citation": "object",
+        "finished": "object",
+        "failed": "object",
+    },
+    delta=_ValuePath("delta", ("text",)),
+    output=_ValuePath("finished", ("summary",)),
+    usage=_ValuePath("finished", ("usage",)),
 )

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from .notes import AsyncNotes, Notes
+from .notes import Notes, AsyncNotes
 
 __all__ = [
     "Notes",

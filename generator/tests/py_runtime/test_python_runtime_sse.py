@@ -1,4 +1,4 @@
-"""The push-style SSE parser (`_core/sse.py`), one test per WHATWG rule (DESIGN.md §4)."""
+"""The push-style SSE parser (`_core/sse.py`), one test per WHATWG rule (docs/architecture.md, "Server-Sent Events")."""
 
 from __future__ import annotations
 
@@ -7,9 +7,8 @@ import re
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from promptrails import StreamError
-from promptrails._core.sse import SSEParser
+from notebook import StreamError
+from notebook._core.sse import SSEParser
 
 
 def feed_all(chunks: list[bytes], **kw: int) -> list[tuple[str, str, str]]:
@@ -177,7 +176,7 @@ def reference(data: bytes) -> list[tuple[str, str, str]]:
         if line.startswith(":"):
             continue
         name, _, value = line.partition(":")
-        value = value[1:] if value.startswith(" ") else value
+        value = value.removeprefix(" ")
         if name == "event":
             event = value
         elif name == "data":
