@@ -324,7 +324,8 @@ export class APIClient<O extends BaseClientOptions = BaseClientOptions> {
     const idempotencyKey = spec.idempotent ? opts.idempotencyKey ?? uuid4() : undefined;
     const headers = this.buildHeaders(spec, opts, idempotencyKey, ready);
     const method = spec.method.toUpperCase();
-    const where = `${method} ${new URL(url).pathname}`;
+    // Only log lines show it (none below the info level): not built for nothing.
+    const where = this.#log.enabled('info') ? `${method} ${new URL(url).pathname}` : '';
     if (this.#log.enabled('debug')) {
       this.#log.debug(`${where} request headers: ${headerLines(headers, this.#secretHeaders)}`);
       if (idempotencyKey !== undefined) this.#log.debug(`${where} idempotency key ${idempotencyKey}`);
@@ -333,7 +334,8 @@ export class APIClient<O extends BaseClientOptions = BaseClientOptions> {
     for (let attempt = 0; ; attempt++) {
       const retriesLeft = maxRetries - attempt;
       const timer = new AbortController();
-      const { signal, dispose } = anySignal([opts.signal, timer.signal]);
+      // One signal for the timeout and the caller's, combined only when the caller gave one.
+      const { signal, dispose } = opts.signal === undefined ? { signal: timer.signal, dispose: noop } : anySignal([opts.signal, timer.signal]);
       const handle = setTimeout(() => timer.abort(new TimeoutReason(timeout)), timeout);
       const started = Date.now();
       let response: Response;
@@ -431,22 +433,17 @@ export class APIClient<O extends BaseClientOptions = BaseClientOptions> {
     };
     if (prepared.contentType !== undefined) headers['content-type'] = prepared.contentType;
     for (const [name, value] of prepared.auth.headers) headers[name.toLowerCase()] = value;
-    const merge = (extra: Record<string, unknown> | undefined) => {
-      for (const [k, v] of Object.entries(extra ?? {})) {
-        if (v === undefined) continue;
-        if (v === null) delete headers[k.toLowerCase()];
-        else headers[k.toLowerCase()] = String(v);
-      }
-    };
-    merge(this.#defaultHeaders);
-    merge(spec.headers);
-    const cookie = Object.entries(prepared.cookies)
-      .filter(([, v]) => v !== undefined && v !== null)
-      .map(([k, v]) => `${k}=${encodeURIComponent(String(v))}`)
-      .join('; ');
+    mergeHeaders(headers, this.#defaultHeaders);
+    mergeHeaders(headers, spec.headers);
+    let cookie = '';
+    for (const k of Object.keys(prepared.cookies)) {
+      const v = prepared.cookies[k];
+      if (v === undefined || v === null) continue;
+      cookie += `${cookie === '' ? '' : '; '}${k}=${encodeURIComponent(String(v))}`;
+    }
     if (cookie) headers['cookie'] = cookie;
     if (idempotencyKey !== undefined) headers['idempotency-key'] = idempotencyKey;
-    merge(opts.headers);
+    mergeHeaders(headers, opts.headers);
     return headers;
   }
 
@@ -731,6 +728,19 @@ function encodeBody(
 }
 
 /** One query parameter, as OpenAPI's `style`/`explode` say. */
+/** Merge `extra` into `headers` (names lower-cased): `undefined` skips a name, `null` removes it. */
+function mergeHeaders(headers: Record<string, string>, extra: Record<string, unknown> | undefined): void {
+  if (extra === undefined || extra === null) return;
+  for (const k of Object.keys(extra)) {
+    const v = extra[k];
+    if (v === undefined) continue;
+    if (v === null) delete headers[k.toLowerCase()];
+    else headers[k.toLowerCase()] = String(v);
+  }
+}
+
+function noop(): void {}
+
 function appendQuery(params: URLSearchParams, name: string, value: unknown, style: string, explode: boolean): void {
   if (value === undefined || value === null) return;
   if (Array.isArray(value)) {
