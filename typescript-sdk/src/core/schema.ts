@@ -244,6 +244,8 @@ export interface ModelIn {
    * tolerant: nothing to convert) and the `<key>Text` conveniences replace `fill` into a new object.
    */
   readonly inPlace: boolean;
+  /** Read in place with nothing to check or add (tolerant, no text field): `check` does nothing. */
+  readonly asIs: boolean;
   check(value: Record<string, unknown>): void;
 }
 
@@ -308,6 +310,7 @@ function compileModel(model: ModelShape<unknown>, strict: boolean): ModelIn {
   return {
     strict,
     inPlace,
+    asIs: inPlace && !strict && texts.length === 0,
     check(value) {
       if (strict) {
         const convert = (converters ??= fields.map((f) => compileIn(f.shape, strict)));

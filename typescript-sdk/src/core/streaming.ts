@@ -214,7 +214,8 @@ export class Stream<E, F = undefined, O = unknown, U = unknown> implements Async
         if (this.#index < this.#batch.length && !this.#stopped) {
           return Promise.resolve({ value: this.#batch[this.#index++]!, done: false });
         }
-        this.#batch = [];
+        // The batch is used up: emptied in place (an array per chunk is garbage for nothing).
+        this.#batch.length = 0;
         this.#index = 0;
         return (this.#pulling = this.#fill());
       },

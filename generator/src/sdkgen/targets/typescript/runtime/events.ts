@@ -169,6 +169,8 @@ export function streamSpec<E>(def: StreamDef): StreamSpec<E> {
     byKey.set(ev.key, { ev, readers: [undefined, undefined] });
     byName.set(ev.name, ev);
   }
+  let lastName: string | undefined;
+  let lastEntry: Entry | undefined;
   const single = def.dispatch === 'single' && def.events[0] !== undefined ? byKey.get(def.events[0].key) : undefined;
 
   const unknown = (name: string, frame: ServerSentEvent): E => {
@@ -223,7 +225,9 @@ export function streamSpec<E>(def: StreamDef): StreamSpec<E> {
     try {
       // Data whose fields are read as they came (same names, plain values) becomes the event
       // itself; any other is converted into a new object.
-      event = convert.inPlace
+      event = convert.asIs
+        ? (value as Record<string, unknown>)
+        : convert.inPlace
         ? runInPlace<Record<string, unknown>>(convert, model, value as Record<string, unknown>)
         : run<Record<string, unknown>>(convert, model, value, { type: ev.name });
     } catch (err) {
@@ -246,8 +250,17 @@ export function streamSpec<E>(def: StreamDef): StreamSpec<E> {
       if (def.sentinel !== undefined && frame.data === def.sentinel) return END;
       if (single !== undefined) return build(single, frame, context, undefined);
       if (def.dispatch === 'event') {
-        const entry = byKey.get(frame.event);
-        return entry === undefined ? unknown(frame.event, frame) : build(entry, frame, context, undefined);
+        // Runs of one event name (the text deltas) skip the map lookup (a hash of a new string).
+        const name = frame.event;
+        let entry: Entry | undefined;
+        if (name === lastName) {
+          entry = lastEntry;
+        } else {
+          entry = byKey.get(name);
+          lastName = name;
+          lastEntry = entry;
+        }
+        return entry === undefined ? unknown(name, frame) : build(entry, frame, context, undefined);
       }
       const property = def.property ?? 'type';
       let json: unknown;
