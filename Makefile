@@ -12,7 +12,7 @@ STAMP := $(VENV)/.installed
 PYTHON ?= python3
 
 .PHONY: setup generate check serve test test-spec test-mock test-schemathesis test-generator \
-        test-python test-typescript test-go conformance vendor-sdk bench lint clean
+        test-python test-typescript test-go conformance vendor-sdk bench clean
 
 setup: $(STAMP)
 
@@ -32,7 +32,7 @@ check: setup
 serve: setup
 	$(VENV)/bin/promptrails-mock --host 127.0.0.1 --port 8080
 
-test: setup test-spec test-mock test-schemathesis test-generator test-python test-typescript test-go conformance
+test: setup lint test-spec test-mock test-schemathesis test-generator test-python test-typescript test-go conformance
 
 test-spec: setup
 	$(PYTEST) -q conformance-tests/tests/test_openapi_document.py
@@ -96,11 +96,22 @@ ci-local: setup
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 REVIVE := github.com/mgechev/revive@v1.15.0
 .PHONY: lint-go
-lint-go:
+lint-go: setup
 	cd go-sdk && go vet ./... && test -z "$$(gofmt -l .)" && go run $(STATICCHECK) ./... \
 		&& go run $(REVIVE) -config revive.toml ./...
 	cd conformance-tests/drivers/go && go vet ./... && test -z "$$(gofmt -l .)" && go run $(STATICCHECK) ./... \
 		&& go run $(REVIVE) -config ../../../go-sdk/revive.toml ./...
+
+# Python: ruff (syntax errors and pyflakes: undefined names, unused imports) on every Python tree,
+# generated SDK code included; mypy --strict on the mock server and the generator (its runtime
+# folders are copied into the SDKs and checked there: make test-python runs mypy on the SDK).
+.PHONY: lint lint-python
+lint: lint-python lint-ts lint-go
+
+lint-python: setup
+	$(VENV)/bin/ruff check --isolated --select E9,F generator/src conformance-tests bench python-sdk
+	$(VENV)/bin/mypy --strict conformance-tests/src/promptrails_mock
+	$(VENV)/bin/mypy --strict generator/src/sdkgen --exclude 'sdkgen/targets/[a-z]+/runtime/'
 
 # TypeScript: the SDK and its tests type-check strictly, and the package passes arethetypeswrong
 # (which packs it as npm would, building it through `prepack`).

@@ -95,6 +95,13 @@ for (const [mode, strict] of MODES) {
       assert.deepEqual((await doneOf(strict, { output: [1, 2] })).output, [1, 2]);
     });
 
+    test('a data key named like a text convenience never stands in for it', async () => {
+      const none = await doneOf(strict, { output: { message: 'no text key' }, outputText: 'not from the server' });
+      assert.equal(none.outputText, undefined);
+      const some = await doneOf(strict, { output: 'Hello', outputText: 'not from the server' });
+      assert.equal(some.outputText, 'Hello');
+    });
+
     test('done with every subset of the six token counters, and more', async () => {
       for (let mask = 0; mask < 1 << COUNTERS.length; mask++) {
         const usage: Record<string, number> = {};

@@ -253,7 +253,12 @@ test('resume: without an execution event there is nothing to resume from: the er
 });
 
 test('idle timeout: a silent stream times out and resumes; out of attempts it is APITimeoutError', async (t) => {
-  t.mock.timers.enable({ apis: ['setTimeout'] });
+  // The idle timeout is timed with the client's clock (`now`, a test hook): Date, mocked here.
+  t.mock.timers.enable({ apis: ['setTimeout', 'Date'] });
+  const setup = (...handlers: Handler[]) => {
+    const f = fakeFetch(...handlers);
+    return { client: testClient(f.fetch, { now: () => Date.now() }).client, calls: f.calls };
+  };
   const { client, calls } = setup(sse({ chunks: RUN.slice(0, 2), then: 'hang' }), sse({ chunks: RUN.slice(2) }));
   const stream = client.chat.sendMessageStream('ses_1', { content: 'x' }, { timeout: 1000 });
   const it = stream[Symbol.asyncIterator]();

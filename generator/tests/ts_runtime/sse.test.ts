@@ -98,6 +98,14 @@ test('rule: the event name defaults to "message" and is reset after each event',
   assert.deepEqual(decode(['event: a\ndata: 1\n\ndata: 2\n\n']).map((e) => e.event), ['a', 'message']);
 });
 
+test('rule: an empty event type (`event:` with no value, or `event` alone) dispatches as "message"', () => {
+  assert.deepEqual(decode(['event:\ndata: 1\n\nevent\ndata: 2\n\nevent: \ndata: 3\n\n']), [
+    { event: 'message', data: '1', id: undefined },
+    { event: 'message', data: '2', id: undefined },
+    { event: 'message', data: '3', id: undefined },
+  ]);
+});
+
 test('rule: an event over the size cap throws StreamError', () => {
   assert.throws(() => decode(['data: ' + 'x'.repeat(100) + '\n\n'], { maxEventSize: 50 }), StreamError);
   // Across chunks, with no line end yet.

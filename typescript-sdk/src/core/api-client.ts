@@ -60,7 +60,10 @@ export interface BaseClientOptions {
   sleep?: ((ms: number, signal?: AbortSignal) => Promise<void>) | undefined;
   /** @internal Test hook: the jitter source, returning a number in [0, 1). */
   random?: (() => number) | undefined;
-  /** @internal Test hook: the clock used to read `Retry-After` dates. */
+  /**
+   * @internal Test hook: the clock, in milliseconds, used to read `Retry-After` dates and to time a
+   * stream's idle timeout (default: `Date.now` for the dates, a monotonic clock for the timeout).
+   */
   now?: (() => number) | undefined;
 }
 
@@ -160,6 +163,10 @@ export interface ResultSpec<T> {
 }
 
 export const DEFAULT_TIMEOUT = 60_000;
+
+const clock = (globalThis as { performance?: { now(): number } }).performance;
+/** A monotonic clock in milliseconds where the runtime has one (`performance.now`), else `Date.now`. */
+const monotonic: () => number = clock !== undefined && typeof clock.now === 'function' ? () => clock.now() : () => Date.now();
 export const DEFAULT_MAX_RETRIES = 2;
 const MAX_RETRY_AFTER_SECONDS = 60;
 
@@ -285,6 +292,7 @@ export class APIClient<O extends BaseClientOptions = BaseClientOptions> {
       backoff: (attempt) => this.#backoff(attempt),
       sleep: (ms, signal) => this.#sleepFor(ms, signal),
       log: this.#log,
+      now: this.#options.now ?? monotonic,
     });
   }
 
@@ -316,7 +324,8 @@ export class APIClient<O extends BaseClientOptions = BaseClientOptions> {
     const idempotencyKey = spec.idempotent ? opts.idempotencyKey ?? uuid4() : undefined;
     const headers = this.buildHeaders(spec, opts, idempotencyKey, ready);
     const method = spec.method.toUpperCase();
-    const where = `${method} ${new URL(url).pathname}`;
+    // Only log lines show it (none below the info level): not built for nothing.
+    const where = this.#log.enabled('info') ? `${method} ${new URL(url).pathname}` : '';
     if (this.#log.enabled('debug')) {
       this.#log.debug(`${where} request headers: ${headerLines(headers, this.#secretHeaders)}`);
       if (idempotencyKey !== undefined) this.#log.debug(`${where} idempotency key ${idempotencyKey}`);
@@ -325,7 +334,8 @@ export class APIClient<O extends BaseClientOptions = BaseClientOptions> {
     for (let attempt = 0; ; attempt++) {
       const retriesLeft = maxRetries - attempt;
       const timer = new AbortController();
-      const { signal, dispose } = anySignal([opts.signal, timer.signal]);
+      // One signal for the timeout and the caller's, combined only when the caller gave one.
+      const { signal, dispose } = opts.signal === undefined ? { signal: timer.signal, dispose: noop } : anySignal([opts.signal, timer.signal]);
       const handle = setTimeout(() => timer.abort(new TimeoutReason(timeout)), timeout);
       const started = Date.now();
       let response: Response;
@@ -423,22 +433,17 @@ export class APIClient<O extends BaseClientOptions = BaseClientOptions> {
     };
     if (prepared.contentType !== undefined) headers['content-type'] = prepared.contentType;
     for (const [name, value] of prepared.auth.headers) headers[name.toLowerCase()] = value;
-    const merge = (extra: Record<string, unknown> | undefined) => {
-      for (const [k, v] of Object.entries(extra ?? {})) {
-        if (v === undefined) continue;
-        if (v === null) delete headers[k.toLowerCase()];
-        else headers[k.toLowerCase()] = String(v);
-      }
-    };
-    merge(this.#defaultHeaders);
-    merge(spec.headers);
-    const cookie = Object.entries(prepared.cookies)
-      .filter(([, v]) => v !== undefined && v !== null)
-      .map(([k, v]) => `${k}=${encodeURIComponent(String(v))}`)
-      .join('; ');
+    mergeHeaders(headers, this.#defaultHeaders);
+    mergeHeaders(headers, spec.headers);
+    let cookie = '';
+    for (const k of Object.keys(prepared.cookies)) {
+      const v = prepared.cookies[k];
+      if (v === undefined || v === null) continue;
+      cookie += `${cookie === '' ? '' : '; '}${k}=${encodeURIComponent(String(v))}`;
+    }
     if (cookie) headers['cookie'] = cookie;
     if (idempotencyKey !== undefined) headers['idempotency-key'] = idempotencyKey;
-    merge(opts.headers);
+    mergeHeaders(headers, opts.headers);
     return headers;
   }
 
@@ -723,6 +728,19 @@ function encodeBody(
 }
 
 /** One query parameter, as OpenAPI's `style`/`explode` say. */
+/** Merge `extra` into `headers` (names lower-cased): `undefined` skips a name, `null` removes it. */
+function mergeHeaders(headers: Record<string, string>, extra: Record<string, unknown> | undefined): void {
+  if (extra === undefined || extra === null) return;
+  for (const k of Object.keys(extra)) {
+    const v = extra[k];
+    if (v === undefined) continue;
+    if (v === null) delete headers[k.toLowerCase()];
+    else headers[k.toLowerCase()] = String(v);
+  }
+}
+
+function noop(): void {}
+
 function appendQuery(params: URLSearchParams, name: string, value: unknown, style: string, explode: boolean): void {
   if (value === undefined || value === null) return;
   if (Array.isArray(value)) {

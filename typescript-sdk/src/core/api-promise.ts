@@ -61,7 +61,10 @@ export class APIPromise<T> implements PromiseLike<WithRequestId<T>> {
   }
 
   #value(): Promise<WithRequestId<T>> {
-    return (this.#parsed ??= this.#start(false).then(async (sent) => (await this.#parse(sent.raw ? await readAll(sent) : sent)) as WithRequestId<T>));
+    // No `await` of a value already there: each would cost a microtask per call.
+    return (this.#parsed ??= this.#start(false).then(
+      (sent) => (sent.raw ? readAll(sent).then((read) => this.#parse(read)) : this.#parse(sent)) as WithRequestId<T> | Promise<WithRequestId<T>>,
+    ));
   }
 
   /** The `Response`, with its body unread (unless the call was already being read as a value). */

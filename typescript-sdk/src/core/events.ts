@@ -35,6 +35,7 @@ import {
   encodeValue,
   modelIn,
   run,
+  runInPlace,
   ShapeError,
   valueAt,
   type ModelIn,
@@ -141,29 +142,43 @@ export const END: unique symbol = Symbol('end of stream');
 /** How the runtime types, ends and judges one stream (what `streamSpec()` builds from a `StreamDef`). */
 export interface StreamSpec<E> {
   readonly def: StreamDef;
-  /** Turn a frame into a typed event; throws `StreamError` for unusable (or, strict, mismatched) data. */
-  decode(frame: ServerSentEvent, context: DecodeContext): Decoded<E> | typeof END;
+  /**
+   * Turn a frame into a typed event (its definition is then `lastDef`: undefined for an unknown
+   * event); throws `StreamError` for unusable (or, strict, mismatched) data.
+   */
+  decode(frame: ServerSentEvent, context: DecodeContext): E | typeof END;
+  /** The definition of the event `decode` returned last. */
+  readonly lastDef: EventDef | undefined;
   /** The value at `path` in the data of an event of this stream (undefined: not there). */
   valueAt(decoded: Decoded<E>, path: readonly (string | number)[]): unknown;
   /** An event's data in wire form (the spec's names), as the server sent it. */
   eventData(event: E): unknown;
+  /** The definition of a typed event of this stream (undefined for an `UnknownEvent`). */
+  defOf(event: E): EventDef | undefined;
 }
 
 /** The decoder of one stream: each event's reader is compiled once per mode, on its first frame. */
 export function streamSpec<E>(def: StreamDef): StreamSpec<E> {
-  const byKey = new Map<string, EventDef>();
+  /** An event and its readers, compiled on first use: [tolerant, strict]. */
+  interface Entry {
+    readonly ev: EventDef;
+    readonly readers: (ModelIn | undefined)[];
+  }
+  const byKey = new Map<string, Entry>();
   const byName = new Map<string, EventDef>();
   for (const ev of def.events) {
-    byKey.set(ev.key, ev);
+    byKey.set(ev.key, { ev, readers: [undefined, undefined] });
     byName.set(ev.name, ev);
   }
-  const readers = [new Map<EventDef, ModelIn>(), new Map<EventDef, ModelIn>()];
-  const single = def.dispatch === 'single' ? def.events[0] : undefined;
+  let lastName: string | undefined;
+  let lastEntry: Entry | undefined;
+  const single = def.dispatch === 'single' && def.events[0] !== undefined ? byKey.get(def.events[0].key) : undefined;
 
-  const unknown = (name: string, frame: ServerSentEvent): Decoded<E> => {
+  const unknown = (name: string, frame: ServerSentEvent): E => {
     const event: UnknownEvent = { type: 'unknown', event: name, data: frame.data, eventId: frame.id };
     unknownEvents.add(event);
-    return { event: event as E, def: undefined };
+    spec.lastDef = undefined;
+    return event as E;
   };
   const mismatch = (ev: EventDef, frame: ServerSentEvent, context: DecodeContext, path: string, reason: string, body: unknown) => {
     const cause = new APIResponseValidationError({
@@ -184,8 +199,10 @@ export function streamSpec<E>(def: StreamDef): StreamSpec<E> {
     }
   };
 
-  const build = (ev: EventDef, frame: ServerSentEvent, context: DecodeContext, json: unknown): Decoded<E> => {
-    if (ev.data === 'text') return { event: { type: ev.name, data: frame.data, eventId: frame.id } as E, def: ev };
+  const build = (entry: Entry, frame: ServerSentEvent, context: DecodeContext, json: unknown): E => {
+    const ev = entry.ev;
+    spec.lastDef = ev;
+    if (ev.data === 'text') return { type: ev.name, data: frame.data, eventId: frame.id } as E;
     const value = json === undefined ? parse(ev.name, frame) : json;
     if (ev.data === 'json') {
       let data: unknown = value;
@@ -197,21 +214,23 @@ export function streamSpec<E>(def: StreamDef): StreamSpec<E> {
           throw err;
         }
       }
-      return { event: { type: ev.name, data, eventId: frame.id } as E, def: ev };
+      return { type: ev.name, data, eventId: frame.id } as E;
     }
     if (typeof value !== 'object' || value === null || Array.isArray(value)) {
       throw new StreamError(`the data of a \`${ev.name}\` event is ${describe(value)}, not a JSON object`, { data: frame.data });
     }
     const model = ev.fields!;
-    const cache = readers[context.strict ? 1 : 0]!;
-    let convert = cache.get(ev);
-    if (convert === undefined) {
-      convert = modelIn(model, context.strict);
-      cache.set(ev, convert);
-    }
+    const mode = context.strict ? 1 : 0;
+    const convert = (entry.readers[mode] ??= modelIn(model, context.strict));
     let event: Record<string, unknown>;
     try {
-      event = run<Record<string, unknown>>(convert, model, value, { type: ev.name });
+      // Data whose fields are read as they came (same names, plain values) becomes the event
+      // itself; any other is converted into a new object.
+      event = convert.asIs
+        ? (value as Record<string, unknown>)
+        : convert.inPlace
+        ? runInPlace<Record<string, unknown>>(convert, model, value as Record<string, unknown>)
+        : run<Record<string, unknown>>(convert, model, value, { type: ev.name });
     } catch (err) {
       if (err instanceof ShapeError) throw mismatch(ev, frame, context, err.path, err.reason, value);
       throw err;
@@ -219,20 +238,30 @@ export function streamSpec<E>(def: StreamDef): StreamSpec<E> {
     // The union's own keys win over any data keys of the same name.
     event['type'] = ev.name;
     event['eventId'] = frame.id;
-    return { event: event as E, def: ev };
+    return event as E;
   };
 
   const shapeOf = (ev: EventDef): Shape | undefined =>
     ev.data === 'object' && ev.fields !== undefined ? { kind: 'model', model: () => ev.fields! } : ev.shape;
 
-  return {
+  const spec: { -readonly [K in keyof StreamSpec<E>]: StreamSpec<E>[K] } = {
     def,
+    lastDef: undefined,
     decode(frame, context) {
       if (def.sentinel !== undefined && frame.data === def.sentinel) return END;
       if (single !== undefined) return build(single, frame, context, undefined);
       if (def.dispatch === 'event') {
-        const ev = byKey.get(frame.event);
-        return ev === undefined ? unknown(frame.event, frame) : build(ev, frame, context, undefined);
+        // Runs of one event name (the text deltas) skip the map lookup (a hash of a new string).
+        const name = frame.event;
+        let entry: Entry | undefined;
+        if (name === lastName) {
+          entry = lastEntry;
+        } else {
+          entry = byKey.get(name);
+          lastName = name;
+          lastEntry = entry;
+        }
+        return entry === undefined ? unknown(name, frame) : build(entry, frame, context, undefined);
       }
       const property = def.property ?? 'type';
       let json: unknown;
@@ -245,18 +274,23 @@ export function streamSpec<E>(def: StreamDef): StreamSpec<E> {
       if (typeof tag !== 'string') {
         throw new StreamError(`a frame whose data has no string \`${property}\` has no event name to dispatch on`, { data: frame.data });
       }
-      const ev = byKey.get(tag);
-      if (ev === undefined) return unknown(tag, frame);
+      const entry = byKey.get(tag);
+      if (entry === undefined) return unknown(tag, frame);
+      const ev = entry.ev;
       if (context.strict && ev.sse !== undefined && frame.event !== ev.sse) {
         throw mismatch(ev, frame, context, '$', `the frame's event name is ${JSON.stringify(frame.event)}, not ${JSON.stringify(ev.sse)}`, json);
       }
-      return build(ev, frame, context, json);
+      return build(entry, frame, context, json);
     },
     valueAt(decoded, path) {
       const ev = decoded.def;
       if (ev === undefined) return undefined;
       const data = ev.data === 'object' ? decoded.event : (decoded.event as { data?: unknown }).data;
       return valueAt(shapeOf(ev), data, path);
+    },
+    defOf(event) {
+      const e = event as Record<string, unknown>;
+      return typeof e['type'] === 'string' && !unknownEvents.has(e) ? byName.get(e['type']) : undefined;
     },
     eventData(event) {
       const e = event as Record<string, unknown>;
@@ -268,4 +302,5 @@ export function streamSpec<E>(def: StreamDef): StreamSpec<E> {
       return ev.fields!.toWire(own);
     },
   };
+  return spec;
 }

@@ -224,6 +224,9 @@ function setKey(out: Record<string, unknown>, key: string, value: unknown): void
 /** What a tolerant converter returns for a value of the wrong JSON type (never escapes). */
 const WRONG: unique symbol = Symbol('wrong type');
 
+/** The shapes whose converters return the value they are given (or reject it): read as it came. */
+const AS_IS = new Set<Shape['kind']>(['string', 'integer', 'number', 'boolean', 'any', 'enum', 'const']);
+
 /** A compiled converter of one present (not `undefined`) wire value. */
 type In = (value: unknown) => unknown;
 
@@ -234,6 +237,16 @@ type In = (value: unknown) => unknown;
 export interface ModelIn {
   readonly strict: boolean;
   fill(out: Record<string, unknown>, value: Record<string, unknown>): void;
+  /**
+   * Whether the model's wire object can be its SDK value as it is: every field under the same
+   * name on both sides, read as it came (strings, numbers, booleans, enums, constants, any JSON),
+   * no aliases, no flattening, no extra-keys shape. Then `check` (strict: the checks of `fill`;
+   * tolerant: nothing to convert) and the `<key>Text` conveniences replace `fill` into a new object.
+   */
+  readonly inPlace: boolean;
+  /** Read in place with nothing to check or add (tolerant, no text field): `check` does nothing. */
+  readonly asIs: boolean;
+  check(value: Record<string, unknown>): void;
 }
 
 // One compiled reader per model and mode, built on first use (models refer to each other
@@ -289,8 +302,39 @@ function compileModel(model: ModelShape<unknown>, strict: boolean): ModelIn {
   // Filled on first use (a field's shape may be a model not compiled yet).
   let converters: In[] | undefined;
   let extraIn: In | undefined;
+  const inPlace =
+    model.open &&
+    flatten === undefined &&
+    extra === undefined &&
+    fields.every((f, i) => f.key === f.wire && aliases[i] === undefined && AS_IS.has(f.shape.kind));
   return {
     strict,
+    inPlace,
+    asIs: inPlace && !strict && texts.length === 0,
+    check(value) {
+      if (strict) {
+        const convert = (converters ??= fields.map((f) => compileIn(f.shape, strict)));
+        let i = 0;
+        try {
+          for (; i < n; i++) {
+            const v = value[wires[i]!];
+            if (v === undefined) {
+              if (required[i]) throw new Mismatch('', 'required field is missing');
+              continue;
+            }
+            convert[i]!(v);
+          }
+        } catch (err) {
+          throw within(err, member(wires[i]!));
+        }
+      }
+      for (const [index, text, key] of texts) {
+        const found = textOf(value[keys[index]!], text);
+        // As `fill`: the SDK's own key, never a wire key of the same name.
+        if (found !== undefined) value[key] = found;
+        else if (value[key] !== undefined) delete value[key];
+      }
+    },
     fill(out, wire) {
       const value = flatten === undefined ? wire : flattened(wire, flatten);
       const convert = (converters ??= fields.map((f) => compileIn(f.shape, strict)));
@@ -499,6 +543,17 @@ function fail(expected: string, value: unknown): never {
  * a `ShapeError` with the path from `value` (`$.field[0].sub`). A value that is not an object
  * is returned as it is when tolerant, a `ShapeError` at `$` when strict.
  */
+/** `run` for a model read in place (`ModelIn.inPlace`): `value` itself, checked. */
+export function runInPlace<T>(convert: ModelIn, model: ModelShape<unknown>, value: Record<string, unknown>): T {
+  try {
+    convert.check(value);
+  } catch (err) {
+    if (err instanceof Mismatch) throw new ShapeError(model.name, `$${err.path}`, err.reason);
+    throw err;
+  }
+  return value as T;
+}
+
 export function run<T>(convert: ModelIn, model: ModelShape<unknown>, value: unknown, out?: Record<string, unknown>): T {
   if (!isPlainObject(value)) {
     if (convert.strict) throw new ShapeError(model.name, '$', mismatch('object', value).reason);

@@ -62,7 +62,11 @@ export class SSEDecoder {
     this.parser = createParser({
       onEvent: (message) => {
         if (message.id !== undefined) this.lastId = message.id;
-        this.pending.push({ event: message.event ?? 'message', data: message.data, id: message.id });
+        // The parser's own object (a new one per event) becomes the frame: no copy per event.
+        // An empty event type buffer dispatches as `message`.
+        const frame = message as ServerSentEvent;
+        if (!message.event) frame.event = 'message';
+        this.pending.push(frame);
       },
       onRetry: (ms) => {
         this.retryMs = ms;

@@ -37,7 +37,7 @@
 import { APIConnectionError, APIStatusError, APITimeoutError, APIUserAbortError, StreamError } from './errors.js';
 import { SSEDecoder, type ServerSentEvent } from './sse.js';
 import type { APIClient, RequestOptions, RequestSpec } from './api-client.js';
-import type { DecodeContext, Decoded, StreamSpec } from './events.js';
+import type { DecodeContext, EventDef, StreamSpec } from './events.js';
 import { END } from './events.js';
 import type { Log } from './log.js';
 import { shouldRetry } from './api-client.js';
@@ -57,6 +57,21 @@ export interface StreamInit<E> {
   backoff: (attempt: number) => number;
   sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
   log: Log;
+  /** The clock the idle timeout is timed with (milliseconds). */
+  now: () => number;
+  /**
+   * @internal Where a stream that follows another one starts (`followUp()`): its resume request,
+   * the last id seen and the ids delivered, so it continues after the last frame delivered.
+   */
+  seed?: StreamSeed | undefined;
+}
+
+/** @internal The state a follow-up stream starts from (see `Stream.followUp`). */
+export interface StreamSeed {
+  request: RequestSpec;
+  params: string;
+  lastId: string | undefined;
+  delivered: DeliveredIds;
 }
 
 /**
@@ -115,23 +130,108 @@ export class Stream<E, F = undefined, O = unknown, U = unknown> implements Async
   #firstConn: AbortController | undefined;
   #response: Response | undefined;
   #requestId: string | undefined;
+  // The iteration (see "the connection loop"); `followUp()` reads the resume state.
+  #resumeRequest: RequestSpec | undefined;
+  #resumeParams = '';
+  #lastId: string | undefined;
+  #delivered: DeliveredIds | undefined;
+  #clean = false;
+  #anyDelivered = false;
+  #firstOpen = true;
+  #failures = 0;
+  #debug = false;
+  /** The caller's signal and the stream's own, combined. */
+  #user: { signal: AbortSignal; dispose: () => void } | undefined;
+  /** The caller cancelled: buffered events are dropped, the next read throws. */
+  #stopped = false;
+  /** No more events: the stream ended or failed. */
+  #finished = false;
+  /** The events of the last chunk, handed out from `#index`. */
+  #batch: E[] = [];
+  #index = 0;
+  /** The error of a frame that failed to decode, thrown once the events before it are handed out. */
+  #failure: unknown = NONE;
+  /** Why the last connection ended without a clean end (the next round reconnects or throws it). */
+  #pendingError: unknown = undefined;
+  /** The read under way (`#filling`): calls made meanwhile wait for it. */
+  #pulling: Promise<IteratorResult<E, undefined>> | undefined;
+  #filling = false;
+  /** The current connection was aborted (the caller, the idle watchdog): its read ends at once. */
+  #connAborted = false;
+  #watch: Watchdog | undefined;
+  // The current connection.
+  #conn: AbortController | undefined;
+  #signal: AbortSignal | undefined;
+  #dispose: (() => void) | undefined;
+  #reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
+  #decoder: SSEDecoder | undefined;
+  #context: DecodeContext | undefined;
 
   constructor(init: StreamInit<E>) {
     this.#init = init;
   }
 
-  [Symbol.asyncIterator](): AsyncIterator<E> {
-    return this.#iterator((d) => d.event);
+  /**
+   * @internal For a caller that stops reading before the end (a conversation following the run
+   * its stream left): `'ended'` when the stream already ended cleanly; a new stream that continues
+   * after the last frame delivered, through the resume route (with `Last-Event-ID`), reconnecting
+   * as any stream does, cancelled by `signal`; or `undefined` when it cannot continue (no resume
+   * route, or no event carrying its parameters delivered yet).
+   */
+  followUp(signal?: AbortSignal): Stream<E, F, O, U> | 'ended' | undefined {
+    if (this.#clean) return 'ended';
+    const request = this.#resumeRequest;
+    if (request === undefined || this.#delivered === undefined) return undefined;
+    const { signal: _signal, ...options } = this.#init.options;
+    return new Stream<E, F, O, U>({
+      ...this.#init,
+      options: { ...options, signal },
+      seed: { request, params: this.#resumeParams, lastId: this.#lastId, delivered: this.#delivered },
+    });
   }
 
-  #iterator<T>(map: (decoded: Decoded<E>) => T): AsyncIterator<T> {
+  [Symbol.asyncIterator](): AsyncIterator<E> {
+    return this.#iterator();
+  }
+
+  /**
+   * The stream's one iterator: `next()` hands out the events of the chunk read last, one by one,
+   * from an already-settled promise, and reads on (`#fill`) only when they are used up; calls
+   * made while a read is under way wait their turn, in order. `return()` (a `break`) closes the
+   * connection; `throw()` too, then rejects with the error it was given.
+   */
+  #iterator(): AsyncIterator<E> {
     if (this.#started) throw new Error('a stream can be iterated only once');
     this.#started = true;
-    const user = this.#init.options.signal;
-    const aborted = () => this.controller.signal.aborted || user?.aborted === true;
-    const events = new Events<Decoded<E>, T>(this.#iterate(), map, aborted, () => dropped?.unregister(events));
-    dropped?.register(events, this.controller, events);
-    return events;
+    this.#begin();
+    const iterator: AsyncIterator<E> & { [Symbol.asyncIterator](): AsyncIterator<E> } = {
+      next: () => {
+        if (this.#filling) {
+          const after = (): Promise<IteratorResult<E, undefined>> => iterator.next() as Promise<IteratorResult<E, undefined>>;
+          return this.#pulling!.then(after, after);
+        }
+        if (this.#index < this.#batch.length && !this.#stopped) {
+          return Promise.resolve({ value: this.#batch[this.#index++]!, done: false });
+        }
+        // The batch is used up: emptied in place (an array per chunk is garbage for nothing).
+        this.#batch.length = 0;
+        this.#index = 0;
+        return (this.#pulling = this.#fill());
+      },
+      return: async () => {
+        if (this.#filling) await this.#pulling!.then(noop, noop);
+        this.#end();
+        return { value: undefined, done: true };
+      },
+      throw: async (err?: unknown) => {
+        if (this.#filling) await this.#pulling!.then(noop, noop);
+        this.#end();
+        throw err;
+      },
+      [Symbol.asyncIterator]: () => iterator,
+    };
+    dropped?.register(iterator, this.controller, this.controller);
+    return iterator;
   }
 
   /** Close the stream (and its connection); the iteration rejects with `APIUserAbortError`. */
@@ -184,14 +284,16 @@ export class Stream<E, F = undefined, O = unknown, U = unknown> implements Async
    * `error.event`.
    */
   async finalResult(): Promise<F> {
-    const iterator = this.#iterator((d) => d);
+    const iterator = this.#iterator();
+    const spec = this.#init.spec;
     try {
       for (;;) {
         const { done, value } = await iterator.next();
         if (done) break;
-        if (value.def?.terminal) {
-          this.#judge(value);
-          return value.event as unknown as F;
+        const def = spec.defOf(value);
+        if (def?.terminal) {
+          this.#judge(value, def);
+          return value as unknown as F;
         }
       }
     } finally {
@@ -211,7 +313,7 @@ export class Stream<E, F = undefined, O = unknown, U = unknown> implements Async
     const { output } = spec.def;
     const pieces: string[] = [];
     const result: StreamResult<E, F, O, U> = { text: '', output: undefined, outputText: undefined, usage: undefined, terminal: undefined, events: [] };
-    const iterator = this.#iterator((d) => d);
+    const iterator = this.#iterator();
     try {
       await this.#collect(iterator, result, pieces);
     } finally {
@@ -225,15 +327,17 @@ export class Stream<E, F = undefined, O = unknown, U = unknown> implements Async
     return result;
   }
 
-  async #collect(iterator: AsyncIterator<Decoded<E>>, result: StreamResult<E, F, O, U>, pieces: string[]): Promise<void> {
+  async #collect(iterator: AsyncIterator<E>, result: StreamResult<E, F, O, U>, pieces: string[]): Promise<void> {
     const spec = this.#init.spec;
     const { text, output, usage } = spec.def;
     for (;;) {
-      const { done, value } = await iterator.next();
+      const { done, value: event } = await iterator.next();
       if (done) break;
-      result.events.push(value.event);
-      const name = value.def?.name;
+      result.events.push(event);
+      const def = spec.defOf(event);
+      const name = def?.name;
       if (name === undefined) continue;
+      const value = { event, def };
       if (text !== undefined && name === text.event) {
         const piece = spec.valueAt(value, text.path);
         if (typeof piece === 'string') pieces.push(piece);
@@ -246,18 +350,18 @@ export class Stream<E, F = undefined, O = unknown, U = unknown> implements Async
         const v = spec.valueAt(value, usage.path);
         if (v !== undefined && v !== null) result.usage = v as U;
       }
-      if (value.def?.terminal) {
-        this.#judge(value);
-        result.terminal = value.event as unknown as F;
+      if (def?.terminal) {
+        this.#judge(event, def);
+        result.terminal = event as unknown as F;
       }
     }
   }
 
   /** A terminal event that reports a failed run throws `StreamError` carrying it. */
-  #judge(decoded: Decoded<E>): void {
-    if (!decoded.def?.failure) return;
-    const message = failureMessage(decoded.event);
-    throw this.#init.client.redactError(new StreamError(`the run failed${message ? `: ${message}` : ''}`, { event: decoded.event }));
+  #judge(event: E, def: EventDef): void {
+    if (!def.failure) return;
+    const message = failureMessage(event);
+    throw this.#init.client.redactError(new StreamError(`the run failed${message ? `: ${message}` : ''}`, { event }));
   }
 
   /** Consume the stream and return every event, the terminal one last. */
@@ -267,145 +371,273 @@ export class Stream<E, F = undefined, O = unknown, U = unknown> implements Async
     return events;
   }
 
-  /**
-   * The connection loop. It yields the events of each chunk as one batch (`Events` hands
-   * them out one by one), so the generator is resumed once per chunk, not once per event;
-   * the events of a batch are decoded up to and including a terminal one, and a frame that
-   * fails to decode ends the batch before it and throws when the caller asks past it, so
-   * every event and error reaches the caller in the order of the frames.
-   */
-  async *#iterate(): AsyncGenerator<Decoded<E>[], void, undefined> {
+  // -- the connection loop ----------------------------------------------------------------
+  //
+  // The state of the one iteration lives on the stream: `#fill()` reads chunks from the current
+  // connection until one yields events (the batch `next()` hands out), opening, reopening and
+  // resuming connections as RUNTIME.md says; what is per chunk is one `read()` and the decoding.
+  // A frame that fails to decode ends the batch before it, and its error is thrown when the
+  // caller asks past the batch, so events and errors reach the caller in the order of the frames.
+
+  /** Set up the iteration: the caller's signals, the idle watchdog. */
+  #begin(): void {
     const init = this.#init;
-    const spec = init.spec;
-    const def = spec.def;
+    const seed = init.seed;
     const user = anySignal([init.options.signal, this.controller.signal]);
-    const delivered = new DeliveredIds();
-    let lastId: string | undefined;
-    let resumeRequest: RequestSpec | undefined;
-    let resumeParams = '';
-    let anyDelivered = false;
-    let firstOpen = true;
-    let failures = 0;
+    this.#user = user;
+    if (user.signal.aborted) this.#stopped = true;
+    else user.signal.addEventListener('abort', () => (this.#stopped = true), { once: true });
+    this.#watch = new Watchdog(init.idleTimeout, init.now, () => this.#conn?.abort(new IdleTimeout(init.idleTimeout)));
+    this.#delivered = seed?.delivered ?? new DeliveredIds();
+    this.#lastId = seed?.lastId;
+    this.#resumeRequest = seed?.request;
+    this.#resumeParams = seed?.params ?? '';
+    // A follow-up stream starts by resuming; its first connection is retried as a resume is.
+    this.#anyDelivered = seed !== undefined;
+    this.#firstOpen = seed === undefined;
+    this.#debug = init.log.enabled('debug');
+  }
+
+  /** Read until events are ready (resolves the first), the stream ends (done), or it fails (throws). */
+  async #fill(): Promise<IteratorResult<E, undefined>> {
+    this.#filling = true;
     try {
       for (;;) {
-        const pre = firstOpen ? this.#firstConn : undefined;
-        const conn = pre ?? new AbortController();
-        const { signal, dispose } = anySignal([user.signal, conn.signal]);
-        let error: unknown;
-        let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
-        // The stream ended cleanly: the connection is drained and given back, not cut.
-        let ended = false;
-        try {
-          const response = await (pre !== undefined && this.#first !== undefined
-            ? this.#first
-            : this.#open(anyDelivered ? resumeRequest : undefined, lastId, signal, firstOpen));
-          firstOpen = false;
-          this.#response = response;
-          this.#requestId ??= response.headers.get('x-request-id') ?? undefined;
-          if (!response.body) throw new APIConnectionError('the stream response has no body');
-          reader = response.body.getReader();
-          const context: DecodeContext = { strict: init.strict, response };
-          const decoder = new SSEDecoder({ maxEventSize: def.maxEventSize });
-          const debug = init.log.enabled('debug');
-          for (;;) {
-            const { done, value } = await readWithin(reader, signal, conn, init.idleTimeout);
-            const frames = done ? decoder.end() : decoder.feed(value);
-            const batch: Decoded<E>[] = [];
-            let terminal = false;
-            try {
-              for (const frame of frames) {
-                if (debug) init.log.debug(`stream frame: event ${JSON.stringify(frame.event)}, id ${frame.id === undefined ? '(none)' : JSON.stringify(frame.id)}`);
-                const decoded = spec.decode(frame, context);
-                if (decoded === END) {
-                  terminal = true;
-                  break;
-                }
-                const id = frame.id;
-                if (id !== undefined) {
-                  if (!delivered.add(id)) continue;
-                  lastId = id;
-                }
-                failures = 0;
-                anyDelivered = true;
-                // The resume parameters come from the first event that carries them, which need
-                // not be the first event of the stream.
-                if (resumeRequest === undefined) {
-                  const found = this.#resumeFrom(decoded);
-                  if (found !== undefined) [resumeRequest, resumeParams] = found;
-                }
-                batch.push(decoded);
-                if (decoded.def?.terminal) {
-                  terminal = true;
-                  break;
-                }
-              }
-            } catch (err) {
-              // The events before the failing frame are delivered first.
-              if (batch.length > 0) yield batch;
-              throw err;
-            }
-            ended = terminal || (done && def.eofEnds === true);
-            if (batch.length > 0) yield batch;
-            if (ended) return;
-            if (done) break;
-          }
-          error = new StreamError('the stream ended without a terminal event');
-        } catch (err) {
-          if (user.signal.aborted) throw new APIUserAbortError(undefined, { cause: user.signal.reason });
-          if (firstOpen || err instanceof StreamError || err instanceof APIUserAbortError) throw err;
-          if (err instanceof APIStatusError && !shouldRetry(err.response ?? new Response(null, { status: err.status }))) throw err;
-          if (conn.signal.reason instanceof IdleTimeout) {
-            error = new APITimeoutError(`no data on the stream for ${init.idleTimeout} ms`);
-          } else if (err instanceof APIConnectionError || err instanceof APIStatusError) {
-            error = err;
-          } else {
-            error = new APIConnectionError(`the stream's connection failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
-          }
-        } finally {
-          if (ended && reader) {
-            release(reader, conn, Math.min(init.idleTimeout, DRAIN_MS), dispose);
-          } else {
-            conn.abort();
-            dispose();
-            reader?.cancel().catch(() => undefined);
-          }
+        if (this.#failure !== NONE) {
+          const failure = this.#failure;
+          this.#failure = NONE;
+          throw failure;
         }
-        // Reconnect: the same request while nothing reached the caller, else resume.
-        if ((anyDelivered && resumeRequest === undefined) || failures >= init.maxRetries) throw error;
-        await init.sleep(init.backoff(failures), user.signal);
-        failures++;
-        if (anyDelivered && resumeRequest !== undefined) {
-          init.log.info(
-            `resuming the stream: ${resumeRequest.method.toUpperCase()} ${resumeRequest.path} (${resumeParams}), Last-Event-ID ${lastId ?? '(none)'} (retry ${failures} of ${init.maxRetries})`,
-          );
-        } else {
-          init.log.info(`reopening the stream (retry ${failures} of ${init.maxRetries})`);
+        if (this.#finished) return { value: undefined, done: true };
+        if (this.#stopped) throw new APIUserAbortError(undefined, { cause: this.#user!.signal.reason });
+        const reader = this.#reader;
+        if (reader === undefined) {
+          await this.#connect();
+          continue;
+        }
+        let chunk: ReadableStreamReadResult<Uint8Array>;
+        const watch = this.#watch!;
+        try {
+          watch.reading();
+          chunk = await reader.read();
+          watch.idle();
+          if (this.#connAborted) throw this.#signal!.reason;
+        } catch (err) {
+          watch.idle();
+          await this.#broken(err);
+          continue;
+        }
+        if (this.#decode(chunk)) {
+          this.#index = 1;
+          return { value: this.#batch[0]!, done: false };
         }
       }
     } catch (err) {
-      throw init.client.redactError(err);
+      this.#end();
+      throw this.#init.client.redactError(err);
     } finally {
-      user.dispose();
+      this.#filling = false;
     }
   }
 
   /**
-   * The request that resumes this stream, and its parameters as `name value` text (for the log),
-   * when `decoded` is a carrier of every bound field.
+   * Decode one chunk into the batch; true when it holds events. At a clean end the connection is
+   * given back (or closed) and the stream is finished; at an end without one, the stream reconnects
+   * on the next `#fill` round (see `#ended`).
    */
-  #resumeFrom(decoded: Decoded<E>): [RequestSpec, string] | undefined {
+  #decode(chunk: ReadableStreamReadResult<Uint8Array>): boolean {
+    const init = this.#init;
+    const spec = init.spec;
+    const done = chunk.done;
+    const batch = this.#batch;
+    let terminal = false;
+    try {
+      const frames = done ? this.#decoder!.end() : this.#decoder!.feed(chunk.value);
+      const context = this.#context!;
+      const delivered = this.#delivered!;
+      for (let i = 0; i < frames.length; i++) {
+        const frame = frames[i]!;
+        if (this.#debug) init.log.debug(`stream frame: event ${JSON.stringify(frame.event)}, id ${frame.id === undefined ? '(none)' : JSON.stringify(frame.id)}`);
+        const event = spec.decode(frame, context);
+        if (event === END) {
+          terminal = true;
+          break;
+        }
+        const def = spec.lastDef;
+        const id = frame.id;
+        if (id !== undefined) {
+          if (!delivered.add(id)) continue;
+          this.#lastId = id;
+        }
+        this.#failures = 0;
+        this.#anyDelivered = true;
+        // The resume parameters come from the first event that carries them, which need not be
+        // the first event of the stream.
+        if (this.#resumeRequest === undefined && def !== undefined) this.#resumeFrom(event, def);
+        batch.push(event);
+        if (def?.terminal) {
+          terminal = true;
+          break;
+        }
+      }
+    } catch (err) {
+      // The events before the failing frame are delivered first; the connection is closed now.
+      this.#close();
+      if (batch.length === 0) throw err;
+      this.#failure = err;
+      return true;
+    }
+    if (terminal || (done && init.spec.def.eofEnds === true)) {
+      this.#clean = true;
+      this.#finished = true;
+      const reader = this.#reader!;
+      const conn = this.#conn!;
+      const dispose = this.#dispose!;
+      this.#detach();
+      release(reader, conn, Math.min(init.idleTimeout, DRAIN_MS), dispose);
+    } else if (done) {
+      this.#close();
+      this.#pendingError = new StreamError('the stream ended without a terminal event');
+    }
+    return batch.length > 0;
+  }
+
+  /** Open the next connection: the first request, or the resume request after the last id seen. */
+  async #connect(): Promise<void> {
+    if (this.#pendingError !== undefined) {
+      // The last connection ended without a clean end: reconnect (or give up) first.
+      const error = this.#pendingError;
+      this.#pendingError = undefined;
+      await this.#retry(error);
+    }
+    const init = this.#init;
+    const pre = this.#firstOpen ? this.#firstConn : undefined;
+    const conn = pre ?? new AbortController();
+    const { signal, dispose } = anySignal([this.#user!.signal, conn.signal]);
+    this.#conn = conn;
+    this.#signal = signal;
+    this.#dispose = dispose;
+    let response: Response;
+    try {
+      response = await (pre !== undefined && this.#first !== undefined
+        ? this.#first
+        : this.#open(this.#anyDelivered ? this.#resumeRequest : undefined, this.#lastId, signal, this.#firstOpen));
+      this.#firstOpen = false;
+      this.#response = response;
+      this.#requestId ??= response.headers.get('x-request-id') ?? undefined;
+      if (!response.body) throw new APIConnectionError('the stream response has no body');
+      const reader = response.body.getReader();
+      this.#reader = reader;
+      // An abort (the caller's, the idle watchdog's) ends a pending read at once.
+      this.#connAborted = false;
+      signal.addEventListener(
+        'abort',
+        () => {
+          if (this.#reader === reader) this.#connAborted = true;
+          reader.cancel().catch(noop);
+        },
+        { once: true },
+      );
+      if (signal.aborted) throw signal.reason;
+    } catch (err) {
+      await this.#broken(err);
+      return;
+    }
+    this.#context = { strict: init.strict, response };
+    this.#decoder = new SSEDecoder({ maxEventSize: init.spec.def.maxEventSize });
+  }
+
+  /**
+   * The connection failed (`err`): close it, then throw what the caller must see, or wait and let
+   * the next `#fill` round reconnect (RUNTIME.md: the same request while nothing reached the
+   * caller, else the resume request).
+   */
+  async #broken(err: unknown): Promise<void> {
+    const conn = this.#conn;
+    this.#close();
+    const user = this.#user!.signal;
+    if (user.aborted) throw new APIUserAbortError(undefined, { cause: user.reason });
+    if (this.#firstOpen || err instanceof StreamError || err instanceof APIUserAbortError) throw err;
+    if (err instanceof APIStatusError && !shouldRetry(err.response ?? new Response(null, { status: err.status }))) throw err;
+    let error: unknown;
+    if (conn?.signal.reason instanceof IdleTimeout) {
+      error = new APITimeoutError(`no data on the stream for ${this.#init.idleTimeout} ms`);
+    } else if (err instanceof APIConnectionError || err instanceof APIStatusError) {
+      error = err;
+    } else {
+      error = new APIConnectionError(`the stream's connection failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    }
+    await this.#retry(error);
+  }
+
+  /** Wait before reconnecting, or throw `error` when the stream cannot (or may no more) reconnect. */
+  async #retry(error: unknown): Promise<void> {
+    const init = this.#init;
+    if ((this.#anyDelivered && this.#resumeRequest === undefined) || this.#failures >= init.maxRetries) throw error;
+    await init.sleep(init.backoff(this.#failures), this.#user!.signal);
+    this.#failures++;
+    const resume = this.#resumeRequest;
+    if (this.#anyDelivered && resume !== undefined) {
+      init.log.info(
+        `resuming the stream: ${resume.method.toUpperCase()} ${resume.path} (${this.#resumeParams}), Last-Event-ID ${this.#lastId ?? '(none)'} (retry ${this.#failures} of ${init.maxRetries})`,
+      );
+    } else {
+      init.log.info(`reopening the stream (retry ${this.#failures} of ${init.maxRetries})`);
+    }
+  }
+
+  /** Forget the current connection (its reader, decoder, signals) without closing it. */
+  #detach(): void {
+    this.#reader = undefined;
+    this.#decoder = undefined;
+    this.#context = undefined;
+    this.#conn = undefined;
+    this.#signal = undefined;
+    this.#dispose = undefined;
+    this.#watch?.off();
+  }
+
+  /** Close the current connection at once (the request aborted, the body cancelled). */
+  #close(): void {
+    const reader = this.#reader;
+    const conn = this.#conn;
+    const dispose = this.#dispose;
+    this.#detach();
+    conn?.abort();
+    dispose?.();
+    reader?.cancel().catch(noop);
+  }
+
+  /** The iteration is over (its end, an error, `return()`): close what is open, forget the caller. */
+  #end(): void {
+    this.#batch = [];
+    this.#index = 0;
+    this.#failure = NONE;
+    this.#pendingError = undefined;
+    this.#finished = true;
+    this.#close();
+    this.#user?.dispose();
+    dropped?.unregister(this.controller);
+  }
+
+  /**
+   * Keep the request that resumes this stream, and its parameters as `name value` text (for the
+   * log), when `event` is a carrier of every bound field.
+   */
+  #resumeFrom(event: E, def: EventDef): void {
     const route = this.#init.spec.def.resume;
-    const name = decoded.def?.name;
-    if (route === undefined || name === undefined || !route.carriers.includes(name)) return undefined;
+    if (route === undefined || !route.carriers.includes(def.name)) return;
+    const decoded = { event, def };
     let path = route.path;
     const params: string[] = [];
     for (const [param, field] of route.bindings) {
       const value = this.#init.spec.valueAt(decoded, [field]);
-      if (!((typeof value === 'string' && value !== '') || (typeof value === 'number' && Number.isFinite(value)))) return undefined;
+      if (!((typeof value === 'string' && value !== '') || (typeof value === 'number' && Number.isFinite(value)))) return;
       path = path.split(`{${param}}`).join(encodeURIComponent(String(value)));
       params.push(`${param} ${String(value)}`);
     }
-    return [{ method: route.method, path, security: route.security }, params.join(', ')];
+    this.#resumeRequest = { method: route.method, path, security: route.security };
+    this.#resumeParams = params.join(', ');
   }
 
   #open(resume: RequestSpec | undefined, lastId: string | undefined, signal: AbortSignal, first: boolean): Promise<Response> {
@@ -432,8 +664,8 @@ function textOf(value: unknown, keys: readonly string[]): string | undefined {
   return undefined;
 }
 
-/** What a failure event says: its `message`, `error.message` or `error`, when a string. */
-function failureMessage(event: unknown): string | undefined {
+/** @internal What a failure event says: its `message`, `error.message` or `error`, when a string. */
+export function failureMessage(event: unknown): string | undefined {
   const e = event as Record<string, unknown> | null;
   if (typeof e !== 'object' || e === null) return undefined;
   if (typeof e['message'] === 'string') return e['message'];
@@ -443,104 +675,6 @@ function failureMessage(event: unknown): string | undefined {
     return (error as Record<string, string>)['message'];
   }
   return undefined;
-}
-
-/**
- * The async iterator of a `Stream`: hands out the events of each batch the connection loop
- * yields, one per `next()`, from an already-settled promise; the loop is resumed only when
- * a batch is used up. Calls made while a batch is being fetched wait their turn, in order.
- * `return()` (a `break`) and `throw()` go to the loop as on the generator itself.
- */
-class Events<D, E> implements AsyncIterator<E> {
-  readonly #source: AsyncGenerator<D[], void, undefined>;
-  readonly #map: (item: D) => E;
-  readonly #aborted: () => boolean;
-  readonly #finished: () => void;
-  #batch: D[] = [];
-  #next = 0;
-  #pulling: Promise<IteratorResult<E, undefined>> | undefined;
-
-  /**
-   * `aborted`: whether the caller cancelled (the events still buffered are then dropped and the
-   * loop throws the reason); `finished` is called once the loop is over (it holds no connection).
-   */
-  constructor(source: AsyncGenerator<D[], void, undefined>, map: (item: D) => E, aborted: () => boolean, finished: () => void) {
-    this.#source = source;
-    this.#map = map;
-    this.#aborted = aborted;
-    this.#finished = finished;
-  }
-
-  [Symbol.asyncIterator](): this {
-    return this;
-  }
-
-  next(): Promise<IteratorResult<E, undefined>> {
-    if (this.#pulling !== undefined) {
-      const after = (): Promise<IteratorResult<E, undefined>> => this.next();
-      return this.#pulling.then(after, after);
-    }
-    if (this.#next < this.#batch.length && !this.#aborted()) {
-      const value = this.#map(this.#batch[this.#next++]!);
-      return Promise.resolve({ value, done: false });
-    }
-    this.#batch = [];
-    this.#next = 0;
-    const pulling = this.#pull();
-    this.#pulling = pulling;
-    const settled = () => {
-      if (this.#pulling === pulling) this.#pulling = undefined;
-    };
-    pulling.then(settled, settled);
-    return pulling;
-  }
-
-  async #pull(): Promise<IteratorResult<E, undefined>> {
-    let result: IteratorResult<D[], void>;
-    try {
-      result = await this.#source.next();
-    } catch (err) {
-      this.#finished();
-      throw err;
-    }
-    if (result.done) {
-      this.#finished();
-      return { value: undefined, done: true };
-    }
-    this.#batch = result.value;
-    this.#next = 1;
-    return { value: this.#map(result.value[0]!), done: false };
-  }
-
-  async return(): Promise<IteratorResult<E, undefined>> {
-    this.#batch = [];
-    this.#next = 0;
-    try {
-      await this.#source.return(undefined);
-    } finally {
-      this.#finished();
-    }
-    return { value: undefined, done: true };
-  }
-
-  async throw(err?: unknown): Promise<IteratorResult<E, undefined>> {
-    this.#batch = [];
-    this.#next = 0;
-    let result: IteratorResult<D[], void>;
-    try {
-      result = await this.#source.throw(err);
-    } catch (error) {
-      this.#finished();
-      throw error;
-    }
-    if (result.done) {
-      this.#finished();
-      return { value: undefined, done: true };
-    }
-    this.#batch = result.value;
-    this.#next = 1;
-    return { value: this.#map(result.value[0]!), done: false };
-  }
 }
 
 /**
@@ -646,37 +780,57 @@ function release(
   void step();
 }
 
-/** One read, bounded by the idle timeout and cancellable by `signal`. */
-function readWithin(
-  reader: ReadableStreamDefaultReader<Uint8Array>,
-  signal: AbortSignal,
-  conn: AbortController,
-  idleTimeout: number,
-): Promise<ReadableStreamReadResult<Uint8Array>> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) {
-      reject(signal.reason);
-      return;
-    }
-    const timer = setTimeout(() => conn.abort(new IdleTimeout(idleTimeout)), idleTimeout);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal.reason);
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-    reader.read().then(
-      (result) => {
-        clearTimeout(timer);
-        signal.removeEventListener('abort', onAbort);
-        resolve(result);
-      },
-      (err: unknown) => {
-        clearTimeout(timer);
-        signal.removeEventListener('abort', onAbort);
-        reject(err);
-      },
-    );
-  });
+/**
+ * The idle timeout of a stream's reads (the longest silence allowed between two chunks), at the
+ * cost of a clock read per read: one timer, armed when a read starts with none armed, which on
+ * firing checks how long the pending read has waited and fires `onIdle` or sleeps the rest. No
+ * timer is re-armed per read, and none runs while no read is pending (the caller's own time
+ * between two events is not silence).
+ */
+class Watchdog {
+  readonly #ms: number;
+  readonly #onIdle: () => void;
+  readonly #now: () => number;
+  /** When the pending read started; -1 while no read is pending. */
+  #since = -1;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(ms: number, now: () => number, onIdle: () => void) {
+    this.#ms = ms;
+    this.#now = now;
+    this.#onIdle = onIdle;
+  }
+
+  /** A read starts. */
+  reading(): void {
+    this.#since = this.#now();
+    if (this.#timer === undefined) this.#timer = setTimeout(this.#check, this.#ms);
+  }
+
+  /** The read ended. */
+  idle(): void {
+    this.#since = -1;
+  }
+
+  /** No more reads on this connection. */
+  off(): void {
+    this.#since = -1;
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+
+  readonly #check = (): void => {
+    this.#timer = undefined;
+    if (this.#since < 0) return;
+    const waited = this.#now() - this.#since;
+    if (waited >= this.#ms) this.#onIdle();
+    else this.#timer = setTimeout(this.#check, Math.min(this.#ms, this.#ms - waited));
+  };
 }
+
+/** No error pending (`#failure`). */
+const NONE: unique symbol = Symbol('none');
+
+function noop(): void {}
 
 export type { ServerSentEvent };
