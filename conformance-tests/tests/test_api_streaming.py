@@ -138,7 +138,8 @@ def test_a_last_event_id_that_names_no_frame_replays_everything(
     session = make_session("echo")
     original = stream(client, session["id"], "x").text
     execution_id = parse_sse(original)[0]["data"]["execution_id"]
-    response = client.get(f"{API}/executions/{execution_id}/stream", headers={"Last-Event-ID": value.encode()})
+    headers: dict[bytes, bytes] = {b"Last-Event-ID": value.encode()}
+    response = client.get(f"{API}/executions/{execution_id}/stream", headers=headers)
     assert response.status_code == 200
     assert response.text == original
 

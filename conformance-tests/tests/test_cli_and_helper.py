@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -96,6 +97,32 @@ def test_without_arguments_it_announces_the_default_key(tmp_path: Path) -> None:
     assert (tmp_path / "promptrails-mock.db").exists(), "the default database is a file in the working directory"
 
 
+def test_ctrl_c_stops_it_cleanly(tmp_path: Path) -> None:
+    """make serve, then Ctrl-C: a graceful shutdown, exit status 130, and no traceback."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "promptrails_mock", "--port", "0", "--log-level", "warning"],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        listening = process.stdout.readline().strip()
+        assert listening.startswith("promptrails-mock listening on http://127.0.0.1:")
+        port = int(listening.rsplit(":", 1)[1])
+        response = httpx.get(f"http://127.0.0.1:{port}{API}/chat/sessions", headers={"X-API-Key": DEFAULT_API_KEY})
+        assert response.status_code == 200
+        process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(20)
+    assert process.returncode == 130, stderr
+    assert "Traceback" not in stderr, stderr
+
+
 def test_a_missing_spec_is_a_clear_error(tmp_path: Path) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "promptrails_mock", "--port", "0", "--spec", str(tmp_path / "missing.yaml")],
@@ -137,7 +164,8 @@ def test_helper_reset_keeps_configured_keys() -> None:
             assert srv.faults() == [] and srv.requests() == [] and srv.violations() == []
             answer = httpx.post(srv.url("/__mock/reset"))
             assert answer.json() == {"data": {"reset": True, "configured_workspaces": 1}}, "no key in it"
-            assert client.get(f"{API}/chat/sessions").json()["meta"]["total"] == 0
+            sessions = client.get(f"{API}/chat/sessions").json()["data"]
+            assert [s["id"] for s in sessions] == ["session-id"], "emptied, but for the docs' placeholder session"
         with httpx.Client(base_url=srv.base_url, headers={"X-API-Key": temporary}) as client:
             assert client.get(f"{API}/chat/sessions").status_code == 401
         with pytest.raises(MockServerError, match="unknown_agent"):

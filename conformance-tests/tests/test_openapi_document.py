@@ -384,7 +384,8 @@ def test_examples_validate_against_their_schemas(doc: dict[str, Any]) -> None:
             sources.append((status, spec / "paths" / path / method / "responses" / status))
         for label, node in sources:
             with node.resolve() as resolved:
-                content = resolved.contents.get("content", {})
+                contents: Any = resolved.contents
+                content = contents.get("content", {})
             for media_type in content:
                 if "json" not in media_type:
                     continue

@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import gc
 import sqlite3
+import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from promptrails_mock import storage as storage_module
 from promptrails_mock.ids import BASE62, ksuid, utc_now
 from promptrails_mock.storage import Frame, IdempotencyScope, Storage
+
+
+def _execution_row(store: Storage, execution_id: str) -> dict[str, Any]:
+    row = store.get_execution(execution_id)
+    assert row is not None, execution_id
+    return row
 
 
 def _session(workspace_id: str, session_id: str | None = None) -> dict[str, object]:
@@ -56,6 +66,40 @@ def test_file_databases_use_wal(tmp_path: Path) -> None:
     store.close()
 
 
+def _checkpoint_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name == "promptrails-mock-checkpoint"]
+
+
+def test_close_stops_the_checkpoint_thread(tmp_path: Path) -> None:
+    before = set(_checkpoint_threads())
+    store = Storage(str(tmp_path / "mock.db"))
+    started = [t for t in _checkpoint_threads() if t not in before]
+    assert len(started) == 1, "a file database checkpoints from a thread of its own"
+    store.close()
+    assert not started[0].is_alive(), "close() joins the checkpoint thread"
+    assert Storage(":memory:")._checkpointer is None, "an in-memory database has no WAL to checkpoint"
+
+
+def test_a_storage_dropped_without_close_stops_its_thread(tmp_path: Path) -> None:
+    before = set(_checkpoint_threads())
+    store = Storage(str(tmp_path / "mock.db"))
+    (thread,) = [t for t in _checkpoint_threads() if t not in before]
+    del store
+    gc.collect()
+    thread.join(30)
+    assert not thread.is_alive(), "the finalizer of a garbage-collected storage stops its checkpoint thread"
+
+
+def test_checkpoint_threads_left_running_are_stopped_at_exit(tmp_path: Path) -> None:
+    store = Storage(str(tmp_path / "mock.db"))
+    checkpointer = store._checkpointer
+    assert checkpointer is not None and checkpointer in storage_module._checkpointers
+    storage_module._stop_checkpointers()  # what atexit runs
+    assert not checkpointer._thread.is_alive()
+    assert checkpointer not in storage_module._checkpointers
+    store.close()  # stopping twice is harmless
+
+
 def test_data_survives_a_reopen(tmp_path: Path) -> None:
     path = str(tmp_path / "mock.db")
     store = Storage(path)
@@ -89,9 +133,9 @@ def test_reply_and_done_frame_are_stored_together(store: Storage) -> None:
         # Frame 1 exists already: the whole completion must roll back, assistant message included.
         store.complete_execution(str(execution["id"]), assistant, Frame(1, "done", {}), usage)
     assert store.get_message(str(assistant["id"])) is None
-    assert store.get_execution(str(execution["id"]))["status"] == "running"
+    assert _execution_row(store, str(execution["id"]))["status"] == "running"
     assert store.complete_execution(str(execution["id"]), assistant, Frame(2, "done", {"output": "hi"}), usage)
-    stored = store.get_execution(str(execution["id"]))
+    stored = _execution_row(store, str(execution["id"]))
     assert stored["status"] == "completed" and stored["assistant_message_id"] == assistant["id"]
     assert stored["last_event_id"] == "2"
 
@@ -117,7 +161,7 @@ def test_deleting_a_session_deletes_its_messages_and_detaches_executions(store: 
     )
     assert store.delete_session(ws["id"], str(session["id"]))
     assert store.counts()["messages"] == 0
-    assert store.get_execution(str(execution["id"]))["session_id"] is None
+    assert _execution_row(store, str(execution["id"]))["session_id"] is None
     assert not store.delete_session(ws["id"], str(session["id"]))
 
 
@@ -142,7 +186,7 @@ def test_unfinished_executions_fail_on_restart(store: Storage) -> None:
     assert store.fail_unfinished_executions("restarted", "server_restarted") == 1
     frames = store.frames_after(str(execution["id"]), 0)
     assert [(f.seq, f.event) for f in frames] == [(1, "execution"), (2, "content"), (3, "error")]
-    stored = store.get_execution(str(execution["id"]))
+    stored = _execution_row(store, str(execution["id"]))
     assert stored["status"] == "failed" and stored["error"] == "restarted"
 
 
@@ -176,12 +220,12 @@ def test_cancel_marks_only_running_executions(store: Storage) -> None:
     execution = _execution(session)
     store.create_execution(execution, Frame(1, "execution", {}))
     assert store.request_cancel(str(execution["id"]))
-    assert store.get_execution(str(execution["id"]))["status"] == "cancel_requested"
+    assert _execution_row(store, str(execution["id"]))["status"] == "cancel_requested"
     assert not store.request_cancel(str(execution["id"])), "already asked"
     store.fail_execution(
         str(execution["id"]), Frame(2, "error", {"message": "stop"}), "cancelled", status="cancelled", duration_ms=5
     )
-    stored = store.get_execution(str(execution["id"]))
+    stored = _execution_row(store, str(execution["id"]))
     assert (stored["status"], stored["duration_ms"], stored["error"]) == ("cancelled", 5, "stop")
     assert not store.request_cancel(str(execution["id"])), "finished"
 
@@ -249,4 +293,6 @@ def test_a_version_1_database_is_upgraded_in_place(tmp_path: Path) -> None:
     assert check.execute("PRAGMA user_version").fetchone()[0] == 2
     assert check.execute("PRAGMA foreign_key_check").fetchall() == [], "frames still point at their executions"
     check.close()
-    assert Storage(path).get_execution("old") is not None, "opening it again changes nothing"
+    reopened = Storage(path)
+    assert reopened.get_execution("old") is not None, "opening it again changes nothing"
+    reopened.close()

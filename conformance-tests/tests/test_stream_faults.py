@@ -158,7 +158,7 @@ def _raw_chunks(srv: MockServer, api_key: str, path: str, body: dict[str, Any]) 
     head, _, rest = bytes(received).partition(b"\r\n\r\n")
     assert head.startswith(b"HTTP/1.1 200"), head
     assert b"transfer-encoding: chunked" in head.lower(), head
-    chunks = []
+    chunks: list[bytes] = []
     while True:
         size_line, _, rest = rest.partition(b"\r\n")
         size = int(size_line.split(b";")[0], 16)

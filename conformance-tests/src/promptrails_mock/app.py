@@ -17,7 +17,7 @@ import hashlib
 import json
 import logging
 import math
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,18 +27,25 @@ from openapi_core.datatypes import Parameters
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import Response, StreamingResponse
+from starlette.responses import Response
 from starlette.routing import Route
-from starlette.types import ASGIApp
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from promptrails_mock.agents import BUILTIN_AGENTS, AgentSettings
 from promptrails_mock.errors import ApiError, default_code, error_body
-from promptrails_mock.executions import ExecutionManager
+from promptrails_mock.executions import ExecutionManager, SessionGone
 from promptrails_mock.faults import FaultBook, RequestLog, ViolationLog, control_routes
 from promptrails_mock.ids import ksuid, utc_now
 from promptrails_mock.jsonsafe import dumps
 from promptrails_mock.locks import KeyedLocks
-from promptrails_mock.middleware import WireMiddleware
+from promptrails_mock.middleware import CLIENT_GONE_KEY, OPERATION_KEY, WireMiddleware
+from promptrails_mock.placeholders import (
+    PLACEHOLDER_AGENT,
+    PLACEHOLDER_AGENT_LIKE,
+    PLACEHOLDER_API_KEY,
+    PLACEHOLDER_SESSION,
+    PLACEHOLDER_SESSION_TITLE,
+)
 from promptrails_mock.storage import IdempotencyRecord, IdempotencyScope, Storage, public
 from promptrails_mock.validation import Contract
 
@@ -88,6 +95,8 @@ class MockState:
         for key in settings.api_keys:
             self.storage.ensure_workspace(key, configured=True)
         self.executions = ExecutionManager(self.storage, settings.agents)
+        self.dev_workspace_id = ""
+        self.ensure_placeholders()
         recovered = self.executions.recover()
         if recovered:
             logger.warning("marked %d execution(s) left running by a previous process as failed", recovered)
@@ -99,16 +108,76 @@ class MockState:
         """The tasks handling a request now. uvicorn cancels those that outlive its graceful shutdown just
         before the lifespan's shutdown, and exits right after it: the lifespan gives them a moment to answer."""
 
+    def workspace_for_key(self, api_key: str) -> dict[str, Any] | None:
+        """The workspace an API key opens: its own, or for the placeholder key, the development workspace."""
+        workspace = self.storage.workspace_for_key(api_key)
+        if workspace is None and api_key == PLACEHOLDER_API_KEY:
+            workspace = self.storage.workspace_for_key(self.settings.api_keys[0])
+        return workspace
+
+    def ensure_placeholders(self) -> None:
+        """The development workspace's placeholders (see :mod:`promptrails_mock.placeholders`): its agent
+        id, and its session when missing."""
+        workspace = self.storage.workspace_for_key(self.settings.api_keys[0])
+        assert workspace is not None
+        self.dev_workspace_id = str(workspace["id"])
+        self.executions.workspace_agents = {self.dev_workspace_id: {PLACEHOLDER_AGENT: PLACEHOLDER_AGENT_LIKE}}
+        if not self.storage.session_exists(self.dev_workspace_id, PLACEHOLDER_SESSION):
+            now = utc_now()
+            self.storage.create_session(
+                {
+                    "id": PLACEHOLDER_SESSION,
+                    "workspace_id": self.dev_workspace_id,
+                    "agent_id": PLACEHOLDER_AGENT,
+                    "user_id": None,
+                    "title": PLACEHOLDER_SESSION_TITLE,
+                    "metadata": {},
+                    "created_at": now,
+                    "updated_at": now,
+                }
+            )
+
     def reset(self) -> None:
         self.storage.reset()
         for key in self.settings.api_keys:
             self.storage.ensure_workspace(key, configured=True)
+        self.ensure_placeholders()
         self.faults.clear()
         self.requests.clear()
         self.violations.clear()
 
 
 _dumps = dumps
+
+
+class EventStreamResponse(Response):
+    """A ``text/event-stream`` answer: each chunk the iterator yields is one write.
+
+    Lighter than Starlette's ``StreamingResponse``, which runs every stream in a task group with a
+    second task listening for the client's disconnect: here the stream stops at its next chunk once
+    the wire middleware says the client is gone (:data:`CLIENT_GONE_KEY`), and its iterator is closed.
+    """
+
+    media_type = "text/event-stream"
+
+    def __init__(self, chunks: AsyncGenerator[bytes, None], headers: dict[str, str] | None = None) -> None:
+        # No Response.__init__: it would render an empty body and announce Content-Length: 0.
+        self.chunks = chunks
+        self.status_code = 200
+        self.background = None
+        self.init_headers(headers)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        gone = scope.get(CLIENT_GONE_KEY) or (lambda: False)
+        await send({"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers})
+        try:
+            async for chunk in self.chunks:
+                if gone():
+                    return
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+        finally:
+            await self.chunks.aclose()
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
 
 
 def json_response(status: int, payload: Any, headers: dict[str, str] | None = None) -> Response:
@@ -204,18 +273,20 @@ class Api:
 
     async def begin(self, request: Request) -> Call:
         api_key = request.headers.get("x-api-key")
-        workspace = self.storage.workspace_for_key(api_key) if api_key else None
+        workspace = self.state.workspace_for_key(api_key) if api_key else None
         if workspace is None:
             raise ApiError(401, "unauthorized", "Missing or invalid API key.")
         raw = await request.body()
         wire = Contract.request(
             request.method,
-            request.url.path,
+            request.scope["path"],  # as received (request.url re-parses it, and drops tabs and newlines)
             request.scope.get("query_string", b"").decode("latin-1"),
             [(k.decode("latin-1"), v.decode("latin-1")) for k, v in request.scope["headers"]],
             raw or None,
             {k: str(v) for k, v in request.path_params.items()},
         )
+        if OPERATION_KEY in request.scope:
+            wire._match = request.scope[OPERATION_KEY]  # the wire middleware looked it up for this path
         checked = self.state.contract.check_request(wire)
         return Call(request, workspace, checked.parameters, checked.body)
 
@@ -294,28 +365,30 @@ class Api:
             return Response(status_code=204, headers=result.headers)
         return json_response(result.status, result.payload, result.headers)
 
-    def stream(self, execution_id: str, after: int, headers: dict[str, str] | None = None) -> StreamingResponse:
+    def stream(self, execution_id: str, after: int, headers: dict[str, str] | None = None) -> EventStreamResponse:
         executions = self.state.executions
 
-        async def frames() -> AsyncIterator[bytes]:
-            async for frame in executions.subscribe(execution_id, after):
-                yield frame.to_sse()
+        async def frames() -> AsyncGenerator[bytes, None]:
+            async for batch in executions.subscribe_batches(execution_id, after):
+                yield b"".join(frame.to_sse() for frame in batch)
 
-        return StreamingResponse(
-            frames(),
-            media_type="text/event-stream",
-            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no", **(headers or {})},
+        return EventStreamResponse(
+            frames(), headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no", **(headers or {})}
         )
 
-    def start_run(self, call: Call, ticket: Ticket | None) -> str:
+    async def start_run(self, call: Call, ticket: Ticket | None) -> str:
         """Store the user message of a send (streaming or not) and start its execution."""
-        return self.state.executions.start(
-            workspace_id=call.workspace_id,
-            session=self.session_or_404(call),
-            content=call.body["content"],
-            metadata=call.body.get("metadata"),
-            idempotency=ticket.with_execution() if ticket else None,
-        )
+        session = self.session_or_404(call)
+        try:
+            return await self.state.executions.start(
+                workspace_id=call.workspace_id,
+                session=session,
+                content=call.body["content"],
+                metadata=call.body.get("metadata"),
+                idempotency=ticket.with_execution() if ticket else None,
+            )
+        except SessionGone:
+            raise _not_found("chat_session", str(session["id"]), "Chat session") from None
 
     async def reply_for(self, execution_id: str) -> JsonResult:
         """Wait for the execution; its ChatReply (200), or 502 ``agent_failed``."""
@@ -368,7 +441,7 @@ class Api:
     async def _create_session(self, call: Call, ticket: Ticket | None) -> JsonResult:
         body = call.body
         agent_id = body["agent_id"]
-        if self.state.executions.resolve_agent(agent_id) is None:
+        if self.state.executions.resolve_agent(agent_id, call.workspace_id) is None:
             raise ApiError(
                 422,
                 "unknown_agent",
@@ -416,7 +489,7 @@ class Api:
             return json_response(200, {"data": [public(r) for r in rows], "meta": _meta(page, limit, total)})
 
         async def run(ticket: Ticket | None) -> JsonResult:
-            execution_id = self.start_run(call, ticket)
+            execution_id = await self.start_run(call, ticket)
             return await self.reply_for(execution_id)
 
         return await self.idempotent(call, run)
@@ -425,7 +498,7 @@ class Api:
         call = await self.begin(request)
 
         async def run(ticket: Ticket | None) -> Response:
-            execution_id = self.start_run(call, ticket)
+            execution_id = await self.start_run(call, ticket)
             return self.stream(execution_id, 0)
 
         return await self.idempotent(call, run, streaming=True)

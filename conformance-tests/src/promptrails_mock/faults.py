@@ -49,6 +49,7 @@ from promptrails_mock.agents import BUILTIN_AGENTS
 from promptrails_mock.errors import ApiError
 from promptrails_mock.ids import ksuid, utc_now
 from promptrails_mock.jsonsafe import InvalidJson, dumps, parse_body
+from promptrails_mock.placeholders import PLACEHOLDER_SESSION
 from promptrails_mock.variants import parse_variants
 
 if TYPE_CHECKING:
@@ -599,7 +600,7 @@ def control_routes(state: MockState) -> list[Route]:
     async def workspaces(request: Request) -> Response:
         data = await _body(request)
         api_key = _string(data, "api_key", required=False) or f"pr-test-{ksuid()}"
-        if state.storage.workspace_for_key(api_key) is not None:
+        if state.workspace_for_key(api_key) is not None:
             raise ApiError(409, "conflict", "A workspace with this API key exists already.", {"field": "api_key"})
         workspace = state.storage.ensure_workspace(api_key, configured=False)
         return _json(201, {"data": {"api_key": api_key, "workspace_id": workspace["id"]}})
@@ -626,14 +627,14 @@ def control_routes(state: MockState) -> list[Route]:
     async def sessions(request: Request) -> Response:
         data = await _body(request)
         api_key = _string(data, "api_key", required=False, maximum=1000) or state.settings.api_keys[0]
-        workspace = state.storage.workspace_for_key(api_key)
+        workspace = state.workspace_for_key(api_key)
         if workspace is None:
             raise ApiError(404, "not_found", "No workspace has this API key.", {"field": "api_key"})
         session_id = _string(data, "id", required=False, maximum=64) or ksuid()
         if "/" in session_id:
             raise ApiError(400, "validation_error", "id: must not contain '/'", {"field": "id"})
         agent_id = _string(data, "agent_id", required=False, maximum=64) or "echo"
-        if state.executions.resolve_agent(agent_id) is None:
+        if state.executions.resolve_agent(agent_id, workspace["id"]) is None:
             raise ApiError(422, "unknown_agent", f"Unknown agent_id '{agent_id}'.", {"field": "agent_id"})
         title = data.get("title")
         if title is not None and not isinstance(title, str):
@@ -642,7 +643,9 @@ def control_routes(state: MockState) -> list[Route]:
         if not isinstance(metadata, dict):
             raise ApiError(400, "validation_error", "metadata: must be an object", {"field": "metadata"})
         if state.storage.session_exists(workspace["id"], session_id):
-            raise ApiError(409, "conflict", f"Session '{session_id}' exists already.", {"field": "id"})
+            if workspace["id"] != state.dev_workspace_id or session_id != PLACEHOLDER_SESSION:
+                raise ApiError(409, "conflict", f"Session '{session_id}' exists already.", {"field": "id"})
+            state.storage.delete_session(workspace["id"], session_id)  # the placeholder session is re-created
         now = utc_now()
         session = {
             "id": session_id,

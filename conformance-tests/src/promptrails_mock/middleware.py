@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Any
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from promptrails_mock.errors import error_body
+from promptrails_mock.executions import Opening
 from promptrails_mock.faults import LINE_ENDINGS, Fault
 from promptrails_mock.ids import ksuid
 from promptrails_mock.jsonsafe import dumps
@@ -47,11 +48,26 @@ from promptrails_mock.variants import reshape_json, reshape_sse
 if TYPE_CHECKING:
     from promptrails_mock.app import MockState
 
-__all__ = ["CONTROL_MAX_BODY_BYTES", "CONTROL_TOKEN_HEADER", "REQUEST_ID_KEY", "WireMiddleware", "abort_connection"]
+__all__ = [
+    "CLIENT_GONE_KEY",
+    "CONTROL_MAX_BODY_BYTES",
+    "CONTROL_TOKEN_HEADER",
+    "OPERATION_KEY",
+    "REQUEST_ID_KEY",
+    "WireMiddleware",
+    "abort_connection",
+]
 
 logger = logging.getLogger("promptrails_mock.wire")
 
+_timeout = getattr(asyncio, "timeout", None)
+
 REQUEST_ID_KEY = "promptrails_mock.request_id"
+OPERATION_KEY = "promptrails_mock.operation"
+"""In the scope: ``(method, path pattern)`` of the contract's operation for the request, or None."""
+CLIENT_GONE_KEY = "promptrails_mock.client_gone"
+"""In the scope: a callable saying whether the answer can no longer reach the client (it went away, or a
+fault dropped the connection), so that a stream stops following its run."""
 CONTROL_TOKEN_HEADER = "X-Mock-Token"
 CONTROL_MAX_BODY_BYTES = 8 * 1024 * 1024  # an inject_frames fault holds up to 1 MiB of frames, JSON-escaped
 
@@ -115,14 +131,18 @@ class WireMiddleware:
             return
         request_id = f"req_{ksuid()}"
         scope[REQUEST_ID_KEY] = request_id
+        owner = getattr(send, "__self__", None)
         path: str = scope["path"]
         control = path == "/__mock" or path.startswith("/__mock/")
         task = asyncio.current_task()
         if task is not None:
             self.state.inflight.add(task)  # so a stopping server lets it answer (see MockState.inflight)
+        exchange = _Exchange(self.app, self.state, scope, receive, send, request_id, control=control)
+        scope[CLIENT_GONE_KEY] = lambda: exchange.dead or bool(getattr(owner, "disconnected", False))
         try:
-            await _Exchange(self.app, self.state, scope, receive, send, request_id, control=control).run()
+            await exchange.run()
         finally:
+            exchange.opening.close()
             if task is not None:
                 self.state.inflight.discard(task)
 
@@ -152,11 +172,14 @@ class _Exchange:
         self.path: str = scope["path"]
         query_string = scope.get("query_string", b"").decode("latin-1")
         self.headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]]
-        if control:
-            self.entry: dict[str, Any] = {}  # control requests are not logged
+        settings = state.settings
+        # Control requests are not logged; nor is anything when the control API is off (nobody could read it).
+        self.logged = not control and (settings.control or settings.control_token is not None)
+        if not self.logged:
+            self.entry: dict[str, Any] = {}
         else:
             api_key = _header(scope["headers"], b"x-api-key")
-            workspace = state.storage.workspace_for_key(api_key.decode("latin-1")) if api_key else None
+            workspace = state.workspace_for_key(api_key.decode("latin-1")) if api_key else None
             self.entry = state.requests.record(
                 request_id,
                 self.method,
@@ -166,11 +189,15 @@ class _Exchange:
                 workspace_id=None if workspace is None else str(workspace["id"]),
             )
         self.wire_request = Contract.request(self.method, self.path, query_string, self.headers, None)
-        operation = None if control else state.contract.find_operation(self.method, self.path)
+        match = None if control else state.contract.match(self.method, self.path)
+        scope[OPERATION_KEY] = match  # so that the app does not look it up again
+        self.wire_request._match = match
+        operation = None if match is None else state.contract.document["paths"][match[1]][match[0]]
         self.operation_id: str | None = None if operation is None else operation.get("operationId")
         self.in_contract = operation is not None
         self.started = False
         self.dead = False
+        self.opening = Opening(state.executions.turns)  # closed once the response starts (or a run does)
 
     # -- the exchange ---------------------------------------------------------------
 
@@ -237,7 +264,8 @@ class _Exchange:
         if self.control:
             await self._run_control(body)
             return
-        self.state.requests.set_body(self.entry, body)
+        if self.logged:
+            self.state.requests.set_body(self.entry, body)
         self.wire_request.body = body or None
         if fault is not None and fault.action == "status":
             await self._send_fault_status(fault)
@@ -273,7 +301,11 @@ class _Exchange:
                     return "complete"
 
         try:
-            outcome = await asyncio.wait_for(read(), self.state.settings.read_timeout)
+            if _timeout is not None:  # Python 3.11+: no extra task per request (wait_for makes one before 3.12)
+                async with _timeout(self.state.settings.read_timeout):
+                    outcome = await read()
+            else:  # pragma: no cover - Python 3.10
+                outcome = await asyncio.wait_for(read(), self.state.settings.read_timeout)
         except asyncio.TimeoutError:
             return b"", "timeout"
         return (b"".join(chunks) if outcome == "complete" else b""), outcome
@@ -376,6 +408,7 @@ class _Exchange:
         headers = [h for h in headers if h[0] != b"x-request-id"]
         headers.append((b"x-request-id", self.request_id.encode("latin-1")))
         self.started = True
+        self.opening.close()
         await self.raw_send({"type": "http.response.start", "status": status, "headers": headers})
         await self.raw_send({"type": "http.response.body", "body": payload, "more_body": False})
         self.entry["status"] = status
@@ -483,6 +516,7 @@ class _Tap:
             return
         if self._action == "cut_stream":
             x.started = True
+            x.opening.close()
             await x.raw_send({"type": "http.response.start", "status": status, "headers": headers})
             x.entry["status"] = status
             await x._abort("cut")
@@ -550,6 +584,7 @@ class _Tap:
             return
         self.checker = StreamChecker(x.state.contract)
         x.started = True
+        x.opening.close()
         await x.raw_send({"type": "http.response.start", "status": self.status, "headers": self.headers})
         x.entry["status"] = self.status
         x.entry["outcome"] = "answered"
@@ -558,12 +593,38 @@ class _Tap:
         elif self._action == "inject_frames" and self.fault is not None and self.fault.after_frames == 0:
             await self._inject()
 
+    @property
+    def _per_frame(self) -> bool:
+        """Whether the fault acts between frames (then each frame is its own write); else the frames of one
+        body message go out in one write."""
+        fault = self.fault
+        if fault is None:
+            return False
+        if fault.action == "delay":
+            return bool(fault.between_frames)
+        return fault.action in ("cut_stream", "inject_frames", "reformat_stream")
+
     async def _stream_body(self, body: bytes, more: bool) -> None:
         x = self.x
         assert self.checker is not None
         if self._action == "variant" and self.fault is not None:
             body = reshape_sse(self.fault.variants, body)  # checked as reshaped: the contract covers these
-        for frame in self.checker.feed(body):
+        frames = self.checker.feed(body)
+        if not self._per_frame:
+            checked: list[bytes] = []
+            for frame in frames:
+                if frame.errors and x.in_contract:
+                    x.violation(self.status, [f"frame {frame.id!r} ({frame.event}): {e}" for e in frame.errors])
+                    if x.state.settings.strict:
+                        if checked:
+                            await self._write(b"".join(checked))
+                        await x._abort("reset")
+                        return
+                checked.append(frame.raw)
+            if checked:
+                await self._write(b"".join(checked))
+                self.frames_sent += len(checked)
+        for frame in frames if self._per_frame else ():
             if frame.errors and x.in_contract:
                 x.violation(self.status, [f"frame {frame.id!r} ({frame.event}): {e}" for e in frame.errors])
                 if x.state.settings.strict:
@@ -596,7 +657,8 @@ class _Tap:
             await x.raw_send({"type": "http.response.body", "body": b"", "more_body": False})
 
     async def _write(self, raw: bytes) -> None:
-        """Send one real frame, as ``reformat_stream`` says (the app writes LF line ends; JSON data has none)."""
+        """Send real frames (one, or several checked together), as ``reformat_stream`` says (the app writes LF
+        line ends; JSON data has none)."""
         fault = self.fault
         if self._action != "reformat_stream" or fault is None:
             await self.x.raw_send({"type": "http.response.body", "body": raw, "more_body": True})

@@ -38,6 +38,7 @@ from openapi_core.validation.schemas import oas31_schema_validators_factory
 from openapi_core.validation.schemas.exceptions import InvalidSchemaValue
 from werkzeug.datastructures import Headers, ImmutableMultiDict
 
+from promptrails_mock.compiled import NO_BODY, CompiledContract
 from promptrails_mock.errors import ApiError
 from promptrails_mock.jsonsafe import InvalidJson, parse_body, quote
 
@@ -47,17 +48,52 @@ __all__ = ["Checked", "Contract", "SseFrame", "StreamChecker", "WireRequest", "W
 _HOST_URL = "http://localhost:8080"
 
 
-@dataclass
 class WireRequest:
-    """A request as openapi-core's ``Request`` protocol wants it."""
+    """A request as openapi-core's ``Request`` protocol wants it.
 
-    method: str
-    path: str
-    body: bytes | None
-    content_type: str
-    parameters: RequestParameters
-    host_url: str = _HOST_URL
-    content_type_given: bool = True
+    Its ``parameters`` (werkzeug structures) are built only when openapi-core asks for
+    them: the compiled fast path (:mod:`promptrails_mock.compiled`) reads the raw
+    query string and headers.
+    """
+
+    def __init__(
+        self,
+        method: str,
+        path: str,
+        body: bytes | None,
+        content_type: str,
+        *,
+        query_string: str = "",
+        headers: Sequence[tuple[str, str]] = (),
+        path_params: Mapping[str, str] | None = None,
+        content_type_given: bool = True,
+        host_url: str = _HOST_URL,
+    ) -> None:
+        self.method = method
+        self.path = path
+        self.body = body
+        self.content_type = content_type
+        self.query_string = query_string
+        self.headers = headers
+        self.path_params = path_params
+        self.content_type_given = content_type_given
+        self.host_url = host_url
+        self._match: tuple[str, str] | bool | None = False  # False: not looked up yet
+        self._parameters: RequestParameters | None = None
+
+    @property
+    def parameters(self) -> RequestParameters:
+        if self._parameters is None:
+            self._parameters = RequestParameters(
+                query=ImmutableMultiDict(parse_qsl(self.query_string, keep_blank_values=True)),
+                header=Headers(list(self.headers)),
+                path=dict(self.path_params or {}),
+            )
+        return self._parameters
+
+    @parameters.setter
+    def parameters(self, value: RequestParameters) -> None:
+        self._parameters = value
 
 
 @dataclass
@@ -192,7 +228,10 @@ class Contract:
             spec, spec / "components" / "schemas" / "ChatStreamFrame"
         )
         self._headers_validator = V31ResponseHeadersValidator(spec)
-        self._patterns = sorted(self.document["paths"], key=lambda p: (p.count("{"), p))
+        self._patterns: list[str] = sorted(self.document["paths"], key=lambda p: (p.count("{"), p))
+        self._pattern_parts = [(p, p.strip("/").split("/")) for p in self._patterns]
+        self.compiled = CompiledContract(self.document)
+        """Every schema compiled once: valid exchanges are checked here, openapi-core decides the rest."""
 
     # -- building requests ----------------------------------------------------------
 
@@ -207,32 +246,63 @@ class Contract:
     ) -> WireRequest:
         """A request for openapi-core. ``path_params``, when given, are the router's decoded values:
         openapi-core's own path parsing drops some characters (a lone tab becomes '')."""
-        header_map = Headers(list(headers))
-        query = ImmutableMultiDict(parse_qsl(query_string, keep_blank_values=True))
-        given = header_map.get("content-type")
-        content_type = (given or "").lower()
-        parameters = RequestParameters(query=query, header=header_map, path=dict(path_params or {}))
-        return WireRequest(method.lower(), path, body, content_type, parameters, content_type_given=given is not None)
+        given = None
+        for name, value in headers:
+            if name.lower() == "content-type":
+                given = value
+                break
+        return WireRequest(
+            method.lower(),
+            path,
+            body,
+            (given or "").lower(),
+            query_string=query_string,
+            headers=headers,
+            path_params=path_params,
+            content_type_given=given is not None,
+        )
+
+    def _match(self, request: WireRequest) -> tuple[str, str] | None:
+        """``(method, path pattern)`` of the operation serving ``request`` (looked up once per request)."""
+        if request._match is False:
+            pattern = self._pattern(request.method, request.path)
+            request._match = None if pattern is None else (request.method.lower(), pattern)
+        return request._match if isinstance(request._match, tuple) else None
+
+    def _pattern(self, method: str, path: str) -> str | None:
+        method = method.lower()
+        path_parts = path.strip("/").split("/")
+        paths = self.document["paths"]
+        for pattern, pattern_parts in self._pattern_parts:
+            if method in paths[pattern] and _parts_match(pattern_parts, path_parts):
+                return pattern
+        return None
+
+    def match(self, method: str, path: str) -> tuple[str, str] | None:
+        """``(method, path pattern)`` of the operation serving ``method path``, or None."""
+        pattern = self._pattern(method, path)
+        return None if pattern is None else (method.lower(), pattern)
 
     def find_operation(self, method: str, path: str) -> dict[str, Any] | None:
         """The operation object serving ``method path``, or None when the contract has none.
 
         Literal segments win over templated ones (``/messages/stream`` before ``/messages/{message_id}``).
         """
-        for pattern in self._patterns:
-            item = self.document["paths"][pattern]
-            if method.lower() in item and _path_matches(pattern, path):
-                return dict(item[method.lower()])
-        return None
+        pattern = self._pattern(method, path)
+        return None if pattern is None else dict(self.document["paths"][pattern][method.lower()])
 
     # -- requests -------------------------------------------------------------------
 
-    def check_request(self, request: WireRequest) -> Checked:
-        """Validate ``request``; raise :class:`ApiError` naming the first bad field."""
+    def check_request(self, request: WireRequest, *, fast: bool = True) -> Checked:
+        """Validate ``request``; raise :class:`ApiError` naming the first bad field.
+
+        ``fast=False`` skips the compiled schemas: openapi-core alone decides (for tests and diagnostics)."""
         body = request.body
-        operation = self.find_operation(request.method, request.path)
+        match = self._match(request)
+        operation = None if match is None else self.document["paths"][match[1]][match[0]]
         if body and operation is not None and "requestBody" not in operation:
             request.body = body = None  # a body where the operation takes none is ignored, as before
+        parsed: Any = NO_BODY
         if body:
             if request.content_type_given:
                 media, params = _media_type(request.content_type)
@@ -244,12 +314,18 @@ class Contract:
                         {"location": "header", "field": "Content-Type"},
                     )
             try:
-                parse_body(body)
+                parsed = parse_body(body)
             except InvalidJson as exc:
                 raise ApiError(
                     400, "invalid_json", f"The request body is not valid JSON: {exc}", {"location": "body"}
                 ) from None
             request.content_type = "application/json"
+        if fast and match is not None:
+            valid = self.compiled.check_request(
+                match[0], match[1], request.path, request.query_string, request.headers, request.path_params, parsed
+            )
+            if valid is not None:
+                return Checked(Parameters(query=valid.query, header=valid.header, path=valid.path), valid.body)
         result = self.openapi.unmarshal_request(request)
         problems: list[dict[str, str]] = []
         status = 400
@@ -298,7 +374,16 @@ class Contract:
                 "; ".join(f"{p['field']}: {p['message']}" for p in problems),
                 {"field": first["field"], "location": first["location"], "errors": problems},
             )
-        return Checked(result.parameters, result.body)
+        parameters = result.parameters
+        if request.path_params and any(name not in parameters.path for name in request.path_params):
+            # openapi-core's own path parsing loses some values (a lone tab); the router's decoded one stands.
+            parameters = Parameters(
+                query=parameters.query,
+                header=parameters.header,
+                cookie=parameters.cookie,
+                path={**request.path_params, **parameters.path},
+            )
+        return Checked(parameters, result.body)
 
     # -- responses ------------------------------------------------------------------
 
@@ -310,12 +395,24 @@ class Contract:
         body: bytes | None,
         *,
         streaming: bool,
+        fast: bool = True,
     ) -> list[str]:
-        """Everything wrong with a response to ``request``; empty when it follows the contract."""
+        """Everything wrong with a response to ``request``; empty when it follows the contract.
+
+        ``fast=False`` skips the compiled schemas: openapi-core alone decides (for tests and diagnostics)."""
+        has_id = bool(next((value for name, value in headers if name.lower() == "x-request-id"), ""))
+        match = self._match(request)
+        if (
+            fast
+            and has_id
+            and match is not None
+            and self.compiled.response_ok(match[0], match[1], status, headers, body, streaming=streaming)
+        ):
+            return []
         header_map = Headers(list(headers))
         content_type = (header_map.get("content-type") or "").lower()
         errors: list[str] = []
-        if not header_map.get("x-request-id"):
+        if not has_id:
             errors.append("response has no X-Request-ID header")
         response = WireResponse(status, content_type, header_map, None if streaming else body)
         validator_errors: Iterable[Exception]
@@ -352,8 +449,11 @@ class Contract:
 
     # -- stream frames --------------------------------------------------------------
 
-    def frame_errors(self, frame: Mapping[str, Any]) -> list[str]:
-        """What is wrong with one ``{event, id, data}`` frame, checked against ChatStreamFrame."""
+    def frame_errors(self, frame: Mapping[str, Any], *, fast: bool = True) -> list[str]:
+        """What is wrong with one ``{event, id, data}`` frame, checked against ChatStreamFrame
+        (``fast=False``: by openapi-core alone)."""
+        if fast and self.compiled.frame_ok(frame):
+            return []
         try:
             self._frame_validator.validate(dict(frame))
         except InvalidSchemaValue as exc:
@@ -367,8 +467,10 @@ class Contract:
 
 
 def _path_matches(pattern: str, path: str) -> bool:
-    pattern_parts = pattern.strip("/").split("/")
-    path_parts = path.strip("/").split("/")
+    return _parts_match(pattern.strip("/").split("/"), path.strip("/").split("/"))
+
+
+def _parts_match(pattern_parts: Sequence[str], path_parts: Sequence[str]) -> bool:
     if len(pattern_parts) != len(path_parts):
         return False
     for expected, actual in zip(pattern_parts, path_parts, strict=True):

@@ -188,9 +188,14 @@ def reshape_frame(variants: Sequence[str], event: str | None, data: Mapping[str,
 
 
 def reshape_sse(variants: Sequence[str], chunk: bytes) -> bytes:
-    """A frame the app wrote (``id``, ``event``, ``data`` lines, LF ends), reshaped; anything else unchanged."""
+    """The frames the app wrote in one chunk (each ``id``, ``event``, ``data`` lines, LF ends), each
+    reshaped; anything else unchanged."""
     if not any(v in FRAME_VARIANTS for v in variants) or not chunk.endswith(b"\n\n"):
         return chunk
+    return b"".join(_reshape_frame_text(variants, block + b"\n\n") for block in chunk[:-2].split(b"\n\n"))
+
+
+def _reshape_frame_text(variants: Sequence[str], chunk: bytes) -> bytes:
     lines = chunk[:-2].split(b"\n")
     if len(lines) != 3 or not (
         lines[0].startswith(b"id: ") and lines[1].startswith(b"event: ") and lines[2].startswith(b"data: ")
