@@ -252,7 +252,7 @@ class _Core(Generic[MessageT, ReplyT]):
         return totals
 
     def total_cost(self) -> float:
-        return sum(c for c in (self.cost_of(m) for m in self.history) if c is not None)
+        return sum((c for c in (self.cost_of(m) for m in self.history) if c is not None), 0.0)
 
     def session_id_of(self, session: Any) -> str:
         value = value_at(session, [self.b.session_id_field])
@@ -396,7 +396,10 @@ def _write_document(path: str | os.PathLike[str], doc: Mapping[str, Any]) -> Non
     readable by its owner only."""
     target = Path(path)
     text = json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
-    fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent or None)
+    try:
+        fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    except OSError as exc:
+        raise InvalidArgumentError(f"cannot save the conversation to {os.fspath(path)}: {exc}") from exc
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(text)
@@ -826,6 +829,7 @@ class ConversationStream(Generic[ItemT]):
 
     _inner: Any = None
     _held = False  # holds an invocation slot
+    _done = False
 
     def __init__(self, conv: Conversation[Any, Any, Any], text: str, params: Mapping[str, Any], *,
                  text_mode: bool) -> None:
@@ -1227,6 +1231,7 @@ class AsyncConversationStream(Generic[ItemT]):
 
     _inner: Any = None
     _held = False
+    _done = False
 
     def __init__(self, conv: AsyncConversation[Any, Any, Any], text: str, params: Mapping[str, Any], *,
                  text_mode: bool) -> None:
