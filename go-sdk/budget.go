@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/http/httptrace"
 	"sync"
+	"sync/atomic"
 )
 
 // The retry budget, and the re-sends net/http makes by itself.
@@ -112,48 +113,54 @@ func (b *sendBudget) wasRefused() bool {
 }
 
 // sendWatcher is the RoundTripper of one attempt: the caller's, watched.
+// stop cancels the attempt (a refused re-send ends it: the budget says
+// errResendRefused).
 type sendWatcher struct {
 	base   http.RoundTripper
 	budget *sendBudget
+	stop   context.CancelFunc
+}
+
+// watchedTrip is what one RoundTrip watches: the connections it obtained, and
+// the body rewinds it was asked for.
+type watchedTrip struct {
+	w     *sendWatcher
+	get   func() (io.ReadCloser, error)
+	conns atomic.Int32
+	trace httptrace.ClientTrace
+}
+
+// gotConn charges every connection after the first of a RoundTrip as a
+// hidden re-send, and refuses it when the budget is spent.
+func (rt *watchedTrip) gotConn(info httptrace.GotConnInfo) {
+	if rt.conns.Add(1) == 1 || rt.w.budget.resend(false) {
+		return
+	}
+	rt.w.stop()
+	if exclusiveConn(info.Conn) {
+		info.Conn.Close()
+	}
+}
+
+// getBody rewinds the body for a re-send, unless the budget is spent.
+func (rt *watchedTrip) getBody() (io.ReadCloser, error) {
+	if !rt.w.budget.resend(true) {
+		rt.w.stop()
+		return nil, errResendRefused
+	}
+	return rt.get()
 }
 
 func (w *sendWatcher) RoundTrip(req *http.Request) (*http.Response, error) {
-	ctx, cancel := context.WithCancelCause(req.Context())
-	var mu sync.Mutex
-	conns := 0
-	trace := &httptrace.ClientTrace{
-		GotConn: func(info httptrace.GotConnInfo) {
-			mu.Lock()
-			conns++
-			n := conns
-			mu.Unlock()
-			if n == 1 || w.budget.resend(false) {
-				return
-			}
-			cancel(errResendRefused)
-			if exclusiveConn(info.Conn) {
-				info.Conn.Close()
-			}
-		},
-	}
-	out := req.WithContext(httptrace.WithClientTrace(ctx, trace))
-	if get := req.GetBody; get != nil {
+	rt := &watchedTrip{w: w, get: req.GetBody}
+	rt.trace.GotConn = rt.gotConn
+	out := req.WithContext(httptrace.WithClientTrace(req.Context(), &rt.trace))
+	if rt.get != nil {
 		// The Transport calls GetBody only to rewind the body for a re-send
 		// (the Client's own calls, for redirects, use the caller's request).
-		out.GetBody = func() (io.ReadCloser, error) {
-			if !w.budget.resend(true) {
-				cancel(errResendRefused)
-				return nil, errResendRefused
-			}
-			return get()
-		}
+		out.GetBody = rt.getBody
 	}
-	resp, err := w.base.RoundTrip(out)
-	if err != nil {
-		cancel(err)
-	}
-	// On success the context lives as long as the attempt's (its parent).
-	return resp, err
+	return w.base.RoundTrip(out)
 }
 
 // exclusiveConn reports whether a connection carries only this request (HTTP/1).

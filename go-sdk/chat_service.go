@@ -39,6 +39,10 @@ var paramsOfCreateSessionParams = []paramField{
 
 // MarshalJSON encodes the body fields under their wire names.
 func (p CreateSessionParams) MarshalJSON() ([]byte, error) {
+	return marshalParams(&p, paramsOfCreateSessionParams)
+}
+
+func (p *CreateSessionParams) encodeParams() ([]byte, error) {
 	return marshalParams(p, paramsOfCreateSessionParams)
 }
 
@@ -57,6 +61,10 @@ var paramsOfUpdateSessionParams = []paramField{
 
 // MarshalJSON encodes the body fields under their wire names.
 func (p UpdateSessionParams) MarshalJSON() ([]byte, error) {
+	return marshalParams(&p, paramsOfUpdateSessionParams)
+}
+
+func (p *UpdateSessionParams) encodeParams() ([]byte, error) {
 	return marshalParams(p, paramsOfUpdateSessionParams)
 }
 
@@ -85,6 +93,10 @@ var paramsOfSendMessageParams = []paramField{
 
 // MarshalJSON encodes the body fields under their wire names.
 func (p SendMessageParams) MarshalJSON() ([]byte, error) {
+	return marshalParams(&p, paramsOfSendMessageParams)
+}
+
+func (p *SendMessageParams) encodeParams() ([]byte, error) {
 	return marshalParams(p, paramsOfSendMessageParams)
 }
 
@@ -106,6 +118,10 @@ var paramsOfSubmitFeedbackParams = []paramField{
 
 // MarshalJSON encodes the body fields under their wire names.
 func (p SubmitFeedbackParams) MarshalJSON() ([]byte, error) {
+	return marshalParams(&p, paramsOfSubmitFeedbackParams)
+}
+
+func (p *SubmitFeedbackParams) encodeParams() ([]byte, error) {
 	return marshalParams(p, paramsOfSubmitFeedbackParams)
 }
 

@@ -26,6 +26,9 @@ type filePart struct {
 
 // encodeBody encodes the request's body into p, with its Content-Type.
 func encodeBody(r *request, cfg *config, p *prepared) error {
+	if r.noBody {
+		return nil // a resume request: the call's body options are not its
+	}
 	sets := append(append([]jsonSetting(nil), r.bodySet...), cfg.jsonSet...)
 	switch r.bodyKind {
 	case "", bodyJSON:
@@ -35,7 +38,12 @@ func encodeBody(r *request, cfg *config, p *prepared) error {
 		b := []byte("{}")
 		if r.body != nil {
 			var err error
-			if b, err = json.Marshal(r.body); err != nil {
+			if pe, ok := r.body.(paramsEncoder); ok {
+				b, err = pe.encodeParams()
+			} else {
+				b, err = json.Marshal(r.body)
+			}
+			if err != nil {
 				return invalidArgument("params", "cannot encode the request body: %v", err)
 			}
 		}
@@ -46,7 +54,8 @@ func encodeBody(r *request, cfg *config, p *prepared) error {
 			}
 		}
 		p.body = b
-		p.header.Set("Content-Type", "application/json")
+		p.fixed[0] = "application/json"
+		p.header["Content-Type"] = p.fixed[0:1:1]
 	case bodyForm:
 		if len(cfg.jsonSet) > 0 {
 			return invalidArgument("params", "WithJSONSet: the request body is a form, not JSON")

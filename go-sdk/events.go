@@ -25,16 +25,17 @@ func (*ExecutionEvent) EventType() string { return "execution" }
 func (*ExecutionEvent) isEvent()          {}
 
 func (m *ExecutionEvent) decodeJSON(raw string, valid bool) error {
-	o, err := readObject(raw, shapeOfExecutionEvent, valid)
+	var vals [2]string
+	o, err := scanObject(raw, shapeOfExecutionEvent, vals[:], valid)
 	if err != nil {
 		return err
 	}
 	id := m.EventID
 	*m = ExecutionEvent{}
 	m.EventID = id
-	decodeString(o, 0, &m.ExecutionID, &m.JSON.ExecutionID)
-	decodeString(o, 1, &m.UserMessageID, &m.JSON.UserMessageID)
-	m.JSON.jsonObject = o.meta(m.JSON.ExecutionID, m.JSON.UserMessageID)
+	decodeString(&o, 0, &m.ExecutionID, &m.JSON.ExecutionID)
+	decodeString(&o, 1, &m.UserMessageID, &m.JSON.UserMessageID)
+	m.JSON.jsonObject = o.meta(raw, m.JSON.ExecutionID, m.JSON.UserMessageID)
 	return nil
 }
 
@@ -78,15 +79,16 @@ func (*ThinkingEvent) EventType() string { return "thinking" }
 func (*ThinkingEvent) isEvent()          {}
 
 func (m *ThinkingEvent) decodeJSON(raw string, valid bool) error {
-	o, err := readObject(raw, shapeOfThinkingEvent, valid)
+	var vals [1]string
+	o, err := scanObject(raw, shapeOfThinkingEvent, vals[:], valid)
 	if err != nil {
 		return err
 	}
 	id := m.EventID
 	*m = ThinkingEvent{}
 	m.EventID = id
-	decodeString(o, 0, &m.Content, &m.JSON.Content)
-	m.JSON.jsonObject = o.meta(m.JSON.Content)
+	decodeString(&o, 0, &m.Content, &m.JSON.Content)
+	m.JSON.jsonObject = o.meta(raw, m.JSON.Content)
 	return nil
 }
 
@@ -132,16 +134,17 @@ func (*ToolStartEvent) EventType() string { return "tool_start" }
 func (*ToolStartEvent) isEvent()          {}
 
 func (m *ToolStartEvent) decodeJSON(raw string, valid bool) error {
-	o, err := readObject(raw, shapeOfToolStartEvent, valid)
+	var vals [2]string
+	o, err := scanObject(raw, shapeOfToolStartEvent, vals[:], valid)
 	if err != nil {
 		return err
 	}
 	id := m.EventID
 	*m = ToolStartEvent{}
 	m.EventID = id
-	decodeString(o, 0, &m.ID, &m.JSON.ID)
-	decodeString(o, 1, &m.Name, &m.JSON.Name)
-	m.JSON.jsonObject = o.meta(m.JSON.ID, m.JSON.Name)
+	decodeString(&o, 0, &m.ID, &m.JSON.ID)
+	decodeString(&o, 1, &m.Name, &m.JSON.Name)
+	m.JSON.jsonObject = o.meta(raw, m.JSON.ID, m.JSON.Name)
 	return nil
 }
 
@@ -190,17 +193,18 @@ func (*ToolEndEvent) EventType() string { return "tool_end" }
 func (*ToolEndEvent) isEvent()          {}
 
 func (m *ToolEndEvent) decodeJSON(raw string, valid bool) error {
-	o, err := readObject(raw, shapeOfToolEndEvent, valid)
+	var vals [3]string
+	o, err := scanObject(raw, shapeOfToolEndEvent, vals[:], valid)
 	if err != nil {
 		return err
 	}
 	id := m.EventID
 	*m = ToolEndEvent{}
 	m.EventID = id
-	decodeString(o, 0, &m.ID, &m.JSON.ID)
-	decodeString(o, 1, &m.Name, &m.JSON.Name)
-	decodeString(o, 2, &m.Summary, &m.JSON.Summary)
-	m.JSON.jsonObject = o.meta(m.JSON.ID, m.JSON.Name, m.JSON.Summary)
+	decodeString(&o, 0, &m.ID, &m.JSON.ID)
+	decodeString(&o, 1, &m.Name, &m.JSON.Name)
+	decodeString(&o, 2, &m.Summary, &m.JSON.Summary)
+	m.JSON.jsonObject = o.meta(raw, m.JSON.ID, m.JSON.Name, m.JSON.Summary)
 	return nil
 }
 
@@ -243,15 +247,16 @@ func (*ContentEvent) EventType() string { return "content" }
 func (*ContentEvent) isEvent()          {}
 
 func (m *ContentEvent) decodeJSON(raw string, valid bool) error {
-	o, err := readObject(raw, shapeOfContentEvent, valid)
+	var vals [1]string
+	o, err := scanObject(raw, shapeOfContentEvent, vals[:], valid)
 	if err != nil {
 		return err
 	}
 	id := m.EventID
 	*m = ContentEvent{}
 	m.EventID = id
-	decodeString(o, 0, &m.Content, &m.JSON.Content)
-	m.JSON.jsonObject = o.meta(m.JSON.Content)
+	decodeString(&o, 0, &m.Content, &m.JSON.Content)
+	m.JSON.jsonObject = o.meta(raw, m.JSON.Content)
 	return nil
 }
 
@@ -304,17 +309,18 @@ func (*DoneEvent) EventType() string { return "done" }
 func (*DoneEvent) isEvent()          {}
 
 func (m *DoneEvent) decodeJSON(raw string, valid bool) error {
-	o, err := readObject(raw, shapeOfDoneEvent, valid)
+	var vals [3]string
+	o, err := scanObject(raw, shapeOfDoneEvent, vals[:], valid)
 	if err != nil {
 		return err
 	}
 	id := m.EventID
 	*m = DoneEvent{}
 	m.EventID = id
-	decodeRaw(o, 0, &m.Output, &m.JSON.Output)
-	decodeValue(o, 1, &m.TokenUsage, &m.JSON.TokenUsage)
-	decodeFloat(o, 2, &m.Time, &m.JSON.Time)
-	m.JSON.jsonObject = o.meta(m.JSON.Output, m.JSON.TokenUsage, m.JSON.Time)
+	decodeRaw(&o, 0, &m.Output, &m.JSON.Output)
+	decodeValue(&o, 1, &m.TokenUsage, &m.JSON.TokenUsage)
+	decodeFloat(&o, 2, &m.Time, &m.JSON.Time)
+	m.JSON.jsonObject = o.meta(raw, m.JSON.Output, m.JSON.TokenUsage, m.JSON.Time)
 	return nil
 }
 
@@ -373,17 +379,18 @@ func (*ErrorEvent) EventType() string { return "error" }
 func (*ErrorEvent) isEvent()          {}
 
 func (m *ErrorEvent) decodeJSON(raw string, valid bool) error {
-	o, err := readObject(raw, shapeOfErrorEvent, valid)
+	var vals [3]string
+	o, err := scanObject(raw, shapeOfErrorEvent, vals[:], valid)
 	if err != nil {
 		return err
 	}
 	id := m.EventID
 	*m = ErrorEvent{}
 	m.EventID = id
-	decodeString(o, 0, &m.Message, &m.JSON.Message)
-	decodeString(o, 1, &m.Error, &m.JSON.Error)
-	decodeString(o, 2, &m.Code, &m.JSON.Code)
-	m.JSON.jsonObject = o.meta(m.JSON.Message, m.JSON.Error, m.JSON.Code)
+	decodeString(&o, 0, &m.Message, &m.JSON.Message)
+	decodeString(&o, 1, &m.Error, &m.JSON.Error)
+	decodeString(&o, 2, &m.Code, &m.JSON.Code)
+	m.JSON.jsonObject = o.meta(raw, m.JSON.Message, m.JSON.Error, m.JSON.Code)
 	return nil
 }
 

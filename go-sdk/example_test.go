@@ -12,6 +12,7 @@ import (
 	"os"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -190,13 +191,15 @@ func ExampleStream_All() {
 		panic(err)
 	}
 	defer stream.Close()
+	var text strings.Builder
 	for event, err := range stream.All() {
 		if err != nil {
 			panic(err)
 		}
 		fmt.Println(event.EventType())
+		text.WriteString(stream.Delta()) // the piece of the reply this event carries
 	}
-	fmt.Println(stream.Text())
+	fmt.Println(text.String())
 	// Output:
 	// execution
 	// content
@@ -302,4 +305,208 @@ func TestReadmeExamplesAreTested(t *testing.T) {
 			t.Errorf("README block is not in example_test.go:\n%s", b[1])
 		}
 	}
+}
+
+// conversationServer plays the chat API with state, for the conversation
+// examples: sessions, their messages, an echo agent, streamed replies and the
+// executions stream a reply left early is followed through.
+func conversationServer() *httptest.Server {
+	var mu sync.Mutex
+	type run struct{ frames []string }
+	sessions := map[string][]map[string]any{}
+	runs := map[string]*run{}
+	ids := 0
+	next := func(prefix string) string { ids++; return fmt.Sprintf("%s_%d", prefix, ids) }
+	write := func(w http.ResponseWriter, status int, v any) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(status)
+		json.NewEncoder(w).Encode(v)
+	}
+	// exchange stores a message and its echo, and returns the reply and the run's frames.
+	exchange := func(session, content string) (map[string]any, map[string]any, string, []string) {
+		words := len(strings.Fields(content))
+		user := map[string]any{"id": next("msg"), "session_id": session, "role": "user", "content": content,
+			"metadata": map[string]any{}, "token_count": words, "created_at": "2026-11-21T10:01:00Z"}
+		text := "You said: " + content
+		exec := next("exec")
+		reply := map[string]any{"id": next("msg"), "session_id": session, "role": "assistant", "content": text,
+			"metadata": map[string]any{"execution_id": exec}, "model": "echo-1", "cost": 0.00002, "token_count": words + 2,
+			"prompt_tokens": words, "completion_tokens": words + 2, "created_at": "2026-11-21T10:01:01Z"}
+		sessions[session] = append(sessions[session], user, reply)
+		frames := []string{fmt.Sprintf("id: 1\nevent: execution\ndata: {\"execution_id\":%q}\n\n", exec)}
+		for _, piece := range strings.SplitAfter(text, " ") {
+			data, _ := json.Marshal(map[string]string{"content": piece})
+			frames = append(frames, fmt.Sprintf("id: %d\nevent: content\ndata: %s\n\n", len(frames)+1, data))
+		}
+		done, _ := json.Marshal(map[string]any{"output": map[string]string{"content": text},
+			"token_usage": map[string]int{"prompt_tokens": words, "completion_tokens": words + 2, "total_tokens": 2*words + 2}})
+		frames = append(frames, fmt.Sprintf("id: %d\nevent: done\ndata: %s\n\n", len(frames)+1, done))
+		runs[exec] = &run{frames}
+		return user, reply, exec, frames
+	}
+	return httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		parts := strings.Split(strings.TrimPrefix(r.URL.Path, "/api/v1/"), "/")
+		var body map[string]any
+		json.NewDecoder(r.Body).Decode(&body)
+		switch {
+		case r.Method == "POST" && r.URL.Path == "/api/v1/chat/sessions":
+			id := next("sess")
+			sessions[id] = []map[string]any{}
+			body["id"], body["workspace_id"], body["created_at"], body["updated_at"] = id, "ws_1", "2026-11-21T10:00:00Z", "2026-11-21T10:00:00Z"
+			write(w, 201, map[string]any{"data": body})
+		case parts[0] == "chat" && len(parts) >= 3 && sessions[parts[2]] == nil:
+			write(w, 404, map[string]any{"error": map[string]any{"code": "not_found", "message": "Chat session not found."}})
+		case r.Method == "GET" && parts[0] == "chat" && len(parts) == 3:
+			write(w, 200, map[string]any{"data": map[string]any{"id": parts[2], "agent_id": "your-agent-id", "title": "Support Conversation",
+				"metadata": map[string]any{}, "workspace_id": "ws_1", "created_at": "2026-11-21T10:00:00Z", "updated_at": "2026-11-21T10:00:00Z"}})
+		case r.Method == "POST" && len(parts) == 4:
+			user, reply, exec, _ := exchange(parts[2], body["content"].(string))
+			answer := map[string]any{"execution_id": exec, "user_message": user}
+			for k, v := range reply {
+				answer[k] = v
+			}
+			write(w, 200, map[string]any{"data": answer})
+		case r.Method == "POST" && len(parts) == 5:
+			_, _, _, frames := exchange(parts[2], body["content"].(string))
+			w.Header().Set("Content-Type", "text/event-stream")
+			io.WriteString(w, strings.Join(frames, ""))
+		case r.Method == "GET" && len(parts) == 4:
+			all := sessions[parts[2]]
+			page, limit := 1, 20
+			fmt.Sscan(r.URL.Query().Get("page"), &page)
+			fmt.Sscan(r.URL.Query().Get("limit"), &limit)
+			from, to := min((page-1)*limit, len(all)), min(page*limit, len(all))
+			write(w, 200, map[string]any{"data": all[from:to], "meta": map[string]any{"total": len(all), "page": page, "limit": limit,
+				"total_pages": (len(all) + limit - 1) / limit}})
+		case r.Method == "GET" && parts[0] == "executions" && len(parts) == 3:
+			last := 0
+			fmt.Sscan(r.Header.Get("Last-Event-ID"), &last)
+			w.Header().Set("Content-Type", "text/event-stream")
+			io.WriteString(w, strings.Join(runs[parts[1]].frames[last:], ""))
+		default:
+			write(w, 400, map[string]any{"error": map[string]any{"code": "bad_request", "message": r.Method + " " + r.URL.Path}})
+		}
+	}))
+}
+
+func ExampleChatService_Conversation() {
+	server := conversationServer()
+	defer server.Close()
+	client := promptrails.NewClient("your-api-key", promptrails.WithBaseURL(server.URL))
+	ctx := context.Background()
+
+	conv, err := client.Chat.Conversation(ctx, promptrails.ConversationParams{
+		AgentID:  "your-agent-id",
+		Title:    promptrails.NewNullable("Support Conversation"),
+		Metadata: map[string]any{"channel": "web"},
+	})
+	if err != nil {
+		panic(err)
+	}
+	defer conv.Close()
+
+	reply, err := conv.Send(ctx, "Hi, I need help with my account.")
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(reply)
+
+	for chunk, err := range conv.Stream(ctx, "Tell me more") {
+		if err != nil {
+			panic(err)
+		}
+		fmt.Print(chunk)
+	}
+	fmt.Println()
+
+	for _, msg := range conv.History() {
+		fmt.Printf("%s: %s\n", msg.Role, msg.Content)
+	}
+	fmt.Println(conv.Usage()["prompt_tokens"], conv.TotalCost())
+	// Output:
+	// You said: Hi, I need help with my account.
+	// You said: Tell me more
+	// user: Hi, I need help with my account.
+	// assistant: You said: Hi, I need help with my account.
+	// user: Tell me more
+	// assistant: You said: Tell me more
+	// 10 4e-05
+}
+
+func ExampleConversation_StreamEvents() {
+	server := conversationServer()
+	defer server.Close()
+	client := promptrails.NewClient("your-api-key", promptrails.WithBaseURL(server.URL))
+	ctx := context.Background()
+	conv, err := client.Chat.Conversation(ctx, promptrails.ConversationParams{AgentID: "your-agent-id"})
+	if err != nil {
+		panic(err)
+	}
+	defer conv.Close()
+
+	for event, err := range conv.StreamEvents(ctx, "Hello!") {
+		if err != nil {
+			panic(err)
+		}
+		if e, ok := event.(*promptrails.ContentEvent); ok {
+			fmt.Printf("first piece: %q\n", e.Content)
+			break // leaving early is safe: the reply is still read back
+		}
+	}
+	history := conv.History()
+	fmt.Println(history[len(history)-1].Content)
+	fmt.Println(history[len(history)-1].Get("model").Raw())
+	// Output:
+	// first piece: "You "
+	// You said: Hello!
+	// "echo-1"
+}
+
+func ExampleConversation_Save() {
+	server := conversationServer()
+	defer server.Close()
+	client := promptrails.NewClient("your-api-key", promptrails.WithBaseURL(server.URL))
+	ctx := context.Background()
+	dir, _ := os.MkdirTemp("", "conversation")
+	defer os.RemoveAll(dir)
+	wd, _ := os.Getwd()
+	os.Chdir(dir)
+	defer os.Chdir(wd)
+	conv, err := client.Chat.Conversation(ctx, promptrails.ConversationParams{AgentID: "your-agent-id"},
+		promptrails.WithMaxConcurrentInvocations(1), // the default: sends run one at a time, in call order
+		promptrails.WithMaxRetries(5),
+		promptrails.WithTimeout(30*time.Second))
+	if err != nil {
+		panic(err)
+	}
+	defer conv.Close()
+	conv.Send(ctx, "Remember me")
+
+	if err := conv.Save("conversation.json"); err != nil {
+		panic(err)
+	}
+	later, err := client.Chat.Load(ctx, "conversation.json")
+	if err != nil {
+		panic(err)
+	}
+	defer later.Close()
+	fmt.Println(later.SessionID() == conv.SessionID(), len(later.History()))
+
+	if err := later.Clear(ctx); err != nil { // a fresh session, same agent, title and metadata
+		panic(err)
+	}
+	fmt.Println(later.SessionID() == conv.SessionID(), len(later.History()))
+
+	resumed, err := client.Chat.Conversation(ctx, promptrails.ConversationParams{SessionID: conv.SessionID()})
+	if err != nil {
+		panic(err)
+	}
+	defer resumed.Close()
+	fmt.Println(len(resumed.History()))
+	// Output:
+	// true 2
+	// false 0
+	// 2
 }

@@ -107,25 +107,26 @@ type ChatMessage struct {
 }
 
 func (m *ChatMessage) decodeJSON(raw string, valid bool) error {
-	o, err := readObject(raw, shapeOfChatMessage, valid)
+	var vals [13]string
+	o, err := scanObject(raw, shapeOfChatMessage, vals[:], valid)
 	if err != nil {
 		return err
 	}
 	*m = ChatMessage{}
-	decodeString(o, 0, &m.ID, &m.JSON.ID)
-	decodeString(o, 1, &m.SessionID, &m.JSON.SessionID)
-	decodeString(o, 2, &m.Role, &m.JSON.Role)
-	decodeString(o, 3, &m.Content, &m.JSON.Content)
-	decodeValue(o, 4, &m.Metadata, &m.JSON.Metadata)
-	decodeRaw(o, 5, &m.ToolCalls, &m.JSON.ToolCalls)
-	decodeRaw(o, 6, &m.ToolResults, &m.JSON.ToolResults)
-	decodeStringPtr(o, 7, &m.Model, &m.JSON.Model)
-	decodeFloatPtr(o, 8, &m.Cost, &m.JSON.Cost)
-	decodeIntPtr(o, 9, &m.TokenCount, &m.JSON.TokenCount)
-	decodeIntPtr(o, 10, &m.PromptTokens, &m.JSON.PromptTokens)
-	decodeIntPtr(o, 11, &m.CompletionTokens, &m.JSON.CompletionTokens)
-	decodeValue(o, 12, &m.CreatedAt, &m.JSON.CreatedAt)
-	m.JSON.jsonObject = o.meta(m.JSON.ID, m.JSON.SessionID, m.JSON.Role, m.JSON.Content, m.JSON.Metadata, m.JSON.ToolCalls, m.JSON.ToolResults, m.JSON.Model, m.JSON.Cost, m.JSON.TokenCount, m.JSON.PromptTokens, m.JSON.CompletionTokens, m.JSON.CreatedAt)
+	decodeString(&o, 0, &m.ID, &m.JSON.ID)
+	decodeString(&o, 1, &m.SessionID, &m.JSON.SessionID)
+	decodeString(&o, 2, &m.Role, &m.JSON.Role)
+	decodeString(&o, 3, &m.Content, &m.JSON.Content)
+	decodeValue(&o, 4, &m.Metadata, &m.JSON.Metadata)
+	decodeRaw(&o, 5, &m.ToolCalls, &m.JSON.ToolCalls)
+	decodeRaw(&o, 6, &m.ToolResults, &m.JSON.ToolResults)
+	decodeStringPtr(&o, 7, &m.Model, &m.JSON.Model)
+	decodeFloatPtr(&o, 8, &m.Cost, &m.JSON.Cost)
+	decodeIntPtr(&o, 9, &m.TokenCount, &m.JSON.TokenCount)
+	decodeIntPtr(&o, 10, &m.PromptTokens, &m.JSON.PromptTokens)
+	decodeIntPtr(&o, 11, &m.CompletionTokens, &m.JSON.CompletionTokens)
+	decodeValue(&o, 12, &m.CreatedAt, &m.JSON.CreatedAt)
+	m.JSON.jsonObject = o.meta(raw, m.JSON.ID, m.JSON.SessionID, m.JSON.Role, m.JSON.Content, m.JSON.Metadata, m.JSON.ToolCalls, m.JSON.ToolResults, m.JSON.Model, m.JSON.Cost, m.JSON.TokenCount, m.JSON.PromptTokens, m.JSON.CompletionTokens, m.JSON.CreatedAt)
 	return nil
 }
 
@@ -219,28 +220,29 @@ type ChatReply struct {
 }
 
 func (m *ChatReply) decodeJSON(raw string, valid bool) error {
-	o, err := readObject(raw, shapeOfChatReply, valid)
+	var vals [16]string
+	o, err := scanObject(raw, shapeOfChatReply, vals[:], valid)
 	if err != nil {
 		return err
 	}
 	*m = ChatReply{}
-	decodeString(o, 0, &m.ID, &m.JSON.ID)
-	decodeString(o, 1, &m.SessionID, &m.JSON.SessionID)
-	decodeString(o, 2, &m.Role, &m.JSON.Role)
-	decodeString(o, 3, &m.Content, &m.JSON.Content)
-	decodeValue(o, 4, &m.Metadata, &m.JSON.Metadata)
-	decodeRaw(o, 5, &m.ToolCalls, &m.JSON.ToolCalls)
-	decodeRaw(o, 6, &m.ToolResults, &m.JSON.ToolResults)
-	decodeStringPtr(o, 7, &m.Model, &m.JSON.Model)
-	decodeFloatPtr(o, 8, &m.Cost, &m.JSON.Cost)
-	decodeIntPtr(o, 9, &m.TokenCount, &m.JSON.TokenCount)
-	decodeIntPtr(o, 10, &m.PromptTokens, &m.JSON.PromptTokens)
-	decodeIntPtr(o, 11, &m.CompletionTokens, &m.JSON.CompletionTokens)
-	decodeValue(o, 12, &m.CreatedAt, &m.JSON.CreatedAt)
-	decodeString(o, 13, &m.ExecutionID, &m.JSON.ExecutionID)
-	decodeValue(o, 14, &m.UserMessage, &m.JSON.UserMessage)
-	decodeValue(o, 15, &m.AssistantMessage, &m.JSON.AssistantMessage)
-	m.JSON.jsonObject = o.meta(m.JSON.ID, m.JSON.SessionID, m.JSON.Role, m.JSON.Content, m.JSON.Metadata, m.JSON.ToolCalls, m.JSON.ToolResults, m.JSON.Model, m.JSON.Cost, m.JSON.TokenCount, m.JSON.PromptTokens, m.JSON.CompletionTokens, m.JSON.CreatedAt, m.JSON.ExecutionID, m.JSON.UserMessage, m.JSON.AssistantMessage)
+	decodeString(&o, 0, &m.ID, &m.JSON.ID)
+	decodeString(&o, 1, &m.SessionID, &m.JSON.SessionID)
+	decodeString(&o, 2, &m.Role, &m.JSON.Role)
+	decodeString(&o, 3, &m.Content, &m.JSON.Content)
+	decodeValue(&o, 4, &m.Metadata, &m.JSON.Metadata)
+	decodeRaw(&o, 5, &m.ToolCalls, &m.JSON.ToolCalls)
+	decodeRaw(&o, 6, &m.ToolResults, &m.JSON.ToolResults)
+	decodeStringPtr(&o, 7, &m.Model, &m.JSON.Model)
+	decodeFloatPtr(&o, 8, &m.Cost, &m.JSON.Cost)
+	decodeIntPtr(&o, 9, &m.TokenCount, &m.JSON.TokenCount)
+	decodeIntPtr(&o, 10, &m.PromptTokens, &m.JSON.PromptTokens)
+	decodeIntPtr(&o, 11, &m.CompletionTokens, &m.JSON.CompletionTokens)
+	decodeValue(&o, 12, &m.CreatedAt, &m.JSON.CreatedAt)
+	decodeString(&o, 13, &m.ExecutionID, &m.JSON.ExecutionID)
+	decodeValue(&o, 14, &m.UserMessage, &m.JSON.UserMessage)
+	decodeValue(&o, 15, &m.AssistantMessage, &m.JSON.AssistantMessage)
+	m.JSON.jsonObject = o.meta(raw, m.JSON.ID, m.JSON.SessionID, m.JSON.Role, m.JSON.Content, m.JSON.Metadata, m.JSON.ToolCalls, m.JSON.ToolResults, m.JSON.Model, m.JSON.Cost, m.JSON.TokenCount, m.JSON.PromptTokens, m.JSON.CompletionTokens, m.JSON.CreatedAt, m.JSON.ExecutionID, m.JSON.UserMessage, m.JSON.AssistantMessage)
 	return nil
 }
 
@@ -301,21 +303,22 @@ type ChatSession struct {
 }
 
 func (m *ChatSession) decodeJSON(raw string, valid bool) error {
-	o, err := readObject(raw, shapeOfChatSession, valid)
+	var vals [9]string
+	o, err := scanObject(raw, shapeOfChatSession, vals[:], valid)
 	if err != nil {
 		return err
 	}
 	*m = ChatSession{}
-	decodeString(o, 0, &m.ID, &m.JSON.ID)
-	decodeString(o, 1, &m.WorkspaceID, &m.JSON.WorkspaceID)
-	decodeString(o, 2, &m.AgentID, &m.JSON.AgentID)
-	decodeStringPtr(o, 3, &m.UserID, &m.JSON.UserID)
-	decodeStringPtr(o, 4, &m.Title, &m.JSON.Title)
-	decodeValue(o, 5, &m.Metadata, &m.JSON.Metadata)
-	decodeValue(o, 6, &m.CreatedAt, &m.JSON.CreatedAt)
-	decodeValue(o, 7, &m.UpdatedAt, &m.JSON.UpdatedAt)
-	decodeValue(o, 8, &m.DeletedAt, &m.JSON.DeletedAt)
-	m.JSON.jsonObject = o.meta(m.JSON.ID, m.JSON.WorkspaceID, m.JSON.AgentID, m.JSON.UserID, m.JSON.Title, m.JSON.Metadata, m.JSON.CreatedAt, m.JSON.UpdatedAt, m.JSON.DeletedAt)
+	decodeString(&o, 0, &m.ID, &m.JSON.ID)
+	decodeString(&o, 1, &m.WorkspaceID, &m.JSON.WorkspaceID)
+	decodeString(&o, 2, &m.AgentID, &m.JSON.AgentID)
+	decodeStringPtr(&o, 3, &m.UserID, &m.JSON.UserID)
+	decodeStringPtr(&o, 4, &m.Title, &m.JSON.Title)
+	decodeValue(&o, 5, &m.Metadata, &m.JSON.Metadata)
+	decodeValue(&o, 6, &m.CreatedAt, &m.JSON.CreatedAt)
+	decodeValue(&o, 7, &m.UpdatedAt, &m.JSON.UpdatedAt)
+	decodeValue(&o, 8, &m.DeletedAt, &m.JSON.DeletedAt)
+	m.JSON.jsonObject = o.meta(raw, m.JSON.ID, m.JSON.WorkspaceID, m.JSON.AgentID, m.JSON.UserID, m.JSON.Title, m.JSON.Metadata, m.JSON.CreatedAt, m.JSON.UpdatedAt, m.JSON.DeletedAt)
 	return nil
 }
 
@@ -359,15 +362,16 @@ type ErrorBody struct {
 }
 
 func (m *ErrorBody) decodeJSON(raw string, valid bool) error {
-	o, err := readObject(raw, shapeOfErrorBody, valid)
+	var vals [3]string
+	o, err := scanObject(raw, shapeOfErrorBody, vals[:], valid)
 	if err != nil {
 		return err
 	}
 	*m = ErrorBody{}
-	decodeString(o, 0, &m.Code, &m.JSON.Code)
-	decodeString(o, 1, &m.Message, &m.JSON.Message)
-	decodeValue(o, 2, &m.Details, &m.JSON.Details)
-	m.JSON.jsonObject = o.meta(m.JSON.Code, m.JSON.Message, m.JSON.Details)
+	decodeString(&o, 0, &m.Code, &m.JSON.Code)
+	decodeString(&o, 1, &m.Message, &m.JSON.Message)
+	decodeValue(&o, 2, &m.Details, &m.JSON.Details)
+	m.JSON.jsonObject = o.meta(raw, m.JSON.Code, m.JSON.Message, m.JSON.Details)
 	return nil
 }
 
@@ -410,14 +414,15 @@ type ErrorResponse struct {
 }
 
 func (m *ErrorResponse) decodeJSON(raw string, valid bool) error {
-	o, err := readObject(raw, shapeOfErrorResponse, valid)
+	var vals [2]string
+	o, err := scanObject(raw, shapeOfErrorResponse, vals[:], valid)
 	if err != nil {
 		return err
 	}
 	*m = ErrorResponse{}
-	decodeValue(o, 0, &m.Error, &m.JSON.Error)
-	decodeString(o, 1, &m.Message, &m.JSON.Message)
-	m.JSON.jsonObject = o.meta(m.JSON.Error, m.JSON.Message)
+	decodeValue(&o, 0, &m.Error, &m.JSON.Error)
+	decodeString(&o, 1, &m.Message, &m.JSON.Message)
+	m.JSON.jsonObject = o.meta(raw, m.JSON.Error, m.JSON.Message)
 	return nil
 }
 
@@ -538,39 +543,40 @@ type Execution struct {
 }
 
 func (m *Execution) decodeJSON(raw string, valid bool) error {
-	o, err := readObject(raw, shapeOfExecution, valid)
+	var vals [27]string
+	o, err := scanObject(raw, shapeOfExecution, vals[:], valid)
 	if err != nil {
 		return err
 	}
 	*m = Execution{}
-	decodeString(o, 0, &m.ID, &m.JSON.ID)
-	decodeString(o, 1, &m.WorkspaceID, &m.JSON.WorkspaceID)
-	decodeString(o, 2, &m.AgentID, &m.JSON.AgentID)
-	decodeStringPtr(o, 3, &m.AgentName, &m.JSON.AgentName)
-	decodeValue(o, 4, &m.Agent, &m.JSON.Agent)
-	decodeIntPtr(o, 5, &m.TotalTokens, &m.JSON.TotalTokens)
-	decodeStringPtr(o, 6, &m.AgentVersionID, &m.JSON.AgentVersionID)
-	decodeStringPtr(o, 7, &m.UserID, &m.JSON.UserID)
-	decodeStringPtr(o, 8, &m.SessionID, &m.JSON.SessionID)
-	decodeStringPtr(o, 9, &m.ParentExecutionID, &m.JSON.ParentExecutionID)
-	decodeString(o, 10, &m.Status, &m.JSON.Status)
-	decodeRaw(o, 11, &m.Input, &m.JSON.Input)
-	decodeRaw(o, 12, &m.Output, &m.JSON.Output)
-	decodeStringPtr(o, 13, &m.Error, &m.JSON.Error)
-	decodeValue(o, 14, &m.Metadata, &m.JSON.Metadata)
-	decodeValue(o, 15, &m.TokenUsage, &m.JSON.TokenUsage)
-	decodeFloatPtr(o, 16, &m.Cost, &m.JSON.Cost)
-	decodeIntPtr(o, 17, &m.DurationMs, &m.JSON.DurationMs)
-	decodeStringPtr(o, 18, &m.TraceID, &m.JSON.TraceID)
-	decodeValue(o, 19, &m.ApprovalExpiresAt, &m.JSON.ApprovalExpiresAt)
-	decodeStringPtr(o, 20, &m.UserMessageID, &m.JSON.UserMessageID)
-	decodeStringPtr(o, 21, &m.AssistantMessageID, &m.JSON.AssistantMessageID)
-	decodeStringPtr(o, 22, &m.LastEventID, &m.JSON.LastEventID)
-	decodeValue(o, 23, &m.CreatedAt, &m.JSON.CreatedAt)
-	decodeValue(o, 24, &m.UpdatedAt, &m.JSON.UpdatedAt)
-	decodeValue(o, 25, &m.StartedAt, &m.JSON.StartedAt)
-	decodeValue(o, 26, &m.CompletedAt, &m.JSON.CompletedAt)
-	m.JSON.jsonObject = o.meta(m.JSON.ID, m.JSON.WorkspaceID, m.JSON.AgentID, m.JSON.AgentName, m.JSON.Agent, m.JSON.TotalTokens, m.JSON.AgentVersionID, m.JSON.UserID, m.JSON.SessionID, m.JSON.ParentExecutionID, m.JSON.Status, m.JSON.Input, m.JSON.Output, m.JSON.Error, m.JSON.Metadata, m.JSON.TokenUsage, m.JSON.Cost, m.JSON.DurationMs, m.JSON.TraceID, m.JSON.ApprovalExpiresAt, m.JSON.UserMessageID, m.JSON.AssistantMessageID, m.JSON.LastEventID, m.JSON.CreatedAt, m.JSON.UpdatedAt, m.JSON.StartedAt, m.JSON.CompletedAt)
+	decodeString(&o, 0, &m.ID, &m.JSON.ID)
+	decodeString(&o, 1, &m.WorkspaceID, &m.JSON.WorkspaceID)
+	decodeString(&o, 2, &m.AgentID, &m.JSON.AgentID)
+	decodeStringPtr(&o, 3, &m.AgentName, &m.JSON.AgentName)
+	decodeValue(&o, 4, &m.Agent, &m.JSON.Agent)
+	decodeIntPtr(&o, 5, &m.TotalTokens, &m.JSON.TotalTokens)
+	decodeStringPtr(&o, 6, &m.AgentVersionID, &m.JSON.AgentVersionID)
+	decodeStringPtr(&o, 7, &m.UserID, &m.JSON.UserID)
+	decodeStringPtr(&o, 8, &m.SessionID, &m.JSON.SessionID)
+	decodeStringPtr(&o, 9, &m.ParentExecutionID, &m.JSON.ParentExecutionID)
+	decodeString(&o, 10, &m.Status, &m.JSON.Status)
+	decodeRaw(&o, 11, &m.Input, &m.JSON.Input)
+	decodeRaw(&o, 12, &m.Output, &m.JSON.Output)
+	decodeStringPtr(&o, 13, &m.Error, &m.JSON.Error)
+	decodeValue(&o, 14, &m.Metadata, &m.JSON.Metadata)
+	decodeValue(&o, 15, &m.TokenUsage, &m.JSON.TokenUsage)
+	decodeFloatPtr(&o, 16, &m.Cost, &m.JSON.Cost)
+	decodeIntPtr(&o, 17, &m.DurationMs, &m.JSON.DurationMs)
+	decodeStringPtr(&o, 18, &m.TraceID, &m.JSON.TraceID)
+	decodeValue(&o, 19, &m.ApprovalExpiresAt, &m.JSON.ApprovalExpiresAt)
+	decodeStringPtr(&o, 20, &m.UserMessageID, &m.JSON.UserMessageID)
+	decodeStringPtr(&o, 21, &m.AssistantMessageID, &m.JSON.AssistantMessageID)
+	decodeStringPtr(&o, 22, &m.LastEventID, &m.JSON.LastEventID)
+	decodeValue(&o, 23, &m.CreatedAt, &m.JSON.CreatedAt)
+	decodeValue(&o, 24, &m.UpdatedAt, &m.JSON.UpdatedAt)
+	decodeValue(&o, 25, &m.StartedAt, &m.JSON.StartedAt)
+	decodeValue(&o, 26, &m.CompletedAt, &m.JSON.CompletedAt)
+	m.JSON.jsonObject = o.meta(raw, m.JSON.ID, m.JSON.WorkspaceID, m.JSON.AgentID, m.JSON.AgentName, m.JSON.Agent, m.JSON.TotalTokens, m.JSON.AgentVersionID, m.JSON.UserID, m.JSON.SessionID, m.JSON.ParentExecutionID, m.JSON.Status, m.JSON.Input, m.JSON.Output, m.JSON.Error, m.JSON.Metadata, m.JSON.TokenUsage, m.JSON.Cost, m.JSON.DurationMs, m.JSON.TraceID, m.JSON.ApprovalExpiresAt, m.JSON.UserMessageID, m.JSON.AssistantMessageID, m.JSON.LastEventID, m.JSON.CreatedAt, m.JSON.UpdatedAt, m.JSON.StartedAt, m.JSON.CompletedAt)
 	return nil
 }
 
@@ -614,13 +620,14 @@ type Feedback struct {
 }
 
 func (m *Feedback) decodeJSON(raw string, valid bool) error {
-	o, err := readObject(raw, shapeOfFeedback, valid)
+	var vals [1]string
+	o, err := scanObject(raw, shapeOfFeedback, vals[:], valid)
 	if err != nil {
 		return err
 	}
 	*m = Feedback{}
-	decodeBool(o, 0, &m.Submitted, &m.JSON.Submitted)
-	m.JSON.jsonObject = o.meta(m.JSON.Submitted)
+	decodeBool(&o, 0, &m.Submitted, &m.JSON.Submitted)
+	m.JSON.jsonObject = o.meta(raw, m.JSON.Submitted)
 	return nil
 }
 
@@ -675,17 +682,18 @@ type PaginationMeta struct {
 }
 
 func (m *PaginationMeta) decodeJSON(raw string, valid bool) error {
-	o, err := readObject(raw, shapeOfPaginationMeta, valid)
+	var vals [5]string
+	o, err := scanObject(raw, shapeOfPaginationMeta, vals[:], valid)
 	if err != nil {
 		return err
 	}
 	*m = PaginationMeta{}
-	decodeInt(o, 0, &m.Total, &m.JSON.Total)
-	decodeInt(o, 1, &m.Page, &m.JSON.Page)
-	decodeInt(o, 2, &m.Limit, &m.JSON.Limit)
-	decodeInt(o, 3, &m.Pages, &m.JSON.Pages)
-	decodeInt(o, 4, &m.TotalPages, &m.JSON.TotalPages)
-	m.JSON.jsonObject = o.meta(m.JSON.Total, m.JSON.Page, m.JSON.Limit, m.JSON.Pages, m.JSON.TotalPages)
+	decodeInt(&o, 0, &m.Total, &m.JSON.Total)
+	decodeInt(&o, 1, &m.Page, &m.JSON.Page)
+	decodeInt(&o, 2, &m.Limit, &m.JSON.Limit)
+	decodeInt(&o, 3, &m.Pages, &m.JSON.Pages)
+	decodeInt(&o, 4, &m.TotalPages, &m.JSON.TotalPages)
+	m.JSON.jsonObject = o.meta(raw, m.JSON.Total, m.JSON.Page, m.JSON.Limit, m.JSON.Pages, m.JSON.TotalPages)
 	return nil
 }
 
@@ -738,18 +746,19 @@ type TokenUsage struct {
 }
 
 func (m *TokenUsage) decodeJSON(raw string, valid bool) error {
-	o, err := readObject(raw, shapeOfTokenUsage, valid)
+	var vals [6]string
+	o, err := scanObject(raw, shapeOfTokenUsage, vals[:], valid)
 	if err != nil {
 		return err
 	}
 	*m = TokenUsage{}
-	decodeInt(o, 0, &m.PromptTokens, &m.JSON.PromptTokens)
-	decodeInt(o, 1, &m.CompletionTokens, &m.JSON.CompletionTokens)
-	decodeInt(o, 2, &m.TotalTokens, &m.JSON.TotalTokens)
-	decodeInt(o, 3, &m.CachedTokens, &m.JSON.CachedTokens)
-	decodeInt(o, 4, &m.CacheCreationTokens, &m.JSON.CacheCreationTokens)
-	decodeInt(o, 5, &m.ReasoningTokens, &m.JSON.ReasoningTokens)
-	m.JSON.jsonObject = o.meta(m.JSON.PromptTokens, m.JSON.CompletionTokens, m.JSON.TotalTokens, m.JSON.CachedTokens, m.JSON.CacheCreationTokens, m.JSON.ReasoningTokens)
+	decodeInt(&o, 0, &m.PromptTokens, &m.JSON.PromptTokens)
+	decodeInt(&o, 1, &m.CompletionTokens, &m.JSON.CompletionTokens)
+	decodeInt(&o, 2, &m.TotalTokens, &m.JSON.TotalTokens)
+	decodeInt(&o, 3, &m.CachedTokens, &m.JSON.CachedTokens)
+	decodeInt(&o, 4, &m.CacheCreationTokens, &m.JSON.CacheCreationTokens)
+	decodeInt(&o, 5, &m.ReasoningTokens, &m.JSON.ReasoningTokens)
+	m.JSON.jsonObject = o.meta(raw, m.JSON.PromptTokens, m.JSON.CompletionTokens, m.JSON.TotalTokens, m.JSON.CachedTokens, m.JSON.CacheCreationTokens, m.JSON.ReasoningTokens)
 	return nil
 }
 

@@ -698,7 +698,7 @@ func (m *treeNode) decodeJSON(raw string, valid bool) error {
 	decodeValue(o, 1, &m.Children, &m.JSON.Children)
 	decodeValue(o, 2, &m.Parent, &m.JSON.Parent)
 	decodeValue(o, 3, &m.ByName, &m.JSON.ByName)
-	m.JSON.jsonObject = o.meta()
+	m.JSON.jsonObject = o.meta(raw)
 	return nil
 }
 

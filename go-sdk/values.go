@@ -3,10 +3,10 @@
 package promptrails
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"unicode/utf8"
 )
 
 // String returns a pointer to v, for optional string parameters.
@@ -96,30 +96,102 @@ type paramField struct {
 	required bool
 }
 
-// marshalParams encodes the body fields of a Params struct (its first
-// len(fields) fields, in order) as a JSON object under their wire names: a
-// required field always, an optional one when it is not zero (nil, unset).
+// marshalParams encodes the body fields of a Params struct (v: the struct
+// or a pointer to it; its first len(fields) fields, in order) as a JSON
+// object under their wire names: a required field always, an optional one
+// when it is not zero (nil, unset). The output is what encoding/json writes
+// (strings escaped as it escapes them, HTML characters included).
 func marshalParams(v any, fields []paramField) ([]byte, error) {
 	rv := reflect.ValueOf(v)
-	var b bytes.Buffer
-	b.WriteByte('{')
+	if rv.Kind() == reflect.Pointer {
+		rv = rv.Elem()
+	}
+	b := make([]byte, 0, 64)
+	b = append(b, '{')
 	for i, f := range fields {
 		fv := rv.Field(i)
 		if !f.required && fv.IsZero() {
+			continue
+		}
+		if len(b) > 1 {
+			b = append(b, ',')
+		}
+		b = appendJSONString(b, f.wire)
+		b = append(b, ':')
+		if fv.Kind() == reflect.String && !fv.Type().Implements(marshalerType) {
+			b = appendJSONString(b, fv.String())
 			continue
 		}
 		raw, err := json.Marshal(fv.Interface())
 		if err != nil {
 			return nil, err
 		}
-		if b.Len() > 1 {
-			b.WriteByte(',')
-		}
-		k, _ := json.Marshal(f.wire)
-		b.Write(k)
-		b.WriteByte(':')
-		b.Write(raw)
+		b = append(b, raw...)
 	}
-	b.WriteByte('}')
-	return b.Bytes(), nil
+	return append(b, '}'), nil
+}
+
+var marshalerType = reflect.TypeFor[json.Marshaler]()
+
+// paramsEncoder is implemented by the generated Params structs whose body is
+// their fields: the request body is encoded without a round through
+// encoding/json (which would check and copy the output again).
+type paramsEncoder interface {
+	encodeParams() ([]byte, error)
+}
+
+// appendJSONString appends s as a JSON string, escaped exactly as
+// encoding/json escapes it: quotes, backslashes and control characters
+// (\b \f \n \r \t, else \u00XX), <, > and & (\u003c...), U+2028 and U+2029, and
+// each byte of invalid UTF-8 as \ufffd.
+func appendJSONString(dst []byte, s string) []byte {
+	const hexDigits = "0123456789abcdef"
+	dst = append(dst, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		if c := s[i]; c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
+				i++
+				continue
+			}
+			dst = append(dst, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				dst = append(dst, '\\', c)
+			case '\b':
+				dst = append(dst, '\\', 'b')
+			case '\f':
+				dst = append(dst, '\\', 'f')
+			case '\n':
+				dst = append(dst, '\\', 'n')
+			case '\r':
+				dst = append(dst, '\\', 'r')
+			case '\t':
+				dst = append(dst, '\\', 't')
+			default:
+				dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, '\\', 'u', '2', '0', '2', hexDigits[r&0xF])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	dst = append(dst, s[start:]...)
+	return append(dst, '"')
 }

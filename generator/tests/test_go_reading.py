@@ -142,7 +142,7 @@ def test_rendered_pieces(generated: tuple[Any, dict[str, str], Path]) -> None:
     _, files, _ = generated
     models = files["models.go"]
     assert "Extra map[string]int64 `json:\"-\"`" in models  # typed additional properties
-    assert "m.Extra = decodeExtra[int64](o)" in models
+    assert "m.Extra = decodeExtra[int64](&o)" in models
     assert 'func (m Reply) ResultText() string {\n\treturn jsonTextOf(m.Result, "summary")' in models
     assert '{wire: "count", aliases: []string{"n", "number"}, value: valueShape{kind: kindInteger}}' in models
     assert re.search(r"var shapeOfReply = &objectShape\{.*?flatten: 2,\n\taliased: true,", models, re.DOTALL)

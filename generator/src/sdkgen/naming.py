@@ -286,7 +286,8 @@ RUNTIME_NAMES: dict[str, frozenset[str]] = {
         ErrAuthentication ErrBadRequest ErrConflict ErrConnection ErrInternalServer
         ErrInvalidArgument ErrNotFound ErrPaymentRequired ErrPermissionDenied ErrRateLimited
         ErrResponseValidation ErrStatus ErrStream ErrTimeout ErrUnprocessableEntity
-        Conversation ConversationReply ConversationMessage ConversationOption""".split()
+        Conversation ConversationReply ConversationMessage ConversationOption
+        WithMaxConcurrentInvocations WithDeleteOnClose WithoutHistory SaveOption""".split()
     ),
 }
 

@@ -187,7 +187,7 @@ class Ctx:
         self.event_renames: dict[str, dict[str, str]] = {}
         self.pairings: dict[Any, Any] = {}
         # operation security changes, grouped (see _flush_security)
-        self.security: list[tuple[Operation, Operation, frozenset, frozenset]] = []
+        self.security: list[tuple[Operation, Operation, frozenset[Any], frozenset[Any]]] = []
 
     def add(
         self,
@@ -203,7 +203,7 @@ class Ctx:
         all_impacts["wire"] = Impact(*wire)
         self.changes.append(
             Change(kind=kind, subject=subject, message=message, location=location, side=side, impacts=all_impacts)
-        )  # type: ignore[arg-type]
+        )
 
     def direction(self, schema: str) -> str:
         i, o = schema in self.inputs, schema in self.outputs
@@ -1197,7 +1197,9 @@ def _body_schema(ctx: Ctx, scope: Scope, a: Body, b: Body) -> None:
 
 
 def _params_name(ctx: Ctx, scope: Scope, a: Operation, b: Operation) -> None:
-    has = lambda o: bool(o.body or o.query_params or o.header_params or o.cookie_params)  # noqa: E731
+    def has(o: Operation) -> bool:
+        return bool(o.body or o.query_params or o.header_params or o.cookie_params)
+
     if not (has(a) and has(b)):
         return
     impacts = _names_change(a.params_name, b.params_name, type_name, ("typescript", "go"))
@@ -1659,7 +1661,7 @@ def _lang_rel(old_text: str, new_text: str, lang: str) -> str:
     return _DIFFERENT
 
 
-def _field_choices(x: Any) -> tuple:
+def _field_choices(x: Any) -> tuple[Any, ...]:
     vals = x.constraints.get("enum") if isinstance(getattr(x, "constraints", None), dict) else None
     return tuple(v for v in vals if v is not None) if isinstance(vals, list) else ()
 
@@ -2428,7 +2430,9 @@ def _body_switch(ctx: Ctx, scope: Scope, a: Operation, b: Operation) -> None:
     x, y = a.body_switch, b.body_switch
     if x == y:
         return
-    spell = lambda s: f"`{s.field}: {json_value(s.value)}`"  # noqa: E731
+    def spell(s: BodySwitch) -> str:
+        return f"`{s.field}: {json_value(s.value)}`"
+
     wire: tuple[Severity, str]
     if x is not None and y is not None:
         text = f"the method sends {spell(y)} itself (was {spell(x)})"
@@ -3023,13 +3027,11 @@ def _stream_dispatch(ctx: Ctx, scope: Scope, a: EventStream, b: EventStream) -> 
     x, y = (a.dispatch, a.data_property), (b.dispatch, b.data_property)
     if x == y:
         return
-    spell = lambda d, p: (
-        "the SSE `event:` field"
-        if d == "event"
-        else f"the data's `{p}`"
-        if d == "property"
-        else "none: every frame is the one event"
-    )  # noqa: E731
+    def spell(d: str, p: str | None) -> str:
+        if d == "event":
+            return "the SSE `event:` field"
+        return f"the data's `{p}`" if d == "property" else "none: every frame is the one event"
+
     _stream_change(
         ctx,
         scope,

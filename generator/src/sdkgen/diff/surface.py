@@ -22,6 +22,7 @@ type, requiredness and nullability changes; the corpus under tests/diff_specs pi
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from ..ir import IR, EventType, Names, Operation, Resource, TypeRef
 from .model import LANGS
@@ -110,7 +111,7 @@ _GO_POINTERABLE = ("string", "integer", "number", "boolean", "model", "enum")
 
 
 def type_text(
-    t: TypeRef | None, lang: str, *, role: str = "out", required: bool = True, choices: tuple = (), ir: IR | None = None
+    t: TypeRef | None, lang: str, *, role: str = "out", required: bool = True, choices: tuple[Any, ...] = (), ir: IR | None = None
 ) -> str:
     """A value's declared type in `lang`. role: "out" (read from responses and events),
     "in" (a body field or argument), "query" (a query/header argument; Go leaves optional
@@ -248,8 +249,8 @@ def declared_types(ir: IR, lang: str) -> set[str]:
         return {n for n, m in ir.models.items() if m.visibility == "public"} | set(ir.enums)
     if lang == "typescript":
         return {n for n, m in ir.models.items() if m.visibility == "public"} | set(ir.enums)
-    hidden_py = lambda m: m.is_envelope or m.is_request_body or m.is_event_data or m.is_event_frame  # noqa: E731
-    return {name for name, m in ir.models.items() if not hidden_py(m)} | set(ir.enums)
+    return {name for name, m in ir.models.items()
+            if not (m.is_envelope or m.is_request_body or m.is_event_data or m.is_event_frame)} | set(ir.enums)
 
 
 def declared_unions(ir: IR, lang: str) -> set[str]:

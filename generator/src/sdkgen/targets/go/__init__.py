@@ -10,6 +10,10 @@ Output (relative to the module root):
     models.go               enums, public models, unions, and the contract's shapes
     events.go               one event type per stream event, the decoders, the stream specs
     <resource>_service.go   one service per resource (client.<Resource>) with its Params types
+    <resource>_conversation.go  the conversation of a resource with `x-sdk-conversation`: its
+                            open and load methods, their Params type, and the binding of the
+                            runtime's Conversation (runtime/conversation.go) to the resource's
+                            operations (`conversation_info`)
     api.md                  the API reference: every resource, method, parameter, return type,
                             event type
     core.go errors.go ...   the hand-written runtime (runtime/*.go), copied unchanged
@@ -96,7 +100,7 @@ RUNTIME = HERE / "runtime"
 SCALARS = {"string": "string", "integer": "int64", "number": "float64", "boolean": "bool"}
 # Prefixes of the unexported names the templates derive from IR type names; the runtime
 # defines no name with any of them (tested), so they cannot collide with it.
-GENERATED_PREFIXES = ("shapeOf", "specOf", "streamDecode", "paramsOf", "securityOf")
+GENERATED_PREFIXES = ("shapeOf", "specOf", "streamDecode", "paramsOf", "securityOf", "conversationOf")
 
 
 class GoTargetError(ValueError):
@@ -759,6 +763,160 @@ def goliteral(value: Any) -> str:
     return f"json.RawMessage({gostr(json.dumps(value, ensure_ascii=False))})"
 
 
+def _call_text(f: Field, types: Types) -> str:
+    """How a Params struct's text field is given the text (a string field: the text itself)."""
+    t = param_type(f, types)
+    if t == "string":
+        return "text"
+    if t == "*string":
+        return "String(text)"
+    if t == "Nullable[string]":
+        return "NewNullable(text)"
+    raise GoTargetError(f"go: the conversation's text field {f.wire_name!r} is a {t}, not a string")
+
+
+def _session_call(op: Operation, session_param: str, what: str) -> str:
+    """The session argument of a conversation call: the operation must take no other path parameter."""
+    others = [p.wire_name for p in op.path_params if p.wire_name != session_param]
+    if others:
+        raise GoTargetError(f"go: the conversation's {what} operation {op.operation_id!r} takes path parameters "
+                            f"besides the session ({', '.join(others)}): the conversation cannot fill them")
+    p = next(p for p in op.path_params if p.wire_name == session_param)
+    if p.type.kind not in ("string", "enum") or p.type.format == "date-time":
+        raise GoTargetError(f"go: the conversation's session parameter {session_param!r} is not a string")
+    return "id"
+
+
+def conversation_info(resource: Resource, ir: IR, types: Types) -> dict[str, Any] | None:
+    """What <resource>_conversation.go renders for `Resource.conversation` (None: none): the
+    open and load methods and their Params type (the create operation's body fields, and
+    SessionID), and per bound operation the Go call the binding makes. A shape the
+    conversation cannot drive (a path parameter besides the session, a text field that is
+    not a string, a create operation with path parameters) is refused clearly."""
+    conv = resource.conversation
+    if conv is None:
+        return None
+    ops = {op.key: op for op in ir.operations}
+    rn = ident(resource.name.go_type)
+    create, send, history = ops[conv.create], ops[conv.send], ops[conv.history]
+    stream = ops[conv.stream] if conv.stream else None
+    get = ops[conv.get] if conv.get else None
+    delete = ops[conv.delete] if conv.delete else None
+    if create.path_params or body_arg(create):
+        raise GoTargetError(f"go: the conversation's create operation {create.operation_id!r} takes path parameters "
+                            "or a body that is not an object of fields: the conversation cannot fill them")
+    create_fields = [f for f in body_fields(create) if f.wire_name in conv.create_fields and not is_file(f)]
+    session = next(p for p in send.path_params if p.wire_name == conv.session_param)
+    params_type = ident(conv.open_method.go_type + "Params")
+    session_member = ident(session.name.go_member)
+    if session_member in {f.name.go_member for f in create_fields}:
+        raise GoTargetError(f"go: {params_type} would have two fields named {session_member}")
+
+    def model_of(op: Operation) -> Model | None:
+        t = op.result.type
+        if op.result.kind != "model" or t is None or t.kind != "model":
+            return None
+        m = ir.models.get(t.ref or "")
+        return m if m is not None and m.visibility == "public" else None
+
+    def call_params(op: Operation) -> str:
+        fields = {f.wire_name: f for f in body_fields(op)}
+        text = fields[conv.text_field]
+        return f"&{ident(op.params_name.go_type)}{{{ident(text.name.go_member)}: {_call_text(text, types)}}}"
+
+    created = model_of(create)
+    if created is None:
+        raise GoTargetError(f"go: the conversation's create operation {create.operation_id!r} answers no public model")
+    # The reply: its text, whether it carried it, and the run it names (to follow it).
+    reply = model_of(send)
+    if reply is None:
+        raise GoTargetError(f"go: the conversation's send operation {send.operation_id!r} answers no public model")
+    by_wire = {f.wire_name: f for f in reply.fields}
+    text_field = by_wire.get(conv.text_field)
+    text = {"expr": '""', "has": "true"}
+    if text_field is not None and text_field.type.kind == "string" and text_field.type.format != "date-time":
+        member = ident(text_field.name.go_member)
+        ftype = field_type(text_field, reply, types)
+        expr = f"out.{member}" if ftype == "string" else (f"valueOr(out.{member}, \"\")" if ftype == "*string" else None)
+        if expr is not None:
+            text = {"expr": expr, "has": f"out.JSON.{member}.Valid()"}
+    follow = None
+    stream_spec = ir.streams.get(stream.result.stream or "") if stream else None
+    if stream_spec is not None and stream_spec.resume is not None:
+        route = stream_spec.resume
+        rop = ops.get(route.key)
+        rstream = ir.streams.get(rop.result.stream or "") if rop is not None else None
+        args: list[dict[str, str]] = []
+        run_id = None
+        for b in route.bindings:
+            f = by_wire.get(b.field) or by_wire.get(b.param)
+            if f is None or f.type.kind not in ("string", "integer") or f.type.nullable:
+                args = []
+                break
+            value = f"out.{ident(f.name.go_member)}"
+            args.append({"param": b.param, "value": value if f.type.kind == "string" else f"paramString({value})",
+                         "check": f'{value} != ""' if f.type.kind == "string" else f"out.JSON.{ident(f.name.go_member)}.Valid()"})
+            if run_id is None and f.type.kind == "string":
+                run_id = value
+        if args and rop is not None and rstream is not None:
+            follow = {"op": rop, "path": route.path, "header": route.header, "args": args, "run_id": run_id,
+                      "spec": "specOf" + ident(rstream.name.go_type)}
+    hist_page = next((q for q in history.query_params if q.role == "page"), None)
+    hist_limit = next((q for q in history.query_params if q.role == "limit"), None)
+    if hist_page is None or hist_page.type.kind != "integer":
+        raise GoTargetError(f"go: the conversation's history operation {history.operation_id!r} has no page number parameter")
+    limit_value = None
+    if hist_limit is not None and hist_limit.type.kind == "integer":
+        c = hist_limit.constraints
+        for v in (c.get("maximum"), hist_limit.default if hist_limit.has_default else None, 100):
+            if isinstance(v, int) and not isinstance(v, bool) and v > 0:
+                limit_value = v
+                break
+    if limit_value is None:
+        raise GoTargetError(f"go: the conversation's history operation {history.operation_id!r} has no page size parameter")
+    item = history.result.type
+    item_model = ir.models.get(item.ref or "") if item is not None and item.kind == "model" else None
+    if item_model is None or item_model.visibility != "public":
+        raise GoTargetError(f"go: the conversation's history operation {history.operation_id!r} lists no public model")
+
+    def setter(q: Parameter, value: str) -> str:
+        return f"Int({value})" if input_is_ptr(q) else value
+
+    for what, op in (("send", send), ("stream", stream), ("history", history), ("get", get), ("delete", delete)):
+        if op is not None:
+            _session_call(op, conv.session_param, what)
+    return {
+        "conv": conv,
+        "service": rn + "Service",
+        "bind": "conversationOf" + rn + "Service",
+        "params_type": params_type,
+        "open": ident(conv.open_method.go_member),
+        "load": ident(conv.load_method.go_member),
+        "session_member": session_member,
+        "create": create,
+        "create_params": ident(create.params_name.go_type) if has_params(create) else None,
+        "create_fields": [{"field": f, "member": ident(f.name.go_member), "type": param_type(f, types)} for f in create_fields],
+        "create_call": ident(create.name.go_member),
+        "get_call": ident(get.name.go_member) if get is not None and model_of(get) is not None else None,
+        "send_call": ident(send.name.go_member),
+        "send_params": call_params(send),
+        "stream_call": ident(stream.name.go_member) if stream is not None else None,
+        "stream_params": call_params(stream) if stream is not None else None,
+        "history_call": ident(history.name.go_member) + "AutoPaging",
+        "history_params": ident(history.params_name.go_type),
+        "page_member": ident(hist_page.name.go_member),
+        "page_value": setter(hist_page, "int64(from/limit + 1)"),
+        "limit_member": ident(hist_limit.name.go_member) if hist_limit is not None else None,
+        "limit_value": setter(hist_limit, "limit") if hist_limit is not None else None,
+        "limit": limit_value,
+        "delete_call": ident(delete.name.go_member) if delete is not None else None,
+        "text": text,
+        "run_id": (follow or {}).get("run_id"),
+        "follow": follow,
+        "usage_literal": ", ".join("{" + gostr(k) + ", " + gostr(v) + "}" for k, v in sorted(conv.usage_fields.items())),
+    }
+
+
 def emitted_models(ir: IR) -> list[Model]:
     """The models the Go SDK declares as types: the public ones (`Model.visibility`)."""
     return [m for m in ir.models.values() if m.visibility == "public"]
@@ -875,6 +1033,19 @@ def _check_runtime_names(ir: IR) -> None:
             if n in exports:
                 raise GoTargetError(f"go: the IR names a {kind} {n!r}, which the Go runtime defines "
                                     "(naming.RUNTIME_NAMES['go'] must reserve it)")
+    # The Params type of each conversation's open method (`<Method>Params`) is a name the
+    # target adds: it must meet no other type.
+    taken = (exports | {m.name.go_type for m in ir.models.values() if m.visibility == "public"}
+             | {e.name.go_type for e in ir.enums.values()} | {u.name.go_type for u in ir.unions.values()}
+             | {e.name.go_type for st in ir.streams.values() for e in st.events}
+             | {r.name.go_type + "Service" for r in ir.resources} | {op.params_name.go_type for op in ir.operations})
+    for r in ir.resources:
+        if r.conversation is not None:
+            name = r.conversation.open_method.go_type + "Params"
+            if name in taken:
+                raise GoTargetError(f"go: the conversation of {r.tag!r} would declare {name}, a name already taken "
+                                    "(set `method` in x-sdk-conversation)")
+            taken.add(name)
 
 
 # Members the templates give every model and event (the JSON metadata and its methods) and
@@ -929,7 +1100,7 @@ class GoTarget:
             "params_structs": params_structs, "body_fields": body_fields, "event_has_fields": event_has_fields,
             "event_data_type": event_data_type, "path_args": path_args, "auth_info": auth_info, "how": how,
             "EXPLODE": EXPLODE, "variant_type": variant_type, "result_type": result_type, "security": security,
-            "public_models": emitted_models(ir),
+            "public_models": emitted_models(ir), "conversation_info": conversation_info,
         })
         files: dict[str, str] = {}
 
@@ -945,6 +1116,9 @@ class GoTarget:
         go("events.go", "events.go.jinja")
         for resource in ir.resources:
             go(f"{resource.name.module}_service.go", "resource.go.jinja", resource=resource)
+            info = conversation_info(resource, ir, types)
+            if info is not None:
+                go(f"{resource.name.module}_conversation.go", "conversation.go.jinja", resource=resource, info=info)
         files["go.mod"] = env.get_template("go.mod.jinja").render(ir=ir)
         files["api.md"] = env.get_template("api.md.jinja").render(ir=ir)
         clause = f"package {ident(ir.sdk.go_package)}\n\n"

@@ -20,15 +20,16 @@ func (*StartedEvent) EventType() string { return "started" }
 func (*StartedEvent) isEvent()          {}
 
 func (m *StartedEvent) decodeJSON(raw string, valid bool) error {
-	o, err := readObject(raw, shapeOfStartedEvent, valid)
+	var vals [1]string
+	o, err := scanObject(raw, shapeOfStartedEvent, vals[:], valid)
 	if err != nil {
 		return err
 	}
 	id := m.EventID
 	*m = StartedEvent{}
 	m.EventID = id
-	decodeString(o, 0, &m.NoteID, &m.JSON.NoteID)
-	m.JSON.jsonObject = o.meta(m.JSON.NoteID)
+	decodeString(&o, 0, &m.NoteID, &m.JSON.NoteID)
+	m.JSON.jsonObject = o.meta(raw, m.JSON.NoteID)
 	return nil
 }
 
@@ -71,15 +72,16 @@ func (*DeltaEvent) EventType() string { return "delta" }
 func (*DeltaEvent) isEvent()          {}
 
 func (m *DeltaEvent) decodeJSON(raw string, valid bool) error {
-	o, err := readObject(raw, shapeOfDeltaEvent, valid)
+	var vals [1]string
+	o, err := scanObject(raw, shapeOfDeltaEvent, vals[:], valid)
 	if err != nil {
 		return err
 	}
 	id := m.EventID
 	*m = DeltaEvent{}
 	m.EventID = id
-	decodeString(o, 0, &m.Text, &m.JSON.Text)
-	m.JSON.jsonObject = o.meta(m.JSON.Text)
+	decodeString(&o, 0, &m.Text, &m.JSON.Text)
+	m.JSON.jsonObject = o.meta(raw, m.JSON.Text)
 	return nil
 }
 
@@ -129,17 +131,18 @@ func (*CitationEvent) EventType() string { return "citation" }
 func (*CitationEvent) isEvent()          {}
 
 func (m *CitationEvent) decodeJSON(raw string, valid bool) error {
-	o, err := readObject(raw, shapeOfCitationEvent, valid)
+	var vals [3]string
+	o, err := scanObject(raw, shapeOfCitationEvent, vals[:], valid)
 	if err != nil {
 		return err
 	}
 	id := m.EventID
 	*m = CitationEvent{}
 	m.EventID = id
-	decodeString(o, 0, &m.Source, &m.JSON.Source)
-	decodeString(o, 1, &m.Quote, &m.JSON.Quote)
-	decodeFloat(o, 2, &m.Score, &m.JSON.Score)
-	m.JSON.jsonObject = o.meta(m.JSON.Source, m.JSON.Quote, m.JSON.Score)
+	decodeString(&o, 0, &m.Source, &m.JSON.Source)
+	decodeString(&o, 1, &m.Quote, &m.JSON.Quote)
+	decodeFloat(&o, 2, &m.Score, &m.JSON.Score)
+	m.JSON.jsonObject = o.meta(raw, m.JSON.Source, m.JSON.Quote, m.JSON.Score)
 	return nil
 }
 
@@ -187,16 +190,17 @@ func (*FinishedEvent) EventType() string { return "finished" }
 func (*FinishedEvent) isEvent()          {}
 
 func (m *FinishedEvent) decodeJSON(raw string, valid bool) error {
-	o, err := readObject(raw, shapeOfFinishedEvent, valid)
+	var vals [2]string
+	o, err := scanObject(raw, shapeOfFinishedEvent, vals[:], valid)
 	if err != nil {
 		return err
 	}
 	id := m.EventID
 	*m = FinishedEvent{}
 	m.EventID = id
-	decodeString(o, 0, &m.Summary, &m.JSON.Summary)
-	decodeValue(o, 1, &m.Usage, &m.JSON.Usage)
-	m.JSON.jsonObject = o.meta(m.JSON.Summary, m.JSON.Usage)
+	decodeString(&o, 0, &m.Summary, &m.JSON.Summary)
+	decodeValue(&o, 1, &m.Usage, &m.JSON.Usage)
+	m.JSON.jsonObject = o.meta(raw, m.JSON.Summary, m.JSON.Usage)
 	return nil
 }
 
@@ -241,15 +245,16 @@ func (*FailedEvent) EventType() string { return "failed" }
 func (*FailedEvent) isEvent()          {}
 
 func (m *FailedEvent) decodeJSON(raw string, valid bool) error {
-	o, err := readObject(raw, shapeOfFailedEvent, valid)
+	var vals [1]string
+	o, err := scanObject(raw, shapeOfFailedEvent, vals[:], valid)
 	if err != nil {
 		return err
 	}
 	id := m.EventID
 	*m = FailedEvent{}
 	m.EventID = id
-	decodeString(o, 0, &m.Message, &m.JSON.Message)
-	m.JSON.jsonObject = o.meta(m.JSON.Message)
+	decodeString(&o, 0, &m.Message, &m.JSON.Message)
+	m.JSON.jsonObject = o.meta(raw, m.JSON.Message)
 	return nil
 }
 

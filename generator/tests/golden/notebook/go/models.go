@@ -40,14 +40,15 @@ type Attachment struct {
 }
 
 func (m *Attachment) decodeJSON(raw string, valid bool) error {
-	o, err := readObject(raw, shapeOfAttachment, valid)
+	var vals [2]string
+	o, err := scanObject(raw, shapeOfAttachment, vals[:], valid)
 	if err != nil {
 		return err
 	}
 	*m = Attachment{}
-	decodeString(o, 0, &m.Name, &m.JSON.Name)
-	decodeInt(o, 1, &m.SizeBytes, &m.JSON.SizeBytes)
-	m.JSON.jsonObject = o.meta(m.JSON.Name, m.JSON.SizeBytes)
+	decodeString(&o, 0, &m.Name, &m.JSON.Name)
+	decodeInt(&o, 1, &m.SizeBytes, &m.JSON.SizeBytes)
+	m.JSON.jsonObject = o.meta(raw, m.JSON.Name, m.JSON.SizeBytes)
 	return nil
 }
 
@@ -84,13 +85,14 @@ type ErrorResponse struct {
 }
 
 func (m *ErrorResponse) decodeJSON(raw string, valid bool) error {
-	o, err := readObject(raw, shapeOfErrorResponse, valid)
+	var vals [1]string
+	o, err := scanObject(raw, shapeOfErrorResponse, vals[:], valid)
 	if err != nil {
 		return err
 	}
 	*m = ErrorResponse{}
-	decodeValue(o, 0, &m.Error, &m.JSON.Error)
-	m.JSON.jsonObject = o.meta(m.JSON.Error)
+	decodeValue(&o, 0, &m.Error, &m.JSON.Error)
+	m.JSON.jsonObject = o.meta(raw, m.JSON.Error)
 	return nil
 }
 
@@ -133,15 +135,16 @@ type ErrorResponseError struct {
 }
 
 func (m *ErrorResponseError) decodeJSON(raw string, valid bool) error {
-	o, err := readObject(raw, shapeOfErrorResponseError, valid)
+	var vals [3]string
+	o, err := scanObject(raw, shapeOfErrorResponseError, vals[:], valid)
 	if err != nil {
 		return err
 	}
 	*m = ErrorResponseError{}
-	decodeString(o, 0, &m.Code, &m.JSON.Code)
-	decodeString(o, 1, &m.Message, &m.JSON.Message)
-	decodeValue(o, 2, &m.Details, &m.JSON.Details)
-	m.JSON.jsonObject = o.meta(m.JSON.Code, m.JSON.Message, m.JSON.Details)
+	decodeString(&o, 0, &m.Code, &m.JSON.Code)
+	decodeString(&o, 1, &m.Message, &m.JSON.Message)
+	decodeValue(&o, 2, &m.Details, &m.JSON.Details)
+	m.JSON.jsonObject = o.meta(raw, m.JSON.Code, m.JSON.Message, m.JSON.Details)
 	return nil
 }
 
@@ -199,20 +202,21 @@ type Note struct {
 }
 
 func (m *Note) decodeJSON(raw string, valid bool) error {
-	o, err := readObject(raw, shapeOfNote, valid)
+	var vals [8]string
+	o, err := scanObject(raw, shapeOfNote, vals[:], valid)
 	if err != nil {
 		return err
 	}
 	*m = Note{}
-	decodeString(o, 0, &m.ID, &m.JSON.ID)
-	decodeString(o, 1, &m.Title, &m.JSON.Title)
-	decodeStringPtr(o, 2, &m.Body, &m.JSON.Body)
-	decodeValue(o, 3, &m.Tags, &m.JSON.Tags)
-	decodeString(o, 4, &m.Priority, &m.JSON.Priority)
-	decodeBool(o, 5, &m.Archived, &m.JSON.Archived)
-	decodeValue(o, 6, &m.Attachments, &m.JSON.Attachments)
-	decodeValue(o, 7, &m.CreatedAt, &m.JSON.CreatedAt)
-	m.JSON.jsonObject = o.meta(m.JSON.ID, m.JSON.Title, m.JSON.Body, m.JSON.Tags, m.JSON.Priority, m.JSON.Archived, m.JSON.Attachments, m.JSON.CreatedAt)
+	decodeString(&o, 0, &m.ID, &m.JSON.ID)
+	decodeString(&o, 1, &m.Title, &m.JSON.Title)
+	decodeStringPtr(&o, 2, &m.Body, &m.JSON.Body)
+	decodeValue(&o, 3, &m.Tags, &m.JSON.Tags)
+	decodeString(&o, 4, &m.Priority, &m.JSON.Priority)
+	decodeBool(&o, 5, &m.Archived, &m.JSON.Archived)
+	decodeValue(&o, 6, &m.Attachments, &m.JSON.Attachments)
+	decodeValue(&o, 7, &m.CreatedAt, &m.JSON.CreatedAt)
+	m.JSON.jsonObject = o.meta(raw, m.JSON.ID, m.JSON.Title, m.JSON.Body, m.JSON.Tags, m.JSON.Priority, m.JSON.Archived, m.JSON.Attachments, m.JSON.CreatedAt)
 	return nil
 }
 
@@ -258,16 +262,17 @@ type PageMeta struct {
 }
 
 func (m *PageMeta) decodeJSON(raw string, valid bool) error {
-	o, err := readObject(raw, shapeOfPageMeta, valid)
+	var vals [4]string
+	o, err := scanObject(raw, shapeOfPageMeta, vals[:], valid)
 	if err != nil {
 		return err
 	}
 	*m = PageMeta{}
-	decodeInt(o, 0, &m.Total, &m.JSON.Total)
-	decodeInt(o, 1, &m.Page, &m.JSON.Page)
-	decodeInt(o, 2, &m.Limit, &m.JSON.Limit)
-	decodeInt(o, 3, &m.TotalPages, &m.JSON.TotalPages)
-	m.JSON.jsonObject = o.meta(m.JSON.Total, m.JSON.Page, m.JSON.Limit, m.JSON.TotalPages)
+	decodeInt(&o, 0, &m.Total, &m.JSON.Total)
+	decodeInt(&o, 1, &m.Page, &m.JSON.Page)
+	decodeInt(&o, 2, &m.Limit, &m.JSON.Limit)
+	decodeInt(&o, 3, &m.TotalPages, &m.JSON.TotalPages)
+	m.JSON.jsonObject = o.meta(raw, m.JSON.Total, m.JSON.Page, m.JSON.Limit, m.JSON.TotalPages)
 	return nil
 }
 
@@ -304,13 +309,14 @@ type Usage struct {
 }
 
 func (m *Usage) decodeJSON(raw string, valid bool) error {
-	o, err := readObject(raw, shapeOfUsage, valid)
+	var vals [1]string
+	o, err := scanObject(raw, shapeOfUsage, vals[:], valid)
 	if err != nil {
 		return err
 	}
 	*m = Usage{}
-	decodeInt(o, 0, &m.Words, &m.JSON.Words)
-	m.JSON.jsonObject = o.meta(m.JSON.Words)
+	decodeInt(&o, 0, &m.Words, &m.JSON.Words)
+	m.JSON.jsonObject = o.meta(raw, m.JSON.Words)
 	return nil
 }
 

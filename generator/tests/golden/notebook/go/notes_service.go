@@ -44,6 +44,10 @@ var paramsOfCreateNoteParams = []paramField{
 
 // MarshalJSON encodes the body fields under their wire names.
 func (p CreateNoteParams) MarshalJSON() ([]byte, error) {
+	return marshalParams(&p, paramsOfCreateNoteParams)
+}
+
+func (p *CreateNoteParams) encodeParams() ([]byte, error) {
 	return marshalParams(p, paramsOfCreateNoteParams)
 }
 
@@ -59,6 +63,10 @@ var paramsOfArchiveNoteParams = []paramField{
 
 // MarshalJSON encodes the body fields under their wire names.
 func (p ArchiveNoteParams) MarshalJSON() ([]byte, error) {
+	return marshalParams(&p, paramsOfArchiveNoteParams)
+}
+
+func (p *ArchiveNoteParams) encodeParams() ([]byte, error) {
 	return marshalParams(p, paramsOfArchiveNoteParams)
 }
 
@@ -74,6 +82,10 @@ var paramsOfSummarizeParams = []paramField{
 
 // MarshalJSON encodes the body fields under their wire names.
 func (p SummarizeParams) MarshalJSON() ([]byte, error) {
+	return marshalParams(&p, paramsOfSummarizeParams)
+}
+
+func (p *SummarizeParams) encodeParams() ([]byte, error) {
 	return marshalParams(p, paramsOfSummarizeParams)
 }
 

@@ -3,6 +3,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -14,7 +15,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -287,7 +288,10 @@ type request struct {
 	accept      string
 	idempotent  bool
 	keepOpen    bool // a stream or a binary answer: the body is not read
-	opts        []Option
+	// noBody: the request has no body whatever the options say (a stream's
+	// resume request, made with the options of the call that opened it).
+	noBody bool
+	opts   []Option
 	// lastEventIDHeader names the header carrying Last-Event-ID when the
 	// request can resume a stream.
 	lastEventIDHeader string
@@ -321,6 +325,7 @@ type prepared struct {
 	url     string // without credentials
 	body    []byte
 	header  http.Header
+	fixed   []string // backs Content-Type and Idempotency-Key (see prepare)
 	cookies [][2]string
 	// creds returns the credentials to send; behind a function so that no
 	// fmt verb reaches them.
@@ -342,30 +347,36 @@ func (c *core) prepare(r *request) (*prepared, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &prepared{method: r.method, header: http.Header{}, cookies: r.cookies, creds: func() []credential { return creds }, cfg: &cfg}
-	query := url.Values{}
-	for k, vs := range r.query {
-		query[k] = append([]string(nil), vs...)
-	}
-	for _, kv := range cfg.query {
-		query.Set(kv[0], kv[1])
-	}
+	p := &prepared{method: r.method, header: make(http.Header, 8), cookies: r.cookies, creds: func() []credential { return creds }, cfg: &cfg}
 	p.url = strings.TrimRight(cfg.baseURL, "/") + r.path
-	if len(query) > 0 {
+	if len(r.query) > 0 || len(cfg.query) > 0 {
+		query := make(url.Values, len(r.query)+len(cfg.query))
+		for k, vs := range r.query {
+			query[k] = append([]string(nil), vs...)
+		}
+		for _, kv := range cfg.query {
+			query.Set(kv[0], kv[1])
+		}
 		p.url += "?" + query.Encode()
 	}
+	// The headers every request has, under their canonical names, their
+	// values in one slice (each of capacity 1: an Add elsewhere copies).
+	fixed := make([]string, 5)
+	fixed[0] = r.accept
+	if fixed[0] == "" {
+		fixed[0] = "application/json"
+	}
+	fixed[1] = c.settings.userAgent
+	p.header["Accept"] = fixed[0:1:1]
+	p.header["User-Agent"] = fixed[1:2:2]
+	if fixed[0] == "text/event-stream" {
+		fixed[2] = "no-cache"
+		p.header["Cache-Control"] = fixed[2:3:3]
+	}
+	p.fixed = fixed[3:5:5]
 	if err := encodeBody(r, &cfg, p); err != nil {
 		return nil, err
 	}
-	accept := r.accept
-	if accept == "" {
-		accept = "application/json"
-	}
-	p.header.Set("Accept", accept)
-	if accept == "text/event-stream" {
-		p.header.Set("Cache-Control", "no-cache")
-	}
-	p.header.Set("User-Agent", c.settings.userAgent)
 	edit := func(call bool) {
 		for _, h := range cfg.headers {
 			if h.call != call {
@@ -394,7 +405,8 @@ func (c *core) prepare(r *request) (*prepared, error) {
 		if key == "" {
 			key = newUUID()
 		}
-		p.header.Set("Idempotency-Key", key)
+		p.fixed[1] = key
+		p.header["Idempotency-Key"] = p.fixed[1:2:2]
 	}
 	for name, values := range p.header {
 		if err := checkHeader(name, values); err != nil {
@@ -409,23 +421,59 @@ func (c *core) prepare(r *request) (*prepared, error) {
 type attempt struct {
 	resp *http.Response
 	// body is the whole body of a response that was read (already closed).
-	body   []byte
-	cancel context.CancelFunc
-	// timedOut reports whether this attempt's own timeout fired.
-	timedOut func() bool
+	body []byte
 	// cfg is the configuration of the call.
-	cfg *config
+	cfg      *config
+	settings *settings
+	stop     context.CancelFunc // cancels the attempt's context
+	t        timer              // the attempt's timeout (nil: none)
+	fired    atomic.Bool        // the timeout fired
+	// shown: the response was made fit to leave the SDK (see exposed).
+	shown bool
+}
+
+// cancel releases the attempt: its timer and its context.
+func (a *attempt) cancel() {
+	if a.t != nil {
+		a.t.Stop()
+	}
+	a.stop()
+}
+
+// timeout is the attempt's timer callback.
+func (a *attempt) timeout() {
+	a.fired.Store(true)
+	a.stop()
+}
+
+// timedOut reports whether this attempt's own timeout fired.
+func (a *attempt) timedOut() bool { return a.fired.Load() }
+
+// exposed returns the response, made fit to leave the SDK (in an error, in
+// WithResponseInto, as a stream's or a raw call's response): the request it
+// points to is a copy with the credentials redacted, and a body the SDK read
+// is readable again. Done on the first call only: a call whose response
+// never leaves (a decoded JSON answer) pays nothing for it.
+func (a *attempt) exposed() *http.Response {
+	if !a.shown {
+		a.shown = true
+		redactRequest(a.settings, a.resp)
+		if a.body != nil {
+			a.resp.Body = io.NopCloser(bytes.NewReader(a.body))
+		}
+	}
+	return a.resp
 }
 
 // watched returns a copy of the call's client whose transport charges hidden
 // re-sends to b, and which drops credentials on a redirect leaving the host.
-func (c *core) watched(cfg *config, b *sendBudget) *http.Client {
+func (c *core) watched(cfg *config, b *sendBudget, stop context.CancelFunc) *http.Client {
 	hc := *cfg.httpClient
 	base := hc.Transport
 	if base == nil {
 		base = http.DefaultTransport
 	}
-	hc.Transport = &sendWatcher{base: base, budget: b}
+	hc.Transport = &sendWatcher{base: base, budget: b, stop: stop}
 	// net/http drops Authorization and cookies when a redirect leaves the
 	// host, but not other headers: drop every credential there.
 	check := hc.CheckRedirect
@@ -498,57 +546,36 @@ func (p *prepared) wire(ctx context.Context) (*http.Request, error) {
 // afterwards).
 func (c *core) send(ctx context.Context, p *prepared, keepOpen bool, b *sendBudget) (*attempt, error) {
 	b.attempt()
-	actx, cancel := context.WithCancel(ctx)
-	var fired bool
-	var mu sync.Mutex
-	var t timer
+	actx, stop := context.WithCancel(ctx)
+	a := &attempt{cfg: p.cfg, settings: c.settings, stop: stop}
 	if p.cfg.timeout > 0 {
-		t = p.cfg.afterFunc(p.cfg.timeout, func() {
-			mu.Lock()
-			fired = true
-			mu.Unlock()
-			cancel()
-		})
-	}
-	timedOut := func() bool {
-		mu.Lock()
-		defer mu.Unlock()
-		return fired
+		a.t = p.cfg.afterFunc(p.cfg.timeout, a.timeout)
 	}
 	req, err := p.wire(actx)
 	if err != nil {
-		if t != nil {
-			t.Stop()
-		}
-		cancel()
+		a.cancel()
 		return nil, err
 	}
 	start := time.Now()
-	resp, err := c.watched(p.cfg, b).Do(req)
+	resp, err := c.watched(p.cfg, b, stop).Do(req)
 	if err != nil {
-		if t != nil {
-			t.Stop()
-		}
-		cancel()
-		if b.wasRefused() && ctx.Err() == nil && !timedOut() {
+		a.cancel()
+		if b.wasRefused() && ctx.Err() == nil && !a.timedOut() {
 			err = errResendRefused
 		}
-		err = transportError(ctx, err, timedOut())
+		err = transportError(ctx, err, a.timedOut())
 		c.logAttempt(p, req.Header, nil, err, time.Since(start))
 		return nil, err
 	}
 	c.logAttempt(p, req.Header, resp, nil, time.Since(start))
-	c.redactRequest(resp)
-	if keepOpen && t != nil {
-		t.Stop()
-	}
-	release := func() {
-		if t != nil {
-			t.Stop()
+	a.resp = resp
+	if keepOpen {
+		if a.t != nil {
+			a.t.Stop()
 		}
-		cancel()
+		a.exposed() // a stream's or a raw call's response leaves the SDK
 	}
-	return &attempt{resp: resp, cancel: release, timedOut: timedOut, cfg: p.cfg}, nil
+	return a, nil
 }
 
 // transportError classifies a failure to get (or read) an answer.
@@ -654,27 +681,25 @@ func (c *core) doPrepared(ctx context.Context, p *prepared, keepOpen bool, retri
 		if err == nil {
 			resp = a.resp
 			if resp.StatusCode < 400 && keepOpen {
-				c.store(p, resp)
+				c.store(p, a)
 				return a, nil
 			}
-			limit := int64(math.MaxInt64)
-			if resp.StatusCode >= 400 {
-				limit = maxErrorBody
-			}
-			body, rerr := io.ReadAll(io.LimitReader(resp.Body, limit))
+			body, rerr := readBody(resp)
 			resp.Body.Close()
 			a.cancel()
-			resp.Body = io.NopCloser(bytes.NewReader(body))
-			c.store(p, resp)
+			a.body = body
+			if a.body == nil {
+				a.body = []byte{}
+			}
+			c.store(p, a)
 			switch {
 			case rerr != nil:
 				err = transportError(ctx, rerr, a.timedOut())
 				resp = nil
 			case resp.StatusCode < 400:
-				a.body = body
 				return a, nil
 			default:
-				err = newStatusError(resp, body)
+				err = newStatusError(a.exposed(), body)
 			}
 		}
 		if ctx.Err() != nil || !budget.left() || !retryable(resp, err) {
@@ -689,19 +714,37 @@ func (c *core) doPrepared(ctx context.Context, p *prepared, keepOpen bool, retri
 }
 
 // store gives the response to WithResponseInto, if the call asked for it.
-func (c *core) store(p *prepared, resp *http.Response) {
+func (c *core) store(p *prepared, a *attempt) {
 	if p.cfg.responseInto != nil {
-		*p.cfg.responseInto = resp
+		*p.cfg.responseInto = a.exposed()
 	}
+}
+
+// readBody reads a response's body: all of a success's, at most maxErrorBody
+// of an error's. A body of known length is read into a buffer of that size.
+func readBody(resp *http.Response) ([]byte, error) {
+	limit := int64(math.MaxInt64)
+	if resp.StatusCode >= 400 {
+		limit = maxErrorBody
+	}
+	if n := resp.ContentLength; n >= 0 && n < limit && n <= 8<<20 {
+		buf := bytes.NewBuffer(make([]byte, 0, n+1))
+		_, err := buf.ReadFrom(io.LimitReader(resp.Body, limit))
+		return buf.Bytes(), err
+	}
+	if limit == math.MaxInt64 {
+		return io.ReadAll(resp.Body)
+	}
+	return io.ReadAll(io.LimitReader(resp.Body, limit))
 }
 
 // redactRequest replaces the request a response points to (and the requests
 // of the redirects that led to it) with copies whose credentials are
 // redacted, so no response the SDK keeps or exposes reaches them.
-func (c *core) redactRequest(resp *http.Response) {
+func redactRequest(s *settings, resp *http.Response) {
 	for ; resp != nil && resp.Request != nil; resp = resp.Request.Response {
 		req := resp.Request.Clone(context.Background())
-		for _, a := range c.settings.auth {
+		for _, a := range s.auth {
 			switch a.location {
 			case "header":
 				if req.Header.Get(a.param) != "" {
@@ -735,7 +778,7 @@ func unusable(a *attempt, format string, args ...any) error {
 		StatusCode: a.resp.StatusCode,
 		RequestID:  a.resp.Header.Get("X-Request-ID"),
 		Message:    fmt.Sprintf("cannot read the %d response: %s", a.resp.StatusCode, fmt.Sprintf(format, args...)),
-		Response:   a.resp,
+		Response:   a.exposed(),
 		Body:       a.body,
 	}
 }
@@ -754,7 +797,7 @@ func invalidResponse(a *attempt, m *mismatch) error {
 		Message:    fmt.Sprintf("the %d response does not match the API contract%s: %s", a.resp.StatusCode, where, m.reason),
 		Path:       m.path,
 		Reason:     m.reason,
-		Response:   a.resp,
+		Response:   a.exposed(),
 		Body:       a.body,
 	}
 }
@@ -772,7 +815,8 @@ func getJSON[T any](ctx context.Context, c *core, r *request, out *T, wrapped bo
 	}
 	value, path := string(a.body), ""
 	if wrapped {
-		o, err := readObject(value, envelopeObjectShape, false)
+		var vals [1]string
+		o, err := scanObject(value, envelopeObjectShape, vals[:], false)
 		if err != nil {
 			return unusable(a, "%v", err)
 		}
@@ -866,7 +910,17 @@ func newUUID() string {
 	}
 	b[6] = b[6]&0x0f | 0x40
 	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+	var out [36]byte
+	hex.Encode(out[0:8], b[0:4])
+	out[8] = '-'
+	hex.Encode(out[9:13], b[4:6])
+	out[13] = '-'
+	hex.Encode(out[14:18], b[6:8])
+	out[18] = '-'
+	hex.Encode(out[19:23], b[8:10])
+	out[23] = '-'
+	hex.Encode(out[24:36], b[10:16])
+	return string(out[:])
 }
 
 // requestIDOf is the X-Request-ID header of an attempt's response.

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 )
 
@@ -156,21 +157,35 @@ type member struct{ key, val string }
 // in the keys the object lacks), then x-sdk-aliases (a field that is absent
 // reads the first of its aliases that is present).
 func readObject(raw string, shape *objectShape, valid bool) (*objectReader, error) {
-	if !valid {
-		if err := checkJSON(raw); err != nil {
-			return nil, err
-		}
-	}
-	o := &objectReader{raw: raw, shape: shape, vals: make([]string, len(shape.fields))}
-	if err := o.scan(raw, shape, o.vals); err != nil {
+	o, err := scanObject(raw, shape, make([]string, len(shape.fields)), valid)
+	if err != nil {
 		return nil, err
 	}
+	return &o, nil
+}
+
+// scanObject is readObject returning the reader by value, its values in vals
+// (len(shape.fields) of them, all ""): the generated decoders keep both in
+// local variables, so reading an object allocates nothing but what it
+// cannot avoid (the members no field declares).
+func scanObject(raw string, shape *objectShape, vals []string, valid bool) (objectReader, error) {
+	if !valid {
+		if err := checkJSON(raw); err != nil {
+			return objectReader{}, err
+		}
+	}
+	o := objectReader{raw: raw, shape: shape, vals: vals}
+	extra, err := scanMembers(raw, shape, o.vals, nil)
+	if err != nil {
+		return objectReader{}, err
+	}
+	o.extra = extra
 	if shape.flatten >= 0 {
 		if inner := o.vals[shape.flatten]; inner != "" && inner[0] == '{' {
 			// The inner object's keys fill in what the outer one lacks.
 			in := &objectReader{vals: make([]string, len(shape.fields))}
-			if err := in.scan(inner, shape, in.vals); err != nil {
-				return nil, err
+			if in.extra, err = scanMembers(inner, shape, in.vals, nil); err != nil {
+				return objectReader{}, err
 			}
 			for j, v := range in.vals {
 				if o.vals[j] == "" {
@@ -219,13 +234,15 @@ func (o *objectReader) lookup(shape *objectShape, key string, present []bool) (s
 	return "", false
 }
 
-// scan records the members of the object in s (valid JSON): the declared
-// ones in vals, the others in o.extra; of duplicate keys the last wins, as in
-// encoding/json.
-func (o *objectReader) scan(s string, shape *objectShape, vals []string) error {
+// scanMembers records the members of the object in s (valid JSON): the
+// declared ones in vals, the others appended to extra, which it returns; of
+// duplicate keys the last wins, as in encoding/json. (A function, not a method
+// storing into a reader: a reader and its values stay where the caller keeps
+// them, on the stack for the generated decoders.)
+func scanMembers(s string, shape *objectShape, vals []string, extra []member) ([]member, error) {
 	i := skipSpace(s, 0)
 	if s[i] != '{' {
-		return &notObjectError{got: jsonType(s)}
+		return nil, &notObjectError{got: jsonType(s)}
 	}
 	hint := 0
 	i = skipSpace(s, i+1)
@@ -234,9 +251,13 @@ func (o *objectReader) scan(s string, shape *objectShape, vals []string) error {
 		key := s[i+1 : end-1]
 		if escaped || !utf8.ValidString(key) {
 			// As encoding/json reads it: escapes decoded, invalid UTF-8 replaced.
-			if err := json.Unmarshal([]byte(s[i:end]), &key); err != nil {
-				return &notJSONError{err}
+			// (Into a variable of its own: one whose address is taken lives on
+			// the heap, and only this rare case should pay for it.)
+			var decoded string
+			if err := json.Unmarshal([]byte(s[i:end]), &decoded); err != nil {
+				return nil, &notJSONError{err}
 			}
+			key = decoded
 		}
 		i = skipSpace(s, end)
 		i = skipSpace(s, i+1) // the colon
@@ -246,14 +267,14 @@ func (o *objectReader) scan(s string, shape *objectShape, vals []string) error {
 			hint = j + 1
 			vals[j] = val
 		} else {
-			o.extra = append(o.extra, member{key, val})
+			extra = append(extra, member{key, val})
 		}
 		i = skipSpace(s, vend)
 		if s[i] == ',' {
 			i = skipSpace(s, i+1)
 		}
 	}
-	return nil
+	return extra, nil
 }
 
 // meta returns the object's own metadata: its raw JSON and its extra fields
@@ -261,8 +282,12 @@ func (o *objectReader) scan(s string, shape *objectShape, vals []string) error {
 // fields' metadata once decoded, in shape order: a field whose value had
 // another type than the field's is an extra field too, as RUNTIME.md has it
 // ("the raw value stays reachable where unknown fields are").
-func (o *objectReader) meta(fields ...JSONField) jsonObject {
-	m := jsonObject{raw: o.raw}
+//
+// raw is the object's JSON (o.raw, given apart so that no pointer of the
+// reader itself reaches the result: the values a generated decoder keeps on
+// its stack stay there).
+func (o *objectReader) meta(raw string, fields ...JSONField) jsonObject {
+	m := jsonObject{raw: raw}
 	for i, f := range fields {
 		if f.status == fieldInvalid {
 			if m.extra == nil {
@@ -529,8 +554,16 @@ func decodeValue[T any](o *objectReader, i int, dst *T, meta *JSONField) {
 // pointer of models, through the models' own tolerant reader; anything else
 // with encoding/json.
 func decodeInto(raw string, dst any) error {
-	if d, ok := dst.(jsonDecoder); ok {
+	switch d := dst.(type) {
+	case jsonDecoder:
 		return d.decodeJSON(raw, true)
+	case *time.Time:
+		return d.UnmarshalJSON([]byte(raw)) // as encoding/json would, without its reflection
+	case *map[string]any:
+		if emptyObject(raw) {
+			*d = map[string]any{}
+			return nil
+		}
 	}
 	rv := reflect.ValueOf(dst).Elem()
 	t := rv.Type()
@@ -582,6 +615,16 @@ func decodeInto(raw string, dst any) error {
 		return &notObjectError{got: jsonType(raw)} // not the list or map the field holds
 	}
 	return nil
+}
+
+// emptyObject reports whether raw (valid JSON) is {} (spaces allowed).
+func emptyObject(raw string) bool {
+	i := skipSpace(raw, 0)
+	if i >= len(raw) || raw[i] != '{' {
+		return false
+	}
+	i = skipSpace(raw, i+1)
+	return i < len(raw) && raw[i] == '}' && skipSpace(raw, i+1) == len(raw)
 }
 
 // decodeExtra decodes the extra fields whose values fit V (a model with

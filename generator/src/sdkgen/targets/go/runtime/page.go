@@ -52,7 +52,7 @@ func (m *PageInfo) decodeJSON(raw string, valid bool) error {
 	decodeInt(o, 2, &m.Limit, &m.JSON.Limit)
 	decodeInt(o, 3, &m.Pages, &m.JSON.Pages)
 	decodeInt(o, 4, &m.TotalPages, &m.JSON.TotalPages)
-	m.JSON.jsonObject = o.meta(m.JSON.Total, m.JSON.Page, m.JSON.Limit, m.JSON.Pages, m.JSON.TotalPages)
+	m.JSON.jsonObject = o.meta(raw, m.JSON.Total, m.JSON.Page, m.JSON.Limit, m.JSON.Pages, m.JSON.TotalPages)
 	return nil
 }
 

@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"io"
 	"iter"
+	"maps"
 	"net/http"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -112,8 +114,10 @@ type streamSpec struct {
 // does so where it stopped (Last-Event-ID), so every frame is delivered
 // exactly once; a request is never re-sent once an event reached the caller.
 //
-// Text, Output and Usage return what the events delivered so far carry (when
-// the API says where); UntilDone reads the rest and returns them.
+// Delta returns the piece of the reply's text the current event carries;
+// Output and Usage what the events delivered so far carry (when the API says
+// where); UntilDone reads the rest and returns them. The stream keeps no
+// event it delivered: its memory stays bounded however long the reply.
 //
 // Connections. A stream read to its end gives its connection back to the
 // HTTP client's pool for the next request: the rest of the response
@@ -155,11 +159,12 @@ type Stream struct {
 	maxTries  int
 
 	cur      Event
+	curName  string // the current event's name and raw data (for Delta)
+	curData  string
 	err      error
 	finished bool
 	closed   atomic.Bool
 
-	text          strings.Builder
 	output, usage string // raw JSON (or text), "" when none yet
 	failed        Event  // the failure event that ended the run, if any
 	failedData    string
@@ -369,7 +374,7 @@ func (s *Stream) Next() bool {
 				// them, not necessarily the first event (an unknown one may come
 				// before).
 				if r := s.spec.resumeFrom(ev); r != nil {
-					r.opts = s.opts
+					r.opts, r.noBody = s.opts, true // the call's options, but not its body's (WithJSONSet)
 					s.resume, s.lastHeader = r, r.lastEventIDHeader
 				}
 			}
@@ -379,7 +384,7 @@ func (s *Stream) Next() bool {
 				s.finished = true
 				s.finishConn()
 			}
-			s.cur = ev
+			s.cur, s.curName, s.curData = ev, name, frame.Data
 			return true
 		}
 		if s.parseErr != nil {
@@ -403,17 +408,9 @@ func (s *Stream) Next() bool {
 	}
 }
 
-// collect records what an event carries of the run's text, output and usage.
+// collect records what an event carries of the run's output and usage, and
+// whether it ended the run with a failure.
 func (s *Stream) collect(name, data string, ev Event) {
-	if p := s.spec.text; p != nil && p.event == name {
-		if p.text {
-			s.text.WriteString(data)
-		} else if v, ok := jsonAt(data, p.path); ok {
-			if t, ok := parseString(v); ok {
-				s.text.WriteString(t)
-			}
-		}
-	}
 	if p := s.spec.output; p != nil && p.event == name {
 		if p.text {
 			s.output = data
@@ -527,6 +524,28 @@ func (s *Stream) reconnect() error {
 	}
 }
 
+// continuation opens the stream of the rest of the run s was reading: its
+// resume route, from the last event s delivered (the frames s delivered are
+// skipped if the server sends them again). For a caller that left s before
+// its end and wants the run followed to its end.
+func (s *Stream) continuation(ctx context.Context) (*Stream, error) {
+	if s.resume == nil {
+		return nil, errNoRun
+	}
+	r := *s.resume
+	r.headers = append([][2]string(nil), r.headers...)
+	if s.lastID != "" {
+		r.headers = append(r.headers, [2]string{s.lastHeader, s.lastID})
+	}
+	r.lastEventIDHeader = s.lastHeader
+	next, err := newStream(ctx, s.core, s.spec, &r)
+	if err != nil {
+		return nil, err
+	}
+	next.delivered = s.delivered.clone()
+	return next, nil
+}
+
 // idSet is the set of the ids of the frames delivered, which a resumed
 // connection may replay. Servers commonly number frames 1, 2, 3...: numeric
 // ids are kept as runs of consecutive numbers (a sorted list of bounds), any
@@ -555,6 +574,10 @@ func runNumber(id string) (uint64, bool) {
 		n = n*10 + uint64(c-'0')
 	}
 	return n, true
+}
+
+func (d *idSet) clone() idSet {
+	return idSet{runs: slices.Clone(d.runs), others: maps.Clone(d.others)}
 }
 
 func (d *idSet) has(id string) bool {
@@ -672,13 +695,31 @@ func (s *Stream) RequestID() string {
 	return s.resp.Header.Get("X-Request-ID")
 }
 
-// Text returns the text the events delivered so far carry, joined (the API
-// says which events carry pieces of the text; "" when none do).
-func (s *Stream) Text() string {
-	if s == nil {
+// Delta returns the piece of the reply's text the current event carries (the
+// API says which events carry pieces of the text, and where): "" when it
+// carries none. Joined over the events, the pieces are the reply's text; the
+// stream does not keep them (UntilDone joins those of the events it reads).
+func (s *Stream) Delta() string {
+	if s == nil || s.cur == nil {
 		return ""
 	}
-	return s.text.String()
+	return textPiece(s.spec.text, s.curName, s.curData)
+}
+
+// textPiece is the text an event (its name and raw data) carries at p.
+func textPiece(p *valuePath, name, data string) string {
+	if p == nil || p.event != name {
+		return ""
+	}
+	if p.text {
+		return data
+	}
+	if v, ok := jsonAt(data, p.path); ok {
+		if t, ok := parseString(v); ok {
+			return t
+		}
+	}
+	return ""
 }
 
 // Output returns the run's output as the events delivered so far carry it:
@@ -712,7 +753,8 @@ func rawOrNil(v string, p *valuePath) json.RawMessage {
 
 // StreamResult is what a stream read to its end produced.
 type StreamResult struct {
-	// Text is the text pieces the events carried, joined.
+	// Text is the text pieces the events UntilDone read carried, joined (all
+	// of them when UntilDone read the stream from its start).
 	Text string
 	// Output is the raw JSON of the run's output, nil when no event carried one.
 	Output json.RawMessage
@@ -725,14 +767,17 @@ type StreamResult struct {
 }
 
 // UntilDone reads the rest of the stream, closes it, and returns what it
-// produced. When the run ended with a failure event (such as "error"), the
-// error is of kind ErrStream with the event in its Event field.
+// produced: the text of the events it read, the run's output and usage. When
+// the run ended with a failure event (such as "error"), the error is of kind
+// ErrStream with the event in its Event field.
 func (s *Stream) UntilDone() (*StreamResult, error) {
 	if s == nil {
 		return nil, errNoStream
 	}
 	defer s.Close()
+	var text strings.Builder
 	for s.Next() {
+		text.WriteString(s.Delta())
 	}
 	if s.err != nil {
 		return nil, s.err
@@ -741,7 +786,7 @@ func (s *Stream) UntilDone() (*StreamResult, error) {
 		return nil, &Error{Kind: ErrStream, Message: fmt.Sprintf("the run failed: the stream ended with a %q event", s.failed.EventType()),
 			Event: s.failed, Data: s.failedData, Body: []byte(s.failedData)}
 	}
-	r := &StreamResult{Text: s.Text(), Output: s.Output(), Usage: s.Usage()}
+	r := &StreamResult{Text: text.String(), Output: s.Output(), Usage: s.Usage()}
 	if r.Output != nil {
 		var keys []string
 		if s.spec.output != nil {

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -119,6 +120,7 @@ func rtCore(t *testing.T, s *settings, handler http.HandlerFunc, opts ...Option)
 		ts.mu.Lock()
 		ts.reqs = append(ts.reqs, rtRequest{r.Method, r.URL.EscapedPath(), r.URL.RawQuery, r.Header.Clone(), string(body)})
 		ts.mu.Unlock()
+		r.Body = io.NopCloser(strings.NewReader(string(body))) // the handler reads it too
 		handler(w, r)
 	}))
 	t.Cleanup(ts.Close)
@@ -174,4 +176,18 @@ func rtDrain(s *Stream) ([]Event, error) {
 		out = append(out, ev)
 	}
 	return out, nil
+}
+
+// rtDrainText is rtDrain, also joining the text pieces the events carry.
+func rtDrainText(s *Stream) ([]Event, string, error) {
+	var out []Event
+	text := ""
+	for ev, err := range s.All() {
+		if err != nil {
+			return out, text, err
+		}
+		out = append(out, ev)
+		text += s.Delta()
+	}
+	return out, text, nil
 }

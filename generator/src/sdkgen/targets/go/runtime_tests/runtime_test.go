@@ -366,6 +366,121 @@ func TestMarshalParams(t *testing.T) {
 	}
 }
 
+// The body encoder escapes strings exactly as encoding/json does: every byte,
+// invalid UTF-8, the HTML characters and the JavaScript line separators.
+func TestAppendJSONStringMatchesEncodingJSON(t *testing.T) {
+	cases := []string{"", "plain", `quote " backslash \ slash /`, "<a href='x'>&amp;</a>", "\u2028 \u2029 line seps",
+		"\xff\xfe broken \xc3", "tab\tnl\ncr\rbs\bff\f", "é 日本 🙂", "\x00\x01\x1f\x7f"}
+	var all []byte
+	for b := 0; b < 256; b++ {
+		all = append(all, byte(b))
+	}
+	cases = append(cases, string(all))
+	for i := 0; i < 2000; i++ { // random byte strings, many of them invalid UTF-8
+		b := make([]byte, i%37)
+		for j := range b {
+			b[j] = byte((i*131 + j*17 + j*j) % 256)
+		}
+		cases = append(cases, string(b))
+	}
+	for _, c := range cases {
+		want, _ := json.Marshal(c)
+		if got := appendJSONString(nil, c); string(got) != string(want) {
+			t.Fatalf("%q: got %s, want %s", c, got, want)
+		}
+	}
+	// Named string types and Marshalers in Params structs keep encoding/json's way.
+	type kind string
+	type params struct {
+		K kind
+		N Nullable[string]
+	}
+	b, err := marshalParams(&params{K: "<x>", N: NewNullable("é\n")}, []paramField{{"k&", true}, {"n", true}})
+	want, _ := json.Marshal(map[string]any{"k&": "<x>", "n": "é\n"})
+	if err != nil || string(b) != string(want) {
+		t.Fatalf("%s %v, want %s", b, err, want)
+	}
+}
+
+// The decoder's shortcuts (an empty object, a date-time) read what
+// encoding/json reads, and refuse what it refuses.
+func TestDecodeShortcutsMatchEncodingJSON(t *testing.T) {
+	for _, raw := range []string{`{}`, ` { } `, `{"a":1}`, `{"a":{}}`} {
+		var got, want map[string]any
+		if err := decodeInto(raw, &got); err != nil || json.Unmarshal([]byte(raw), &want) != nil || fmt.Sprint(got) != fmt.Sprint(want) || got == nil {
+			t.Fatalf("%s: %v %v %v", raw, got, want, err)
+		}
+	}
+	for _, raw := range []string{`"2026-11-21T10:01:00Z"`, `"2026-11-21T10:01:00.123456+02:00"`, `"2026-11-21 10:01:00"`, `"not a time"`, `17`, `"2026-13-01T00:00:00Z"`} {
+		var got, want time.Time
+		gerr, werr := decodeInto(raw, &got), json.Unmarshal([]byte(raw), &want)
+		if (gerr == nil) != (werr == nil) || !got.Equal(want) {
+			t.Fatalf("%s: %v (%v), encoding/json %v (%v)", raw, got, gerr, want, werr)
+		}
+	}
+}
+
+// Every way a response leaves the SDK shows it redacted, its body readable:
+// a status error, WithResponseInto, an unusable answer, a stream, a raw call.
+func TestResponsesLeaveRedacted(t *testing.T) {
+	c, _, _ := rtCore(t, rtSettings(rtHeaderKey), func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/missing":
+			w.WriteHeader(404)
+			io.WriteString(w, `{"error":"no"}`)
+		case "/text":
+			io.WriteString(w, `not json`)
+		case "/stream":
+			rtSSE(w, "event: end\ndata: {}\n\n")
+		default:
+			io.WriteString(w, `{"name":"a"}`)
+		}
+	}, WithMaxRetries(0))
+	ctx := context.Background()
+	sec := [][]string{{"key"}}
+	check := func(what string, resp *http.Response, body string) {
+		t.Helper()
+		if resp == nil || resp.Request.Header.Get("X-Key") != "[REDACTED]" {
+			t.Fatalf("%s: the response's request is not redacted: %v", what, resp)
+		}
+		if body != "-" {
+			if got, _ := io.ReadAll(resp.Body); string(got) != body {
+				t.Fatalf("%s: body %q, want %q", what, got, body)
+			}
+		}
+	}
+	var e *Error
+	err := c.call(ctx, &request{method: "GET", path: "/missing", security: sec})
+	if !errors.As(err, &e) {
+		t.Fatal(err)
+	}
+	check("status error", e.Response, `{"error":"no"}`)
+	var resp *http.Response
+	var item struct{ Name string }
+	if err := getJSON(ctx, c, &request{method: "GET", path: "/ok", security: sec, opts: []Option{WithResponseInto(&resp)}}, &item, false, nil); err != nil {
+		t.Fatal(err)
+	}
+	check("WithResponseInto", resp, `{"name":"a"}`)
+	err = getJSON(ctx, c, &request{method: "GET", path: "/text", security: sec}, &item, false, nil)
+	if !errors.As(err, &e) || e.Kind != ErrResponseValidation {
+		t.Fatal(err)
+	}
+	check("unusable answer", e.Response, "not json")
+	s, err := newStream(ctx, c, &streamSpec{dispatch: dispatchEvent, decode: rtDecode, terminal: map[string]bool{"end": true}},
+		&request{method: "GET", path: "/stream", security: sec, opts: []Option{WithResponseInto(&resp)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	check("stream", resp, "-")
+	s.Close()
+	raw, err := getRaw(ctx, c, &request{method: "GET", path: "/ok", security: sec})
+	if err != nil {
+		t.Fatal(err)
+	}
+	check("raw call", raw, `{"name":"a"}`)
+	raw.Body.Close()
+}
+
 // ---- Responses ---------------------------------------------------------------
 
 func TestBareAndWrappedResponses(t *testing.T) {
@@ -518,9 +633,9 @@ func TestStreamStyles(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer s.Close()
-			events, err := rtDrain(s)
-			if rtNames(events) != tc.events || s.Text() != tc.text || string(s.Usage()) != tc.usage {
-				t.Fatalf("events %q text %q usage %s", rtNames(events), s.Text(), s.Usage())
+			events, text, err := rtDrainText(s)
+			if rtNames(events) != tc.events || text != tc.text || string(s.Usage()) != tc.usage {
+				t.Fatalf("events %q text %q usage %s", rtNames(events), text, s.Usage())
 			}
 			if tc.err == nil && err != nil || tc.err != nil && !errors.Is(err, tc.err) {
 				t.Fatalf("err = %v, want %v", err, tc.err)
@@ -556,16 +671,18 @@ func TestStreamResumesWithTheRoute(t *testing.T) {
 		}}
 	var logs bytes.Buffer
 	s, err := newStream(context.Background(), c, spec, &request{method: "POST", path: "/send", security: [][]string{{"key"}}, idempotent: true,
-		opts: []Option{WithLogger(slog.New(slog.NewTextHandler(&logs, nil)))}})
+		opts: []Option{WithLogger(slog.New(slog.NewTextHandler(&logs, nil))), WithJSONSet("extra", 1)}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	events, err := rtDrain(s)
-	if err != nil || rtNames(events) != "start,delta,delta,end" || s.Text() != "ab" {
-		t.Fatalf("%q %q %v", rtNames(events), s.Text(), err)
+	events, text, err := rtDrainText(s)
+	if err != nil || rtNames(events) != "start,delta,delta,end" || text != "ab" {
+		t.Fatalf("%q %q %v", rtNames(events), text, err)
 	}
 	r := ts.requests()
-	if len(r) != 2 || r[1].path != "/runs/r1/stream" || r[1].header.Get("Last-Event-ID") != "2" || r[1].header.Get("X-Key") != rtSecret {
+	// The resume has the call's options, but not its body's: a GET with no body.
+	if len(r) != 2 || r[1].path != "/runs/r1/stream" || r[1].header.Get("Last-Event-ID") != "2" || r[1].header.Get("X-Key") != rtSecret ||
+		r[0].body != `{"extra":1}` || r[1].body != "" {
 		t.Fatalf("%+v", r)
 	}
 	if !strings.Contains(logs.String(), "resuming the stream with GET /runs/r1/stream, Last-Event-ID 2") || strings.Contains(logs.String(), rtSecret) {
@@ -599,7 +716,7 @@ func TestUntilDone(t *testing.T) {
 
 func TestNilStream(t *testing.T) {
 	var s *Stream
-	if s.Next() || s.Current() != nil || !errors.Is(s.Err(), ErrStream) || s.Close() != nil || s.Text() != "" || s.RequestID() != "" {
+	if s.Next() || s.Current() != nil || !errors.Is(s.Err(), ErrStream) || s.Close() != nil || s.Delta() != "" || s.RequestID() != "" {
 		t.Fatal("a nil stream")
 	}
 	if _, err := s.UntilDone(); !errors.Is(err, ErrStream) {
