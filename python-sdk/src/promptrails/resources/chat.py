@@ -25,8 +25,6 @@ from .._core import (
     SyncPage,
     TimeoutTypes,
 )
-from .._core import APIResponse as _APIResponse
-from .._core import AsyncAPIResponse as _AsyncAPIResponse
 from .._core import AsyncHTTPClient as _AsyncHTTPClient
 from .._core import SyncHTTPClient as _SyncHTTPClient
 from .._core import async_to_raw_response_wrapper as _async_to_raw
