@@ -247,3 +247,10 @@ def test_shape_values() -> None:
         "_V('map', values=_V('model', model='Note'), nullable=True)"
     )
     assert shape(TypeRef(kind="string", const="done")) == "_V('string', const='done')"
+
+
+def test_the_target_is_mypy_strict_clean(tmp_path: Path) -> None:
+    target = HERE.parent / "src" / "sdkgen" / "targets" / "python" / "__init__.py"
+    proc = subprocess.run([sys.executable, "-m", "mypy", "--strict", "--no-error-summary", "--cache-dir", str(tmp_path),
+                           str(target)], capture_output=True, text=True, check=False, timeout=600)
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]

@@ -83,7 +83,7 @@ import subprocess
 import sys
 import tempfile
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -256,7 +256,7 @@ class Types:
         if t is None:
             return "_V('any')"
         args: list[str] = []
-        kind = t.kind
+        kind: str = t.kind
         if kind == "string" and t.format in ("date-time", "date", "uuid"):
             args.append(f"format={_pystr(t.format)}")
         elif kind == "model":
@@ -471,7 +471,7 @@ class _EventsFacts:
             for e, fmt in st["events"]:
                 fields = e.fields if fmt == "object" else []
                 shadow = [f.name.python_member for f in fields]
-                b = (lambda n, shadow=shadow: f"_builtins.{n}" if n in shadow else n)
+                b = _builtin_namer(shadow)
                 items = []
                 for f in fields:
                     a = types.ann(f.type, "out", shadow)
@@ -524,6 +524,15 @@ class _EventsFacts:
         self.enum_imports = sorted(enum_imports)  # at run time: data shapes name enum classes
 
 
+def _builtin_namer(shadow: list[str]) -> Callable[[str], str]:
+    """How a module names a builtin type: `_builtins.<name>` where a class member shadows it."""
+
+    def name(n: str) -> str:
+        return f"_builtins.{n}" if n in shadow else n
+
+    return name
+
+
 class _Arg:
     """One argument of a generated method."""
 
@@ -562,7 +571,7 @@ class _OpFacts:
                 return base + (" | None" if x.type.nullable else "")
             return ann(x.type, "in")
 
-        b = (lambda n: f"_builtins.{n}" if n in shadow else n)
+        b = _builtin_namer(shadow)
         body = op.body
         fields = body.fields if body is not None else []
         params = [p for p in op.query_params + op.header_params + op.cookie_params
@@ -614,7 +623,8 @@ class _OpFacts:
 
         checks = [f"_check_path({_pystr(p.name.python_member)}, {_id(p.name.python_member)}, "
                   f"{_pystr(types.kind(p.type))})" for p in op.path_params]
-        for x in [*fields, *params]:
+        checked: list[Field | Parameter] = [*fields, *params]
+        for x in checked:
             opts = []
             if x.type.nullable:
                 opts.append("nullable=True")
@@ -731,7 +741,7 @@ class _ConversationFacts:
                     return _id(f.name.python_member)
             raise ValueError(f"{where}: {op.key} has no body field {wire!r}")
 
-        b = (lambda n: f"_builtins.{n}" if n in shadow else n)
+        b = _builtin_namer(shadow)
         self.str, self.int, self.bool = b("str"), b("int"), b("bool")
         self.name = f"{resource.name.python_member}.{conv.open_method.python_member}"
         self.open = _id(conv.open_method.python_member)
@@ -742,7 +752,7 @@ class _ConversationFacts:
         if create.path_params:
             raise ValueError(f"{where}: {create.key} has path parameters")
         self.create_method = _id(create.name.python_member)
-        self.create = []
+        self.create: list[dict[str, Any]] = []
         for f in (create.body.fields if create.body is not None else []):
             if f.wire_name not in conv.create_fields:
                 continue
@@ -830,7 +840,7 @@ class _ConversationFacts:
         self.text_field = conv.text_field
         self.create_fields = [c["wire"] for c in self.create]
         self.required_create = [c["wire"] for c in self.create if c["required"]]
-        self.annotations = [c["ann"] for c in self.create] + [self.message, self.reply, self.event,
+        self.annotations: list[str] = [c["ann"] for c in self.create] + [self.message, self.reply, self.event,
                                                                 self.str, self.int, self.bool]
         refs: set[tuple[str, str]] = set()
         types.refs(history.result.type, refs)
