@@ -30,7 +30,7 @@ import enum
 import json
 import math
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, NamedTuple, Self, TypeVar
 
 __all__ = [
@@ -43,6 +43,7 @@ __all__ = [
     "Value",
     "dump",
     "shape_named",
+    "quick_reader",
     "read_model",
     "register",
     "shape_of",
@@ -369,6 +370,71 @@ def _set(instance: object, name: str, value: object) -> None:
         object.__setattr__(instance, name, value)
     except AttributeError:
         pass  # a class without that slot (no additional properties modelled)
+
+
+_QUICK_TYPES: dict[str, tuple[type, ...]] = {"string": (str,), "integer": (int,), "number": (int, float), "boolean": (bool,)}
+
+
+def quick_reader(shape: ModelShape, init: str | None = None) -> Callable[[dict[str, Any], Any], Any] | None:
+    """A reader of `shape.cls` for the common case, or None where the shape has no common
+    case. `read(data, arg)` returns the instance `Reader().model(shape, data, **{init: arg})`
+    (`init`: a constructor argument that does not come from the data) returns when `data` holds no key the contract does not name and every declared key
+    it holds has a value of its plain JSON type (strings without a format, numbers, booleans, any
+    value; null where the contract allows it), with no required key missing; otherwise it returns
+    None and the caller reads with `Reader` (which then notes what departs from the contract).
+    Such a read has no mismatch, so it is the same in strict mode. The instance is filled
+    without its `__init__` (a frozen dataclass with no `__post_init__` and no slots)."""
+    cls = shape.cls
+    if shape.flatten is not None or (shape.extra is not None and shape.extra.kind != "any"):
+        return None
+    if not dataclasses.is_dataclass(cls) or hasattr(cls, "__post_init__"):
+        return None
+    if any("__slots__" in vars(k) for k in cls.__mro__[:-1]):
+        return None
+    plan: list[tuple[str, str, bool, tuple[type, ...] | None]] = []
+    for f in shape.fields:
+        v = f.value
+        if f.aliases or f.choices or v.const is not None or v.format is not None:
+            return None
+        if v.kind == "any":
+            plan.append((f.wire, f.attr, f.required, None))
+        elif v.kind in _QUICK_TYPES:
+            plan.append((f.wire, f.attr, f.required, _QUICK_TYPES[v.kind] + ((type(None),) if v.nullable else ())))
+        else:
+            return None
+    fields = dataclasses.fields(cls)
+    if any(not f.init for f in fields) or {f.name for f in fields} != {a for _, a, _, _ in plan} | ({init} if init else set()):
+        return None
+    new = object.__new__
+    presents: dict[tuple[str, ...], frozenset[str]] = {}
+
+    def read(data: dict[str, Any], arg: Any = None) -> Any:
+        attrs = {init: arg} if init else {}
+        present: list[str] = []
+        for wire, attr, required, types in plan:
+            if wire in data:
+                raw = data[wire]
+                if types is not None and type(raw) not in types:
+                    return None
+                attrs[attr] = raw
+                present.append(wire)
+            elif required:
+                return None
+            else:
+                attrs[attr] = None
+        if len(present) != len(data):
+            return None  # keys the contract does not name
+        key = tuple(present)
+        frozen = presents.get(key)
+        if frozen is None:
+            frozen = presents[key] = frozenset(present)
+        attrs["additional_properties"] = {}
+        attrs["_present"] = frozen
+        instance = new(cls)
+        instance.__dict__.update(attrs)
+        return instance
+
+    return read
 
 
 def read_model(cls: type[_M], data: Mapping[str, Any], **init: Any) -> _M:
