@@ -100,6 +100,17 @@ class ModelShape:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "declared", frozenset(f.wire for f in self.fields))
+        # Per field, the JSON types whose values read as they are (no format, const or null
+        # rule applies): the reader takes those without its general path.
+        object.__setattr__(self, "_plain", tuple(_plain_types(f.value) for f in self.fields))
+
+
+def _plain_types(v: Value) -> tuple[type, ...]:
+    if v.const is not None or v.format is not None:
+        return ()
+    if v.kind == "any":
+        return (str, int, float, bool, list, dict)
+    return _QUICK_TYPES.get(v.kind, ())
 
 
 _BY_NAME: dict[str, ModelShape] = {}
@@ -193,7 +204,7 @@ class Reader:
     def model(self, shape: ModelShape, data: Mapping[str, Any], path: str = "", **init: Any) -> Any:
         """An instance of `shape.cls` read from the JSON object `data`; `init` adds
         constructor arguments that do not come from the data (an event's id)."""
-        if not isinstance(data, Mapping):
+        if type(data) is not dict and not isinstance(data, Mapping):
             raise Unusable(f"{path or 'the value'} is {_json_type(data)}, not an object")
         obj: Mapping[str, Any] = data
         if shape.flatten is not None:
@@ -207,9 +218,9 @@ class Reader:
         attrs: dict[str, Any] = {}
         extra: dict[str, Any] = {}
         present: set[str] = set()
-        for f in shape.fields:
+        for f, plain in zip(shape.fields, shape.__dict__["_plain"]):
             key = f.wire
-            if key not in obj:
+            if key not in obj and f.aliases:
                 key = next((a for a in f.aliases if a in obj), key)
             if key not in obj:
                 attrs[f.attr] = None
@@ -217,11 +228,10 @@ class Reader:
                     self._note(_join(path, f.wire), "missing required field")
                 continue
             raw = obj[key]
-            v = f.value
-            if type(raw) is str and v.kind == "string" and v.format is None and v.const is None:
+            if type(raw) in plain:
                 value: Any = raw  # the common case, without the general path
             else:
-                value = self.value(v, raw, _join(path, f.wire))
+                value = self.value(f.value, raw, _join(path, f.wire))
             if value is _INVALID:
                 attrs[f.attr] = None
                 extra[f.wire] = raw
@@ -287,7 +297,7 @@ class Reader:
         if kind == "enum":
             return self._enum(v, raw, path)
         if kind == "model":
-            if not isinstance(raw, Mapping):
+            if type(raw) is not dict and not isinstance(raw, Mapping):
                 return self._wrong(v, raw, path)
             return self.model(_BY_NAME[v.model or ""], raw, path)
         if kind == "map":
@@ -321,6 +331,9 @@ class Reader:
         cls = v.enum
         if cls is None:
             return raw
+        member = _enum_members(cls).get(raw) if type(raw) is str or type(raw) is int else None
+        if member is not None:
+            return member  # a listed value (the common case)
         values = [m.value for m in cls]
         of_strings = all(isinstance(x, str) for x in values)
         if isinstance(raw, bool) or not isinstance(raw, str if of_strings else int):
@@ -348,6 +361,17 @@ class Reader:
                 return value
         self._note(path, f"is {_json_type(raw)}, which fits none of the alternatives the contract lists")
         return _INVALID
+
+
+_MEMBERS: dict[type[enum.Enum], dict[Any, enum.Enum]] = {}
+
+
+def _enum_members(cls: type[enum.Enum]) -> dict[Any, enum.Enum]:
+    """An enum's members by value (what `cls(value)` returns for a listed value)."""
+    members = _MEMBERS.get(cls)
+    if members is None:
+        members = _MEMBERS[cls] = {m.value: m for m in cls}
+    return members
 
 
 def _string_format(fmt: str | None, raw: str) -> Any:
