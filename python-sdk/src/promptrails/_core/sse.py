@@ -206,7 +206,8 @@ class SSEParser:
         What it reads is what `_lines` reads from the same lines."""
         match = _FRAME.match
         cap = self.max_event_size
-        while True:
+        n = len(chunk)
+        while pos < n:
             m = match(chunk, pos)
             if m is None:
                 return pos
@@ -219,6 +220,7 @@ class SSEParser:
             events.append(Frame((_NAMES.get(event) or _name(event)) if event else "message", data,
                                 self._last_id, self._retry, own_id))
             pos = m.end()
+        return pos
 
     def _lines(self, lines: list[bytes], events: list[Frame]) -> None:
         """Interpret complete lines (one loop, the fields as bytes: the per-line work is a

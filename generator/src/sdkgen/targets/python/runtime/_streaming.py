@@ -182,9 +182,9 @@ class StreamSpec(Generic[EventT, ResultT]):
                 cls, quick = plan
                 payload = _json_data(raw, name)
                 if quick is not None and type(payload) is dict:
-                    quick_event = quick(payload, event_id)
+                    quick_event: EventT | None = quick(payload, event_id)
                     if quick_event is not None:
-                        return cast(EventT, quick_event)
+                        return quick_event
                 return self._object(cls, name, payload, sse.data, event_id, strict, response)
         data = sse.data or ""
         payload = None
