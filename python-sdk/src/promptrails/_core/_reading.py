@@ -101,9 +101,10 @@ class ModelShape:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "declared", frozenset(f.wire for f in self.fields))
-        # Per field, the JSON types whose values read as they are (no format, const or null
-        # rule applies): the reader takes those without its general path.
-        object.__setattr__(self, "_plain", tuple(_plain_types(f.value) for f in self.fields))
+        # Per field, what the reader reads (unpacked at once), with the JSON types whose values
+        # read as they are (no format, const or null rule applies): those skip the general path.
+        object.__setattr__(self, "_rows", tuple((f.wire, f.attr, f.aliases, f.required, f.choices, f.value,
+                                                 _plain_types(f.value)) for f in self.fields))
 
 
 def _plain_types(v: Value) -> tuple[type, ...]:
@@ -113,6 +114,8 @@ def _plain_types(v: Value) -> tuple[type, ...]:
         return (str, int, float, bool, list, dict)
     return _QUICK_TYPES.get(v.kind, ())
 
+
+_MISSING: Any = object()  # a key the JSON object does not hold
 
 _BY_NAME: dict[str, ModelShape] = {}
 _BY_CLASS: dict[type, ModelShape] = {}
@@ -215,39 +218,45 @@ class Reader:
                 for key, inner_value in inner.items():
                     merged.setdefault(key, inner_value)
                 obj = merged
-        declared = shape.declared
         attrs: dict[str, Any] = {}
         extra: dict[str, Any] = {}
         present: set[str] = set()
-        for f, plain in zip(shape.fields, shape.__dict__["_plain"]):
-            key = f.wire
-            if key not in obj and f.aliases:
-                key = next((a for a in f.aliases if a in obj), key)
-            if key not in obj:
-                attrs[f.attr] = None
-                if f.required:
-                    self._note(_join(path, f.wire), "missing required field")
-                continue
-            raw = obj[key]
+        found = 0  # declared keys the object holds
+        for wire, attr, aliases, required, choices, v, plain in shape.__dict__["_rows"]:
+            raw = obj.get(wire, _MISSING)
+            if raw is _MISSING:
+                for alias in aliases:
+                    if alias in obj:
+                        raw = obj[alias]
+                        break
+                else:
+                    attrs[attr] = None
+                    if required:
+                        self._note(_join(path, wire), "missing required field")
+                    continue
+            else:
+                found += 1
             if type(raw) in plain:
                 value: Any = raw  # the common case, without the general path
             else:
-                value = self.value(f.value, raw, _join(path, f.wire))
+                value = self.value(v, raw, _join(path, wire))
             if value is _INVALID:
-                attrs[f.attr] = None
-                extra[f.wire] = raw
+                attrs[attr] = None
+                extra[wire] = raw
             else:
-                attrs[f.attr] = value
-                present.add(f.wire)
-                if f.choices and value is not None and value not in f.choices:
-                    listed = ", ".join(repr(x) for x in f.choices)
-                    self._note(_join(path, f.wire), f"{value!r} is not one of the values the contract lists ({listed})")
-        for key, raw in obj.items():
-            if key in declared:
-                continue
-            if shape.extra is not None and shape.extra.kind != "any":
-                self.value(shape.extra, raw, _join(path, key))  # checked, kept raw
-            extra[key] = raw
+                attrs[attr] = value
+                present.add(wire)
+                if choices and value is not None and value not in choices:
+                    listed = ", ".join(repr(x) for x in choices)
+                    self._note(_join(path, wire), f"{value!r} is not one of the values the contract lists ({listed})")
+        if found < len(obj):  # keys the contract does not name (or aliases)
+            declared = shape.declared
+            for key, raw in obj.items():
+                if key in declared:
+                    continue
+                if shape.extra is not None and shape.extra.kind != "any":
+                    self.value(shape.extra, raw, _join(path, key))  # checked, kept raw
+                extra[key] = raw
         instance = shape.cls(**attrs, **init)
         _set(instance, "additional_properties", extra)
         _set(instance, "_present", frozenset(present))
