@@ -525,7 +525,19 @@ class _Base(Generic[EventT, ResultT]):
             return _END
         if log.isEnabledFor(10):
             log.debug("%s stream frame event=%s id=%s", spec.name, frame.event, frame.id if frame.own_id else None)
-        event = spec.decode(frame, strict=strict, response=response)
+        event: Any = None
+        if spec.dispatch == "event":
+            # The usual event (what `decode` does first, without its calls): a known name whose
+            # data is the plain common case of its class.
+            plan = spec.__dict__["_plans"].get(frame.event)
+            if plan:
+                quick = plan[1]
+                if quick is not None:
+                    payload = _json_data(frame.raw, frame.event)
+                    if type(payload) is dict:
+                        event = quick(payload, frame.id if frame.own_id and frame.id else None)
+        if event is None:
+            event = spec.decode(frame, strict=strict, response=response)
         if self._state.accept(frame, event):
             self._failures = 0
             return event
