@@ -218,13 +218,13 @@ def test_long_line_over_the_cap_fails_before_its_end() -> None:
             p.feed(b"data: " + b"x" * 500)  # never a line end: the pieces alone pass the cap
 
 
-@pytest.mark.parametrize("chunked", [False, True])
-def test_usual_events_count_against_the_cap_as_any_other(chunked: bool) -> None:
+@pytest.mark.parametrize("chunked", ["whole", "bytes", "events"])
+def test_usual_events_count_against_the_cap_as_any_other(chunked: str) -> None:
     """Events written the usual way (`id:`, `event:`, one `data:` line) are read by one
     pattern match each: the size cap, ids and names are what the line-by-line reading gives."""
     frame = b'id: 7\nevent: content\ndata: {"a":1}\n\n'  # the data line and its end: 14 bytes
     data = frame * 3 + b"data: x\n\n"
-    chunks = bytewise(data) if chunked else [data]
+    chunks = {"whole": [data], "bytes": bytewise(data), "events": [e + b"\n\n" for e in data.split(b"\n\n")[:-1]]}[chunked]
     assert feed_all(chunks, max_event_size=14) == [("content", '{"a":1}', "7")] * 3 + [("message", "x", "7")]
     with pytest.raises(StreamError, match="size cap"):
         feed_all(chunks, max_event_size=13)

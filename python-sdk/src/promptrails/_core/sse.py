@@ -41,6 +41,7 @@ _EOL = re.compile(rb"\r\n?|\n")
 # An event written the usual way: an optional id (without NUL), an optional event name, one
 # data line, the blank line. (In a chunk without CR, between events.)
 _FRAME = re.compile(rb"(?:id: ([^\n\0]*)\n)?(?:event: ([^\n]*)\n)?data: ([^\n]*)\n\n")
+_ONE_FRAME = re.compile(rb"(?:id: ([^\n\r\0]*)\n)?(?:event: ([^\n\r]*)\n)?data: ([^\n\r]*)\n\n")  # no CR anywhere
 
 
 class Frame:
@@ -107,6 +108,19 @@ class SSEParser:
         return self._last_id
 
     def feed(self, chunk: bytes) -> list[Frame]:
+        if (type(chunk) is bytes and self._started and not self._skip_lf and not self._pieces and not self._data
+                and not self._event and not self._own_id):
+            # Between events, a chunk that is one event written the usual way (as a server
+            # that flushes every event sends it): one match, what `_frames` reads.
+            m = _ONE_FRAME.fullmatch(chunk)
+            if m is not None:
+                frame_id, event, data = m.groups()
+                if len(data) + 7 <= self.max_event_size:
+                    own_id = frame_id is not None
+                    if own_id:
+                        self._last_id = frame_id.decode("utf-8", "replace")
+                    return [Frame((_NAMES.get(event) or _name(event)) if event else "message", data,
+                                  self._last_id, self._retry, own_id)]
         events: list[Frame] = []
         if not chunk:
             return events
@@ -216,7 +230,7 @@ class SSEParser:
                 return pos  # `_lines` raises the size error
             own_id = frame_id is not None
             if own_id:
-                self._last_id = frame_id.decode("utf-8", errors="replace")
+                self._last_id = frame_id.decode("utf-8", "replace")
             events.append(Frame((_NAMES.get(event) or _name(event)) if event else "message", data,
                                 self._last_id, self._retry, own_id))
             pos = m.end()
