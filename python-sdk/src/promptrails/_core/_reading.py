@@ -441,6 +441,7 @@ def quick_reader(shape: ModelShape, init: str | None = None) -> Callable[[dict[s
         return None
     new = object.__new__
     presents: dict[tuple[str, ...], frozenset[str]] = {}
+    every = frozenset(wire for wire, _, _, _ in plan)
 
     def read(data: dict[str, Any], arg: Any = None) -> Any:
         attrs = {init: arg} if init else {}
@@ -458,10 +459,12 @@ def quick_reader(shape: ModelShape, init: str | None = None) -> Callable[[dict[s
                 attrs[attr] = None
         if len(present) != len(data):
             return None  # keys the contract does not name
-        key = tuple(present)
-        frozen = presents.get(key)
-        if frozen is None:
-            frozen = presents[key] = frozenset(present)
+        frozen: frozenset[str] | None = every  # every field present: the usual case
+        if len(present) != len(plan):
+            key = tuple(present)
+            frozen = presents.get(key)
+            if frozen is None:
+                frozen = presents[key] = frozenset(present)
         attrs["additional_properties"] = {}
         attrs["_present"] = frozen
         instance = new(cls)

@@ -426,8 +426,14 @@ class _State:
         across frames without one)."""
         frame_id = frame.id
         if frame_id:
-            if frame.own_id and not self.delivered.add(frame_id):
-                return False
+            if frame.own_id:
+                delivered = self.delivered
+                if frame_id == delivered._next:  # the usual next id (DeliveredIds.add, inlined)
+                    last = delivered._hi[-1] + 1
+                    delivered._hi[-1] = last
+                    delivered._next = str(last + 1)
+                elif not delivered.add(frame_id):
+                    return False
             self.last_id = frame_id
         spec = self.spec
         name = spec.__dict__["_names"].get(type(event))
@@ -601,14 +607,15 @@ class Stream(_Base[EventT, ResultT]):
             self._release(drain=True)  # the end was the last: give the connection back
             raise StopIteration
         try:
-            item = self._next_event()
+            item: Any = self._next_event()
         except BaseException:
             self._release(drain=False)
             raise
         if item is _END:
             self._release(drain=True)
             raise StopIteration
-        return cast("EventT | UnknownEvent", item)
+        event: EventT | UnknownEvent = item
+        return event
 
     def __enter__(self) -> Stream[EventT, ResultT]:
         return self
@@ -742,7 +749,7 @@ class AsyncStream(_Base[EventT, ResultT]):
             await self._release(drain=True)
             raise StopAsyncIteration
         try:
-            item = await self._next_event()
+            item: Any = await self._next_event()
         except Exception:
             await self._release(drain=False)
             raise
@@ -754,7 +761,8 @@ class AsyncStream(_Base[EventT, ResultT]):
         if item is _END:
             await self._release(drain=True)
             raise StopAsyncIteration
-        return cast("EventT | UnknownEvent", item)
+        event: EventT | UnknownEvent = item
+        return event
 
     async def __aenter__(self) -> AsyncStream[EventT, ResultT]:
         return self
