@@ -442,6 +442,7 @@ def quick_reader(shape: ModelShape, init: str | None = None) -> Callable[[dict[s
     new = object.__new__
     presents: dict[tuple[str, ...], frozenset[str]] = {}
     every = frozenset(wire for wire, _, _, _ in plan)
+    fields_count = len(plan)
 
     def read(data: dict[str, Any], arg: Any = None) -> Any:
         attrs = {init: arg} if init else {}
@@ -457,10 +458,11 @@ def quick_reader(shape: ModelShape, init: str | None = None) -> Callable[[dict[s
                 return None
             else:
                 attrs[attr] = None
-        if len(present) != len(data):
+        found = len(present)
+        if found != len(data):
             return None  # keys the contract does not name
         frozen: frozenset[str] | None = every  # every field present: the usual case
-        if len(present) != len(plan):
+        if found != fields_count:
             key = tuple(present)
             frozen = presents.get(key)
             if frozen is None:

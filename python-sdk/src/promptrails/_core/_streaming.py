@@ -539,8 +539,12 @@ class _Base(Generic[EventT, ResultT]):
             if plan:
                 quick = plan[1]
                 if quick is not None:
-                    payload = _json_data(frame.raw, frame.event)
-                    if type(payload) is dict:
+                    try:  # `_json_data`'s common case; anything else is left to `decode`
+                        text = frame.raw.decode()
+                        payload, end = _scan(text, 0)
+                    except (UnicodeDecodeError, StopIteration, ValueError, RecursionError):
+                        payload, end = None, -1
+                    if type(payload) is dict and end == len(text):
                         event = quick(payload, frame.id if frame.own_id and frame.id else None)
         if event is None:
             event = spec.decode(frame, strict=strict, response=response)
