@@ -53,6 +53,21 @@ def _run(sdk: Path, code: str) -> str:
     return proc.stdout
 
 
+def _pyflakes(src: Path) -> None:
+    """ruff's pyflakes checks (E9, F): no unused import, no undefined name, no syntax error."""
+    ruff = Path(sys.executable).parent / "ruff"
+    proc = subprocess.run([str(ruff), "check", "--isolated", "--no-cache", "--select", "E9,F", "--output-format", "concise",
+                           str(src)], capture_output=True, text=True, check=False, timeout=300)
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
+
+
+def test_the_generated_code_imports_only_what_it_uses(sdk: Path, tmp_path: Path) -> None:
+    _pyflakes(sdk)
+    spec = HERE.parents[1] / "openapi.yaml"  # PromptRails': streams, pages, a conversation
+    generate(build_ir(load_spec(spec)), spec, "python", tmp_path)
+    _pyflakes(tmp_path / "src")
+
+
 def test_no_public_annotation_shows_unset(sdk: Path) -> None:
     checked = 0
     for path in (sdk / "_generated" / "models").glob("*.py"):
@@ -232,3 +247,10 @@ def test_shape_values() -> None:
         "_V('map', values=_V('model', model='Note'), nullable=True)"
     )
     assert shape(TypeRef(kind="string", const="done")) == "_V('string', const='done')"
+
+
+def test_the_target_is_mypy_strict_clean(tmp_path: Path) -> None:
+    target = HERE.parent / "src" / "sdkgen" / "targets" / "python" / "__init__.py"
+    proc = subprocess.run([sys.executable, "-m", "mypy", "--strict", "--no-error-summary", "--cache-dir", str(tmp_path),
+                           str(target)], capture_output=True, text=True, check=False, timeout=600)
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]

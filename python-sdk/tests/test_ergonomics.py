@@ -31,14 +31,25 @@ from promptrails import (
 from promptrails_mock import testing
 
 OPTIONS = ("extra_headers", "extra_query", "extra_body", "timeout", "max_retries", "idempotency_key")
+# Not API operations: they build a conversation object whose own calls take the options.
+CONVERSATION_FACTORIES = {"chat.conversation", "chat.load"}
 
 
 def _methods(client: object) -> Iterator[tuple[str, object]]:
     for resource in ("chat", "executions"):
         r = getattr(client, resource)
         for name, fn in inspect.getmembers(r, inspect.ismethod):
-            if not name.startswith("_"):
+            if not name.startswith("_") and f"{resource}.{name}" not in CONVERSATION_FACTORIES:
                 yield f"{resource}.{name}", fn
+
+
+@pytest.mark.parametrize("flavour", [PromptRails, AsyncPromptRails])
+def test_the_conversation_factories_exist_and_are_not_api_operations(flavour: type) -> None:
+    client = flavour(KEY)
+    for name in CONVERSATION_FACTORIES:
+        resource, method = name.split(".")
+        assert callable(getattr(getattr(client, resource), method)), name
+        assert not hasattr(getattr(client, resource).with_raw_response, method), name
 
 
 @pytest.mark.parametrize("flavour", [PromptRails, AsyncPromptRails])

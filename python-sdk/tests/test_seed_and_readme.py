@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from e2e_support import README, SEED, python_blocks
@@ -44,12 +46,59 @@ def test_seed_003_python_blocks_run_unchanged(server: testing.MockServer) -> Non
         client.chat.get_session("session-id")  # the last block deleted it
 
 
-def test_readme_examples_run(server: testing.MockServer, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_readme_examples_run(server: testing.MockServer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     blocks = python_blocks(README.read_text())
     assert len(blocks) >= 6
+    monkeypatch.chdir(tmp_path)  # the Conversations section saves a file
     key = server.new_workspace()
     monkeypatch.setenv("PROMPTRAILS_API_KEY", key)
     monkeypatch.setenv("PROMPTRAILS_BASE_URL", server.base_url)
     assert os.environ["PROMPTRAILS_BASE_URL"] == server.base_url
     printed = run_blocks(blocks, {"__name__": "readme"})
     assert "You said:" in printed
+
+
+def readme_section(heading: str) -> list[str]:
+    text = README.read_text()
+    start = text.index(f"## {heading}\n")
+    end = text.find("\n## ", start + 1)
+    return python_blocks(text[start : end if end >= 0 else None])
+
+
+def test_readme_conversations_section_runs(server: testing.MockServer, monkeypatch: pytest.MonkeyPatch,
+                                           tmp_path: Path) -> None:
+    blocks = readme_section("Conversations")
+    assert len(blocks) == 2
+    monkeypatch.chdir(tmp_path)
+    key = server.new_workspace()
+    monkeypatch.setenv("PROMPTRAILS_API_KEY", key)
+    monkeypatch.setenv("PROMPTRAILS_BASE_URL", server.base_url)
+    out = run_blocks(blocks[:1], {"__name__": "readme"}).splitlines()
+    assert out[0] == "You said: Hi, I need help with my account."
+    assert out[1].startswith("You said: What is my balance? ")
+    assert out[2] == "You said: Tell me more"
+    assert out[3] == "You said: And then?"
+    assert out[4:12] == [
+        "user: Hi, I need help with my account.", "assistant: You said: Hi, I need help with my account.",
+        "user: What is my balance?", "assistant: You said: What is my balance?",
+        "user: Tell me more", "assistant: You said: Tell me more",
+        "user: And then?", "assistant: You said: And then?",
+    ]
+    count, prompt_tokens, cost = out[12].split()
+    assert count == "8" and int(prompt_tokens) > 0 and cost.startswith("$")
+    assert out[13:] == ["10", "0 0.0"]
+    saved = json.loads((tmp_path / "conversation.json").read_text())
+    client = PromptRails(key, base_url=server.base_url)
+    sessions = client.chat.list_sessions().data
+    # The conversation's first session was cleared (kept), the fresh one deleted.
+    assert [s.id for s in sessions] == [saved["session_id"]]
+    assert sessions[0].title == "Support" and sessions[0].metadata == {"user": "42"}
+    assert len(client.chat.list_messages(saved["session_id"]).data) == 10
+
+    key = server.new_workspace()
+    monkeypatch.setenv("PROMPTRAILS_API_KEY", key)
+    out = run_blocks(blocks[1:], {"__name__": "readme"}).splitlines()
+    assert out[:2] == ["You said: Hello, how are you?", "You said: Go on"]
+    assert out[2].startswith("Total cost: $") and out[3] == "Messages: 4"
+    assert PromptRails(key, base_url=server.base_url).chat.list_sessions().data == []  # delete_on_exit
+    assert server.violations() == []

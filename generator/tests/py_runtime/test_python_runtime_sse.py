@@ -216,3 +216,18 @@ def test_long_line_over_the_cap_fails_before_its_end() -> None:
     with pytest.raises(StreamError, match="size cap"):
         for _ in range(100):
             p.feed(b"data: " + b"x" * 500)  # never a line end: the pieces alone pass the cap
+
+
+@pytest.mark.parametrize("chunked", ["whole", "bytes", "events"])
+def test_usual_events_count_against_the_cap_as_any_other(chunked: str) -> None:
+    """Events written the usual way (`id:`, `event:`, one `data:` line) are read by one
+    pattern match each: the size cap, ids and names are what the line-by-line reading gives."""
+    frame = b'id: 7\nevent: content\ndata: {"a":1}\n\n'  # the data line and its end: 14 bytes
+    data = frame * 3 + b"data: x\n\n"
+    chunks = {"whole": [data], "bytes": bytewise(data), "events": [e + b"\n\n" for e in data.split(b"\n\n")[:-1]]}[chunked]
+    assert feed_all(chunks, max_event_size=14) == [("content", '{"a":1}', "7")] * 3 + [("message", "x", "7")]
+    with pytest.raises(StreamError, match="size cap"):
+        feed_all(chunks, max_event_size=13)
+    p = SSEParser()
+    a, b = p.feed(frame + b"data: y\n\n")
+    assert (a.own_id, b.own_id, b.id, b.event) == (True, False, "7", "message")

@@ -87,6 +87,9 @@ class in_sdk_call:
         _local.depth -= 1
 
 
+_IN_SDK_CALL = in_sdk_call()  # stateless: one instance serves every `with`
+
+
 def safe_to_close_now() -> bool:
     """Whether a finaliser on this thread may close a response now: not inside a garbage
     collection and not inside this SDK's own use of httpx."""
@@ -109,12 +112,15 @@ class SyncConnection:
         """The next complete frame, or None at the end of the body (httpx errors propagate)."""
         frames = self.frames
         while not frames:
-            with in_sdk_call():
+            with _IN_SDK_CALL:
                 chunk = next(self.chunks, None)
             if chunk is None:
                 self.parser.close()  # an incomplete event at EOF is dropped
                 return None
-            frames.extend(self.parser.feed(chunk))
+            events = self.parser.feed(chunk)
+            if len(events) == 1:
+                return events[0]  # the usual chunk of one event: no queueing
+            frames.extend(events)
         return frames.popleft()
 
     def drain(self, limit: int = DRAIN_LIMIT) -> bool:

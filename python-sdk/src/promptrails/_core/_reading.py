@@ -31,7 +31,7 @@ import enum
 import json
 import math
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, NamedTuple, Self, TypeVar
 
 __all__ = [
@@ -44,6 +44,7 @@ __all__ = [
     "Value",
     "dump",
     "shape_named",
+    "quick_reader",
     "read_model",
     "register",
     "shape_of",
@@ -100,7 +101,21 @@ class ModelShape:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "declared", frozenset(f.wire for f in self.fields))
+        # Per field, what the reader reads (unpacked at once), with the JSON types whose values
+        # read as they are (no format, const or null rule applies): those skip the general path.
+        object.__setattr__(self, "_rows", tuple((f.wire, f.attr, f.aliases, f.required, f.choices, f.value,
+                                                 _plain_types(f.value)) for f in self.fields))
 
+
+def _plain_types(v: Value) -> tuple[type, ...]:
+    if v.const is not None or v.format is not None:
+        return ()
+    if v.kind == "any":
+        return (str, int, float, bool, list, dict)
+    return _QUICK_TYPES.get(v.kind, ())
+
+
+_MISSING: Any = object()  # a key the JSON object does not hold
 
 _BY_NAME: dict[str, ModelShape] = {}
 _BY_CLASS: dict[type, ModelShape] = {}
@@ -193,7 +208,7 @@ class Reader:
     def model(self, shape: ModelShape, data: Mapping[str, Any], path: str = "", **init: Any) -> Any:
         """An instance of `shape.cls` read from the JSON object `data`; `init` adds
         constructor arguments that do not come from the data (an event's id)."""
-        if not isinstance(data, Mapping):
+        if type(data) is not dict and not isinstance(data, Mapping):
             raise Unusable(f"{path or 'the value'} is {_json_type(data)}, not an object")
         obj: Mapping[str, Any] = data
         if shape.flatten is not None:
@@ -203,40 +218,45 @@ class Reader:
                 for key, inner_value in inner.items():
                     merged.setdefault(key, inner_value)
                 obj = merged
-        declared = shape.declared
         attrs: dict[str, Any] = {}
         extra: dict[str, Any] = {}
         present: set[str] = set()
-        for f in shape.fields:
-            key = f.wire
-            if key not in obj:
-                key = next((a for a in f.aliases if a in obj), key)
-            if key not in obj:
-                attrs[f.attr] = None
-                if f.required:
-                    self._note(_join(path, f.wire), "missing required field")
-                continue
-            raw = obj[key]
-            v = f.value
-            if type(raw) is str and v.kind == "string" and v.format is None and v.const is None:
+        found = 0  # declared keys the object holds
+        for wire, attr, aliases, required, choices, v, plain in shape.__dict__["_rows"]:
+            raw = obj.get(wire, _MISSING)
+            if raw is _MISSING:
+                for alias in aliases:
+                    if alias in obj:
+                        raw = obj[alias]
+                        break
+                else:
+                    attrs[attr] = None
+                    if required:
+                        self._note(_join(path, wire), "missing required field")
+                    continue
+            else:
+                found += 1
+            if type(raw) in plain:
                 value: Any = raw  # the common case, without the general path
             else:
-                value = self.value(v, raw, _join(path, f.wire))
+                value = self.value(v, raw, _join(path, wire))
             if value is _INVALID:
-                attrs[f.attr] = None
-                extra[f.wire] = raw
+                attrs[attr] = None
+                extra[wire] = raw
             else:
-                attrs[f.attr] = value
-                present.add(f.wire)
-                if f.choices and value is not None and value not in f.choices:
-                    listed = ", ".join(repr(x) for x in f.choices)
-                    self._note(_join(path, f.wire), f"{value!r} is not one of the values the contract lists ({listed})")
-        for key, raw in obj.items():
-            if key in declared:
-                continue
-            if shape.extra is not None and shape.extra.kind != "any":
-                self.value(shape.extra, raw, _join(path, key))  # checked, kept raw
-            extra[key] = raw
+                attrs[attr] = value
+                present.add(wire)
+                if choices and value is not None and value not in choices:
+                    listed = ", ".join(repr(x) for x in choices)
+                    self._note(_join(path, wire), f"{value!r} is not one of the values the contract lists ({listed})")
+        if found < len(obj):  # keys the contract does not name (or aliases)
+            declared = shape.declared
+            for key, raw in obj.items():
+                if key in declared:
+                    continue
+                if shape.extra is not None and shape.extra.kind != "any":
+                    self.value(shape.extra, raw, _join(path, key))  # checked, kept raw
+                extra[key] = raw
         instance = shape.cls(**attrs, **init)
         _set(instance, "additional_properties", extra)
         _set(instance, "_present", frozenset(present))
@@ -287,7 +307,7 @@ class Reader:
         if kind == "enum":
             return self._enum(v, raw, path)
         if kind == "model":
-            if not isinstance(raw, Mapping):
+            if type(raw) is not dict and not isinstance(raw, Mapping):
                 return self._wrong(v, raw, path)
             return self.model(_BY_NAME[v.model or ""], raw, path)
         if kind == "map":
@@ -321,6 +341,9 @@ class Reader:
         cls = v.enum
         if cls is None:
             return raw
+        member = _enum_members(cls).get(raw) if type(raw) is str or type(raw) is int else None
+        if member is not None:
+            return member  # a listed value (the common case)
         values = [m.value for m in cls]
         of_strings = all(isinstance(x, str) for x in values)
         if isinstance(raw, bool) or not isinstance(raw, str if of_strings else int):
@@ -350,6 +373,17 @@ class Reader:
         return _INVALID
 
 
+_MEMBERS: dict[type[enum.Enum], dict[Any, enum.Enum]] = {}
+
+
+def _enum_members(cls: type[enum.Enum]) -> dict[Any, enum.Enum]:
+    """An enum's members by value (what `cls(value)` returns for a listed value)."""
+    members = _MEMBERS.get(cls)
+    if members is None:
+        members = _MEMBERS[cls] = {m.value: m for m in cls}
+    return members
+
+
 def _string_format(fmt: str | None, raw: str) -> Any:
     """A string in the Python type openapi-python-client gives its format; a string that
     does not parse stays a string (formats are not part of the checks)."""
@@ -372,6 +406,76 @@ def _set(instance: object, name: str, value: object) -> None:
         pass  # a class without that slot (no additional properties modelled)
 
 
+_QUICK_TYPES: dict[str, tuple[type, ...]] = {"string": (str,), "integer": (int,), "number": (int, float), "boolean": (bool,)}
+
+
+def quick_reader(shape: ModelShape, init: str | None = None) -> Callable[[dict[str, Any], Any], Any] | None:
+    """A reader of `shape.cls` for the common case, or None where the shape has no common
+    case. `read(data, arg)` returns the instance `Reader().model(shape, data, **{init: arg})`
+    (`init`: a constructor argument that does not come from the data) returns when `data` holds no key the contract does not name and every declared key
+    it holds has a value of its plain JSON type (strings without a format, numbers, booleans, any
+    value; null where the contract allows it), with no required key missing; otherwise it returns
+    None and the caller reads with `Reader` (which then notes what departs from the contract).
+    Such a read has no mismatch, so it is the same in strict mode. The instance is filled
+    without its `__init__` (a frozen dataclass with no `__post_init__` and no slots)."""
+    cls = shape.cls
+    if shape.flatten is not None or (shape.extra is not None and shape.extra.kind != "any"):
+        return None
+    if not dataclasses.is_dataclass(cls) or hasattr(cls, "__post_init__"):
+        return None
+    if any("__slots__" in vars(k) for k in cls.__mro__[:-1]):
+        return None
+    plan: list[tuple[str, str, bool, tuple[type, ...] | None]] = []
+    for f in shape.fields:
+        v = f.value
+        if f.aliases or f.choices or v.const is not None or v.format is not None:
+            return None
+        if v.kind == "any":
+            plan.append((f.wire, f.attr, f.required, None))
+        elif v.kind in _QUICK_TYPES:
+            plan.append((f.wire, f.attr, f.required, _QUICK_TYPES[v.kind] + ((type(None),) if v.nullable else ())))
+        else:
+            return None
+    fields = dataclasses.fields(cls)
+    if any(not f.init for f in fields) or {f.name for f in fields} != {a for _, a, _, _ in plan} | ({init} if init else set()):
+        return None
+    new = object.__new__
+    presents: dict[tuple[str, ...], frozenset[str]] = {}
+    every = frozenset(wire for wire, _, _, _ in plan)
+    fields_count = len(plan)
+
+    def read(data: dict[str, Any], arg: Any = None) -> Any:
+        attrs = {init: arg} if init else {}
+        present: list[str] = []
+        for wire, attr, required, types in plan:
+            if wire in data:
+                raw = data[wire]
+                if types is not None and type(raw) not in types:
+                    return None
+                attrs[attr] = raw
+                present.append(wire)
+            elif required:
+                return None
+            else:
+                attrs[attr] = None
+        found = len(present)
+        if found != len(data):
+            return None  # keys the contract does not name
+        frozen: frozenset[str] | None = every  # every field present: the usual case
+        if found != fields_count:
+            key = tuple(present)
+            frozen = presents.get(key)
+            if frozen is None:
+                frozen = presents[key] = frozenset(present)
+        attrs["additional_properties"] = {}
+        attrs["_present"] = frozen
+        instance = new(cls)
+        instance.__dict__.update(attrs)
+        return instance
+
+    return read
+
+
 def read_model(cls: type[_M], data: Mapping[str, Any], **init: Any) -> _M:
     """`cls` read tolerantly from JSON data (what a generated `from_dict` does)."""
     result: _M = Reader().model(shape_of(cls), data, **init)
@@ -382,7 +486,7 @@ class Model:
     """What every model and event class of the SDK has besides its fields: `to_dict()` and
     `to_json()` (plain JSON data), `from_dict()` (a tolerant read), and the fields the
     contract does not name (or that came in another JSON type) in `additional_properties`,
-    also reachable as `model["key"]`."""
+    reachable as `model["key"]` as every declared field is (by its wire name)."""
 
     __slots__ = ()
 
@@ -407,10 +511,24 @@ class Model:
         return list(self.additional_properties)
 
     def __getitem__(self, key: str) -> Any:
-        return self.additional_properties[key]
+        """A value by its wire name: a field the contract declares (as its attribute holds
+        it; a raw value the field could not hold wins), else one the contract does not name
+        (`additional_properties`). KeyError when neither has it."""
+        extra = self.additional_properties
+        if key in extra:
+            return extra[key]
+        shape = _BY_CLASS.get(type(self))
+        if shape is not None and key in shape.declared:
+            for f in shape.fields:
+                if f.wire == key:
+                    return getattr(self, f.attr)
+        raise KeyError(key)
 
     def __contains__(self, key: str) -> bool:
-        return key in self.additional_properties
+        if key in self.additional_properties:
+            return True
+        shape = _BY_CLASS.get(type(self))
+        return shape is not None and key in shape.declared and key in getattr(self, "_present", frozenset())
 
 
 # -- values inside a read object ----------------------------------------------------------

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from functools import cached_property as _cached_property
-from typing import Any, cast as _cast
+from typing import cast as _cast
 
 import httpx as _httpx
 
@@ -24,8 +24,6 @@ from .._core import (
     SyncPage,
     TimeoutTypes,
 )
-from .._core import APIResponse as _APIResponse
-from .._core import AsyncAPIResponse as _AsyncAPIResponse
 from .._core import AsyncHTTPClient as _AsyncHTTPClient
 from .._core import SyncHTTPClient as _SyncHTTPClient
 from .._core import async_to_raw_response_wrapper as _async_to_raw

@@ -26,7 +26,7 @@ from typing import Any, Generic, ParamSpec, TypeVar, cast
 import httpx
 
 from ._errors import APIError, APIResponseValidationError
-from ._reading import Reader, Unusable, Value, shape_named, value_at
+from ._reading import _INVALID, Reader, Unusable, Value, shape_named, value_at
 
 __all__ = [
     "APIResponse",
@@ -86,6 +86,27 @@ def _check(reader: Reader, response: httpx.Response, body: Any, strict: bool) ->
         raise APIResponseValidationError(path=first.path, reason=first.reason, response=response, body=body)
 
 
+_READS_AS: dict[tuple[str, str, str | None, bool], bool] = {}
+
+
+def _reads_as(envelope: str, unwrap: str, shape: Value) -> bool:
+    """Whether an envelope that holds only `unwrap` reads it as `shape` and notes nothing
+    else: the field has no rule of its own (no alias, no listed values, no flattening) and
+    no other field of the envelope is required. (Model shapes only: they are the common case.)"""
+    if shape.kind != "model":
+        return False
+    key = (envelope, unwrap, shape.model, shape.nullable)
+    known = _READS_AS.get(key)
+    if known is None:
+        env = shape_named(envelope)
+        f = next((f for f in env.fields if f.wire == unwrap), None)
+        known = (f is not None and f.value == shape and not f.aliases and not f.choices and env.flatten is None
+                 and not any(g.required for g in env.fields if g is not f))
+        if len(_READS_AS) < 1024:
+            _READS_AS[key] = known
+    return known
+
+
 def read_value(response: httpx.Response, shape: Value, *, strict: bool, envelope: str | None = None,
                unwrap: str | None = None) -> Any:
     """The JSON body read as `shape`; with `envelope` (a model shape's name) and `unwrap`,
@@ -98,8 +119,14 @@ def read_value(response: httpx.Response, shape: Value, *, strict: bool, envelope
                 raise Unusable(f"the body is {type(body).__name__}, not an object")
             if body.get(unwrap) is None:
                 raise Unusable(f"it has no {unwrap}")
-            env = reader.model(shape_named(envelope), body)
-            value = value_at(env, [unwrap])
+            if len(body) == 1 and _reads_as(envelope, unwrap, shape):
+                # The envelope holds only its value: read it where the envelope would (same
+                # paths, same checks), without making the envelope.
+                value = reader.value(shape, body[unwrap], unwrap)
+                value = None if value is _INVALID else value
+            else:
+                env = reader.model(shape_named(envelope), body)
+                value = value_at(env, [unwrap])
             if value is None:
                 raise Unusable(f"its {unwrap} is not {shape.kind if shape.kind != 'model' else 'an object'}")
         else:

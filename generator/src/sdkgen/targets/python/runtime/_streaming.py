@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import bisect
 import json
+import json.scanner
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from types import TracebackType
@@ -42,7 +43,7 @@ from ._errors import (
 )
 from ._http import AsyncHTTPClient, SyncHTTPClient
 from ._lifecycle import AsyncConnection, SyncConnection
-from ._reading import Reader, Unusable, Value, shape_of, value_at
+from ._reading import Reader, Unusable, Value, quick_reader, shape_of, value_at
 from ._retry import should_retry
 from ._types import RequestOptions
 from .sse import DEFAULT_MAX_EVENT_SIZE, Frame, ServerSentEvent
@@ -142,9 +143,27 @@ class StreamSpec(Generic[EventT, ResultT]):
     def __post_init__(self) -> None:
         # The event name of each class, looked up once per event (not a field: `replace` rebuilds it).
         object.__setattr__(self, "_names", {cls: name for name, cls in self.events.items()})
+        # Per event name of an "object" event, its class and quick reader (or () for another
+        # event): made on first use, as the shapes register when the SDK is imported.
+        object.__setattr__(self, "_plans", {})
+        object.__setattr__(self, "_sentinel", self.sentinel.encode() if self.sentinel is not None else None)
+
+    def _plan(self, name: str) -> tuple[Any, ...]:
+        cls = self.events.get(name)
+        plan: tuple[Any, ...] = ()
+        if cls is not None and self.formats.get(name, "object") == "object":
+            try:
+                quick = quick_reader(shape_of(cls), "event_id")
+            except KeyError:
+                quick = None
+            plan = (cls, quick)
+        plans: dict[str, tuple[Any, ...]] = self.__dict__["_plans"]
+        if len(plans) < 1024:  # names the spec does not know are not kept beyond that
+            plans[name] = plan
+        return plan
 
     def decode(
-        self, sse: ServerSentEvent, *, strict: bool = False, response: httpx.Response | None = None
+        self, sse: Frame | ServerSentEvent, *, strict: bool = False, response: httpx.Response | None = None
     ) -> EventT | UnknownEvent:
         """The typed event of a frame. Data that cannot be read at all (malformed JSON where
         JSON is due, data that is not an object where an object is due) is a `StreamError`
@@ -153,8 +172,22 @@ class StreamSpec(Generic[EventT, ResultT]):
         # An event's id is its frame's own `id:` line; a frame without one has none, even
         # though the connection's last event ID (used for resuming) carries over.
         event_id = (sse.id or None) if getattr(sse, "own_id", True) else None
+        raw: bytes | None = getattr(sse, "raw", None)  # a Frame: the data's bytes, decoded once below
+        if raw is not None and self.dispatch == "event":
+            name = sse.event or "message"
+            plan = self.__dict__["_plans"].get(name)
+            if plan is None:
+                plan = self._plan(name)
+            if plan:  # an "object" event
+                cls, quick = plan
+                payload = _json_data(raw, name)
+                if quick is not None and type(payload) is dict:
+                    quick_event: EventT | None = quick(payload, event_id)
+                    if quick_event is not None:
+                        return quick_event
+                return self._object(cls, name, payload, sse.data, event_id, strict, response)
         data = sse.data or ""
-        payload: Any = None
+        payload = None
         parsed = False
         if self.dispatch == "property":
             payload = _json_data(data, sse.event or "message")
@@ -187,6 +220,11 @@ class StreamSpec(Generic[EventT, ResultT]):
                 raise StreamError(f"the data of a {name!r} event cannot be read: {exc}", data=data) from exc
             self._check(reader, name, data, strict, response)
             return cast(EventT, cls(data=value, event_id=event_id))
+        return self._object(cls, name, payload, data, event_id, strict, response)
+
+    def _object(self, cls: type, name: str, payload: Any, data: str, event_id: str | None, strict: bool,
+                response: httpx.Response | None) -> EventT:
+        """An "object" event read from its parsed data (the general path)."""
         if not isinstance(payload, dict):
             raise StreamError(f"the data of a {name!r} event is not a JSON object", data=data)
         reader = Reader()
@@ -206,6 +244,29 @@ class StreamSpec(Generic[EventT, ResultT]):
                 f"the data of a {name!r} event does not match the API contract: {first}", data=data
             ) from cause
 
+    def value_of(self, event: object, path: tuple[str | int, ...] | list[str | int]) -> Any:
+        """The value at `path` in an event's data (a text or JSON-valued event: in its `data`)."""
+        if isinstance(event, UnknownEvent):
+            return None
+        if self.formats.get(self.name_of(event), "object") != "object":
+            return value_at(getattr(event, "data", None), path)
+        return value_at(event, path)
+
+    def text_piece(self, event: object) -> str | None:
+        """The piece of text an event carries (the spec's text delta), or None."""
+        delta = self.delta
+        if delta is None or self.name_of(event) != delta.event:
+            return None
+        piece = self.value_of(event, delta.path)
+        return piece if isinstance(piece, str) else None
+
+    def is_terminal(self, event: object) -> bool:
+        return self.name_of(event) in self.terminal
+
+    def is_failure(self, event: object) -> bool:
+        """Whether `event` is a terminal event meaning the run failed."""
+        return self.name_of(event) in self.failure
+
     def name_of(self, event: object) -> str:
         if isinstance(event, UnknownEvent):
             return event.event
@@ -216,11 +277,26 @@ class StreamSpec(Generic[EventT, ResultT]):
         return self.eof_ends
 
 
-def _json_data(data: str, name: str) -> Any:
+# The C scanner json.loads uses: (text, index) -> (value, end).
+_scan = cast(Callable[[str, int], tuple[Any, int]], json.scanner.make_scanner(cast(Any, json.JSONDecoder())))
+
+
+def _json_data(data: str | bytes, name: str) -> Any:
+    """The JSON value of an event's data (bytes: UTF-8, invalid sequences replaced). The
+    common case, a value with nothing around it, is one call into the C scanner; anything
+    else (whitespace around it, invalid UTF-8, malformed JSON) goes through `json.loads`."""
     try:
-        return json.loads(data)
+        text = data.decode() if isinstance(data, bytes) else data
+        value, end = _scan(text, 0)
+        if end == len(text):
+            return value
+    except (UnicodeDecodeError, StopIteration, ValueError, RecursionError):
+        pass
+    text = data.decode("utf-8", errors="replace") if isinstance(data, bytes) else data
+    try:
+        return json.loads(text)
     except json.JSONDecodeError as exc:
-        raise StreamError(f"malformed JSON in a {name!r} event: {exc}", data=data) from exc
+        raise StreamError(f"malformed JSON in a {name!r} event: {exc}", data=text) from exc
 
 
 def _failure_text(event: Any) -> str:
@@ -263,12 +339,7 @@ class _Aggregator(Generic[EventT, ResultT]):
             self.terminal = event
 
     def _value(self, name: str, event: object, path: tuple[str | int, ...] | list[str | int]) -> Any:
-        """The value at `path` in an event's data (a text or JSON-valued event: in its `data`)."""
-        if isinstance(event, UnknownEvent):
-            return None
-        if self.spec.formats.get(name, "object") != "object":
-            return value_at(getattr(event, "data", None), path)
-        return value_at(event, path)
+        return self.spec.value_of(event, path)
 
     def result(self, ended: bool) -> ResultT:
         if self.terminal is None and not ended:
@@ -289,24 +360,32 @@ class DeliveredIds:
     the stream; any other id, and a number below the highest one that no run holds (out of
     order), is kept in a set of strings."""
 
-    __slots__ = ("_hi", "_lo", "_other")
+    __slots__ = ("_hi", "_lo", "_next", "_other")
 
     def __init__(self) -> None:
         self._lo: list[int] = []  # run i is [_lo[i], _hi[i]]; sorted, disjoint, not adjacent
         self._hi: list[int] = []
         self._other: set[str] = set()
+        self._next = ""  # the id that extends the last run (the usual next id), as text
 
     def add(self, frame_id: str) -> bool:
         """Record `frame_id`; False when it was already delivered."""
+        if frame_id == self._next:  # the usual case: one more than the last id
+            last = self._hi[-1] + 1
+            self._hi[-1] = last
+            self._next = str(last + 1)
+            return True
         n = _canonical_number(frame_id)
         if n is not None:
             hi = self._hi
             if not hi or n > hi[-1] + 1:
                 self._lo.append(n)
                 hi.append(n)
+                self._next = str(n + 1)
                 return True
             if n == hi[-1] + 1:
                 hi[-1] = n
+                self._next = str(n + 1)
                 return True
             i = bisect.bisect_left(hi, n)  # the first run that ends at or after n
             if i < len(hi) and self._lo[i] <= n:
@@ -344,14 +423,23 @@ class _State:
         """Whether to deliver `event` (False: a replayed frame already delivered).
         Only a frame that carries its own `id:` line is compared (an id persists
         across frames without one)."""
-        if frame.own_id and frame.id and not self.delivered.add(frame.id):
-            return False
-        if frame.id:
-            self.last_id = frame.id
+        frame_id = frame.id
+        if frame_id:
+            if frame.own_id:
+                delivered = self.delivered
+                if frame_id == delivered._next:  # the usual next id (DeliveredIds.add, inlined)
+                    last = delivered._hi[-1] + 1
+                    delivered._hi[-1] = last
+                    delivered._next = str(last + 1)
+                elif not delivered.add(frame_id):
+                    return False
+            self.last_id = frame_id
         spec = self.spec
-        name = spec.name_of(event)
+        name = spec.__dict__["_names"].get(type(event))
+        if name is None:
+            name = spec.name_of(event)
         resume = spec.resume
-        if resume is not None and len(self.params) < len(resume.bindings) and name in resume.carriers:
+        if resume is not None and name in resume.carriers and len(self.params) < len(resume.bindings):
             # The resume parameters come from the first carrier event that has them.
             for param, wire in resume.bindings:
                 value = value_at(event, [wire])
@@ -417,15 +505,48 @@ class _Base(Generic[EventT, ResultT]):
         self._retries = retries
         self._failures = 0
 
+    @property
+    def spec(self) -> StreamSpec[EventT, ResultT]:
+        """The stream's generated description."""
+        return self._spec
+
+    @property
+    def ended(self) -> bool:
+        """Whether the stream reached its end (a terminal event, its sentinel, or EOF where
+        that ends it)."""
+        return self._state.done
+
+    def resume_point(self) -> tuple[dict[str, str], str | None]:
+        """Where the run could be followed from: the resume route's path parameters seen so
+        far (wire names; empty until the event naming the run arrived) and the last event id."""
+        return dict(self._state.params), self._state.last_id
+
     def _frame(self, frame: Frame, strict: bool, response: httpx.Response | None, log: Any) -> Any:
         """The event of a frame to deliver, `_END` at the sentinel, None for a replay."""
         spec = self._spec
-        if spec.sentinel is not None and frame.data == spec.sentinel:
+        sentinel = spec.__dict__["_sentinel"]
+        if sentinel is not None and frame.raw == sentinel:
             self._state.done = True
             return _END
         if log.isEnabledFor(10):
             log.debug("%s stream frame event=%s id=%s", spec.name, frame.event, frame.id if frame.own_id else None)
-        event = spec.decode(frame, strict=strict, response=response)
+        event: Any = None
+        if spec.dispatch == "event":
+            # The usual event (what `decode` does first, without its calls): a known name whose
+            # data is the plain common case of its class.
+            plan = spec.__dict__["_plans"].get(frame.event)
+            if plan:
+                quick = plan[1]
+                if quick is not None:
+                    try:  # `_json_data`'s common case; anything else is left to `decode`
+                        text = frame.raw.decode()
+                        payload, end = _scan(text, 0)
+                    except (UnicodeDecodeError, StopIteration, ValueError, RecursionError):
+                        payload, end = None, -1
+                    if type(payload) is dict and end == len(text):
+                        event = quick(payload, frame.id if frame.own_id and frame.id else None)
+        if event is None:
+            event = spec.decode(frame, strict=strict, response=response)
         if self._state.accept(frame, event):
             self._failures = 0
             return event
@@ -489,14 +610,15 @@ class Stream(_Base[EventT, ResultT]):
             self._release(drain=True)  # the end was the last: give the connection back
             raise StopIteration
         try:
-            item = self._next_event()
+            item: Any = self._next_event()
         except BaseException:
             self._release(drain=False)
             raise
         if item is _END:
             self._release(drain=True)
             raise StopIteration
-        return cast(EventT | UnknownEvent, item)
+        event: EventT | UnknownEvent = item
+        return event
 
     def __enter__(self) -> Stream[EventT, ResultT]:
         return self
@@ -540,8 +662,9 @@ class Stream(_Base[EventT, ResultT]):
             conn = self._conn
             if conn is None:
                 raise StopIteration
+            frames = conn.frames
             try:
-                frame = conn.next_frame()
+                frame = frames.popleft() if frames else conn.next_frame()
             except httpx.TransportError as exc:
                 self._reconnect(exc)  # the connection dropped or idled out
                 continue
@@ -629,7 +752,7 @@ class AsyncStream(_Base[EventT, ResultT]):
             await self._release(drain=True)
             raise StopAsyncIteration
         try:
-            item = await self._next_event()
+            item: Any = await self._next_event()
         except Exception:
             await self._release(drain=False)
             raise
@@ -641,7 +764,8 @@ class AsyncStream(_Base[EventT, ResultT]):
         if item is _END:
             await self._release(drain=True)
             raise StopAsyncIteration
-        return cast(EventT | UnknownEvent, item)
+        event: EventT | UnknownEvent = item
+        return event
 
     async def __aenter__(self) -> AsyncStream[EventT, ResultT]:
         return self

@@ -2,11 +2,14 @@
 
 Independent of the transport. It follows the WHATWG "event stream
 interpretation" rules (docs/architecture.md, "Server-Sent Events"), quoted where they are applied. It yields
-httpx-sse's `ServerSentEvent`, but does its own line splitting: httpx-sse's
-`iter_sse` splits decoded text with `str.splitlines`, which also breaks lines
+`Frame`s (what httpx-sse's `ServerSentEvent` holds), but does its own line splitting:
+httpx-sse's `iter_sse` splits decoded text with `str.splitlines`, which also breaks lines
 at characters the spec does not treat as line ends (U+2028, VT, FF, NEL...), and
 works on text already decoded per chunk. Here lines are split on bytes, so a
-CRLF or a UTF-8 sequence split across two chunks is handled.
+CRLF or a UTF-8 sequence split across two chunks is handled, and the fields stay bytes
+until an event is dispatched: its data is decoded once, by whoever reads it (CR and LF
+never occur inside a multi-byte UTF-8 sequence, so decoding the joined lines gives what
+decoding each line gives).
 
     parser = SSEParser()
     for chunk in chunks:
@@ -17,7 +20,9 @@ CRLF or a UTF-8 sequence split across two chunks is handled.
 
 from __future__ import annotations
 
+import json
 import re
+from typing import Any
 
 from httpx_sse import ServerSentEvent
 
@@ -32,15 +37,42 @@ _CR = 0x0D
 _LF = 0x0A
 _CR_BYTE = b"\r"
 _EOL = re.compile(rb"\r\n?|\n")
+# An event written the usual way: an optional id (without NUL), an optional event name, one
+# data line, the blank line. (In a chunk without CR, between events.)
+_FRAME = re.compile(rb"(?:id: ([^\n\0]*)\n)?(?:event: ([^\n]*)\n)?data: ([^\n]*)\n\n")
+_ONE_FRAME = re.compile(rb"(?:id: ([^\n\r\0]*)\n)?(?:event: ([^\n\r]*)\n)?data: ([^\n\r]*)\n\n")  # no CR anywhere
 
 
-class Frame(ServerSentEvent):
-    """A dispatched event. `id` is the last event ID (it persists across events, as the
-    spec says); `own_id` tells whether this event's own lines set it."""
+class Frame:
+    """A dispatched event: `event`, `data`, `id` and `retry` as httpx-sse's
+    `ServerSentEvent` has them. `id` is the last event ID (it persists across events, as the
+    spec says); `own_id` tells whether this event's own lines set it. `raw` is the data as
+    it came (UTF-8 bytes, the data lines joined with LF): `data` decodes it (invalid
+    sequences replaced) when first read, so a reader that parses the bytes itself decodes
+    them once."""
 
-    def __init__(self, event: str, data: str, id: str, retry: int | None, own_id: bool) -> None:
-        super().__init__(event=event, data=data, id=id, retry=retry)
+    __slots__ = ("_data", "event", "id", "own_id", "raw", "retry")
+
+    def __init__(self, event: str, raw: bytes, id: str, retry: int | None, own_id: bool) -> None:
+        self.event = event
+        self.raw = raw
+        self.id = id
+        self.retry = retry
         self.own_id = own_id
+        self._data: str | None = None
+
+    @property
+    def data(self) -> str:
+        data = self._data
+        if data is None:
+            data = self._data = self.raw.decode("utf-8", errors="replace")
+        return data
+
+    def json(self) -> Any:
+        return json.loads(self.data)
+
+    def __repr__(self) -> str:
+        return f"Frame(event={self.event!r}, data={self.data!r}, id={self.id!r}, retry={self.retry!r})"
 
 
 class SSEParser:
@@ -63,8 +95,8 @@ class SSEParser:
         self._skip_lf = False  # the previous chunk ended with CR: a leading LF belongs to it
         self._pieces: list[bytes] = []  # the unfinished line, in pieces
         self._pending = 0  # their total length
-        self._event = ""
-        self._data: list[str] = []
+        self._event = b""
+        self._data: list[bytes] = []
         self._data_size = 0
         self._own_id = False
         self._last_id = ""
@@ -75,6 +107,19 @@ class SSEParser:
         return self._last_id
 
     def feed(self, chunk: bytes) -> list[Frame]:
+        if (type(chunk) is bytes and self._started and not self._skip_lf and not self._pieces and not self._data
+                and not self._event and not self._own_id):
+            # Between events, a chunk that is one event written the usual way (as a server
+            # that flushes every event sends it): one match, what `_frames` reads.
+            m = _ONE_FRAME.fullmatch(chunk)
+            if m is not None:
+                frame_id, event, data = m.groups()
+                if len(data) + 7 <= self.max_event_size:
+                    own_id = frame_id is not None
+                    if own_id:
+                        self._last_id = frame_id.decode("utf-8", "replace")
+                    return [Frame((_NAMES.get(event) or _name(event)) if event else "message", data,
+                                  self._last_id, self._retry, own_id)]
         events: list[Frame] = []
         if not chunk:
             return events
@@ -105,6 +150,22 @@ class SSEParser:
         n = len(chunk)
         lines: list[bytes]
         if chunk.find(_CR_BYTE, start) < 0:
+            if start < n and (self._pieces or self._data or self._event or self._own_id):
+                # Inside an event: read its lines up to the blank line that ends it.
+                if not self._pieces and chunk[start] == _LF:
+                    cut = start + 1
+                else:
+                    cut = chunk.find(b"\n\n", start)
+                    cut = cut + 2 if cut >= 0 else -1
+                if cut > 0:
+                    lines = chunk[start:cut].split(b"\n")
+                    lines.pop()  # b"": the segment ends with its last line's end
+                    self._complete(lines, events)
+                    start = cut
+            if not self._pieces and not self._data and not self._event and not self._own_id:
+                start = self._frames(chunk, start, events)
+                if start == n:
+                    return events
             lines = chunk[start:].split(b"\n") if start else chunk.split(b"\n")
             tail = lines.pop()  # the unterminated rest of the chunk
             end = n - len(tail)
@@ -116,17 +177,8 @@ class SSEParser:
                 end = match.end()
             if end == n and chunk[n - 1] == _CR:
                 self._skip_lf = True  # the LF of this CRLF may open the next chunk
-        if lines and self._pieces:
-            # The first line ending here began in earlier chunks: join its pieces once.
-            self._pieces.append(lines[0])
-            lines[0] = b"".join(self._pieces)
-            self._pieces = []
-            self._pending = 0
-        line = self._line
-        for raw in lines:
-            event = line(raw)
-            if event is not None:
-                events.append(event)
+        if lines:
+            self._complete(lines, events)
         if end < n:
             rest = chunk[end:] if end else chunk
             self._pieces.append(rest)
@@ -140,7 +192,7 @@ class SSEParser:
         empty line, the incomplete event is not dispatched." """
         self._pieces = []
         self._pending = 0
-        self._event = ""
+        self._event = b""
         self._data = []
         self._data_size = 0
         self._own_id = False
@@ -150,40 +202,91 @@ class SSEParser:
         self.close()
         raise StreamError(f"a server-sent event exceeded the size cap of {self.max_event_size} bytes (at least {size})")
 
-    def _line(self, raw: bytes) -> Frame | None:
-        if not raw:
-            # "If the line is empty (a blank line): Dispatch the event."
-            return self._dispatch()
-        if raw[0] == 0x3A:
-            return None  # "If the line starts with a U+003A COLON character (:): Ignore the line."
-        name, sep, value = raw.decode("utf-8", errors="replace").partition(":")
-        if sep and value[:1] == " ":
-            value = value[1:]  # "If value starts with a U+0020 SPACE character, remove it from value."
-        if name == "event":
-            self._event = value
-        elif name == "data":
-            self._data.append(value)
-            self._data_size += len(raw) + 1
-            if self._data_size > self.max_event_size:
-                self._overflow()
-        elif name == "id":
-            # "If the field value does not contain U+0000 NULL, then set the last event ID buffer
-            # to the field value. Otherwise, ignore the field."
-            if "\0" not in value:
-                self._last_id = value
-                self._own_id = True
-        elif name == "retry" and value and all("0" <= c <= "9" for c in value):
-            # "If the field value consists of only ASCII digits, then interpret the field value
-            # as an integer in base ten [...] Otherwise, ignore the field."
-            self._retry = int(value)
-        # "Otherwise: The field is ignored."
-        return None
+    def _complete(self, lines: list[bytes], events: list[Frame]) -> None:
+        """Interpret the complete lines that end in this chunk (the first one may have begun
+        in earlier chunks: its pieces are joined once)."""
+        if self._pieces:
+            self._pieces.append(lines[0])
+            lines[0] = b"".join(self._pieces)
+            self._pieces = []
+            self._pending = 0
+        self._lines(lines, events)
 
-    def _dispatch(self) -> Frame | None:
-        data, event, own_id = self._data, self._event, self._own_id
-        self._data, self._event, self._data_size, self._own_id = [], "", 0, False
-        # "If the data buffer is an empty string, set the data buffer and the event type
-        # buffer to the empty string and return." (no data line was seen)
-        if not data:
-            return None
-        return Frame(event or "message", "\n".join(data), self._last_id, self._retry, own_id)
+    def _frames(self, chunk: bytes, pos: int, events: list[Frame]) -> int:
+        """Between events, in a chunk without CR: read the events written the usual way
+        (`id: `, `event: `, one `data: ` line, a blank line) each with one match of a
+        compiled pattern; returns where the first other line starts (read by `_lines`).
+        What it reads is what `_lines` reads from the same lines."""
+        match = _FRAME.match
+        cap = self.max_event_size
+        n = len(chunk)
+        while pos < n:
+            m = match(chunk, pos)
+            if m is None:
+                return pos
+            frame_id, event, data = m.groups()
+            if len(data) + 7 > cap:  # what `_lines` counts: the line and its end
+                return pos  # `_lines` raises the size error
+            own_id = frame_id is not None
+            if own_id:
+                self._last_id = frame_id.decode("utf-8", "replace")
+            events.append(Frame((_NAMES.get(event) or _name(event)) if event else "message", data,
+                                self._last_id, self._retry, own_id))
+            pos = m.end()
+        return pos
+
+    def _lines(self, lines: list[bytes], events: list[Frame]) -> None:
+        """Interpret complete lines (one loop, the fields as bytes: the per-line work is a
+        C-level `partition` and comparisons)."""
+        event, data, size, own_id = self._event, self._data, self._data_size, self._own_id
+        cap = self.max_event_size
+        for raw in lines:
+            if not raw:
+                # "If the line is empty (a blank line): Dispatch the event." "If the data
+                # buffer is an empty string, set the data buffer and the event type buffer to
+                # the empty string and return." (no data line was seen)
+                if data:
+                    events.append(Frame((_NAMES.get(event) or _name(event)) if event else "message",
+                                        data[0] if len(data) == 1 else b"\n".join(data),
+                                        self._last_id, self._retry, own_id))
+                    data = []
+                event, size, own_id = b"", 0, False
+                continue
+            name, sep, value = raw.partition(b":")
+            if not name:
+                continue  # "If the line starts with a U+003A COLON character (:): Ignore the line."
+            if value[:1] == b" ":
+                value = value[1:]  # "If value starts with a U+0020 SPACE character, remove it from value."
+            if name == b"data":
+                data.append(value)
+                size += len(raw) + 1
+                if size > cap:
+                    self._event, self._data, self._data_size, self._own_id = event, data, size, own_id
+                    self._overflow()
+            elif name == b"event":
+                event = value
+            elif name == b"id":
+                # "If the field value does not contain U+0000 NULL, then set the last event ID buffer
+                # to the field value. Otherwise, ignore the field."
+                if b"\0" not in value:
+                    self._last_id = value.decode("utf-8", errors="replace")
+                    own_id = True
+            elif name == b"retry" and value and value.isdigit():
+                # "If the field value consists of only ASCII digits, then interpret the field value
+                # as an integer in base ten [...] Otherwise, ignore the field." (bytes.isdigit: ASCII only)
+                self._retry = int(value)
+            # "Otherwise: The field is ignored."
+        self._event, self._data, self._data_size, self._own_id = event, data, size, own_id
+
+
+_NAMES: dict[bytes, str] = {}
+
+
+def _name(raw: bytes) -> str:
+    """An event name as text (the few names a stream uses are decoded once)."""
+    name = _NAMES.get(raw)
+    if name is None:
+        name = raw.decode("utf-8", errors="replace")
+        if len(_NAMES) < 256:
+            _NAMES[raw] = name
+    return name

@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 from ...._core import _encode
-from ...._core._types import NOT_GIVEN, NotGiven
 
 __all__ = ["_get_kwargs"]
 

@@ -18,11 +18,10 @@ from collections.abc import Mapping
 from types import MappingProxyType as _MappingProxyType
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from ._core import ResumeSpec, StreamResult, StreamSpec, UnknownEvent
+from ._core import StreamResult, StreamSpec, UnknownEvent
 from ._core import ValuePath as _ValuePath
 from ._core._reading import dump as _dump
 from ._core._reading import read_model as _read_model
-from ._core._reading import text_of as _text_of
 
 if TYPE_CHECKING:
     from ._generated.models.usage import Usage
