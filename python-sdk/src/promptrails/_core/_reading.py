@@ -382,7 +382,7 @@ class Model:
     """What every model and event class of the SDK has besides its fields: `to_dict()` and
     `to_json()` (plain JSON data), `from_dict()` (a tolerant read), and the fields the
     contract does not name (or that came in another JSON type) in `additional_properties`,
-    also reachable as `model["key"]`."""
+    reachable as `model["key"]` as every declared field is (by its wire name)."""
 
     __slots__ = ()
 
@@ -407,10 +407,24 @@ class Model:
         return list(self.additional_properties)
 
     def __getitem__(self, key: str) -> Any:
-        return self.additional_properties[key]
+        """A value by its wire name: a field the contract declares (as its attribute holds
+        it; a raw value the field could not hold wins), else one the contract does not name
+        (`additional_properties`). KeyError when neither has it."""
+        extra = self.additional_properties
+        if key in extra:
+            return extra[key]
+        shape = _BY_CLASS.get(type(self))
+        if shape is not None and key in shape.declared:
+            for f in shape.fields:
+                if f.wire == key:
+                    return getattr(self, f.attr)
+        raise KeyError(key)
 
     def __contains__(self, key: str) -> bool:
-        return key in self.additional_properties
+        if key in self.additional_properties:
+            return True
+        shape = _BY_CLASS.get(type(self))
+        return shape is not None and key in shape.declared and key in getattr(self, "_present", frozenset())
 
 
 # -- values inside a read object ----------------------------------------------------------

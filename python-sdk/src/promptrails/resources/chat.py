@@ -8,6 +8,7 @@ and reads the answer from the contract's shapes.
 
 from __future__ import annotations
 
+import os as _os
 from collections.abc import Mapping
 from functools import cached_property as _cached_property
 from typing import Any, Literal, cast as _cast
@@ -30,6 +31,9 @@ from .._core import AsyncHTTPClient as _AsyncHTTPClient
 from .._core import SyncHTTPClient as _SyncHTTPClient
 from .._core import async_to_raw_response_wrapper as _async_to_raw
 from .._core import async_to_streamed_response_wrapper as _async_to_streamed
+from .._core import AsyncConversation as _AsyncConversation
+from .._core import Conversation as _Conversation
+from .._core import ConversationBinding as _ConversationBinding
 from .._core import body_of as _body_of
 from .._core import check_arg as _check_arg
 from .._core import check_path as _check_path
@@ -739,6 +743,135 @@ class Chat:
             idempotent=True,
             security=(("ApiKeyAuth",),),
             accept="application/json",
+        )
+
+    def conversation(
+        self,
+        *,
+        session_id: str | None = None,
+        agent_id: str | NotGiven = NOT_GIVEN,
+        title: str | None | NotGiven = NOT_GIVEN,
+        metadata: Mapping[str, Any] | NotGiven = NOT_GIVEN,
+        max_concurrent_invocations: int = 1,
+        max_retries: int | NotGiven = NOT_GIVEN,
+        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
+        delete_on_exit: bool = False,
+    ) -> _Conversation[ChatMessage, ChatReply, ChatStreamFrameEvent]:
+        """Open a conversation: a new session created with the given fields (as
+        `create_session` takes them), or, with `session_id`, an existing session.
+
+        The conversation sends and streams messages and keeps the history, the token usage and
+        the cost as the server stored them.
+        A resumed session is read when first needed.
+
+        Args:
+            session_id: Resume this existing session instead of creating one.
+            agent_id: The agent that will answer in the session.
+            title: A display title.
+            metadata: Custom metadata for tracking and filtering.
+            max_concurrent_invocations: How many sends and streams may run at once (default 1:
+                one after another, in the order they were called).
+            max_retries: Retries of each call the conversation makes (default: the client's).
+            timeout: The timeout of each call it makes (default: the client's).
+            delete_on_exit: Delete the server session when the conversation is closed.
+        """
+        return _Conversation[ChatMessage, ChatReply, ChatStreamFrameEvent]._open(
+            self._conversation_binding(),
+            session_id,
+            {
+                "agent_id": agent_id,
+                "title": title,
+                "metadata": metadata,
+            },
+            max_concurrent_invocations=max_concurrent_invocations,
+            max_retries=max_retries,
+            timeout=timeout,
+            delete_on_exit=delete_on_exit,
+        )
+
+    def load(
+        self,
+        path: str | _os.PathLike[str],
+        *,
+        max_concurrent_invocations: int = 1,
+        max_retries: int | NotGiven = NOT_GIVEN,
+        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
+        delete_on_exit: bool = False,
+    ) -> _Conversation[ChatMessage, ChatReply, ChatStreamFrameEvent]:
+        """Continue the conversation a `save()` wrote to `path`, on the same server session.
+        When the file holds no messages, the stored ones are read from the server when first needed.
+        A file that is not a saved conversation raises `InvalidArgumentError`."""
+        return _Conversation[ChatMessage, ChatReply, ChatStreamFrameEvent]._load(
+            self._conversation_binding(),
+            path,
+            max_concurrent_invocations=max_concurrent_invocations,
+            max_retries=max_retries,
+            timeout=timeout,
+            delete_on_exit=delete_on_exit,
+        )
+
+    def _conversation_binding(self) -> _ConversationBinding:
+        """The runtime's conversation bound to this resource's methods (x-sdk-conversation)."""
+
+        def _create(fields: Mapping[str, Any], options: Mapping[str, Any]) -> Any:
+            return self.create_session(
+                agent_id=fields.get("agent_id", NOT_GIVEN),
+                title=fields.get("title", NOT_GIVEN),
+                metadata=fields.get("metadata", NOT_GIVEN),
+                **options,
+            )
+
+        def _send(session: str, text: str, params: Mapping[str, Any]) -> Any:
+            return self.send_message(session_id=session, content=text, **params)
+
+        def _history(session: str, page: int, limit: int, options: Mapping[str, Any]) -> Any:
+            return self.list_messages(session_id=session, page=page, limit=limit, **options)
+
+        def _get(session: str, options: Mapping[str, Any]) -> Any:
+            return self.get_session(session_id=session, **options)
+
+        def _stream(session: str, text: str, params: Mapping[str, Any]) -> Any:
+            return self.send_message_stream(session_id=session, content=text, **params)
+
+        def _delete(session: str, options: Mapping[str, Any]) -> Any:
+            return self.delete_session(session_id=session, **options)
+
+        def _follow(params: Mapping[str, str], last_event_id: str | None, options: Mapping[str, Any]) -> Any:
+            from .executions import Executions as _Route
+
+            resource = _Route(self._client)
+            return resource.stream(
+                execution_id=params["execution_id"],
+                last_event_id=last_event_id,
+                **options,
+            )
+
+        return _ConversationBinding(
+            name="chat.conversation",
+            text_field="content",
+            create_fields=(
+                "agent_id",
+                "title",
+                "metadata",
+            ),
+            required_create=("agent_id",),
+            usage=(
+                ("prompt_tokens", "prompt_tokens"),
+                ("completion_tokens", "completion_tokens"),
+            ),
+            cost_field="cost",
+            session_id_field="id",
+            message_cls=ChatMessage,
+            page_size=100,
+            create=_create,
+            send=_send,
+            history=_history,
+            get=_get,
+            stream=_stream,
+            delete=_delete,
+            follow=_follow,
+            reply_user_field="user_message",
+            reply_run_fields=(("execution_id", "execution_id"),),
         )
 
 
@@ -1473,4 +1606,133 @@ class AsyncChat:
             idempotent=True,
             security=(("ApiKeyAuth",),),
             accept="application/json",
+        )
+
+    async def conversation(
+        self,
+        *,
+        session_id: str | None = None,
+        agent_id: str | NotGiven = NOT_GIVEN,
+        title: str | None | NotGiven = NOT_GIVEN,
+        metadata: Mapping[str, Any] | NotGiven = NOT_GIVEN,
+        max_concurrent_invocations: int = 1,
+        max_retries: int | NotGiven = NOT_GIVEN,
+        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
+        delete_on_exit: bool = False,
+    ) -> _AsyncConversation[ChatMessage, ChatReply, ChatStreamFrameEvent]:
+        """Open a conversation: a new session created with the given fields (as
+        `create_session` takes them), or, with `session_id`, an existing session.
+
+        The conversation sends and streams messages and keeps the history, the token usage and
+        the cost as the server stored them.
+        A resumed session's fields and stored messages are read now.
+
+        Args:
+            session_id: Resume this existing session instead of creating one.
+            agent_id: The agent that will answer in the session.
+            title: A display title.
+            metadata: Custom metadata for tracking and filtering.
+            max_concurrent_invocations: How many sends and streams may run at once (default 1:
+                one after another, in the order they were called).
+            max_retries: Retries of each call the conversation makes (default: the client's).
+            timeout: The timeout of each call it makes (default: the client's).
+            delete_on_exit: Delete the server session when the conversation is closed.
+        """
+        return await _AsyncConversation[ChatMessage, ChatReply, ChatStreamFrameEvent]._open(
+            self._conversation_binding(),
+            session_id,
+            {
+                "agent_id": agent_id,
+                "title": title,
+                "metadata": metadata,
+            },
+            max_concurrent_invocations=max_concurrent_invocations,
+            max_retries=max_retries,
+            timeout=timeout,
+            delete_on_exit=delete_on_exit,
+        )
+
+    async def load(
+        self,
+        path: str | _os.PathLike[str],
+        *,
+        max_concurrent_invocations: int = 1,
+        max_retries: int | NotGiven = NOT_GIVEN,
+        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
+        delete_on_exit: bool = False,
+    ) -> _AsyncConversation[ChatMessage, ChatReply, ChatStreamFrameEvent]:
+        """Continue the conversation a `save()` wrote to `path`, on the same server session.
+        When the file holds no messages, the stored ones are read from the server now.
+        A file that is not a saved conversation raises `InvalidArgumentError`."""
+        return await _AsyncConversation[ChatMessage, ChatReply, ChatStreamFrameEvent]._load(
+            self._conversation_binding(),
+            path,
+            max_concurrent_invocations=max_concurrent_invocations,
+            max_retries=max_retries,
+            timeout=timeout,
+            delete_on_exit=delete_on_exit,
+        )
+
+    def _conversation_binding(self) -> _ConversationBinding:
+        """The runtime's conversation bound to this resource's methods (x-sdk-conversation)."""
+
+        def _create(fields: Mapping[str, Any], options: Mapping[str, Any]) -> Any:
+            return self.create_session(
+                agent_id=fields.get("agent_id", NOT_GIVEN),
+                title=fields.get("title", NOT_GIVEN),
+                metadata=fields.get("metadata", NOT_GIVEN),
+                **options,
+            )
+
+        def _send(session: str, text: str, params: Mapping[str, Any]) -> Any:
+            return self.send_message(session_id=session, content=text, **params)
+
+        def _history(session: str, page: int, limit: int, options: Mapping[str, Any]) -> Any:
+            return self.list_messages(session_id=session, page=page, limit=limit, **options)
+
+        def _get(session: str, options: Mapping[str, Any]) -> Any:
+            return self.get_session(session_id=session, **options)
+
+        def _stream(session: str, text: str, params: Mapping[str, Any]) -> Any:
+            return self.send_message_stream(session_id=session, content=text, **params)
+
+        def _delete(session: str, options: Mapping[str, Any]) -> Any:
+            return self.delete_session(session_id=session, **options)
+
+        def _follow(params: Mapping[str, str], last_event_id: str | None, options: Mapping[str, Any]) -> Any:
+            from .executions import AsyncExecutions as _Route
+
+            resource = _Route(self._client)
+            return resource.stream(
+                execution_id=params["execution_id"],
+                last_event_id=last_event_id,
+                **options,
+            )
+
+        return _ConversationBinding(
+            name="chat.conversation",
+            text_field="content",
+            create_fields=(
+                "agent_id",
+                "title",
+                "metadata",
+            ),
+            required_create=("agent_id",),
+            usage=(
+                ("prompt_tokens", "prompt_tokens"),
+                ("completion_tokens", "completion_tokens"),
+            ),
+            cost_field="cost",
+            session_id_field="id",
+            message_cls=ChatMessage,
+            page_size=100,
+            create=_create,
+            send=_send,
+            history=_history,
+            get=_get,
+            stream=_stream,
+            delete=_delete,
+            follow=_follow,
+            reply_user_field="user_message",
+            reply_run_fields=(("execution_id", "execution_id"),),
         )

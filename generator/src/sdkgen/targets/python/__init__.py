@@ -696,11 +696,157 @@ class _OpFacts:
         self.annotations += [self.sync_return, self.async_return]
 
 
+# The options of a conversation's open and load methods (RUNTIME.md "Conversations").
+_CONVERSATION_OPTIONS = ("max_concurrent_invocations", "max_retries", "timeout", "delete_on_exit")
+
+
+class _ConversationFacts:
+    """What the resource template renders for `Resource.conversation` (x-sdk-conversation):
+    the open and load methods' arguments, and the binding of the runtime's `Conversation` to
+    the resource's methods. Every fact is an IR field or an IR lookup; what this target cannot
+    drive (another path parameter besides the session's, a name the options use) is an error."""
+
+    def __init__(self, sdk: _Sdk, resource: Resource, shadow: list[str], ops: list[_OpFacts],
+                 streams: dict[str, dict[str, Any]]) -> None:
+        conv = resource.conversation
+        assert conv is not None
+        ir, types = sdk.ir, sdk.types
+        where = f"python: the conversation of resource {resource.tag!r}"
+        by_key = {op.key or op.operation_id: (op, f) for op, f in zip(resource.operations, ops)}
+
+        def op_of(key: str) -> tuple[Operation, _OpFacts]:
+            if key not in by_key:
+                raise ValueError(f"{where} names {key!r}, which is no operation of the resource")
+            return by_key[key]
+
+        def session_arg(op: Operation) -> str:
+            others = [p for p in op.path_params if p.wire_name != conv.session_param]
+            if others or len(op.path_params) != 1:
+                raise ValueError(f"{where}: {op.key} has path parameters besides {conv.session_param!r}")
+            return _id(op.path_params[0].name.python_member)
+
+        def field_arg(op: Operation, wire: str) -> str:
+            for f in (op.body.fields if op.body is not None else []):
+                if f.wire_name == wire:
+                    return _id(f.name.python_member)
+            raise ValueError(f"{where}: {op.key} has no body field {wire!r}")
+
+        b = (lambda n: f"_builtins.{n}" if n in shadow else n)
+        self.str, self.int, self.bool = b("str"), b("int"), b("bool")
+        self.name = f"{resource.name.python_member}.{conv.open_method.python_member}"
+        self.open = _id(conv.open_method.python_member)
+        self.load = _id(conv.load_method.python_member)
+        self.binding = _id(f"_{conv.open_method.python_member}_binding")
+
+        create, _ = op_of(conv.create)
+        if create.path_params:
+            raise ValueError(f"{where}: {create.key} has path parameters")
+        self.create_method = _id(create.name.python_member)
+        self.create = []
+        for f in (create.body.fields if create.body is not None else []):
+            if f.wire_name not in conv.create_fields:
+                continue
+            a = types.ann(f.type, "in", shadow)
+            self.create.append({"wire": f.wire_name, "py": _id(f.name.python_member), "required": f.required,
+                                "ann": a if a == "Any" else f"{a} | NotGiven", "doc": f.description})
+        send, send_f = op_of(conv.send)
+        history, history_f = op_of(conv.history)
+        self.session_arg = session_arg(send)
+        taken = {*_CONVERSATION_OPTIONS, self.session_arg}
+        for c in self.create:
+            if c["py"] in taken:
+                raise ValueError(f"{where}: the create field {c['wire']!r} would be the argument {c['py']!r}, "
+                                 "which the conversation's options use")
+        self.send = {"method": _id(send.name.python_member), "session": self.session_arg,
+                     "text": field_arg(send, conv.text_field)}
+        self.stream: dict[str, Any] | None = None
+        self.event = "Any"
+        stream_facts: dict[str, Any] | None = None
+        if conv.stream:
+            st_op, st_f = op_of(conv.stream)
+            self.stream = {"method": _id(st_op.name.python_member), "session": session_arg(st_op),
+                           "text": field_arg(st_op, conv.text_field)}
+            stream_facts = st_f.stream
+            if stream_facts is not None:
+                self.event = stream_facts["union"]
+        if history.result.kind != "page" or history.result.type is None or history.result.type.kind != "model":
+            raise ValueError(f"{where}: {history.key} is not a page of messages")
+        page = next((p for p in history.query_params if p.role == "page"), None)
+        limit = next((p for p in history.query_params if p.role == "limit"), None)
+        if page is None or limit is None:
+            raise ValueError(f"{where}: {history.key} takes no page and limit parameters")
+        maximum = limit.constraints.get("maximum")
+        size = 100
+        if isinstance(maximum, int | float) and not isinstance(maximum, bool) and maximum >= 1:
+            size = min(size, int(maximum))
+        self.history = {"method": _id(history.name.python_member), "session": session_arg(history),
+                        "page": _id(page.name.python_member), "limit": _id(limit.name.python_member),
+                        "size": size}
+        self.message = history_f.item
+        message_ref = history.result.type.ref
+        self.get: dict[str, str] | None = None
+        if conv.get:
+            get, _ = op_of(conv.get)
+            self.get = {"method": _id(get.name.python_member), "session": session_arg(get)}
+        self.delete: dict[str, str] | None = None
+        if conv.delete:
+            delete, _ = op_of(conv.delete)
+            self.delete = {"method": _id(delete.name.python_member), "session": session_arg(delete)}
+        if send.result.kind != "model" or send.result.type is None:
+            raise ValueError(f"{where}: {send.key} does not answer a JSON value")
+        self.reply = send_f.body_return
+        reply_model = ir.models.get(send.result.type.ref or "") if send.result.type.kind == "model" else None
+        reply_fields = {f.wire_name: f for f in (reply_model.fields if reply_model is not None else [])}
+        # The reply's stored user message: the field holding a message that is not the one
+        # `x-sdk-flatten` reads the reply itself from.
+        self.reply_user_field = next(
+            (w for w, f in reply_fields.items()
+             if f.type.kind == "model" and f.type.ref == message_ref and w != (reply_model.flatten if reply_model else None)),
+            None,
+        )
+        # The run a reply names, read from the reply's fields of the resume route's event fields.
+        self.follow: dict[str, Any] | None = None
+        self.reply_run_fields: list[tuple[str, str]] = []
+        s: EventStream | None = stream_facts["s"] if stream_facts is not None else None
+        if s is not None and s.resume is not None and stream_facts is not None and stream_facts["resume"] is not None:
+            resume: Operation = stream_facts["resume"]
+            resume_resource: Resource = stream_facts["resume_resource"]
+            self.reply_run_fields = [(bd.param, bd.field) for bd in s.resume.bindings if bd.field in reply_fields]
+            header = next((p for p in resume.header_params if p.role == "last_event_id"), None)
+            by_wire = {p.wire_name: p for p in resume.path_params}
+            self.follow = {
+                "method": _id(resume.name.python_member),
+                "same": resume_resource is resource,
+                "module": _id(resume_resource.name.module),
+                "cls": _id(resume_resource.name.python_type),
+                "async_cls": _id(naming.derived_names("python", "resource", resume_resource.name.python_type)[1]),
+                "args": [(_id(by_wire[bd.param].name.python_member), bd.param) for bd in s.resume.bindings
+                         if bd.param in by_wire],
+                "last_event_id": _id(header.name.python_member) if header is not None else None,
+            }
+        self.usage = list(conv.usage_fields.items())
+        self.cost_field = conv.cost_field
+        self.session_id_field = conv.session_id_field
+        self.text_field = conv.text_field
+        self.create_fields = [c["wire"] for c in self.create]
+        self.required_create = [c["wire"] for c in self.create if c["required"]]
+        self.annotations = [c["ann"] for c in self.create] + [self.message, self.reply, self.event,
+                                                                self.str, self.int, self.bool]
+        refs: set[tuple[str, str]] = set()
+        types.refs(history.result.type, refs)
+        types.refs(send.result.type, refs)
+        self.models = refs
+
+
 class _ResourceFacts:
     def __init__(self, sdk: _Sdk, resource: Resource, shadow: list[str], streams: list[dict[str, Any]]) -> None:
         by_schema = {st["s"].schema_name: st for st in streams}
         self.ops = [_OpFacts(sdk, op, shadow, by_schema) for op in resource.operations]
+        self.conversation = (_ConversationFacts(sdk, resource, shadow, self.ops, by_schema)
+                             if resource.conversation is not None else None)
         self.annotations = [a for f in self.ops for a in f.annotations]
+        if self.conversation is not None:
+            self.annotations += self.conversation.annotations
         kinds = [op.result.kind for op in resource.operations]
         self.pages = "page" in kinds
         seen: list[str] = []
@@ -716,6 +862,8 @@ class _ResourceFacts:
         refs: set[tuple[str, str]] = set()
         for f in self.ops:
             refs |= f.models
+        if self.conversation is not None:
+            refs |= self.conversation.models
         shipped = {m.schema_name for m in sdk.models}
         imports = set()
         for kind, ref in refs:

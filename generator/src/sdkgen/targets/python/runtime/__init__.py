@@ -2,7 +2,8 @@
 
 HTTP core, credentials, retries and logging (`_http`, `_retry`, `_logs`), errors
 (`_errors`, on the base class `_brand.py` names after the SDK), the SSE parser (`sse`),
-typed streams with resume (`_streaming`), pages (`_pagination`), reading responses
+typed streams with resume (`_streaming`), conversations over a chat API's sessions
+(`_conversation`), pages (`_pagination`), reading responses
 (`_reading`, `_response`), the wire encodings (`_encode`) and the argument checks
 generated methods call (`_args`). Generated code imports from here; nothing here knows
 the API it serves: every name and every fact about the API comes from the generated
@@ -13,6 +14,14 @@ from __future__ import annotations
 
 from ._args import body_of, check_arg, check_path
 from ._brand import BaseError
+from ._conversation import (
+    AsyncConversation,
+    AsyncConversationStream,
+    Conversation,
+    ConversationBinding,
+    ConversationReply,
+    ConversationStream,
+)
 from ._encode import binary_content, form_fields, header_value, multipart_parts, path_segment, plain, query_pairs
 from ._errors import (
     APIConnectionError,
@@ -79,6 +88,8 @@ __all__ = [
     "APIStatusError",
     "APITimeoutError",
     "AsyncAPIResponse",
+    "AsyncConversation",
+    "AsyncConversationStream",
     "AsyncHTTPClient",
     "AsyncPage",
     "AsyncPager",
@@ -88,6 +99,10 @@ __all__ = [
     "BadRequestError",
     "BaseError",
     "ConflictError",
+    "Conversation",
+    "ConversationBinding",
+    "ConversationReply",
+    "ConversationStream",
     "FileTypes",
     "InternalServerError",
     "InvalidArgumentError",

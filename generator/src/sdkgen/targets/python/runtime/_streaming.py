@@ -206,6 +206,29 @@ class StreamSpec(Generic[EventT, ResultT]):
                 f"the data of a {name!r} event does not match the API contract: {first}", data=data
             ) from cause
 
+    def value_of(self, event: object, path: tuple[str | int, ...] | list[str | int]) -> Any:
+        """The value at `path` in an event's data (a text or JSON-valued event: in its `data`)."""
+        if isinstance(event, UnknownEvent):
+            return None
+        if self.formats.get(self.name_of(event), "object") != "object":
+            return value_at(getattr(event, "data", None), path)
+        return value_at(event, path)
+
+    def text_piece(self, event: object) -> str | None:
+        """The piece of text an event carries (the spec's text delta), or None."""
+        delta = self.delta
+        if delta is None or self.name_of(event) != delta.event:
+            return None
+        piece = self.value_of(event, delta.path)
+        return piece if isinstance(piece, str) else None
+
+    def is_terminal(self, event: object) -> bool:
+        return self.name_of(event) in self.terminal
+
+    def is_failure(self, event: object) -> bool:
+        """Whether `event` is a terminal event meaning the run failed."""
+        return self.name_of(event) in self.failure
+
     def name_of(self, event: object) -> str:
         if isinstance(event, UnknownEvent):
             return event.event
@@ -263,12 +286,7 @@ class _Aggregator(Generic[EventT, ResultT]):
             self.terminal = event
 
     def _value(self, name: str, event: object, path: tuple[str | int, ...] | list[str | int]) -> Any:
-        """The value at `path` in an event's data (a text or JSON-valued event: in its `data`)."""
-        if isinstance(event, UnknownEvent):
-            return None
-        if self.spec.formats.get(name, "object") != "object":
-            return value_at(getattr(event, "data", None), path)
-        return value_at(event, path)
+        return self.spec.value_of(event, path)
 
     def result(self, ended: bool) -> ResultT:
         if self.terminal is None and not ended:
@@ -416,6 +434,22 @@ class _Base(Generic[EventT, ResultT]):
         self._state.last_id = last_event_id
         self._retries = retries
         self._failures = 0
+
+    @property
+    def spec(self) -> StreamSpec[EventT, ResultT]:
+        """The stream's generated description."""
+        return self._spec
+
+    @property
+    def ended(self) -> bool:
+        """Whether the stream reached its end (a terminal event, its sentinel, or EOF where
+        that ends it)."""
+        return self._state.done
+
+    def resume_point(self) -> tuple[dict[str, str], str | None]:
+        """Where the run could be followed from: the resume route's path parameters seen so
+        far (wire names; empty until the event naming the run arrived) and the last event id."""
+        return dict(self._state.params), self._state.last_id
 
     def _frame(self, frame: Frame, strict: bool, response: httpx.Response | None, log: Any) -> Any:
         """The event of a frame to deliver, `_END` at the sentinel, None for a replay."""
