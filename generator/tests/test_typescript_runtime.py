@@ -31,7 +31,7 @@ SPECS = CORPUS + sorted((TS_RUNTIME_TESTS / "specs").glob("*.yaml"))
 TSCONFIG = {
     "compilerOptions": {
         "target": "ES2022",
-        "lib": ["ES2022", "DOM"],
+        "lib": ["ES2022", "ESNext.Disposable", "DOM"],
         "types": ["node"],
         "module": "NodeNext",
         "moduleResolution": "NodeNext",

@@ -315,3 +315,86 @@ def test_api_md_lists_every_resource_method_parameter_and_event(spec: str) -> No
     for model in ir.public_models:
         assert _md_code(model.name.typescript_type) in md
     assert "<script>" not in md
+
+
+# -- conversations ------------------------------------------------------------------------------
+
+
+def _with_conversation(ir: IR, tag: str = "chat", **changes: object) -> IR:
+    resources = []
+    for r in ir.resources:
+        if r.tag == tag and r.conversation is not None:
+            r = r.model_copy(update={"conversation": r.conversation.model_copy(update=changes)})
+        resources.append(r)
+    return ir.model_copy(update={"resources": resources})
+
+
+def test_the_conversation_binding_comes_from_the_ir() -> None:
+    ir = ir_of("openapi")
+    files = render(ir)
+    chat = files["src/resources/chat.ts"]
+    assert "async conversation(params: ChatConversationParams, options?: ConversationOptions): Promise<ChatConversation> {" in chat
+    assert "load(source: string | ConversationDocument, options?: ConversationOptions): Promise<ChatConversation> {" in chat
+    assert "textField: 'content'," in chat
+    assert "createFields: ['agent_id', 'title', 'metadata']," in chat
+    assert "usage: [['promptTokens', 'prompt_tokens', 'prompt_tokens'], ['completionTokens', 'completion_tokens', 'completion_tokens']]," in chat
+    assert "costField: 'cost'," in chat
+    assert "followSpec: E.ChatStreamFrameSpec," in chat
+    assert "this.listMessages(id, { page: Math.floor(from / limit) + 1, limit: limit }, options)" in chat
+    assert "export {\n  Conversation," in files["src/index.ts"]
+    assert "`client.chat.conversation(params: ChatConversationParams" in files["api.md"]
+    assert "Conversation" not in render(ir_of("petstore-3.0"))["src/index.ts"]
+
+    conv = next(r for r in ir.resources if r.tag == "chat").conversation
+    assert conv is not None
+    changed = _with_conversation(
+        ir,
+        open_method=Names.of("talk").model_copy(update={"typescript_member": "talk", "typescript_type": "Talk"}),
+        load_method=Names.of("restore").model_copy(update={"typescript_member": "restore"}),
+        usage_fields={"input": "prompt_tokens"},
+        cost_field=None,
+        session_id_field="agent_id",
+        create_fields=["agent_id"],
+    )
+    chat = render(changed)["src/resources/chat.ts"]
+    assert "async talk(params: ChatTalkParams, options?: ConversationOptions): Promise<ChatTalk> {" in chat
+    assert "restore(source: string | ConversationDocument" in chat
+    assert "usage: [['input', 'input', 'prompt_tokens']]," in chat
+    assert "costField: undefined," in chat
+    assert "sessionIdField: 'agent_id'," in chat
+    assert "createFields: ['agent_id']," in chat
+    assert "async conversation(" not in chat
+
+
+def _retyped_param(ir: IR, op_key: str, wire: str, kind: str) -> IR:
+    resources = []
+    for r in ir.resources:
+        ops = []
+        for op in r.operations:
+            if op.key == op_key:
+                op = op.model_copy(update={"path_params": [
+                    p.model_copy(update={"type": p.type.model_copy(update={"kind": kind})}) if p.wire_name == wire else p
+                    for p in op.path_params]})
+            ops.append(op)
+        resources.append(r.model_copy(update={"operations": ops}))
+    return ir.model_copy(update={"resources": resources})
+
+
+def test_a_conversation_the_target_cannot_drive_is_refused_by_name() -> None:
+    ir = ir_of("openapi")
+    with pytest.raises(TargetError, match="session parameter 'session_id' of 'sendMessage' is not a string"):
+        render(_retyped_param(ir, "sendMessage", "session_id", "integer"))
+    with pytest.raises(TargetError, match="send operation 'deleteMessage' takes path parameters besides the session"):
+        render(_with_conversation(ir, send="deleteMessage"))
+    with pytest.raises(TargetError, match="history operation 'sendMessage' has no integer page and limit parameters"):
+        render(_with_conversation(ir, history="sendMessage"))
+
+
+def test_a_schema_named_like_the_conversation_type_is_refused(tmp_path: Path) -> None:
+    doc = yaml.safe_load((REPO / "openapi.yaml").read_text())
+    doc["components"]["schemas"]["ChatConversation"] = {"type": "object", "properties": {"a": {"type": "string"}}}
+    doc["components"]["schemas"]["ChatSession"]["properties"]["extra"] = {"$ref": "#/components/schemas/ChatConversation"}
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(yaml.safe_dump(doc, sort_keys=False))
+    with pytest.raises(TargetError, match="ChatConversation"):
+        render(build_ir(load_spec(spec)))

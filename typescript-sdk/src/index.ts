@@ -32,6 +32,14 @@ export {
 export type { RequestOptions, Fetch } from './core/api-client.js';
 export { APIPromise, type WithResponse } from './core/api-promise.js';
 export { Stream, type StreamResult } from './core/streaming.js';
+export {
+  Conversation,
+  ConversationReply,
+  type ConversationMessage,
+  type ConversationOptions,
+  type ConversationDocument,
+  type SaveOptions,
+} from './core/conversation.js';
 export { Page, PagePromise } from './core/pagination.js';
 export { SSEDecoder, type ServerSentEvent } from './core/sse.js';
 export type { Logger, LogLevel } from './core/log.js';

@@ -6,7 +6,8 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MOCK_ENV, startMock, type MockServer } from './helpers.js';
@@ -43,7 +44,14 @@ describe('README examples against the mock server', { skip: enabled ? false : `$
     const blocks = codeBlocks(readFileSync(README, 'utf8'));
     assert.ok(blocks.length >= 8);
     const run = await compileSnippets('readme', blocks, {});
-    const printed = await captureOutput(() => run({}));
+    const before = new Set(readdirSync(tmpdir()));
+    let printed: string;
+    try {
+      printed = await captureOutput(() => run({}));
+    } finally {
+      // The files the Conversations example saved.
+      for (const name of readdirSync(tmpdir())) if (!before.has(name) && /^conversation-.*\.json$/.test(name)) rmSync(join(tmpdir(), name));
+    }
     assert.match(printed, /^session-id holds \d+ messages$/m);
     assert.match(printed, /\d+ tokens/);
     assert.match(printed, /^true \d+$/m); // untilDone(): the streamed text is the output's text
@@ -54,5 +62,14 @@ describe('README examples against the mock server', { skip: enabled ? false : `$
     assert.match(printed, /^PromptRails: GET \/api\/v1\/chat\/sessions -> 200 in \d+ ms, request_id \S+$/m);
     assert.match(printed, /404 not_found: /);
     assert.doesNotMatch(printed, /^request undefined$/m);
+    // Conversations
+    assert.match(printed, /^reply: \S.*$/m);
+    assert.match(printed, /^\(calling search\)$/m);
+    assert.match(printed, /^user Hi, I need help\. \d{4}-\d\d-\d\dT/m);
+    assert.match(printed, /^history 6, [1-9]\d* \+ [1-9]\d* tokens, \$0\.\d+$/m);
+    assert.match(printed, /^after break 8 assistant$/m);
+    assert.match(printed, /^First\? Second\?$/m);
+    assert.match(printed, /^loaded true true$/m);
+    assert.match(printed, /^cleared 0 0$/m);
   });
 });

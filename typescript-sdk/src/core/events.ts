@@ -147,6 +147,8 @@ export interface StreamSpec<E> {
   valueAt(decoded: Decoded<E>, path: readonly (string | number)[]): unknown;
   /** An event's data in wire form (the spec's names), as the server sent it. */
   eventData(event: E): unknown;
+  /** The definition of a typed event of this stream (undefined for an `UnknownEvent`). */
+  defOf(event: E): EventDef | undefined;
 }
 
 /** The decoder of one stream: each event's reader is compiled once per mode, on its first frame. */
@@ -257,6 +259,10 @@ export function streamSpec<E>(def: StreamDef): StreamSpec<E> {
       if (ev === undefined) return undefined;
       const data = ev.data === 'object' ? decoded.event : (decoded.event as { data?: unknown }).data;
       return valueAt(shapeOf(ev), data, path);
+    },
+    defOf(event) {
+      const e = event as Record<string, unknown>;
+      return typeof e['type'] === 'string' && !unknownEvents.has(e) ? byName.get(e['type']) : undefined;
     },
     eventData(event) {
       const e = event as Record<string, unknown>;

@@ -58,6 +58,19 @@ export interface StreamInit<E> {
   backoff: (attempt: number) => number;
   sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
   log: Log;
+  /**
+   * @internal Where a stream that follows another one starts (`followUp()`): its resume request,
+   * the last id seen and the ids delivered, so it continues after the last frame delivered.
+   */
+  seed?: StreamSeed | undefined;
+}
+
+/** @internal The state a follow-up stream starts from (see `Stream.followUp`). */
+export interface StreamSeed {
+  request: RequestSpec;
+  params: string;
+  lastId: string | undefined;
+  delivered: DeliveredIds;
 }
 
 /**
@@ -116,9 +129,34 @@ export class Stream<E, F = undefined, O = unknown, U = unknown> implements Async
   #firstConn: AbortController | undefined;
   #response: Response | undefined;
   #requestId: string | undefined;
+  // What `followUp()` needs: kept up to date by the connection loop.
+  #resumeRequest: RequestSpec | undefined;
+  #resumeParams = '';
+  #lastId: string | undefined;
+  #delivered: DeliveredIds | undefined;
+  #clean = false;
 
   constructor(init: StreamInit<E>) {
     this.#init = init;
+  }
+
+  /**
+   * @internal For a caller that stops reading before the end (a conversation following the run
+   * its stream left): `'ended'` when the stream already ended cleanly; a new stream that continues
+   * after the last frame delivered, through the resume route (with `Last-Event-ID`), reconnecting
+   * as any stream does, cancelled by `signal`; or `undefined` when it cannot continue (no resume
+   * route, or no event carrying its parameters delivered yet).
+   */
+  followUp(signal?: AbortSignal): Stream<E, F, O, U> | 'ended' | undefined {
+    if (this.#clean) return 'ended';
+    const request = this.#resumeRequest;
+    if (request === undefined || this.#delivered === undefined) return undefined;
+    const { signal: _signal, ...options } = this.#init.options;
+    return new Stream<E, F, O, U>({
+      ...this.#init,
+      options: { ...options, signal },
+      seed: { request, params: this.#resumeParams, lastId: this.#lastId, delivered: this.#delivered },
+    });
   }
 
   [Symbol.asyncIterator](): AsyncIterator<E> {
@@ -280,12 +318,18 @@ export class Stream<E, F = undefined, O = unknown, U = unknown> implements Async
     const spec = init.spec;
     const def = spec.def;
     const user = anySignal([init.options.signal, this.controller.signal]);
-    const delivered = new DeliveredIds();
-    let lastId: string | undefined;
-    let resumeRequest: RequestSpec | undefined;
-    let resumeParams = '';
-    let anyDelivered = false;
-    let firstOpen = true;
+    const seed = init.seed;
+    const delivered = seed?.delivered ?? new DeliveredIds();
+    this.#delivered = delivered;
+    let lastId = seed?.lastId;
+    let resumeRequest = seed?.request;
+    let resumeParams = seed?.params ?? '';
+    // A follow-up stream starts by resuming; its first connection is retried as a resume is.
+    let anyDelivered = seed !== undefined;
+    let firstOpen = seed === undefined;
+    this.#resumeRequest = resumeRequest;
+    this.#resumeParams = resumeParams;
+    this.#lastId = lastId;
     let failures = 0;
     try {
       for (;;) {
@@ -325,6 +369,7 @@ export class Stream<E, F = undefined, O = unknown, U = unknown> implements Async
                 if (id !== undefined) {
                   if (!delivered.add(id)) continue;
                   lastId = id;
+                  this.#lastId = id;
                 }
                 failures = 0;
                 anyDelivered = true;
@@ -332,7 +377,11 @@ export class Stream<E, F = undefined, O = unknown, U = unknown> implements Async
                 // not be the first event of the stream.
                 if (resumeRequest === undefined) {
                   const found = this.#resumeFrom(decoded);
-                  if (found !== undefined) [resumeRequest, resumeParams] = found;
+                  if (found !== undefined) {
+                    [resumeRequest, resumeParams] = found;
+                    this.#resumeRequest = resumeRequest;
+                    this.#resumeParams = resumeParams;
+                  }
                 }
                 batch.push(decoded);
                 if (decoded.def?.terminal) {
@@ -346,6 +395,7 @@ export class Stream<E, F = undefined, O = unknown, U = unknown> implements Async
               throw err;
             }
             ended = terminal || (done && def.eofEnds === true);
+            if (ended) this.#clean = true;
             if (batch.length > 0) yield batch;
             if (ended) return;
             if (done) break;
@@ -433,8 +483,8 @@ function textOf(value: unknown, keys: readonly string[]): string | undefined {
   return undefined;
 }
 
-/** What a failure event says: its `message`, `error.message` or `error`, when a string. */
-function failureMessage(event: unknown): string | undefined {
+/** @internal What a failure event says: its `message`, `error.message` or `error`, when a string. */
+export function failureMessage(event: unknown): string | undefined {
   const e = event as Record<string, unknown> | null;
   if (typeof e !== 'object' || e === null) return undefined;
   if (typeof e['message'] === 'string') return e['message'];

@@ -2,6 +2,8 @@
 /** Chat sessions, their messages, streamed replies and feedback. */
 import { type APIClient, type RequestOptions, jsonResult, noResult } from '../core/api-client.js';
 import type { APIPromise } from '../core/api-promise.js';
+import { Conversation, type ConversationBinding, type ConversationDocument, type ConversationOptions } from '../core/conversation.js';
+import { InvalidArgumentError } from '../core/errors.js';
 import type { PagePromise } from '../core/pagination.js';
 import { model, t, decodeValue } from '../core/schema.js';
 import { pathParam, requireArg, requireObject } from '../core/utils.js';
@@ -85,6 +87,17 @@ const body3 = model('SubmitFeedbackParams', [
   t.field('value', 'value', t.integer, true),
   t.field('comment', 'comment', t.nullable(t.string), false),
 ], { open: false });
+
+/**
+ * The arguments of `chat.conversation()`: the fields of a new session (as `chat.createSession()`
+ * takes them), or `sessionId` to resume an existing one.
+ */
+export type ChatConversationParams =
+  | (CreateSessionParams & { sessionId?: undefined })
+  | { sessionId: string };
+
+/** A conversation on chat sessions (`chat.conversation()`, `chat.load()`). */
+export type ChatConversation = Conversation<M.ChatMessage, M.ChatReply, E.ChatStreamFrame, Omit<SendMessageParams, 'content'>>;
 
 export class Chat {
   readonly #client: APIClient;
@@ -299,5 +312,70 @@ export class Chat {
       security: [['ApiKeyAuth']],
     };
     return this.#client.request(request, options, jsonResult<M.Feedback>(t.model(() => M.Feedback), 'data'));
+  }
+
+  /**
+   * Open a conversation: a new session created with the fields of `params`, or, with
+   * `params.sessionId`, the existing session (its fields and stored messages read now). The
+   * conversation sends and streams messages and keeps the history, the token usage and the cost as
+   * the server stored them (see `Conversation`); `options` apply to each of its calls.
+   */
+  async conversation(params: ChatConversationParams, options?: ConversationOptions): Promise<ChatConversation> {
+    requireObject('params', params, true);
+    const { sessionId, ...fields } = params;
+    if (sessionId !== undefined) {
+      pathParam('params.sessionId', sessionId);
+      if (Object.values(fields).some((v) => v !== undefined)) {
+        throw new InvalidArgumentError('params.sessionId resumes a session: leave out the fields that create one');
+      }
+      return Conversation.resume(this.#conversation(), sessionId, options);
+    }
+    const create = fields as CreateSessionParams;
+    requireArg('params.agentId', create.agentId);
+    return Conversation.create(this.#conversation(), body0.toWire(create), options);
+  }
+
+  /**
+   * Continue a conversation on the same server session: from the file `conversation.save(path)`
+   * wrote (Node's file system), or from the document `conversation.toJSON()` returned. Its stored
+   * messages are read from the server when the document has none.
+   */
+  load(source: string | ConversationDocument, options?: ConversationOptions): Promise<ChatConversation> {
+    return Conversation.load(this.#conversation(), source, options);
+  }
+
+  /** The binding of the runtime's conversation to these operations (x-sdk-conversation). */
+  #conversation(): ConversationBinding<M.ChatMessage, M.ChatReply, E.ChatStreamFrame, Omit<SendMessageParams, 'content'>> {
+    return {
+      client: this.#client,
+      name: 'chat.conversation',
+      textField: 'content',
+      sessionIdField: 'id',
+      createFields: ['agent_id', 'title', 'metadata'],
+      usage: [['promptTokens', 'prompt_tokens', 'prompt_tokens'], ['completionTokens', 'completion_tokens', 'completion_tokens']],
+      costField: 'cost',
+      message: M.ChatMessage,
+      reply: M.ChatReply,
+      streamSpec: E.ChatStreamFrameSpec,
+      followSpec: E.ChatStreamFrameSpec,
+      create: async (fields, options) => {
+        const { data, response } = await this.createSession(body0.fromWire(fields) as CreateSessionParams, options).withResponse();
+        return { wire: M.ChatSession.toWire(data), response };
+      },
+      get: async (id, options) => M.ChatSession.toWire(await this.getSession(id, options)),
+      send: (id, text, extra, options) => this.sendMessage(id, { ...extra, content: text }, options),
+      stream: (id, text, extra, options) => this.sendMessageStream(id, { ...extra, content: text }, options),
+      history: async (id, from, options) => {
+        const limit = 100;
+        let skip = from % limit;
+        const out: M.ChatMessage[] = [];
+        for await (const item of this.listMessages(id, { page: Math.floor(from / limit) + 1, limit: limit }, options)) {
+          if (skip > 0) skip--;
+          else out.push(item);
+        }
+        return out;
+      },
+      delete: (id, options) => this.deleteSession(id, options),
+    };
   }
 }

@@ -106,6 +106,10 @@ RUNTIME_EXPORTS = frozenset(
     StreamResult Page PagePromise SSEDecoder ServerSentEvent Logger LogLevel Uploadable
     UnknownEvent ClientOptions""".split()
 )
+# Exported besides when some resource has a conversation (index.ts.j2).
+CONVERSATION_EXPORTS = frozenset(
+    "Conversation ConversationReply ConversationMessage ConversationOptions ConversationDocument SaveOptions".split()
+)
 # The public members of the client class (runtime/api-client.ts, APIClient): no resource may
 # take one of their names (those naming.MEMBER_RESERVED does not reserve yet are checked here).
 CLIENT_MEMBERS = frozenset(
@@ -484,9 +488,20 @@ class _Filters:
             schema.append("decodeValue")
         if any(p.kind == "json" for p in unnamed):
             schema.append("encodeValue")
+        conversation: list[str] = []
+        errors: list[str] = []
+        if resource.conversation is not None:
+            conversation = ["Conversation", "type ConversationBinding", "type ConversationDocument", "type ConversationOptions"]
+            errors = ["InvalidArgumentError"]
+            info = self.conversation_info(resource)
+            needed = ["pathParam", "requireObject"] + (["requireArg"] if info and self.required_keys(info["create"]) else [])
+            utils = [u for u in ["pathParam", "requireArg", "requireObject"] if u in utils or u in needed] + \
+                [u for u in utils if u not in ("pathParam", "requireArg", "requireObject")]
         return {
             "api-client": client,
             "api-promise": ["type APIPromise"] if any(op.result.kind not in ("page", "stream") for op in ops) else [],
+            "conversation": conversation,
+            "errors": errors,
             "pagination": ["type PagePromise"] if any(op.result.kind == "page" for op in ops) else [],
             "schema": schema,
             "utils": utils,
@@ -510,6 +525,8 @@ class _Filters:
         return out
 
     def uses_models(self, resource: Resource) -> bool:
+        if resource.conversation is not None:
+            return True
         parts = [self.ts_result(op) + self.ts_result_spec(op) for op in resource.operations]
         for op in self.unique_params(resource):
             parts += [self.ts_param_type(x) for x in self.params_fields(op)]
@@ -615,6 +632,135 @@ class _Filters:
         """Whether some operation needs credentials (a requirement without an empty alternative)."""
         return any(op.security and all(alt for alt in op.security) for op in self.ir.operations)
 
+    # -- conversations ------------------------------------------------------------------------
+
+    def conversation_info(self, resource: Resource) -> dict[str, Any] | None:
+        """What resource.ts.j2 renders for `Resource.conversation` (None: none): the open and load
+        methods, their params type and the conversation's type, and the binding of the runtime's
+        `Conversation` (runtime/conversation.ts) to the resource's operations. A shape the
+        conversation cannot drive (a path parameter besides the session, a text field that is not
+        a string, a required input it cannot fill, a result that is no public model) is a
+        TargetError naming it."""
+        conv = resource.conversation
+        if conv is None:
+            return None
+        where = f"resource {resource.tag!r}: x-sdk-conversation"
+        ops = self.ops
+        create, send, history = ops[conv.create], ops[conv.send], ops[conv.history]
+        stream = ops[conv.stream] if conv.stream else None
+        get = ops[conv.get] if conv.get else None
+        delete = ops[conv.delete] if conv.delete else None
+
+        def model_of(op: Operation, what: str) -> Model:
+            tref = op.result.type
+            model = self.ir.models.get(tref.ref or "") if tref is not None and tref.kind == "model" and not tref.union else None
+            if op.result.kind not in ("model", "page") or model is None or model.visibility != "public":
+                raise TargetError(f"{where}: the {what} operation {op.operation_id!r} answers no public model")
+            return model
+
+        def session_of(op: Operation, what: str) -> None:
+            others = [p.wire_name for p in op.path_params if p.wire_name != conv.session_param]
+            if others:
+                raise TargetError(f"{where}: the {what} operation {op.operation_id!r} takes path parameters besides the "
+                                  f"session ({', '.join(others)}), which the conversation cannot fill")
+            p = next(p for p in op.path_params if p.wire_name == conv.session_param)
+            if p.type.kind != "string" or p.type.nullable:
+                raise TargetError(f"{where}: the session parameter {conv.session_param!r} of {op.operation_id!r} is not a string")
+
+        def unfilled(op: Operation, what: str, filled: set[str]) -> None:
+            keys = [label for key, label in self.required_keys(op) if key not in filled]
+            if keys:
+                raise TargetError(f"{where}: the {what} operation {op.operation_id!r} requires {', '.join(keys)}, "
+                                  "which the conversation cannot fill")
+
+        for what, op in (("send", send), ("stream", stream), ("history", history), ("get", get), ("delete", delete)):
+            if op is not None:
+                session_of(op, what)
+        if create.path_params:
+            raise TargetError(f"{where}: the create operation {create.operation_id!r} takes path parameters")
+        if create.body is not None and not self.body_fields(create):
+            raise TargetError(f"{where}: the create operation {create.operation_id!r} takes a body that is not an object of fields")
+        tables = self.body_tables(resource)
+        create_table = tables.get(create.params_name.typescript_type) if self.has_params(create) else None
+        unfilled(create, "create", {f.name.typescript_member for f in self.body_fields(create)})
+        created = model_of(create, "create")
+        text_key = ""
+        for what, op in (("send", send), ("stream", stream)):
+            if op is None:
+                continue
+            text = next(f for f in self.body_fields(op) if f.wire_name == conv.text_field)
+            if text.type.kind != "string" or text.type.const is not None or text.constraints.get("enum"):
+                raise TargetError(f"{where}: the text field {conv.text_field!r} of {op.operation_id!r} is not a string")
+            if what == "send":
+                text_key = text.name.typescript_member
+            elif text.name.typescript_member != text_key:
+                raise TargetError(f"{where}: the send and stream operations name the text field differently")
+            unfilled(op, what, {text.name.typescript_member})
+        reply = model_of(send, "send")
+        message = model_of(history, "history")
+        session_model = model_of(get, "get") if get is not None else None
+        pagination = history.pagination
+        page = next((q for q in history.query_params if pagination and q.wire_name == pagination.page_param), None)
+        limit = next((q for q in history.query_params if pagination and q.wire_name == pagination.limit_param), None)
+        if page is None or limit is None or page.type.kind != "integer" or limit.type.kind != "integer":
+            raise TargetError(f"{where}: the history operation {history.operation_id!r} has no integer page and limit parameters")
+        unfilled(history, "history", {page.name.typescript_member, limit.name.typescript_member})
+        # The largest page the API allows, else its default page, else 100.
+        limit_value = next((v for v in (limit.constraints.get("maximum"), limit.default if limit.has_default else None, 100)
+                            if isinstance(v, int) and not isinstance(v, bool) and v > 0))
+        stream_spec = self.stream_of(stream) if stream is not None else None
+        follow_spec = None
+        if stream_spec is not None and stream_spec.resume is not None:
+            route_op = ops.get(stream_spec.resume.key)
+            if route_op is not None and route_op.result.kind == "stream":
+                follow_spec = self.stream_of(route_op)
+        fields = {f.wire_name: f for f in message.fields}
+        usage = []
+        for counter, field in conv.usage_fields.items():
+            f = fields.get(field)
+            key = f.name.typescript_member if f is not None and counter == field else naming.camel(counter)
+            usage.append((key, counter, field))
+        open_member = conv.open_method.typescript_member
+        session = next(p for p in send.path_params if p.wire_name == conv.session_param)
+        session_key = session.name.typescript_member
+        if session_key in {f.name.typescript_member for f in self.body_fields(create)}:
+            raise TargetError(f"{where}: the params of `{resource.name.typescript_member}.{open_member}()` would have two "
+                              f"keys named {session_key!r}")
+        base = resource.name.typescript_type + conv.open_method.typescript_type
+        send_params = send.params_name.typescript_type if self.has_params(send) else None
+        stream_params = stream.params_name.typescript_type if stream is not None and self.has_params(stream) else None
+        extra = f"Omit<{send_params}, {_ts_str(text_key)}>" if send_params else "Record<string, never>"
+        return {
+            "conv": conv,
+            "open": _ts_ident(open_member),
+            "load": _ts_ident(conv.load_method.typescript_member),
+            "type": _ts_ident(base),
+            "params_type": _ts_ident(base + "Params"),
+            "session_key": _ts_ident(session_key),
+            "text_key": text_key,
+            "extra": extra,
+            "create": create,
+            "create_params": create.params_name.typescript_type if self.has_params(create) else None,
+            "create_table": create_table,
+            "created": created,
+            "send": send,
+            "send_params": send_params,
+            "stream": stream,
+            "stream_cast": stream_params if stream_params and stream_params != send_params else None,
+            "history": history,
+            "page_key": page.name.typescript_member,
+            "limit_key": limit.name.typescript_member,
+            "limit_value": limit_value,
+            "get_op": get,
+            "session_model": session_model,
+            "delete": delete,
+            "reply": reply,
+            "message": message,
+            "stream_spec": stream_spec,
+            "follow_spec": follow_spec,
+            "usage": usage,
+        }
+
     # -- api.md -------------------------------------------------------------------------------
 
     def signature(self, op: Operation) -> str:
@@ -644,7 +790,17 @@ def _check(ir: IR, f: _Filters) -> None:
         for op in r.operations:
             claimed[op.params_name.typescript_type] = f"the params of {op.key!r}"
     claimed[ir.sdk.name.typescript_type] = "the client"
-    for name in sorted(RUNTIME_EXPORTS - naming.RUNTIME_NAMES["typescript"]):
+    exports = set(RUNTIME_EXPORTS)
+    for r in ir.resources:
+        info = f.conversation_info(r)
+        if info is None:
+            continue
+        exports |= CONVERSATION_EXPORTS
+        for name, what in ((info["type"], "conversation type"), (info["params_type"], "conversation params type")):
+            if name in claimed:
+                raise TargetError(f"{claimed[name]} is named `{name}`, the {what} of resource {r.tag!r}")
+            claimed[name] = f"the {what} of resource {r.tag!r}"
+    for name in sorted(exports - naming.RUNTIME_NAMES["typescript"]):
         if name in claimed:
             raise TargetError(f"{claimed[name]} is named `{name}`, which the runtime exports "
                               "(naming.RUNTIME_NAMES['typescript'] does not reserve it)")
