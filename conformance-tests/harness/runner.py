@@ -21,7 +21,11 @@ from __future__ import annotations
 import json
 import re
 from datetime import datetime
+from functools import cache
+from pathlib import Path
 from typing import Any
+
+import yaml
 
 from capabilities import effective_expect
 from drivers import Driver, DriverError
@@ -278,6 +282,14 @@ def _instant(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
+@cache
+def contract_values() -> dict[str, Any]:
+    """``$contract``: what a scenario may read off openapi.yaml, such as the SDK version every
+    generated SDK carries (``info.x-sdk.version``: its User-Agent's), so a release changes no scenario."""
+    spec = yaml.safe_load((Path(__file__).resolve().parents[2] / "openapi.yaml").read_text(encoding="utf-8"))
+    return {"sdk_version": str(spec["info"]["x-sdk"]["version"])}
+
+
 def run_scenario(scenario: Scenario, driver: Driver, control_factory: Any, mode: str = "tolerant") -> None:
     """Run ``scenario`` through ``driver`` in ``mode``; raise ScenarioFailure on the first broken expectation."""
     driver.ensure_built()
@@ -293,6 +305,7 @@ def _run(scenario: Scenario, driver: Driver, control: MockControl, mode: str) ->
     saved: dict[str, Any] = {
         "workspace": {"api_key": control.api_key, "id": control.workspace_id},
         "driver": {"language": driver.language, "mode": mode},
+        "contract": contract_values(),
     }
     setup = doc.get("setup") or {}
     for agent in setup.get("agents", []):
