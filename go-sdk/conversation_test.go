@@ -624,6 +624,14 @@ func TestE2EConversationCloseAndDelete(t *testing.T) {
 	if _, err := other.Send(ctx, "anyone?"); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("send to a deleted session: %v", err)
 	}
+	// Clear starts over on a new session: it does not read the deleted one first.
+	if err := other.Clear(ctx); err != nil {
+		t.Fatalf("clear after the session was deleted: %v", err)
+	}
+	if reply, err := other.Send(ctx, "hello again"); err != nil || reply.String() != "You said: hello again" {
+		t.Fatalf("send after clear: %v %v", reply, err)
+	}
+	checkTotals(t, client, other)
 }
 
 // A history longer than a page: the conversation reads the messages after

@@ -59,7 +59,7 @@ __all__ = [
     "waive",
 ]
 
-_STREAM_OPS = {"chat.send_message_stream", "executions.stream"}
+_STREAM_OPS = {"chat.send_message_stream", "executions.stream", "conversation.stream_events"}
 
 
 def effective_expect(step: Mapping[str, Any], mode: str) -> Any:

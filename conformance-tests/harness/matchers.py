@@ -21,6 +21,10 @@ The rules, after MongoDB's unified test format:
   ``{$$unsetOrMatches: x}``    absent, or matches x; only under a key
   ``{$$notContains: text}``    a string that does not contain text
   ``{$$eq: x}``                x literally (escapes a mapping with ``$$`` keys)
+  ``{$$sumOf: {items: [...], field: name}}``
+                               a number equal to the sum of ``field`` over the items
+                               (an item without it, or with null, counts 0); equal
+                               within 1e-9 relative, as float sums may round
 
 :func:`match` returns a list of mismatches, each ``"path: reason"``; empty
 means the value matched.
@@ -48,6 +52,7 @@ OPERATORS = frozenset(
         "$$unsetOrMatches",
         "$$notContains",
         "$$eq",
+        "$$sumOf",
     }
 )
 
@@ -178,11 +183,31 @@ def _operator(expected: dict[str, Any], actual: Any, path: str) -> list[str]:
             return []
         size = len(actual) if isinstance(actual, (list, str, dict)) else "no length"
         return [f"{path}: expected length {arg}, got {size}"]
+    if name == "$$sumOf":
+        return _sum_of(arg, actual, path)
     if name == "$$notContains":
         if isinstance(actual, str) and arg not in actual:
             return []
         return [f"{path}: expected a string without {arg!r}, got {_short(actual)}"]
     return [f"{path}: unknown operator {name}"]
+
+
+def _sum_of(arg: Any, actual: Any, path: str) -> list[str]:
+    if not (isinstance(arg, dict) and isinstance(arg.get("items"), list) and isinstance(arg.get("field"), str)):
+        return [f"{path}: $$sumOf needs {{items: [...], field: name}}, got {_short(arg)}"]
+    total: float = 0
+    for index, item in enumerate(arg["items"]):
+        value = item.get(arg["field"]) if isinstance(item, dict) else None
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            return [f"{path}: $$sumOf: items[{index}].{arg['field']} is not a number: {_short(value)}"]
+        total += value
+    if isinstance(actual, bool) or not isinstance(actual, (int, float)):
+        return [f"{path}: expected a number (the sum of {arg['field']}), got {_short(actual)}"]
+    if abs(actual - total) <= 1e-9 * max(1.0, abs(total)):
+        return []
+    return [f"{path}: expected the sum of {arg['field']} over {len(arg['items'])} items, {total!r}, got {actual!r}"]
 
 
 def _match_literal(expected: Any, actual: Any, path: str) -> list[str]:

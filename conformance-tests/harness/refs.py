@@ -10,8 +10,9 @@ to it:
   in the path ``/api/v1/chat/sessions/${session.id}/messages``.
 
 Path segments are mapping keys or list indexes. ``$$`` starts a matcher
-operator, never a reference. ``$workspace.api_key`` and ``$driver.language``
-(python, typescript, go) are predefined.
+operator, never a reference. ``$workspace.api_key``, ``$driver.language``
+(python, typescript, go) and ``$contract.sdk_version`` (openapi.yaml's
+``info.x-sdk.version``) are predefined.
 """
 
 from __future__ import annotations

@@ -20,7 +20,12 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import datetime
+from functools import cache
+from pathlib import Path
 from typing import Any
+
+import yaml
 
 from capabilities import effective_expect
 from drivers import Driver, DriverError
@@ -229,6 +234,8 @@ def _check_server(expected: dict[str, Any], control: MockControl, saved: dict[st
                 problems.append(f"{label}: no request to check headers on")
             for index, hit in enumerate(hits):
                 problems += [f"{label}: {p}" for p in match(rule["headers"], hit["headers"], f"attempt[{index}].headers")]
+    for rule in expected.get("serialisedSends", []):
+        problems += _check_serialised(resolve(rule, saved), requests, control)
     for rule in expected.get("messages", []):
         rule = resolve(rule, saved)
         count = control.message_count(rule["session_id"])
@@ -237,6 +244,50 @@ def _check_server(expected: dict[str, Any], control: MockControl, saved: dict[st
                 f"server: session {rule['session_id']} holds {count} messages, expected {rule['count']}"
             )
     return problems
+
+
+def _check_serialised(rule: dict[str, Any], requests: list[dict[str, Any]], control: MockControl) -> list[str]:
+    """Each send to the session reached the server only after the reply to the previous one was stored
+    (``overlapped: true``: at least one did not).
+
+    The mock runs the sends of one session one after the other whatever the client does, so
+    the stored history cannot show a client that sends concurrently; the times can. A send
+    (the request log's ``time``, when the request arrived) must come no earlier than the
+    ``created_at`` of the assistant message answering the send before it.
+    """
+    label = f"server: sends to session {rule['session_id']}"
+    path = f"/api/v1/chat/sessions/{rule['session_id']}/messages"
+    paths = {path, path + "/stream"}
+    sends = [r for r in requests if r["method"] == "POST" and r["path"] in paths]
+    if len(sends) != rule["count"]:
+        return [f"{label}: expected {rule['count']} sends, saw {len(sends)}"]
+    stored = control.raw_get(f"{path}?limit=100").get("data") or []
+    replies = sorted((m for m in stored if m.get("role") == "assistant"), key=lambda m: str(m.get("created_at")))
+    if len(replies) < len(sends):
+        return [f"{label}: {len(sends)} sends but {len(replies)} stored replies"]
+    overlaps = []
+    for index in range(1, len(sends)):
+        arrived, answered = _instant(sends[index]["time"]), _instant(replies[index - 1]["created_at"])
+        if arrived < answered:
+            overlaps.append(
+                f"{label}: send {index + 1} arrived at {sends[index]['time']}, before the reply to send "
+                f"{index} was stored ({replies[index - 1]['created_at']}): the sends overlapped"
+            )
+    if rule.get("overlapped"):
+        return [] if overlaps else [f"{label}: expected sends that overlapped, but each waited for the previous reply"]
+    return overlaps
+
+
+def _instant(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+@cache
+def contract_values() -> dict[str, Any]:
+    """``$contract``: what a scenario may read off openapi.yaml, such as the SDK version every
+    generated SDK carries (``info.x-sdk.version``: its User-Agent's), so a release changes no scenario."""
+    spec = yaml.safe_load((Path(__file__).resolve().parents[2] / "openapi.yaml").read_text(encoding="utf-8"))
+    return {"sdk_version": str(spec["info"]["x-sdk"]["version"])}
 
 
 def run_scenario(scenario: Scenario, driver: Driver, control_factory: Any, mode: str = "tolerant") -> None:
@@ -254,6 +305,7 @@ def _run(scenario: Scenario, driver: Driver, control: MockControl, mode: str) ->
     saved: dict[str, Any] = {
         "workspace": {"api_key": control.api_key, "id": control.workspace_id},
         "driver": {"language": driver.language, "mode": mode},
+        "contract": contract_values(),
     }
     setup = doc.get("setup") or {}
     for agent in setup.get("agents", []):

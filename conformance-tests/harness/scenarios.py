@@ -141,7 +141,7 @@ def semantic_problems(document: Any) -> list[str]:
     major = int(str(document["schemaVersion"]).split(".")[0])
     if major != SUPPORTED_MAJOR:
         problems.append(f"schemaVersion {document['schemaVersion']}: the harness runs {SUPPORTED_MAJOR}.x")
-    saved = {"workspace", "driver"}
+    saved = {"workspace", "driver", "contract"}
     modes = document.get("modes") or list(MODES)
     if "strict" not in modes:
         for index, step in enumerate(document["steps"]):

@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"os"
 	"reflect"
+	"strings"
 	"time"
 
 	promptrails "github.com/promptrails/go-sdk"
@@ -90,6 +91,7 @@ func configure(settings map[string]any) map[string]any {
 		opts = append(opts, promptrails.WithTimeout(seconds(v)))
 	}
 	key, _ := settings["api_key"].(string)
+	forgetConversations()
 	client = promptrails.NewClient(key, opts...)
 	return map[string]any{"ok": true, "result": map[string]any{"sdk": "github.com/promptrails/go-sdk", "version": promptrails.Version,
 		"strict": strictRun(settings)}}
@@ -434,6 +436,9 @@ func call(ctx context.Context, op string, args map[string]any, options map[strin
 			params.LastEventID = last
 		}
 		return drain(executions.Stream(ctx, eid, params, opts...))
+	}
+	if strings.HasPrefix(op, "conversation.") {
+		return conversationCall(ctx, op, args)
 	}
 	return outcome{}, problem("unknown operation %q", op)
 }

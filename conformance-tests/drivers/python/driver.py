@@ -12,8 +12,11 @@ import dataclasses
 import datetime
 import enum
 import json
+import os
 import sys
+import tempfile
 import traceback
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable
 
 import promptrails
@@ -115,9 +118,17 @@ def wire_error(exc: BaseException) -> dict[str, Any]:
     return {**base, "kind": "foreign", "message": f"{type(exc).__module__}.{type(exc).__name__}: {exc}"}
 
 
+def wire_message(message: Any) -> dict[str, Any]:
+    """A conversation's message as the harness compares it: id, role, content (by key, as the pyai seed reads it)."""
+    return {"id": message["id"], "role": wire(message["role"]), "content": message["content"]}
+
+
 class Driver:
     def __init__(self) -> None:
         self.client: PromptRails | None = None
+        self.conversations: dict[str, Any] = {}
+        self.saved: dict[str, str] = {}
+        self.files = tempfile.TemporaryDirectory(prefix="conformance-py-")
 
     def describe(self) -> dict[str, Any]:
         return {
@@ -126,6 +137,10 @@ class Driver:
         }
 
     def configure(self, settings: dict[str, Any]) -> dict[str, Any]:
+        for conv in self.conversations.values():
+            conv.close()
+        self.conversations.clear()
+        self.saved.clear()
         if self.client is not None:
             self.client.close()
         kwargs: dict[str, Any] = {"api_key": settings["api_key"], "base_url": settings["base_url"]}
@@ -208,7 +223,80 @@ class Driver:
         if op == "executions.stream":
             eid = pop("execution_id")
             return "stream", lambda: executions.stream(eid, **a, **opts)
+        if op.startswith("conversation."):
+            return self._conversation(op, a)
         raise DriverProblem(f"unknown operation {op!r}")
+
+    def _conversation(self, op: str, a: dict[str, Any]) -> tuple[str, Callable[[], Any]]:
+        """The conversation operations (CONFORMANCE.md): conversations live in the driver by name."""
+        assert self.client is not None
+        chat = self.client.chat
+        name = a.pop("name")
+        if op == "conversation.open":
+            def open_() -> Any:
+                conv = chat.conversation(**a)
+                self.conversations[name] = conv
+                return {"session_id": conv.session_id}
+            return "result", open_
+        if op == "conversation.load":
+            source = self.saved.get(a["from"])
+            if source is None:
+                raise DriverProblem(f"nothing was saved as {a['from']!r}")
+
+            def load() -> Any:
+                conv = chat.load(source)
+                self.conversations[name] = conv
+                return {"session_id": conv.session_id}
+            return "result", load
+        conv = self.conversations.get(name)
+        if conv is None:
+            raise DriverProblem(f"no conversation named {name!r}")
+        if op == "conversation.send":
+            return "result", lambda: self._reply(conv.send(a.pop("content"), **a))
+        if op == "conversation.send_concurrent":
+            def send_all() -> Any:
+                with ThreadPoolExecutor(len(a["contents"])) as pool:
+                    futures = [pool.submit(conv.send, text) for text in a["contents"]]
+                    return [self._reply(f.result()) for f in futures]
+            return "result", send_all
+        if op == "conversation.stream":
+            def chunks() -> Any:
+                got: list[str] = []
+                with conv.stream(a["content"]) as stream:
+                    for chunk in stream:
+                        got.append(chunk)
+                        if len(got) == a.get("take"):
+                            break
+                return {"chunks": got, "text": "".join(got)}
+            return "result", chunks
+        if op == "conversation.stream_events":
+            return "stream", lambda: conv.stream_events(a["content"])
+        if op == "conversation.history":
+            return "result", lambda: [wire_message(m) for m in conv.history]
+        if op == "conversation.totals":
+            return "result", lambda: {"usage": dict(conv.usage), "total_cost": conv.total_cost}
+        if op == "conversation.clear":
+            def clear() -> Any:
+                conv.clear()
+                return {"session_id": conv.session_id}
+            return "result", clear
+        if op == "conversation.save":
+            def save() -> Any:
+                path = os.path.join(self.files.name, f"{name}-{len(self.saved)}.json")
+                conv.save(path, include_history=a.get("include_history", True))
+                self.saved[name] = path
+                with open(path, encoding="utf-8") as file:
+                    return json.load(file)
+            return "result", save
+        if op == "conversation.delete":
+            return "result", lambda: conv.delete()
+        if op == "conversation.close":
+            return "result", lambda: conv.close()
+        raise DriverProblem(f"unknown operation {op!r}")
+
+    @staticmethod
+    def _reply(reply: Any) -> dict[str, Any]:
+        return {"text": str(reply), "execution_id": reply.execution_id}
 
     def call(self, op: str, args: dict[str, Any], options: dict[str, Any]) -> dict[str, Any]:
         shape, thunk = self._operation(op, args, options)
@@ -218,6 +306,8 @@ class Driver:
                 with thunk() as stream:
                     for event in stream:
                         events.append(wire_event(event))
+                        if len(events) == args.get("take"):
+                            break  # leave the stream early
             except DriverProblem:
                 raise
             except Exception as exc:  # noqa: BLE001 - every SDK outcome is reported

@@ -6,8 +6,10 @@
 // own model shape tables (`Model.toWire`) for that.
 
 import { readFileSync } from 'node:fs';
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { createInterface } from 'node:readline';
-import { dirname, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -113,7 +115,7 @@ function describe() {
   return { ok: true, result: { sdk: pkg.name, version: pkg.version, modes: ['tolerant', 'strict'], unsupported: {} } };
 }
 
-function configure(settings) {
+async function configure(settings) {
   const options = { apiKey: settings.api_key, baseUrl: settings.base_url };
   if (settings.strict) {
     // The constructor ignores options it does not know, so check the switch exists.
@@ -124,6 +126,7 @@ function configure(settings) {
   }
   if ('max_retries' in settings) options.maxRetries = settings.max_retries;
   if ('timeout' in settings) options.timeout = Math.round(settings.timeout * 1000);
+  await forgetConversations();
   client = new PromptRails(options);
   return { ok: true, result: { sdk: pkg.name, version: pkg.version } };
 }
@@ -183,6 +186,90 @@ function operation(op, args, options) {
     case 'executions.stream':
       return ['stream', () => executions.stream(args.execution_id, params(args, { last_event_id: 'lastEventId' }), opts)];
     default:
+      if (op.startsWith('conversation.')) return conversationOperation(op, args);
+      throw new DriverProblem(`unknown operation ${op}`);
+  }
+}
+
+// The conversation operations (CONFORMANCE.md): conversations live in the driver by name, as do
+// the files they were saved to.
+const conversations = new Map();
+const savedFiles = new Map();
+let filesDir = null;
+
+async function forgetConversations() {
+  for (const conv of conversations.values()) await conv.close();
+  conversations.clear();
+  savedFiles.clear();
+}
+
+const snakeKeys = (o) => Object.fromEntries(Object.entries(o).map(([k, v]) => [k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`), v]));
+const wireMessage = (m) => ({ id: m.id, role: m.role, content: m.content });
+const wireReply = (r) => ({ text: String(r), execution_id: r.executionId ?? null });
+
+function conversationOperation(op, args) {
+  const { chat } = client;
+  const name = args.name;
+  if (op === 'conversation.open') {
+    return ['result', async () => {
+      const options = 'max_concurrent_invocations' in args ? { maxConcurrentInvocations: args.max_concurrent_invocations } : {};
+      const conv = 'session_id' in args
+        ? await chat.conversation({ sessionId: args.session_id }, options)
+        : await chat.conversation(params(args, { agent_id: 'agentId', title: 'title', metadata: 'metadata' }), options);
+      conversations.set(name, conv);
+      return { session_id: conv.sessionId };
+    }];
+  }
+  if (op === 'conversation.load') {
+    const path = savedFiles.get(args.from);
+    if (path === undefined) throw new DriverProblem(`nothing was saved as ${args.from}`);
+    return ['result', async () => {
+      const conv = await chat.load(path);
+      conversations.set(name, conv);
+      return { session_id: conv.sessionId };
+    }];
+  }
+  const conv = conversations.get(name);
+  if (conv === undefined) throw new DriverProblem(`no conversation named ${name}`);
+  switch (op) {
+    case 'conversation.send':
+      return ['result', async () => wireReply(await conv.send(args.content, params(args, { metadata: 'metadata' })))];
+    case 'conversation.send_concurrent':
+      return ['result', async () => (await Promise.all(args.contents.map((text) => conv.send(text)))).map(wireReply)];
+    case 'conversation.stream':
+      return ['result', async () => {
+        const chunks = [];
+        for await (const chunk of conv.stream(args.content)) {
+          chunks.push(chunk);
+          if (chunks.length === args.take) break; // leave the stream early
+        }
+        return { chunks, text: chunks.join('') };
+      }];
+    case 'conversation.stream_events':
+      return ['stream', () => conv.streamEvents(args.content)];
+    case 'conversation.history':
+      return ['result', async () => conv.history.map(wireMessage)];
+    case 'conversation.totals':
+      // The SDK names the counters in camelCase (promptTokens); the wire names are snake_case.
+      return ['result', async () => ({ usage: snakeKeys(conv.usage), total_cost: conv.totalCost })];
+    case 'conversation.clear':
+      return ['result', async () => {
+        await conv.clear();
+        return { session_id: conv.sessionId };
+      }];
+    case 'conversation.save':
+      return ['result', async () => {
+        filesDir ??= await mkdtemp(join(tmpdir(), 'conformance-ts-'));
+        const path = join(filesDir, `${name}-${savedFiles.size}.json`);
+        await conv.save(path, { includeHistory: args.include_history ?? true });
+        savedFiles.set(name, path);
+        return JSON.parse(await readFile(path, 'utf8'));
+      }];
+    case 'conversation.delete':
+      return ['result', async () => (await conv.delete()) ?? null];
+    case 'conversation.close':
+      return ['result', async () => (await conv.close()) ?? null];
+    default:
       throw new DriverProblem(`unknown operation ${op}`);
   }
 }
@@ -194,7 +281,10 @@ async function call(op, args, options) {
     const events = [];
     try {
       const stream = thunk();
-      for await (const event of stream) events.push(wireEvent(event));
+      for await (const event of stream) {
+        events.push(wireEvent(event));
+        if (events.length === args.take) break; // leave the stream early
+      }
     } catch (err) {
       if (err instanceof DriverProblem) throw err;
       return { ok: false, events, error: wireError(err) };
@@ -230,7 +320,7 @@ for await (const line of lines) {
     const request = JSON.parse(line);
     seq = request.seq ?? null;
     if (request.cmd === 'describe') answer = describe();
-    else if (request.cmd === 'configure') answer = configure(request.client);
+    else if (request.cmd === 'configure') answer = await configure(request.client);
     else if (request.cmd === 'call') answer = await call(request.op, request.args ?? {}, request.options ?? {});
     else throw new DriverProblem(`unknown command ${request.cmd}`);
   } catch (err) {

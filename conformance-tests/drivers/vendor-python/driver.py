@@ -47,6 +47,7 @@ _FIELD_MISSING = "its model has no such field"
 
 UNSUPPORTED: dict[str, str] = {
     "mode:strict": "the vendor SDK has no strict response validation",
+    "op:conversation.*": "the vendor SDK has no conversation object",
     "op:chat.update_session": "the vendor SDK has no update_session",
     "op:chat.delete_message": "the vendor SDK has no delete_message",
     "op:*.all": "the vendor SDK has no auto-pagination (list calls return one page)",

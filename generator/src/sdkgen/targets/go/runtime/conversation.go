@@ -358,6 +358,13 @@ func (c *Conversation) usable() error {
 // begin waits for an invocation slot (in call order) and makes sure the
 // history is current; release gives the slot back.
 func (c *Conversation) begin(ctx context.Context) (release func(), err error) {
+	return c.acquire(ctx, true)
+}
+
+// acquire waits for an invocation slot; with current, it also reads the
+// stored messages the history may lack (Clear, which drops the session,
+// needs no such read: the old session may be gone).
+func (c *Conversation) acquire(ctx context.Context, current bool) (release func(), err error) {
 	if err := c.usable(); err != nil {
 		return nil, err
 	}
@@ -371,7 +378,7 @@ func (c *Conversation) begin(ctx context.Context) (release func(), err error) {
 	c.mu.Lock()
 	stale, id := c.stale, c.sessionID
 	c.mu.Unlock()
-	if stale {
+	if stale && current {
 		if err := c.sync(ctx, id); err != nil {
 			release()
 			return nil, err
@@ -855,7 +862,7 @@ func (c *Conversation) costLocked() float64 {
 // one would take a request each and could leave half a context behind). It
 // runs after the sends and streams called before it.
 func (c *Conversation) Clear(ctx context.Context) error {
-	release, err := c.begin(ctx)
+	release, err := c.acquire(ctx, false)
 	if err != nil {
 		return err
 	}
