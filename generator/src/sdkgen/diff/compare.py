@@ -1749,7 +1749,9 @@ def _required_rule(ctx: Ctx, scope: Scope, a: Any, b: Any) -> None:
             return "compatible", f"{ref} may be left out"
         if d == "out":
             if not b.required:
-                return "breaking", f"{ref} may be absent" + (f": {_code(y)} (was {_code(x)})" if x != y else "")
+                if x == y:  # absent reads as null did (Python None, a Go nil pointer): nothing to change
+                    return "compatible", f"{ref} may be absent (read as before: {_code(y)})"
+                return "breaking", f"{ref} may be absent: {_code(y)} (was {_code(x)})"
             if lang == "go" and x != y:
                 return "breaking", f"{ref} is now {_code(y)} (was {_code(x)})"
             return "compatible", f"{ref} is always present" + (f": {_code(y)}" if x != y else "")

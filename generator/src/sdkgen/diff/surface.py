@@ -133,10 +133,10 @@ def type_text(
             return f"Nullable[{base}]"
         return "*" + base
     if lang == "python":
+        if role == "out":  # a model's field: an absent optional one reads as None (never Unset)
+            return base + (" | None" if nullable or not required else "")
         text = base + (" | None" if nullable else "")
-        if not required:
-            text += " | NotGiven" if role != "out" else " | Unset"
-        return text
+        return text if required else text + " | NotGiven"
     text = base + (" | null" if nullable else "")
     return text if required else text + " | undefined"
 
