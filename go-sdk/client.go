@@ -3,12 +3,12 @@
 package promptrails
 
 // Version is the version of this SDK.
-const Version = "0.4.0"
+const Version = "0.5.0"
 
 var apiSettings = &settings{
 	envPrefix:      "PROMPTRAILS",
 	defaultBaseURL: "https://api.promptrails.ai",
-	userAgent:      "promptrails-go/0.4.0",
+	userAgent:      "promptrails-go/0.5.0",
 	shapes:         contractShapes,
 	auth: []authScheme{
 		{key: "ApiKeyAuth", location: "header", param: "X-API-Key", env: []string{"PROMPTRAILS_API_KEY"}, how: "pass one to NewClient"},

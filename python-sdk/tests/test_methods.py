@@ -9,6 +9,7 @@ import pytest
 import respx
 
 from conftest import EXECUTION, MESSAGE, REPLY, SESSION, meta
+from e2e_support import SPEC_VERSION
 from promptrails import (
     NOT_GIVEN,
     ChatMessage,
@@ -37,7 +38,7 @@ def test_create_session(client: PromptRails, mock: respx.MockRouter) -> None:
     assert body(route) == {"agent_id": "echo", "title": "Support Conversation", "metadata": {"channel": "web"}}
     req = route.calls[0].request
     assert req.headers["x-api-key"].startswith("sk-test")
-    assert req.headers["user-agent"] == "promptrails-python/0.4.0"
+    assert req.headers["user-agent"] == f"promptrails-python/{SPEC_VERSION}"
     assert len(req.headers["idempotency-key"]) == 36
 
 

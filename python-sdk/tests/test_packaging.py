@@ -15,6 +15,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from e2e_support import SPEC_VERSION
 
 SDK = Path(__file__).resolve().parents[1]
 REPO = SDK.parent
@@ -87,6 +88,6 @@ def test_installs_into_an_empty_venv_and_imports(dist: Path, tmp_path: Path, kin
     probe = ("import promptrails, promptrails._core, importlib.metadata as m;"
              "print(promptrails.__version__, m.version('promptrails'), promptrails.PromptRails.__name__)")
     out = _run([str(python), "-c", probe], tmp_path)
-    assert out.split() == ["0.4.0", "0.4.0", "PromptRails"], out
+    assert out.split() == [SPEC_VERSION, SPEC_VERSION, "PromptRails"], out
     assert not (tmp_path / "venv" / "lib" / f"python{sys.version_info.major}.{sys.version_info.minor}"
                 / "site-packages" / "tests").exists()

@@ -7,11 +7,12 @@ import contextlib
 import io
 import json
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from e2e_support import README, SEED, python_blocks
+from e2e_support import README, ROOT_README, SEED, python_blocks
 from promptrails import PromptRails
 from promptrails_mock import testing
 
@@ -33,14 +34,13 @@ def run_blocks(blocks: list[str], namespace: dict[str, object]) -> str:
 def test_seed_003_python_blocks_run_unchanged(server: testing.MockServer) -> None:
     blocks = python_blocks(SEED.read_text())
     assert len(blocks) >= 7  # create, send, history, multi-turn, stream, list, get, delete
-    key = server.new_workspace()
-    server.alias_agent("your-agent-id", like="echo")
-    server.create_session_with_id("session-id", agent_id="your-agent-id", title="Seed session", api_key=key)
-    client = PromptRails(key, base_url=server.base_url)
+    # The development workspace every mock starts with (as make serve does) serves the docs'
+    # placeholders: the key your-api-key, the agent your-agent-id, the session session-id.
+    client = PromptRails("your-api-key", base_url=server.base_url)
     printed = run_blocks(blocks, {"client": client})
     assert "Session created: " in printed
     assert "Hello!" in printed  # streamed content
-    assert "Title: Seed session" in printed
+    assert "Title: Example session" in printed
     assert "[user]: Hi, I need help with my account." in printed
     with pytest.raises(Exception, match="404"):
         client.chat.get_session("session-id")  # the last block deleted it
@@ -102,3 +102,21 @@ def test_readme_conversations_section_runs(server: testing.MockServer, monkeypat
     assert out[2].startswith("Total cost: $") and out[3] == "Messages: 4"
     assert PromptRails(key, base_url=server.base_url).chat.list_sessions().data == []  # delete_on_exit
     assert server.violations() == []
+
+
+def test_repository_readme_first_look_runs(server: testing.MockServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The repository README's "A first look", with the environment it tells the reader to export."""
+    text = ROOT_README.read_text()
+    section = text[text.index("## A first look\n") : text.index("\n## ", text.index("## A first look\n") + 1)]
+    exports = re.search(r"export (PROMPTRAILS_API_KEY=\S+) (PROMPTRAILS_BASE_URL=\S+)", section)
+    assert exports, "the section exports the key and the URL of make serve"
+    assert exports.group(1) == "PROMPTRAILS_API_KEY=promptrails-dev-key"
+    blocks = python_blocks(section)
+    assert len(blocks) == 1
+    monkeypatch.setenv("PROMPTRAILS_API_KEY", "promptrails-dev-key")  # make serve's development key
+    monkeypatch.setenv("PROMPTRAILS_BASE_URL", server.base_url)  # in place of http://127.0.0.1:8080
+    lines = run_blocks(blocks, {"__name__": "readme"}).splitlines()
+    assert lines[:4] == ["You said: Hello there!", "(6 tokens)", "You said: Hi", "You said: Tell me more"], lines
+    count, rest = lines[4].split(" ", 1)
+    assert count == "4" and rest.startswith("{'prompt_tokens': ") and len(lines) == 5, lines
+    assert float(rest.rsplit(" ", 1)[1]) > 0  # total_cost

@@ -28,7 +28,7 @@ export class PromptRails extends APIClient<ClientOptions> {
       name: 'PromptRails',
       envPrefix: 'PROMPTRAILS',
       defaultBaseUrl: 'https://api.promptrails.ai',
-      userAgent: 'promptrails-typescript/0.4.0',
+      userAgent: 'promptrails-typescript/0.5.0',
       auth: [
         {
           key: 'ApiKeyAuth',

@@ -2,6 +2,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { inspect } from 'node:util';
+import { readFileSync } from 'node:fs';
+
+// The version `sdkgen release` wrote into package.json (the spec's info.x-sdk.version).
+const PACKAGE_VERSION: string = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url) /* from build/test/ */, 'utf8')).version;
 import {
   PromptRails,
   PromptRailsError,
@@ -81,7 +85,7 @@ test('chat.createSession: POST with snake_case body, returns a camelCase session
   assert.deepEqual(session.metadata, SESSION.metadata);
   assert.match(calls[0]!.headers['idempotency-key']!, /^[0-9a-f-]{36}$/);
   assert.equal(calls[0]!.headers['x-api-key'], API_KEY);
-  assert.equal(calls[0]!.headers['user-agent'], 'promptrails-typescript/0.4.0');
+  assert.equal(calls[0]!.headers['user-agent'], `promptrails-typescript/${PACKAGE_VERSION}`);
   assert.equal(calls[0]!.headers['content-type'], 'application/json');
 });
 
