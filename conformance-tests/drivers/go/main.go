@@ -182,8 +182,10 @@ func idOrNil(id string) any {
 	return id
 }
 
-// wireError puts an error in wire form. Its kind is the SDK error's own kind
-// (a stream error caused by a validation error is a stream error).
+// wireError puts an error in wire form. Its kind is the SDK error's own kind,
+// except that an error caused by a validation error (in strict mode, a stream
+// error whose event departs from the contract) is a response_validation one,
+// as errors.Is sees it.
 func wireError(err error) map[string]any {
 	out := map[string]any{"class": fmt.Sprintf("%T", err), "display": err.Error()}
 	var e *promptrails.Error
@@ -193,7 +195,7 @@ func wireError(err error) map[string]any {
 	}
 	out["class"] = fmt.Sprintf("%T(%v)", e, e.Kind)
 	switch {
-	case e.Is(promptrails.ErrResponseValidation):
+	case errors.Is(err, promptrails.ErrResponseValidation):
 		// Strict mode: a response, or a stream event (a stream error caused by the
 		// validation error), that does not match the contract.
 		out["kind"], out["message"] = "response_validation", e.Error()
