@@ -244,6 +244,8 @@ export class APIClient<O extends BaseClientOptions = BaseClientOptions> {
   readonly logLevel: LogLevel;
   readonly #options: O;
   readonly #credentials: Map<string, Credential>;
+  /** `#authFor`'s credentials of each one-scheme requirement, by scheme key. */
+  readonly #authOne = new Map<string, AuthParts>();
   readonly #secrets: string[];
   readonly #secretHeaders: Set<string>;
   readonly #identity: SdkIdentity;
@@ -460,17 +462,26 @@ export class APIClient<O extends BaseClientOptions = BaseClientOptions> {
   /** The URL and encoded body of a request: checked once, before anything is sent. */
   #prepare(spec: RequestSpec, opts: RequestOptions): Prepared {
     const auth = this.#authFor(spec);
-    const query = [...(spec.query ?? [])];
-    for (const [name, value] of auth.query) query.push({ name, value });
-    if (opts.query !== undefined) {
-      const extra = Object.keys(opts.query);
-      const kept = query.filter((q) => !extra.includes(q.name));
-      query.length = 0;
-      query.push(...kept, ...extra.map((name) => ({ name, value: opts.query![name] })));
+    // Copied only when something is added to them (the spec's own are never changed).
+    let query: readonly QueryParam[] | undefined = spec.query;
+    if (auth.query.length > 0 || opts.query !== undefined) {
+      const all = [...(spec.query ?? [])];
+      for (const [name, value] of auth.query) all.push({ name, value });
+      if (opts.query !== undefined) {
+        const extra = Object.keys(opts.query);
+        const kept = all.filter((q) => !extra.includes(q.name));
+        all.length = 0;
+        all.push(...kept, ...extra.map((name) => ({ name, value: opts.query![name] })));
+      }
+      query = all;
     }
     const { body, contentType } = encodeBody(spec.body, opts.body);
-    const cookies = { ...(spec.cookies ?? {}) };
-    for (const [name, value] of auth.cookies) cookies[name] = value;
+    let cookies: Readonly<Record<string, unknown>> = spec.cookies ?? NO_COOKIES;
+    if (auth.cookies.length > 0) {
+      const all: Record<string, unknown> = { ...cookies };
+      for (const [name, value] of auth.cookies) all[name] = value;
+      cookies = all;
+    }
     return { url: this.buildUrl(spec.path, query), body, contentType, auth, cookies };
   }
 
@@ -508,10 +519,27 @@ export class APIClient<O extends BaseClientOptions = BaseClientOptions> {
 
   // -- credentials --------------------------------------------------------------------
 
-  /** The credentials of the first security alternative of `spec` that this client can satisfy. */
+  /**
+   * The credentials of the first security alternative of `spec` that this client can satisfy.
+   * Those of a requirement of one scheme (`[[key]]`, what most operations have) are made once per
+   * client: its credentials never change.
+   */
   #authFor(spec: RequestSpec): AuthParts {
-    const parts: AuthParts = { headers: [], query: [], cookies: [] };
     const alternatives = spec.security ?? [];
+    if (alternatives.length === 1 && alternatives[0]!.length === 1) {
+      const key = alternatives[0]![0]!;
+      let parts = this.#authOne.get(key);
+      if (parts === undefined) {
+        parts = this.#authOf(alternatives);
+        this.#authOne.set(key, parts);
+      }
+      return parts;
+    }
+    return this.#authOf(alternatives);
+  }
+
+  #authOf(alternatives: readonly (readonly string[])[]): AuthParts {
+    const parts = { headers: [] as [string, string][], query: [] as [string, string][], cookies: [] as [string, string][] };
     if (alternatives.length === 0) return parts;
     const usable = (alt: readonly string[]) => alt.every((key) => this.#credentials.has(key) || this.#scheme(key)?.kind === 'mutual_tls');
     const chosen = alternatives.find((alt) => alt.length > 0 && usable(alt)) ?? alternatives.find((alt) => alt.length === 0);
@@ -690,14 +718,17 @@ export interface Prepared {
   body: string | URLSearchParams | FormData | Blob | ArrayBuffer | ArrayBufferView | undefined;
   contentType: string | undefined;
   auth: AuthParts;
-  cookies: Record<string, unknown>;
+  cookies: Readonly<Record<string, unknown>>;
 }
 
+/** A request's credentials (shared between requests: never changed once made). */
 interface AuthParts {
-  headers: [string, string][];
-  query: [string, string][];
-  cookies: [string, string][];
+  readonly headers: readonly (readonly [string, string])[];
+  readonly query: readonly (readonly [string, string])[];
+  readonly cookies: readonly (readonly [string, string])[];
 }
+
+const NO_COOKIES: Readonly<Record<string, unknown>> = Object.freeze({});
 
 // -- results ------------------------------------------------------------------------------
 
