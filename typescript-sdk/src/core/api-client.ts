@@ -175,6 +175,64 @@ class TimeoutReason {
   constructor(readonly ms: number) {}
 }
 
+/**
+ * The timeout of one attempt, and the signal the fetch is given: the caller's signal and the
+ * timeout's, combined. Both the signal (an `AbortController`, a few microseconds each in Node)
+ * and the timer are made when the fetch first reads `init.signal`: the timer for what is left of
+ * the timeout, the signal already aborted when nothing is left. A fetch that never reads it (an
+ * injected one that ignores cancellation, which no signal could have cancelled) costs neither;
+ * its attempt counts as timed out when it failed after the timeout had elapsed, as the timer would
+ * have said.
+ */
+class Attempt {
+  readonly #user: AbortSignal | undefined;
+  readonly #timeout: number;
+  readonly #started = monotonic();
+  #fired = false;
+  #handle: ReturnType<typeof setTimeout> | undefined;
+  #signal: AbortSignal | undefined;
+  #dispose: (() => void) | undefined;
+
+  constructor(user: AbortSignal | undefined, timeout: number) {
+    this.#user = user;
+    this.#timeout = timeout;
+  }
+
+  /** The attempt's timeout elapsed (its signal aborted, or it was never read and the time is up). */
+  get timedOut(): boolean {
+    return this.#fired || (this.#signal === undefined && monotonic() - this.#started >= this.#timeout);
+  }
+
+  /** The fetch's signal (made on first use, with the timer). */
+  get signal(): AbortSignal {
+    if (this.#signal === undefined) {
+      const controller = new AbortController();
+      const timeout = this.#timeout;
+      const left = timeout - (monotonic() - this.#started);
+      const fire = () => {
+        this.#fired = true;
+        controller.abort(new TimeoutReason(timeout));
+      };
+      if (left <= 0) fire();
+      else this.#handle = setTimeout(fire, left);
+      if (this.#user === undefined) this.#signal = controller.signal;
+      else ({ signal: this.#signal, dispose: this.#dispose } = anySignal([this.#user, controller.signal]));
+    }
+    return this.#signal;
+  }
+
+  /** The response's headers arrived and the caller takes over its body: the timeout stops. */
+  stop(): void {
+    if (this.#handle !== undefined) clearTimeout(this.#handle);
+  }
+
+  /** The attempt is over: the timeout stops, the caller's signal is let go. */
+  done(): void {
+    if (this.#handle !== undefined) clearTimeout(this.#handle);
+    this.#dispose?.();
+  }
+}
+
 type Credential = string | { username: string; password: string };
 
 export class APIClient<O extends BaseClientOptions = BaseClientOptions> {
@@ -187,6 +245,8 @@ export class APIClient<O extends BaseClientOptions = BaseClientOptions> {
   readonly logLevel: LogLevel;
   readonly #options: O;
   readonly #credentials: Map<string, Credential>;
+  /** `#authFor`'s credentials of each one-scheme requirement, by scheme key. */
+  readonly #authOne = new Map<string, AuthParts>();
   readonly #secrets: string[];
   readonly #secretHeaders: Set<string>;
   readonly #identity: SdkIdentity;
@@ -331,44 +391,48 @@ export class APIClient<O extends BaseClientOptions = BaseClientOptions> {
       if (idempotencyKey !== undefined) this.#log.debug(`${where} idempotency key ${idempotencyKey}`);
     }
 
-    for (let attempt = 0; ; attempt++) {
-      const retriesLeft = maxRetries - attempt;
-      const timer = new AbortController();
-      // One signal for the timeout and the caller's, combined only when the caller gave one.
-      const { signal, dispose } = opts.signal === undefined ? { signal: timer.signal, dispose: noop } : anySignal([opts.signal, timer.signal]);
-      const handle = setTimeout(() => timer.abort(new TimeoutReason(timeout)), timeout);
+    for (let n = 0; ; n++) {
+      const retriesLeft = maxRetries - n;
+      const attempt = new Attempt(opts.signal, timeout);
       const started = Date.now();
       let response: Response;
       let sent: Sent;
       try {
         if (opts.signal?.aborted) throw opts.signal.reason;
-        response = await this.#fetch(url, { method, headers, body: body as BodyInit | undefined, signal });
+        const init: RequestInit = {
+          method,
+          headers,
+          body: body as BodyInit | undefined,
+          get signal() {
+            return attempt.signal;
+          },
+        };
+        response = await this.#fetch(url, init);
         this.#logResponse(where, response, started);
         if (response.ok && read === 'raw') {
           // The caller (or the stream's own idle timeout) takes over once the headers arrived.
-          clearTimeout(handle);
+          attempt.stop();
           return { response, raw: true };
         }
         if (!response.ok) sent = { response, raw: false };
         else if (read === 'bytes') sent = { response, bytes: new Uint8Array(await response.arrayBuffer()), raw: false };
         else sent = { response, text: await response.text(), raw: false };
       } catch (err) {
-        clearTimeout(handle);
-        dispose();
+        attempt.done();
         if (opts.signal?.aborted) throw this.#aborted(opts.signal);
-        const error = timer.signal.aborted
+        const timedOut = attempt.timedOut;
+        const error = timedOut
           ? new APITimeoutError(`Request timed out after ${timeout} ms.`)
           : this.redactError(new APIConnectionError(`Connection error: ${errorText(err)}`, { cause: err }));
-        this.#log.info(`${where} -> ${timer.signal.aborted ? 'timed out' : 'connection error'} after ${Date.now() - started} ms`);
+        this.#log.info(`${where} -> ${timedOut ? 'timed out' : 'connection error'} after ${Date.now() - started} ms`);
         if (retriesLeft <= 0) throw error;
-        const delay = this.#backoff(attempt);
-        this.#log.info(`retrying ${where} in ${delay} ms (${timer.signal.aborted ? 'timeout' : 'connection error'}); retry ${attempt + 1} of ${maxRetries}`);
+        const delay = this.#backoff(n);
+        this.#log.info(`retrying ${where} in ${delay} ms (${timedOut ? 'timeout' : 'connection error'}); retry ${n + 1} of ${maxRetries}`);
         await this.#sleepFor(delay, opts.signal);
         continue;
       }
       if (response.ok) {
-        clearTimeout(handle);
-        dispose();
+        attempt.done();
         // The caller parses it: a body that is not JSON is unusable (not retried: the server
         // answered), or ignored where the operation returns nothing.
         return sent;
@@ -376,11 +440,10 @@ export class APIClient<O extends BaseClientOptions = BaseClientOptions> {
       // An HTTP error status.
       const retry = shouldRetry(response);
       if (retry && retriesLeft > 0) {
-        clearTimeout(handle);
-        dispose();
+        attempt.done();
         await response.body?.cancel().catch(() => undefined);
-        const delay = this.#retryDelay(attempt, response.headers);
-        this.#log.info(`retrying ${where} in ${delay} ms (status ${response.status}); retry ${attempt + 1} of ${maxRetries}`);
+        const delay = this.#retryDelay(n, response.headers);
+        this.#log.info(`retrying ${where} in ${delay} ms (status ${response.status}); retry ${n + 1} of ${maxRetries}`);
         await this.#sleepFor(delay, opts.signal);
         continue;
       }
@@ -390,8 +453,7 @@ export class APIClient<O extends BaseClientOptions = BaseClientOptions> {
       } catch {
         // The error body could not be read: the status alone makes the error.
       } finally {
-        clearTimeout(handle);
-        dispose();
+        attempt.done();
       }
       if (opts.signal?.aborted) throw this.#aborted(opts.signal);
       throw this.#statusError(response, bodyText);
@@ -401,17 +463,26 @@ export class APIClient<O extends BaseClientOptions = BaseClientOptions> {
   /** The URL and encoded body of a request: checked once, before anything is sent. */
   #prepare(spec: RequestSpec, opts: RequestOptions): Prepared {
     const auth = this.#authFor(spec);
-    const query = [...(spec.query ?? [])];
-    for (const [name, value] of auth.query) query.push({ name, value });
-    if (opts.query !== undefined) {
-      const extra = Object.keys(opts.query);
-      const kept = query.filter((q) => !extra.includes(q.name));
-      query.length = 0;
-      query.push(...kept, ...extra.map((name) => ({ name, value: opts.query![name] })));
+    // Copied only when something is added to them (the spec's own are never changed).
+    let query: readonly QueryParam[] | undefined = spec.query;
+    if (auth.query.length > 0 || opts.query !== undefined) {
+      const all = [...(spec.query ?? [])];
+      for (const [name, value] of auth.query) all.push({ name, value });
+      if (opts.query !== undefined) {
+        const extra = Object.keys(opts.query);
+        const kept = all.filter((q) => !extra.includes(q.name));
+        all.length = 0;
+        all.push(...kept, ...extra.map((name) => ({ name, value: opts.query![name] })));
+      }
+      query = all;
     }
     const { body, contentType } = encodeBody(spec.body, opts.body);
-    const cookies = { ...(spec.cookies ?? {}) };
-    for (const [name, value] of auth.cookies) cookies[name] = value;
+    let cookies: Readonly<Record<string, unknown>> = spec.cookies ?? NO_COOKIES;
+    if (auth.cookies.length > 0) {
+      const all: Record<string, unknown> = { ...cookies };
+      for (const [name, value] of auth.cookies) all[name] = value;
+      cookies = all;
+    }
     return { url: this.buildUrl(spec.path, query), body, contentType, auth, cookies };
   }
 
@@ -449,10 +520,27 @@ export class APIClient<O extends BaseClientOptions = BaseClientOptions> {
 
   // -- credentials --------------------------------------------------------------------
 
-  /** The credentials of the first security alternative of `spec` that this client can satisfy. */
+  /**
+   * The credentials of the first security alternative of `spec` that this client can satisfy.
+   * Those of a requirement of one scheme (`[[key]]`, what most operations have) are made once per
+   * client: its credentials never change.
+   */
   #authFor(spec: RequestSpec): AuthParts {
-    const parts: AuthParts = { headers: [], query: [], cookies: [] };
     const alternatives = spec.security ?? [];
+    if (alternatives.length === 1 && alternatives[0]!.length === 1) {
+      const key = alternatives[0]![0]!;
+      let parts = this.#authOne.get(key);
+      if (parts === undefined) {
+        parts = this.#authOf(alternatives);
+        this.#authOne.set(key, parts);
+      }
+      return parts;
+    }
+    return this.#authOf(alternatives);
+  }
+
+  #authOf(alternatives: readonly (readonly string[])[]): AuthParts {
+    const parts = { headers: [] as [string, string][], query: [] as [string, string][], cookies: [] as [string, string][] };
     if (alternatives.length === 0) return parts;
     const usable = (alt: readonly string[]) => alt.every((key) => this.#credentials.has(key) || this.#scheme(key)?.kind === 'mutual_tls');
     const chosen = alternatives.find((alt) => alt.length > 0 && usable(alt)) ?? alternatives.find((alt) => alt.length === 0);
@@ -631,14 +719,17 @@ export interface Prepared {
   body: string | URLSearchParams | FormData | Blob | ArrayBuffer | ArrayBufferView | undefined;
   contentType: string | undefined;
   auth: AuthParts;
-  cookies: Record<string, unknown>;
+  cookies: Readonly<Record<string, unknown>>;
 }
 
+/** A request's credentials (shared between requests: never changed once made). */
 interface AuthParts {
-  headers: [string, string][];
-  query: [string, string][];
-  cookies: [string, string][];
+  readonly headers: readonly (readonly [string, string])[];
+  readonly query: readonly (readonly [string, string])[];
+  readonly cookies: readonly (readonly [string, string])[];
 }
+
+const NO_COOKIES: Readonly<Record<string, unknown>> = Object.freeze({});
 
 // -- results ------------------------------------------------------------------------------
 
@@ -739,7 +830,6 @@ function mergeHeaders(headers: Record<string, string>, extra: Record<string, unk
   }
 }
 
-function noop(): void {}
 
 function appendQuery(params: URLSearchParams, name: string, value: unknown, style: string, explode: boolean): void {
   if (value === undefined || value === null) return;

@@ -147,8 +147,12 @@ export class Stream<E, F = undefined, O = unknown, U = unknown> implements Async
   #stopped = false;
   /** No more events: the stream ended or failed. */
   #finished = false;
-  /** The events of the last chunk, handed out from `#index`. */
+  /**
+   * The events of the last chunk: `#batch[0..#count)`, handed out from `#index`. The array is
+   * reused from chunk to chunk (its slots overwritten; no new array, no `length` write per chunk).
+   */
   #batch: E[] = [];
+  #count = 0;
   #index = 0;
   /** The error of a frame that failed to decode, thrown once the events before it are handed out. */
   #failure: unknown = NONE;
@@ -211,13 +215,15 @@ export class Stream<E, F = undefined, O = unknown, U = unknown> implements Async
           const after = (): Promise<IteratorResult<E, undefined>> => iterator.next() as Promise<IteratorResult<E, undefined>>;
           return this.#pulling!.then(after, after);
         }
-        if (this.#index < this.#batch.length && !this.#stopped) {
+        if (this.#index < this.#count && !this.#stopped) {
           return Promise.resolve({ value: this.#batch[this.#index++]!, done: false });
         }
-        // The batch is used up: emptied in place (an array per chunk is garbage for nothing).
-        this.#batch.length = 0;
+        // The batch is used up: read on, straight from the open connection when nothing else is
+        // pending (no async frame per chunk), else through the connection loop.
+        this.#count = 0;
         this.#index = 0;
-        return (this.#pulling = this.#fill());
+        const plain = this.#reader !== undefined && this.#failure === NONE && !this.#finished && !this.#stopped;
+        return (this.#pulling = plain ? this.#read() : this.#fill());
       },
       return: async () => {
         if (this.#filling) await this.#pulling!.then(noop, noop);
@@ -399,10 +405,46 @@ export class Stream<E, F = undefined, O = unknown, U = unknown> implements Async
     this.#debug = init.log.enabled('debug');
   }
 
-  /** Read until events are ready (resolves the first), the stream ends (done), or it fails (throws). */
-  async #fill(): Promise<IteratorResult<E, undefined>> {
+  /**
+   * The common round of `#fill`, without its loop: one read from the open connection, decoded;
+   * anything else (no events in the chunk, a failed or aborted read) goes on in `#fill`.
+   */
+  #read(): Promise<IteratorResult<E, undefined>> {
+    this.#filling = true;
+    this.#watch!.reading();
+    return this.#reader!.read().then(this.#onChunk, this.#onReadError);
+  }
+
+  readonly #onChunk = (chunk: ReadableStreamReadResult<Uint8Array>): IteratorResult<E, undefined> | Promise<IteratorResult<E, undefined>> => {
+    this.#watch!.idle();
+    if (this.#connAborted) return this.#fill(this.#signal!.reason);
+    let ready: boolean;
+    try {
+      ready = this.#decode(chunk);
+    } catch (err) {
+      this.#filling = false;
+      this.#end();
+      throw this.#init.client.redactError(err);
+    }
+    if (!ready) return this.#fill();
+    this.#filling = false;
+    this.#index = 1;
+    return { value: this.#batch[0]!, done: false };
+  };
+
+  readonly #onReadError = (err: unknown): Promise<IteratorResult<E, undefined>> => {
+    this.#watch!.idle();
+    return this.#fill(err);
+  };
+
+  /**
+   * Read until events are ready (resolves the first), the stream ends (done), or it fails (throws);
+   * `readError`: the read `#read` made failed with it (the connection is broken).
+   */
+  async #fill(readError: unknown = NONE): Promise<IteratorResult<E, undefined>> {
     this.#filling = true;
     try {
+      if (readError !== NONE) await this.#broken(readError);
       for (;;) {
         if (this.#failure !== NONE) {
           const failure = this.#failure;
@@ -451,6 +493,7 @@ export class Stream<E, F = undefined, O = unknown, U = unknown> implements Async
     const spec = init.spec;
     const done = chunk.done;
     const batch = this.#batch;
+    let count = 0;
     let terminal = false;
     try {
       const frames = done ? this.#decoder!.end() : this.#decoder!.feed(chunk.value);
@@ -475,7 +518,7 @@ export class Stream<E, F = undefined, O = unknown, U = unknown> implements Async
         // The resume parameters come from the first event that carries them, which need not be
         // the first event of the stream.
         if (this.#resumeRequest === undefined && def !== undefined) this.#resumeFrom(event, def);
-        batch.push(event);
+        batch[count++] = event;
         if (def?.terminal) {
           terminal = true;
           break;
@@ -484,10 +527,12 @@ export class Stream<E, F = undefined, O = unknown, U = unknown> implements Async
     } catch (err) {
       // The events before the failing frame are delivered first; the connection is closed now.
       this.#close();
-      if (batch.length === 0) throw err;
+      this.#count = count;
+      if (count === 0) throw err;
       this.#failure = err;
       return true;
     }
+    this.#count = count;
     if (terminal || (done && init.spec.def.eofEnds === true)) {
       this.#clean = true;
       this.#finished = true;
@@ -500,7 +545,7 @@ export class Stream<E, F = undefined, O = unknown, U = unknown> implements Async
       this.#close();
       this.#pendingError = new StreamError('the stream ended without a terminal event');
     }
-    return batch.length > 0;
+    return count > 0;
   }
 
   /** Open the next connection: the first request, or the resume request after the last id seen. */
@@ -612,6 +657,7 @@ export class Stream<E, F = undefined, O = unknown, U = unknown> implements Async
   /** The iteration is over (its end, an error, `return()`): close what is open, forget the caller. */
   #end(): void {
     this.#batch = [];
+    this.#count = 0;
     this.#index = 0;
     this.#failure = NONE;
     this.#pendingError = undefined;
