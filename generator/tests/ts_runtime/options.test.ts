@@ -94,44 +94,6 @@ test('options: extra headers, query parameters and body fields are sent as given
   assert.equal(f.calls[1]!.headers['idempotency-key'], 'idem-1');
 });
 
-test('timeout: the signal the fetch reads is the timeout\'s, aborted once it is up, even when read late', async () => {
-  // Read at once: a live signal, aborted by the timeout (APITimeoutError, not a connection error).
-  const seen: AbortSignal[] = [];
-  const early = async (_input: unknown, init?: RequestInit): Promise<Response> => {
-    const signal = init!.signal!;
-    seen.push(signal);
-    assert.ok(signal instanceof AbortSignal);
-    assert.equal(signal.aborted, false);
-    return new Promise((_, reject) => signal.addEventListener('abort', () => reject(new DOMException('aborted', 'AbortError'))));
-  };
-  await assert.rejects(client({ fetch: early as typeof fetch }).notes.getNote('n1', { timeout: 5, maxRetries: 0 }), notebook.APITimeoutError);
-  assert.equal(seen.length, 1);
-  assert.ok(seen[0]!.aborted);
-  // Read only after the timeout elapsed: already aborted.
-  const late = async (_input: unknown, init?: RequestInit): Promise<Response> => {
-    await new Promise((resolve) => setTimeout(resolve, 20));
-    const signal = init!.signal!;
-    assert.equal(signal.aborted, true);
-    throw signal.reason;
-  };
-  await assert.rejects(client({ fetch: late as typeof fetch }).notes.getNote('n1', { timeout: 5, maxRetries: 0 }), notebook.APITimeoutError);
-  // A fetch that never reads the signal and fails after the timeout: a timeout too; before it,
-  // a connection error.
-  const blind = (ms: number) => async (): Promise<Response> => {
-    await new Promise((resolve) => setTimeout(resolve, ms));
-    throw new TypeError('fetch failed');
-  };
-  await assert.rejects(client({ fetch: blind(20) as typeof fetch }).notes.getNote('n1', { timeout: 5, maxRetries: 0 }), notebook.APITimeoutError);
-  await assert.rejects(client({ fetch: blind(0) as typeof fetch }).notes.getNote('n1', { timeout: 5000, maxRetries: 0 }), notebook.APIConnectionError);
-  // The caller's signal still reaches a fetch that reads it.
-  const user = new AbortController();
-  const got = client({ fetch: early as typeof fetch }).notes.getNote('n1', { signal: user.signal, maxRetries: 0 });
-  await new Promise((resolve) => setTimeout(resolve, 5));
-  user.abort(new Error('stop'));
-  await assert.rejects(got, notebook.APIUserAbortError);
-  assert.ok(seen.at(-1)!.aborted);
-});
-
 test('options: timeout and maxRetries per call; bad options fail before sending', async () => {
   const f = fakeFetch(json(500, {}));
   const c = client(f);

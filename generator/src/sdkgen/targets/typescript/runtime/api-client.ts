@@ -174,64 +174,6 @@ class TimeoutReason {
   constructor(readonly ms: number) {}
 }
 
-/**
- * The timeout of one attempt, and the signal the fetch is given: the caller's signal and the
- * timeout's, combined. Both the signal (an `AbortController`, a few microseconds each in Node)
- * and the timer are made when the fetch first reads `init.signal`: the timer for what is left of
- * the timeout, the signal already aborted when nothing is left. A fetch that never reads it (an
- * injected one that ignores cancellation, which no signal could have cancelled) costs neither;
- * its attempt counts as timed out when it failed after the timeout had elapsed, as the timer would
- * have said.
- */
-class Attempt {
-  readonly #user: AbortSignal | undefined;
-  readonly #timeout: number;
-  readonly #started = monotonic();
-  #fired = false;
-  #handle: ReturnType<typeof setTimeout> | undefined;
-  #signal: AbortSignal | undefined;
-  #dispose: (() => void) | undefined;
-
-  constructor(user: AbortSignal | undefined, timeout: number) {
-    this.#user = user;
-    this.#timeout = timeout;
-  }
-
-  /** The attempt's timeout elapsed (its signal aborted, or it was never read and the time is up). */
-  get timedOut(): boolean {
-    return this.#fired || (this.#signal === undefined && monotonic() - this.#started >= this.#timeout);
-  }
-
-  /** The fetch's signal (made on first use, with the timer). */
-  get signal(): AbortSignal {
-    if (this.#signal === undefined) {
-      const controller = new AbortController();
-      const timeout = this.#timeout;
-      const left = timeout - (monotonic() - this.#started);
-      const fire = () => {
-        this.#fired = true;
-        controller.abort(new TimeoutReason(timeout));
-      };
-      if (left <= 0) fire();
-      else this.#handle = setTimeout(fire, left);
-      if (this.#user === undefined) this.#signal = controller.signal;
-      else ({ signal: this.#signal, dispose: this.#dispose } = anySignal([this.#user, controller.signal]));
-    }
-    return this.#signal;
-  }
-
-  /** The response's headers arrived and the caller takes over its body: the timeout stops. */
-  stop(): void {
-    if (this.#handle !== undefined) clearTimeout(this.#handle);
-  }
-
-  /** The attempt is over: the timeout stops, the caller's signal is let go. */
-  done(): void {
-    if (this.#handle !== undefined) clearTimeout(this.#handle);
-    this.#dispose?.();
-  }
-}
-
 type Credential = string | { username: string; password: string };
 
 export class APIClient<O extends BaseClientOptions = BaseClientOptions> {
@@ -390,48 +332,44 @@ export class APIClient<O extends BaseClientOptions = BaseClientOptions> {
       if (idempotencyKey !== undefined) this.#log.debug(`${where} idempotency key ${idempotencyKey}`);
     }
 
-    for (let n = 0; ; n++) {
-      const retriesLeft = maxRetries - n;
-      const attempt = new Attempt(opts.signal, timeout);
+    for (let attempt = 0; ; attempt++) {
+      const retriesLeft = maxRetries - attempt;
+      const timer = new AbortController();
+      // One signal for the timeout and the caller's, combined only when the caller gave one.
+      const { signal, dispose } = opts.signal === undefined ? { signal: timer.signal, dispose: noop } : anySignal([opts.signal, timer.signal]);
+      const handle = setTimeout(() => timer.abort(new TimeoutReason(timeout)), timeout);
       const started = Date.now();
       let response: Response;
       let sent: Sent;
       try {
         if (opts.signal?.aborted) throw opts.signal.reason;
-        const init: RequestInit = {
-          method,
-          headers,
-          body: body as BodyInit | undefined,
-          get signal() {
-            return attempt.signal;
-          },
-        };
-        response = await this.#fetch(url, init);
+        response = await this.#fetch(url, { method, headers, body: body as BodyInit | undefined, signal });
         this.#logResponse(where, response, started);
         if (response.ok && read === 'raw') {
           // The caller (or the stream's own idle timeout) takes over once the headers arrived.
-          attempt.stop();
+          clearTimeout(handle);
           return { response, raw: true };
         }
         if (!response.ok) sent = { response, raw: false };
         else if (read === 'bytes') sent = { response, bytes: new Uint8Array(await response.arrayBuffer()), raw: false };
         else sent = { response, text: await response.text(), raw: false };
       } catch (err) {
-        attempt.done();
+        clearTimeout(handle);
+        dispose();
         if (opts.signal?.aborted) throw this.#aborted(opts.signal);
-        const timedOut = attempt.timedOut;
-        const error = timedOut
+        const error = timer.signal.aborted
           ? new APITimeoutError(`Request timed out after ${timeout} ms.`)
           : this.redactError(new APIConnectionError(`Connection error: ${errorText(err)}`, { cause: err }));
-        this.#log.info(`${where} -> ${timedOut ? 'timed out' : 'connection error'} after ${Date.now() - started} ms`);
+        this.#log.info(`${where} -> ${timer.signal.aborted ? 'timed out' : 'connection error'} after ${Date.now() - started} ms`);
         if (retriesLeft <= 0) throw error;
-        const delay = this.#backoff(n);
-        this.#log.info(`retrying ${where} in ${delay} ms (${timedOut ? 'timeout' : 'connection error'}); retry ${n + 1} of ${maxRetries}`);
+        const delay = this.#backoff(attempt);
+        this.#log.info(`retrying ${where} in ${delay} ms (${timer.signal.aborted ? 'timeout' : 'connection error'}); retry ${attempt + 1} of ${maxRetries}`);
         await this.#sleepFor(delay, opts.signal);
         continue;
       }
       if (response.ok) {
-        attempt.done();
+        clearTimeout(handle);
+        dispose();
         // The caller parses it: a body that is not JSON is unusable (not retried: the server
         // answered), or ignored where the operation returns nothing.
         return sent;
@@ -439,10 +377,11 @@ export class APIClient<O extends BaseClientOptions = BaseClientOptions> {
       // An HTTP error status.
       const retry = shouldRetry(response);
       if (retry && retriesLeft > 0) {
-        attempt.done();
+        clearTimeout(handle);
+        dispose();
         await response.body?.cancel().catch(() => undefined);
-        const delay = this.#retryDelay(n, response.headers);
-        this.#log.info(`retrying ${where} in ${delay} ms (status ${response.status}); retry ${n + 1} of ${maxRetries}`);
+        const delay = this.#retryDelay(attempt, response.headers);
+        this.#log.info(`retrying ${where} in ${delay} ms (status ${response.status}); retry ${attempt + 1} of ${maxRetries}`);
         await this.#sleepFor(delay, opts.signal);
         continue;
       }
@@ -452,7 +391,8 @@ export class APIClient<O extends BaseClientOptions = BaseClientOptions> {
       } catch {
         // The error body could not be read: the status alone makes the error.
       } finally {
-        attempt.done();
+        clearTimeout(handle);
+        dispose();
       }
       if (opts.signal?.aborted) throw this.#aborted(opts.signal);
       throw this.#statusError(response, bodyText);
@@ -829,6 +769,7 @@ function mergeHeaders(headers: Record<string, string>, extra: Record<string, unk
   }
 }
 
+function noop(): void {}
 
 function appendQuery(params: URLSearchParams, name: string, value: unknown, style: string, explode: boolean): void {
   if (value === undefined || value === null) return;
