@@ -238,7 +238,7 @@ class Reader:
             if type(raw) in plain:
                 value: Any = raw  # the common case, without the general path
             else:
-                value = self.value(v, raw, _join(path, wire))
+                value = self.value(v, raw, f"{path}.{wire}" if path else wire)  # `_join`, inlined
             if value is _INVALID:
                 attrs[attr] = None
                 extra[wire] = raw
