@@ -601,6 +601,7 @@ class Stream(_Base[EventT, ResultT]):
     ) -> None:
         super().__init__(spec, request, options, opening, seed, last_event_id, client._retries(options))
         self._client = client
+        self._log = client.log.stream
         self._conn = client._streams.track(SyncConnection(response, spec.max_event_size))
 
     @property
@@ -612,13 +613,25 @@ class Stream(_Base[EventT, ResultT]):
         return self
 
     def __next__(self) -> EventT | UnknownEvent:
-        if self._conn is None:
+        conn = self._conn
+        if conn is None:
             raise StopIteration
         if self._state.done:
             self._release(drain=True)  # the end was the last: give the connection back
             raise StopIteration
         try:
-            item: Any = self._next_event()
+            # The usual step (what `_next_event` does first, without its call): a frame of
+            # the current connection that is an event to deliver.
+            frames = conn.frames
+            try:
+                frame = frames.popleft() if frames else conn.next_frame()
+            except httpx.TransportError as exc:
+                self._reconnect(exc)  # the connection dropped or idled out
+                item: Any = self._next_event()
+            else:
+                item = None if frame is None else self._frame(frame, self._client.strict, conn.response, self._log)
+                if item is None:  # the body ended, or a replayed frame: the general path
+                    item = self._next_event(frame is None)
         except BaseException:
             self._release(drain=False)
             raise
@@ -664,8 +677,15 @@ class Stream(_Base[EventT, ResultT]):
         if conn is not None:
             self._client._streams.release(conn, drain=drain)
 
-    def _next_event(self) -> object:
-        log = self._client.log.stream
+    def _next_event(self, at_eof: bool = False) -> object:
+        """The next event to deliver (or `_END`), reconnecting as needed; `at_eof`: the
+        current connection's body just ended (what `__next__` read)."""
+        log = self._log
+        if at_eof:
+            if self._spec.eof_ends:
+                self._state.done = True
+                return _END
+            self._reconnect(None)  # the connection closed before the stream's end
         while True:
             conn = self._conn
             if conn is None:

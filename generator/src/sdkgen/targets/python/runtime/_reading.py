@@ -106,6 +106,62 @@ class ModelShape:
                                                  _plain_types(f.value)) for f in self.fields))
 
 
+def _fields_reader(shape: ModelShape) -> Callable[[Reader, Mapping[str, Any], str], tuple[Any, ...]]:
+    """`Reader.model`'s reading of the declared fields, written out for one shape (as
+    `dataclasses` writes an `__init__`): per field, in order, its key (else its aliases, in
+    order), its value (as it is when of a plain JSON type, else `Reader.value`), the
+    listed values it is checked against. The same steps as a loop over the fields would
+    take, without the loop's per-field unpacking and tests of what the shape fixes. Returns
+    `(attrs, extra, present, found)`: the attributes, the raw values kept aside, the wire
+    names read, and how many declared keys the object holds."""
+    names: dict[str, Any] = {"M": _MISSING, "INV": _INVALID, "_join": _join}
+    lines = [
+        "def read_fields(self, obj, path):",
+        "    attrs = {}",
+        "    extra = {}",
+        "    present = set()",
+        "    found = 0",
+        "    get = obj.get",
+    ]
+    for i, (wire, attr, aliases, required, choices, v, plain) in enumerate(shape.__dict__["_rows"]):
+        names[f"V{i}"] = v
+        w, a = repr(wire), repr(attr)
+        lines += [f"    raw = get({w}, M)", "    if raw is not M:", "        found += 1"]
+        for alias in aliases:
+            lines += [f"    elif {alias!r} in obj:", f"        raw = obj[{alias!r}]"]
+        lines += ["    if raw is M:", f"        attrs[{a}] = None"]
+        if required:
+            lines.append(f"        self._note(_join(path, {w}), 'missing required field')")
+        lines.append("    else:")
+        at = f"(path + {('.' + wire)!r}) if path else {w}"
+        if plain:
+            names[f"P{i}"] = plain
+            lines.append(f"        value = raw if type(raw) in P{i} else self.value(V{i}, raw, {at})")
+        else:
+            lines.append(f"        value = self.value(V{i}, raw, {at})")
+        lines += [
+            "        if value is INV:",
+            f"            attrs[{a}] = None",
+            f"            extra[{w}] = raw",
+            "        else:",
+            f"            attrs[{a}] = value",
+            f"            present.add({w})",
+        ]
+        if choices:
+            names[f"C{i}"] = choices
+            listed = ", ".join(repr(x) for x in choices)
+            lines += [
+                f"            if value is not None and value not in C{i}:",
+                f"                self._note(_join(path, {w}), f'{{value!r}} is not one of the values the contract lists ({{L{i}}})')",
+            ]
+            names[f"L{i}"] = listed
+    lines.append("    return attrs, extra, present, found")
+    exec("\n".join(lines), names)  # noqa: S102 - the source is made above from the shape's names
+    read_fields: Callable[[Reader, Mapping[str, Any], str], tuple[Any, ...]] = names["read_fields"]
+    object.__setattr__(shape, "_read_fields", read_fields)
+    return read_fields
+
+
 def _plain_types(v: Value) -> tuple[type, ...]:
     if v.const is not None or v.format is not None:
         return ()
@@ -217,37 +273,10 @@ class Reader:
                 for key, inner_value in inner.items():
                     merged.setdefault(key, inner_value)
                 obj = merged
-        attrs: dict[str, Any] = {}
-        extra: dict[str, Any] = {}
-        present: set[str] = set()
-        found = 0  # declared keys the object holds
-        for wire, attr, aliases, required, choices, v, plain in shape.__dict__["_rows"]:
-            raw = obj.get(wire, _MISSING)
-            if raw is _MISSING:
-                for alias in aliases:
-                    if alias in obj:
-                        raw = obj[alias]
-                        break
-                else:
-                    attrs[attr] = None
-                    if required:
-                        self._note(_join(path, wire), "missing required field")
-                    continue
-            else:
-                found += 1
-            if type(raw) in plain:
-                value: Any = raw  # the common case, without the general path
-            else:
-                value = self.value(v, raw, f"{path}.{wire}" if path else wire)  # `_join`, inlined
-            if value is _INVALID:
-                attrs[attr] = None
-                extra[wire] = raw
-            else:
-                attrs[attr] = value
-                present.add(wire)
-                if choices and value is not None and value not in choices:
-                    listed = ", ".join(repr(x) for x in choices)
-                    self._note(_join(path, wire), f"{value!r} is not one of the values the contract lists ({listed})")
+        read_fields = shape.__dict__.get("_read_fields")
+        if read_fields is None:
+            read_fields = _fields_reader(shape)
+        attrs, extra, present, found = read_fields(self, obj, path)
         if found < len(obj):  # keys the contract does not name (or aliases)
             declared = shape.declared
             for key, raw in obj.items():
