@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import gzip
 import os
 import socket
 import sys
@@ -472,3 +473,28 @@ def test_closing_the_client_closes_its_open_streams(mock: respx.MockRouter) -> N
     response = stream.response
     client.close()
     assert response is not None and response.is_closed
+
+
+# -- the body as httpx decodes it ------------------------------------------------------------
+
+
+def test_a_content_encoded_stream_is_read_decoded(mock: respx.MockRouter) -> None:
+    """Without a Content-Encoding the raw chunks are read (what `iter_bytes` gives then); with
+    one, httpx decodes them first."""
+    body = frames(*RUN)
+    for headers, content in (
+        (SSE_HEADERS, body),
+        ({**SSE_HEADERS, "content-encoding": "gzip"}, gzip.compress(body)),
+        ({**SSE_HEADERS, "content-encoding": "identity"}, body),
+    ):
+        mock.post("/api/v1/chat/sessions/s1/messages/stream").respond(200, headers=headers, content=content)
+        with PromptRails(KEY, base_url=BASE) as client:
+            result = client.chat.send_message_stream("s1", content="Hi").until_done()
+        assert result.text == "You said: Hi"
+
+        async def run() -> str:
+            async with AsyncPromptRails(KEY, base_url=BASE) as client:
+                stream = await client.chat.send_message_stream("s1", content="Hi")
+                return (await stream.until_done()).text
+
+        assert asyncio.run(run()) == "You said: Hi"

@@ -39,6 +39,12 @@ def same(a: Any, b: Any) -> None:
         (ExecutionEvent, "execution", '{"execution_id":"e1"}'),  # an optional field left out
         (ExecutionEvent, "execution", '{"execution_id":"e1","user_message_id":null}'),
         (ToolEndEvent, "tool_end", '{"id":"c1","name":"search","summary":"3 hits"}'),
+        (ToolEndEvent, "tool_end", '{"summary":"3 hits","name":"search","id":"c1"}'),  # another key order
+        (ToolEndEvent, "tool_end", '{"id":"c1","name":"search","summary":null}'),
+        # As many keys as the class has fields, but not its keys / one of a wrong type.
+        (ExecutionEvent, "execution", '{"execution_id":"e1","other":"m1"}'),
+        (ExecutionEvent, "execution", '{"execution_id":"e1","user_message_id":5}'),
+        (ExecutionEvent, "execution", '{"execution_id":7,"user_message_id":"m1"}'),
         # Cases for the general reader: a key the contract does not name, a wrong type, a
         # required field missing, a nested model, whitespace around the JSON.
         (ContentEvent, "content", '{"content":"x","extra":1}'),
@@ -70,3 +76,17 @@ def test_malformed_data_is_a_stream_error() -> None:
     # Invalid UTF-8 is replaced, as the SSE rules say, and the JSON still reads.
     (frame,) = SSEParser().feed(b'event: content\ndata: {"content":"a\xff"}\n\n')
     assert SPEC.decode(frame).content == "a\ufffd"
+
+
+def test_the_quick_reader_declines_what_it_does_not_read() -> None:
+    """Called directly: None (the general reader's case) for data that is not the common case,
+    whether or not it holds as many keys as the class has fields."""
+    SPEC.decode(SSEParser().feed(b'event: execution\ndata: {"execution_id":"e1"}\n\n')[0])
+    quick = SPEC.__dict__["_plans"]["execution"][1]
+    assert quick({"execution_id": "e1", "user_message_id": 5}, None) is None
+    assert quick({"execution_id": "e1", "user_message_id": "m1", "x": 1}, None) is None
+    assert quick({"user_message_id": "m1"}, None) is None  # the required field missing
+    assert quick({"execution_id": "e1", "x": "m1"}, None) is None
+    event = quick({"user_message_id": "m1", "execution_id": "e1"}, "4")
+    assert (event.execution_id, event.user_message_id, event.event_id) == ("e1", "m1", "4")
+    assert event.additional_properties == {} and event._present == {"execution_id", "user_message_id"}

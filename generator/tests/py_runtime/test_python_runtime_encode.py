@@ -8,6 +8,7 @@ import enum
 import io
 import uuid
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 from notebook import InvalidArgumentError, Note, Priority
@@ -46,6 +47,17 @@ def test_query_styles(value: object, style: str | None, explode: bool | None, pa
 def test_path_segments_stay_one_segment() -> None:
     assert path_segment("a/b?c#d e") == "a%2Fb%3Fc%23d%20e"
     assert path_segment(7) == "7" and path_segment(False) == "false"
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["s_1", "2Qm8c8Jp1qMlK4tWcY6xS2uZ0fB", "a-b.c~d_e", "", "caf\u00e9", "x\n", "%41", "a+b", "\u0661", "a;b", "..",
+     " ", "a/b", "\U0001f600"],
+)
+def test_path_segments_read_as_quote_reads_them(value: str) -> None:
+    """An id made of unreserved characters is used as it is; everything else is what
+    `urllib.parse.quote(..., safe="")` gives (the same result either way)."""
+    assert path_segment(value) == quote(value, safe="")
 
 
 def test_headers() -> None:

@@ -187,7 +187,8 @@ def reference(data: bytes) -> list[tuple[str, str, str]]:
 
 
 _TOKENS = [b"data: x", b"data:y", b"data", b"event: e", b"id: 7", b"id: 8\x00", b": c", b"\xc3\xa9", b"\xf0\x9f\x98\x80",
-           b"retry: 5", b"\n", b"\r", b"\r\n", b"\n\n", b"\r\n\r\n", b"\xef\xbb\xbf", b"zz"]
+           b"retry: 5", b"\n", b"\r", b"\r\n", b"\n\n", b"\r\n\r\n", b"\xef\xbb\xbf", b"zz",
+           b"id: 9\nevent: u\ndata: {}\n\n", b"data: w\n\n"]  # usual events (the one-match path)
 
 
 @settings(max_examples=300, deadline=None)
@@ -231,3 +232,26 @@ def test_usual_events_count_against_the_cap_as_any_other(chunked: str) -> None:
     p = SSEParser()
     a, b = p.feed(frame + b"data: y\n\n")
     assert (a.own_id, b.own_id, b.id, b.event) == (True, False, "7", "message")
+
+
+def test_usual_event_chunks_after_every_kind_of_pending_state() -> None:
+    """A chunk that is exactly one usual event is read with one match only between events;
+    after a chunk that leaves something pending (a BOM not yet known, a CR whose LF may
+    follow, an unfinished line, a field of an unfinished event, an incomplete event dropped
+    by close(), an oversized event) it is read by the general path, as the rules say."""
+    usual = b"id: 5\nevent: u\ndata: {}\n\n"
+    for before in ([b"\xef\xbb"], [b"data: a\r"], [b"data: a"], [b"data: a\n"], [b"event: e\n"], [b"id: 3\n"],
+                   [b"data: a\r\n\r"], [b"\xef\xbb\xbfdata: a\n\n"]):
+        chunks = [*before, usual, usual]
+        data = b"".join(chunks)
+        assert feed_all(chunks) == reference(data), before
+    parser = SSEParser()
+    assert parser.feed(b"data: pending\n") == []
+    parser.close()  # the incomplete event is dropped: the next usual event stands alone
+    (frame,) = parser.feed(usual)
+    assert (frame.event, frame.data, frame.id, frame.own_id) == ("u", "{}", "5", True)
+    small = SSEParser(max_event_size=12)
+    with pytest.raises(StreamError):
+        small.feed(b"data: 0123456789\n")
+    (frame,) = small.feed(b"data: ok\n\n")  # after the error: a fresh event
+    assert frame.data == "ok"

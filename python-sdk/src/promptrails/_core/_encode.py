@@ -26,6 +26,7 @@ import enum
 import io
 import json
 import os
+import re
 import uuid
 from collections.abc import Mapping
 from pathlib import Path
@@ -86,7 +87,14 @@ def scalar(value: Any) -> str:
 
 def path_segment(value: Any) -> str:
     """A path parameter, percent-encoded so it stays one segment (`/` and `?` included)."""
-    return quote(scalar(value), safe="")
+    text = value if type(value) is str else scalar(value)
+    if _UNRESERVED(text):
+        return text  # what `quote` leaves as it is (the usual id): without its call
+    return quote(text, safe="")
+
+
+# The characters `quote(..., safe="")` never escapes (RFC 3986 unreserved), ASCII only.
+_UNRESERVED = re.compile(r"[A-Za-z0-9_.~-]*").fullmatch
 
 
 def header_value(value: Any) -> str:

@@ -96,6 +96,12 @@ def safe_to_close_now() -> bool:
     return not getattr(_local, "collecting", False) and not getattr(_local, "depth", 0)
 
 
+def _identity(response: httpx.Response) -> bool:
+    """Whether the body is read as it came: no Content-Encoding for httpx to decode, and
+    not read yet (a body already read is only reachable through `iter_bytes`)."""
+    return "content-encoding" not in response.headers and not response.is_stream_consumed
+
+
 class SyncConnection:
     """One streamed HTTP response being read as Server-Sent Events. It holds no reference to
     the stream that reads it."""
@@ -104,16 +110,25 @@ class SyncConnection:
 
     def __init__(self, response: httpx.Response, max_event_size: int) -> None:
         self.response = response
-        self.chunks: Iterator[bytes] = response.iter_bytes()
+        # Without a Content-Encoding, `iter_bytes` yields what `iter_raw` yields, through
+        # one more generator and a no-op decoder per chunk: read the raw chunks then.
+        self.chunks: Iterator[bytes] = (
+            response.iter_raw() if _identity(response) else response.iter_bytes()
+        )
         self.parser = SSEParser(max_event_size=max_event_size)
         self.frames: collections.deque[Frame] = collections.deque()
 
     def next_frame(self) -> Frame | None:
         """The next complete frame, or None at the end of the body (httpx errors propagate)."""
         frames = self.frames
+        local = _local
         while not frames:
-            with _IN_SDK_CALL:
+            # `with in_sdk_call()`, inlined (once per chunk)
+            local.depth = getattr(local, "depth", 0) + 1
+            try:
                 chunk = next(self.chunks, None)
+            finally:
+                local.depth -= 1
             if chunk is None:
                 self.parser.close()  # an incomplete event at EOF is dropped
                 return None
@@ -151,7 +166,9 @@ class AsyncConnection:
 
     def __init__(self, response: httpx.Response, max_event_size: int) -> None:
         self.response = response
-        self.chunks: AsyncIterator[bytes] = response.aiter_bytes()
+        self.chunks: AsyncIterator[bytes] = (
+            response.aiter_raw() if _identity(response) else response.aiter_bytes()
+        )
         self.parser = SSEParser(max_event_size=max_event_size)
         self.frames: collections.deque[Frame] = collections.deque()
         try:
@@ -167,7 +184,10 @@ class AsyncConnection:
             except StopAsyncIteration:
                 self.parser.close()
                 return None
-            frames.extend(self.parser.feed(chunk))
+            events = self.parser.feed(chunk)
+            if len(events) == 1:
+                return events[0]  # the usual chunk of one event: no queueing
+            frames.extend(events)
         return frames.popleft()
 
     async def drain(self, limit: int = DRAIN_LIMIT) -> bool:

@@ -22,7 +22,7 @@ import httpx
 
 from ._encode import form_fields, plain, query_pairs
 from ._errors import APIConnectionError, APIError, APITimeoutError, InvalidArgumentError, StreamError, status_error
-from ._lifecycle import AsyncStreamRegistry, SyncStreamRegistry, in_sdk_call
+from ._lifecycle import _IN_SDK_CALL, AsyncStreamRegistry, SyncStreamRegistry
 from ._logs import REDACTED, SdkLoggers, configure_from_env, redacted_headers, redacted_url
 from ._response import APIResponse, AsyncAPIResponse, attach_request_id, take_response_mode
 from ._retry import retry_delay, should_retry
@@ -266,19 +266,22 @@ class BaseClient:
         headers.update(auth_headers)
         if idempotency_key is not None:
             headers["Idempotency-Key"] = idempotency_key
-        for k, v in (options.extra_headers or {}).items():
-            if v is None:
-                for name in [h for h in headers if h.lower() == k.lower()]:
-                    del headers[name]
-            else:
-                headers[k] = str(v)
-        params: list[tuple[str, str]] = [*(request.get("params") or ()), *auth_params]
+        if options.extra_headers:
+            for k, v in options.extra_headers.items():
+                if v is None:
+                    for name in [h for h in headers if h.lower() == k.lower()]:
+                        del headers[name]
+                else:
+                    headers[k] = str(v)
+        given_params = request.get("params")
+        params: list[tuple[str, str]] = [*(given_params or ()), *auth_params] if given_params or auth_params else []
         if options.extra_query:
             for key, value in options.extra_query.items():
                 params = [p for p in params if p[0] != key]
                 params.extend(query_pairs(key, value))
-        cookies = {**(request.get("cookies") or {}), **auth_cookies}
-        if cookies:
+        given_cookies = request.get("cookies")
+        if given_cookies or auth_cookies:
+            cookies = {**(given_cookies or {}), **auth_cookies}
             headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in cookies.items())
         body: dict[str, Any] = {}
         extra_body = options.extra_body
@@ -311,11 +314,11 @@ class BaseClient:
         elif extra_body:
             body["json"] = plain(dict(extra_body))
         timeout = self.timeout if isinstance(options.timeout, NotGiven) else _as_timeout(options.timeout)
-        query: list[tuple[str, str | int | float | bool | None]] = list(params)
+        query: list[tuple[str, str | int | float | bool | None]] | None = list(params) if params else None
         req = http.build_request(
             str(request["method"]).upper(),
             self.base_url + str(request["url"]),
-            params=query or None,
+            params=query,
             headers=headers,
             timeout=timeout,
             **body,
@@ -499,7 +502,7 @@ class SyncHTTPClient(BaseClient):
             req = self._build(self._http, request, options, idempotency_key=key, accept=accept, security=security)
             started = time.monotonic()
             self._log_sending(req)
-            with in_sdk_call():
+            with _IN_SDK_CALL:
                 response, error = self._attempt(req, stream, event_stream)
             self._log_answer(req, response, started, None if response is not None else str(error))
             if error is None:

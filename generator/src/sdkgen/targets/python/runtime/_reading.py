@@ -106,6 +106,62 @@ class ModelShape:
                                                  _plain_types(f.value)) for f in self.fields))
 
 
+def _fields_reader(shape: ModelShape) -> Callable[[Reader, Mapping[str, Any], str], tuple[Any, ...]]:
+    """`Reader.model`'s reading of the declared fields, written out for one shape (as
+    `dataclasses` writes an `__init__`): per field, in order, its key (else its aliases, in
+    order), its value (as it is when of a plain JSON type, else `Reader.value`), the
+    listed values it is checked against. The same steps as a loop over the fields would
+    take, without the loop's per-field unpacking and tests of what the shape fixes. Returns
+    `(attrs, extra, present, found)`: the attributes, the raw values kept aside, the wire
+    names read, and how many declared keys the object holds."""
+    names: dict[str, Any] = {"M": _MISSING, "INV": _INVALID, "_join": _join}
+    lines = [
+        "def read_fields(self, obj, path):",
+        "    attrs = {}",
+        "    extra = {}",
+        "    present = set()",
+        "    found = 0",
+        "    get = obj.get",
+    ]
+    for i, (wire, attr, aliases, required, choices, v, plain) in enumerate(shape.__dict__["_rows"]):
+        names[f"V{i}"] = v
+        w, a = repr(wire), repr(attr)
+        lines += [f"    raw = get({w}, M)", "    if raw is not M:", "        found += 1"]
+        for alias in aliases:
+            lines += [f"    elif {alias!r} in obj:", f"        raw = obj[{alias!r}]"]
+        lines += ["    if raw is M:", f"        attrs[{a}] = None"]
+        if required:
+            lines.append(f"        self._note(_join(path, {w}), 'missing required field')")
+        lines.append("    else:")
+        at = f"(path + {('.' + wire)!r}) if path else {w}"
+        if plain:
+            names[f"P{i}"] = plain
+            lines.append(f"        value = raw if type(raw) in P{i} else self.value(V{i}, raw, {at})")
+        else:
+            lines.append(f"        value = self.value(V{i}, raw, {at})")
+        lines += [
+            "        if value is INV:",
+            f"            attrs[{a}] = None",
+            f"            extra[{w}] = raw",
+            "        else:",
+            f"            attrs[{a}] = value",
+            f"            present.add({w})",
+        ]
+        if choices:
+            names[f"C{i}"] = choices
+            listed = ", ".join(repr(x) for x in choices)
+            lines += [
+                f"            if value is not None and value not in C{i}:",
+                f"                self._note(_join(path, {w}), f'{{value!r}} is not one of the values the contract lists ({{L{i}}})')",
+            ]
+            names[f"L{i}"] = listed
+    lines.append("    return attrs, extra, present, found")
+    exec("\n".join(lines), names)  # noqa: S102 - the source is made above from the shape's names
+    read_fields: Callable[[Reader, Mapping[str, Any], str], tuple[Any, ...]] = names["read_fields"]
+    object.__setattr__(shape, "_read_fields", read_fields)
+    return read_fields
+
+
 def _plain_types(v: Value) -> tuple[type, ...]:
     if v.const is not None or v.format is not None:
         return ()
@@ -217,37 +273,10 @@ class Reader:
                 for key, inner_value in inner.items():
                     merged.setdefault(key, inner_value)
                 obj = merged
-        attrs: dict[str, Any] = {}
-        extra: dict[str, Any] = {}
-        present: set[str] = set()
-        found = 0  # declared keys the object holds
-        for wire, attr, aliases, required, choices, v, plain in shape.__dict__["_rows"]:
-            raw = obj.get(wire, _MISSING)
-            if raw is _MISSING:
-                for alias in aliases:
-                    if alias in obj:
-                        raw = obj[alias]
-                        break
-                else:
-                    attrs[attr] = None
-                    if required:
-                        self._note(_join(path, wire), "missing required field")
-                    continue
-            else:
-                found += 1
-            if type(raw) in plain:
-                value: Any = raw  # the common case, without the general path
-            else:
-                value = self.value(v, raw, _join(path, wire))
-            if value is _INVALID:
-                attrs[attr] = None
-                extra[wire] = raw
-            else:
-                attrs[attr] = value
-                present.add(wire)
-                if choices and value is not None and value not in choices:
-                    listed = ", ".join(repr(x) for x in choices)
-                    self._note(_join(path, wire), f"{value!r} is not one of the values the contract lists ({listed})")
+        read_fields = shape.__dict__.get("_read_fields")
+        if read_fields is None:
+            read_fields = _fields_reader(shape)
+        attrs, extra, present, found = read_fields(self, obj, path)
         if found < len(obj):  # keys the contract does not name (or aliases)
             declared = shape.declared
             for key, raw in obj.items():
@@ -443,7 +472,7 @@ def quick_reader(shape: ModelShape, init: str | None = None) -> Callable[[dict[s
     every = frozenset(wire for wire, _, _, _ in plan)
     fields_count = len(plan)
 
-    def read(data: dict[str, Any], arg: Any = None) -> Any:
+    def general(data: dict[str, Any], arg: Any = None) -> Any:
         attrs = {init: arg} if init else {}
         present: list[str] = []
         for wire, attr, required, types in plan:
@@ -472,6 +501,47 @@ def quick_reader(shape: ModelShape, init: str | None = None) -> Callable[[dict[s
         instance.__dict__.update(attrs)
         return instance
 
+    return _every_present(cls, plan, init, every, general)
+
+
+def _every_present(
+    cls: type,
+    plan: list[tuple[str, str, bool, tuple[type, ...] | None]],
+    init: str | None,
+    every: frozenset[str],
+    general: Callable[[dict[str, Any], Any], Any],
+) -> Callable[[dict[str, Any], Any], Any]:
+    """`general` with its usual case first, written out for this class (as `dataclasses`
+    writes its `__init__`): data holding every declared key and nothing else, each value of
+    its plain JSON type, is read with one key lookup and one type test per field and no
+    loop. Anything else is `general`'s (same result: this is that case of it)."""
+    names: dict[str, Any] = {"new": object.__new__, "cls": cls, "every": every, "general": general}
+    reads: list[str] = []
+    tests: list[str] = []
+    items: list[str] = [f"d[{init!r}] = arg"] if init else []
+    for i, (wire, attr, _required, types) in enumerate(plan):
+        reads.append(f"v{i} = data[{wire!r}]")
+        if types is not None:
+            names[f"t{i}"] = types
+            tests.append(f"type(v{i}) in t{i}")
+        items.append(f"d[{attr!r}] = v{i}")
+    items += ["d['additional_properties'] = {}", "d['_present'] = every"]
+    lines = [
+        "def read(data, arg=None):",
+        f"    if len(data) != {len(plan)}:",
+        "        return general(data, arg)",
+        "    try:",
+        *(f"        {r}" for r in reads or ["pass"]),
+        "    except KeyError:",
+        "        return general(data, arg)",
+        *([f"    if not ({' and '.join(tests)}):", "        return None"] if tests else []),
+        "    instance = new(cls)",
+        "    d = instance.__dict__",  # filled in place: the class's key-sharing dict
+        *(f"    {item}" for item in items),
+        "    return instance",
+    ]
+    exec("\n".join(lines), names)  # noqa: S102 - the source is made above from the shape's names
+    read: Callable[[dict[str, Any], Any], Any] = names["read"]
     return read
 
 

@@ -413,6 +413,10 @@ class _State:
 
     def __init__(self, spec: StreamSpec[Any, Any], seed: Mapping[str, str]) -> None:
         self.spec = spec
+        # What `accept` reads per event, looked up once.
+        self._names: dict[type, str] = spec.__dict__["_names"]
+        self._terminal = spec.terminal
+        self._resume = spec.resume
         self.params: dict[str, str] = dict(seed)  # resume route path parameters (wire names)
         self.delivered = DeliveredIds()
         self.last_id: str | None = None
@@ -434,11 +438,10 @@ class _State:
                 elif not delivered.add(frame_id):
                     return False
             self.last_id = frame_id
-        spec = self.spec
-        name = spec.__dict__["_names"].get(type(event))
+        name = self._names.get(type(event))
         if name is None:
-            name = spec.name_of(event)
-        resume = spec.resume
+            name = self.spec.name_of(event)
+        resume = self._resume
         if resume is not None and name in resume.carriers and len(self.params) < len(resume.bindings):
             # The resume parameters come from the first carrier event that has them.
             for param, wire in resume.bindings:
@@ -447,7 +450,7 @@ class _State:
                     if str(value):
                         self.params[param] = str(value)
         self.count += 1
-        if name in spec.terminal:
+        if name in self._terminal:
             self.done = True
         return True
 
@@ -504,6 +507,10 @@ class _Base(Generic[EventT, ResultT]):
         self._state.last_id = last_event_id
         self._retries = retries
         self._failures = 0
+        # What `_frame` reads per frame, looked up once (`_plans` fills in as names arrive).
+        self._sentinel: bytes | None = spec.__dict__["_sentinel"]
+        self._plans: dict[str, tuple[Any, ...]] = spec.__dict__["_plans"]
+        self._by_event = spec.dispatch == "event"
 
     @property
     def spec(self) -> StreamSpec[EventT, ResultT]:
@@ -523,18 +530,17 @@ class _Base(Generic[EventT, ResultT]):
 
     def _frame(self, frame: Frame, strict: bool, response: httpx.Response | None, log: Any) -> Any:
         """The event of a frame to deliver, `_END` at the sentinel, None for a replay."""
-        spec = self._spec
-        sentinel = spec.__dict__["_sentinel"]
+        sentinel = self._sentinel
         if sentinel is not None and frame.raw == sentinel:
             self._state.done = True
             return _END
         if log.isEnabledFor(10):
-            log.debug("%s stream frame event=%s id=%s", spec.name, frame.event, frame.id if frame.own_id else None)
+            log.debug("%s stream frame event=%s id=%s", self._spec.name, frame.event, frame.id if frame.own_id else None)
         event: Any = None
-        if spec.dispatch == "event":
+        if self._by_event:
             # The usual event (what `decode` does first, without its calls): a known name whose
             # data is the plain common case of its class.
-            plan = spec.__dict__["_plans"].get(frame.event)
+            plan = self._plans.get(frame.event)
             if plan:
                 quick = plan[1]
                 if quick is not None:
@@ -546,9 +552,10 @@ class _Base(Generic[EventT, ResultT]):
                     if type(payload) is dict and end == len(text):
                         event = quick(payload, frame.id if frame.own_id and frame.id else None)
         if event is None:
-            event = spec.decode(frame, strict=strict, response=response)
+            event = self._spec.decode(frame, strict=strict, response=response)
         if self._state.accept(frame, event):
-            self._failures = 0
+            if self._failures:
+                self._failures = 0
             return event
         return None
 
@@ -593,6 +600,7 @@ class Stream(_Base[EventT, ResultT]):
     ) -> None:
         super().__init__(spec, request, options, opening, seed, last_event_id, client._retries(options))
         self._client = client
+        self._log = client.log.stream
         self._conn = client._streams.track(SyncConnection(response, spec.max_event_size))
 
     @property
@@ -604,13 +612,25 @@ class Stream(_Base[EventT, ResultT]):
         return self
 
     def __next__(self) -> EventT | UnknownEvent:
-        if self._conn is None:
+        conn = self._conn
+        if conn is None:
             raise StopIteration
         if self._state.done:
             self._release(drain=True)  # the end was the last: give the connection back
             raise StopIteration
         try:
-            item: Any = self._next_event()
+            # The usual step (what `_next_event` does first, without its call): a frame of
+            # the current connection that is an event to deliver.
+            frames = conn.frames
+            try:
+                frame = frames.popleft() if frames else conn.next_frame()
+            except httpx.TransportError as exc:
+                self._reconnect(exc)  # the connection dropped or idled out
+                item: Any = self._next_event()
+            else:
+                item = None if frame is None else self._frame(frame, self._client.strict, conn.response, self._log)
+                if item is None:  # the body ended, or a replayed frame: the general path
+                    item = self._next_event(frame is None)
         except BaseException:
             self._release(drain=False)
             raise
@@ -656,8 +676,15 @@ class Stream(_Base[EventT, ResultT]):
         if conn is not None:
             self._client._streams.release(conn, drain=drain)
 
-    def _next_event(self) -> object:
-        log = self._client.log.stream
+    def _next_event(self, at_eof: bool = False) -> object:
+        """The next event to deliver (or `_END`), reconnecting as needed; `at_eof`: the
+        current connection's body just ended (what `__next__` read)."""
+        log = self._log
+        if at_eof:
+            if self._spec.eof_ends:
+                self._state.done = True
+                return _END
+            self._reconnect(None)  # the connection closed before the stream's end
         while True:
             conn = self._conn
             if conn is None:

@@ -101,14 +101,22 @@ class SSEParser:
         self._own_id = False
         self._last_id = ""
         self._retry: int | None = None
+        self._idle = False  # between events, nothing pending (see `_settle`)
 
     @property
     def last_event_id(self) -> str:
         return self._last_id
 
+    def _settle(self) -> None:
+        """Note whether the parser is between events with nothing pending (past the BOM, no
+        CR whose LF may follow, no unfinished line, no field of an event seen): the state in
+        which a chunk that is exactly one usual event is read with one match. Called wherever
+        that state may have changed: after the general path of `feed`, `close`, `reset`."""
+        self._idle = (self._started and not self._skip_lf and not self._pieces and not self._data
+                      and not self._event and not self._own_id)
+
     def feed(self, chunk: bytes) -> list[Frame]:
-        if (type(chunk) is bytes and self._started and not self._skip_lf and not self._pieces and not self._data
-                and not self._event and not self._own_id):
+        if self._idle and type(chunk) is bytes:
             # Between events, a chunk that is one event written the usual way (as a server
             # that flushes every event sends it): one match, what `_frames` reads.
             m = _ONE_FRAME.fullmatch(chunk)
@@ -120,6 +128,13 @@ class SSEParser:
                         self._last_id = frame_id.decode("utf-8", "replace")
                     return [Frame((_NAMES.get(event) or _name(event)) if event else "message", data,
                                   self._last_id, self._retry, own_id)]
+        try:
+            return self._feed(chunk)
+        finally:
+            self._settle()
+
+    def _feed(self, chunk: bytes) -> list[Frame]:
+        """The general path of `feed` (any chunk, any state)."""
         events: list[Frame] = []
         if not chunk:
             return events
@@ -196,6 +211,7 @@ class SSEParser:
         self._data = []
         self._data_size = 0
         self._own_id = False
+        self._settle()
 
     def _overflow(self) -> None:
         size = self._pending + self._data_size
