@@ -43,6 +43,7 @@ __all__ = [
     "Unusable",
     "Value",
     "dump",
+    "fast_reader",
     "shape_named",
     "quick_reader",
     "read_model",
@@ -264,6 +265,14 @@ class Reader:
     def model(self, shape: ModelShape, data: Mapping[str, Any], path: str = "", **init: Any) -> Any:
         """An instance of `shape.cls` read from the JSON object `data`; `init` adds
         constructor arguments that do not come from the data (an event's id)."""
+        if not init:
+            fast = shape.__dict__.get("_fast", _MISSING)
+            if fast is _MISSING:
+                fast = fast_reader(shape)
+            if fast is not None and fast is not _BUILDING:
+                instance = fast(data)
+                if instance is not None:
+                    return instance  # the usual case: read with no mismatch to note
         if type(data) is not dict and not isinstance(data, Mapping):
             raise Unusable(f"{path or 'the value'} is {_json_type(data)}, not an object")
         obj: Mapping[str, Any] = data
@@ -684,3 +693,159 @@ def _plain(value: Any) -> Any:
     if callable(to_dict):
         return to_dict()
     raise TypeError(f"{type(value).__name__} is not JSON data")
+
+
+# -- the written-out model reader ------------------------------------------------------
+
+_BUILDING: Any = object()  # a shape whose fast reader is being written (a model that holds itself)
+
+
+def fast_reader(shape: ModelShape) -> Callable[[Any], Any] | None:
+    """`Reader.model(shape, data)` for the usual case, written out once per shape (as
+    `dataclasses` writes an `__init__`), or None where the shape has no such case.
+    `read(data)` returns the instance the general reader would, when reading `data` notes
+    no mismatch: every declared key it holds (after `flatten`, else its first alias present)
+    has a value of its JSON type (a listed enum value, a listed choice, null only where the
+    contract allows it, a nested object that reads so in turn), no required key is missing.
+    Keys the contract does not name are kept in `additional_properties` as the general
+    reader keeps them. Anything else returns None and the caller reads with `Reader` (which
+    then notes what departs from the contract), so strict mode is unchanged. The instance is
+    filled without its `__init__` (a dataclass that is not frozen, with no `__post_init__`)."""
+    known = shape.__dict__.get("_fast", _MISSING)
+    if known is not _MISSING:
+        if known is _BUILDING:  # a cycle: look the reader up when it is called
+            return lambda data: (shape.__dict__.get("_fast") or _no_fast)(data)
+        return known  # type: ignore[no-any-return]
+    object.__setattr__(shape, "_fast", _BUILDING)
+    read: Callable[[Any], Any] | None = None
+    try:
+        read = _write_fast(shape)
+    finally:
+        object.__setattr__(shape, "_fast", read)
+    return read
+
+
+def _no_fast(data: Any) -> None:
+    return None
+
+
+def _write_fast(shape: ModelShape) -> Callable[[Any], Any] | None:
+    cls = shape.cls
+    if shape.extra is not None and shape.extra.kind != "any":
+        return None
+    if not dataclasses.is_dataclass(cls) or hasattr(cls, "__post_init__"):
+        return None
+    params = getattr(cls, "__dataclass_params__", None)
+    if params is None or params.frozen:
+        return None
+    attrs = {f.attr for f in shape.fields}
+    defaults: list[tuple[str, Any]] = []
+    for df in dataclasses.fields(cls):
+        if df.init:
+            if df.name not in attrs:
+                return None
+        elif df.name not in ("additional_properties", "_present"):
+            if df.default is dataclasses.MISSING:
+                return None
+            defaults.append((df.name, df.default))
+    if {f.name for f in dataclasses.fields(cls) if f.init} != attrs:
+        return None
+    names: dict[str, Any] = {"M": _MISSING, "new": object.__new__, "cls": cls, "dict": dict, "str": str,
+                             "int": int, "float": float, "bool": bool, "list": list, "fmt": _string_format,
+                             "frozenset": frozenset, "declared": shape.declared}
+    lines = ["def read(data):", "    if type(data) is not dict:", "        return None"]
+    if shape.flatten is not None:
+        lines += [
+            f"    inner = data.get({shape.flatten!r})",
+            "    if type(inner) is dict:",
+            "        obj = dict(data)",
+            "        for key, inner_value in inner.items():",
+            "            obj.setdefault(key, inner_value)",
+            "    elif inner is None or type(inner) in (str, int, float, bool, list):",
+            "        obj = data",
+            "    else:",
+            "        return None",
+        ]
+    else:
+        lines.append("    obj = data")
+    lines += ["    get = obj.get", "    found = 0", "    present = []"]
+    sets: list[str] = []
+    for i, f in enumerate(shape.fields):
+        v = f.value
+        if v.const is not None:
+            return None
+        w = repr(f.wire)
+        lines += [f"    raw = get({w}, M)", "    if raw is not M:", "        found += 1"]
+        for alias in f.aliases:
+            lines += [f"    elif {alias!r} in obj:", f"        raw = obj[{alias!r}]"]
+        lines += ["    if raw is M:"]
+        lines.append("        return None" if f.required else f"        a{i} = None")
+        lines.append("    else:")
+        conv = _fast_value(v, i, names)
+        if conv is None:
+            return None
+        lines += [f"        {line}" for line in conv]
+        if f.choices:
+            names[f"C{i}"] = f.choices
+            lines += [f"        if a{i} is not None and a{i} not in C{i}:", "            return None"]
+        lines.append(f"        present.append({w})")
+        sets.append(f"    o.{f.attr} = a{i}")
+    lines += [
+        "    if found < len(obj):",
+        "        extra = {key: raw for key, raw in obj.items() if key not in declared}",
+        "    else:",
+        "        extra = {}",
+        "    o = new(cls)",
+        *sets,
+        "    o.additional_properties = extra",
+        "    o._present = frozenset(present)",
+    ]
+    for j, (name, default) in enumerate(defaults):
+        names[f"D{j}"] = default
+        lines.append(f"    o.{name} = D{j}")
+    lines.append("    return o")
+    exec("\n".join(lines), names)  # noqa: S102 - the source is made above from the shape's names
+    read: Callable[[Any], Any] = names["read"]
+    return read
+
+
+def _fast_value(v: Value, i: int, names: dict[str, Any]) -> list[str] | None:
+    """Lines that set `a{i}` from `raw` (not missing) as `Reader.value` would with no
+    mismatch, or `return None` where it would note one; None: a shape not written out."""
+    a = f"a{i}"
+    head: list[str]
+    if v.nullable or v.kind == "any":
+        head = ["if raw is None:", f"    {a} = None", "el"]
+    else:
+        head = [""]
+    kind = v.kind
+    if kind == "any":
+        return [f"{a} = raw"]
+    if kind == "string":
+        body = ["if type(raw) is str:", f"    {a} = raw" if v.format is None else f"    {a} = fmt({v.format!r}, raw)"]
+    elif kind == "integer":
+        body = ["if type(raw) is int:", f"    {a} = raw"]
+    elif kind == "number":
+        body = ["if type(raw) is int or type(raw) is float:", f"    {a} = raw"]
+    elif kind == "boolean":
+        body = ["if type(raw) is bool:", f"    {a} = raw"]
+    elif kind == "enum":
+        if v.enum is None:
+            return None
+        names[f"E{i}"] = _enum_members(v.enum)
+        body = ["if type(raw) is str or type(raw) is int:", f"    {a} = E{i}.get(raw)", f"    if {a} is None:",
+                "        return None"]
+    elif kind == "map" and (v.values is None or v.values.kind == "any"):
+        body = ["if type(raw) is dict:", f"    {a} = dict(raw)"]
+    elif kind == "array" and (v.items is None or v.items.kind == "any"):
+        body = ["if type(raw) is list:", f"    {a} = list(raw)"]
+    elif kind == "model":
+        nested = fast_reader(_BY_NAME[v.model or ""])
+        if nested is None:
+            return None
+        names[f"R{i}"] = nested
+        body = ["if type(raw) is dict:", f"    {a} = R{i}(raw)", f"    if {a} is None:", "        return None"]
+    else:
+        return None
+    lines = head[:-1] + [head[-1] + body[0]] + body[1:] + ["else:", "    return None"]
+    return lines

@@ -65,6 +65,13 @@ from ..events import (
 
 __all__ = ["Chat", "AsyncChat"]
 
+# What each call reads its answer as, made once (not per call).
+_SHAPE_create_session = _V("model", model="ChatSession")
+_SHAPE_get_session = _V("model", model="ChatSession")
+_SHAPE_update_session = _V("model", model="ChatSession")
+_SHAPE_send_message = _V("model", model="ChatReply")
+_SHAPE_submit_feedback = _V("model", model="Feedback")
+
 
 class Chat:
     """Chat sessions, their messages, streamed replies and feedback.
@@ -232,7 +239,7 @@ class Chat:
                 "ChatSession",
                 _read_value(
                     _response,
-                    _V("model", model="ChatSession"),
+                    _SHAPE_create_session,
                     strict=self._client.strict,
                     envelope="ChatSessionResponse",
                     unwrap="data",
@@ -284,7 +291,7 @@ class Chat:
                 "ChatSession",
                 _read_value(
                     _response,
-                    _V("model", model="ChatSession"),
+                    _SHAPE_get_session,
                     strict=self._client.strict,
                     envelope="ChatSessionResponse",
                     unwrap="data",
@@ -348,7 +355,7 @@ class Chat:
                 "ChatSession",
                 _read_value(
                     _response,
-                    _V("model", model="ChatSession"),
+                    _SHAPE_update_session,
                     strict=self._client.strict,
                     envelope="ChatSessionResponse",
                     unwrap="data",
@@ -533,7 +540,7 @@ class Chat:
                 "ChatReply",
                 _read_value(
                     _response,
-                    _V("model", model="ChatReply"),
+                    _SHAPE_send_message,
                     strict=self._client.strict,
                     envelope="ChatReplyResponse",
                     unwrap="data",
@@ -727,7 +734,7 @@ class Chat:
                 "Feedback",
                 _read_value(
                     _response,
-                    _V("model", model="Feedback"),
+                    _SHAPE_submit_feedback,
                     strict=self._client.strict,
                     envelope="FeedbackResponse",
                     unwrap="data",
@@ -1065,7 +1072,7 @@ class AsyncChat:
                 "ChatSession",
                 _read_value(
                     _response,
-                    _V("model", model="ChatSession"),
+                    _SHAPE_create_session,
                     strict=self._client.strict,
                     envelope="ChatSessionResponse",
                     unwrap="data",
@@ -1117,7 +1124,7 @@ class AsyncChat:
                 "ChatSession",
                 _read_value(
                     _response,
-                    _V("model", model="ChatSession"),
+                    _SHAPE_get_session,
                     strict=self._client.strict,
                     envelope="ChatSessionResponse",
                     unwrap="data",
@@ -1181,7 +1188,7 @@ class AsyncChat:
                 "ChatSession",
                 _read_value(
                     _response,
-                    _V("model", model="ChatSession"),
+                    _SHAPE_update_session,
                     strict=self._client.strict,
                     envelope="ChatSessionResponse",
                     unwrap="data",
@@ -1394,7 +1401,7 @@ class AsyncChat:
                 "ChatReply",
                 _read_value(
                     _response,
-                    _V("model", model="ChatReply"),
+                    _SHAPE_send_message,
                     strict=self._client.strict,
                     envelope="ChatReplyResponse",
                     unwrap="data",
@@ -1590,7 +1597,7 @@ class AsyncChat:
                 "Feedback",
                 _read_value(
                     _response,
-                    _V("model", model="Feedback"),
+                    _SHAPE_submit_feedback,
                     strict=self._client.strict,
                     envelope="FeedbackResponse",
                     unwrap="data",

@@ -50,6 +50,10 @@ from ..events import (
 
 __all__ = ["Executions", "AsyncExecutions"]
 
+# What each call reads its answer as, made once (not per call).
+_SHAPE_cancel_execution = _V("model", model="Execution")
+_SHAPE_get_execution = _V("model", model="Execution")
+
 
 class Executions:
     """The agent runs behind each reply, and their event streams.
@@ -210,7 +214,7 @@ class Executions:
                 "Execution",
                 _read_value(
                     _response,
-                    _V("model", model="Execution"),
+                    _SHAPE_cancel_execution,
                     strict=self._client.strict,
                     envelope="ExecutionResponse",
                     unwrap="data",
@@ -262,7 +266,7 @@ class Executions:
                 "Execution",
                 _read_value(
                     _response,
-                    _V("model", model="Execution"),
+                    _SHAPE_get_execution,
                     strict=self._client.strict,
                     envelope="ExecutionResponse",
                     unwrap="data",
@@ -529,7 +533,7 @@ class AsyncExecutions:
                 "Execution",
                 _read_value(
                     _response,
-                    _V("model", model="Execution"),
+                    _SHAPE_cancel_execution,
                     strict=self._client.strict,
                     envelope="ExecutionResponse",
                     unwrap="data",
@@ -581,7 +585,7 @@ class AsyncExecutions:
                 "Execution",
                 _read_value(
                     _response,
-                    _V("model", model="Execution"),
+                    _SHAPE_get_execution,
                     strict=self._client.strict,
                     envelope="ExecutionResponse",
                     unwrap="data",

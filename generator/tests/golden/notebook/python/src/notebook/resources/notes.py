@@ -54,6 +54,11 @@ from ..events import (
 
 __all__ = ["Notes", "AsyncNotes"]
 
+# What each call reads its answer as, made once (not per call).
+_SHAPE_create_note = _V("model", model="Note")
+_SHAPE_get_note = _V("model", model="Note")
+_SHAPE_archive_note = _V("model", model="Note")
+
 
 class Notes:
     """Notes and their summaries.
@@ -222,7 +227,7 @@ class Notes:
                 "Note",
                 _read_value(
                     _response,
-                    _V("model", model="Note"),
+                    _SHAPE_create_note,
                     strict=self._client.strict,
                     envelope="NoteResponse",
                     unwrap="data",
@@ -274,7 +279,7 @@ class Notes:
                 "Note",
                 _read_value(
                     _response,
-                    _V("model", model="Note"),
+                    _SHAPE_get_note,
                     strict=self._client.strict,
                     envelope="NoteResponse",
                     unwrap="data",
@@ -376,7 +381,7 @@ class Notes:
                 "Note",
                 _read_value(
                     _response,
-                    _V("model", model="Note"),
+                    _SHAPE_archive_note,
                     strict=self._client.strict,
                     envelope="NoteResponse",
                     unwrap="data",
@@ -649,7 +654,7 @@ class AsyncNotes:
                 "Note",
                 _read_value(
                     _response,
-                    _V("model", model="Note"),
+                    _SHAPE_create_note,
                     strict=self._client.strict,
                     envelope="NoteResponse",
                     unwrap="data",
@@ -701,7 +706,7 @@ class AsyncNotes:
                 "Note",
                 _read_value(
                     _response,
-                    _V("model", model="Note"),
+                    _SHAPE_get_note,
                     strict=self._client.strict,
                     envelope="NoteResponse",
                     unwrap="data",
@@ -803,7 +808,7 @@ class AsyncNotes:
                 "Note",
                 _read_value(
                     _response,
-                    _V("model", model="Note"),
+                    _SHAPE_archive_note,
                     strict=self._client.strict,
                     envelope="NoteResponse",
                     unwrap="data",
