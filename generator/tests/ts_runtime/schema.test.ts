@@ -61,3 +61,33 @@ test('a path of wire names finds values in SDK values, through models, arrays, m
   assert.equal(valueAt(shape, value, ['nope', 'x']), undefined);
   assert.equal(valueAt(t.string, 'text', []), 'text');
 });
+
+test('scalar fields read as they came keep each converter outcome: right type, wrong type, null', () => {
+  interface Row { shortName?: string; hitCount?: number; wholeCount?: number; isOn?: boolean; petKind?: string; anyValue?: unknown; maybeName?: string | null }
+  const Row: ModelShape<Row> = model<Row>('Row', [
+    t.field('shortName', 'short_name', t.string, true),
+    t.field('hitCount', 'hit_count', t.number, false),
+    t.field('wholeCount', 'whole_count', t.integer, false),
+    t.field('isOn', 'is_on', t.boolean, false),
+    t.field('petKind', 'pet_kind', t.enumOf(['cat', 'dog']), false),
+    t.field('anyValue', 'any_value', t.any, false),
+    t.field('maybeName', 'maybe_name', t.nullable(t.string), false),
+  ]);
+  const good = { short_name: 'a', hit_count: 1.5, whole_count: 2, is_on: false, pet_kind: 'fox', any_value: null, maybe_name: null };
+  const read = { shortName: 'a', hitCount: 1.5, wholeCount: 2, isOn: false, petKind: 'fox', anyValue: null, maybeName: null };
+  assert.deepEqual(Row.fromWire(good), read);
+  // Strict: the same, except the unknown enum value.
+  assert.throws(() => Row.fromWire(good, { strict: true }), (e: unknown) => e instanceof ShapeError && e.path === '$.pet_kind');
+  assert.deepEqual(Row.fromWire({ ...good, pet_kind: 'cat' }, { strict: true }), { ...read, petKind: 'cat' });
+  // Wrong types and null where not nullable: tolerant keeps the raw value under its wire name.
+  const bad = { short_name: 1, hit_count: '1', whole_count: 2.5, is_on: 'no', pet_kind: 3, maybe_name: 7 };
+  assert.deepEqual(Row.fromWire(bad), { short_name: 1, hit_count: '1', wholeCount: 2.5, is_on: 'no', pet_kind: 3, maybe_name: 7 });
+  assert.deepEqual(Row.fromWire({ short_name: null }), { short_name: null });
+  for (const [key, value] of Object.entries(bad)) {
+    if (key === 'whole_count') continue;
+    assert.throws(() => Row.fromWire({ ...good, pet_kind: 'cat', [key]: value }, { strict: true }), (e: unknown) => e instanceof ShapeError && e.path === `$.${key}`, key);
+  }
+  // Strict integers are whole numbers.
+  assert.throws(() => Row.fromWire({ ...good, pet_kind: 'cat', whole_count: 2.5 }, { strict: true }), (e: unknown) => e instanceof ShapeError && e.path === '$.whole_count');
+  assert.throws(() => Row.fromWire({ short_name: null }, { strict: true }), (e: unknown) => e instanceof ShapeError && e.path === '$.short_name');
+});

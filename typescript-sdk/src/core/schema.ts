@@ -286,6 +286,28 @@ function flattened(outer: Record<string, unknown>, property: string): Record<str
   return merged;
 }
 
+/**
+ * The JSON type (`typeof`) of a value that a shape's converter returns as it is, with nothing
+ * else to check (`any` for any value); undefined when the converter must run. `fill` reads such
+ * values without calling the converter: the outcome is the converter's own.
+ */
+function asItCame(shape: Shape, strict: boolean): string | undefined {
+  switch (shape.kind) {
+    case 'any':
+      return 'any';
+    case 'string':
+    case 'boolean':
+    case 'number':
+      return shape.kind;
+    case 'integer':
+      return strict ? undefined : 'number';
+    case 'enum':
+      return strict || shape.values.length === 0 ? undefined : typeof shape.values[0];
+    default:
+      return undefined;
+  }
+}
+
 function compileModel(model: ModelShape<unknown>, strict: boolean): ModelIn {
   const fields = model.fields;
   const n = fields.length;
@@ -293,6 +315,7 @@ function compileModel(model: ModelShape<unknown>, strict: boolean): ModelIn {
   const wires = fields.map((f) => f.wire);
   const aliases = fields.map((f) => (f.aliases && f.aliases.length > 0 ? f.aliases : undefined));
   const required = fields.map((f) => strict && f.required);
+  const types = fields.map((f) => asItCame(f.shape, strict));
   const texts = fields.flatMap((f, i) => (f.text === undefined || f.text.length === 0 ? [] : [[i, f.text, `${f.key}Text`] as const]));
   const flatten = model.flatten;
   const extra = model.extra;
@@ -357,6 +380,12 @@ function compileModel(model: ModelShape<unknown>, strict: boolean): ModelIn {
               if (required[i]) throw new Mismatch('', 'required field is missing');
               continue;
             }
+          }
+          // A value read as it came, of the right JSON type: no converter call.
+          const type = types[i];
+          if (type !== undefined && (type === 'any' || typeof v === type)) {
+            out[keys[i]!] = v;
+            continue;
           }
           const converted = convert[i]!(v);
           // Tolerant: the typed key stays absent; the raw value stays under its wire name.

@@ -22,7 +22,7 @@ import {
 } from './errors.js';
 import { APIPromise, withRequestId, type Sent } from './api-promise.js';
 import { checkLogOptions, headerLines, isLogLevel, Log, type Logger, type LogLevel } from './log.js';
-import { decodeValue, describe, ShapeError, type Shape } from './schema.js';
+import { decodeValue, describe, modelIn, run, ShapeError, type Shape } from './schema.js';
 import { PagePromise, Page, type PageRequest } from './pagination.js';
 import { Stream, type StreamSpec } from './streaming.js';
 import { anySignal, isUploadable, readEnv, sleep as realSleep, uuid4, type Uploadable } from './utils.js';
@@ -168,6 +168,11 @@ const clock = (globalThis as { performance?: { now(): number } }).performance;
 const monotonic: () => number = clock !== undefined && typeof clock.now === 'function' ? () => clock.now() : () => Date.now();
 export const DEFAULT_MAX_RETRIES = 2;
 const MAX_RETRY_AFTER_SECONDS = 60;
+
+/** The request line's method of each `HTTPMethod` (no new string per call). */
+const METHODS: Readonly<Record<string, string>> = {
+  get: 'GET', post: 'POST', put: 'PUT', patch: 'PATCH', delete: 'DELETE', head: 'HEAD', options: 'OPTIONS', trace: 'TRACE', query: 'QUERY',
+};
 
 /** Which thing timed out: carried as an abort reason so it is told apart from the caller's. */
 class TimeoutReason {
@@ -324,9 +329,10 @@ export class APIClient<O extends BaseClientOptions = BaseClientOptions> {
     const timeout = opts.timeout ?? this.timeout;
     const idempotencyKey = spec.idempotent ? opts.idempotencyKey ?? uuid4() : undefined;
     const headers = this.buildHeaders(spec, opts, idempotencyKey, ready);
-    const method = spec.method.toUpperCase();
-    // Only log lines show it (none below the info level): not built for nothing.
-    const where = this.#log.enabled('info') ? `${method} ${new URL(url).pathname}` : '';
+    const method = METHODS[spec.method] ?? spec.method.toUpperCase();
+    // Only log lines show it and the times (none below the info level): not made for nothing.
+    const logging = this.#log.enabled('info');
+    const where = logging ? `${method} ${new URL(url).pathname}` : '';
     if (this.#log.enabled('debug')) {
       this.#log.debug(`${where} request headers: ${headerLines(headers, this.#secretHeaders)}`);
       if (idempotencyKey !== undefined) this.#log.debug(`${where} idempotency key ${idempotencyKey}`);
@@ -338,19 +344,20 @@ export class APIClient<O extends BaseClientOptions = BaseClientOptions> {
       // One signal for the timeout and the caller's, combined only when the caller gave one.
       const { signal, dispose } = opts.signal === undefined ? { signal: timer.signal, dispose: noop } : anySignal([opts.signal, timer.signal]);
       const handle = setTimeout(() => timer.abort(new TimeoutReason(timeout)), timeout);
-      const started = Date.now();
+      const started = logging ? Date.now() : 0;
       let response: Response;
       let sent: Sent;
       try {
         if (opts.signal?.aborted) throw opts.signal.reason;
         response = await this.#fetch(url, { method, headers, body: body as BodyInit | undefined, signal });
-        this.#logResponse(where, response, started);
-        if (response.ok && read === 'raw') {
+        if (logging) this.#logResponse(where, response, started);
+        const ok = response.ok;
+        if (ok && read === 'raw') {
           // The caller (or the stream's own idle timeout) takes over once the headers arrived.
           clearTimeout(handle);
           return { response, raw: true };
         }
-        if (!response.ok) sent = { response, raw: false };
+        if (!ok) sent = { response, raw: false };
         else if (read === 'bytes') sent = { response, bytes: new Uint8Array(await response.arrayBuffer()), raw: false };
         else sent = { response, text: await response.text(), raw: false };
       } catch (err) {
@@ -694,6 +701,12 @@ export function jsonResult<T>(shape: Shape, unwrap: string | null = null): Resul
       }
       if (shape.kind === 'model' && !isObject(value)) throw invalid(base, `expected an object, got ${describe(value)}`);
       try {
+        // A model (the value is an object: checked above) is read by its compiled reader, cached
+        // per model; `decodeValue` would compile the shape's converter again on every call.
+        if (shape.kind === 'model') {
+          const model = shape.model();
+          return run<T>(modelIn(model, context.strict), model, value);
+        }
         return decodeValue<T>(shape, value, { strict: context.strict });
       } catch (err) {
         if (err instanceof ShapeError) throw invalid(base + err.path.slice(1), err.reason);
