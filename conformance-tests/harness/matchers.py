@@ -37,7 +37,7 @@ import re
 from datetime import datetime
 from typing import Any
 
-__all__ = ["match", "OPERATORS", "json_type"]
+__all__ = ["match", "OPERATORS", "json_type", "instant"]
 
 _MISSING = object()
 
@@ -136,16 +136,20 @@ def _match(expected: Any, actual: Any, path: str) -> list[str]:
     return [] if same else [f"{path}: expected {_short(expected)}, got {_short(actual)}"]
 
 
-def _same_instant(a: str, b: str) -> bool:
-    """Two RFC 3339 timestamps naming the same instant (``Z`` and ``+00:00`` alike)."""
-    if not (_TIMESTAMP.match(a) and _TIMESTAMP.match(b)):
-        return False
+def instant(text: str) -> datetime | None:
+    """The instant an RFC 3339 timestamp names (``Z`` and ``+00:00`` alike), or None if it is not one."""
+    if not _TIMESTAMP.match(text):
+        return None
     try:
-        first = datetime.fromisoformat(a.replace("z", "Z").replace("Z", "+00:00"))
-        second = datetime.fromisoformat(b.replace("z", "Z").replace("Z", "+00:00"))
+        return datetime.fromisoformat(text.replace("z", "Z").replace("Z", "+00:00"))
     except ValueError:
-        return False
-    return first == second
+        return None
+
+
+def _same_instant(a: str, b: str) -> bool:
+    """Two RFC 3339 timestamps naming the same instant."""
+    first, second = instant(a), instant(b)
+    return first is not None and first == second
 
 
 def _operator(expected: dict[str, Any], actual: Any, path: str) -> list[str]:

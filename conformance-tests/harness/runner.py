@@ -22,14 +22,13 @@ import json
 import re
 from datetime import datetime
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 import yaml
 
 from capabilities import effective_expect
-from drivers import Driver, DriverError
-from matchers import match
+from drivers import REPO, Driver, DriverError
+from matchers import instant, match
 from mock import MockControl
 from refs import resolve
 from scenarios import Scenario
@@ -262,31 +261,34 @@ def _check_serialised(rule: dict[str, Any], requests: list[dict[str, Any]], cont
     if len(sends) != rule["count"]:
         return [f"{label}: expected {rule['count']} sends, saw {len(sends)}"]
     stored = control.raw_get(f"{path}?limit=100").get("data") or []
-    replies = sorted((m for m in stored if m.get("role") == "assistant"), key=lambda m: str(m.get("created_at")))
+    replies = sorted(_at(m.get("created_at")) for m in stored if m.get("role") == "assistant")
     if len(replies) < len(sends):
         return [f"{label}: {len(sends)} sends but {len(replies)} stored replies"]
     overlaps = []
     for index in range(1, len(sends)):
-        arrived, answered = _instant(sends[index]["time"]), _instant(replies[index - 1]["created_at"])
-        if arrived < answered:
+        if _at(sends[index]["time"]) < replies[index - 1]:
             overlaps.append(
                 f"{label}: send {index + 1} arrived at {sends[index]['time']}, before the reply to send "
-                f"{index} was stored ({replies[index - 1]['created_at']}): the sends overlapped"
+                f"{index} was stored ({replies[index - 1].isoformat()}): the sends overlapped"
             )
     if rule.get("overlapped"):
         return [] if overlaps else [f"{label}: expected sends that overlapped, but each waited for the previous reply"]
     return overlaps
 
 
-def _instant(text: str) -> datetime:
-    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+def _at(text: Any) -> datetime:
+    """The instant of a timestamp the server wrote (a request's arrival, a message's creation)."""
+    at = instant(str(text))
+    if at is None:
+        raise ScenarioFailure(f"server: {text!r} is not an RFC 3339 timestamp")
+    return at
 
 
 @cache
 def contract_values() -> dict[str, Any]:
     """``$contract``: what a scenario may read off openapi.yaml, such as the SDK version every
     generated SDK carries (``info.x-sdk.version``: its User-Agent's), so a release changes no scenario."""
-    spec = yaml.safe_load((Path(__file__).resolve().parents[2] / "openapi.yaml").read_text(encoding="utf-8"))
+    spec = yaml.safe_load((REPO / "openapi.yaml").read_text(encoding="utf-8"))
     return {"sdk_version": str(spec["info"]["x-sdk"]["version"])}
 
 
