@@ -21,13 +21,11 @@ var (
 
 // forgetConversations closes every open conversation (a new client starts afresh).
 func forgetConversations() {
-	for name, conv := range conversations {
+	for _, conv := range conversations {
 		conv.Close()
-		delete(conversations, name)
 	}
-	for name := range savedFiles {
-		delete(savedFiles, name)
-	}
+	clear(conversations)
+	clear(savedFiles)
 }
 
 func wireMessage(m promptrails.ConversationMessage) map[string]any {
