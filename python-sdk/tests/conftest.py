@@ -8,6 +8,7 @@ import pytest
 import respx
 
 from promptrails import AsyncPromptRails, PromptRails
+from promptrails_mock import testing  # make setup installs conformance-tests
 
 BASE = "https://api.promptrails.ai"
 KEY = "sk-test-Sup3rSecretKey-0123456789"
@@ -142,3 +143,16 @@ class BrokenStream(httpx.SyncByteStream, httpx.AsyncByteStream):
             yield c
         if self.exc is not None:
             raise self.exc
+
+
+# The end-to-end tests' mock server: one per test module (a module needing other settings
+# defines its own `server`), and a fresh workspace (its own API key) per test.
+@pytest.fixture(scope="module")
+def server() -> Iterator[testing.MockServer]:
+    with testing.MockServer() as srv:
+        yield srv
+
+
+@pytest.fixture
+def key(server: testing.MockServer) -> str:
+    return server.new_workspace()

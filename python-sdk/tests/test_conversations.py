@@ -36,17 +36,6 @@ from promptrails_mock import testing
 MESSAGES = "/api/v1/chat/sessions/*/messages"
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[testing.MockServer]:
-    with testing.MockServer() as srv:
-        yield srv
-
-
-@pytest.fixture
-def key(server: testing.MockServer) -> str:
-    return server.new_workspace()
-
-
 @pytest.fixture
 def client(server: testing.MockServer, key: str, sleeps: Sleeps) -> Iterator[PromptRails]:
     with PromptRails(key, base_url=server.base_url, _sleep=sleeps) as c:

@@ -9,7 +9,6 @@ import json
 import os
 import re
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -26,12 +25,6 @@ def seed_blocks(heading: str) -> list[str]:
     start = text.index(f"### {heading}")
     end = text.find("\n### ", start + 1)
     return python_blocks(text[start : end if end >= 0 else None])
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[testing.MockServer]:
-    with testing.MockServer() as srv:
-        yield srv
 
 
 @pytest.fixture

@@ -27,17 +27,6 @@ from promptrails import (
 from promptrails_mock import testing  # noqa: E402  (make setup installs conformance-tests)
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[testing.MockServer]:
-    with testing.MockServer() as srv:
-        yield srv
-
-
-@pytest.fixture
-def key(server: testing.MockServer) -> str:
-    return server.new_workspace()
-
-
 @pytest.fixture
 def client(server: testing.MockServer, key: str, sleeps: Sleeps) -> Iterator[PromptRails]:
     with PromptRails(key, base_url=server.base_url, _sleep=sleeps) as c:

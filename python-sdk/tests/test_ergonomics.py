@@ -146,12 +146,6 @@ def test_with_options_and_copy_share_the_pool(mock: respx.MockRouter) -> None:
     assert patient._client._http.is_closed
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[testing.MockServer]:
-    with testing.MockServer() as srv:
-        yield srv
-
-
 def test_request_ids_from_the_mock(server: testing.MockServer) -> None:
     key = server.new_workspace()
 

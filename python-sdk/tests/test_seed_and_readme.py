@@ -8,19 +8,12 @@ import io
 import json
 import os
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from e2e_support import README, ROOT_README, SEED, python_blocks
 from promptrails import PromptRails
 from promptrails_mock import testing
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[testing.MockServer]:
-    with testing.MockServer() as srv:
-        yield srv
 
 
 def run_blocks(blocks: list[str], namespace: dict[str, object]) -> str:
@@ -58,11 +51,16 @@ def test_readme_examples_run(server: testing.MockServer, monkeypatch: pytest.Mon
     assert "You said:" in printed
 
 
-def readme_section(heading: str) -> list[str]:
-    text = README.read_text()
+def markdown_section(path: Path, heading: str) -> str:
+    """The text of a Markdown file's `## heading` section, up to the next `## ` heading."""
+    text = path.read_text()
     start = text.index(f"## {heading}\n")
     end = text.find("\n## ", start + 1)
-    return python_blocks(text[start : end if end >= 0 else None])
+    return text[start : end if end >= 0 else None]
+
+
+def readme_section(heading: str) -> list[str]:
+    return python_blocks(markdown_section(README, heading))
 
 
 def test_readme_conversations_section_runs(server: testing.MockServer, monkeypatch: pytest.MonkeyPatch,
@@ -106,8 +104,7 @@ def test_readme_conversations_section_runs(server: testing.MockServer, monkeypat
 
 def test_repository_readme_first_look_runs(server: testing.MockServer, monkeypatch: pytest.MonkeyPatch) -> None:
     """The repository README's "A first look", with the environment it tells the reader to export."""
-    text = ROOT_README.read_text()
-    section = text[text.index("## A first look\n") : text.index("\n## ", text.index("## A first look\n") + 1)]
+    section = markdown_section(ROOT_README, "A first look")
     exports = re.search(r"export (PROMPTRAILS_API_KEY=\S+) (PROMPTRAILS_BASE_URL=\S+)", section)
     assert exports, "the section exports the key and the URL of make serve"
     assert exports.group(1) == "PROMPTRAILS_API_KEY=promptrails-dev-key"

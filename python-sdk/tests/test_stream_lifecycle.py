@@ -100,11 +100,6 @@ def server() -> Iterator[testing.MockServer]:
         yield srv
 
 
-@pytest.fixture
-def key(server: testing.MockServer) -> str:
-    return server.new_workspace()
-
-
 def test_sync_abandoned_streams_never_hang_nor_leak(server: testing.MockServer, key: str) -> None:
     with small_pool() as http:
         client = PromptRails(key, base_url=server.base_url, http_client=http)
