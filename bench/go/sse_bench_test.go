@@ -519,12 +519,24 @@ func BenchmarkCallOurs(b *testing.B) {
 	}
 }
 
+// BenchmarkCallRaw is the peer of BenchmarkCallOurs: the call as a careful hand-written
+// client makes it, bounded by a timeout as the SDK's calls are by default (DefaultTimeout,
+// 60 s) and as the Python row's raw httpx call is (httpx's default timeout).
 func BenchmarkCallRaw(b *testing.B) {
+	benchCallRaw(b, 60*time.Second)
+}
+
+// BenchmarkCallRawBare is the same call without a timeout, given in the row's note.
+func BenchmarkCallRawBare(b *testing.B) {
+	benchCallRaw(b, 0)
+}
+
+func benchCallRaw(b *testing.B, timeout time.Duration) {
 	body := replyOnce()
 	if body == nil {
 		b.Skip("SSE_BENCH_REPLY is not set")
 	}
-	client := &http.Client{Transport: replayJSON{body}}
+	client := &http.Client{Transport: replayJSON{body}, Timeout: timeout}
 	b.ReportAllocs()
 	for b.Loop() {
 		if reply, err := callRaw(client); err != nil || reply.Data.Content == "" {
