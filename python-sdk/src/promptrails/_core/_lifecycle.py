@@ -87,7 +87,6 @@ class in_sdk_call:
         _local.depth -= 1
 
 
-_IN_SDK_CALL = in_sdk_call()  # stateless: one instance serves every `with`
 
 
 def safe_to_close_now() -> bool:

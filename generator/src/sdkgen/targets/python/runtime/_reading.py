@@ -424,16 +424,21 @@ def _enum_members(cls: type[enum.Enum]) -> dict[Any, enum.Enum]:
 def _string_format(fmt: str | None, raw: str) -> Any:
     """A string in the Python type openapi-python-client gives its format; a string that
     does not parse stays a string (formats are not part of the checks)."""
+    parse = _FORMAT_PARSERS.get(fmt) if fmt is not None else None
+    if parse is None:
+        return raw
     try:
-        if fmt == "date-time":
-            return datetime.datetime.fromisoformat(raw)
-        if fmt == "date":
-            return datetime.date.fromisoformat(raw)
-        if fmt == "uuid":
-            return uuid.UUID(raw)
+        return parse(raw)
     except ValueError:
         return raw
-    return raw
+
+
+# The formats `_string_format` reads into Python values, and how.
+_FORMAT_PARSERS: dict[str, Callable[[str], Any]] = {
+    "date-time": datetime.datetime.fromisoformat,
+    "date": datetime.date.fromisoformat,
+    "uuid": uuid.UUID,
+}
 
 
 def _set(instance: object, name: str, value: object) -> None:
@@ -750,7 +755,7 @@ def _write_fast(shape: ModelShape) -> Callable[[Any], Any] | None:
     if {f.name for f in dataclasses.fields(cls) if f.init} != attrs:
         return None
     names: dict[str, Any] = {"M": _MISSING, "new": object.__new__, "cls": cls, "dict": dict, "str": str,
-                             "int": int, "float": float, "bool": bool, "list": list, "fmt": _string_format,
+                             "int": int, "float": float, "bool": bool, "list": list,
                              "frozenset": frozenset, "declared": shape.declared}
     lines = ["def read(data):", "    if type(data) is not dict:", "        return None"]
     if shape.flatten is not None:
@@ -821,7 +826,13 @@ def _fast_value(v: Value, i: int, names: dict[str, Any]) -> list[str] | None:
     if kind == "any":
         return [f"{a} = raw"]
     if kind == "string":
-        body = ["if type(raw) is str:", f"    {a} = raw" if v.format is None else f"    {a} = fmt({v.format!r}, raw)"]
+        parse = _FORMAT_PARSERS.get(v.format or "")
+        if parse is None:  # no format, or one read as the string itself
+            body = ["if type(raw) is str:", f"    {a} = raw"]
+        else:  # `_string_format`, written out: a string that does not parse stays a string
+            names[f"F{i}"] = parse
+            body = ["if type(raw) is str:", "    try:", f"        {a} = F{i}(raw)", "    except ValueError:",
+                    f"        {a} = raw"]
     elif kind == "integer":
         body = ["if type(raw) is int:", f"    {a} = raw"]
     elif kind == "number":
