@@ -31,6 +31,7 @@ import json
 import math
 import uuid
 from collections.abc import Callable, Mapping, Sequence
+from types import MappingProxyType
 from typing import Any, NamedTuple, Self, TypeVar
 
 __all__ = [
@@ -482,6 +483,10 @@ def quick_reader(shape: ModelShape, init: str | None = None) -> Callable[[dict[s
     if any(not f.init for f in fields) or {f.name for f in fields} != {a for _, a, _, _ in plan} | ({init} if init else set()):
         return None
     new = object.__new__
+    # A class whose `additional_properties` is a shared empty read-only mapping (the events:
+    # not a dataclass field) reads as that when nothing was left over: no dict per instance.
+    default_extra = getattr(cls, "additional_properties", None)
+    shared_extra = type(default_extra) is MappingProxyType and not default_extra
     presents: dict[tuple[str, ...], frozenset[str]] = {}
     every = frozenset(wire for wire, _, _, _ in plan)
     fields_count = len(plan)
@@ -509,13 +514,14 @@ def quick_reader(shape: ModelShape, init: str | None = None) -> Callable[[dict[s
             frozen = presents.get(key)
             if frozen is None:
                 frozen = presents[key] = frozenset(present)
-        attrs["additional_properties"] = {}
+        if not shared_extra:
+            attrs["additional_properties"] = {}
         attrs["_present"] = frozen
         instance = new(cls)
         instance.__dict__.update(attrs)
         return instance
 
-    return _every_present(cls, plan, init, every, general)
+    return _every_present(cls, plan, init, every, general, shared_extra)
 
 
 def _every_present(
@@ -524,6 +530,7 @@ def _every_present(
     init: str | None,
     every: frozenset[str],
     general: Callable[[dict[str, Any], Any], Any],
+    shared_extra: bool,
 ) -> Callable[[dict[str, Any], Any], Any]:
     """`general` with its usual case first, written out for this class (as `dataclasses`
     writes its `__init__`): data holding every declared key and nothing else, each value of
@@ -539,7 +546,7 @@ def _every_present(
             names[f"t{i}"] = types
             tests.append(f"type(v{i}) in t{i}")
         items.append(f"d[{attr!r}] = v{i}")
-    items += ["d['additional_properties'] = {}", "d['_present'] = every"]
+    items += [*([] if shared_extra else ["d['additional_properties'] = {}"]), "d['_present'] = every"]
     lines = [
         "def read(data, arg=None):",
         f"    if len(data) != {len(plan)}:",
