@@ -889,8 +889,17 @@ class AsyncStream(_Base[EventT, ResultT]):
                 await self._reconnect(exc)  # the connection dropped or idled out
                 item: Any = await self._next_event()
             else:
-                item = None if got is None else self._take(got, conn.parser, self._client.strict, conn.response,
-                                                            self._log)
+                item = None
+                if isinstance(got, tuple):  # `_take`, inlined: the usual event first
+                    name, data, last_id, own_id, _retry = got
+                    plan = self._lanes.get(name)
+                    if plan is None:
+                        plan = self._spec._lane(name)
+                    item = self._usual(plan, data, last_id, own_id, self._log)
+                    if item is None:
+                        item = self._frame(SSEParser.frame(*got), self._client.strict, conn.response, self._log)
+                elif got is not None:
+                    item = self._frame(got, self._client.strict, conn.response, self._log)
                 if item is None:  # the body ended, or a replayed frame: the general path
                     item = await self._next_event(got is None)
         except Exception:
