@@ -375,6 +375,24 @@ def test_unusable_bodies_are_api_errors_in_both_modes() -> None:
             assert type(info.value).__name__ == "APIError"
 
 
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "utf-16", "utf-32"])
+@pytest.mark.parametrize("around", ["", " \n", "\t"])
+def test_bodies_read_as_json_loads_reads_them(encoding: str, around: str) -> None:
+    """A body is read as `response.json()` reads it: any encoding JSON may come in, whitespace
+    around the value, non-ASCII text (the usual body, UTF-8 with nothing around it, is
+    scanned at once)."""
+    request = httpx.Request("GET", "https://x.test/")
+    text = around + json.dumps({"data": {**NOTE, "title": "Caf\u00e9 \u2028 \U0001f600"}}, ensure_ascii=False) + around
+    response = httpx.Response(200, content=text.encode(encoding), request=request)
+    note = read_value(response, Value("model", model="Note"), strict=True, envelope="NoteResponse", unwrap="data")
+    assert note == Note.from_dict(response.json()["data"]) and note.title == "Caf\u00e9 \u2028 \U0001f600"
+    for bad in (text.encode(encoding)[:-3], b"\xff" + text.encode(), b'{"data": {"id": "n1"}} {}'):
+        with pytest.raises(Exception) as info:
+            read_value(httpx.Response(200, content=bad, request=request), Value("model", model="Note"), strict=False,
+                       envelope="NoteResponse", unwrap="data")
+        assert type(info.value).__name__ == "APIError" and "not valid JSON" in str(info.value)
+
+
 # -- logging --------------------------------------------------------------------------------
 
 

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import bisect
 import json
-import json.scanner
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from types import TracebackType
@@ -44,7 +43,7 @@ from ._errors import (
 )
 from ._http import AsyncHTTPClient, SyncHTTPClient
 from ._lifecycle import AsyncConnection, SyncConnection
-from ._reading import Reader, Unusable, Value, quick_reader, shape_of, value_at
+from ._reading import Reader, Unusable, Value, json_scan, quick_reader, shape_of, value_at
 from ._retry import should_retry
 from ._types import RequestOptions
 from .sse import DEFAULT_MAX_EVENT_SIZE, Frame, ServerSentEvent, SSEParser, Usual, _name
@@ -300,8 +299,7 @@ class StreamSpec(Generic[EventT, ResultT]):
         return self.eof_ends
 
 
-# The C scanner json.loads uses: (text, index) -> (value, end).
-_scan = cast(Callable[[str, int], tuple[Any, int]], json.scanner.make_scanner(cast(Any, json.JSONDecoder())))
+_scan = json_scan
 
 
 def _json_data(data: str | bytes, name: str) -> Any:

@@ -28,11 +28,12 @@ import dataclasses
 import datetime
 import enum
 import json
+import json.scanner
 import math
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from types import MappingProxyType
-from typing import Any, NamedTuple, Self, TypeVar
+from typing import Any, NamedTuple, Self, TypeVar, cast
 
 __all__ = [
     "FieldShape",
@@ -54,6 +55,11 @@ __all__ = [
 ]
 
 _M = TypeVar("_M")
+
+# The C scanner `json.loads` uses: (text, index) -> (value, end). A document that is one value
+# with nothing around it is read by one call of it (what `json.loads` returns for it, without
+# the whitespace and encoding steps around); anything else is left to `json.loads`.
+json_scan = cast(Callable[[str, int], tuple[Any, int]], json.scanner.make_scanner(cast(Any, json.JSONDecoder())))
 
 _KINDS = frozenset({"any", "string", "integer", "number", "boolean", "model", "map", "array", "enum", "union"})
 
