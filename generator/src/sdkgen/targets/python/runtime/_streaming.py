@@ -386,7 +386,9 @@ class DeliveredIds:
         self._lo: list[int] = []  # run i is [_lo[i], _hi[i]]; sorted, disjoint, not adjacent
         self._hi: list[int] = []
         self._other: set[str] = set()
-        self._next = ""  # the id that extends the last run (the usual next id), as text
+        # The id that extends the last run (the usual next id), as text; before any run, an
+        # id no frame has (a NUL: the SSE rules ignore an `id:` holding one).
+        self._next = "\0"
 
     def add(self, frame_id: str) -> bool:
         """Record `frame_id`; False when it was already delivered."""
@@ -560,8 +562,9 @@ class _Base(Generic[EventT, ResultT]):
         anything else, with nothing changed (`_frame` then reads it the general way)."""
         if not plan:
             return None
-        quick = plan[1]
         state = self._state
+        if own_id and last_id != state.delivered._next:
+            return None  # the first id, an empty one, a jump or a replay: `accept` decides
         if plan[4] and len(state.params) < self._bindings:
             return None  # the event naming the run: `accept` takes the resume parameters from it
         if data == self._sentinel:
@@ -573,10 +576,9 @@ class _Base(Generic[EventT, ResultT]):
             return None
         if type(payload) is not dict or end != len(text):
             return None
+        quick = plan[1]
         if own_id:
             delivered = state.delivered
-            if not last_id or last_id != delivered._next:
-                return None  # the first id, an empty one, a jump or a replay: `accept` decides
             event = quick(payload, last_id)  # type: ignore[misc]
             if event is None:
                 return None
