@@ -172,6 +172,7 @@ def test_no_surface_shows_the_key_sync(
                 assert stream.response is not None
                 surfaces += _text_of_http(stream.response)
         surfaces.append(repr(stream))
+        surfaces.append(repr(vars(client._client)))  # after calls: what the client keeps per call
 
         faulty = client.chat.create_session(agent_id="faulty")
         with pytest.raises(StreamError) as run_failed:  # an error event
@@ -222,6 +223,7 @@ def test_no_surface_shows_the_key_async(
         with pytest.raises(StreamError) as run_failed:
             await (await client.chat.send_message_stream(faulty.id, content="Hi")).until_done()
         surfaces.append(_text_of_error(run_failed.value))
+        surfaces.append(repr(vars(client._client)))  # after calls: what the client keeps per call
         await client.close()
         down = AsyncPromptRails(key, base_url=f"http://127.0.0.1:{_closed_port()}", _sleep=sleeps.async_sleep)
         with pytest.raises(APIError) as refused:

@@ -90,3 +90,115 @@ def test_the_quick_reader_declines_what_it_does_not_read() -> None:
     event = quick({"user_message_id": "m1", "execution_id": "e1"}, "4")
     assert (event.execution_id, event.user_message_id, event.event_id) == ("e1", "m1", "4")
     assert event.additional_properties == {} and event._present == {"execution_id", "user_message_id"}
+
+
+# -- a typed stream reads the usual events without a Frame: the same events and bookkeeping --
+
+# A run with every case the usual-event step leaves to the general one: the first id, a frame
+# without `id:` (the id persists), data the quick reader declines, an id jump, data with
+# whitespace, an id that is not a number, an empty `id:` (which clears the last id), an
+# unknown event, invalid UTF-8, an event without `event:` (message), and a replayed frame.
+_MIXED = [
+    b'id: 1\nevent: execution\ndata: {"execution_id":"e1","user_message_id":"m1"}\n\n',
+    b'id: 2\nevent: content\ndata: {"content":"a"}\n\n',
+    b'event: content\ndata: {"content":"b"}\n\n',
+    b'id: 3\nevent: content\ndata: {"content":"c","extra":1}\n\n',
+    b'id: 5\nevent: content\ndata: {"content":"d"}\n\n',
+    b'id: 6\nevent: content\ndata:  {"content":"e"} \n\n',
+    b'id: x7\nevent: thinking\ndata: {"content":"f"}\n\n',
+    b'id: 8\nevent: content\ndata: {"content":"g\xff"}\n\n',
+    b'id: 9\nevent: citation\ndata: {"n":1}\n\n',
+    b'id: 10\ndata: {"n":2}\n\n',
+    b'id: 6\nevent: content\ndata: {"content":"e"}\n\n',  # already delivered: skipped
+    b'event: content\ndata: {"content":"r"}\n\n',  # its id is the skipped frame's
+    b'id: \nevent: content\ndata: {"content":"h"}\n\n',
+    b'event: tool_start\ndata: {"id":"t1","name":"lookup"}\n\n',
+    b'id: 11\nevent: done\ndata: {"output":"x","token_usage":{"prompt_tokens":1},"time":0}\n\n',
+]
+
+
+def _expected() -> tuple[list[Any], list[str | None]]:
+    """The events the general reading gives (`decode` per frame, `_State.accept` deciding
+    what is delivered), and the last id it keeps after each."""
+    from promptrails._core._streaming import _State
+
+    state = _State(SPEC, {})
+    out = []
+    ids = []
+    for frame in SSEParser().feed(b"".join(_MIXED)):
+        event = SPEC.decode(frame)
+        if state.accept(frame, event):
+            out.append(event)
+            ids.append(state.last_id)
+    return out, ids
+
+
+def _chunkings() -> dict[str, list[bytes]]:
+    whole = b"".join(_MIXED)
+    return {"whole": [whole], "frames": list(_MIXED), "bytes": [whole[i : i + 1] for i in range(len(whole))],
+            "pairs": [b"".join(_MIXED[i : i + 2]) for i in range(0, len(_MIXED), 2)]}
+
+
+def _same_events(got: list[Any], want: list[Any]) -> None:
+    assert len(got) == len(want)
+    for a, b in zip(got, want):
+        assert type(a) is type(b) and a == b
+        if hasattr(b, "_present"):
+            same(a, b)
+
+
+@pytest.mark.parametrize("chunking", list(_chunkings()))
+def test_a_stream_delivers_what_the_general_reading_gives(chunking: str) -> None:
+    import httpx
+    from promptrails import PromptRails
+
+    want, last_ids = _expected()
+    assert [getattr(e, "event_id", None) for e in want] == ["1", "2", None, "3", "5", "6", "x7", "8", "9", "10", None,
+                                                            None, None, "11"]
+    assert last_ids[-4:] == ["6", "6", "6", "11"]  # a frame without `id:` after a skipped one takes its id
+    chunks = _chunkings()[chunking]
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, headers={"content-type": "text/event-stream"}, content=iter(chunks))
+
+    http = httpx.Client(transport=httpx.MockTransport(handler))
+    with PromptRails("k", base_url="http://x", http_client=http) as client:
+        stream = client.chat.send_message_stream("s1", content="Hi")
+        got = []
+        for event in stream:
+            got.append(event)
+            assert stream.resume_point() == ({"execution_id": "e1"}, last_ids[len(got) - 1])
+        _same_events(got, want)
+        assert stream._state.count == len(want) and stream.ended
+        assert stream._state.delivered._next == "12"
+
+
+@pytest.mark.parametrize("chunking", list(_chunkings()))
+def test_an_async_stream_delivers_what_the_general_reading_gives(chunking: str) -> None:
+    import asyncio
+
+    import httpx
+    from promptrails import AsyncPromptRails
+
+    want, last_ids = _expected()
+    chunks = _chunkings()[chunking]
+
+    async def body() -> Any:
+        for c in chunks:
+            yield c
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, headers={"content-type": "text/event-stream"}, content=body())
+
+    async def run() -> None:
+        http = httpx.AsyncClient(transport=httpx.MockTransport(handler))
+        async with AsyncPromptRails("k", base_url="http://x", http_client=http) as client:
+            stream = await client.chat.send_message_stream("s1", content="Hi")
+            got = []
+            async for event in stream:
+                got.append(event)
+                assert stream.resume_point() == ({"execution_id": "e1"}, last_ids[len(got) - 1])
+            _same_events(got, want)
+        await http.aclose()
+
+    asyncio.run(run())

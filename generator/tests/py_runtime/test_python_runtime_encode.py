@@ -12,6 +12,7 @@ from urllib.parse import quote
 
 import pytest
 from notebook import InvalidArgumentError, Note, Priority
+from notebook._core._types import NOT_GIVEN
 from notebook._core._encode import (
     binary_content,
     form_fields,
@@ -75,6 +76,20 @@ def test_plain_json_of_sdk_values() -> None:
                             "u": "00000000-0000-0000-0000-000000000001", "n": {"id": "n1", "title": "T"}, "l": [1, 2]}
     with pytest.raises(InvalidArgumentError):
         plain({"x": object()})
+
+
+def test_plain_dicts_as_the_general_mapping_rule_reads_them() -> None:
+    """A dict is walked as any mapping is: keys as text, NOT_GIVEN values dropped, scalars
+    of exact JSON types kept, everything else (a str enum, a bool, nested values) through
+    the same rules."""
+    class Mode(str, enum.Enum):
+        FAST = "fast"
+
+    given = {"s": "x", 1: 2, "f": 1.5, "b": False, "none": None, "skip": NOT_GIVEN, "mode": Mode.FAST,
+             "nested": {"k": NOT_GIVEN, "v": [Mode.FAST, {"t": True}]}}
+    assert plain(given) == {"s": "x", "1": 2, "f": 1.5, "b": False, "none": None, "mode": "fast",
+                            "nested": {"v": ["fast", {"t": True}]}}
+    assert type(plain(given)["mode"]) is Mode  # a str subclass is kept as the str it is
 
 
 def test_form_fields_nest_with_brackets() -> None:

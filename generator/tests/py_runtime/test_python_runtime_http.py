@@ -10,6 +10,7 @@ import asyncio
 import json
 import logging
 import urllib.parse
+import uuid
 from typing import Any
 
 import httpx
@@ -35,6 +36,7 @@ from notebook._core import (
 )
 from notebook._core._logs import REDACTED, configure_from_env
 from notebook._core._reading import Value
+from notebook._core._types import new_idempotency_key
 
 KEY = "nb-test-Sup3rSecret-0123456789"  # the mock router's base URL is conftest's https://api.notebook.test
 NOTE = {"id": "n1", "title": "T", "tags": ["a"], "priority": "high", "archived": False,
@@ -243,6 +245,49 @@ def test_with_options_shares_the_pool_and_changes_only_what_it_is_told(mock: res
     assert client._client._http.is_closed
 
 
+def test_a_derived_client_sends_its_own_credentials_after_the_parent_sent_its(mock: respx.MockRouter) -> None:
+    """What a security requirement sends is made once per client: a client derived with
+    another key after the parent's calls sends the new key, and the parent keeps its own;
+    none of it shows in the clients' attributes."""
+    route = mock.get("/v1/notes/n1").respond(200, json={"data": NOTE})
+    client = Notebook(KEY)
+    client.notes.get_note("n1")
+    derived = client.with_options(api_key="other-key-123")
+    derived.notes.get_note("n1")
+    client.notes.get_note("n1")
+    sent = [c.request.headers["x-notebook-token"] for c in route.calls]
+    assert sent == [KEY, "other-key-123", KEY]
+    for c in (client, derived):
+        dump = repr(vars(c._client))
+        assert KEY not in dump and "other-key-123" not in dump
+    client.close()
+
+
+def test_the_client_timeout_and_a_call_timeout_reach_the_transport(mock: respx.MockRouter) -> None:
+    """The request's `timeout` extension: the client's (made once), or the call's own; a
+    client whose timeout is set anew sends the new one."""
+    route = mock.get("/v1/notes/n1").respond(200, json={"data": NOTE})
+    client = Notebook(KEY, timeout=httpx.Timeout(7.0, connect=2.0))
+    client.notes.get_note("n1")
+    client.notes.get_note("n1", timeout=3.0)
+    client._client.timeout = httpx.Timeout(9.0)
+    client.notes.get_note("n1")
+    got = [c.request.extensions["timeout"] for c in route.calls]
+    assert got == [httpx.Timeout(7.0, connect=2.0).as_dict(), httpx.Timeout(3.0).as_dict(), httpx.Timeout(9.0).as_dict()]
+    got[2]["read"] = 1.0  # one request's extension is its own
+    client.notes.get_note("n1")
+    assert route.calls[-1].request.extensions["timeout"] == httpx.Timeout(9.0).as_dict()
+    client.close()
+
+
+def test_idempotency_keys_are_random_uuid4_text() -> None:
+    keys = {new_idempotency_key() for _ in range(2000)}
+    assert len(keys) == 2000
+    for key in keys:
+        parsed = uuid.UUID(key)
+        assert str(parsed) == key and parsed.version == 4 and parsed.variant == uuid.RFC_4122
+
+
 # -- raw responses and request ids ------------------------------------------------------------
 
 
@@ -328,6 +373,24 @@ def test_unusable_bodies_are_api_errors_in_both_modes() -> None:
             with pytest.raises(Exception) as info:
                 read_value(response, Value("model", model="Note"), strict=strict, envelope="NoteResponse", unwrap="data")
             assert type(info.value).__name__ == "APIError"
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "utf-16", "utf-32"])
+@pytest.mark.parametrize("around", ["", " \n", "\t"])
+def test_bodies_read_as_json_loads_reads_them(encoding: str, around: str) -> None:
+    """A body is read as `response.json()` reads it: any encoding JSON may come in, whitespace
+    around the value, non-ASCII text (the usual body, UTF-8 with nothing around it, is
+    scanned at once)."""
+    request = httpx.Request("GET", "https://x.test/")
+    text = around + json.dumps({"data": {**NOTE, "title": "Caf\u00e9 \u2028 \U0001f600"}}, ensure_ascii=False) + around
+    response = httpx.Response(200, content=text.encode(encoding), request=request)
+    note = read_value(response, Value("model", model="Note"), strict=True, envelope="NoteResponse", unwrap="data")
+    assert note == Note.from_dict(response.json()["data"]) and note.title == "Caf\u00e9 \u2028 \U0001f600"
+    for bad in (text.encode(encoding)[:-3], b"\xff" + text.encode(), b'{"data": {"id": "n1"}} {}'):
+        with pytest.raises(Exception) as info:
+            read_value(httpx.Response(200, content=bad, request=request), Value("model", model="Note"), strict=False,
+                       envelope="NoteResponse", unwrap="data")
+        assert type(info.value).__name__ == "APIError" and "not valid JSON" in str(info.value)
 
 
 # -- logging --------------------------------------------------------------------------------

@@ -8,16 +8,41 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from notebook import StreamError
-from notebook._core.sse import SSEParser
+from notebook._core.sse import Frame, SSEParser
+
+
+def _read(chunks: list[bytes], items: bool, **kw: int) -> list[tuple[str, str, str, bool, int | None]]:
+    """Every frame of the chunks, read with `feed`, or (`items`) as a typed stream's connection
+    reads them: `feed_one`, else `feed_items`, each `Usual` made a `Frame` by `frame`."""
+    p = SSEParser(**kw)
+    frames: list[Frame] = []
+    for c in chunks:
+        if not items:
+            frames.extend(p.feed(c))
+            continue
+        one = p.feed_one(c)
+        got = [one] if one is not None else p.feed_items(c)
+        frames.extend(p.frame(*x) if isinstance(x, tuple) else x for x in got)
+    p.close()
+    return [(f.event, f.data, f.id, f.own_id, f.retry) for f in frames]
 
 
 def feed_all(chunks: list[bytes], **kw: int) -> list[tuple[str, str, str]]:
-    p = SSEParser(**kw)
-    out = []
-    for c in chunks:
-        out.extend((e.event, e.data, e.id) for e in p.feed(c))
-    p.close()
-    return out
+    """What `feed` reads (event, data, last id), checked to be what the typed stream's way of
+    reading gives (the own-id flags and retry too), errors included."""
+    results: list[object] = []
+    for items in (False, True):
+        try:
+            results.append(_read(chunks, items, **kw))
+        except StreamError as exc:
+            results.append(exc)
+    plain, typed = results
+    if isinstance(plain, StreamError):
+        assert isinstance(typed, StreamError), typed
+        raise plain
+    assert typed == plain
+    assert isinstance(plain, list)
+    return [(e, d, i) for e, d, i, _own, _retry in plain]
 
 
 def bytewise(data: bytes) -> list[bytes]:
@@ -188,7 +213,8 @@ def reference(data: bytes) -> list[tuple[str, str, str]]:
 
 _TOKENS = [b"data: x", b"data:y", b"data", b"event: e", b"id: 7", b"id: 8\x00", b": c", b"\xc3\xa9", b"\xf0\x9f\x98\x80",
            b"retry: 5", b"\n", b"\r", b"\r\n", b"\n\n", b"\r\n\r\n", b"\xef\xbb\xbf", b"zz",
-           b"id: 9\nevent: u\ndata: {}\n\n", b"data: w\n\n"]  # usual events (the one-match path)
+           b"id: 9\nevent: u\ndata: {}\n\n", b"data: w\n\n",  # usual events (the one-match path)
+           b"id: \nevent: \ndata: \n\n", b"event: v\ndata: q\n\n", b"id: 1\x00\ndata: q\n\n"]  # and their edges
 
 
 @settings(max_examples=300, deadline=None)
@@ -210,6 +236,15 @@ def test_long_line_in_small_chunks_is_one_event() -> None:
     data = b"id: 1\ndata: " + payload + b"\r\n\r\n"
     chunks = [data[i : i + 4096] for i in range(0, len(data), 4096)]
     assert feed_all(chunks) == [("message", payload.decode(), "1")]
+
+
+def test_a_line_full_of_field_names_is_one_value() -> None:
+    """Text that looks like fields inside a value is the value (the usual events' pattern
+    is tried only where a line starts)."""
+    fake = b"data: id: 1 event: x data: " * 3
+    data = b"id: 1\ndata: ok\n\ndata: " + fake * 2000 + b"\n\nid: 2\nevent: e\ndata: {}\n\n"
+    for chunks in ([data], [data[i : i + 4096] for i in range(0, len(data), 4096)]):
+        assert feed_all(chunks) == [("message", "ok", "1"), ("message", (fake * 2000).decode(), "1"), ("e", "{}", "2")]
 
 
 def test_long_line_over_the_cap_fails_before_its_end() -> None:

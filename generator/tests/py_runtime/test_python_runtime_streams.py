@@ -48,14 +48,16 @@ def _spec(**kw: Any) -> StreamSpec[Any, StreamResult[Any]]:
     return StreamSpec(**{**base, **kw})
 
 
-def _open(spec: StreamSpec[Any, Any], bodies: list[bytes], seen: list[httpx.Request] | None = None,
+def _open(spec: StreamSpec[Any, Any], bodies: list[bytes] | list[list[bytes]], seen: list[httpx.Request] | None = None,
           resume: bool = False) -> Stream[Any, Any]:
+    """A stream over answers of `bodies` (a body in one chunk, or the chunks of one)."""
     answers = iter(bodies)
 
     def handler(request: httpx.Request) -> httpx.Response:
         if seen is not None:
             seen.append(request)
-        return httpx.Response(200, content=next(answers), headers=H)
+        body = next(answers)
+        return httpx.Response(200, content=body if isinstance(body, bytes) else iter(body), headers=H)
 
     client = SyncHTTPClient(
         SdkIdentity(name="T", package="tsdk", slug="t", version="1", env_prefix="T", default_base_url="https://t.test"),
@@ -76,6 +78,20 @@ def test_event_dispatch_with_a_terminal_event() -> None:
     events = list(_open(spec, [body]))
     assert [type(e) for e in events] == [StartedEvent, DeltaEvent, UnknownEvent, FinishedEvent]
     assert _open(spec, [body]).until_done().text == "a"
+
+
+@pytest.mark.parametrize("chunking", ["whole", "frames"])
+def test_usual_events_end_the_stream_and_are_skipped_when_replayed(chunking: str) -> None:
+    """Events read the usual way (no Frame, their quick reader) are accepted as any other:
+    a replay of one is skipped, a terminal one ends the stream."""
+    spec = _spec(events={"delta": DeltaEvent, "started": StartedEvent}, terminal=frozenset({"started"}))
+    parts = [b'id: 1\nevent: delta\ndata: {"text": "a"}\n\n', b'id: 2\nevent: delta\ndata: {"text": "b"}\n\n',
+             b'id: 2\nevent: delta\ndata: {"text": "b"}\n\n', b'id: 3\nevent: started\ndata: {"note_id": "n"}\n\n',
+             b'id: 4\nevent: delta\ndata: {"text": "late"}\n\n']
+    stream = _open(spec, [b"".join(parts)] if chunking == "whole" else [parts])
+    assert spec._lane(b"delta") and spec._lane(b"started")  # both read the usual way
+    assert [(type(e), e.event_id) for e in stream] == [(DeltaEvent, "1"), (DeltaEvent, "2"), (StartedEvent, "3")]
+    assert stream.ended and stream.resume_point() == ({}, "3")
 
 
 def test_property_dispatch_reads_the_tag_from_the_data() -> None:

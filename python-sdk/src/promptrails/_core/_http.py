@@ -14,8 +14,8 @@ import base64
 import os
 import random as _random
 import time
-import uuid
 from collections.abc import Awaitable, Callable, Mapping
+from types import MappingProxyType
 from typing import Any, TypeVar
 from urllib.parse import urlencode
 
@@ -23,11 +23,11 @@ import httpx
 
 from ._encode import form_fields, plain, query_pairs
 from ._errors import APIConnectionError, APIError, APITimeoutError, InvalidArgumentError, StreamError, status_error
-from ._lifecycle import _IN_SDK_CALL, AsyncStreamRegistry, SyncStreamRegistry
+from ._lifecycle import AsyncStreamRegistry, SyncStreamRegistry, _local
 from ._logs import REDACTED, SdkLoggers, configure_from_env, redacted_headers, redacted_url
 from ._response import APIResponse, AsyncAPIResponse, attach_request_id, take_response_mode
 from ._retry import retry_delay, should_retry
-from ._types import AuthSpec, NotGiven, RequestOptions, SdkIdentity, TimeoutTypes
+from ._types import AuthSpec, NotGiven, RequestOptions, SdkIdentity, TimeoutTypes, new_idempotency_key
 
 __all__ = [
     "DEFAULT_MAX_RETRIES",
@@ -52,6 +52,9 @@ _T = TypeVar("_T")
 Sleep = Callable[[float], None]
 AsyncSleep = Callable[[float], Awaitable[None]]
 Credential = str | tuple[str, str]
+# The headers, query parameters and cookies carrying a call's credentials (read-only).
+_AuthParts = tuple[Mapping[str, str], tuple[tuple[str, str], ...], Mapping[str, str]]
+_NO_AUTH: _AuthParts = (MappingProxyType({}), (), MappingProxyType({}))
 
 
 class _Secret:
@@ -59,10 +62,10 @@ class _Secret:
 
     __slots__ = ("_value",)
 
-    def __init__(self, value: Credential) -> None:
+    def __init__(self, value: Any) -> None:
         self._value = value
 
-    def reveal(self) -> Credential:
+    def reveal(self) -> Any:
         return self._value
 
     def __repr__(self) -> str:
@@ -179,6 +182,9 @@ class BaseClient:
         self._secret_headers = {s.param for s in identity.auth if s.location == "header"}
         self._secret_params = {s.param for s in identity.auth if s.location == "query"}
         self._secret_cookies = {s.param for s in identity.auth if s.location == "cookie"}
+        self._user_agent = identity.user_agent
+        self._auth_sent: dict[Security, _Secret] = {}  # what `_auth` found per requirement
+        self._timeout_dict: tuple[httpx.Timeout, dict[str, float | None]] | None = None
 
     def _derive_from(self, parent: BaseClient, changes: Mapping[str, Any]) -> None:
         """This client as a copy of `parent` with other defaults (`with_options`)."""
@@ -203,6 +209,8 @@ class BaseClient:
             self.default_headers = {**parent.default_headers, **changes["default_headers"]}
         if not isinstance(changes.get("strict", NotGiven()), NotGiven):
             self.strict = bool(changes["strict"])
+        self._auth_sent = {}  # the credentials may differ from the parent's
+        self._timeout_dict = None
 
     @property
     def api_key(self) -> str | None:
@@ -218,11 +226,17 @@ class BaseClient:
         return f"{type(self).__name__}(base_url={self.base_url!r})"
 
     # -- building a request -----------------------------------------------------------
-    def _auth(self, security: Security) -> tuple[dict[str, str], list[tuple[str, str]], dict[str, str]]:
+    def _auth(self, security: Security) -> _AuthParts:
         """The headers, query parameters and cookies that carry the credentials of the
-        first satisfiable security alternative."""
+        first satisfiable security alternative (read-only: the same on every call of this
+        client, so made once per requirement and kept, as the credentials are, where no
+        repr or attribute dump shows them)."""
+        known = self._auth_sent.get(security)
+        if known is not None:
+            parts: _AuthParts = known.reveal()
+            return parts
         if not security:
-            return {}, [], {}
+            return _NO_AUTH
         by_key = {s.key: s for s in self._identity.auth}
         for alternative in security:
             usable = all(by_key.get(k) is not None and (by_key[k].location == "transport" or k in self._credentials)
@@ -246,9 +260,23 @@ class BaseClient:
                     params.append((spec.param, text))
                 else:
                     cookies[spec.param] = text
-            return headers, params, cookies
+            parts = (MappingProxyType(headers), tuple(params), MappingProxyType(cookies))
+            if len(self._auth_sent) < 256:
+                self._auth_sent[security] = _Secret(parts)
+            return parts
         wanted = [s for s in self._identity.auth if any(s.key in alt for alt in security) and s.location != "transport"]
         raise InvalidArgumentError("this call needs credentials: pass " + ", or ".join(_where(s) for s in wanted))
+
+    def _timeout_extension(self, options: RequestOptions) -> dict[str, dict[str, float | None]]:
+        """The request's `timeout` extension (what httpx's `build_request` makes of a
+        `timeout=` argument: `Timeout(timeout).as_dict()`), the client's own made once."""
+        if not isinstance(options.timeout, NotGiven):
+            return {"timeout": _as_timeout(options.timeout).as_dict()}
+        timeout = self.timeout
+        cached = self._timeout_dict
+        if cached is None or cached[0] is not timeout:  # set again (a derived client, by hand)
+            cached = self._timeout_dict = (timeout, timeout.as_dict())
+        return {"timeout": dict(cached[1])}
 
     def _build(
         self,
@@ -261,10 +289,14 @@ class BaseClient:
         security: Security,
     ) -> httpx.Request:
         auth_headers, auth_params, auth_cookies = self._auth(security)
-        headers: dict[str, str] = {"Accept": accept or "application/json", "User-Agent": self._identity.user_agent}
-        headers.update(self.default_headers)
-        headers.update(request.get("headers") or {})
-        headers.update(auth_headers)
+        headers: dict[str, str] = {"Accept": accept or "application/json", "User-Agent": self._user_agent}
+        if self.default_headers:
+            headers.update(self.default_headers)
+        given_headers = request.get("headers")
+        if given_headers:
+            headers.update(given_headers)
+        if auth_headers:
+            headers.update(auth_headers)
         if idempotency_key is not None:
             headers["Idempotency-Key"] = idempotency_key
         if options.extra_headers:
@@ -314,14 +346,13 @@ class BaseClient:
             body["content"] = request["content"]
         elif extra_body:
             body["json"] = plain(dict(extra_body))
-        timeout = self.timeout if isinstance(options.timeout, NotGiven) else _as_timeout(options.timeout)
         query: list[tuple[str, str | int | float | bool | None]] | None = list(params) if params else None
         req = http.build_request(
             str(request["method"]).upper(),
             self.base_url + str(request["url"]),
             params=query,
             headers=headers,
-            timeout=timeout,
+            extensions=self._timeout_extension(options),
             **body,
         )
         return req
@@ -398,7 +429,7 @@ class BaseClient:
         key = options.idempotency_key
         if isinstance(key, str):
             return key
-        return str(uuid.uuid4()) if idempotent else None
+        return new_idempotency_key() if idempotent else None
 
 
 class SyncHTTPClient(BaseClient):
@@ -503,8 +534,12 @@ class SyncHTTPClient(BaseClient):
             req = self._build(self._http, request, options, idempotency_key=key, accept=accept, security=security)
             started = time.monotonic()
             self._log_sending(req)
-            with _IN_SDK_CALL:
+            local = _local  # `with in_sdk_call():`, inlined (once per attempt)
+            local.depth = getattr(local, "depth", 0) + 1
+            try:
                 response, error = self._attempt(req, stream, event_stream)
+            finally:
+                local.depth -= 1
             self._log_answer(req, response, started, None if response is not None else str(error))
             if error is None:
                 assert response is not None

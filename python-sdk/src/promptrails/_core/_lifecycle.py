@@ -46,7 +46,7 @@ from typing import Any
 
 import httpx
 
-from .sse import Frame, SSEParser
+from .sse import Frame, SSEParser, Usual
 
 __all__ = [
     "DRAIN_LIMIT",
@@ -87,7 +87,6 @@ class in_sdk_call:
         _local.depth -= 1
 
 
-_IN_SDK_CALL = in_sdk_call()  # stateless: one instance serves every `with`
 
 
 def safe_to_close_now() -> bool:
@@ -116,13 +115,18 @@ class SyncConnection:
             response.iter_raw() if _identity(response) else response.iter_bytes()
         )
         self.parser = SSEParser(max_event_size=max_event_size)
-        self.frames: collections.deque[Frame] = collections.deque()
+        self.frames: collections.deque[Frame | Usual] = collections.deque()  # read, not yet taken
 
-    def next_frame(self) -> Frame | None:
-        """The next complete frame, or None at the end of the body (httpx errors propagate)."""
+    def next_item(self) -> Frame | Usual | None:
+        """The next complete event: a `Frame`, or, for an event written the usual way, the
+        `Usual` tuple the parser hands out for it (no `Frame` made: `parser.frame` makes one);
+        None at the end of the body (httpx errors propagate)."""
         frames = self.frames
+        if frames:
+            return frames.popleft()
+        parser = self.parser
         local = _local
-        while not frames:
+        while True:
             # `with in_sdk_call()`, inlined (once per chunk)
             local.depth = getattr(local, "depth", 0) + 1
             try:
@@ -130,13 +134,17 @@ class SyncConnection:
             finally:
                 local.depth -= 1
             if chunk is None:
-                self.parser.close()  # an incomplete event at EOF is dropped
+                parser.close()  # an incomplete event at EOF is dropped
                 return None
-            events = self.parser.feed(chunk)
-            if len(events) == 1:
-                return events[0]  # the usual chunk of one event: no queueing
-            frames.extend(events)
-        return frames.popleft()
+            one = parser.feed_one(chunk)
+            if one is not None:
+                return one  # the usual chunk of one event: no list, no queueing
+            events = parser.feed_items(chunk)
+            if events:
+                if len(events) > 1:
+                    frames.extend(events)
+                    return frames.popleft()
+                return events[0]
 
     def drain(self, limit: int = DRAIN_LIMIT) -> bool:
         """Read the rest of the body (at most `limit` bytes); True when it ended, which
@@ -170,25 +178,33 @@ class AsyncConnection:
             response.aiter_raw() if _identity(response) else response.aiter_bytes()
         )
         self.parser = SSEParser(max_event_size=max_event_size)
-        self.frames: collections.deque[Frame] = collections.deque()
+        self.frames: collections.deque[Frame | Usual] = collections.deque()
         try:
             self.loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
         except RuntimeError:
             self.loop = None  # not asyncio (e.g. trio): a dropped stream waits for the next call
 
-    async def next_frame(self) -> Frame | None:
+    async def next_item(self) -> Frame | Usual | None:
+        """See `SyncConnection.next_item`."""
         frames = self.frames
-        while not frames:
+        if frames:
+            return frames.popleft()
+        parser = self.parser
+        while True:
             try:
                 chunk = await self.chunks.__anext__()
             except StopAsyncIteration:
-                self.parser.close()
+                parser.close()
                 return None
-            events = self.parser.feed(chunk)
-            if len(events) == 1:
-                return events[0]  # the usual chunk of one event: no queueing
-            frames.extend(events)
-        return frames.popleft()
+            one = parser.feed_one(chunk)
+            if one is not None:
+                return one
+            events = parser.feed_items(chunk)
+            if events:
+                if len(events) > 1:
+                    frames.extend(events)
+                    return frames.popleft()
+                return events[0]
 
     async def drain(self, limit: int = DRAIN_LIMIT) -> bool:
         read = 0

@@ -51,6 +51,19 @@ __all__ = [
 def plain(value: Any) -> Any:
     """A value as plain JSON data: enums as their value, dates as ISO 8601 (UTC as `Z`),
     UUIDs as strings, models as their `to_dict()`, mappings and sequences walked."""
+    kind = type(value)
+    if kind in _SCALARS:
+        return value
+    if kind is dict:
+        # The usual body (a dict the generated method built, of strings and numbers):
+        # what the Mapping branch below makes, the scalar values taken without a call.
+        out = {}
+        for k, v in value.items():
+            if type(v) in _SCALARS:
+                out[k if type(k) is str else str(k)] = v
+            elif not isinstance(v, NotGiven):
+                out[k if type(k) is str else str(k)] = plain(v)
+        return out
     if value is None or isinstance(value, bool | int | float | str):
         return value
     if isinstance(value, enum.Enum):
@@ -70,6 +83,11 @@ def plain(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [plain(v) for v in value]
     raise InvalidArgumentError(f"a {type(value).__name__} cannot be sent as JSON")
+
+
+# JSON scalars taken as they are (exact types: a subclass, such as an enum of str, goes the
+# general way).
+_SCALARS = frozenset({str, int, float, bool, type(None)})
 
 
 def scalar(value: Any) -> str:

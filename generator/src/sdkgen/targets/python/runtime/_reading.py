@@ -28,10 +28,12 @@ import dataclasses
 import datetime
 import enum
 import json
+import json.scanner
 import math
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, NamedTuple, Self, TypeVar
+from types import MappingProxyType
+from typing import Any, NamedTuple, Self, TypeVar, cast
 
 __all__ = [
     "FieldShape",
@@ -53,6 +55,11 @@ __all__ = [
 ]
 
 _M = TypeVar("_M")
+
+# The C scanner `json.loads` uses: (text, index) -> (value, end). A document that is one value
+# with nothing around it is read by one call of it (what `json.loads` returns for it, without
+# the whitespace and encoding steps around); anything else is left to `json.loads`.
+json_scan = cast(Callable[[str, int], tuple[Any, int]], json.scanner.make_scanner(cast(Any, json.JSONDecoder())))
 
 _KINDS = frozenset({"any", "string", "integer", "number", "boolean", "model", "map", "array", "enum", "union"})
 
@@ -424,16 +431,21 @@ def _enum_members(cls: type[enum.Enum]) -> dict[Any, enum.Enum]:
 def _string_format(fmt: str | None, raw: str) -> Any:
     """A string in the Python type openapi-python-client gives its format; a string that
     does not parse stays a string (formats are not part of the checks)."""
+    parse = _FORMAT_PARSERS.get(fmt) if fmt is not None else None
+    if parse is None:
+        return raw
     try:
-        if fmt == "date-time":
-            return datetime.datetime.fromisoformat(raw)
-        if fmt == "date":
-            return datetime.date.fromisoformat(raw)
-        if fmt == "uuid":
-            return uuid.UUID(raw)
+        return parse(raw)
     except ValueError:
         return raw
-    return raw
+
+
+# The formats `_string_format` reads into Python values, and how.
+_FORMAT_PARSERS: dict[str, Callable[[str], Any]] = {
+    "date-time": datetime.datetime.fromisoformat,
+    "date": datetime.date.fromisoformat,
+    "uuid": uuid.UUID,
+}
 
 
 def _set(instance: object, name: str, value: object) -> None:
@@ -477,6 +489,10 @@ def quick_reader(shape: ModelShape, init: str | None = None) -> Callable[[dict[s
     if any(not f.init for f in fields) or {f.name for f in fields} != {a for _, a, _, _ in plan} | ({init} if init else set()):
         return None
     new = object.__new__
+    # A class whose `additional_properties` is a shared empty read-only mapping (the events:
+    # not a dataclass field) reads as that when nothing was left over: no dict per instance.
+    default_extra = getattr(cls, "additional_properties", None)
+    shared_extra = type(default_extra) is MappingProxyType and not default_extra
     presents: dict[tuple[str, ...], frozenset[str]] = {}
     every = frozenset(wire for wire, _, _, _ in plan)
     fields_count = len(plan)
@@ -504,13 +520,14 @@ def quick_reader(shape: ModelShape, init: str | None = None) -> Callable[[dict[s
             frozen = presents.get(key)
             if frozen is None:
                 frozen = presents[key] = frozenset(present)
-        attrs["additional_properties"] = {}
+        if not shared_extra:
+            attrs["additional_properties"] = {}
         attrs["_present"] = frozen
         instance = new(cls)
         instance.__dict__.update(attrs)
         return instance
 
-    return _every_present(cls, plan, init, every, general)
+    return _every_present(cls, plan, init, every, general, shared_extra)
 
 
 def _every_present(
@@ -519,6 +536,7 @@ def _every_present(
     init: str | None,
     every: frozenset[str],
     general: Callable[[dict[str, Any], Any], Any],
+    shared_extra: bool,
 ) -> Callable[[dict[str, Any], Any], Any]:
     """`general` with its usual case first, written out for this class (as `dataclasses`
     writes its `__init__`): data holding every declared key and nothing else, each value of
@@ -534,7 +552,7 @@ def _every_present(
             names[f"t{i}"] = types
             tests.append(f"type(v{i}) in t{i}")
         items.append(f"d[{attr!r}] = v{i}")
-    items += ["d['additional_properties'] = {}", "d['_present'] = every"]
+    items += [*([] if shared_extra else ["d['additional_properties'] = {}"]), "d['_present'] = every"]
     lines = [
         "def read(data, arg=None):",
         f"    if len(data) != {len(plan)}:",
@@ -750,7 +768,7 @@ def _write_fast(shape: ModelShape) -> Callable[[Any], Any] | None:
     if {f.name for f in dataclasses.fields(cls) if f.init} != attrs:
         return None
     names: dict[str, Any] = {"M": _MISSING, "new": object.__new__, "cls": cls, "dict": dict, "str": str,
-                             "int": int, "float": float, "bool": bool, "list": list, "fmt": _string_format,
+                             "int": int, "float": float, "bool": bool, "list": list,
                              "frozenset": frozenset, "declared": shape.declared}
     lines = ["def read(data):", "    if type(data) is not dict:", "        return None"]
     if shape.flatten is not None:
@@ -821,7 +839,13 @@ def _fast_value(v: Value, i: int, names: dict[str, Any]) -> list[str] | None:
     if kind == "any":
         return [f"{a} = raw"]
     if kind == "string":
-        body = ["if type(raw) is str:", f"    {a} = raw" if v.format is None else f"    {a} = fmt({v.format!r}, raw)"]
+        parse = _FORMAT_PARSERS.get(v.format or "")
+        if parse is None:  # no format, or one read as the string itself
+            body = ["if type(raw) is str:", f"    {a} = raw"]
+        else:  # `_string_format`, written out: a string that does not parse stays a string
+            names[f"F{i}"] = parse
+            body = ["if type(raw) is str:", "    try:", f"        {a} = F{i}(raw)", "    except ValueError:",
+                    f"        {a} = raw"]
     elif kind == "integer":
         body = ["if type(raw) is int:", f"    {a} = raw"]
     elif kind == "number":

@@ -26,7 +26,7 @@ from typing import Any, Generic, ParamSpec, TypeVar, cast
 import httpx
 
 from ._errors import APIError, APIResponseValidationError
-from ._reading import _INVALID, Reader, Unusable, Value, shape_named, value_at
+from ._reading import _INVALID, Reader, Unusable, Value, json_scan, shape_named, value_at
 
 __all__ = [
     "APIResponse",
@@ -74,6 +74,14 @@ def _unusable(response: httpx.Response, why: str) -> APIError:
 
 
 def _json(response: httpx.Response) -> Any:
+    content = response.content
+    try:  # the usual body: UTF-8 JSON with nothing around it (what `response.json()` reads it as)
+        text = content.decode()
+        value, end = json_scan(text, 0)
+        if end == len(text):
+            return value
+    except (UnicodeDecodeError, StopIteration, ValueError, RecursionError):
+        pass
     try:
         return response.json()
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import bisect
 import json
-import json.scanner
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from types import TracebackType
@@ -43,10 +42,10 @@ from ._errors import (
 )
 from ._http import AsyncHTTPClient, SyncHTTPClient
 from ._lifecycle import AsyncConnection, SyncConnection
-from ._reading import Reader, Unusable, Value, quick_reader, shape_of, value_at
+from ._reading import Reader, Unusable, Value, json_scan, quick_reader, shape_of, value_at
 from ._retry import should_retry
 from ._types import RequestOptions
-from .sse import DEFAULT_MAX_EVENT_SIZE, Frame, ServerSentEvent
+from .sse import DEFAULT_MAX_EVENT_SIZE, Frame, ServerSentEvent, SSEParser, Usual, _name
 
 __all__ = [
     "AsyncStream",
@@ -62,6 +61,11 @@ __all__ = [
 
 EventT = TypeVar("EventT")
 ResultT = TypeVar("ResultT")
+
+# What a stream reads per "object" event name, made once (`StreamSpec._plan`): the class, its
+# quick reader (None when it has none), the name, whether the event is terminal, whether it
+# carries the resume route's parameters.
+_Plan = tuple[type, Callable[[dict[str, Any], Any], Any] | None, str, bool, bool]
 
 
 class StreamEvent(Protocol):
@@ -143,24 +147,41 @@ class StreamSpec(Generic[EventT, ResultT]):
     def __post_init__(self) -> None:
         # The event name of each class, looked up once per event (not a field: `replace` rebuilds it).
         object.__setattr__(self, "_names", {cls: name for name, cls in self.events.items()})
-        # Per event name of an "object" event, its class and quick reader (or () for another
-        # event): made on first use, as the shapes register when the SDK is imported.
+        # Per event name of an "object" event, its `_Plan` (or () for another event): made
+        # on first use, as the shapes register when the SDK is imported. `_lanes`: the same
+        # per `event:` value as the parser hands it out (bytes; None without that line),
+        # for the events a quick reader reads (else ()).
         object.__setattr__(self, "_plans", {})
+        object.__setattr__(self, "_lanes", {})
         object.__setattr__(self, "_sentinel", self.sentinel.encode() if self.sentinel is not None else None)
 
-    def _plan(self, name: str) -> tuple[Any, ...]:
+    def _plan(self, name: str) -> _Plan | tuple[()]:
         cls = self.events.get(name)
-        plan: tuple[Any, ...] = ()
+        plan: _Plan | tuple[()] = ()
         if cls is not None and self.formats.get(name, "object") == "object":
             try:
                 quick = quick_reader(shape_of(cls), "event_id")
             except KeyError:
                 quick = None
-            plan = (cls, quick)
-        plans: dict[str, tuple[Any, ...]] = self.__dict__["_plans"]
+            resume = self.resume
+            plan = (cls, quick, name, name in self.terminal, resume is not None and name in resume.carriers)
+        plans: dict[str, _Plan | tuple[()]] = self.__dict__["_plans"]
         if len(plans) < 1024:  # names the spec does not know are not kept beyond that
             plans[name] = plan
         return plan
+
+    def _lane(self, event: bytes | None) -> _Plan | tuple[()]:
+        """The plan of the events whose `event:` value is `event` (as the parser hands it
+        out), when a quick reader reads them (else ())."""
+        name = (_name(event) if event else "message") if self.dispatch == "event" else ""
+        plan = self.__dict__["_plans"].get(name) if name else ()
+        if plan is None:
+            plan = self._plan(name)
+        lane: _Plan | tuple[()] = plan if plan and plan[1] is not None else ()
+        lanes: dict[bytes | None, _Plan | tuple[()]] = self.__dict__["_lanes"]
+        if len(lanes) < 1024:
+            lanes[event] = lane
+        return lane
 
     def decode(
         self, sse: Frame | ServerSentEvent, *, strict: bool = False, response: httpx.Response | None = None
@@ -179,7 +200,7 @@ class StreamSpec(Generic[EventT, ResultT]):
             if plan is None:
                 plan = self._plan(name)
             if plan:  # an "object" event
-                cls, quick = plan
+                cls, quick = plan[0], plan[1]
                 payload = _json_data(raw, name)
                 if quick is not None and type(payload) is dict:
                     quick_event: EventT | None = quick(payload, event_id)
@@ -277,8 +298,7 @@ class StreamSpec(Generic[EventT, ResultT]):
         return self.eof_ends
 
 
-# The C scanner json.loads uses: (text, index) -> (value, end).
-_scan = cast(Callable[[str, int], tuple[Any, int]], json.scanner.make_scanner(cast(Any, json.JSONDecoder())))
+_scan = json_scan
 
 
 def _json_data(data: str | bytes, name: str) -> Any:
@@ -366,7 +386,9 @@ class DeliveredIds:
         self._lo: list[int] = []  # run i is [_lo[i], _hi[i]]; sorted, disjoint, not adjacent
         self._hi: list[int] = []
         self._other: set[str] = set()
-        self._next = ""  # the id that extends the last run (the usual next id), as text
+        # The id that extends the last run (the usual next id), as text; before any run, an
+        # id no frame has (a NUL: the SSE rules ignore an `id:` holding one).
+        self._next = "\0"
 
     def add(self, frame_id: str) -> bool:
         """Record `frame_id`; False when it was already delivered."""
@@ -507,10 +529,13 @@ class _Base(Generic[EventT, ResultT]):
         self._state.last_id = last_event_id
         self._retries = retries
         self._failures = 0
-        # What `_frame` reads per frame, looked up once (`_plans` fills in as names arrive).
+        # What `_frame` and `_usual` read per frame, looked up once (`_plans` and `_lanes`
+        # fill in as names arrive).
         self._sentinel: bytes | None = spec.__dict__["_sentinel"]
-        self._plans: dict[str, tuple[Any, ...]] = spec.__dict__["_plans"]
+        self._plans: dict[str, _Plan | tuple[()]] = spec.__dict__["_plans"]
+        self._lanes: dict[bytes | None, _Plan | tuple[()]] = spec.__dict__["_lanes"]
         self._by_event = spec.dispatch == "event"
+        self._bindings = len(spec.resume.bindings) if spec.resume is not None else 0
 
     @property
     def spec(self) -> StreamSpec[EventT, ResultT]:
@@ -527,6 +552,71 @@ class _Base(Generic[EventT, ResultT]):
         """Where the run could be followed from: the resume route's path parameters seen so
         far (wire names; empty until the event naming the run arrived) and the last event id."""
         return dict(self._state.params), self._state.last_id
+
+    def _usual(self, plan: _Plan | tuple[()], data: bytes, last_id: str, own_id: bool, log: Any) -> Any:
+        """The usual event, delivered without a `Frame`: an event written the usual way
+        (what the parser hands out as `Usual`) whose name has a quick reader (`plan`, its
+        `_lanes` entry), whose data is the plain common case of its class, and whose own id
+        is the usual next one (or which has none); not a carrier of resume parameters still
+        missing, not the sentinel. Its event, accepted as `_State.accept` accepts it; None for
+        anything else, with nothing changed (`_frame` then reads it the general way)."""
+        if not plan:
+            return None
+        state = self._state
+        if own_id and last_id != state.delivered._next:
+            return None  # the first id, an empty one, a jump or a replay: `accept` decides
+        if plan[4] and len(state.params) < self._bindings:
+            return None  # the event naming the run: `accept` takes the resume parameters from it
+        if data == self._sentinel:
+            return None
+        try:  # `_json_data`'s common case; anything else is left to `decode`
+            text = data.decode()
+            payload, end = _scan(text, 0)
+        except (UnicodeDecodeError, StopIteration, ValueError, RecursionError):
+            return None
+        if type(payload) is not dict or end != len(text):
+            return None
+        quick = plan[1]
+        if own_id:
+            delivered = state.delivered
+            event = quick(payload, last_id)  # type: ignore[misc]
+            if event is None:
+                return None
+            # `DeliveredIds.add` of the usual next id, and `accept`'s last id
+            hi = delivered._hi
+            n = hi[-1] + 1
+            hi[-1] = n
+            delivered._next = str(n + 1)
+            state.last_id = last_id
+        else:
+            event = quick(payload, None)  # type: ignore[misc]
+            if event is None:
+                return None
+            if last_id:
+                state.last_id = last_id  # an id persists across frames without one
+        if log.isEnabledFor(10):
+            log.debug("%s stream frame event=%s id=%s", self._spec.name, plan[2], last_id if own_id else None)
+        state.count += 1
+        if plan[3]:
+            state.done = True
+        if self._failures:
+            self._failures = 0
+        return event
+
+    def _take(self, item: Frame | Usual, parser: SSEParser, strict: bool, response: httpx.Response | None,
+              log: Any) -> Any:
+        """The event of a connection's item to deliver, `_END` at the sentinel, None for a
+        replay: a `Usual` through `_usual`, else (and any other frame) through `_frame`."""
+        if isinstance(item, tuple):
+            name, data, last_id, own_id, _retry = item
+            plan = self._lanes.get(name)
+            if plan is None:
+                plan = self._spec._lane(name)
+            event = self._usual(plan, data, last_id, own_id, log)
+            if event is not None:
+                return event
+            item = parser.frame(*item)
+        return self._frame(item, strict, response, log)
 
     def _frame(self, frame: Frame, strict: bool, response: httpx.Response | None, log: Any) -> Any:
         """The event of a frame to deliver, `_END` at the sentinel, None for a replay."""
@@ -619,18 +709,28 @@ class Stream(_Base[EventT, ResultT]):
             self._release(drain=True)  # the end was the last: give the connection back
             raise StopIteration
         try:
-            # The usual step (what `_next_event` does first, without its call): a frame of
+            # The usual step (what `_next_event` does first, without its calls): an item of
             # the current connection that is an event to deliver.
             frames = conn.frames
             try:
-                frame = frames.popleft() if frames else conn.next_frame()
+                got = frames.popleft() if frames else conn.next_item()
             except httpx.TransportError as exc:
                 self._reconnect(exc)  # the connection dropped or idled out
                 item: Any = self._next_event()
             else:
-                item = None if frame is None else self._frame(frame, self._client.strict, conn.response, self._log)
+                item = None
+                if isinstance(got, tuple):  # `_take`, inlined: the usual event first
+                    name, data, last_id, own_id, _retry = got
+                    plan = self._lanes.get(name)
+                    if plan is None:
+                        plan = self._spec._lane(name)
+                    item = self._usual(plan, data, last_id, own_id, self._log)
+                    if item is None:
+                        item = self._frame(SSEParser.frame(*got), self._client.strict, conn.response, self._log)
+                elif got is not None:
+                    item = self._frame(got, self._client.strict, conn.response, self._log)
                 if item is None:  # the body ended, or a replayed frame: the general path
-                    item = self._next_event(frame is None)
+                    item = self._next_event(got is None)
         except BaseException:
             self._release(drain=False)
             raise
@@ -689,19 +789,18 @@ class Stream(_Base[EventT, ResultT]):
             conn = self._conn
             if conn is None:
                 raise StopIteration
-            frames = conn.frames
             try:
-                frame = frames.popleft() if frames else conn.next_frame()
+                got = conn.next_item()
             except httpx.TransportError as exc:
                 self._reconnect(exc)  # the connection dropped or idled out
                 continue
-            if frame is None:
+            if got is None:
                 if self._spec.eof_ends:
                     self._state.done = True
                     return _END
                 self._reconnect(None)  # the connection closed before the stream's end
                 continue
-            item = self._frame(frame, self._client.strict, conn.response, log)
+            item = self._take(got, conn.parser, self._client.strict, conn.response, log)
             if item is not None:
                 return item
 
@@ -760,6 +859,7 @@ class AsyncStream(_Base[EventT, ResultT]):
     ) -> None:
         super().__init__(spec, request, options, opening, seed, last_event_id, client._retries(options))
         self._client = client
+        self._log = client.log.stream
         self._track(response)
 
     def _track(self, response: httpx.Response) -> None:
@@ -773,13 +873,35 @@ class AsyncStream(_Base[EventT, ResultT]):
         return self
 
     async def __anext__(self) -> EventT | UnknownEvent:
-        if self._conn is None:
+        conn = self._conn
+        if conn is None:
             raise StopAsyncIteration
         if self._state.done:
             await self._release(drain=True)
             raise StopAsyncIteration
         try:
-            item: Any = await self._next_event()
+            # The usual step (what `_next_event` does first, without its call): an item of
+            # the current connection that is an event to deliver.
+            frames = conn.frames
+            try:
+                got = frames.popleft() if frames else await conn.next_item()
+            except httpx.TransportError as exc:
+                await self._reconnect(exc)  # the connection dropped or idled out
+                item: Any = await self._next_event()
+            else:
+                item = None
+                if isinstance(got, tuple):  # `_take`, inlined: the usual event first
+                    name, data, last_id, own_id, _retry = got
+                    plan = self._lanes.get(name)
+                    if plan is None:
+                        plan = self._spec._lane(name)
+                    item = self._usual(plan, data, last_id, own_id, self._log)
+                    if item is None:
+                        item = self._frame(SSEParser.frame(*got), self._client.strict, conn.response, self._log)
+                elif got is not None:
+                    item = self._frame(got, self._client.strict, conn.response, self._log)
+                if item is None:  # the body ended, or a replayed frame: the general path
+                    item = await self._next_event(got is None)
         except Exception:
             await self._release(drain=False)
             raise
@@ -831,24 +953,30 @@ class AsyncStream(_Base[EventT, ResultT]):
         if conn is not None:
             await self._client._streams.release(conn, drain=drain)
 
-    async def _next_event(self) -> object:
-        log = self._client.log.stream
+    async def _next_event(self, at_eof: bool = False) -> object:
+        """See `Stream._next_event`."""
+        log = self._log
+        if at_eof:
+            if self._spec.eof_ends:
+                self._state.done = True
+                return _END
+            await self._reconnect(None)
         while True:
             conn = self._conn
             if conn is None:
                 raise StopAsyncIteration
             try:
-                frame = await conn.next_frame()
+                got = await conn.next_item()
             except httpx.TransportError as exc:
                 await self._reconnect(exc)
                 continue
-            if frame is None:
+            if got is None:
                 if self._spec.eof_ends:
                     self._state.done = True
                     return _END
                 await self._reconnect(None)
                 continue
-            item = self._frame(frame, self._client.strict, conn.response, log)
+            item = self._take(got, conn.parser, self._client.strict, conn.response, log)
             if item is not None:
                 return item
 

@@ -28,7 +28,7 @@ from httpx_sse import ServerSentEvent
 
 from ._errors import StreamError
 
-__all__ = ["DEFAULT_MAX_EVENT_SIZE", "Frame", "SSEParser", "ServerSentEvent"]
+__all__ = ["DEFAULT_MAX_EVENT_SIZE", "Frame", "SSEParser", "ServerSentEvent", "Usual"]
 
 DEFAULT_MAX_EVENT_SIZE = 16 * 1024 * 1024  # bytes per event (RUNTIME.md)
 
@@ -40,7 +40,14 @@ _EOL = re.compile(rb"\r\n?|\n")
 # An event written the usual way: an optional id (without NUL), an optional event name, one
 # data line, the blank line. (In a chunk without CR, between events.)
 _FRAME = re.compile(rb"(?:id: ([^\n\0]*)\n)?(?:event: ([^\n]*)\n)?data: ([^\n]*)\n\n")
-_ONE_FRAME = re.compile(rb"(?:id: ([^\n\r\0]*)\n)?(?:event: ([^\n\r]*)\n)?data: ([^\n\r]*)\n\n")  # no CR anywhere
+# From a position between events: every event written the usual way that follows, one tuple
+# each (its `id: ` line, or b"" without one; the id; the event name; the data; b""), then, at
+# the first other line, one tuple whose last item is all the rest (not empty). One pass: the
+# rest is taken whole, so the search never restarts past it (linear, however long a line).
+_FRAMES = re.compile(rb"(id: ([^\n\0]*+)\n)?(?:event: ([^\n]*+)\n)?data: ([^\n]*+)\n\n|([\s\S]+)").findall
+# A chunk that is exactly one such event: `_FRAME` in full, in a chunk without CR (`_CR not in
+# chunk`: one memchr, cheaper than excluding CR in the pattern's classes).
+_ONE_FRAME = _FRAME.fullmatch
 
 
 class Frame:
@@ -73,6 +80,14 @@ class Frame:
 
     def __repr__(self) -> str:
         return f"Frame(event={self.event!r}, data={self.data!r}, id={self.id!r}, retry={self.retry!r})"
+
+
+# An event written the usual way (see `_FRAME`), as `SSEParser.feed_one` and `feed_items` hand
+# it out without making a `Frame`: its `event:` value (bytes; empty or None without that line,
+# which both name the event "message"), its data (bytes), the last event ID after it, whether
+# its own lines set that ID, and the reconnection time then. `SSEParser.frame(*usual)` makes
+# the `Frame` `feed` returns for it.
+Usual = tuple[bytes | None, bytes, str, bool, int | None]
 
 
 class SSEParser:
@@ -118,8 +133,9 @@ class SSEParser:
     def feed(self, chunk: bytes) -> list[Frame]:
         if self._idle and type(chunk) is bytes:
             # Between events, a chunk that is one event written the usual way (as a server
-            # that flushes every event sends it): one match, what `_frames` reads.
-            m = _ONE_FRAME.fullmatch(chunk)
+            # that flushes every event sends it): one match, what `_frames` reads (`feed_one`
+            # and `frame`, without their calls).
+            m = _ONE_FRAME(chunk) if _CR not in chunk else None
             if m is not None:
                 frame_id, event, data = m.groups()
                 if len(data) + 7 <= self.max_event_size:
@@ -129,13 +145,44 @@ class SSEParser:
                     return [Frame((_NAMES.get(event) or _name(event)) if event else "message", data,
                                   self._last_id, self._retry, own_id)]
         try:
-            return self._feed(chunk)
+            return self._feed(chunk, False)  # type: ignore[return-value]
         finally:
             self._settle()
 
-    def _feed(self, chunk: bytes) -> list[Frame]:
-        """The general path of `feed` (any chunk, any state)."""
-        events: list[Frame] = []
+    def feed_one(self, chunk: bytes) -> Usual | None:
+        """When the parser is between events and `chunk` is exactly one event written the
+        usual way (as a server that flushes every event sends it): that event as `Usual`,
+        read as `feed` reads it (its id recorded). Otherwise None, and nothing is read:
+        `feed` or `feed_items` then reads the chunk."""
+        if self._idle and type(chunk) is bytes:
+            m = _ONE_FRAME(chunk) if _CR not in chunk else None
+            if m is not None:
+                frame_id, event, data = m.groups()
+                if len(data) + 7 <= self.max_event_size:
+                    if frame_id is None:
+                        return event, data, self._last_id, False, self._retry
+                    last_id = self._last_id = frame_id.decode("utf-8", "replace")
+                    return event, data, last_id, True, self._retry
+        return None
+
+    def feed_items(self, chunk: bytes) -> list[Frame | Usual]:
+        """What `feed` reads from `chunk`, with each event written the usual way handed out
+        as `Usual` (`frame` makes it the `Frame` `feed` returns) and every other one as its
+        `Frame`: a reader of the usual events' bytes makes no `Frame` for them."""
+        try:
+            return self._feed(chunk, True)
+        finally:
+            self._settle()
+
+    @staticmethod
+    def frame(event: bytes | None, data: bytes, last_id: str, own_id: bool, retry: int | None) -> Frame:
+        """The `Frame` of an event `feed_one` or `feed_items` handed out as `Usual`."""
+        return Frame((_NAMES.get(event) or _name(event)) if event else "message", data, last_id, retry, own_id)
+
+    def _feed(self, chunk: bytes, usual: bool) -> list[Frame | Usual]:
+        """The general path of `feed` (any chunk, any state); `usual`: events written the
+        usual way as `Usual` (`feed_items`)."""
+        events: list[Frame | Usual] = []
         if not chunk:
             return events
         if not isinstance(chunk, bytes):
@@ -178,7 +225,7 @@ class SSEParser:
                     self._complete(lines, events)
                     start = cut
             if not self._pieces and not self._data and not self._event and not self._own_id:
-                start = self._frames(chunk, start, events)
+                start = self._frames(chunk, start, events, usual)
                 if start == n:
                     return events
             lines = chunk[start:].split(b"\n") if start else chunk.split(b"\n")
@@ -218,7 +265,7 @@ class SSEParser:
         self.close()
         raise StreamError(f"a server-sent event exceeded the size cap of {self.max_event_size} bytes (at least {size})")
 
-    def _complete(self, lines: list[bytes], events: list[Frame]) -> None:
+    def _complete(self, lines: list[bytes], events: list[Frame | Usual]) -> None:
         """Interpret the complete lines that end in this chunk (the first one may have begun
         in earlier chunks: its pieces are joined once)."""
         if self._pieces:
@@ -228,30 +275,57 @@ class SSEParser:
             self._pending = 0
         self._lines(lines, events)
 
-    def _frames(self, chunk: bytes, pos: int, events: list[Frame]) -> int:
+    def _frames(self, chunk: bytes, pos: int, events: list[Frame | Usual], usual: bool) -> int:
         """Between events, in a chunk without CR: read the events written the usual way
-        (`id: `, `event: `, one `data: ` line, a blank line) each with one match of a
-        compiled pattern; returns where the first other line starts (read by `_lines`).
-        What it reads is what `_lines` reads from the same lines."""
-        match = _FRAME.match
+        (`id: `, `event: `, one `data: ` line, a blank line), all of them with one call of a
+        compiled pattern (as `Frame`s, or with `usual` as `Usual`s); returns where the
+        first other line starts (read by `_lines`). What it reads is what `_lines` reads
+        from the same lines."""
+        cap = self.max_event_size
+        append = events.append
+        first = len(events)
+        last_id = self._last_id
+        end = len(chunk)
+        retry = self._retry
+        for id_line, frame_id, event, data, rest in _FRAMES(chunk, pos):
+            if rest:
+                end -= len(rest)  # where the first other line starts
+                break
+            if len(data) + 7 > cap:  # what `_lines` counts: the line and its end
+                del events[first:]  # read them one by one: `_lines` raises at that event
+                return self._frames_one_by_one(chunk, pos, events, usual)
+            own_id = False
+            if id_line:
+                last_id = frame_id.decode("utf-8", "replace")
+                own_id = True
+            if usual:
+                append((event, data, last_id, own_id, retry))
+            else:
+                append(Frame((_NAMES.get(event) or _name(event)) if event else "message", data, last_id, retry,
+                             own_id))
+        self._last_id = last_id
+        return end
+
+    def _frames_one_by_one(self, chunk: bytes, pos: int, events: list[Frame | Usual], usual: bool) -> int:
+        """`_frames`, one match per event: it stops before an event over the size cap."""
         cap = self.max_event_size
         n = len(chunk)
         while pos < n:
-            m = match(chunk, pos)
+            m = _FRAME.match(chunk, pos)
             if m is None:
-                return pos
+                break
             frame_id, event, data = m.groups()
             if len(data) + 7 > cap:  # what `_lines` counts: the line and its end
-                return pos  # `_lines` raises the size error
+                break  # `_lines` raises the size error
             own_id = frame_id is not None
             if own_id:
                 self._last_id = frame_id.decode("utf-8", "replace")
-            events.append(Frame((_NAMES.get(event) or _name(event)) if event else "message", data,
-                                self._last_id, self._retry, own_id))
+            item: Usual = (event, data, self._last_id, own_id, self._retry)
+            events.append(item if usual else self.frame(*item))
             pos = m.end()
         return pos
 
-    def _lines(self, lines: list[bytes], events: list[Frame]) -> None:
+    def _lines(self, lines: list[bytes], events: list[Frame | Usual]) -> None:
         """Interpret complete lines (one loop, the fields as bytes: the per-line work is a
         C-level `partition` and comparisons)."""
         event, data, size, own_id = self._event, self._data, self._data_size, self._own_id
