@@ -592,7 +592,7 @@ def _error_response(
 
 
 def create_app(settings: Settings) -> ASGIApp:
-    """The whole mock as an ASGI app (run it with uvicorn's h11 protocol so resets work)."""
+    """The whole mock as an ASGI app (run by promptrails-mock, whose protocol lets faults reset connections)."""
     state = MockState(settings)
     api = Api(state)
 

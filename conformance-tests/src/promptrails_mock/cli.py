@@ -250,7 +250,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     config = uvicorn.Config(
         app,
-        http=protocol_class(args.read_timeout),  # h11, with enveloped protocol errors and a head timeout
+        http=protocol_class(args.read_timeout),  # httptools, with the mock's head rules, envelopes and head timeout
+        loop="auto",  # uvloop, a dependency wherever it builds (not on Windows: asyncio there)
         ws="none",
         lifespan="on",
         log_level=args.log_level,

@@ -4,8 +4,9 @@
 own ``send`` to reach the connection). For every request it:
 
 1. gives it an ``X-Request-ID`` (added to every response, errors and streams too);
-2. refuses a head over 16 KiB (431), a body over the size limit (413, without
-   reading it) and a body that does not arrive within the read timeout (408);
+2. refuses a body over the size limit (413, without reading it) and a body that
+   does not arrive within the read timeout (408) (a head over 16 KiB never gets
+   here: :mod:`promptrails_mock.protocol` answers it);
    these answers close the connection, since the rest of the body is never read;
 3. for control requests (``/__mock/``): refuses them (404) unless the control API
    is on, or (401) without the control token when one is set;
@@ -41,7 +42,6 @@ from promptrails_mock.executions import Opening
 from promptrails_mock.faults import LINE_ENDINGS, Fault
 from promptrails_mock.ids import ksuid
 from promptrails_mock.jsonsafe import dumps
-from promptrails_mock.protocol import MAX_HEAD_BYTES
 from promptrails_mock.validation import Contract, StreamChecker
 from promptrails_mock.variants import reshape_json, reshape_sse
 
@@ -86,7 +86,7 @@ async def abort_connection(send: Send, *, reset: bool = True) -> None:
     owner = getattr(send, "__self__", None)
     transport = getattr(owner, "transport", None)
     if transport is None:
-        raise RuntimeError("cannot reach the connection to drop it: run the mock under uvicorn (h11)")
+        raise RuntimeError("cannot reach the connection to drop it: run the mock under uvicorn (promptrails-mock)")
     if reset:
         sock = transport.get_extra_info("socket")
         if sock is not None:
@@ -224,17 +224,6 @@ class _Exchange:
                 await self._abort("reset")
 
     async def _run(self) -> None:
-        head_bytes = len(self.scope.get("raw_path") or b"") + len(self.scope.get("query_string") or b"")
-        head_bytes += sum(len(name) + len(value) + 4 for name, value in self.scope["headers"])
-        if head_bytes > MAX_HEAD_BYTES:
-            # h11 enforces its limit only on a head that arrives in pieces; a whole one is measured here.
-            too_long = error_body(
-                "request_header_fields_too_large",
-                f"The request head (request line and headers) is larger than {MAX_HEAD_BYTES} bytes.",
-                {"max_bytes": MAX_HEAD_BYTES},
-            )
-            await self._send_generated(431, too_long, close=True)
-            return
         if self.control:
             refusal = self._control_refusal()
             if refusal is not None:
