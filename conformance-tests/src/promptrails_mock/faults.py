@@ -30,6 +30,7 @@ conformance-tests/README.md and wrapped by :mod:`promptrails_mock.testing`.
 from __future__ import annotations
 
 import collections
+import functools
 import hashlib
 import hmac
 import itertools
@@ -317,12 +318,19 @@ class RequestLog:
         self.stored_bytes = 0
         self.evicted = 0
         self._salt = secrets.token_bytes(32)
+        self._digests: dict[str, str] = {}  # by key: most requests carry the same few
         self._known = [s for s in known_secrets if len(s) >= _MIN_SECRET]
 
     # -- writing --------------------------------------------------------------------
 
     def key_digest(self, api_key: str) -> str:
-        return hmac.new(self._salt, api_key.encode("utf-8", "surrogateescape"), hashlib.sha256).hexdigest()
+        digest = self._digests.get(api_key)
+        if digest is None:
+            digest = hmac.new(self._salt, api_key.encode("utf-8", "surrogateescape"), hashlib.sha256).hexdigest()
+            if len(self._digests) >= 1024:
+                self._digests.clear()
+            self._digests[api_key] = digest
+        return digest
 
     def record(
         self,
@@ -349,8 +357,8 @@ class RequestLog:
         for name, value in query_pairs:
             if _SECRET_QUERY.search(name) and value:
                 found.append(value)
-        secrets_found = sorted({s for s in found if len(s) >= _MIN_SECRET}, key=len, reverse=True)
-        redact = _redactor(secrets_found)
+        secrets_found = sorted({s for s in found if len(s) >= _MIN_SECRET}, key=lambda s: (-len(s), s))
+        redact = _redactor(tuple(secrets_found))
         query: dict[str, str] = {}
         for name, value in query_pairs:
             query[redact(name)] = REDACTED if _SECRET_QUERY.search(name) and value else redact(value)
@@ -459,12 +467,18 @@ class RequestLog:
         return count
 
 
-def _redactor(found: Sequence[str]) -> Callable[[str], str]:
-    """A function replacing every occurrence of the ``found`` secrets (longest first) with ``[REDACTED]``."""
+def _unchanged(text: str) -> str:
+    return text
+
+
+@functools.lru_cache(maxsize=256)
+def _redactor(found: tuple[str, ...]) -> Callable[[str], str]:
+    """A function replacing every occurrence of the ``found`` secrets (longest first) with ``[REDACTED]``
+    (made once for the same secrets: most requests carry the same key)."""
     if not found:
-        return lambda text: text
+        return _unchanged
     pattern = re.compile("|".join(re.escape(s) for s in found))
-    return lambda text: pattern.sub(REDACTED, text)
+    return functools.partial(pattern.sub, REDACTED)
 
 
 def _redact_query_string(query_string: str) -> str:
