@@ -38,7 +38,7 @@ from promptrails_mock.faults import FaultBook, RequestLog, ViolationLog, control
 from promptrails_mock.ids import ksuid, utc_now
 from promptrails_mock.jsonsafe import dumps
 from promptrails_mock.locks import KeyedLocks
-from promptrails_mock.middleware import CLIENT_GONE_KEY, OPERATION_KEY, WireMiddleware
+from promptrails_mock.middleware import CLIENT_GONE_KEY, OPERATION_KEY, WIRE_REQUEST_KEY, WireMiddleware
 from promptrails_mock.placeholders import (
     PLACEHOLDER_AGENT,
     PLACEHOLDER_AGENT_LIKE,
@@ -47,7 +47,7 @@ from promptrails_mock.placeholders import (
     PLACEHOLDER_SESSION_TITLE,
 )
 from promptrails_mock.storage import IdempotencyRecord, IdempotencyScope, Storage, public
-from promptrails_mock.validation import Contract
+from promptrails_mock.validation import Contract, WireRequest
 
 __all__ = [
     "DEFAULT_API_KEY",
@@ -277,16 +277,22 @@ class Api:
         if workspace is None:
             raise ApiError(401, "unauthorized", "Missing or invalid API key.")
         raw = await request.body()
-        wire = Contract.request(
-            request.method,
-            request.scope["path"],  # as received (request.url re-parses it, and drops tabs and newlines)
-            request.scope.get("query_string", b"").decode("latin-1"),
-            [(k.decode("latin-1"), v.decode("latin-1")) for k, v in request.scope["headers"]],
-            raw or None,
-            {k: str(v) for k, v in request.path_params.items()},
-        )
-        if OPERATION_KEY in request.scope:
-            wire._match = request.scope[OPERATION_KEY]  # the wire middleware looked it up for this path
+        path_params = {k: str(v) for k, v in request.path_params.items()}
+        wire: WireRequest | None = request.scope.get(WIRE_REQUEST_KEY)
+        if wire is not None:  # the wire middleware built it (and looked its operation up) from the same scope
+            wire.body = raw or None
+            wire.path_params = path_params
+        else:
+            wire = Contract.request(
+                request.method,
+                request.scope["path"],  # as received (request.url re-parses it, and drops tabs and newlines)
+                request.scope.get("query_string", b"").decode("latin-1"),
+                [(k.decode("latin-1"), v.decode("latin-1")) for k, v in request.scope["headers"]],
+                raw or None,
+                path_params,
+            )
+            if OPERATION_KEY in request.scope:
+                wire._match = request.scope[OPERATION_KEY]
         checked = self.state.contract.check_request(wire)
         return Call(request, workspace, checked.parameters, checked.body)
 

@@ -452,6 +452,10 @@ class ExecutionManager:
     ) -> None:
         run.check_cancel()  # cancelled while it waited for the session's previous run
         run.started = time.monotonic()
+        # The run's setup (its user message, its history, its script) waits for a turn like its frames:
+        # while a burst of requests is opening, they send their first frames before runs do more work.
+        await self.turns.take()
+        run.check_cancel()
         user_message = {
             "id": user_message_id,
             "role": "user",
@@ -473,7 +477,7 @@ class ExecutionManager:
         ]
         given = AgentInput(content, history, metadata, session.get("metadata") or {})
         script = script_for(agent, given, self.settings)
-        left = 0  # frames this run may still make on its current turn
+        left = FRAMES_PER_TURN  # frames this run may still make on its current turn (the setup's)
         for step in script.steps:
             left = await self._pace(run, step.delay, left)
             run.check()  # cooperative: a cancelled (or reset) run stops at its next step

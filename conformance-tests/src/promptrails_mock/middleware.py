@@ -54,6 +54,7 @@ __all__ = [
     "CONTROL_TOKEN_HEADER",
     "OPERATION_KEY",
     "REQUEST_ID_KEY",
+    "WIRE_REQUEST_KEY",
     "WireMiddleware",
     "abort_connection",
 ]
@@ -65,6 +66,8 @@ _timeout = getattr(asyncio, "timeout", None)
 REQUEST_ID_KEY = "promptrails_mock.request_id"
 OPERATION_KEY = "promptrails_mock.operation"
 """In the scope: ``(method, path pattern)`` of the contract's operation for the request, or None."""
+WIRE_REQUEST_KEY = "promptrails_mock.wire_request"
+"""In the scope: the request as :class:`~promptrails_mock.validation.WireRequest` (body included once read)."""
 CLIENT_GONE_KEY = "promptrails_mock.client_gone"
 """In the scope: a callable saying whether the answer can no longer reach the client (it went away, or a
 fault dropped the connection), so that a stream stops following its run."""
@@ -191,6 +194,7 @@ class _Exchange:
         self.wire_request = Contract.request(self.method, self.path, query_string, self.headers, None)
         match = None if control else state.contract.match(self.method, self.path)
         scope[OPERATION_KEY] = match  # so that the app does not look it up again
+        scope[WIRE_REQUEST_KEY] = self.wire_request  # nor build the request again (its body is set once read)
         self.wire_request._match = match
         operation = None if match is None else state.contract.document["paths"][match[1]][match[0]]
         self.operation_id: str | None = None if operation is None else operation.get("operationId")
@@ -289,6 +293,11 @@ class _Exchange:
                 if not message.get("more_body", False):
                     return "complete"
 
+        owner = getattr(self.raw_send, "__self__", None)
+        if getattr(owner, "more_body", True) is False and not getattr(owner, "disconnected", True):
+            # uvicorn holds the whole body already (most requests arrive in one read): nothing to time.
+            outcome = await read()
+            return (b"".join(chunks) if outcome == "complete" else b""), outcome
         try:
             if _timeout is not None:  # Python 3.11+: no extra task per request (wait_for makes one before 3.12)
                 async with _timeout(self.state.settings.read_timeout):
