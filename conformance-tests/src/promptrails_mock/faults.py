@@ -342,7 +342,7 @@ class RequestLog:
         *,
         workspace_id: str | None = None,
     ) -> dict[str, Any]:
-        query_pairs = parse_qsl(query_string, keep_blank_values=True)
+        query_pairs = parse_qsl(query_string, keep_blank_values=True) if query_string else []
         found: list[str] = list(self._known)
         merged: dict[str, str] = {}
         api_key: str | None = None
@@ -369,7 +369,7 @@ class RequestLog:
             "method": method.upper(),
             "path": redact(path),
             "query": query,
-            "query_string": redact(_redact_query_string(query_string)),
+            "query_string": redact(_redact_query_string(query_string)) if query_string else "",
             "headers": {name: redact(value) for name, value in merged.items()},
             "workspace_id": workspace_id,
             "body": None,
@@ -381,6 +381,9 @@ class RequestLog:
             "_key_digest": None if api_key is None else self.key_digest(api_key),
             "_redact": redact,
         }
+        # What the entry weighs but its body (which set_body adds), counted once.
+        entry["_size"] = _ENTRY_OVERHEAD + len(entry["path"]) + 2 * len(entry["query_string"])
+        entry["_size"] += sum(len(k) + len(v) for k, v in entry["headers"].items())
         self._entries[entry["seq"]] = entry
         self._account(entry)
         return entry
@@ -398,9 +401,7 @@ class RequestLog:
         seq = entry["seq"]
         if seq not in self._entries:
             return  # evicted already
-        size = _ENTRY_OVERHEAD + len(entry["path"]) + 2 * len(entry["query_string"])
-        size += sum(len(k) + len(v) for k, v in entry["headers"].items())
-        size += len(entry["body"] or "")
+        size = entry["_size"] + len(entry["body"] or "")
         self.stored_bytes += size - self._sizes.get(seq, 0)
         self._sizes[seq] = size
         while self._entries and (len(self._entries) > self._limit or self.stored_bytes > self.max_bytes):

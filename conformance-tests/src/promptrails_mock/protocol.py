@@ -67,6 +67,51 @@ _HEAD = 1  # a request head has begun and is not complete
 _BODY = 2  # the head is complete, the request's body (if any) is being read
 
 
+class _HeadWithBody:
+    """A request cycle's view of the connection: the response's first write (its head) is held until the
+    second (the first of its body), so that both leave in one write and one TCP segment; a head alone
+    leaves at the end of the loop's pass. Closing sends what is held; aborting (a reset) drops it."""
+
+    __slots__ = ("_held", "_loop", "_started", "_transport")
+
+    def __init__(self, transport: asyncio.Transport, loop: asyncio.AbstractEventLoop) -> None:
+        self._transport = transport
+        self._loop = loop
+        self._held: bytes | None = None
+        self._started = False
+
+    def write(self, data: bytes) -> None:
+        if not self._started:
+            self._started = True
+            self._held = data
+            self._loop.call_soon(self.flush)
+            return
+        held = self._held
+        if held is not None:
+            self._held = None
+            data = held + data
+        self._transport.write(data)
+
+    def flush(self) -> None:
+        held, self._held = self._held, None
+        if held is not None and not self._transport.is_closing():
+            self._transport.write(held)
+
+    def close(self) -> None:
+        self.flush()
+        self._transport.close()
+
+    def abort(self) -> None:
+        self._held = None
+        self._transport.abort()
+
+    def is_closing(self) -> bool:
+        return self._transport.is_closing()
+
+    def get_extra_info(self, name: str, default: Any = None) -> Any:
+        return self._transport.get_extra_info(name, default)
+
+
 class _Refused(Exception):
     """Raised from a parser callback to stop parsing a head the mock refuses (see ``_refusal``)."""
 
@@ -109,7 +154,10 @@ class EnvelopeProtocol(HttpToolsProtocol):
             self._refuse(400, "more than one Host header")
         if not hosts and self.parser.get_http_version() == "1.1":
             self._refuse(400, "an HTTP/1.1 request without a Host header")
+        before = self.cycle
         super().on_headers_complete()
+        if self.cycle is not before:  # (always: the mock serves no upgrades)
+            self.cycle.transport = _HeadWithBody(self.transport, self.loop)  # type: ignore[assignment]
 
     def on_message_complete(self) -> None:
         self._state = _IDLE
