@@ -17,7 +17,7 @@ import hashlib
 import json
 import logging
 import math
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,7 +46,7 @@ from promptrails_mock.placeholders import (
     PLACEHOLDER_SESSION,
     PLACEHOLDER_SESSION_TITLE,
 )
-from promptrails_mock.storage import IdempotencyRecord, IdempotencyScope, Storage, public
+from promptrails_mock.storage import Frame, IdempotencyRecord, IdempotencyScope, Storage, public
 from promptrails_mock.validation import Contract, WireRequest
 
 __all__ = [
@@ -151,7 +151,7 @@ _dumps = dumps
 
 
 class EventStreamResponse(Response):
-    """A ``text/event-stream`` answer: each chunk the iterator yields is one write.
+    """A ``text/event-stream`` answer: each batch of frames the iterator yields is one write.
 
     Lighter than Starlette's ``StreamingResponse``, which runs every stream in a task group with a
     second task listening for the client's disconnect: here the stream stops at its next chunk once
@@ -160,9 +160,9 @@ class EventStreamResponse(Response):
 
     media_type = "text/event-stream"
 
-    def __init__(self, chunks: AsyncGenerator[bytes, None], headers: dict[str, str] | None = None) -> None:
+    def __init__(self, batches: AsyncGenerator[Sequence[Frame], None], headers: dict[str, str] | None = None) -> None:
         # No Response.__init__: it would render an empty body and announce Content-Length: 0.
-        self.chunks = chunks
+        self.batches = batches
         self.status_code = 200
         self.background = None
         self.init_headers(headers)
@@ -171,12 +171,13 @@ class EventStreamResponse(Response):
         gone = scope.get(CLIENT_GONE_KEY) or (lambda: False)
         await send({"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers})
         try:
-            async for chunk in self.chunks:
+            async for batch in self.batches:
                 if gone():
                     return
-                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+                body = b"".join([frame.to_sse() for frame in batch])
+                await send({"type": "http.response.body", "body": body, "more_body": True})
         finally:
-            await self.chunks.aclose()
+            await self.batches.aclose()
         await send({"type": "http.response.body", "body": b"", "more_body": False})
 
 
@@ -372,14 +373,9 @@ class Api:
         return json_response(result.status, result.payload, result.headers)
 
     def stream(self, execution_id: str, after: int, headers: dict[str, str] | None = None) -> EventStreamResponse:
-        executions = self.state.executions
-
-        async def frames() -> AsyncGenerator[bytes, None]:
-            async for batch in executions.subscribe_batches(execution_id, after):
-                yield b"".join(frame.to_sse() for frame in batch)
-
         return EventStreamResponse(
-            frames(), headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no", **(headers or {})}
+            self.state.executions.subscribe_batches(execution_id, after),
+            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no", **(headers or {})},
         )
 
     async def start_run(self, call: Call, ticket: Ticket | None) -> str:
@@ -681,17 +677,18 @@ class _Operations:
         self.on_crash = on_crash
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        route = None
         if scope["type"] == "http" and scope.get(OPERATION_KEY):
-            for route in self.routes:
-                match, child_scope = route.matches(scope)
+            for candidate in self.routes:
+                match, child_scope = candidate.matches(scope)
                 if match is Match.FULL:
-                    scope["app"] = self.app
-                    scope.update(child_scope)
-                    await self._serve(route, scope, receive, send)
-                    return
-        await self.app(scope, receive, send)
-
-    async def _serve(self, route: Route, scope: Scope, receive: Receive, send: Send) -> None:
+                    route = candidate
+                    break
+        if route is None:
+            await self.app(scope, receive, send)
+            return
+        scope["app"] = self.app
+        scope.update(child_scope)
         request = Request(scope, receive, send)
         try:
             response = await route.endpoint(request)

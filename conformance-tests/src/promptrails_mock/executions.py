@@ -38,7 +38,7 @@ import collections
 import contextvars
 import logging
 import time
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping
 from typing import Any, TypeVar
 
 from promptrails_mock.agents import (
@@ -582,7 +582,7 @@ class ExecutionManager:
             for frame in batch:
                 yield frame
 
-    async def subscribe_batches(self, execution_id: str, after: int = 0) -> AsyncIterator[list[Frame]]:
+    async def subscribe_batches(self, execution_id: str, after: int = 0) -> AsyncGenerator[list[Frame], None]:
         """:meth:`subscribe`, in batches: each time, every frame published since the last batch.
 
         A stream sends a batch in one write. So that a busy server sends more than one frame per write

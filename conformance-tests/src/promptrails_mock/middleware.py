@@ -143,7 +143,12 @@ class WireMiddleware:
         exchange = _Exchange(self.app, self.state, scope, receive, send, request_id, control=control)
         scope[CLIENT_GONE_KEY] = lambda: exchange.dead or bool(getattr(owner, "disconnected", False))
         try:
-            await exchange.run()
+            await exchange._run()
+        except asyncio.CancelledError:
+            await exchange.stopping()
+            raise
+        except Exception:
+            await exchange.failed()
         finally:
             exchange.opening.close()
             if task is not None:
@@ -205,27 +210,28 @@ class _Exchange:
 
     # -- the exchange ---------------------------------------------------------------
 
-    async def run(self) -> None:
-        try:
-            await self._run()
-        except asyncio.CancelledError:
-            # The server is stopping (uvicorn cancels what outlives its graceful shutdown): answer with the
-            # envelope rather than leave uvicorn to answer a plain-text 500.
-            if not self.started and not self.dead:
-                with contextlib.suppress(Exception):
-                    await self._send_generated(
-                        503, error_body("service_unavailable", "The mock server is stopping."), close=True
-                    )
-            raise
-        except Exception:
-            logger.exception("request %s %s failed", self.method, self.path)
-            if self.dead:
-                return
-            if not self.started:
-                body = error_body("internal_error", "The mock server failed to handle this request.")
-                await self._send_generated(500, body)
-            else:
-                await self._abort("reset")
+    # (The wire middleware awaits _run itself, and calls these when it ends early: one coroutine less for each
+    # of a thousand requests in flight.)
+
+    async def stopping(self) -> None:
+        """The server is stopping (uvicorn cancels what outlives its graceful shutdown): answer with the
+        envelope rather than leave uvicorn to answer a plain-text 500."""
+        if not self.started and not self.dead:
+            with contextlib.suppress(Exception):
+                await self._send_generated(
+                    503, error_body("service_unavailable", "The mock server is stopping."), close=True
+                )
+
+    async def failed(self) -> None:
+        """The exchange raised (called from the ``except`` block): 500, or a reset once the answer started."""
+        logger.exception("request %s %s failed", self.method, self.path)
+        if self.dead:
+            return
+        if not self.started:
+            body = error_body("internal_error", "The mock server failed to handle this request.")
+            await self._send_generated(500, body)
+        else:
+            await self._abort("reset")
 
     async def _run(self) -> None:
         if self.control:
