@@ -389,12 +389,15 @@ class RequestLog:
         return entry
 
     def set_body(self, entry: dict[str, Any], body: bytes) -> None:
+        # The redactor is not needed any more: without it the entry holds only text and numbers, which the
+        # garbage collector stops walking (the log keeps thousands of entries).
+        redact = entry.pop("_redact", _unchanged)
         if not body:
             entry["body"] = None
         else:
             truncated = len(body) > self.BODY_LIMIT
             text = body[: self.BODY_LIMIT].decode("utf-8", "replace")
-            entry["body"], entry["body_truncated"] = entry["_redact"](text), truncated
+            entry["body"], entry["body_truncated"] = redact(text), truncated
         self._account(entry)
 
     def _account(self, entry: dict[str, Any]) -> None:
