@@ -1,6 +1,6 @@
 """The listening socket: every pending connection accepted at once.
 
-uvloop's server (libuv, since libuv 1.45: https://github.com/libuv/libuv/pull/3696)
+uvloop's server (libuv, since https://github.com/libuv/libuv/pull/3696)
 accepts one connection per turn of the event loop. On a busy server a turn is
 the time it takes to move every open stream a step on, so a thousand clients
 connecting together waited a thousand turns to be accepted: the last ones got
