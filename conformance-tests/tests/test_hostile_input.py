@@ -484,6 +484,27 @@ def test_pipelined_requests_are_answered_in_order(srv: MockServer, api_key: str)
     assert len(ids) == 3
 
 
+def test_a_bad_request_pipelined_behind_a_stream_is_answered_after_it(
+    srv: MockServer, api_key: str, make_session: Callable[..., dict[str, Any]]
+) -> None:
+    """The parser reads ahead; its 400 for the second request waits for the stream before it, then closes."""
+    session = make_session("echo", metadata={"delay_ms": 200})
+    body = b'{"content":"one two three"}'
+    stream = head("POST", f"{API}/chat/sessions/{session['id']}/messages/stream", api_key, length=len(body)) + body
+    bad = head("POST", f"{API}/chat/sessions", api_key, "Transfer-Encoding: chunked") + b"zz\r\n{}\r\n"
+    host, port = srv.base_url.removeprefix("http://").rsplit(":", 1)
+    received = b""
+    with socket.create_connection((host, int(port)), timeout=30) as sock:
+        sock.sendall(stream + bad)
+        with contextlib.suppress(OSError):
+            while chunk := sock.recv(65536):
+                received += chunk
+    assert received.startswith(b"HTTP/1.1 200 "), received[:200]
+    stream_part, _, error_part = received.partition(b"HTTP/1.1 400 ")
+    assert b"event: done" in stream_part and stream_part.endswith(b"0\r\n\r\n"), stream_part[-200:]
+    assert b'"code":"bad_request"' in error_part and b"connection: close" in error_part.lower()
+
+
 # -- requests that never finish arriving -----------------------------------------------------
 
 

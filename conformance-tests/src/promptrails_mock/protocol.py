@@ -128,6 +128,7 @@ class EnvelopeProtocol(HttpToolsProtocol):
         self._begun = 0  # requests begun on this connection
         self._head_bytes = 0  # bytes of the current, incomplete head received so far
         self._refusal: tuple[int, str] | None = None
+        self._deferred: bytes | None = None  # an error answer waiting for the answers before it
 
     # -- the parser's callbacks -----------------------------------------------------
 
@@ -174,6 +175,8 @@ class EnvelopeProtocol(HttpToolsProtocol):
         self._arm_head_timer()
 
     def data_received(self, data: bytes) -> None:
+        if self._deferred is not None:
+            return  # the parser failed; what follows the bad request is never read
         state, begun = self._state, self._begun
         super().data_received(data)  # parse errors end in send_400_response
         if self._state != _HEAD or self.transport.is_closing():
@@ -193,8 +196,13 @@ class EnvelopeProtocol(HttpToolsProtocol):
     def on_response_complete(self) -> None:
         pipelined = bool(self.pipeline)
         super().on_response_complete()
-        if not pipelined and not self.transport.is_closing():
-            self._arm_head_timer()
+        if pipelined or self.transport.is_closing():
+            return
+        if self._deferred is not None:  # a protocol error behind the answer just completed: its envelope now
+            self.transport.write(self._deferred)
+            self.transport.close()
+            return
+        self._arm_head_timer()
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._cancel_head_timer()
@@ -238,20 +246,25 @@ class EnvelopeProtocol(HttpToolsProtocol):
         self._send_error(status, default_code(status), _MESSAGES[status], {"reason": reason[:200]})
 
     def _send_error(self, status: int, code: str, message: str, details: dict[str, Any]) -> None:
-        """Answer the envelope on the connection itself, then close it."""
+        """Answer the envelope on the connection, then close it; after the answers to the requests before this
+        one, when it was pipelined behind them (a response cannot be cut into)."""
         self._cancel_head_timer()
-        cycle = self.cycle
-        if cycle is not None and not cycle.response_complete:
-            if cycle.response_started:
-                # A response is already under way on this connection: all that can be done is to close it.
-                logger.info("protocol error after the response started: closing the connection")
-                cycle.disconnected = True
-                cycle.message_event.set()
-                self.transport.close()
-                return
-            # The app is still reading this request; it can no longer answer it.
-            cycle.disconnected = True
-            cycle.message_event.set()
+        # The failing request is the one whose body was being read, or a new one whose head never completed.
+        failing = self.cycle if self._state == _BODY else None
+        if failing is not None and failing.response_started:
+            # Its own answer is already under way: all that can be done is to close the connection.
+            logger.info("protocol error after the response started: closing the connection")
+            failing.disconnected = True
+            failing.message_event.set()
+            self.transport.close()
+            return
+        # Answers still to go out before this one: a request running ahead of the failing one (then the failing one
+        # is queued, or has no cycle yet) and any queued between them.
+        ahead = bool(self.pipeline) or (failing is None and self.cycle is not None and not self.cycle.response_complete)
+        if failing is not None:
+            failing.disconnected = True  # its app, if it runs, can no longer answer it
+            failing.message_event.set()
+            self.pipeline = type(self.pipeline)(item for item in self.pipeline if item[0] is not failing)
         payload = dumps(error_body(code, message, details))
         head = b"".join(
             (
@@ -263,6 +276,9 @@ class EnvelopeProtocol(HttpToolsProtocol):
             )
         )
         logger.info("answered %d %s on the wire: %s", status, code, details)
+        if ahead:
+            self._deferred = head + payload  # sent once the answers ahead of it are (on_response_complete)
+            return
         self.transport.write(head + payload)
         self.transport.close()
 
