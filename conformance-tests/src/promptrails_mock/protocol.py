@@ -16,7 +16,8 @@
    ``X-Request-ID``: 400 ``bad_request`` (a bad request line, header or chunk,
    a bad or repeated ``Content-Length``, an HTTP/2 preface), with the parser's
    words in ``details.reason``, or one of the statuses above. The connection is
-   closed after it.
+   closed after it; for a request pipelined behind others (llhttp reads ahead of
+   the answers), after their answers, and the bad request never runs.
 3. **A request head must arrive within the read timeout.** uvicorn waits for
    a head forever; here a connection that sent part of a head and then
    nothing for ``read_timeout`` seconds gets 408 ``request_timeout`` and is
