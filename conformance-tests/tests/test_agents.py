@@ -184,3 +184,27 @@ def test_split_words_keeps_every_character(text: str) -> None:
 def test_count_tokens() -> None:
     assert count_tokens("You said: Hello!") == 3
     assert count_tokens("   ") == 0
+
+
+@pytest.mark.parametrize("content", ["Tell me a story about load.", "", "   ", "a\tb\nc  d", "x" * 100, "é ü 😀"])
+def test_storyteller_deltas_are_its_reply_one_word_each(content: str) -> None:
+    script = script_for("storyteller", AgentInput(content), SETTINGS)
+    reply = script.outcome
+    assert isinstance(reply, Reply)
+    deltas = [s.data["content"] for s in script.steps]
+    assert deltas == split_words(reply.output, 1)
+    assert reply.output.endswith(STORY) and "".join(deltas) == reply.output
+
+
+def test_steps_are_a_sequence_made_as_read() -> None:
+    steps = script_for("thinker", AgentInput("Hello!"), SETTINGS).steps
+    listed = list(steps)
+    assert len(steps) == len(listed) == 7
+    assert list(steps) == listed, "read again, the same steps"
+    assert [steps[i] for i in range(-7, 7)] == listed + listed
+    assert steps[2:5] == listed[2:5] and steps[::-1] == listed[::-1]
+    assert steps[3].event == "content" and steps[0].event == "thinking"
+    with pytest.raises(IndexError):
+        steps[7]
+    with pytest.raises(IndexError):
+        steps[-8]

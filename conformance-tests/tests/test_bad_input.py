@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 from collections.abc import Callable
 from typing import Any
 
 import httpx
 import pytest
+from starlette.requests import Request
+from starlette.responses import Response
 
-from helpers import API, assert_error
+from helpers import API, SPEC_PATH, assert_error
+from promptrails_mock.app import DEFAULT_API_KEY, Api, Settings, create_app
 from promptrails_mock.testing import MockServer
 
 MIB = 1024 * 1024
@@ -194,3 +198,29 @@ def test_wrong_method_is_405_with_allow(client: httpx.Client) -> None:
     assert_error(response, 405, "method_not_allowed")
     assert set(response.headers["allow"].replace(" ", "").split(",")) >= {"GET", "POST"}
     assert_error(client.get(f"{API}/chat/sessions/x/messages/stream"), 405, "method_not_allowed")
+
+
+def test_a_handler_that_crashes_is_500_with_the_envelope(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Served straight from its route (not through Starlette's middleware), a crash is still the 500 envelope."""
+
+    async def crash(self: Api, request: Request) -> Response:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(Api, "sessions", crash)
+    app = create_app(Settings(spec_path=SPEC_PATH))
+    operations = app.app  # type: ignore[attr-defined]
+
+    async def starlette_is_not_used(scope: Any, receive: Any, send: Any) -> None:
+        raise AssertionError(f"the Starlette app served {scope['path']}")
+
+    operations.app = starlette_is_not_used
+
+    async def main() -> httpx.Response:
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url="http://mock") as client:
+            return await client.get(f"{API}/chat/sessions", headers={"X-API-Key": DEFAULT_API_KEY})
+
+    response = asyncio.run(main())
+    error = assert_error(response, 500, "internal_error")
+    assert "boom" not in response.text
+    assert error["message"] == "The mock server failed to handle this request."

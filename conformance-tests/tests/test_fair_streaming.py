@@ -63,9 +63,12 @@ def test_the_first_event_of_every_stream_comes_before_the_last_event_of_any(
     host, port = srv.base_url.removeprefix("http://").rsplit(":", 1)
     selector = selectors.DefaultSelector()
     conns: dict[socket.socket, dict[str, Any]] = {}
-    for session in sessions:
-        sock = socket.create_connection((host, int(port)), timeout=30)
+    # Every connection first, then every request in one go: the requests reach the server together, so the
+    # first stream cannot finish while the client is still connecting the last ones (on a busy machine).
+    sockets = [socket.create_connection((host, int(port)), timeout=30) for _ in sessions]
+    for sock, session in zip(sockets, sessions, strict=True):
         sock.sendall(_stream_request(srv.base_url, api_key, session["id"]))
+    for sock in sockets:
         sock.setblocking(False)
         parser = h11.Connection(h11.CLIENT)
         parser.send(h11.Request(method="POST", target="/", headers=[("Host", "mock"), ("Content-Length", "0")]))

@@ -5,7 +5,7 @@ gets a 4xx answer carrying the error envelope and an ``X-Request-ID``: never a
 500, never a dropped connection, never a stored value that cannot be sent back
 as JSON. Requests whose head or body does not arrive are timed out (408), and
 the connections they held are closed. The protocol errors the HTTP parser finds
-itself (h11, below the app) carry the envelope too.
+itself (llhttp, below the app) carry the envelope too.
 
 The first tests reproduce the failures the issue lists; the fuzz at the end
 throws generated bodies at every route that takes one.
@@ -13,14 +13,17 @@ throws generated bodies at every route that takes one.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import h11
 import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -377,9 +380,129 @@ def test_protocol_errors_carry_the_envelope(srv: MockServer, request_bytes: byte
 
 
 def test_an_http2_preface_gets_an_envelope(srv: MockServer) -> None:
-    """h11 takes ``PRI * HTTP/2.0`` for a request (to no route), then refuses what follows it."""
-    answer = raw_exchange(srv.base_url, b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", wait_for_close=False)
-    assert_raw_error(answer, 404, "not_found")
+    """llhttp recognises the HTTP/2 connection preface (``PRI * HTTP/2.0``) and refuses it: 400, then close."""
+    answer = raw_exchange(srv.base_url, b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n")
+    error = assert_raw_error(answer, 400, "bad_request")
+    assert "HTTP/2" in error["details"]["reason"]
+    assert answer.headers.get("connection") == "close" and answer.closed
+
+
+@pytest.mark.parametrize(
+    ("extra", "status", "code", "reason"),
+    [
+        ("Host: other", 400, "bad_request", "more than one Host"),
+        ("Transfer-Encoding: gzip, chunked", 501, "not_implemented", "Transfer-Encoding"),
+        ("Transfer-Encoding: identity", 501, "not_implemented", "Transfer-Encoding"),
+    ],
+)
+def test_heads_the_parser_would_accept_but_the_mock_refuses(
+    srv: MockServer, extra: str, status: int, code: str, reason: str
+) -> None:
+    srv.clear_requests()
+    request = f"POST {API}/chat/sessions HTTP/1.1\r\nHost: mock\r\n{extra}\r\n\r\n0\r\n\r\n".encode()
+    answer = raw_exchange(srv.base_url, request)
+    error = assert_raw_error(answer, status, code)
+    assert reason in error["details"]["reason"]
+    assert answer.headers.get("connection") == "close" and answer.closed
+    assert srv.requests() == [], "the app never saw it"
+
+
+@pytest.mark.parametrize(
+    "request_bytes",
+    [
+        b"GET /api/v1/chat/sessions HTTP/1.1\nHost: mock\n\n",
+        b"GET /api/v1/chat/sessions HTTP/1.1\r\nHost: mock\nX-A: b\r\n\r\n",
+    ],
+)
+def test_lines_end_with_crlf(srv: MockServer, request_bytes: bytes) -> None:
+    answer = raw_exchange(srv.base_url, request_bytes)
+    error = assert_raw_error(answer, 400, "bad_request")
+    assert error["details"]["reason"], "the parser's own words"
+    assert answer.closed
+
+
+def test_a_head_over_the_limit_arriving_in_pieces_is_431(srv: MockServer, api_key: str) -> None:
+    host, port = srv.base_url.removeprefix("http://").rsplit(":", 1)
+    with socket.create_connection((host, int(port)), timeout=30) as sock:
+        sock.sendall(f"GET {API}/chat/sessions HTTP/1.1\r\nHost: mock\r\nX-API-Key: {api_key}\r\n".encode())
+        received = b""
+        with contextlib.suppress(OSError):  # the server answers, and closes, before the last pieces
+            for i in range(40):
+                sock.sendall(f"X-Piece-{i}: {'p' * 1000}\r\n".encode())
+                time.sleep(0.01)
+        with contextlib.suppress(OSError):
+            while chunk := sock.recv(65536):
+                received += chunk
+    assert received.startswith(b"HTTP/1.1 431 "), received[:200]
+    assert b'"code":"request_header_fields_too_large"' in received and b"connection: close" in received.lower()
+
+
+def _answers(sock: socket.socket, count: int) -> list[tuple[int, dict[str, str], bytes]]:
+    """Read ``count`` responses off a connection, in order (h11 as the client's parser)."""
+    conn = h11.Connection(h11.CLIENT)
+    answers: list[tuple[int, dict[str, str], bytes]] = []
+    for _ in range(count):
+        conn.send(h11.Request(method="GET", target="/", headers=[("Host", "mock")]))
+        conn.send(h11.EndOfMessage())
+        status, headers, body = 0, {}, b""
+        while True:
+            event = conn.next_event()
+            if event is h11.NEED_DATA:
+                conn.receive_data(sock.recv(65536))
+            elif isinstance(event, h11.Response):
+                status = event.status_code
+                headers = {k.decode().lower(): v.decode("latin-1") for k, v in event.headers}
+            elif isinstance(event, h11.Data):
+                body += bytes(event.data)
+            elif isinstance(event, h11.EndOfMessage):
+                break
+            else:
+                raise AssertionError(f"unexpected {event!r}")
+        answers.append((status, headers, body))
+        if conn.our_state is h11.DONE and conn.their_state is h11.DONE:
+            conn.start_next_cycle()
+    return answers
+
+
+def test_pipelined_requests_are_answered_in_order(srv: MockServer, api_key: str) -> None:
+    body = b'{"agent_id":"echo","title":"pipelined"}'
+    requests = (
+        head("POST", f"{API}/chat/sessions", api_key, length=len(body))
+        + body
+        + head("GET", f"{API}/chat/sessions", api_key)
+        + head("GET", f"{API}/chat/sessions/nope", api_key, "Connection: close")
+    )
+    host, port = srv.base_url.removeprefix("http://").rsplit(":", 1)
+    with socket.create_connection((host, int(port)), timeout=30) as sock:
+        sock.sendall(requests)
+        (created, listed, missing) = _answers(sock, 3)
+        assert sock.recv(65536) == b"", "closed after the request that asked for it"
+    assert created[0] == 201 and strict_json(created[2])["data"]["title"] == "pipelined"
+    assert listed[0] == 200 and [s["title"] for s in strict_json(listed[2])["data"]] == ["pipelined"]
+    assert missing[0] == 404 and strict_json(missing[2])["error"]["code"] == "not_found"
+    ids = {answer[1]["x-request-id"] for answer in (created, listed, missing)}
+    assert len(ids) == 3
+
+
+def test_a_bad_request_pipelined_behind_a_stream_is_answered_after_it(
+    srv: MockServer, api_key: str, make_session: Callable[..., dict[str, Any]]
+) -> None:
+    """The parser reads ahead; its 400 for the second request waits for the stream before it, then closes."""
+    session = make_session("echo", metadata={"delay_ms": 200})
+    body = b'{"content":"one two three"}'
+    stream = head("POST", f"{API}/chat/sessions/{session['id']}/messages/stream", api_key, length=len(body)) + body
+    bad = head("POST", f"{API}/chat/sessions", api_key, "Transfer-Encoding: chunked") + b"zz\r\n{}\r\n"
+    host, port = srv.base_url.removeprefix("http://").rsplit(":", 1)
+    received = b""
+    with socket.create_connection((host, int(port)), timeout=30) as sock:
+        sock.sendall(stream + bad)
+        with contextlib.suppress(OSError):
+            while chunk := sock.recv(65536):
+                received += chunk
+    assert received.startswith(b"HTTP/1.1 200 "), received[:200]
+    stream_part, _, error_part = received.partition(b"HTTP/1.1 400 ")
+    assert b"event: done" in stream_part and stream_part.endswith(b"0\r\n\r\n"), stream_part[-200:]
+    assert b'"code":"bad_request"' in error_part and b"connection: close" in error_part.lower()
 
 
 # -- requests that never finish arriving -----------------------------------------------------
@@ -415,6 +538,20 @@ def test_a_head_that_never_completes_is_408(impatient: MockServer) -> None:
     error = assert_raw_error(answer, 408, "request_timeout")
     assert error["details"] == {"timeout_seconds": 0.5, "waiting_for": "head"}
     assert answer.closed
+
+
+def test_the_head_timeout_applies_to_each_request_of_a_connection(impatient: MockServer) -> None:
+    host, port = impatient.base_url.removeprefix("http://").rsplit(":", 1)
+    with socket.create_connection((host, int(port)), timeout=30) as sock:
+        sock.sendall(head("GET", f"{API}/chat/sessions", impatient.api_key))
+        ((status, _, _),) = _answers(sock, 1)
+        assert status == 200
+        sock.sendall(b"GET /api/v1/chat/sessions HTTP/1.1\r\nHo")
+        received = b""
+        while chunk := sock.recv(65536):
+            received += chunk
+    assert received.startswith(b"HTTP/1.1 408 "), received[:200]
+    assert b'"waiting_for":"head"' in received
 
 
 def test_an_idle_connection_is_closed_without_an_answer(impatient: MockServer) -> None:
@@ -464,6 +601,8 @@ def test_a_request_cut_short_by_a_stopping_server_gets_the_envelope() -> None:
         host, port = server.base_url.removeprefix("http://").rsplit(":", 1)
         with socket.create_connection((host, int(port)), timeout=30) as sock:
             sock.sendall(head("POST", f"{API}/chat/sessions", server.api_key, length=100) + b"{")
+            # Stopped before it accepted the connection, the server would leave the kernel to reset it.
+            wait_until(lambda: server.requests(method="POST", path=f"{API}/chat/sessions"))
             stopper = threading.Thread(target=server.stop)
             stopper.start()  # uvicorn waits 3 s for running requests, then cancels them
             received = b""

@@ -37,9 +37,9 @@ that completes; entries naming a standard counter or not holding an integer from
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple, overload
 
 __all__ = [
     "BUILTIN_AGENTS",
@@ -51,6 +51,7 @@ __all__ = [
     "Reply",
     "Script",
     "Step",
+    "Steps",
     "count_tokens",
     "script_for",
     "split_words",
@@ -101,9 +102,8 @@ class AgentInput:
     session_metadata: Mapping[str, Any] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
-class Step:
-    """One frame to emit after pausing ``delay`` seconds."""
+class Step(NamedTuple):
+    """One frame to emit after pausing ``delay`` seconds (a tuple: a run's script makes about a hundred)."""
 
     delay: float
     event: str
@@ -138,10 +138,60 @@ class Failure:
     code: str
 
 
+class Steps(Sequence[Step]):
+    """A script's steps: ``head`` (made already), then one ``content`` step per delta, each made as it is read.
+
+    A run reads its script one step a frame; a story of a hundred deltas made up front was a hundred
+    tuples and dicts per request, most of a request's cost for the agent (and, a thousand runs at once,
+    work for the garbage collector), all before the run's first frame.
+    """
+
+    __slots__ = ("_delay", "_deltas", "_head")
+
+    def __init__(self, head: Sequence[Step], deltas: Sequence[str], delay: float) -> None:
+        self._head = tuple(head)
+        self._deltas = tuple(deltas)
+        self._delay = delay
+
+    def __len__(self) -> int:
+        return len(self._head) + len(self._deltas)
+
+    @overload
+    def __getitem__(self, index: int) -> Step: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[Step]: ...
+    def __getitem__(self, index: int | slice) -> Step | Sequence[Step]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        if index < 0:
+            index += len(self)
+        if not 0 <= index < len(self):
+            raise IndexError(index)
+        if index < len(self._head):
+            return self._head[index]
+        return Step(self._delay, "content", {"content": self._deltas[index - len(self._head)]})
+
+    def __iter__(self) -> Iterator[Step]:
+        yield from self._head
+        delay = self._delay
+        for delta in self._deltas:
+            yield Step(delay, "content", {"content": delta})
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Steps):
+            return NotImplemented
+        return list(self) == list(other)
+
+    __hash__ = None  # type: ignore[assignment]  # steps hold dicts
+
+    def __repr__(self) -> str:
+        return f"Steps({list(self)!r})"
+
+
 @dataclass(frozen=True)
 class Script:
     agent: str
-    steps: tuple[Step, ...]
+    steps: Sequence[Step]
     final_delay: float
     outcome: Reply | Failure
 
@@ -199,13 +249,9 @@ def _reply(agent: str, given: AgentInput, output: str, **tools: Any) -> Reply:
     return Reply(output, f"mock-{agent}-1", prompt, completion, cost, extra_usage=_extra_usage(given), **tools)
 
 
-def _content(deltas: Sequence[str], delay: float) -> list[Step]:
-    return [Step(delay, "content", {"content": d}) for d in deltas]
-
-
 def _echo(agent: str, given: AgentInput, delay: float) -> Script:
     deltas = ["You said: ", *split_words(given.content, 2)]
-    return Script(agent, tuple(_content(deltas, delay)), delay, _reply(agent, given, "".join(deltas)))
+    return Script(agent, Steps((), deltas, delay), delay, _reply(agent, given, "".join(deltas)))
 
 
 def _thinker(given: AgentInput, delay: float) -> Script:
@@ -230,21 +276,24 @@ def _thinker(given: AgentInput, delay: float) -> Script:
         calls.append({"id": "call_2", "name": "calculator", "arguments": {"expression": "2 + 2"}})
         results.append({"id": "call_2", "name": "calculator", "summary": "2 + 2 = 4"})
         output += " The numbers check out."
-    steps += _content(split_words(output, 2), delay)
     reply = _reply("thinker", given, output, tool_calls=calls, tool_results=results)
-    return Script("thinker", tuple(steps), delay, reply)
+    return Script("thinker", Steps(steps, split_words(output, 2), delay), delay, reply)
+
+
+# The story's words, split once: a story is "A story about <topic>:" and then these (each word with the
+# space before it), exactly what split_words(output, 1) gives.
+_STORY_WORDS = tuple(split_words(" " + STORY, 1))
 
 
 def _storyteller(given: AgentInput, delay: float) -> Script:
-    output = f"A story about {_clip(given.content)}: {STORY}"
-    return Script(
-        "storyteller", tuple(_content(split_words(output, 1), delay)), delay, _reply("storyteller", given, output)
-    )
+    head = f"A story about {_clip(given.content)}:"
+    deltas = [*split_words(head, 1), *_STORY_WORDS]
+    return Script("storyteller", Steps((), deltas, delay), delay, _reply("storyteller", given, f"{head} {STORY}"))
 
 
 def _faulty(given: AgentInput, delay: float) -> Script:
-    steps = _content(["Let me check ", "that for you..."], delay)
-    return Script("faulty", tuple(steps), delay, Failure(FAULTY_ERROR, FAULTY_CODE))
+    steps = Steps((), ["Let me check ", "that for you..."], delay)
+    return Script("faulty", steps, delay, Failure(FAULTY_ERROR, FAULTY_CODE))
 
 
 def script_for(agent: str, given: AgentInput, settings: AgentSettings = AgentSettings()) -> Script:

@@ -17,7 +17,7 @@ import hashlib
 import json
 import logging
 import math
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,7 +28,7 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
+from starlette.routing import Match, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from promptrails_mock.agents import BUILTIN_AGENTS, AgentSettings
@@ -38,7 +38,7 @@ from promptrails_mock.faults import FaultBook, RequestLog, ViolationLog, control
 from promptrails_mock.ids import ksuid, utc_now
 from promptrails_mock.jsonsafe import dumps
 from promptrails_mock.locks import KeyedLocks
-from promptrails_mock.middleware import CLIENT_GONE_KEY, OPERATION_KEY, WireMiddleware
+from promptrails_mock.middleware import CLIENT_GONE_KEY, OPERATION_KEY, WIRE_REQUEST_KEY, WireMiddleware
 from promptrails_mock.placeholders import (
     PLACEHOLDER_AGENT,
     PLACEHOLDER_AGENT_LIKE,
@@ -46,8 +46,8 @@ from promptrails_mock.placeholders import (
     PLACEHOLDER_SESSION,
     PLACEHOLDER_SESSION_TITLE,
 )
-from promptrails_mock.storage import IdempotencyRecord, IdempotencyScope, Storage, public
-from promptrails_mock.validation import Contract
+from promptrails_mock.storage import Frame, IdempotencyRecord, IdempotencyScope, Storage, public
+from promptrails_mock.validation import Contract, WireRequest
 
 __all__ = [
     "DEFAULT_API_KEY",
@@ -151,7 +151,7 @@ _dumps = dumps
 
 
 class EventStreamResponse(Response):
-    """A ``text/event-stream`` answer: each chunk the iterator yields is one write.
+    """A ``text/event-stream`` answer: each batch of frames the iterator yields is one write.
 
     Lighter than Starlette's ``StreamingResponse``, which runs every stream in a task group with a
     second task listening for the client's disconnect: here the stream stops at its next chunk once
@@ -160,9 +160,9 @@ class EventStreamResponse(Response):
 
     media_type = "text/event-stream"
 
-    def __init__(self, chunks: AsyncGenerator[bytes, None], headers: dict[str, str] | None = None) -> None:
+    def __init__(self, batches: AsyncGenerator[Sequence[Frame], None], headers: dict[str, str] | None = None) -> None:
         # No Response.__init__: it would render an empty body and announce Content-Length: 0.
-        self.chunks = chunks
+        self.batches = batches
         self.status_code = 200
         self.background = None
         self.init_headers(headers)
@@ -171,12 +171,13 @@ class EventStreamResponse(Response):
         gone = scope.get(CLIENT_GONE_KEY) or (lambda: False)
         await send({"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers})
         try:
-            async for chunk in self.chunks:
+            async for batch in self.batches:
                 if gone():
                     return
-                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+                body = b"".join([frame.to_sse() for frame in batch])
+                await send({"type": "http.response.body", "body": body, "more_body": True})
         finally:
-            await self.chunks.aclose()
+            await self.batches.aclose()
         await send({"type": "http.response.body", "body": b"", "more_body": False})
 
 
@@ -277,16 +278,22 @@ class Api:
         if workspace is None:
             raise ApiError(401, "unauthorized", "Missing or invalid API key.")
         raw = await request.body()
-        wire = Contract.request(
-            request.method,
-            request.scope["path"],  # as received (request.url re-parses it, and drops tabs and newlines)
-            request.scope.get("query_string", b"").decode("latin-1"),
-            [(k.decode("latin-1"), v.decode("latin-1")) for k, v in request.scope["headers"]],
-            raw or None,
-            {k: str(v) for k, v in request.path_params.items()},
-        )
-        if OPERATION_KEY in request.scope:
-            wire._match = request.scope[OPERATION_KEY]  # the wire middleware looked it up for this path
+        path_params = {k: str(v) for k, v in request.path_params.items()}
+        wire: WireRequest | None = request.scope.get(WIRE_REQUEST_KEY)
+        if wire is not None:  # the wire middleware built it (and looked its operation up) from the same scope
+            wire.body = raw or None
+            wire.path_params = path_params
+        else:
+            wire = Contract.request(
+                request.method,
+                request.scope["path"],  # as received (request.url re-parses it, and drops tabs and newlines)
+                request.scope.get("query_string", b"").decode("latin-1"),
+                [(k.decode("latin-1"), v.decode("latin-1")) for k, v in request.scope["headers"]],
+                raw or None,
+                path_params,
+            )
+            if OPERATION_KEY in request.scope:
+                wire._match = request.scope[OPERATION_KEY]
         checked = self.state.contract.check_request(wire)
         return Call(request, workspace, checked.parameters, checked.body)
 
@@ -366,14 +373,9 @@ class Api:
         return json_response(result.status, result.payload, result.headers)
 
     def stream(self, execution_id: str, after: int, headers: dict[str, str] | None = None) -> EventStreamResponse:
-        executions = self.state.executions
-
-        async def frames() -> AsyncGenerator[bytes, None]:
-            async for batch in executions.subscribe_batches(execution_id, after):
-                yield b"".join(frame.to_sse() for frame in batch)
-
         return EventStreamResponse(
-            frames(), headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no", **(headers or {})}
+            self.state.executions.subscribe_batches(execution_id, after),
+            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no", **(headers or {})},
         )
 
     async def start_run(self, call: Call, ticket: Ticket | None) -> str:
@@ -592,7 +594,7 @@ def _error_response(
 
 
 def create_app(settings: Settings) -> ASGIApp:
-    """The whole mock as an ASGI app (run it with uvicorn's h11 protocol so resets work)."""
+    """The whole mock as an ASGI app (run by promptrails-mock, whose protocol lets faults reset connections)."""
     state = MockState(settings)
     api = Api(state)
 
@@ -624,7 +626,7 @@ def create_app(settings: Settings) -> ASGIApp:
             await state.executions.shutdown()
             state.storage.close()
 
-    routes = [
+    api_routes = [
         Route("/api/v1/chat/sessions", api.sessions, methods=["GET", "POST"]),
         Route("/api/v1/chat/sessions/{session_id}", api.session, methods=["GET", "PATCH", "DELETE"]),
         Route("/api/v1/chat/sessions/{session_id}/messages", api.messages, methods=["GET", "POST"]),
@@ -635,12 +637,68 @@ def create_app(settings: Settings) -> ASGIApp:
         Route("/api/v1/executions/{execution_id}", api.execution, methods=["GET"]),
         Route("/api/v1/executions/{execution_id}/cancel", api.cancel_execution, methods=["POST"]),
         Route("/api/v1/executions/{execution_id}/stream", api.execution_stream, methods=["GET"]),
-        *control_routes(state),
     ]
     app = Starlette(
-        routes=routes,
+        routes=[*api_routes, *control_routes(state)],
         exception_handlers={ApiError: on_api_error, HTTPException: on_http_error, Exception: on_crash},
         lifespan=lifespan,
     )
     app.router.redirect_slashes = False
-    return WireMiddleware(app, state)
+    return WireMiddleware(_Operations(app, api_routes, on_api_error, on_http_error, on_crash), state)
+
+
+_ErrorHandler = Callable[[Request, Exception], Awaitable[Response]]
+
+
+class _Operations:
+    """The contract's operations served straight from their routes; everything else (the control API,
+    unknown routes, a method a path does not take) by the Starlette app.
+
+    The wire middleware has looked up the request's operation already; Starlette would then take it
+    through its error middleware, its exception middleware, its router and the route's request wrapper,
+    each a layer of calls (and of wrappers around every ``send``, every frame of a stream included),
+    about a sixth of a stream request's time in all. Here the route is matched as Starlette's router
+    matches it (the first route that matches path and method, in the same order), its endpoint is
+    called, and its errors are answered by the app's own handlers: the answers are the same.
+    """
+
+    def __init__(
+        self,
+        app: Starlette,
+        routes: list[Route],
+        on_api_error: _ErrorHandler,
+        on_http_error: _ErrorHandler,
+        on_crash: _ErrorHandler,
+    ) -> None:
+        self.app = app
+        self.routes = routes
+        self.on_api_error = on_api_error
+        self.on_http_error = on_http_error
+        self.on_crash = on_crash
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        route = None
+        if scope["type"] == "http" and scope.get(OPERATION_KEY):
+            for candidate in self.routes:
+                match, child_scope = candidate.matches(scope)
+                if match is Match.FULL:
+                    route = candidate
+                    break
+        if route is None:
+            await self.app(scope, receive, send)
+            return
+        scope["app"] = self.app
+        scope.update(child_scope)
+        request = Request(scope, receive, send)
+        try:
+            response = await route.endpoint(request)
+        except ApiError as exc:
+            response = await self.on_api_error(request, exc)
+        except HTTPException as exc:
+            response = await self.on_http_error(request, exc)
+        except Exception as exc:
+            # As Starlette's error middleware: answer 500, then let the exception go on (the wire middleware
+            # logs it).
+            await (await self.on_crash(request, exc))(scope, receive, send)
+            raise
+        await response(scope, receive, send)

@@ -13,13 +13,15 @@ The control API (``/__mock/``: faults, the request log, resets) is off unless
 from __future__ import annotations
 
 import argparse
+import asyncio
 import gc
 import logging
 import os
 import socket
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import uvicorn
 
@@ -34,6 +36,7 @@ from promptrails_mock.app import (
     create_app,
 )
 from promptrails_mock.faults import RequestLog
+from promptrails_mock.listener import Listener
 from promptrails_mock.middleware import CONTROL_TOKEN_HEADER
 from promptrails_mock.placeholders import PLACEHOLDER_AGENT, PLACEHOLDER_API_KEY, PLACEHOLDER_SESSION
 from promptrails_mock.protocol import protocol_class
@@ -191,16 +194,30 @@ def _bind(host: str, port: int) -> socket.socket:
 
 
 class _Server(uvicorn.Server):
-    """Announces the listening URL and keys once uvicorn accepts connections."""
+    """uvicorn, listening through a :class:`Listener` (every pending connection accepted at once);
+    announces the listening URL and keys once it accepts connections."""
 
-    def __init__(self, config: uvicorn.Config, announcement: list[str]) -> None:
+    def __init__(self, config: uvicorn.Config, sock: socket.socket, announcement: list[str]) -> None:
         super().__init__(config)
+        self._sock = sock
         self._announcement = announcement
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
-        await super().startup(sockets=sockets)
-        if self.started:
-            print("\n".join(self._announcement), flush=True)
+        await super().startup(sockets=[])  # the lifespan and uvicorn's state, without a server of the loop's
+        if not self.started:
+            return
+        config, loop = self.config, asyncio.get_running_loop()
+
+        def protocol() -> asyncio.Protocol:
+            http: Callable[..., asyncio.Protocol] = config.http_protocol_class
+            return http(config=config, server_state=self.server_state, app_state=self.lifespan.state, _loop=loop)
+
+        try:
+            listener: Any = Listener(loop, self._sock, protocol)
+        except NotImplementedError:  # a loop that cannot watch a socket (Windows' proactor): the loop's own server
+            listener = await loop.create_server(protocol, sock=self._sock, backlog=config.backlog)
+        self.servers = [listener]
+        print("\n".join(self._announcement), flush=True)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -250,16 +267,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     config = uvicorn.Config(
         app,
-        http=protocol_class(args.read_timeout),  # h11, with enveloped protocol errors and a head timeout
+        http=protocol_class(args.read_timeout),  # httptools, with the mock's head rules, envelopes and head timeout
+        loop="auto",  # uvloop (a dependency wherever it builds; asyncio on Windows)
         ws="none",
         lifespan="on",
+        proxy_headers=False,  # nothing in the mock reads the client's address (X-Forwarded-For is not trusted)
         log_level=args.log_level,
         log_config=None,  # uvicorn logs go through the root logger to stderr; stdout stays for the announcement
         access_log=args.log_level in ("info", "debug"),
         timeout_graceful_shutdown=3,
     )
     try:
-        _Server(config, announcement).run(sockets=[sock])
+        _Server(config, sock, announcement).run(sockets=[sock])
     except KeyboardInterrupt:
         # Ctrl-C (make serve): uvicorn has shut down cleanly, then re-raises the signal it caught.
         return 130

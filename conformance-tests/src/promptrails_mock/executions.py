@@ -38,7 +38,7 @@ import collections
 import contextvars
 import logging
 import time
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping
 from typing import Any, TypeVar
 
 from promptrails_mock.agents import (
@@ -452,6 +452,10 @@ class ExecutionManager:
     ) -> None:
         run.check_cancel()  # cancelled while it waited for the session's previous run
         run.started = time.monotonic()
+        # The run's setup (its user message, its history, its script) waits for a turn like its frames:
+        # while a burst of requests is opening, they send their first frames before runs do more work.
+        await self.turns.take()
+        run.check_cancel()
         user_message = {
             "id": user_message_id,
             "role": "user",
@@ -473,7 +477,7 @@ class ExecutionManager:
         ]
         given = AgentInput(content, history, metadata, session.get("metadata") or {})
         script = script_for(agent, given, self.settings)
-        left = 0  # frames this run may still make on its current turn
+        left = FRAMES_PER_TURN  # frames this run may still make on its current turn (the setup's)
         for step in script.steps:
             left = await self._pace(run, step.delay, left)
             run.check()  # cooperative: a cancelled (or reset) run stops at its next step
@@ -578,7 +582,7 @@ class ExecutionManager:
             for frame in batch:
                 yield frame
 
-    async def subscribe_batches(self, execution_id: str, after: int = 0) -> AsyncIterator[list[Frame]]:
+    async def subscribe_batches(self, execution_id: str, after: int = 0) -> AsyncGenerator[list[Frame], None]:
         """:meth:`subscribe`, in batches: each time, every frame published since the last batch.
 
         A stream sends a batch in one write. So that a busy server sends more than one frame per write

@@ -30,6 +30,7 @@ conformance-tests/README.md and wrapped by :mod:`promptrails_mock.testing`.
 from __future__ import annotations
 
 import collections
+import functools
 import hashlib
 import hmac
 import itertools
@@ -317,12 +318,19 @@ class RequestLog:
         self.stored_bytes = 0
         self.evicted = 0
         self._salt = secrets.token_bytes(32)
+        self._digests: dict[str, str] = {}  # by key: most requests carry the same few
         self._known = [s for s in known_secrets if len(s) >= _MIN_SECRET]
 
     # -- writing --------------------------------------------------------------------
 
     def key_digest(self, api_key: str) -> str:
-        return hmac.new(self._salt, api_key.encode("utf-8", "surrogateescape"), hashlib.sha256).hexdigest()
+        digest = self._digests.get(api_key)
+        if digest is None:
+            digest = hmac.new(self._salt, api_key.encode("utf-8", "surrogateescape"), hashlib.sha256).hexdigest()
+            if len(self._digests) >= 1024:
+                self._digests.clear()
+            self._digests[api_key] = digest
+        return digest
 
     def record(
         self,
@@ -334,7 +342,7 @@ class RequestLog:
         *,
         workspace_id: str | None = None,
     ) -> dict[str, Any]:
-        query_pairs = parse_qsl(query_string, keep_blank_values=True)
+        query_pairs = parse_qsl(query_string, keep_blank_values=True) if query_string else []
         found: list[str] = list(self._known)
         merged: dict[str, str] = {}
         api_key: str | None = None
@@ -349,8 +357,8 @@ class RequestLog:
         for name, value in query_pairs:
             if _SECRET_QUERY.search(name) and value:
                 found.append(value)
-        secrets_found = sorted({s for s in found if len(s) >= _MIN_SECRET}, key=len, reverse=True)
-        redact = _redactor(secrets_found)
+        secrets_found = sorted({s for s in found if len(s) >= _MIN_SECRET}, key=lambda s: (-len(s), s))
+        redact = _redactor(tuple(secrets_found))
         query: dict[str, str] = {}
         for name, value in query_pairs:
             query[redact(name)] = REDACTED if _SECRET_QUERY.search(name) and value else redact(value)
@@ -361,7 +369,7 @@ class RequestLog:
             "method": method.upper(),
             "path": redact(path),
             "query": query,
-            "query_string": redact(_redact_query_string(query_string)),
+            "query_string": redact(_redact_query_string(query_string)) if query_string else "",
             "headers": {name: redact(value) for name, value in merged.items()},
             "workspace_id": workspace_id,
             "body": None,
@@ -373,26 +381,30 @@ class RequestLog:
             "_key_digest": None if api_key is None else self.key_digest(api_key),
             "_redact": redact,
         }
+        # What the entry weighs but its body (which set_body adds), counted once.
+        entry["_size"] = _ENTRY_OVERHEAD + len(entry["path"]) + 2 * len(entry["query_string"])
+        entry["_size"] += sum(len(k) + len(v) for k, v in entry["headers"].items())
         self._entries[entry["seq"]] = entry
         self._account(entry)
         return entry
 
     def set_body(self, entry: dict[str, Any], body: bytes) -> None:
+        # The redactor is not needed any more: without it the entry holds only text and numbers, which the
+        # garbage collector stops walking (the log keeps thousands of entries).
+        redact = entry.pop("_redact", _unchanged)
         if not body:
             entry["body"] = None
         else:
             truncated = len(body) > self.BODY_LIMIT
             text = body[: self.BODY_LIMIT].decode("utf-8", "replace")
-            entry["body"], entry["body_truncated"] = entry["_redact"](text), truncated
+            entry["body"], entry["body_truncated"] = redact(text), truncated
         self._account(entry)
 
     def _account(self, entry: dict[str, Any]) -> None:
         seq = entry["seq"]
         if seq not in self._entries:
             return  # evicted already
-        size = _ENTRY_OVERHEAD + len(entry["path"]) + 2 * len(entry["query_string"])
-        size += sum(len(k) + len(v) for k, v in entry["headers"].items())
-        size += len(entry["body"] or "")
+        size = entry["_size"] + len(entry["body"] or "")
         self.stored_bytes += size - self._sizes.get(seq, 0)
         self._sizes[seq] = size
         while self._entries and (len(self._entries) > self._limit or self.stored_bytes > self.max_bytes):
@@ -459,12 +471,18 @@ class RequestLog:
         return count
 
 
-def _redactor(found: Sequence[str]) -> Callable[[str], str]:
-    """A function replacing every occurrence of the ``found`` secrets (longest first) with ``[REDACTED]``."""
+def _unchanged(text: str) -> str:
+    return text
+
+
+@functools.lru_cache(maxsize=256)
+def _redactor(found: tuple[str, ...]) -> Callable[[str], str]:
+    """A function replacing every occurrence of the ``found`` secrets (longest first) with ``[REDACTED]``
+    (made once for the same secrets: most requests carry the same key)."""
     if not found:
-        return lambda text: text
+        return _unchanged
     pattern = re.compile("|".join(re.escape(s) for s in found))
-    return lambda text: pattern.sub(REDACTED, text)
+    return functools.partial(pattern.sub, REDACTED)
 
 
 def _redact_query_string(query_string: str) -> str:

@@ -33,17 +33,20 @@ if hasattr(os, "register_at_fork"):  # a forked child must not hand out the pare
     os.register_at_fork(after_in_child=lambda: _random.__init__())  # type: ignore[misc]
 
 
+_PAIRS = [a + b for a in BASE62 for b in BASE62]  # base62 two digits at a time: half the divisions
+
+
 def ksuid() -> str:
     """A KSUID: 4 bytes of seconds since the KSUID epoch and 16 random bytes, as 27 base62 chars."""
     seconds = max(0, int(time.time()) - _KSUID_EPOCH)
     number = int.from_bytes(seconds.to_bytes(4, "big") + _random.take(16), "big")
-    chars = []
+    chunks = []
     while number:
-        number, rest = divmod(number, 62)
-        chars.append(BASE62[rest])
-    return "".join(reversed(chars)).rjust(_KSUID_LENGTH, "0")
+        number, rest = divmod(number, 3844)
+        chunks.append(_PAIRS[rest])
+    return "".join(reversed(chunks)).lstrip("0").rjust(_KSUID_LENGTH, "0")
 
 
 def utc_now() -> str:
     """The current time as an RFC 3339 timestamp in UTC with microseconds and a ``Z``."""
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return datetime.now(timezone.utc).isoformat(timespec="microseconds")[:-6] + "Z"  # without its +00:00

@@ -113,15 +113,20 @@ def parse_body(raw: bytes) -> Any:
     return value
 
 
+# Made once: json.dumps builds a new encoder on every call that passes any option.
+_TEXT = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode
+_ASCII = json.JSONEncoder(separators=(",", ":"), ensure_ascii=True, allow_nan=False).encode
+
+
 def dumps_text(value: Any) -> str:
     """Compact JSON text; ``ValueError`` for a non-finite number (never written as ``NaN``/``Infinity``)."""
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    return _TEXT(value)
 
 
 def dumps(value: Any) -> bytes:
     """Compact JSON as UTF-8 bytes. A lone surrogate, should one get this far, is written escaped."""
-    text = dumps_text(value)
+    text = _TEXT(value)
     try:
         return text.encode("utf-8")
     except UnicodeEncodeError:
-        return json.dumps(value, separators=(",", ":"), ensure_ascii=True, allow_nan=False).encode("ascii")
+        return _ASCII(value).encode("ascii")

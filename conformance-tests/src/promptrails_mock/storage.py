@@ -14,7 +14,6 @@ internal (row keys, error codes) and are stripped by :func:`public`.
 from __future__ import annotations
 
 import atexit
-import functools
 import json
 import logging
 import sqlite3
@@ -183,22 +182,37 @@ class IdempotencyRecord:
     execution_id: str | None
 
 
-@dataclass(frozen=True)
 class Frame:
-    """One stored frame of an execution's event stream."""
+    """One stored frame of an execution's event stream (a run makes one per step: kept light)."""
 
-    seq: int
-    event: str
-    data: dict[str, Any]
+    __slots__ = ("_json", "data", "event", "seq")
+
+    def __init__(self, seq: int, event: str, data: dict[str, Any]) -> None:
+        self.seq = seq
+        self.event = event
+        self.data = data
+        self._json: str | None = None
+
+    def __repr__(self) -> str:
+        return f"Frame(seq={self.seq!r}, event={self.event!r}, data={self.data!r})"
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Frame):
+            return NotImplemented
+        return (self.seq, self.event, self.data) == (other.seq, other.event, other.data)
+
+    __hash__ = None  # type: ignore[assignment]  # data is a dict
 
     @property
     def terminal(self) -> bool:
         return self.event in TERMINAL_EVENTS
 
-    @functools.cached_property
+    @property
     def data_json(self) -> str:
         """``data`` as JSON text, made once (stored, and sent)."""
-        return _dumps(self.data)
+        if self._json is None:
+            self._json = _dumps(self.data)
+        return self._json
 
     def to_sse(self) -> bytes:
         return f"id: {self.seq}\nevent: {self.event}\ndata: {self.data_json}\n\n".encode()
