@@ -4,7 +4,10 @@
 
 `POST /stream` answers `--frames` frames like the mock's (an `execution`, one-word
 `content` deltas, a `done`), yielding to the event loop after every frame, on the same
-stack and settings as `promptrails-mock` (uvicorn, h11, no access log, a loopback socket).
+stack and settings as `promptrails-mock` (uvicorn's httptools protocol, uvloop, no access log,
+a loopback socket; `--h11`: the h11 protocol and asyncio, the mock's stack before issue 14).
+Unlike the mock, it accepts through uvloop's own server, one connection per loop turn: under
+a burst of a thousand connections its time to first event swings from run to run.
 No database, no validation: what the load generator (bench/load.py) and the stack can do,
 so a mock figure far below it is the mock's, and a calibration figure near the mock's
 says the generator is the limit. Prints `calibration listening on http://127.0.0.1:PORT`.
@@ -59,7 +62,7 @@ def main() -> None:
     ap.add_argument("--frames", type=int, default=85)
     ap.add_argument("--backlog", type=int, default=2048)
     ap.add_argument(
-        "--fast", action="store_true", help="uvicorn's httptools parser and uvloop instead of h11 and asyncio"
+        "--h11", action="store_true", help="uvicorn's h11 protocol and asyncio instead of httptools and uvloop"
     )
     args = ap.parse_args()
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
@@ -75,8 +78,8 @@ def main() -> None:
 
     config = uvicorn.Config(
         app(args.frames),
-        http="httptools" if args.fast else "h11",
-        loop="uvloop" if args.fast else "asyncio",
+        http="h11" if args.h11 else "httptools",
+        loop="asyncio" if args.h11 else "uvloop",
         ws="none",
         lifespan="off",
         log_level="warning",
