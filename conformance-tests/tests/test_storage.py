@@ -165,6 +165,66 @@ def test_deleting_a_session_deletes_its_messages_and_detaches_executions(store: 
     assert not store.delete_session(ws["id"], str(session["id"]))
 
 
+def _fresh(store: Storage, workspace_id: str, session_id: str) -> dict[str, Any] | None:
+    """The session as the database has it (no cache)."""
+    row = store._one("SELECT * FROM sessions WHERE workspace_id = ? AND id = ?", (workspace_id, session_id))
+    return None if row is None else store._session(row)
+
+
+def test_looked_up_sessions_follow_every_write_to_them(store: Storage) -> None:
+    ws = store.ensure_workspace("k", configured=True)
+    session = store.create_session(_session(ws["id"]))
+    sid = str(session["id"])
+    assert store.get_session(ws["id"], sid) == session == _fresh(store, ws["id"], sid)
+    # Each caller gets its own metadata: changing it changes nothing stored or looked up later.
+    store.get_session(ws["id"], sid)["metadata"]["x"] = 1  # type: ignore[index]
+    assert store.get_session(ws["id"], sid) == session
+    updated = store.update_session(ws["id"], sid, {"title": "new", "metadata": {"a": 1}})
+    assert store.get_session(ws["id"], sid) == updated == _fresh(store, ws["id"], sid)
+    assert updated is not None and updated["title"] == "new"
+    execution = _execution(session)
+    store.create_execution(execution, Frame(1, "execution", {}))
+    message = {"id": ksuid(), "role": "user", "content": "x", "token_count": 1, "created_at": "2030-01-01T00:00:00Z"}
+    store.store_user_message(str(execution["id"]), message)
+    assert store.get_session(ws["id"], sid) == _fresh(store, ws["id"], sid)
+    assert store.get_session(ws["id"], sid)["updated_at"] == "2030-01-01T00:00:00Z"  # type: ignore[index]
+    assistant = {"id": ksuid(), "role": "assistant", "content": "hi", "token_count": 1, "created_at": "2031-01-01T00:00:00Z"}
+    usage = {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}
+    assert store.complete_execution(str(execution["id"]), assistant, Frame(2, "done", {"output": "hi"}), usage)
+    assert store.get_session(ws["id"], sid)["updated_at"] == "2031-01-01T00:00:00Z"  # type: ignore[index]
+    assert store.delete_session(ws["id"], sid)
+    assert store.get_session(ws["id"], sid) is None
+    other = store.create_session(_session(ws["id"]))
+    assert store.get_session(ws["id"], str(other["id"])) == other
+    store.reset()
+    assert store.get_session(ws["id"], str(other["id"])) is None
+
+
+def test_a_session_written_in_an_undone_group_is_never_looked_up(store: Storage) -> None:
+    ws = store.ensure_workspace("k", configured=True)
+    with pytest.raises(RuntimeError), store.group():
+        store.create_session(_session(ws["id"], "undone"))
+        assert store.get_session(ws["id"], "undone") is not None  # visible inside its transaction
+        raise RuntimeError("the group fails")
+    assert store.get_session(ws["id"], "undone") is None
+    kept = store.create_session(_session(ws["id"], "kept"))
+    store.get_session(ws["id"], "kept")
+    with pytest.raises(RuntimeError), store.group():
+        store.update_session(ws["id"], "kept", {"title": "undone"})
+        raise RuntimeError("the group fails")
+    assert store.get_session(ws["id"], "kept") == kept == _fresh(store, ws["id"], "kept")
+
+
+def test_the_session_lookups_kept_are_bounded(store: Storage, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(Storage, "SESSION_CACHE_SIZE", 3)
+    ws = store.ensure_workspace("k", configured=True)
+    sessions = [store.create_session(_session(ws["id"])) for _ in range(5)]
+    assert len(store._sessions) == 3 and len(store._session_keys) == 3
+    for session in sessions:  # the oldest were dropped: looked up again from the database
+        assert store.get_session(ws["id"], str(session["id"])) == session
+    assert len(store._sessions) == 3
+
+
 def test_reset_keeps_only_configured_workspaces(store: Storage) -> None:
     kept = store.ensure_workspace("configured", configured=True)
     store.ensure_workspace("temporary", configured=False)

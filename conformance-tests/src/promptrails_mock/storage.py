@@ -282,6 +282,12 @@ class Storage:
         self._conn.row_factory = sqlite3.Row
         self._grouping = False
         self._workspaces: dict[str, dict[str, Any]] = {}  # by API key; rows are only added or reset away
+        self._sessions: dict[tuple[str, str], tuple[dict[str, Any], str]] = {}
+        """Sessions as stored (and their metadata as stored, JSON), by (workspace id, session id): every
+        message and stream request looks its session up. This connection is the database's only writer;
+        an entry is dropped before any write to its row (so a write undone later leaves no stale entry),
+        and only committed rows are put in."""
+        self._session_keys: dict[int, tuple[str, str]] = {}  # the cache's keys by session pk
         self._conn.execute("PRAGMA foreign_keys = ON")
         self._conn.execute("PRAGMA busy_timeout = 5000")
         self._checkpointer: _Checkpointer | None = None
@@ -486,11 +492,41 @@ class Storage:
             if idempotency is not None:
                 self._insert_idempotency(conn, *idempotency)
             row = conn.execute("SELECT * FROM sessions WHERE pk = ?", (cur.lastrowid,)).fetchone()
+            grouped = self._grouping
+        if not grouped:  # committed (inside a group, the group's transaction could still be undone)
+            self._remember_session(row)
         return self._session(row)
 
     def get_session(self, workspace_id: str, session_id: str) -> dict[str, Any] | None:
+        cached = self._sessions.get((workspace_id, session_id))
+        if cached is not None:
+            session, metadata = cached
+            return {**session, "metadata": _loads(metadata)}  # the caller's own metadata
         row = self._one("SELECT * FROM sessions WHERE workspace_id = ? AND id = ?", (workspace_id, session_id))
-        return None if row is None else self._session(row)
+        if row is None:
+            return None
+        if not self._conn.in_transaction:  # a committed row (not one a transaction in progress wrote)
+            self._remember_session(row)
+        return self._session(row)
+
+    SESSION_CACHE_SIZE = 16384
+    """How many sessions :meth:`get_session` keeps (the most recently stored or read first go last)."""
+
+    def _remember_session(self, row: sqlite3.Row) -> None:
+        sessions, keys = self._sessions, self._session_keys
+        if len(sessions) >= self.SESSION_CACHE_SIZE:
+            oldest = next(iter(sessions))
+            del self._session_keys[sessions.pop(oldest)[0]["_pk"]]
+        session = self._session(row)
+        key = (session["workspace_id"], session["id"])
+        sessions[key] = (session, row["metadata"])
+        keys[session["_pk"]] = key
+
+    def _forget_session(self, session_pk: int) -> None:
+        """Drop a session's entry (before a write to its row: an undone write leaves no stale entry)."""
+        key = self._session_keys.pop(session_pk, None)
+        if key is not None:
+            self._sessions.pop(key, None)
 
     def list_sessions(self, workspace_id: str, offset: int, limit: int) -> tuple[list[dict[str, Any]], int]:
         """One page of the workspace's sessions, newest first, and how many there are."""
@@ -509,6 +545,7 @@ class Storage:
             ).fetchone()
             if row is None:
                 return None
+            self._forget_session(row["pk"])
             title = changes["title"] if "title" in changes else row["title"]
             metadata = _dumps(changes["metadata"]) if "metadata" in changes else row["metadata"]
             conn.execute(
@@ -526,6 +563,7 @@ class Storage:
             ).fetchone()
             if row is None:
                 return False
+            self._forget_session(row["pk"])
             conn.execute(
                 "UPDATE executions SET session_pk = NULL, session_id = NULL WHERE session_pk = ?", (row["pk"],)
             )
@@ -670,7 +708,11 @@ class Storage:
                     execution["created_at"],
                 ),
             )
-            self._insert_frame(conn, execution["id"], first_frame)
+            # (its row says last_event_id = the first frame's id already: no UPDATE after this INSERT)
+            conn.execute(
+                "INSERT INTO frames (execution_id, seq, event, data, created_at) VALUES (?, ?, ?, ?, ?)",
+                (execution["id"], first_frame.seq, first_frame.event, first_frame.data_json, execution["created_at"]),
+            )
             if idempotency is not None:
                 scope, request_hash = idempotency
                 conn.execute(
@@ -698,6 +740,7 @@ class Storage:
             ).fetchone()
             if row is None:
                 return None
+            self._forget_session(row["pk"])
             pk = self._insert_message(conn, row["pk"], row["id"], message)
             conn.execute("UPDATE sessions SET updated_at = ? WHERE pk = ?", (message["created_at"], row["pk"]))
             conn.execute("UPDATE executions SET started_at = ? WHERE id = ?", (message["created_at"], execution_id))
@@ -777,6 +820,7 @@ class Storage:
                     execution_id,
                 ),
             )
+            self._forget_session(row["pk"])
             conn.execute(
                 "UPDATE sessions SET updated_at = ? WHERE pk = ?", (assistant_message["created_at"], row["pk"])
             )
@@ -936,6 +980,8 @@ class Storage:
     def reset(self) -> None:
         """Delete everything except the configured workspaces (which are emptied)."""
         self._workspaces.clear()
+        self._sessions.clear()
+        self._session_keys.clear()
         with self._tx() as conn:
             for table in ("feedback", "idempotency", "frames", "executions", "messages", "sessions", "agent_aliases"):
                 conn.execute(f"DELETE FROM {table}")
