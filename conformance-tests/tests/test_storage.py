@@ -188,7 +188,13 @@ def test_looked_up_sessions_follow_every_write_to_them(store: Storage) -> None:
     store.store_user_message(str(execution["id"]), message)
     assert store.get_session(ws["id"], sid) == _fresh(store, ws["id"], sid)
     assert store.get_session(ws["id"], sid)["updated_at"] == "2030-01-01T00:00:00Z"  # type: ignore[index]
-    assistant = {"id": ksuid(), "role": "assistant", "content": "hi", "token_count": 1, "created_at": "2031-01-01T00:00:00Z"}
+    assistant = {
+        "id": ksuid(),
+        "role": "assistant",
+        "content": "hi",
+        "token_count": 1,
+        "created_at": "2031-01-01T00:00:00Z",
+    }
     usage = {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}
     assert store.complete_execution(str(execution["id"]), assistant, Frame(2, "done", {"output": "hi"}), usage)
     assert store.get_session(ws["id"], sid)["updated_at"] == "2031-01-01T00:00:00Z"  # type: ignore[index]
