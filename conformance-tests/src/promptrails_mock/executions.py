@@ -464,17 +464,22 @@ class ExecutionManager:
             "token_count": count_tokens(content),
             "created_at": utc_now(),
         }
-        message_pk = await self.writer.write(lambda: self._storage.store_user_message(run.id, user_message))
-        if message_pk is None:
+        store = self._storage
+
+        def setup() -> list[dict[str, Any]] | None:
+            # The history is read in the group commit's transaction too (no read transaction of its own).
+            message_pk = store.store_user_message(run.id, user_message)
+            return None if message_pk is None else store.history_before(session["_pk"], message_pk)
+
+        before = await self.writer.write(setup)
+        if before is None:
             self._fail(run, "The chat session was deleted before the run started.", "session_deleted")
             return
         agent = self.resolve_agent(session["agent_id"], session["workspace_id"])
         if agent is None:
             self._fail(run, f"Unknown agent '{session['agent_id']}'.", "unknown_agent")
             return
-        history = [
-            HistoryItem(m["role"], m["content"]) for m in self._storage.history_before(session["_pk"], message_pk)
-        ]
+        history = [HistoryItem(m["role"], m["content"]) for m in before]
         given = AgentInput(content, history, metadata, session.get("metadata") or {})
         script = script_for(agent, given, self.settings)
         left = FRAMES_PER_TURN  # frames this run may still make on its current turn (the setup's)
