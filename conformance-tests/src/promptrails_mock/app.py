@@ -672,18 +672,30 @@ class _Operations:
     ) -> None:
         self.app = app
         self.routes = routes
+        self.by_pattern: dict[str, list[Route]] = {}
+        """The routes whose path is an operation's path pattern, by that pattern (in their order)."""
+        for route in routes:
+            self.by_pattern.setdefault(route.path, []).append(route)
         self.on_api_error = on_api_error
         self.on_http_error = on_http_error
         self.on_crash = on_crash
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        route = None
-        if scope["type"] == "http" and scope.get(OPERATION_KEY):
-            for candidate in self.routes:
+    def route_for(self, scope: Scope) -> tuple[Route | None, Scope]:
+        """The route serving a contract operation's request, and its child scope; (None, {}) for the app."""
+        operation = scope.get(OPERATION_KEY) if scope["type"] == "http" else None
+        if operation:
+            # The route of the operation's pattern: no two of these routes take the same method on one path
+            # (the literal /messages/stream takes POST, /messages/{message_id} DELETE), so the first route
+            # Starlette would find is this one. If it does not match, every route in order, as Starlette.
+            candidates = self.by_pattern.get(operation[1], ())
+            for candidate in (*candidates, *self.routes) if candidates else self.routes:
                 match, child_scope = candidate.matches(scope)
                 if match is Match.FULL:
-                    route = candidate
-                    break
+                    return candidate, child_scope
+        return None, {}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        route, child_scope = self.route_for(scope)
         if route is None:
             await self.app(scope, receive, send)
             return
