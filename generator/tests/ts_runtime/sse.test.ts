@@ -5,12 +5,37 @@ import { SSEDecoder, StreamError, type ServerSentEvent } from '../sdks/notebook/
 
 const enc = new TextEncoder();
 
-function decode(chunks: (string | Uint8Array)[], options: { maxEventSize?: number } = {}): ServerSentEvent[] {
-  const d = new SSEDecoder(options);
+/** What a run of a decoder produced: the events, and the error that stopped it (if any). */
+function outcomeOf(run: (events: ServerSentEvent[]) => void): { events: ServerSentEvent[]; error: unknown } {
   const events: ServerSentEvent[] = [];
-  for (const c of chunks) events.push(...d.feed(typeof c === 'string' ? enc.encode(c) : c));
-  events.push(...d.end());
-  return events;
+  try {
+    run(events);
+    return { events, error: undefined };
+  } catch (error) {
+    return { events, error };
+  }
+}
+
+/**
+ * The events of `chunks`, decoded both ways the decoder offers (`feed`/`end` returning each chunk's
+ * events, `write`/`close` handing them to `onEvent`), which must agree, events and error alike.
+ */
+function decode(chunks: (string | Uint8Array)[], options: { maxEventSize?: number } = {}): ServerSentEvent[] {
+  const bytes = chunks.map((c) => (typeof c === 'string' ? enc.encode(c) : c));
+  const fed = outcomeOf((events) => {
+    const d = new SSEDecoder(options);
+    for (const c of bytes) events.push(...d.feed(c));
+    events.push(...d.end());
+  });
+  const written = outcomeOf((events) => {
+    const d = new SSEDecoder({ ...options, onEvent: (e) => events.push(e) });
+    for (const c of bytes) d.write(c);
+    d.close();
+  });
+  assert.deepEqual(written.events, fed.events, 'write/onEvent and feed deliver the same events');
+  assert.equal(String(written.error), String(fed.error), 'write/onEvent and feed fail the same way');
+  if (fed.error !== undefined) throw fed.error;
+  return fed.events;
 }
 
 test('rule: a leading UTF-8 BOM is stripped', () => {
@@ -180,4 +205,24 @@ test('long lines: a line split over many chunks (and across a code point) decode
   d.feed(enc.encode('data: abc'));
   d.reset();
   assert.deepEqual(d.feed(enc.encode('def\ndata: z\n\n')), [{ event: 'message', data: 'z', id: undefined }]);
+});
+
+test('onEvent: write() and close() hand each event over as it is dispatched; feed() and end() still return theirs', () => {
+  const seen: string[] = [];
+  const d = new SSEDecoder({ onEvent: (e) => seen.push(e.data) });
+  d.write(enc.encode('data: 1\n\ndata: 2\n'));
+  assert.deepEqual(seen, ['1']);
+  d.write('\ndata: 3');
+  assert.deepEqual(seen, ['1', '2']);
+  // feed() returns the events of its chunk and leaves onEvent alone.
+  assert.deepEqual(d.feed(enc.encode('\n\ndata: 4\n\n')).map((e) => e.data), ['3', '4']);
+  assert.deepEqual(seen, ['1', '2']);
+  d.write(enc.encode('data: 5\n\ndata: incomplete'));
+  d.close();
+  assert.deepEqual(seen, ['1', '2', '5']);
+  assert.equal(d.lastEventId, undefined);
+  // close() starts over, as end() does.
+  d.write(enc.encode('id: 6\ndata: 6\n\n'));
+  assert.deepEqual(seen, ['1', '2', '5', '6']);
+  assert.equal(d.lastEventId, '6');
 });

@@ -44,11 +44,19 @@ export interface ServerSentEvent {
 
 export const DEFAULT_MAX_EVENT_SIZE = 16 * 1024 * 1024;
 
+/** The options of every streaming decode (one object, not one per chunk). */
+const STREAM: TextDecodeOptions = { stream: true };
+
 export class SSEDecoder {
   readonly maxEventSize: number;
   private readonly parser: EventSourceParser;
   private decoder = new TextDecoder('utf-8');
   private pending: ServerSentEvent[] = [];
+  /** Where dispatched events go: `pending` (`feed`), or the caller's function (`write`). */
+  private sink: (frame: ServerSentEvent) => void;
+  private readonly collect = (frame: ServerSentEvent): void => {
+    this.pending.push(frame);
+  };
   private lastWasCR = false;
   private atLineStart = true;
   private inComment = false;
@@ -58,8 +66,14 @@ export class SSEDecoder {
   /** The current line's text so far (after the chunk's last line end), in pieces. */
   private partial: string[] = [];
 
-  constructor(options: { maxEventSize?: number | undefined } = {}) {
+  /**
+   * `onEvent`: receive each event as it is dispatched, through `write()` and `close()` (no list
+   * per chunk); `feed()` and `end()` still return theirs.
+   */
+  constructor(options: { maxEventSize?: number | undefined; onEvent?: ((frame: ServerSentEvent) => void) | undefined } = {}) {
     this.maxEventSize = options.maxEventSize ?? DEFAULT_MAX_EVENT_SIZE;
+    const onEvent = options.onEvent;
+    this.sink = this.collect;
     this.parser = createParser({
       onEvent: (message) => {
         if (message.id !== undefined) this.lastId = message.id;
@@ -67,7 +81,7 @@ export class SSEDecoder {
         // An empty event type buffer dispatches as `message`.
         const frame = message as ServerSentEvent;
         if (!message.event) frame.event = 'message';
-        this.pending.push(frame);
+        this.sink(frame);
       },
       onRetry: (ms) => {
         this.retryMs = ms;
@@ -76,6 +90,7 @@ export class SSEDecoder {
       onError: () => undefined,
     });
     this.parser.feed('');
+    if (onEvent !== undefined) this.sink = onEvent;
   }
 
   /** The last `id` seen on a dispatched event (the spec's "last event ID buffer"). */
@@ -90,18 +105,44 @@ export class SSEDecoder {
 
   /** Feed raw bytes (or already-decoded text); returns the events completed by this chunk. */
   feed(chunk: Uint8Array | string): ServerSentEvent[] {
-    const text = typeof chunk === 'string' ? chunk : this.decoder.decode(chunk, { stream: true });
-    this.push(text);
+    const sink = this.sink;
+    this.sink = this.collect;
+    try {
+      this.write(chunk);
+    } finally {
+      this.sink = sink;
+    }
     return this.take();
   }
 
   /** End of stream: flush the decoder; an incomplete event is dropped, never dispatched. */
   end(): ServerSentEvent[] {
-    const rest = this.decoder.decode();
-    if (rest) this.push(rest);
+    const sink = this.sink;
+    this.sink = this.collect;
+    try {
+      const rest = this.decoder.decode();
+      if (rest) this.push(rest);
+    } finally {
+      this.sink = sink;
+    }
     const events = this.take();
     this.reset();
     return events;
+  }
+
+  /** Feed raw bytes (or already-decoded text): the events it completes go to `onEvent`. */
+  write(chunk: Uint8Array | string): void {
+    this.push(typeof chunk === 'string' ? chunk : this.decoder.decode(chunk, STREAM));
+  }
+
+  /** End of stream, the events to `onEvent`: as `end()`. */
+  close(): void {
+    const rest = this.decoder.decode();
+    try {
+      if (rest) this.push(rest);
+    } finally {
+      this.reset();
+    }
   }
 
   /** Forget everything buffered (a new connection starts from a clean state). */
@@ -119,31 +160,51 @@ export class SSEDecoder {
 
   private take(): ServerSentEvent[] {
     const events = this.pending;
+    if (events.length === 0) return [];
     this.pending = [];
     return events;
   }
 
   private push(text: string): void {
-    if (text.length === 0) return;
+    let len = text.length;
+    if (len === 0) return;
     // A CR that ended the previous chunk already counted as a line end: an LF right
     // after it belongs to the same CRLF pair.
-    if (this.lastWasCR && text.charCodeAt(0) === 10) text = text.slice(1);
-    this.lastWasCR = text.length > 0 && text.charCodeAt(text.length - 1) === 13;
-    const normalised = text.indexOf('\r') === -1 ? text : text.replace(/\r\n?/g, '\n');
-    this.checkSize(normalised);
-    const lf = normalised.lastIndexOf('\n');
+    if (this.lastWasCR && text.charCodeAt(0) === 10) {
+      text = text.slice(1);
+      len--;
+    }
+    this.lastWasCR = len > 0 && text.charCodeAt(len - 1) === 13;
+    if (text.indexOf('\r') !== -1) {
+      text = text.replace(/\r\n?/g, '\n');
+      len = text.length;
+    }
+    if (len === 0) return;
+    const endsLine = text.charCodeAt(len - 1) === 10;
+    // A chunk ending with a blank line (a server flushing whole events) leaves no event under
+    // way: nothing to count unless the chunk alone could hold one over the cap.
+    if (endsLine && len > 1 && text.charCodeAt(len - 2) === 10 && this.eventSize + len <= this.maxEventSize) {
+      this.eventSize = 0;
+      this.atLineStart = true;
+      this.inComment = false;
+    } else {
+      this.checkSize(text);
+    }
+    const lf = endsLine ? len - 1 : text.lastIndexOf('\n');
+    const partial = this.partial;
     if (lf === -1) {
-      this.partial.push(normalised);
+      partial.push(text);
       return;
     }
-    let lines = lf === normalised.length - 1 ? normalised : normalised.slice(0, lf + 1);
-    if (this.partial.length > 0) {
-      this.partial.push(lines);
-      lines = this.partial.join('');
+    if (partial.length > 0) {
+      partial.push(lf === len - 1 ? text : text.slice(0, lf + 1));
+      const lines = partial.join('');
       this.partial = [];
+      this.parser.feed(lines);
+    } else {
+      this.parser.feed(lf === len - 1 ? text : text.slice(0, lf + 1));
     }
-    if (lf !== normalised.length - 1) this.partial.push(normalised.slice(lf + 1));
-    this.parser.feed(lines);
+    if (lf !== len - 1) this.partial.push(text.slice(lf + 1));
   }
 
   /**

@@ -155,6 +155,9 @@ export class Stream<E, F = undefined, O = unknown, U = unknown> implements Async
   #index = 0;
   /** The error of a frame that failed to decode, thrown once the events before it are handed out. */
   #failure: unknown = NONE;
+  /** The frames of the chunk being decoded (`#frames[0..#frameCount)`; the array reused). */
+  #frames: (ServerSentEvent | undefined)[] = [];
+  #frameCount = 0;
   /** Why the last connection ended without a clean end (the next round reconnects or throws it). */
   #pendingError: unknown = undefined;
   /** The read under way (`#filling`): calls made meanwhile wait for it. */
@@ -489,49 +492,43 @@ export class Stream<E, F = undefined, O = unknown, U = unknown> implements Async
    */
   #decode(chunk: ReadableStreamReadResult<Uint8Array>): boolean {
     const init = this.#init;
-    const spec = init.spec;
     const done = chunk.done;
-    const batch = this.#batch;
-    let count = 0;
+    const frames = this.#frames;
+    let failure: unknown = NONE;
     let terminal = false;
     try {
-      const frames = done ? this.#decoder!.end() : this.#decoder!.feed(chunk.value);
-      const context = this.#context!;
-      const delivered = this.#delivered!;
-      for (let i = 0; i < frames.length; i++) {
+      // The decoder appends the chunk's frames to `#frames` (`#onFrame`).
+      if (done) this.#decoder!.close();
+      else this.#decoder!.write(chunk.value);
+    } catch (err) {
+      // The size cap: the events before it are delivered first (below).
+      failure = err;
+    }
+    const n = this.#frameCount;
+    this.#frameCount = 0;
+    let i = 0;
+    try {
+      while (i < n) {
         const frame = frames[i]!;
-        if (this.#debug) init.log.debug(`stream frame: event ${JSON.stringify(frame.event)}, id ${frame.id === undefined ? '(none)' : JSON.stringify(frame.id)}`);
-        const event = spec.decode(frame, context);
-        if (event === END) {
-          terminal = true;
-          break;
-        }
-        const def = spec.lastDef;
-        const id = frame.id;
-        if (id !== undefined) {
-          if (!delivered.add(id)) continue;
-          this.#lastId = id;
-        }
-        this.#failures = 0;
-        this.#anyDelivered = true;
-        // The resume parameters come from the first event that carries them, which need not be
-        // the first event of the stream.
-        if (this.#resumeRequest === undefined && def !== undefined) this.#resumeFrom(event, def);
-        batch[count++] = event;
-        if (def?.terminal) {
+        frames[i++] = undefined;
+        if (this.#add(frame)) {
           terminal = true;
           break;
         }
       }
     } catch (err) {
+      failure = err;
+    }
+    // Frames after the stream's end or a failed frame are not read.
+    while (i < n) frames[i++] = undefined;
+    const count = this.#count;
+    if (failure !== NONE) {
       // The events before the failing frame are delivered first; the connection is closed now.
       this.#close();
-      this.#count = count;
-      if (count === 0) throw err;
-      this.#failure = err;
+      if (count === 0) throw failure;
+      this.#failure = failure;
       return true;
     }
-    this.#count = count;
     if (terminal || (done && init.spec.def.eofEnds === true)) {
       this.#clean = true;
       this.#finished = true;
@@ -545,6 +542,36 @@ export class Stream<E, F = undefined, O = unknown, U = unknown> implements Async
       this.#pendingError = new StreamError('the stream ended without a terminal event');
     }
     return count > 0;
+  }
+
+  /** Where the decoder puts a chunk's frames (`#frames[0..#frameCount)`, the array reused). */
+  readonly #onFrame = (frame: ServerSentEvent): void => {
+    this.#frames[this.#frameCount++] = frame;
+  };
+
+  /**
+   * Add a frame's event to the batch, unless it was delivered before (a resumed stream replays);
+   * true when the stream ends with it (a terminal event, the sentinel). Throws `StreamError` for a
+   * frame that does not decode.
+   */
+  #add(frame: ServerSentEvent): boolean {
+    const spec = this.#init.spec;
+    if (this.#debug) this.#init.log.debug(`stream frame: event ${JSON.stringify(frame.event)}, id ${frame.id === undefined ? '(none)' : JSON.stringify(frame.id)}`);
+    const event = spec.decode(frame, this.#context!);
+    if (event === END) return true;
+    const def = spec.lastDef;
+    const id = frame.id;
+    if (id !== undefined) {
+      if (!this.#delivered!.add(id)) return false;
+      this.#lastId = id;
+    }
+    this.#failures = 0;
+    this.#anyDelivered = true;
+    // The resume parameters come from the first event that carries them, which need not be
+    // the first event of the stream.
+    if (this.#resumeRequest === undefined && def !== undefined) this.#resumeFrom(event, def);
+    this.#batch[this.#count++] = event;
+    return def !== undefined && def.terminal === true;
   }
 
   /** Open the next connection: the first request, or the resume request after the last id seen. */
@@ -589,7 +616,7 @@ export class Stream<E, F = undefined, O = unknown, U = unknown> implements Async
       return;
     }
     this.#context = { strict: init.strict, response };
-    this.#decoder = new SSEDecoder({ maxEventSize: init.spec.def.maxEventSize });
+    this.#decoder = new SSEDecoder({ maxEventSize: init.spec.def.maxEventSize, onEvent: this.#onFrame });
   }
 
   /**
