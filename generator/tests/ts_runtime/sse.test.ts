@@ -67,6 +67,16 @@ test('rule: a CRLF split across chunks is one line end', () => {
   assert.deepEqual(events.map((e) => e.data), ['1\n2']);
 });
 
+test('rule: CR and CRLF line ends inside a chunk that ends with a blank line (a whole event per chunk)', () => {
+  assert.deepEqual(decode(['event: a\rdata: 1\r\ndata: 2\r\rid: 3\ndata: 4\n\n']), [
+    { event: 'a', data: '1\n2', id: undefined },
+    { event: 'message', data: '4', id: '3' },
+  ]);
+  // ... and after a chunk that ended with a CR (the LF starting the next one pairs with it).
+  assert.deepEqual(decode(['data: 1\r', '\ndata: 2\r\n\n']).map((e) => e.data), ['1\n2']);
+  assert.deepEqual(decode(['data: 1\r', '\n\n']).map((e) => e.data), ['1']);
+});
+
 test('rule: mixed line ends in one stream', () => {
   assert.deepEqual(decode(['data: a\ndata: b\r\ndata: c\r\r\n']).map((e) => e.data), ['a\nb\nc']);
 });
@@ -225,4 +235,33 @@ test('onEvent: write() and close() hand each event over as it is dispatched; fee
   d.write(enc.encode('id: 6\ndata: 6\n\n'));
   assert.deepEqual(seen, ['1', '2', '5', '6']);
   assert.equal(d.lastEventId, '6');
+});
+
+test('large chunks: a line under way ended in a large chunk decodes the same however the bytes are cut', () => {
+  // Large chunks whose first line completes the line under way are decoded in pieces at their
+  // LF bytes; CR, CRLF and LF line ends, comments, multi-byte characters and a CRLF split
+  // across chunks must come out as from one chunk.
+  const ends = ['\n', '\r\n', '\r'];
+  let text = '';
+  for (let i = 0; i < 600; i++) {
+    const end = ends[i % 3]!;
+    text += `id: ${i}${end}event: e${i % 7}${end}`;
+    if (i % 5 === 0) text += `: comment é ${i}${end}`;
+    text += `data: {"n":${i},"s":"héllo € 😀 ${'x'.repeat(i % 40)}"}${end}`;
+    if (i % 4 === 0) text += `data: second line ${i}${end}`;
+    text += end;
+  }
+  const bytes = enc.encode(text);
+  const whole = decode([bytes]);
+  assert.equal(whole.length, 600);
+  assert.deepEqual(whole[1], { event: 'e1', data: '{"n":1,"s":"héllo € 😀 x"}', id: '1' });
+  for (const [head, size] of [[1, 4097], [13, 5000], [4099, 4100], [77, 9999], [2, 65536]] as const) {
+    const chunks = [bytes.slice(0, head)];
+    for (let at = head; at < bytes.length; at += size) chunks.push(bytes.slice(at, at + size));
+    assert.deepEqual(decode(chunks), whole, `first chunk of ${head} bytes, then ${size}`);
+  }
+  // Every cut of one large chunk after a small one (a code point, a CRLF, a line split anywhere).
+  for (let cut = 1; cut < 200; cut++) {
+    assert.deepEqual(decode([bytes.slice(0, cut), bytes.slice(cut)]), whole, `cut at ${cut}`);
+  }
 });

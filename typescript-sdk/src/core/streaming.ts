@@ -151,7 +151,7 @@ export class Stream<E, F = undefined, O = unknown, U = unknown> implements Async
    * The events of the last chunk: `#batch[0..#count)`, handed out from `#index`. The array is
    * reused from chunk to chunk (its slots overwritten; no new array, no `length` write per chunk).
    */
-  #batch: E[] = [];
+  #batch: (E | undefined)[] = [];
   #count = 0;
   #index = 0;
   /** The error of a frame that failed to decode, thrown once the events before it are handed out. */
@@ -219,7 +219,11 @@ export class Stream<E, F = undefined, O = unknown, U = unknown> implements Async
           return this.#pulling!.then(after, after);
         }
         if (this.#index < this.#count && !this.#stopped) {
-          return Promise.resolve({ value: this.#batch[this.#index++]!, done: false });
+          // The slot is emptied as the event is handed out: the batch holds no event the caller dropped.
+          const batch = this.#batch;
+          const value = batch[this.#index]!;
+          batch[this.#index++] = undefined;
+          return Promise.resolve({ value, done: false });
         }
         // The batch is used up: read on, straight from the open connection when nothing else is
         // pending (no async frame per chunk), else through the connection loop.
@@ -432,7 +436,7 @@ export class Stream<E, F = undefined, O = unknown, U = unknown> implements Async
     if (!ready) return this.#fill();
     this.#filling = false;
     this.#index = 1;
-    return { value: this.#batch[0]!, done: false };
+    return { value: this.#first0(), done: false };
   };
 
   readonly #onReadError = (err: unknown): Promise<IteratorResult<E, undefined>> => {
@@ -475,7 +479,7 @@ export class Stream<E, F = undefined, O = unknown, U = unknown> implements Async
         }
         if (this.#decode(chunk)) {
           this.#index = 1;
-          return { value: this.#batch[0]!, done: false };
+          return { value: this.#first0(), done: false };
         }
       }
     } catch (err) {
@@ -543,6 +547,14 @@ export class Stream<E, F = undefined, O = unknown, U = unknown> implements Async
       this.#pendingError = new StreamError('the stream ended without a terminal event');
     }
     return count > 0;
+  }
+
+  /** The batch's first event, handed out (its slot emptied). */
+  #first0(): E {
+    const batch = this.#batch;
+    const value = batch[0]!;
+    batch[0] = undefined;
+    return value;
   }
 
   /** Where the decoder puts a chunk's frames (`#frames[0..#frameCount)`, the array reused). */

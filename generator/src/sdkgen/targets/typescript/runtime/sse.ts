@@ -8,10 +8,12 @@
  *   across chunks decodes correctly; the decoder strips exactly one leading BOM.
  * - "Lines must be separated by a U+000D CARRIAGE RETURN U+000A LINE FEED (CRLF) character
  *   pair, a single U+000A LINE FEED (LF) character, or a single U+000D CARRIAGE RETURN (CR)
- *   character": every line end is normalised to LF here before the parser sees it, remembering
- *   a CR that ended a chunk so a CRLF split across two chunks is one line end (the parser
+ *   character": a CR that ended a chunk is remembered, so a CRLF split across two chunks is one
+ *   line end, and every line end is normalised to LF here before the parser sees it (the parser
  *   itself holds a trailing CR back until more input arrives, which would delay the last
- *   event of a CR-only stream forever).
+ *   event of a CR-only stream forever). A chunk that ends with a blank line (`\n\n`), the usual
+ *   chunk of a server flushing whole events, has no trailing CR: the parser reads its CR and
+ *   CRLF line ends itself, and the chunk goes to it unscanned.
  * - "If the field value does not contain U+0000 NULL, then set the last event ID buffer";
  *   "retry: if the field value consists of only ASCII digits"; unknown fields ignored;
  *   comments (`:`) ignored; one leading space of a value stripped; `data` lines joined
@@ -42,6 +44,9 @@ export interface ServerSentEvent {
 }
 
 export const DEFAULT_MAX_EVENT_SIZE = 16 * 1024 * 1024;
+
+/** A chunk under this size is decoded in one piece (see `write`). */
+const SPLIT_BYTES = 4096;
 
 /** The options of every streaming decode (one object, not one per chunk). */
 const STREAM: TextDecodeOptions = { stream: true };
@@ -131,7 +136,25 @@ export class SSEDecoder {
 
   /** Feed raw bytes (or already-decoded text): the events it completes go to `onEvent`. */
   write(chunk: Uint8Array | string): void {
-    this.push(typeof chunk === 'string' ? chunk : this.decoder.decode(chunk, STREAM));
+    if (typeof chunk === 'string') {
+      this.push(chunk);
+      return;
+    }
+    const decoder = this.decoder;
+    // A line under way, ended in this chunk: its end, the chunk's other whole lines and what
+    // follows them are decoded apart (an LF byte is never part of a multi-byte UTF-8 sequence,
+    // so each piece ends on a character boundary), so the line under way is joined with its
+    // end alone, not with a copy of the whole chunk. Each piece is read as any chunk is (a CR
+    // ending one and an LF starting the next are one line end).
+    const first = this.partial.length > 0 && chunk.length > SPLIT_BYTES ? chunk.indexOf(10) : -1;
+    if (first === -1) {
+      this.push(decoder.decode(chunk, STREAM));
+      return;
+    }
+    const last = chunk.lastIndexOf(10);
+    this.push(decoder.decode(chunk.subarray(0, first + 1), STREAM));
+    if (last > first) this.push(decoder.decode(chunk.subarray(first + 1, last + 1), STREAM));
+    if (last + 1 < chunk.length) this.push(decoder.decode(chunk.subarray(last + 1), STREAM));
   }
 
   /** End of stream, the events to `onEvent`: as `end()`. */
@@ -169,26 +192,32 @@ export class SSEDecoder {
     if (len === 0) return;
     // A CR that ended the previous chunk already counted as a line end: an LF right
     // after it belongs to the same CRLF pair.
-    if (this.lastWasCR && text.charCodeAt(0) === 10) {
-      text = text.slice(1);
-      len--;
+    if (this.lastWasCR) {
+      this.lastWasCR = false;
+      if (text.charCodeAt(0) === 10) {
+        text = text.slice(1);
+        if (--len === 0) return;
+      }
     }
-    this.lastWasCR = len > 0 && text.charCodeAt(len - 1) === 13;
+    const last = text.charCodeAt(len - 1);
+    // A chunk of whole events (a server flushing each one: the chunk ends with a blank line,
+    // no line is under way) goes to the parser as it is, when no event in it can reach the
+    // cap: the parser reads CR and CRLF line ends itself when none ends its input.
+    if (last === 10 && len > 1 && text.charCodeAt(len - 2) === 10 && this.partial.length === 0 && this.eventSize + len <= this.maxEventSize) {
+      this.eventSize = 0;
+      this.atLineStart = true;
+      this.inComment = false;
+      this.parser.feed(text);
+      return;
+    }
+    this.lastWasCR = last === 13;
     if (text.indexOf('\r') !== -1) {
       text = text.replace(/\r\n?/g, '\n');
       len = text.length;
     }
     if (len === 0) return;
+    this.checkSize(text);
     const endsLine = text.charCodeAt(len - 1) === 10;
-    // A chunk ending with a blank line (a server flushing whole events) leaves no event under
-    // way: nothing to count unless the chunk alone could hold one over the cap.
-    if (endsLine && len > 1 && text.charCodeAt(len - 2) === 10 && this.eventSize + len <= this.maxEventSize) {
-      this.eventSize = 0;
-      this.atLineStart = true;
-      this.inComment = false;
-    } else {
-      this.checkSize(text);
-    }
     const lf = endsLine ? len - 1 : text.lastIndexOf('\n');
     const partial = this.partial;
     if (lf === -1) {
