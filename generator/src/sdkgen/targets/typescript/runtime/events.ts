@@ -275,54 +275,69 @@ export function streamSpec<E>(def: StreamDef): StreamSpec<E> {
     };
   };
 
+  const compileFor = (entry: Entry, strict: boolean): Reader => (entry.readers[strict ? 1 : 0] = compile(entry.ev, strict));
+
   const build = (entry: Entry, frame: ServerSentEvent, context: DecodeContext, json: unknown): E => {
     spec.lastDef = entry.ev;
-    const mode = context.strict ? 1 : 0;
-    const read = (entry.readers[mode] ??= compile(entry.ev, context.strict));
+    const read = entry.readers[context.strict ? 1 : 0] ?? compileFor(entry, context.strict);
     return read(frame, context, json);
   };
 
   const shapeOf = (ev: EventDef): Shape | undefined =>
     ev.data === 'object' && ev.fields !== undefined ? { kind: 'model', model: () => ev.fields! } : ev.shape;
 
+  /** Event dispatch: by the frame's `event:` name (small, so the stream's loop can inline it). */
+  const decodeByEvent = (frame: ServerSentEvent, context: DecodeContext): E | typeof END => {
+    if (sentinel !== undefined && frame.data === sentinel) return END;
+    // Runs of one event name (the text deltas) skip the map lookup (a hash of a new string).
+    const name = frame.event;
+    let entry: Entry | undefined;
+    if (name === lastName) {
+      entry = lastEntry;
+    } else {
+      entry = byKey.get(name);
+      lastName = name;
+      lastEntry = entry;
+    }
+    if (entry === undefined) return unknown(name, frame);
+    spec.lastDef = entry.ev;
+    const read = entry.readers[context.strict ? 1 : 0] ?? compileFor(entry, context.strict);
+    return read(frame, context, undefined);
+  };
+
+  /** Single dispatch: every frame is the stream's one event. */
+  const decodeSingle = (frame: ServerSentEvent, context: DecodeContext): E | typeof END => {
+    if (sentinel !== undefined && frame.data === sentinel) return END;
+    return build(single!, frame, context, undefined);
+  };
+
+  /** Property dispatch: by a property of the JSON data. */
+  const decodeByProperty = (frame: ServerSentEvent, context: DecodeContext): E | typeof END => {
+    if (sentinel !== undefined && frame.data === sentinel) return END;
+    const property = def.property ?? 'type';
+    let json: unknown;
+    try {
+      json = JSON.parse(frame.data);
+    } catch (err) {
+      throw new StreamError(`a frame whose data is not JSON has no \`${property}\` to dispatch on`, { data: frame.data, cause: err });
+    }
+    const tag = typeof json === 'object' && json !== null && !Array.isArray(json) ? (json as Record<string, unknown>)[property] : undefined;
+    if (typeof tag !== 'string') {
+      throw new StreamError(`a frame whose data has no string \`${property}\` has no event name to dispatch on`, { data: frame.data });
+    }
+    const entry = byKey.get(tag);
+    if (entry === undefined) return unknown(tag, frame);
+    const ev = entry.ev;
+    if (context.strict && ev.sse !== undefined && frame.event !== ev.sse) {
+      throw mismatch(ev, frame, context, '$', `the frame's event name is ${JSON.stringify(frame.event)}, not ${JSON.stringify(ev.sse)}`, json);
+    }
+    return build(entry, frame, context, json);
+  };
+
   const spec: { -readonly [K in keyof StreamSpec<E>]: StreamSpec<E>[K] } = {
     def,
     lastDef: undefined,
-    decode(frame, context) {
-      if (sentinel !== undefined && frame.data === sentinel) return END;
-      if (byEvent) {
-        // Runs of one event name (the text deltas) skip the map lookup (a hash of a new string).
-        const name = frame.event;
-        let entry: Entry | undefined;
-        if (name === lastName) {
-          entry = lastEntry;
-        } else {
-          entry = byKey.get(name);
-          lastName = name;
-          lastEntry = entry;
-        }
-        return entry === undefined ? unknown(name, frame) : build(entry, frame, context, undefined);
-      }
-      if (single !== undefined) return build(single, frame, context, undefined);
-      const property = def.property ?? 'type';
-      let json: unknown;
-      try {
-        json = JSON.parse(frame.data);
-      } catch (err) {
-        throw new StreamError(`a frame whose data is not JSON has no \`${property}\` to dispatch on`, { data: frame.data, cause: err });
-      }
-      const tag = typeof json === 'object' && json !== null && !Array.isArray(json) ? (json as Record<string, unknown>)[property] : undefined;
-      if (typeof tag !== 'string') {
-        throw new StreamError(`a frame whose data has no string \`${property}\` has no event name to dispatch on`, { data: frame.data });
-      }
-      const entry = byKey.get(tag);
-      if (entry === undefined) return unknown(tag, frame);
-      const ev = entry.ev;
-      if (context.strict && ev.sse !== undefined && frame.event !== ev.sse) {
-        throw mismatch(ev, frame, context, '$', `the frame's event name is ${JSON.stringify(frame.event)}, not ${JSON.stringify(ev.sse)}`, json);
-      }
-      return build(entry, frame, context, json);
-    },
+    decode: byEvent ? decodeByEvent : single !== undefined ? decodeSingle : decodeByProperty,
     valueAt(decoded, path) {
       const ev = decoded.def;
       if (ev === undefined) return undefined;

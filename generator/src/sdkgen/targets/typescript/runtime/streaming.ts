@@ -125,6 +125,7 @@ export class Stream<E, F = undefined, O = unknown, U = unknown> implements Async
   /** Abort this to close the stream (the same as `abort()`). */
   readonly controller = new AbortController();
   readonly #init: StreamInit<E>;
+  readonly #spec: StreamSpec<E>;
   #started = false;
   #first: Promise<Response> | undefined;
   #firstConn: AbortController | undefined;
@@ -176,6 +177,7 @@ export class Stream<E, F = undefined, O = unknown, U = unknown> implements Async
 
   constructor(init: StreamInit<E>) {
     this.#init = init;
+    this.#spec = init.spec;
   }
 
   /**
@@ -510,12 +512,38 @@ export class Stream<E, F = undefined, O = unknown, U = unknown> implements Async
     }
     const n = this.#frameCount;
     this.#frameCount = 0;
+    // Each frame's event joins the batch, unless it was delivered before (a resumed stream
+    // replays); the stream ends with a terminal event or the sentinel; a frame that does not
+    // decode ends the batch before it.
+    const spec = this.#spec;
+    const context = this.#context!;
+    const delivered = this.#delivered!;
+    const batch = this.#batch;
+    const debug = this.#debug;
+    let count = this.#count;
+    let lastId = this.#lastId;
     let i = 0;
     try {
       while (i < n) {
         const frame = frames[i]!;
         frames[i++] = undefined;
-        if (this.#add(frame)) {
+        if (debug) init.log.debug(`stream frame: event ${JSON.stringify(frame.event)}, id ${frame.id === undefined ? '(none)' : JSON.stringify(frame.id)}`);
+        const event = spec.decode(frame, context);
+        if (event === END) {
+          terminal = true;
+          break;
+        }
+        const def = spec.lastDef;
+        const id = frame.id;
+        if (id !== undefined) {
+          if (!delivered.add(id)) continue;
+          lastId = id;
+        }
+        // The resume parameters come from the first event that carries them, which need not be
+        // the first event of the stream.
+        if (def !== undefined && this.#resumeRequest === undefined) this.#resumeFrom(event, def);
+        batch[count++] = event;
+        if (def !== undefined && def.terminal === true) {
           terminal = true;
           break;
         }
@@ -523,9 +551,14 @@ export class Stream<E, F = undefined, O = unknown, U = unknown> implements Async
     } catch (err) {
       failure = err;
     }
+    this.#lastId = lastId;
+    if (count > this.#count) {
+      this.#count = count;
+      this.#failures = 0;
+      this.#anyDelivered = true;
+    }
     // Frames after the stream's end or a failed frame are not read.
     while (i < n) frames[i++] = undefined;
-    const count = this.#count;
     if (failure !== NONE) {
       // The events before the failing frame are delivered first; the connection is closed now.
       this.#close();
@@ -560,31 +593,6 @@ export class Stream<E, F = undefined, O = unknown, U = unknown> implements Async
   readonly #onFrame = (frame: ServerSentEvent): void => {
     this.#frames[this.#frameCount++] = frame;
   };
-
-  /**
-   * Add a frame's event to the batch, unless it was delivered before (a resumed stream replays);
-   * true when the stream ends with it (a terminal event, the sentinel). Throws `StreamError` for a
-   * frame that does not decode.
-   */
-  #add(frame: ServerSentEvent): boolean {
-    const spec = this.#init.spec;
-    if (this.#debug) this.#init.log.debug(`stream frame: event ${JSON.stringify(frame.event)}, id ${frame.id === undefined ? '(none)' : JSON.stringify(frame.id)}`);
-    const event = spec.decode(frame, this.#context!);
-    if (event === END) return true;
-    const def = spec.lastDef;
-    const id = frame.id;
-    if (id !== undefined) {
-      if (!this.#delivered!.add(id)) return false;
-      this.#lastId = id;
-    }
-    this.#failures = 0;
-    this.#anyDelivered = true;
-    // The resume parameters come from the first event that carries them, which need not be
-    // the first event of the stream.
-    if (this.#resumeRequest === undefined && def !== undefined) this.#resumeFrom(event, def);
-    this.#batch[this.#count++] = event;
-    return def !== undefined && def.terminal === true;
-  }
 
   /** Open the next connection: the first request, or the resume request after the last id seen. */
   async #connect(): Promise<void> {
