@@ -5,12 +5,37 @@ import { SSEDecoder, StreamError, type ServerSentEvent } from '../sdks/notebook/
 
 const enc = new TextEncoder();
 
-function decode(chunks: (string | Uint8Array)[], options: { maxEventSize?: number } = {}): ServerSentEvent[] {
-  const d = new SSEDecoder(options);
+/** What a run of a decoder produced: the events, and the error that stopped it (if any). */
+function outcomeOf(run: (events: ServerSentEvent[]) => void): { events: ServerSentEvent[]; error: unknown } {
   const events: ServerSentEvent[] = [];
-  for (const c of chunks) events.push(...d.feed(typeof c === 'string' ? enc.encode(c) : c));
-  events.push(...d.end());
-  return events;
+  try {
+    run(events);
+    return { events, error: undefined };
+  } catch (error) {
+    return { events, error };
+  }
+}
+
+/**
+ * The events of `chunks`, decoded both ways the decoder offers (`feed`/`end` returning each chunk's
+ * events, `write`/`close` handing them to `onEvent`), which must agree, events and error alike.
+ */
+function decode(chunks: (string | Uint8Array)[], options: { maxEventSize?: number } = {}): ServerSentEvent[] {
+  const bytes = chunks.map((c) => (typeof c === 'string' ? enc.encode(c) : c));
+  const fed = outcomeOf((events) => {
+    const d = new SSEDecoder(options);
+    for (const c of bytes) events.push(...d.feed(c));
+    events.push(...d.end());
+  });
+  const written = outcomeOf((events) => {
+    const d = new SSEDecoder({ ...options, onEvent: (e) => events.push(e) });
+    for (const c of bytes) d.write(c);
+    d.close();
+  });
+  assert.deepEqual(written.events, fed.events, 'write/onEvent and feed deliver the same events');
+  assert.equal(String(written.error), String(fed.error), 'write/onEvent and feed fail the same way');
+  if (fed.error !== undefined) throw fed.error;
+  return fed.events;
 }
 
 test('rule: a leading UTF-8 BOM is stripped', () => {
@@ -40,6 +65,16 @@ test('rule: CR-only line ends, the last event dispatched without waiting for mor
 test('rule: a CRLF split across chunks is one line end', () => {
   const events = decode(['data: 1\r', '\ndata: 2\r', '\n\r', '\n']);
   assert.deepEqual(events.map((e) => e.data), ['1\n2']);
+});
+
+test('rule: CR and CRLF line ends inside a chunk that ends with a blank line (a whole event per chunk)', () => {
+  assert.deepEqual(decode(['event: a\rdata: 1\r\ndata: 2\r\rid: 3\ndata: 4\n\n']), [
+    { event: 'a', data: '1\n2', id: undefined },
+    { event: 'message', data: '4', id: '3' },
+  ]);
+  // ... and after a chunk that ended with a CR (the LF starting the next one pairs with it).
+  assert.deepEqual(decode(['data: 1\r', '\ndata: 2\r\n\n']).map((e) => e.data), ['1\n2']);
+  assert.deepEqual(decode(['data: 1\r', '\n\n']).map((e) => e.data), ['1']);
 });
 
 test('rule: mixed line ends in one stream', () => {
@@ -180,4 +215,53 @@ test('long lines: a line split over many chunks (and across a code point) decode
   d.feed(enc.encode('data: abc'));
   d.reset();
   assert.deepEqual(d.feed(enc.encode('def\ndata: z\n\n')), [{ event: 'message', data: 'z', id: undefined }]);
+});
+
+test('onEvent: write() and close() hand each event over as it is dispatched; feed() and end() still return theirs', () => {
+  const seen: string[] = [];
+  const d = new SSEDecoder({ onEvent: (e) => seen.push(e.data) });
+  d.write(enc.encode('data: 1\n\ndata: 2\n'));
+  assert.deepEqual(seen, ['1']);
+  d.write('\ndata: 3');
+  assert.deepEqual(seen, ['1', '2']);
+  // feed() returns the events of its chunk and leaves onEvent alone.
+  assert.deepEqual(d.feed(enc.encode('\n\ndata: 4\n\n')).map((e) => e.data), ['3', '4']);
+  assert.deepEqual(seen, ['1', '2']);
+  d.write(enc.encode('data: 5\n\ndata: incomplete'));
+  d.close();
+  assert.deepEqual(seen, ['1', '2', '5']);
+  assert.equal(d.lastEventId, undefined);
+  // close() starts over, as end() does.
+  d.write(enc.encode('id: 6\ndata: 6\n\n'));
+  assert.deepEqual(seen, ['1', '2', '5', '6']);
+  assert.equal(d.lastEventId, '6');
+});
+
+test('large chunks: a line under way ended in a large chunk decodes the same however the bytes are cut', () => {
+  // Large chunks whose first line completes the line under way are decoded in pieces at their
+  // LF bytes; CR, CRLF and LF line ends, comments, multi-byte characters and a CRLF split
+  // across chunks must come out as from one chunk.
+  const ends = ['\n', '\r\n', '\r'];
+  let text = '';
+  for (let i = 0; i < 600; i++) {
+    const end = ends[i % 3]!;
+    text += `id: ${i}${end}event: e${i % 7}${end}`;
+    if (i % 5 === 0) text += `: comment é ${i}${end}`;
+    text += `data: {"n":${i},"s":"héllo € 😀 ${'x'.repeat(i % 40)}"}${end}`;
+    if (i % 4 === 0) text += `data: second line ${i}${end}`;
+    text += end;
+  }
+  const bytes = enc.encode(text);
+  const whole = decode([bytes]);
+  assert.equal(whole.length, 600);
+  assert.deepEqual(whole[1], { event: 'e1', data: '{"n":1,"s":"héllo € 😀 x"}', id: '1' });
+  for (const [head, size] of [[1, 4097], [13, 5000], [4099, 4100], [77, 9999], [2, 65536]] as const) {
+    const chunks = [bytes.slice(0, head)];
+    for (let at = head; at < bytes.length; at += size) chunks.push(bytes.slice(at, at + size));
+    assert.deepEqual(decode(chunks), whole, `first chunk of ${head} bytes, then ${size}`);
+  }
+  // Every cut of one large chunk after a small one (a code point, a CRLF, a line split anywhere).
+  for (let cut = 1; cut < 200; cut++) {
+    assert.deepEqual(decode([bytes.slice(0, cut), bytes.slice(cut)]), whole, `cut at ${cut}`);
+  }
 });

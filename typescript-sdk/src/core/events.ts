@@ -38,7 +38,6 @@ import {
   runInPlace,
   ShapeError,
   valueAt,
-  type ModelIn,
   type ModelShape,
   type Shape,
 } from './schema.js';
@@ -159,10 +158,12 @@ export interface StreamSpec<E> {
 
 /** The decoder of one stream: each event's reader is compiled once per mode, on its first frame. */
 export function streamSpec<E>(def: StreamDef): StreamSpec<E> {
+  /** Turns a frame (and its data, when already parsed) into an event. */
+  type Reader = (frame: ServerSentEvent, context: DecodeContext, json: unknown) => E;
   /** An event and its readers, compiled on first use: [tolerant, strict]. */
   interface Entry {
     readonly ev: EventDef;
-    readonly readers: (ModelIn | undefined)[];
+    readonly readers: (Reader | undefined)[];
   }
   const byKey = new Map<string, Entry>();
   const byName = new Map<string, EventDef>();
@@ -173,6 +174,8 @@ export function streamSpec<E>(def: StreamDef): StreamSpec<E> {
   let lastName: string | undefined;
   let lastEntry: Entry | undefined;
   const single = def.dispatch === 'single' && def.events[0] !== undefined ? byKey.get(def.events[0].key) : undefined;
+  const sentinel = def.sentinel;
+  const byEvent = def.dispatch === 'event';
 
   const unknown = (name: string, frame: ServerSentEvent): E => {
     const event: UnknownEvent = { type: 'unknown', event: name, data: frame.data, eventId: frame.id };
@@ -191,97 +194,151 @@ export function streamSpec<E>(def: StreamDef): StreamSpec<E> {
     });
     return new StreamError(cause.message, { data: frame.data, cause });
   };
-  const parse = (name: string, frame: ServerSentEvent): unknown => {
-    try {
-      return JSON.parse(frame.data);
-    } catch (err) {
-      throw new StreamError(`malformed JSON in a \`${name}\` event`, { data: frame.data, cause: err });
-    }
-  };
+  const malformed = (name: string, frame: ServerSentEvent, err: unknown) =>
+    new StreamError(`malformed JSON in a \`${name}\` event`, { data: frame.data, cause: err });
+  const notObject = (name: string, frame: ServerSentEvent, value: unknown) =>
+    new StreamError(`the data of a \`${name}\` event is ${describe(value)}, not a JSON object`, { data: frame.data });
 
-  const build = (entry: Entry, frame: ServerSentEvent, context: DecodeContext, json: unknown): E => {
-    const ev = entry.ev;
-    spec.lastDef = ev;
-    if (ev.data === 'text') return { type: ev.name, data: frame.data, eventId: frame.id } as E;
-    const value = json === undefined ? parse(ev.name, frame) : json;
+  /** The reader of one event in one mode. */
+  const compile = (ev: EventDef, strict: boolean): Reader => {
+    const name = ev.name;
+    if (ev.data === 'text') return (frame) => ({ type: name, data: frame.data, eventId: frame.id }) as E;
     if (ev.data === 'json') {
-      let data: unknown = value;
-      if (ev.shape !== undefined) {
-        try {
-          data = decodeValue(ev.shape, value, { strict: context.strict }, ev.name);
-        } catch (err) {
-          if (err instanceof ShapeError) throw mismatch(ev, frame, context, err.path, err.reason, value);
-          throw err;
+      const shape = ev.shape;
+      return (frame, context, json) => {
+        let value = json;
+        if (value === undefined) {
+          try {
+            value = JSON.parse(frame.data);
+          } catch (err) {
+            throw malformed(name, frame, err);
+          }
         }
-      }
-      return { type: ev.name, data, eventId: frame.id } as E;
-    }
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-      throw new StreamError(`the data of a \`${ev.name}\` event is ${describe(value)}, not a JSON object`, { data: frame.data });
+        let data: unknown = value;
+        if (shape !== undefined) {
+          try {
+            data = decodeValue(shape, value, { strict }, name);
+          } catch (err) {
+            if (err instanceof ShapeError) throw mismatch(ev, frame, context, err.path, err.reason, value);
+            throw err;
+          }
+        }
+        return { type: name, data, eventId: frame.id } as E;
+      };
     }
     const model = ev.fields!;
-    const mode = context.strict ? 1 : 0;
-    const convert = (entry.readers[mode] ??= modelIn(model, context.strict));
-    let event: Record<string, unknown>;
-    try {
-      // Data whose fields are read as they came (same names, plain values) becomes the event
-      // itself; any other is converted into a new object.
-      event = convert.asIs
-        ? (value as Record<string, unknown>)
-        : convert.inPlace
-        ? runInPlace<Record<string, unknown>>(convert, model, value as Record<string, unknown>)
-        : run<Record<string, unknown>>(convert, model, value, { type: ev.name });
-    } catch (err) {
-      if (err instanceof ShapeError) throw mismatch(ev, frame, context, err.path, err.reason, value);
-      throw err;
+    const convert = modelIn(model, strict);
+    if (convert.asIs) {
+      // Data whose fields are read as they came (same names, plain values, nothing to check)
+      // becomes the event itself.
+      return (frame, _context, json) => {
+        let value = json;
+        if (value === undefined) {
+          try {
+            value = JSON.parse(frame.data);
+          } catch (err) {
+            throw malformed(name, frame, err);
+          }
+        }
+        if (typeof value !== 'object' || value === null || Array.isArray(value)) throw notObject(name, frame, value);
+        // The union's own keys win over any data keys of the same name.
+        const event = value as Record<string, unknown>;
+        event['type'] = name;
+        event['eventId'] = frame.id;
+        return event as E;
+      };
     }
-    // The union's own keys win over any data keys of the same name.
-    event['type'] = ev.name;
-    event['eventId'] = frame.id;
-    return event as E;
+    return (frame, context, json) => {
+      let value = json;
+      if (value === undefined) {
+        try {
+          value = JSON.parse(frame.data);
+        } catch (err) {
+          throw malformed(name, frame, err);
+        }
+      }
+      if (typeof value !== 'object' || value === null || Array.isArray(value)) throw notObject(name, frame, value);
+      let event: Record<string, unknown>;
+      try {
+        // Data read in place (checked, `<key>Text` added) is the event itself; any other is
+        // converted into a new object.
+        event = convert.inPlace
+          ? runInPlace<Record<string, unknown>>(convert, model, value as Record<string, unknown>)
+          : run<Record<string, unknown>>(convert, model, value, { type: name });
+      } catch (err) {
+        if (err instanceof ShapeError) throw mismatch(ev, frame, context, err.path, err.reason, value);
+        throw err;
+      }
+      // The union's own keys win over any data keys of the same name.
+      event['type'] = name;
+      event['eventId'] = frame.id;
+      return event as E;
+    };
+  };
+
+  const compileFor = (entry: Entry, strict: boolean): Reader => (entry.readers[strict ? 1 : 0] = compile(entry.ev, strict));
+
+  const build = (entry: Entry, frame: ServerSentEvent, context: DecodeContext, json: unknown): E => {
+    spec.lastDef = entry.ev;
+    const read = entry.readers[context.strict ? 1 : 0] ?? compileFor(entry, context.strict);
+    return read(frame, context, json);
   };
 
   const shapeOf = (ev: EventDef): Shape | undefined =>
     ev.data === 'object' && ev.fields !== undefined ? { kind: 'model', model: () => ev.fields! } : ev.shape;
 
+  /** Event dispatch: by the frame's `event:` name (small, so the stream's loop can inline it). */
+  const decodeByEvent = (frame: ServerSentEvent, context: DecodeContext): E | typeof END => {
+    if (sentinel !== undefined && frame.data === sentinel) return END;
+    // Runs of one event name (the text deltas) skip the map lookup (a hash of a new string).
+    const name = frame.event;
+    let entry: Entry | undefined;
+    if (name === lastName) {
+      entry = lastEntry;
+    } else {
+      entry = byKey.get(name);
+      lastName = name;
+      lastEntry = entry;
+    }
+    if (entry === undefined) return unknown(name, frame);
+    spec.lastDef = entry.ev;
+    const read = entry.readers[context.strict ? 1 : 0] ?? compileFor(entry, context.strict);
+    return read(frame, context, undefined);
+  };
+
+  /** Single dispatch: every frame is the stream's one event. */
+  const decodeSingle = (frame: ServerSentEvent, context: DecodeContext): E | typeof END => {
+    if (sentinel !== undefined && frame.data === sentinel) return END;
+    return build(single!, frame, context, undefined);
+  };
+
+  /** Property dispatch: by a property of the JSON data. */
+  const decodeByProperty = (frame: ServerSentEvent, context: DecodeContext): E | typeof END => {
+    if (sentinel !== undefined && frame.data === sentinel) return END;
+    const property = def.property ?? 'type';
+    let json: unknown;
+    try {
+      json = JSON.parse(frame.data);
+    } catch (err) {
+      throw new StreamError(`a frame whose data is not JSON has no \`${property}\` to dispatch on`, { data: frame.data, cause: err });
+    }
+    const tag = typeof json === 'object' && json !== null && !Array.isArray(json) ? (json as Record<string, unknown>)[property] : undefined;
+    if (typeof tag !== 'string') {
+      throw new StreamError(`a frame whose data has no string \`${property}\` has no event name to dispatch on`, { data: frame.data });
+    }
+    const entry = byKey.get(tag);
+    if (entry === undefined) return unknown(tag, frame);
+    const ev = entry.ev;
+    if (context.strict && ev.sse !== undefined && frame.event !== ev.sse) {
+      throw mismatch(ev, frame, context, '$', `the frame's event name is ${JSON.stringify(frame.event)}, not ${JSON.stringify(ev.sse)}`, json);
+    }
+    return build(entry, frame, context, json);
+  };
+
   const spec: { -readonly [K in keyof StreamSpec<E>]: StreamSpec<E>[K] } = {
     def,
     lastDef: undefined,
-    decode(frame, context) {
-      if (def.sentinel !== undefined && frame.data === def.sentinel) return END;
-      if (single !== undefined) return build(single, frame, context, undefined);
-      if (def.dispatch === 'event') {
-        // Runs of one event name (the text deltas) skip the map lookup (a hash of a new string).
-        const name = frame.event;
-        let entry: Entry | undefined;
-        if (name === lastName) {
-          entry = lastEntry;
-        } else {
-          entry = byKey.get(name);
-          lastName = name;
-          lastEntry = entry;
-        }
-        return entry === undefined ? unknown(name, frame) : build(entry, frame, context, undefined);
-      }
-      const property = def.property ?? 'type';
-      let json: unknown;
-      try {
-        json = JSON.parse(frame.data);
-      } catch (err) {
-        throw new StreamError(`a frame whose data is not JSON has no \`${property}\` to dispatch on`, { data: frame.data, cause: err });
-      }
-      const tag = typeof json === 'object' && json !== null && !Array.isArray(json) ? (json as Record<string, unknown>)[property] : undefined;
-      if (typeof tag !== 'string') {
-        throw new StreamError(`a frame whose data has no string \`${property}\` has no event name to dispatch on`, { data: frame.data });
-      }
-      const entry = byKey.get(tag);
-      if (entry === undefined) return unknown(tag, frame);
-      const ev = entry.ev;
-      if (context.strict && ev.sse !== undefined && frame.event !== ev.sse) {
-        throw mismatch(ev, frame, context, '$', `the frame's event name is ${JSON.stringify(frame.event)}, not ${JSON.stringify(ev.sse)}`, json);
-      }
-      return build(entry, frame, context, json);
-    },
+    decode: byEvent ? decodeByEvent : single !== undefined ? decodeSingle : decodeByProperty,
     valueAt(decoded, path) {
       const ev = decoded.def;
       if (ev === undefined) return undefined;

@@ -9,10 +9,12 @@
  *   across chunks decodes correctly; the decoder strips exactly one leading BOM.
  * - "Lines must be separated by a U+000D CARRIAGE RETURN U+000A LINE FEED (CRLF) character
  *   pair, a single U+000A LINE FEED (LF) character, or a single U+000D CARRIAGE RETURN (CR)
- *   character": every line end is normalised to LF here before the parser sees it, remembering
- *   a CR that ended a chunk so a CRLF split across two chunks is one line end (the parser
+ *   character": a CR that ended a chunk is remembered, so a CRLF split across two chunks is one
+ *   line end, and every line end is normalised to LF here before the parser sees it (the parser
  *   itself holds a trailing CR back until more input arrives, which would delay the last
- *   event of a CR-only stream forever).
+ *   event of a CR-only stream forever). A chunk that ends with a blank line (`\n\n`), the usual
+ *   chunk of a server flushing whole events, has no trailing CR: the parser reads its CR and
+ *   CRLF line ends itself, and the chunk goes to it unscanned.
  * - "If the field value does not contain U+0000 NULL, then set the last event ID buffer";
  *   "retry: if the field value consists of only ASCII digits"; unknown fields ignored;
  *   comments (`:`) ignored; one leading space of a value stripped; `data` lines joined
@@ -44,11 +46,22 @@ export interface ServerSentEvent {
 
 export const DEFAULT_MAX_EVENT_SIZE = 16 * 1024 * 1024;
 
+/** A chunk under this size is decoded in one piece (see `write`). */
+const SPLIT_BYTES = 4096;
+
+/** The options of every streaming decode (one object, not one per chunk). */
+const STREAM: TextDecodeOptions = { stream: true };
+
 export class SSEDecoder {
   readonly maxEventSize: number;
   private readonly parser: EventSourceParser;
   private decoder = new TextDecoder('utf-8');
   private pending: ServerSentEvent[] = [];
+  /** Where dispatched events go: `pending` (`feed`), or the caller's function (`write`). */
+  private sink: (frame: ServerSentEvent) => void;
+  private readonly collect = (frame: ServerSentEvent): void => {
+    this.pending.push(frame);
+  };
   private lastWasCR = false;
   private atLineStart = true;
   private inComment = false;
@@ -58,8 +71,14 @@ export class SSEDecoder {
   /** The current line's text so far (after the chunk's last line end), in pieces. */
   private partial: string[] = [];
 
-  constructor(options: { maxEventSize?: number | undefined } = {}) {
+  /**
+   * `onEvent`: receive each event as it is dispatched, through `write()` and `close()` (no list
+   * per chunk); `feed()` and `end()` still return theirs.
+   */
+  constructor(options: { maxEventSize?: number | undefined; onEvent?: ((frame: ServerSentEvent) => void) | undefined } = {}) {
     this.maxEventSize = options.maxEventSize ?? DEFAULT_MAX_EVENT_SIZE;
+    const onEvent = options.onEvent;
+    this.sink = this.collect;
     this.parser = createParser({
       onEvent: (message) => {
         if (message.id !== undefined) this.lastId = message.id;
@@ -67,7 +86,7 @@ export class SSEDecoder {
         // An empty event type buffer dispatches as `message`.
         const frame = message as ServerSentEvent;
         if (!message.event) frame.event = 'message';
-        this.pending.push(frame);
+        this.sink(frame);
       },
       onRetry: (ms) => {
         this.retryMs = ms;
@@ -76,6 +95,7 @@ export class SSEDecoder {
       onError: () => undefined,
     });
     this.parser.feed('');
+    if (onEvent !== undefined) this.sink = onEvent;
   }
 
   /** The last `id` seen on a dispatched event (the spec's "last event ID buffer"). */
@@ -90,18 +110,62 @@ export class SSEDecoder {
 
   /** Feed raw bytes (or already-decoded text); returns the events completed by this chunk. */
   feed(chunk: Uint8Array | string): ServerSentEvent[] {
-    const text = typeof chunk === 'string' ? chunk : this.decoder.decode(chunk, { stream: true });
-    this.push(text);
+    const sink = this.sink;
+    this.sink = this.collect;
+    try {
+      this.write(chunk);
+    } finally {
+      this.sink = sink;
+    }
     return this.take();
   }
 
   /** End of stream: flush the decoder; an incomplete event is dropped, never dispatched. */
   end(): ServerSentEvent[] {
-    const rest = this.decoder.decode();
-    if (rest) this.push(rest);
+    const sink = this.sink;
+    this.sink = this.collect;
+    try {
+      const rest = this.decoder.decode();
+      if (rest) this.push(rest);
+    } finally {
+      this.sink = sink;
+    }
     const events = this.take();
     this.reset();
     return events;
+  }
+
+  /** Feed raw bytes (or already-decoded text): the events it completes go to `onEvent`. */
+  write(chunk: Uint8Array | string): void {
+    if (typeof chunk === 'string') {
+      this.push(chunk);
+      return;
+    }
+    const decoder = this.decoder;
+    // A line under way, ended in this chunk: its end, the chunk's other whole lines and what
+    // follows them are decoded apart (an LF byte is never part of a multi-byte UTF-8 sequence,
+    // so each piece ends on a character boundary), so the line under way is joined with its
+    // end alone, not with a copy of the whole chunk. Each piece is read as any chunk is (a CR
+    // ending one and an LF starting the next are one line end).
+    const first = this.partial.length > 0 && chunk.length > SPLIT_BYTES ? chunk.indexOf(10) : -1;
+    if (first === -1) {
+      this.push(decoder.decode(chunk, STREAM));
+      return;
+    }
+    const last = chunk.lastIndexOf(10);
+    this.push(decoder.decode(chunk.subarray(0, first + 1), STREAM));
+    if (last > first) this.push(decoder.decode(chunk.subarray(first + 1, last + 1), STREAM));
+    if (last + 1 < chunk.length) this.push(decoder.decode(chunk.subarray(last + 1), STREAM));
+  }
+
+  /** End of stream, the events to `onEvent`: as `end()`. */
+  close(): void {
+    const rest = this.decoder.decode();
+    try {
+      if (rest) this.push(rest);
+    } finally {
+      this.reset();
+    }
   }
 
   /** Forget everything buffered (a new connection starts from a clean state). */
@@ -119,31 +183,57 @@ export class SSEDecoder {
 
   private take(): ServerSentEvent[] {
     const events = this.pending;
+    if (events.length === 0) return [];
     this.pending = [];
     return events;
   }
 
   private push(text: string): void {
-    if (text.length === 0) return;
+    let len = text.length;
+    if (len === 0) return;
     // A CR that ended the previous chunk already counted as a line end: an LF right
     // after it belongs to the same CRLF pair.
-    if (this.lastWasCR && text.charCodeAt(0) === 10) text = text.slice(1);
-    this.lastWasCR = text.length > 0 && text.charCodeAt(text.length - 1) === 13;
-    const normalised = text.indexOf('\r') === -1 ? text : text.replace(/\r\n?/g, '\n');
-    this.checkSize(normalised);
-    const lf = normalised.lastIndexOf('\n');
-    if (lf === -1) {
-      this.partial.push(normalised);
+    if (this.lastWasCR) {
+      this.lastWasCR = false;
+      if (text.charCodeAt(0) === 10) {
+        text = text.slice(1);
+        if (--len === 0) return;
+      }
+    }
+    const last = text.charCodeAt(len - 1);
+    // A chunk of whole events (a server flushing each one: the chunk ends with a blank line,
+    // no line is under way) goes to the parser as it is, when no event in it can reach the
+    // cap: the parser reads CR and CRLF line ends itself when none ends its input.
+    if (last === 10 && len > 1 && text.charCodeAt(len - 2) === 10 && this.partial.length === 0 && this.eventSize + len <= this.maxEventSize) {
+      this.eventSize = 0;
+      this.atLineStart = true;
+      this.inComment = false;
+      this.parser.feed(text);
       return;
     }
-    let lines = lf === normalised.length - 1 ? normalised : normalised.slice(0, lf + 1);
-    if (this.partial.length > 0) {
-      this.partial.push(lines);
-      lines = this.partial.join('');
-      this.partial = [];
+    this.lastWasCR = last === 13;
+    if (text.indexOf('\r') !== -1) {
+      text = text.replace(/\r\n?/g, '\n');
+      len = text.length;
     }
-    if (lf !== normalised.length - 1) this.partial.push(normalised.slice(lf + 1));
-    this.parser.feed(lines);
+    if (len === 0) return;
+    this.checkSize(text);
+    const endsLine = text.charCodeAt(len - 1) === 10;
+    const lf = endsLine ? len - 1 : text.lastIndexOf('\n');
+    const partial = this.partial;
+    if (lf === -1) {
+      partial.push(text);
+      return;
+    }
+    if (partial.length > 0) {
+      partial.push(lf === len - 1 ? text : text.slice(0, lf + 1));
+      const lines = partial.join('');
+      this.partial = [];
+      this.parser.feed(lines);
+    } else {
+      this.parser.feed(lf === len - 1 ? text : text.slice(0, lf + 1));
+    }
+    if (lf !== len - 1) this.partial.push(text.slice(lf + 1));
   }
 
   /**

@@ -126,6 +126,7 @@ export class Stream<E, F = undefined, O = unknown, U = unknown> implements Async
   /** Abort this to close the stream (the same as `abort()`). */
   readonly controller = new AbortController();
   readonly #init: StreamInit<E>;
+  readonly #spec: StreamSpec<E>;
   #started = false;
   #first: Promise<Response> | undefined;
   #firstConn: AbortController | undefined;
@@ -151,11 +152,14 @@ export class Stream<E, F = undefined, O = unknown, U = unknown> implements Async
    * The events of the last chunk: `#batch[0..#count)`, handed out from `#index`. The array is
    * reused from chunk to chunk (its slots overwritten; no new array, no `length` write per chunk).
    */
-  #batch: E[] = [];
+  #batch: (E | undefined)[] = [];
   #count = 0;
   #index = 0;
   /** The error of a frame that failed to decode, thrown once the events before it are handed out. */
   #failure: unknown = NONE;
+  /** The frames of the chunk being decoded (`#frames[0..#frameCount)`; the array reused). */
+  #frames: (ServerSentEvent | undefined)[] = [];
+  #frameCount = 0;
   /** Why the last connection ended without a clean end (the next round reconnects or throws it). */
   #pendingError: unknown = undefined;
   /** The read under way (`#filling`): calls made meanwhile wait for it. */
@@ -174,6 +178,7 @@ export class Stream<E, F = undefined, O = unknown, U = unknown> implements Async
 
   constructor(init: StreamInit<E>) {
     this.#init = init;
+    this.#spec = init.spec;
   }
 
   /**
@@ -216,7 +221,11 @@ export class Stream<E, F = undefined, O = unknown, U = unknown> implements Async
           return this.#pulling!.then(after, after);
         }
         if (this.#index < this.#count && !this.#stopped) {
-          return Promise.resolve({ value: this.#batch[this.#index++]!, done: false });
+          // The slot is emptied as the event is handed out: the batch holds no event the caller dropped.
+          const batch = this.#batch;
+          const value = batch[this.#index]!;
+          batch[this.#index++] = undefined;
+          return Promise.resolve({ value, done: false });
         }
         // The batch is used up: read on, straight from the open connection when nothing else is
         // pending (no async frame per chunk), else through the connection loop.
@@ -429,7 +438,7 @@ export class Stream<E, F = undefined, O = unknown, U = unknown> implements Async
     if (!ready) return this.#fill();
     this.#filling = false;
     this.#index = 1;
-    return { value: this.#batch[0]!, done: false };
+    return { value: this.#first0(), done: false };
   };
 
   readonly #onReadError = (err: unknown): Promise<IteratorResult<E, undefined>> => {
@@ -472,7 +481,7 @@ export class Stream<E, F = undefined, O = unknown, U = unknown> implements Async
         }
         if (this.#decode(chunk)) {
           this.#index = 1;
-          return { value: this.#batch[0]!, done: false };
+          return { value: this.#first0(), done: false };
         }
       }
     } catch (err) {
@@ -490,18 +499,36 @@ export class Stream<E, F = undefined, O = unknown, U = unknown> implements Async
    */
   #decode(chunk: ReadableStreamReadResult<Uint8Array>): boolean {
     const init = this.#init;
-    const spec = init.spec;
     const done = chunk.done;
-    const batch = this.#batch;
-    let count = 0;
+    const frames = this.#frames;
+    let failure: unknown = NONE;
     let terminal = false;
     try {
-      const frames = done ? this.#decoder!.end() : this.#decoder!.feed(chunk.value);
-      const context = this.#context!;
-      const delivered = this.#delivered!;
-      for (let i = 0; i < frames.length; i++) {
+      // The decoder appends the chunk's frames to `#frames` (`#onFrame`).
+      if (done) this.#decoder!.close();
+      else this.#decoder!.write(chunk.value);
+    } catch (err) {
+      // The size cap: the events before it are delivered first (below).
+      failure = err;
+    }
+    const n = this.#frameCount;
+    this.#frameCount = 0;
+    // Each frame's event joins the batch, unless it was delivered before (a resumed stream
+    // replays); the stream ends with a terminal event or the sentinel; a frame that does not
+    // decode ends the batch before it.
+    const spec = this.#spec;
+    const context = this.#context!;
+    const delivered = this.#delivered!;
+    const batch = this.#batch;
+    const debug = this.#debug;
+    let count = this.#count;
+    let lastId = this.#lastId;
+    let i = 0;
+    try {
+      while (i < n) {
         const frame = frames[i]!;
-        if (this.#debug) init.log.debug(`stream frame: event ${JSON.stringify(frame.event)}, id ${frame.id === undefined ? '(none)' : JSON.stringify(frame.id)}`);
+        frames[i++] = undefined;
+        if (debug) init.log.debug(`stream frame: event ${JSON.stringify(frame.event)}, id ${frame.id === undefined ? '(none)' : JSON.stringify(frame.id)}`);
         const event = spec.decode(frame, context);
         if (event === END) {
           terminal = true;
@@ -511,28 +538,35 @@ export class Stream<E, F = undefined, O = unknown, U = unknown> implements Async
         const id = frame.id;
         if (id !== undefined) {
           if (!delivered.add(id)) continue;
-          this.#lastId = id;
+          lastId = id;
         }
-        this.#failures = 0;
-        this.#anyDelivered = true;
         // The resume parameters come from the first event that carries them, which need not be
         // the first event of the stream.
-        if (this.#resumeRequest === undefined && def !== undefined) this.#resumeFrom(event, def);
+        if (def !== undefined && this.#resumeRequest === undefined) this.#resumeFrom(event, def);
         batch[count++] = event;
-        if (def?.terminal) {
+        if (def !== undefined && def.terminal === true) {
           terminal = true;
           break;
         }
       }
     } catch (err) {
+      failure = err;
+    }
+    this.#lastId = lastId;
+    if (count > this.#count) {
+      this.#count = count;
+      this.#failures = 0;
+      this.#anyDelivered = true;
+    }
+    // Frames after the stream's end or a failed frame are not read.
+    while (i < n) frames[i++] = undefined;
+    if (failure !== NONE) {
       // The events before the failing frame are delivered first; the connection is closed now.
       this.#close();
-      this.#count = count;
-      if (count === 0) throw err;
-      this.#failure = err;
+      if (count === 0) throw failure;
+      this.#failure = failure;
       return true;
     }
-    this.#count = count;
     if (terminal || (done && init.spec.def.eofEnds === true)) {
       this.#clean = true;
       this.#finished = true;
@@ -547,6 +581,19 @@ export class Stream<E, F = undefined, O = unknown, U = unknown> implements Async
     }
     return count > 0;
   }
+
+  /** The batch's first event, handed out (its slot emptied). */
+  #first0(): E {
+    const batch = this.#batch;
+    const value = batch[0]!;
+    batch[0] = undefined;
+    return value;
+  }
+
+  /** Where the decoder puts a chunk's frames (`#frames[0..#frameCount)`, the array reused). */
+  readonly #onFrame = (frame: ServerSentEvent): void => {
+    this.#frames[this.#frameCount++] = frame;
+  };
 
   /** Open the next connection: the first request, or the resume request after the last id seen. */
   async #connect(): Promise<void> {
@@ -590,7 +637,7 @@ export class Stream<E, F = undefined, O = unknown, U = unknown> implements Async
       return;
     }
     this.#context = { strict: init.strict, response };
-    this.#decoder = new SSEDecoder({ maxEventSize: init.spec.def.maxEventSize });
+    this.#decoder = new SSEDecoder({ maxEventSize: init.spec.def.maxEventSize, onEvent: this.#onFrame });
   }
 
   /**

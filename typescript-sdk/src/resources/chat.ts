@@ -99,6 +99,12 @@ export type ChatConversationParams =
 /** A conversation on chat sessions (`chat.conversation()`, `chat.load()`). */
 export type ChatConversation = Conversation<M.ChatMessage, M.ChatReply, E.ChatStreamFrame, Omit<SendMessageParams, 'content'>>;
 
+// What the methods share, made once: the security requirements and the result readers.
+const security0 = [['ApiKeyAuth']] as const;
+const result0 = jsonResult<M.ChatSession>(t.model(() => M.ChatSession), 'data');
+const result1 = jsonResult<M.ChatReply>(t.model(() => M.ChatReply), 'data');
+const result2 = jsonResult<M.Feedback>(t.model(() => M.Feedback), 'data');
+
 export class Chat {
   readonly #client: APIClient;
 
@@ -121,7 +127,7 @@ export class Chat {
         { name: 'limit', value: params.limit },
       ],
       accept: 'application/json',
-      security: [['ApiKeyAuth']],
+      security: security0,
     };
     return this.#client.requestPage(
       {
@@ -151,9 +157,9 @@ export class Chat {
       body: { kind: 'json' as const, value: body0.toWire(params), contentType: 'application/json' },
       idempotent: true,
       accept: 'application/json',
-      security: [['ApiKeyAuth']],
+      security: security0,
     };
-    return this.#client.request(request, options, jsonResult<M.ChatSession>(t.model(() => M.ChatSession), 'data'));
+    return this.#client.request(request, options, result0);
   }
 
   /**
@@ -166,9 +172,9 @@ export class Chat {
       method: 'get' as const,
       path: '/api/v1/chat/sessions/' + pathParam('sessionId', sessionId),
       accept: 'application/json',
-      security: [['ApiKeyAuth']],
+      security: security0,
     };
-    return this.#client.request(request, options, jsonResult<M.ChatSession>(t.model(() => M.ChatSession), 'data'));
+    return this.#client.request(request, options, result0);
   }
 
   /**
@@ -184,9 +190,9 @@ export class Chat {
       path: '/api/v1/chat/sessions/' + pathParam('sessionId', sessionId),
       body: { kind: 'json' as const, value: body1.toWire(params), contentType: 'application/json' },
       accept: 'application/json',
-      security: [['ApiKeyAuth']],
+      security: security0,
     };
-    return this.#client.request(request, options, jsonResult<M.ChatSession>(t.model(() => M.ChatSession), 'data'));
+    return this.#client.request(request, options, result0);
   }
 
   /**
@@ -198,7 +204,7 @@ export class Chat {
     const request = {
       method: 'delete' as const,
       path: '/api/v1/chat/sessions/' + pathParam('sessionId', sessionId),
-      security: [['ApiKeyAuth']],
+      security: security0,
     };
     return this.#client.request(request, options, noResult);
   }
@@ -218,7 +224,7 @@ export class Chat {
         { name: 'limit', value: params.limit },
       ],
       accept: 'application/json',
-      security: [['ApiKeyAuth']],
+      security: security0,
     };
     return this.#client.requestPage(
       {
@@ -252,9 +258,9 @@ export class Chat {
       body: { kind: 'json' as const, value: body2.toWire(params), contentType: 'application/json' },
       idempotent: true,
       accept: 'application/json',
-      security: [['ApiKeyAuth']],
+      security: security0,
     };
-    return this.#client.request(request, options, jsonResult<M.ChatReply>(t.model(() => M.ChatReply), 'data'));
+    return this.#client.request(request, options, result1);
   }
 
   /**
@@ -274,7 +280,7 @@ export class Chat {
       path: '/api/v1/chat/sessions/' + pathParam('sessionId', sessionId) + '/messages/stream',
       body: { kind: 'json' as const, value: body2.toWire(params), contentType: 'application/json' },
       idempotent: true,
-      security: [['ApiKeyAuth']],
+      security: security0,
     };
     return this.#client.stream<E.ChatStreamFrame, E.DoneEvent, unknown, M.TokenUsage>(request, options, E.ChatStreamFrameSpec);
   }
@@ -288,7 +294,7 @@ export class Chat {
     const request = {
       method: 'delete' as const,
       path: '/api/v1/chat/sessions/' + pathParam('sessionId', sessionId) + '/messages/' + pathParam('messageId', messageId),
-      security: [['ApiKeyAuth']],
+      security: security0,
     };
     return this.#client.request(request, options, noResult);
   }
@@ -309,9 +315,9 @@ export class Chat {
       body: { kind: 'json' as const, value: body3.toWire(params), contentType: 'application/json' },
       idempotent: true,
       accept: 'application/json',
-      security: [['ApiKeyAuth']],
+      security: security0,
     };
-    return this.#client.request(request, options, jsonResult<M.Feedback>(t.model(() => M.Feedback), 'data'));
+    return this.#client.request(request, options, result2);
   }
 
   /**

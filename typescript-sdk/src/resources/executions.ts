@@ -28,6 +28,10 @@ export interface StreamExecutionParams {
   lastEventId?: string;
 }
 
+// What the methods share, made once: the security requirements and the result readers.
+const security0 = [['ApiKeyAuth']] as const;
+const result0 = jsonResult<M.Execution>(t.model(() => M.Execution), 'data');
+
 export class Executions {
   readonly #client: APIClient;
 
@@ -53,7 +57,7 @@ export class Executions {
         { name: 'status', value: params.status },
       ],
       accept: 'application/json',
-      security: [['ApiKeyAuth']],
+      security: security0,
     };
     return this.#client.requestPage(
       {
@@ -82,9 +86,9 @@ export class Executions {
       path: '/api/v1/executions/' + pathParam('executionId', executionId) + '/cancel',
       idempotent: true,
       accept: 'application/json',
-      security: [['ApiKeyAuth']],
+      security: security0,
     };
-    return this.#client.request(request, options, jsonResult<M.Execution>(t.model(() => M.Execution), 'data'));
+    return this.#client.request(request, options, result0);
   }
 
   /**
@@ -97,9 +101,9 @@ export class Executions {
       method: 'get' as const,
       path: '/api/v1/executions/' + pathParam('executionId', executionId),
       accept: 'application/json',
-      security: [['ApiKeyAuth']],
+      security: security0,
     };
-    return this.#client.request(request, options, jsonResult<M.Execution>(t.model(() => M.Execution), 'data'));
+    return this.#client.request(request, options, result0);
   }
 
   /**
@@ -115,7 +119,7 @@ export class Executions {
       method: 'get' as const,
       path: '/api/v1/executions/' + pathParam('executionId', executionId) + '/stream',
       headers: { 'Last-Event-ID': params.lastEventId },
-      security: [['ApiKeyAuth']],
+      security: security0,
     };
     return this.#client.stream<E.ChatStreamFrame, E.DoneEvent, unknown, M.TokenUsage>(request, options, E.ChatStreamFrameSpec);
   }

@@ -441,6 +441,21 @@ class _Filters:
             return f"jsonResult<{self.ts_type(r.type, qualified=True)}>({self.ts_shape(r.type, qualified=True)}, {unwrap})"
         return {"text": "textResult", "binary": "bytesResult"}.get(r.kind, "noResult")
 
+    def call_constants(self, resource: Resource) -> dict[str, str]:
+        """The module constants a resource's methods share, made once rather than per call: each
+        distinct security requirement list and model result reader (`jsonResult(...)`), by their
+        TypeScript text, to the constant's name."""
+        out: dict[str, str] = {}
+        for op in resource.operations:
+            text = self.security(op.security)
+            if text not in out:
+                out[text] = f"security{sum(1 for n in out.values() if n.startswith('security'))}"
+            if op.result.kind == "model":
+                spec = self.ts_result_spec(op)
+                if spec not in out:
+                    out[spec] = f"result{sum(1 for n in out.values() if n.startswith('result'))}"
+        return out
+
     def accept(self, op: Operation) -> str | None:
         return op.accept or op.result.content_type
 

@@ -22,7 +22,7 @@ import {
 } from './errors.js';
 import { APIPromise, withRequestId, type Sent } from './api-promise.js';
 import { checkLogOptions, headerLines, isLogLevel, Log, type Logger, type LogLevel } from './log.js';
-import { decodeValue, describe, modelIn, run, ShapeError, type Shape } from './schema.js';
+import { decodeValue, describe, modelIn, run, ShapeError, type ModelIn, type Shape } from './schema.js';
 import { PagePromise, Page, type PageRequest } from './pagination.js';
 import { Stream, type StreamSpec } from './streaming.js';
 import { anySignal, isUploadable, readEnv, sleep as realSleep, uuid4, type Uploadable } from './utils.js';
@@ -198,6 +198,7 @@ export class APIClient<O extends BaseClientOptions = BaseClientOptions> {
   readonly #identity: SdkIdentity;
   readonly #fetch: Fetch;
   readonly #defaultHeaders: Record<string, string>;
+  readonly #hasDefaultHeaders: boolean;
   readonly #sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
   readonly #random: () => number;
   readonly #now: () => number;
@@ -226,6 +227,7 @@ export class APIClient<O extends BaseClientOptions = BaseClientOptions> {
     this.maxRetries = options.maxRetries ?? DEFAULT_MAX_RETRIES;
     this.strictResponseValidation = options.strictResponseValidation === true;
     this.#defaultHeaders = { ...(options.defaultHeaders ?? {}) };
+    this.#hasDefaultHeaders = Object.keys(this.#defaultHeaders).length > 0;
     this.#sleep = options.sleep ?? realSleep;
     this.#random = options.random ?? Math.random;
     this.#now = options.now ?? Date.now;
@@ -449,16 +451,19 @@ export class APIClient<O extends BaseClientOptions = BaseClientOptions> {
       'user-agent': this.#identity.userAgent,
     };
     if (prepared.contentType !== undefined) headers['content-type'] = prepared.contentType;
-    for (const [name, value] of prepared.auth.headers) headers[name.toLowerCase()] = value;
-    mergeHeaders(headers, this.#defaultHeaders);
+    const auth = prepared.auth.headers;
+    for (let i = 0; i < auth.length; i++) headers[auth[i]![0].toLowerCase()] = auth[i]![1];
+    if (this.#hasDefaultHeaders) mergeHeaders(headers, this.#defaultHeaders);
     mergeHeaders(headers, spec.headers);
-    let cookie = '';
-    for (const k of Object.keys(prepared.cookies)) {
-      const v = prepared.cookies[k];
-      if (v === undefined || v === null) continue;
-      cookie += `${cookie === '' ? '' : '; '}${k}=${encodeURIComponent(String(v))}`;
+    if (prepared.cookies !== NO_COOKIES) {
+      let cookie = '';
+      for (const k of Object.keys(prepared.cookies)) {
+        const v = prepared.cookies[k];
+        if (v === undefined || v === null) continue;
+        cookie += `${cookie === '' ? '' : '; '}${k}=${encodeURIComponent(String(v))}`;
+      }
+      if (cookie) headers['cookie'] = cookie;
     }
-    if (cookie) headers['cookie'] = cookie;
     if (idempotencyKey !== undefined) headers['idempotency-key'] = idempotencyKey;
     mergeHeaders(headers, opts.headers);
     return headers;
@@ -686,6 +691,8 @@ const NO_COOKIES: Readonly<Record<string, unknown>> = Object.freeze({});
  * against the contract; tolerant mode keeps a value of another shape as it came.
  */
 export function jsonResult<T>(shape: Shape, unwrap: string | null = null): ResultSpec<T> {
+  // A model's compiled readers, [tolerant, strict], looked up on first use (not per call).
+  const readers: (ModelIn | undefined)[] = [undefined, undefined];
   return {
     kind: 'json',
     parse: (body, context) => {
@@ -705,7 +712,8 @@ export function jsonResult<T>(shape: Shape, unwrap: string | null = null): Resul
         // per model; `decodeValue` would compile the shape's converter again on every call.
         if (shape.kind === 'model') {
           const model = shape.model();
-          return run<T>(modelIn(model, context.strict), model, value);
+          const mode = context.strict ? 1 : 0;
+          return run<T>((readers[mode] ??= modelIn(model, context.strict)), model, value);
         }
         return decodeValue<T>(shape, value, { strict: context.strict });
       } catch (err) {
@@ -923,8 +931,11 @@ function checkRecord(value: unknown, name: string): void {
 }
 
 /** The per-call options, checked before anything is sent. */
+/** The options of a call given none (never changed: read only). */
+const NO_OPTIONS: RequestOptions = Object.freeze({});
+
 function checkRequestOptions(options: RequestOptions | undefined): RequestOptions {
-  if (options === undefined) return {};
+  if (options === undefined) return NO_OPTIONS;
   if (!isObject(options)) throw new InvalidArgumentError('options must be an object');
   checkLimits(options, 'request options');
   for (const name of ['headers', 'query', 'body'] as const) if (options[name] !== undefined) checkRecord(options[name], `options.${name}`);

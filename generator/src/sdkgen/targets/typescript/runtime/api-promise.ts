@@ -38,6 +38,8 @@ export interface WithResponse<T> {
 
 const RESOLVED: Promise<void> = Promise.resolve();
 
+function noop(): void {}
+
 export class APIPromise<T> implements PromiseLike<WithRequestId<T>> {
   readonly #send: (raw: boolean) => Promise<Sent>;
   readonly #parse: (sent: Sent) => T | Promise<T>;
@@ -55,7 +57,7 @@ export class APIPromise<T> implements PromiseLike<WithRequestId<T>> {
     // which costs more than the rest of this constructor).
     void RESOLVED.then(() => {
       // Started unless a chained `.asResponse()` already did; the parse waits for `then`.
-      this.#start(false).catch(() => undefined);
+      this.#start(false).catch(noop);
     });
   }
 
