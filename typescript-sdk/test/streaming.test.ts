@@ -462,3 +462,44 @@ test('delivered ids: a long stream of increasing ids is one run, however long; r
   assert.equal(ids.add('ev-1'), false);
   assert.equal(ids.entries, 5);
 });
+
+test('stream: a chunk of many KiB is decoded a piece at a time: every event in order, characters split across pieces intact, nothing read past the terminal event', async () => {
+  const words = Array.from({ length: 800 }, (_, i) => `wörd ${i} ✓😀 `);
+  const frames = words.map((w, i) => frame(i + 2, 'content', { content: w }));
+  const done = frame(words.length + 2, 'done', { output: words.join(''), token_usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 }, time: 0.1 });
+  const chunk = RUN[0]! + frames.join('') + done + frame(9999, 'content', { content: 'after the end' });
+  assert.ok(new TextEncoder().encode(chunk).length > 8 * 4096);
+  const { client, calls } = setup(sse({ chunks: [chunk], then: 'error' }));
+  const events = await collect(client.chat.sendMessageStream('ses_1', { content: 'x' }));
+  assert.equal(events.length, words.length + 2);
+  assert.deepEqual(events.map((e) => e.eventId), Array.from({ length: words.length + 2 }, (_, i) => String(i + 1)));
+  const text = events.flatMap((e) => (e.type === 'content' ? [e.content] : [])).join('');
+  assert.equal(text, words.join(''));
+  assert.equal(events.at(-1)?.type, 'done');
+  assert.equal(calls.length, 1);
+});
+
+test('stream: a malformed frame deep in a large chunk raises StreamError after every event before it', async () => {
+  const frames = Array.from({ length: 300 }, (_, i) => frame(i + 2, 'content', { content: `w${i} ` }));
+  const chunk = RUN[0]! + frames.join('') + frame(302, 'content', '{"content": nope}') + frame(303, 'content', { content: 'never' });
+  const { client } = setup(sse({ chunks: [chunk] }));
+  const seen: string[] = [];
+  const err = await (async () => {
+    for await (const e of client.chat.sendMessageStream('ses_1', { content: 'x' })) seen.push(e.eventId!);
+  })().catch((e: unknown) => e);
+  assert.ok(err instanceof StreamError);
+  assert.equal(seen.length, 301);
+  assert.equal(seen.at(-1), '301');
+});
+
+test('lifecycle: abort() between the pieces of a large chunk drops the rest: the next call rejects', async () => {
+  const frames = Array.from({ length: 300 }, (_, i) => frame(i + 2, 'content', { content: `w${i} ` }));
+  const { client } = setup(sse({ chunks: [RUN[0]! + frames.join('')], then: 'hang' }));
+  const stream = client.chat.sendMessageStream('ses_1', { content: 'x' });
+  const it = stream[Symbol.asyncIterator]();
+  assert.equal((await it.next()).value?.type, 'execution');
+  assert.equal((await it.next()).value?.type, 'content');
+  stream.abort(new Error('enough'));
+  await assert.rejects(it.next(), aborted(/enough/));
+  assert.deepEqual(await it.next(), { value: undefined, done: true });
+});

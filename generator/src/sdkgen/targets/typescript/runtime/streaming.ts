@@ -111,6 +111,8 @@ class Dropped {}
 /** What is drained after a terminal event, at most, before the connection is given back. */
 const DRAIN_BYTES = 64 * 1024;
 const DRAIN_MS = 1000;
+/** The most bytes of a chunk decoded at once (`Stream.#decodeBytes`). */
+const PIECE = 4096;
 
 /**
  * Aborts the connection of an iterator that was garbage-collected before it finished. The held
@@ -152,6 +154,8 @@ export class Stream<E, F = undefined, O = unknown, U = unknown> implements Async
    * reused from chunk to chunk (its slots overwritten; no new array, no `length` write per chunk).
    */
   #batch: (E | undefined)[] = [];
+  /** The part of the last chunk not decoded yet (see `#decodeBytes`). */
+  #rest: Uint8Array | undefined;
   #count = 0;
   #index = 0;
   /** The error of a frame that failed to decode, thrown once the events before it are handed out. */
@@ -419,6 +423,16 @@ export class Stream<E, F = undefined, O = unknown, U = unknown> implements Async
    */
   #read(): Promise<IteratorResult<E, undefined>> {
     this.#filling = true;
+    const rest = this.#rest;
+    if (rest !== undefined) {
+      // The chunk read last is not all decoded: its next piece, with no read.
+      this.#rest = undefined;
+      try {
+        return Promise.resolve(this.#onChunk({ done: false, value: rest }));
+      } catch (err) {
+        return Promise.reject(err);
+      }
+    }
     this.#watch!.reading();
     return this.#reader!.read().then(this.#onChunk, this.#onReadError);
   }
@@ -466,6 +480,15 @@ export class Stream<E, F = undefined, O = unknown, U = unknown> implements Async
           await this.#connect();
           continue;
         }
+        const rest = this.#rest;
+        if (rest !== undefined) {
+          this.#rest = undefined;
+          if (this.#decodeBytes(rest)) {
+            this.#index = 1;
+            return { value: this.#first0(), done: false };
+          }
+          continue;
+        }
         let chunk: ReadableStreamReadResult<Uint8Array>;
         const watch = this.#watch!;
         try {
@@ -497,15 +520,42 @@ export class Stream<E, F = undefined, O = unknown, U = unknown> implements Async
    * on the next `#fill` round (see `#ended`).
    */
   #decode(chunk: ReadableStreamReadResult<Uint8Array>): boolean {
+    return chunk.done ? this.#decodePiece(undefined) : this.#decodeBytes(chunk.value);
+  }
+
+  /**
+   * Decode a chunk's bytes a piece (`PIECE` bytes) at a time, up to the first piece that yields
+   * events; what is left waits in `#rest` until the caller has taken them (no read meanwhile).
+   * A network chunk can hold hundreds of events: decoded at once, they would all be alive
+   * together, and a garbage collection meanwhile would keep them (and the chunk's text) a while
+   * longer; a piece at a time bounds what a stream holds to about one piece's events, which keeps
+   * the engine's young generation small on a long stream (bench/README.md, peak RSS).
+   */
+  #decodeBytes(value: Uint8Array): boolean {
+    for (;;) {
+      const more = value.length > PIECE;
+      const ready = this.#decodePiece(more ? value.subarray(0, PIECE) : value);
+      // The piece ended the connection (the stream's end, a failure): the rest is not read.
+      if (!more || this.#reader === undefined) return ready;
+      value = value.subarray(PIECE);
+      if (ready) {
+        this.#rest = value;
+        return true;
+      }
+    }
+  }
+
+  /** Decode one piece of a chunk (`undefined`: the end of the body) into the batch. */
+  #decodePiece(bytes: Uint8Array | undefined): boolean {
     const init = this.#init;
-    const done = chunk.done;
+    const done = bytes === undefined;
     const frames = this.#frames;
     let failure: unknown = NONE;
     let terminal = false;
     try {
-      // The decoder appends the chunk's frames to `#frames` (`#onFrame`).
-      if (done) this.#decoder!.close();
-      else this.#decoder!.write(chunk.value);
+      // The decoder appends the piece's frames to `#frames` (`#onFrame`).
+      if (bytes === undefined) this.#decoder!.close();
+      else this.#decoder!.write(bytes);
     } catch (err) {
       // The size cap: the events before it are delivered first (below).
       failure = err;
@@ -681,6 +731,7 @@ export class Stream<E, F = undefined, O = unknown, U = unknown> implements Async
   /** Forget the current connection (its reader, decoder, signals) without closing it. */
   #detach(): void {
     this.#reader = undefined;
+    this.#rest = undefined;
     this.#decoder = undefined;
     this.#context = undefined;
     this.#conn = undefined;
