@@ -252,12 +252,16 @@ test('resume: without an execution event there is nothing to resume from: the er
   assert.equal(calls.length, 1);
 });
 
-test('idle timeout: a silent stream times out and resumes; out of attempts it is APITimeoutError', async (t) => {
-  // The idle timeout is timed with the client's clock (`now`, a test hook): Date, mocked here.
-  t.mock.timers.enable({ apis: ['setTimeout', 'Date'] });
+test('idle timeout: a silent stream times out and resumes, never early and about 1/16 late at most; out of attempts it is APITimeoutError', async (t) => {
+  t.mock.timers.enable({ apis: ['setTimeout'] });
+  // The timeout samples on a timer it re-arms; a mocked tick runs only timers due before it
+  // starts, so time moves a millisecond per tick.
+  const advance = (ms: number) => {
+    for (let i = 0; i < ms; i++) t.mock.timers.tick(1);
+  };
   const setup = (...handlers: Handler[]) => {
     const f = fakeFetch(...handlers);
-    return { client: testClient(f.fetch, { now: () => Date.now() }).client, calls: f.calls };
+    return { client: testClient(f.fetch).client, calls: f.calls };
   };
   const { client, calls } = setup(sse({ chunks: RUN.slice(0, 2), then: 'hang' }), sse({ chunks: RUN.slice(2) }));
   const stream = client.chat.sendMessageStream('ses_1', { content: 'x' }, { timeout: 1000 });
@@ -265,8 +269,14 @@ test('idle timeout: a silent stream times out and resumes; out of attempts it is
   assert.equal((await it.next()).value?.type, 'execution');
   assert.equal((await it.next()).value?.type, 'thinking');
   const pending = it.next();
+  let settled = false;
+  void pending.then(() => (settled = true), () => (settled = true));
   await new Promise((resolve) => setImmediate(resolve));
-  t.mock.timers.tick(1000);
+  advance(999);
+  for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
+  assert.equal(settled, false, 'the idle timeout fired early');
+  assert.equal(calls.length, 1);
+  advance(100); // one sample (1000 / 16 ms) late at most, plus a millisecond of drift per sample
   assert.equal((await pending).value?.type, 'tool_start');
   assert.equal(calls[1]!.headers['last-event-id'], '2');
 
@@ -276,7 +286,7 @@ test('idle timeout: a silent stream times out and resumes; out of attempts it is
   const failing = it2.next();
   for (let i = 0; i < 2; i++) {
     await new Promise((resolve) => setImmediate(resolve));
-    t.mock.timers.tick(1000);
+    advance(1100);
   }
   await assert.rejects(failing, APITimeoutError);
   assert.equal(b.calls.length, 2);

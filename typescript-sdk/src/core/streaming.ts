@@ -58,8 +58,6 @@ export interface StreamInit<E> {
   backoff: (attempt: number) => number;
   sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
   log: Log;
-  /** The clock the idle timeout is timed with (milliseconds). */
-  now: () => number;
   /**
    * @internal Where a stream that follows another one starts (`followUp()`): its resume request,
    * the last id seen and the ids delivered, so it continues after the last frame delivered.
@@ -114,6 +112,8 @@ const DRAIN_BYTES = 64 * 1024;
 const DRAIN_MS = 1000;
 /** The most bytes of a chunk decoded at once (`Stream.#decodeBytes`). */
 const PIECE = 4096;
+/** How finely the idle timeout is sampled: it fires about `1 / IDLE_SAMPLES` of itself late at most. */
+const IDLE_SAMPLES = 16;
 
 /**
  * Aborts the connection of an iterator that was garbage-collected before it finished. The held
@@ -407,7 +407,7 @@ export class Stream<E, F = undefined, O = unknown, U = unknown> implements Async
     this.#user = user;
     if (user.signal.aborted) this.#stopped = true;
     else user.signal.addEventListener('abort', () => (this.#stopped = true), { once: true });
-    this.#watch = new Watchdog(init.idleTimeout, init.now, () => this.#conn?.abort(new IdleTimeout(init.idleTimeout)));
+    this.#watch = new Watchdog(init.idleTimeout, () => this.#conn?.abort(new IdleTimeout(init.idleTimeout)));
     this.#delivered = seed?.delivered ?? new DeliveredIds();
     this.#lastId = seed?.lastId;
     this.#resumeRequest = seed?.request;
@@ -926,50 +926,64 @@ function release(
 }
 
 /**
- * The idle timeout of a stream's reads (the longest silence allowed between two chunks), at the
- * cost of a clock read per read: one timer, armed when a read starts with none armed, which on
- * firing checks how long the pending read has waited and fires `onIdle` or sleeps the rest. No
- * timer is re-armed per read, and none runs while no read is pending (the caller's own time
- * between two events is not silence).
+ * The idle timeout of a stream's reads (the longest silence allowed between two chunks), with no
+ * clock read per read: a read only counts itself. One timer, armed when a read starts with none
+ * armed, samples every `ms / IDLE_SAMPLES`: when the same read is found pending `IDLE_SAMPLES`
+ * samples after it was first seen, it has waited at least `ms` (at most one sample more, plus the
+ * timers' own drift) and `onIdle` fires. A sample that finds no read pending lets the timer lapse
+ * (the caller's own time between two events is not silence), so no timer is armed or cleared per
+ * read.
  */
 class Watchdog {
-  readonly #ms: number;
+  readonly #step: number;
   readonly #onIdle: () => void;
-  readonly #now: () => number;
-  /** When the pending read started; -1 while no read is pending. */
-  #since = -1;
+  /** Reads started on this connection: the number of the read pending, if one is. */
+  #reads = 0;
+  #pending = false;
+  /** The read the samples follow, and how many samples found it still pending. */
+  #seen = -1;
+  #samples = 0;
   #timer: ReturnType<typeof setTimeout> | undefined;
 
-  constructor(ms: number, now: () => number, onIdle: () => void) {
-    this.#ms = ms;
-    this.#now = now;
+  constructor(ms: number, onIdle: () => void) {
+    this.#step = Math.max(1, ms / IDLE_SAMPLES);
     this.#onIdle = onIdle;
   }
 
   /** A read starts. */
   reading(): void {
-    this.#since = this.#now();
-    if (this.#timer === undefined) this.#timer = setTimeout(this.#check, this.#ms);
+    this.#reads++;
+    this.#pending = true;
+    if (this.#timer === undefined) this.#timer = setTimeout(this.#sample, this.#step);
   }
 
   /** The read ended. */
   idle(): void {
-    this.#since = -1;
+    this.#pending = false;
   }
 
   /** No more reads on this connection. */
   off(): void {
-    this.#since = -1;
+    this.#pending = false;
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#timer = undefined;
   }
 
-  readonly #check = (): void => {
+  readonly #sample = (): void => {
     this.#timer = undefined;
-    if (this.#since < 0) return;
-    const waited = this.#now() - this.#since;
-    if (waited >= this.#ms) this.#onIdle();
-    else this.#timer = setTimeout(this.#check, Math.min(this.#ms, this.#ms - waited));
+    if (!this.#pending) {
+      this.#seen = -1;
+      return;
+    }
+    if (this.#reads !== this.#seen) {
+      this.#seen = this.#reads;
+      this.#samples = 0;
+    } else if (++this.#samples >= IDLE_SAMPLES) {
+      this.#seen = -1;
+      this.#onIdle();
+      return;
+    }
+    this.#timer = setTimeout(this.#sample, this.#step);
   };
 }
 

@@ -60,8 +60,8 @@ export interface BaseClientOptions {
   /** @internal Test hook: the jitter source, returning a number in [0, 1). */
   random?: (() => number) | undefined;
   /**
-   * @internal Test hook: the clock, in milliseconds, used to read `Retry-After` dates and to time a
-   * stream's idle timeout (default: `Date.now` for the dates, a monotonic clock for the timeout).
+   * @internal Test hook: the clock, in milliseconds, used to read `Retry-After` dates (default:
+   * `Date.now`).
    */
   now?: (() => number) | undefined;
 }
@@ -163,9 +163,6 @@ export interface ResultSpec<T> {
 
 export const DEFAULT_TIMEOUT = 60_000;
 
-const clock = (globalThis as { performance?: { now(): number } }).performance;
-/** A monotonic clock in milliseconds where the runtime has one (`performance.now`), else `Date.now`. */
-const monotonic: () => number = clock !== undefined && typeof clock.now === 'function' ? () => clock.now() : () => Date.now();
 export const DEFAULT_MAX_RETRIES = 2;
 const MAX_RETRY_AFTER_SECONDS = 60;
 
@@ -300,7 +297,6 @@ export class APIClient<O extends BaseClientOptions = BaseClientOptions> {
       backoff: (attempt) => this.#backoff(attempt),
       sleep: (ms, signal) => this.#sleepFor(ms, signal),
       log: this.#log,
-      now: this.#options.now ?? monotonic,
     });
   }
 
