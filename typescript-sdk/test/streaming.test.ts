@@ -474,11 +474,11 @@ test('delivered ids: a long stream of increasing ids is one run, however long; r
 });
 
 test('stream: a chunk of many KiB is decoded a piece at a time: every event in order, characters split across pieces intact, nothing read past the terminal event', async () => {
-  const words = Array.from({ length: 800 }, (_, i) => `wörd ${i} ✓😀 `);
+  const words = Array.from({ length: 2000 }, (_, i) => `wörd ${i} ✓😀 `);
   const frames = words.map((w, i) => frame(i + 2, 'content', { content: w }));
   const done = frame(words.length + 2, 'done', { output: words.join(''), token_usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 }, time: 0.1 });
   const chunk = RUN[0]! + frames.join('') + done + frame(9999, 'content', { content: 'after the end' });
-  assert.ok(new TextEncoder().encode(chunk).length > 8 * 4096);
+  assert.ok(new TextEncoder().encode(chunk).length > 4 * 16 * 1024);
   const { client, calls } = setup(sse({ chunks: [chunk], then: 'error' }));
   const events = await collect(client.chat.sendMessageStream('ses_1', { content: 'x' }));
   assert.equal(events.length, words.length + 2);
@@ -512,4 +512,18 @@ test('lifecycle: abort() between the pieces of a large chunk drops the rest: the
   stream.abort(new Error('enough'));
   await assert.rejects(it.next(), aborted(/enough/));
   assert.deepEqual(await it.next(), { value: undefined, done: true });
+});
+
+test('stream: a large chunk of CRLF frames and a line longer than a piece: every event intact', async () => {
+  const long = 'ü'.repeat(40_000);
+  const crlf = (id: number, content: string) => `id: ${id}\r\nevent: content\r\ndata: ${JSON.stringify({ content })}\r\n\r\n`;
+  const frames = [crlf(2, 'a'), crlf(3, long), ...Array.from({ length: 1000 }, (_, i) => crlf(i + 4, `w${i}`))];
+  const done = frame(1004, 'done', { output: 'x', token_usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 }, time: 0.1 });
+  const { client } = setup(sse({ chunks: [RUN[0]! + frames.join('') + done] }));
+  const events = await collect(client.chat.sendMessageStream('ses_1', { content: 'x' }));
+  assert.equal(events.length, 1004);
+  assert.deepEqual(events.map((e) => e.eventId), Array.from({ length: 1004 }, (_, i) => String(i + 1)));
+  const second = events[2]!;
+  assert.equal(second.type === 'content' ? second.content : undefined, long);
+  assert.equal(events.at(-1)?.type, 'done');
 });

@@ -109,8 +109,8 @@ class Dropped {}
 /** What is drained after a terminal event, at most, before the connection is given back. */
 const DRAIN_BYTES = 64 * 1024;
 const DRAIN_MS = 1000;
-/** The most bytes of a chunk decoded at once (`Stream.#decodeBytes`). */
-const PIECE = 4096;
+/** About the most bytes of a chunk decoded at once (`Stream.#decodeBytes`, `pieceEnd`). */
+const PIECE = 16 * 1024;
 /** How finely the idle timeout is sampled: it fires about `1 / IDLE_SAMPLES` of itself late at most. */
 const IDLE_SAMPLES = 16;
 
@@ -533,11 +533,11 @@ export class Stream<E, F = undefined, O = unknown, U = unknown> implements Async
    */
   #decodeBytes(value: Uint8Array): boolean {
     for (;;) {
-      const more = value.length > PIECE;
-      const ready = this.#decodePiece(more ? value.subarray(0, PIECE) : value);
+      const end = pieceEnd(value);
+      const ready = this.#decodePiece(end === value.length ? value : value.subarray(0, end));
       // The piece ended the connection (the stream's end, a failure): the rest is not read.
-      if (!more || this.#reader === undefined) return ready;
-      value = value.subarray(PIECE);
+      if (end === value.length || this.#reader === undefined) return ready;
+      value = value.subarray(end);
       if (ready) {
         this.#rest = value;
         return true;
@@ -984,6 +984,26 @@ class Watchdog {
     }
     this.#timer = setTimeout(this.#sample, this.#step);
   };
+}
+
+/**
+ * Where the first piece of `bytes` ends (`Stream.#decodeBytes`): after the first blank line
+ * (`\n\n`, the end of a frame) at or past `PIECE` bytes, so the decoder mostly sees whole
+ * frames; else after the first line end past `PIECE`; else (a line longer than the rest) the
+ * whole of it. The search for a frame's end stops after another `PIECE` bytes.
+ */
+function pieceEnd(bytes: Uint8Array): number {
+  const length = bytes.length;
+  if (length <= PIECE) return length;
+  let lf = bytes.indexOf(10, PIECE - 1);
+  if (lf === -1) return length;
+  const first = lf;
+  const limit = Math.min(length - 1, 2 * PIECE);
+  while (lf !== -1 && lf < limit) {
+    if (bytes[lf + 1] === 10) return lf + 2;
+    lf = bytes.indexOf(10, lf + 1);
+  }
+  return first + 1;
 }
 
 /** No error pending (`#failure`). */
