@@ -754,14 +754,10 @@ def mock(ctx: Context) -> Iterator[Row]:
     # mock's stack (uvicorn's httptools protocol, uvloop), then on its stack before (h11, asyncio).
     calib: dict[str, dict[str, Any]] = {}
     calib_error: dict[str, str] = {}
-    for stack, py, flags_, sizes in (
-        ("fast", sys.executable, [], (100, 1000)),
-        ("h11", sys.executable, ["--h11"], (1000,)),
-    ):
+    for stack, flags_, sizes in (("fast", [], (100, 1000)), ("h11", ["--h11"], (1000,))):
         try:
-            interp = py or str(envs.python("load"))
             cal = Server(
-                [interp, str(HERE / "calib_server.py"), "--frames", str(frames), *flags_],
+                [sys.executable, str(HERE / "calib_server.py"), "--frames", str(frames), *flags_],
                 ctx.tmp / f"calib-{stack}.log",
                 r"listening on ",
             )
