@@ -197,6 +197,20 @@ export function streamSpec<E>(def: StreamDef): StreamSpec<E> {
     new StreamError(`malformed JSON in a \`${name}\` event`, { data: frame.data, cause: err });
   const notObject = (name: string, frame: ServerSentEvent, value: unknown) =>
     new StreamError(`the data of a \`${name}\` event is ${describe(value)}, not a JSON object`, { data: frame.data });
+  /** The frame's data as JSON. */
+  const parseData = (name: string, frame: ServerSentEvent): unknown => {
+    try {
+      return JSON.parse(frame.data);
+    } catch (err) {
+      throw malformed(name, frame, err);
+    }
+  };
+  /** The frame's data as a JSON object: `json` when the caller parsed it already. */
+  const dataObject = (name: string, frame: ServerSentEvent, json: unknown): Record<string, unknown> => {
+    const value = json === undefined ? parseData(name, frame) : json;
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) throw notObject(name, frame, value);
+    return value as Record<string, unknown>;
+  };
 
   /** The reader of one event in one mode. */
   const compile = (ev: EventDef, strict: boolean): Reader => {
@@ -205,14 +219,7 @@ export function streamSpec<E>(def: StreamDef): StreamSpec<E> {
     if (ev.data === 'json') {
       const shape = ev.shape;
       return (frame, context, json) => {
-        let value = json;
-        if (value === undefined) {
-          try {
-            value = JSON.parse(frame.data);
-          } catch (err) {
-            throw malformed(name, frame, err);
-          }
-        }
+        const value = json === undefined ? parseData(name, frame) : json;
         let data: unknown = value;
         if (shape !== undefined) {
           try {
@@ -231,38 +238,21 @@ export function streamSpec<E>(def: StreamDef): StreamSpec<E> {
       // Data whose fields are read as they came (same names, plain values, nothing to check)
       // becomes the event itself.
       return (frame, _context, json) => {
-        let value = json;
-        if (value === undefined) {
-          try {
-            value = JSON.parse(frame.data);
-          } catch (err) {
-            throw malformed(name, frame, err);
-          }
-        }
-        if (typeof value !== 'object' || value === null || Array.isArray(value)) throw notObject(name, frame, value);
+        const event = dataObject(name, frame, json);
         // The union's own keys win over any data keys of the same name.
-        const event = value as Record<string, unknown>;
         event['type'] = name;
         event['eventId'] = frame.id;
         return event as E;
       };
     }
     return (frame, context, json) => {
-      let value = json;
-      if (value === undefined) {
-        try {
-          value = JSON.parse(frame.data);
-        } catch (err) {
-          throw malformed(name, frame, err);
-        }
-      }
-      if (typeof value !== 'object' || value === null || Array.isArray(value)) throw notObject(name, frame, value);
+      const value = dataObject(name, frame, json);
       let event: Record<string, unknown>;
       try {
         // Data read in place (checked, `<key>Text` added) is the event itself; any other is
         // converted into a new object.
         event = convert.inPlace
-          ? runInPlace<Record<string, unknown>>(convert, model, value as Record<string, unknown>)
+          ? runInPlace<Record<string, unknown>>(convert, model, value)
           : run<Record<string, unknown>>(convert, model, value, { type: name });
       } catch (err) {
         if (err instanceof ShapeError) throw mismatch(ev, frame, context, err.path, err.reason, value);
