@@ -480,26 +480,24 @@ export class Stream<E, F = undefined, O = unknown, U = unknown> implements Async
           await this.#connect();
           continue;
         }
+        let chunk: ReadableStreamReadResult<Uint8Array>;
         const rest = this.#rest;
         if (rest !== undefined) {
+          // The chunk read last is not all decoded: its next piece, with no read.
           this.#rest = undefined;
-          if (this.#decodeBytes(rest)) {
-            this.#index = 1;
-            return { value: this.#first0(), done: false };
+          chunk = { done: false, value: rest };
+        } else {
+          const watch = this.#watch!;
+          try {
+            watch.reading();
+            chunk = await reader.read();
+            watch.idle();
+            if (this.#connAborted) throw this.#signal!.reason;
+          } catch (err) {
+            watch.idle();
+            await this.#broken(err);
+            continue;
           }
-          continue;
-        }
-        let chunk: ReadableStreamReadResult<Uint8Array>;
-        const watch = this.#watch!;
-        try {
-          watch.reading();
-          chunk = await reader.read();
-          watch.idle();
-          if (this.#connAborted) throw this.#signal!.reason;
-        } catch (err) {
-          watch.idle();
-          await this.#broken(err);
-          continue;
         }
         if (this.#decode(chunk)) {
           this.#index = 1;
@@ -524,8 +522,9 @@ export class Stream<E, F = undefined, O = unknown, U = unknown> implements Async
   }
 
   /**
-   * Decode a chunk's bytes a piece (`PIECE` bytes) at a time, up to the first piece that yields
-   * events; what is left waits in `#rest` until the caller has taken them (no read meanwhile).
+   * Decode a chunk's bytes a piece (about `PIECE` bytes, see `pieceEnd`) at a time, up to the
+   * first piece that yields events; what is left waits in `#rest` until the caller has taken them
+   * (no read meanwhile).
    * A network chunk can hold hundreds of events: decoded at once, they would all be alive
    * together, and a garbage collection meanwhile would keep them (and the chunk's text) a while
    * longer; a piece at a time bounds what a stream holds to about one piece's events, which keeps
@@ -970,15 +969,12 @@ class Watchdog {
 
   readonly #sample = (): void => {
     this.#timer = undefined;
-    if (!this.#pending) {
-      this.#seen = -1;
-      return;
-    }
+    // A read that is not pending now is over: the next one has another number.
+    if (!this.#pending) return;
     if (this.#reads !== this.#seen) {
       this.#seen = this.#reads;
       this.#samples = 0;
     } else if (++this.#samples >= IDLE_SAMPLES) {
-      this.#seen = -1;
       this.#onIdle();
       return;
     }
